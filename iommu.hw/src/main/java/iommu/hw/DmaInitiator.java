@@ -1,0 +1,23 @@
+package iommu.hw;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A bus-master test device (like QEMU's IOMMU test device) that issues DMA through the IOMMU with a
+ * PASID. Each page of a transfer is translated on its own; the first page that faults stops the
+ * transfer, and nothing at or past it is read or written. Pages before it have been transferred.
+ *
+ * <p>Thread safe. A transfer never uses a translation after an invalidation covering it returned.
+ */
+@ProviderType
+public interface DmaInitiator {
+
+    /** Reads {@code dst.length} bytes from {@code va} into {@code dst}. */
+    DmaResult read(int pasid, long va, byte[] dst);
+
+    /** Writes {@code src} to {@code va}. */
+    DmaResult write(int pasid, long va, byte[] src);
+
+    /** Copies {@code length} bytes from {@code srcVa} to {@code dstVa} in the same address space. */
+    DmaResult copy(int pasid, long srcVa, long dstVa, long length);
+}

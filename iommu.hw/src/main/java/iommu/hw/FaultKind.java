@@ -1,0 +1,24 @@
+package iommu.hw;
+
+/**
+ * Why a translation failed, named after the x86 / VT-d fault reasons. A fault is data: it is
+ * returned in a {@link Translation.Fault}, recorded in the IOMMU's fault log, and never thrown.
+ */
+public enum FaultKind {
+    /** A paging-structure entry on the walk had P=0 and no page request resolved it. */
+    NOT_PRESENT,
+    /** A write to a page that some level of the walk maps read-only. */
+    WRITE_PROTECTED,
+    /** An instruction fetch from a page that some level marks no-execute. */
+    EXECUTE_PROTECTED,
+    /** A user (non-privileged) request to a page that some level maps supervisor-only. */
+    SUPERVISOR_ONLY,
+    /** A paging-structure entry had a reserved bit set (above MAXPHYADDR, or PS where not allowed). */
+    RESERVED_BIT,
+    /** The virtual address is not canonical (bits 63..47 are not all equal). */
+    NON_CANONICAL,
+    /** The request's PASID has no page-table root bound in the PASID table. */
+    PASID_NOT_BOUND,
+    /** A paging-structure entry points beyond the installed system memory. */
+    NON_EXISTENT_MEMORY
+}

@@ -1,0 +1,53 @@
+package iommu.hw;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The machine's physical memory: {@link #frameCount()} frames of {@link #FRAME_SIZE} bytes, reached
+ * by physical address. It is the memory behind the DMA path and the memory that holds page tables.
+ *
+ * <p>Host memory is committed lazily: a frame takes host memory only once a non-zero byte is written
+ * to it, and {@link #zeroFrame(long)} gives that memory back. Reads of untouched frames return zeros.
+ *
+ * <p>All methods are thread safe. The 8-byte operations are atomic and must be 8-byte aligned; they
+ * are how page-table entries are read and updated. Every method throws
+ * {@link IllegalArgumentException} naming the address when a range falls outside memory, and changes
+ * nothing in that case.
+ */
+@ProviderType
+public interface SystemMemory {
+    /** Bytes in a frame (and in a 4 KiB page). */
+    int FRAME_SIZE = 4096;
+    int FRAME_SHIFT = 12;
+
+    /** Size of physical memory in bytes. */
+    long size();
+
+    /** Number of frames; valid frame numbers are 0 .. frameCount()-1. */
+    long frameCount();
+
+    /** Number of frames currently backed by host memory. */
+    long touchedFrames();
+
+    void read(long physicalAddress, byte[] dst, int offset, int length);
+
+    void write(long physicalAddress, byte[] src, int offset, int length);
+
+    /** Copies {@code length} bytes between two physical ranges (as a memory-to-memory DMA would). */
+    void copy(long srcPhysicalAddress, long dstPhysicalAddress, int length);
+
+    /** Atomically reads the 8-byte little-endian value at an 8-byte aligned address. */
+    long readLong(long physicalAddress);
+
+    /** Atomically writes the 8-byte little-endian value at an 8-byte aligned address. */
+    void writeLong(long physicalAddress, long value);
+
+    /** Atomically replaces the value at an 8-byte aligned address if it equals {@code expected}. */
+    boolean compareAndSetLong(long physicalAddress, long expected, long value);
+
+    /** Atomically replaces the value at an 8-byte aligned address and returns the old one. */
+    long getAndSetLong(long physicalAddress, long value);
+
+    /** Fills a frame with zeros and gives its host memory back. */
+    void zeroFrame(long frameNumber);
+}

@@ -1,0 +1,319 @@
+package iommu.hw.internal;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.Designate;
+
+import iommu.hw.Access;
+import iommu.hw.DmaInitiator;
+import iommu.hw.DmaResult;
+import iommu.hw.FaultKind;
+import iommu.hw.FaultRecord;
+import iommu.hw.Invalidation;
+import iommu.hw.Iommu;
+import iommu.hw.IommuStats;
+import iommu.hw.PageRequest;
+import iommu.hw.PageRequestHandler;
+import iommu.hw.PageResponse;
+import iommu.hw.PageTableWalker;
+import iommu.hw.Pasid;
+import iommu.hw.SystemMemory;
+import iommu.hw.Translation;
+import iommu.hw.Translation.Fault;
+import iommu.hw.Translation.Mapping;
+
+/**
+ * The IOMMU: PASID table -> IOTLB lookup -> on a miss, a pure page walk -> IOTLB fill. Also the
+ * bus-master DMA port through which devices reach memory.
+ *
+ * <p>Stale translations are excluded by two mechanisms. IOTLB fills and invalidations are ordered
+ * by {@link #lock}, and a walk that started before an invalidation does not fill (the generation
+ * check). DMA runs inside the {@link InflightGate}, and every invalidation drains the gate before
+ * it returns, so no transfer still uses a translation it removed.
+ */
+@Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID)
+@Designate(ocd = IommuConfig.class)
+public final class IommuUnit implements Iommu, DmaInitiator {
+    /** DMA re-enters the gate at least every this many pages, so invalidations never wait long. */
+    private static final int PAGES_PER_GATE = 64;
+
+    private final SystemMemory memory;
+    private final Iotlb iotlb;
+    private final PasidTable pasids = new PasidTable();
+    private final FaultLog faultLog;
+    private final int pageRequestAttempts;
+    private final InflightGate gate = new InflightGate();
+    private final Object lock = new Object();
+    private volatile long generation;
+    private final AtomicReference<PageRequestHandler> handler = new AtomicReference<>();
+
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder pageRequests = new LongAdder();
+    private final LongAdder pageRequestsFailed = new LongAdder();
+    private final LongAdder invalidations = new LongAdder();
+
+    @Activate
+    public IommuUnit(@Reference SystemMemory memory, IommuConfig config) {
+        this(memory, config.iotlbEntries(), config.faultLogSize(), config.pageRequestAttempts());
+    }
+
+    public IommuUnit(SystemMemory memory, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
+        if (pageRequestAttempts < 1) {
+            throw new IllegalArgumentException("page request attempts must be >= 1, not " + pageRequestAttempts);
+        }
+        this.memory = memory;
+        this.iotlb = new Iotlb(iotlbEntries);
+        this.faultLog = new FaultLog(faultLogSize);
+        this.pageRequestAttempts = pageRequestAttempts;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    public void setPageRequestHandler(PageRequestHandler h) {
+        handler.set(h);
+    }
+
+    public void unsetPageRequestHandler(PageRequestHandler h) {
+        handler.compareAndSet(h, null);
+    }
+
+    // ---- PASID table ----
+
+    @Override
+    public void bind(int pasid, long root) {
+        Pasid.check(pasid);
+        if ((root & (SystemMemory.FRAME_SIZE - 1)) != 0 || root < 0 || root >= memory.size()) {
+            throw new IllegalArgumentException(String.format(
+                    "page-table root 0x%x for PASID %d is not a page-aligned address inside system memory", root, pasid));
+        }
+        synchronized (lock) {
+            if (pasids.root(pasid) >= 0) {
+                throw new IllegalStateException("PASID " + pasid + " is already bound");
+            }
+            pasids.set(pasid, root);
+        }
+    }
+
+    @Override
+    public void unbind(int pasid) {
+        Pasid.check(pasid);
+        synchronized (lock) {
+            if (pasids.root(pasid) < 0) {
+                throw new IllegalStateException("PASID " + pasid + " is not bound");
+            }
+            pasids.clear(pasid);
+        }
+        invalidate(new Invalidation.OfPasid(pasid));
+    }
+
+    @Override
+    public SortedMap<Integer, Long> boundPasids() {
+        return Collections.unmodifiableSortedMap(pasids.entries());
+    }
+
+    // ---- translation ----
+
+    @Override
+    public Translation translate(int pasid, long va, Access access) {
+        checkPasid(pasid);
+        for (int attempt = 1; ; attempt++) {
+            Translation t = translateOnce(pasid, va, access);
+            if (!(t instanceof Fault f)) {
+                return t;
+            }
+            if (f.kind() != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts
+                    || pageRequest(pasid, va, access) != PageResponse.SUCCESS) {
+                faultLog.record(f);
+                return f;
+            }
+        }
+    }
+
+    private static void checkPasid(int pasid) {
+        if (pasid < 0 || pasid > Pasid.MAX) {
+            throw new IllegalArgumentException(String.format(
+                    "PASID %d does not fit the 20-bit PASID table (0..%d)", pasid, Pasid.MAX));
+        }
+    }
+
+    /** IOTLB lookup, or walk and fill; no page request, no fault record. */
+    Translation translateOnce(int pasid, long va, Access access) {
+        Mapping cached = iotlb.lookup(pasid, va);
+        if (cached != null && cached.check(access, true) == null && (access != Access.WRITE || cached.dirty())) {
+            hits.increment();
+            return cached;
+        }
+        misses.increment();
+        long startGeneration = generation;
+        long root = pasids.root(pasid);
+        if (root < 0) {
+            return new Fault(FaultKind.PASID_NOT_BOUND, pasid, va, access);
+        }
+        Translation t = PageTableWalker.walk(memory, root, pasid, va, access, true);
+        if (t instanceof Mapping m) {
+            synchronized (lock) {
+                if (generation == startGeneration) {
+                    iotlb.store(pasid, m);
+                }
+            }
+        }
+        return t;
+    }
+
+    private PageResponse pageRequest(int pasid, long va, Access access) {
+        pageRequests.increment();
+        PageRequestHandler h = handler.get();
+        PageResponse response;
+        try {
+            response = h == null ? PageResponse.FAILURE : h.handle(new PageRequest(pasid, va, access));
+        } catch (RuntimeException e) {
+            response = PageResponse.FAILURE;
+        }
+        if (response != PageResponse.SUCCESS) {
+            pageRequestsFailed.increment();
+        }
+        return response == null ? PageResponse.FAILURE : response;
+    }
+
+    @Override
+    public void invalidate(Invalidation scope) {
+        java.util.Objects.requireNonNull(scope, "invalidation scope");
+        synchronized (lock) {
+            generation++;
+            iotlb.invalidate(scope);
+        }
+        invalidations.increment();
+        gate.drain();
+    }
+
+    @Override
+    public IommuStats stats() {
+        long h = hits.sum();
+        long m = misses.sum();
+        int entries;
+        synchronized (lock) {
+            entries = iotlb.size();
+        }
+        return new IommuStats(h + m, h, m, faultLog.total(), pageRequests.sum(), pageRequestsFailed.sum(),
+                invalidations.sum(), entries);
+    }
+
+    @Override
+    public List<FaultRecord> faults() {
+        return faultLog.snapshot();
+    }
+
+    // ---- DMA ----
+
+    /** One step of a transfer: translates at position {@code done} and moves up to a page. */
+    private interface Step {
+        /** Returns the bytes moved, or -1 after storing the fault in {@code fault[0]}. */
+        int run(long done, Fault[] fault);
+    }
+
+    private DmaResult transfer(int pasid, long length, Step step) {
+        checkPasid(pasid);
+        long done = 0;
+        int attempts = 0;
+        Fault[] fault = new Fault[1];
+        while (done < length) {
+            Fault pending = null;
+            int token = gate.enter();
+            try {
+                for (int pages = 0; done < length && pages < PAGES_PER_GATE; pages++) {
+                    int moved = step.run(done, fault);
+                    if (moved < 0) {
+                        pending = fault[0];
+                        break;
+                    }
+                    done += moved;
+                    attempts = 0;
+                }
+            } finally {
+                gate.exit(token);
+            }
+            if (pending != null) {
+                if (pending.kind() != FaultKind.NOT_PRESENT || ++attempts > pageRequestAttempts
+                        || pageRequest(pasid, pending.va(), pending.access()) != PageResponse.SUCCESS) {
+                    faultLog.record(pending);
+                    return new DmaResult(done, pending);
+                }
+            }
+        }
+        return new DmaResult(done, null);
+    }
+
+    private static int bytesToPageEnd(Mapping m, long va, long remaining) {
+        long toEnd = m.size().bytes() - (va & m.size().offsetMask());
+        return (int) Math.min(Math.min(toEnd, remaining), Integer.MAX_VALUE);
+    }
+
+    @Override
+    public DmaResult read(int pasid, long va, byte[] dst) {
+        return transfer(pasid, dst.length, (done, fault) -> {
+            long at = va + done;
+            Translation t = translateOnce(pasid, at, Access.READ);
+            if (t instanceof Fault f) {
+                fault[0] = f;
+                return -1;
+            }
+            Mapping m = (Mapping) t;
+            int n = bytesToPageEnd(m, at, dst.length - done);
+            memory.read(m.physicalAddress(at), dst, (int) done, n);
+            return n;
+        });
+    }
+
+    @Override
+    public DmaResult write(int pasid, long va, byte[] src) {
+        return transfer(pasid, src.length, (done, fault) -> {
+            long at = va + done;
+            Translation t = translateOnce(pasid, at, Access.WRITE);
+            if (t instanceof Fault f) {
+                fault[0] = f;
+                return -1;
+            }
+            Mapping m = (Mapping) t;
+            int n = bytesToPageEnd(m, at, src.length - done);
+            memory.write(m.physicalAddress(at), src, (int) done, n);
+            return n;
+        });
+    }
+
+    @Override
+    public DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("DMA copy length must be >= 0, not " + length);
+        }
+        return transfer(pasid, length, (done, fault) -> {
+            long from = srcVa + done;
+            long to = dstVa + done;
+            Translation s = translateOnce(pasid, from, Access.READ);
+            if (s instanceof Fault f) {
+                fault[0] = f;
+                return -1;
+            }
+            Translation d = translateOnce(pasid, to, Access.WRITE);
+            if (d instanceof Fault f) {
+                fault[0] = f;
+                return -1;
+            }
+            Mapping sm = (Mapping) s;
+            Mapping dm = (Mapping) d;
+            int n = Math.min(bytesToPageEnd(sm, from, length - done), bytesToPageEnd(dm, to, length - done));
+            memory.copy(sm.physicalAddress(from), dm.physicalAddress(to), n);
+            return n;
+        });
+    }
+}

@@ -1,0 +1,2 @@
+/** Implementation of the IOMMU hardware bundle; private. */
+package iommu.hw.internal;
