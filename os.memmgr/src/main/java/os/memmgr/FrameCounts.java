@@ -1,0 +1,15 @@
+package os.memmgr;
+
+/**
+ * Every frame of system memory by state. {@code free + privateFrames + shared + pageTables + reserved
+ * == total} always; {@code pinned} counts the private and shared frames locked for DMA, including
+ * frames whose owner freed them while they stayed pinned.
+ */
+public record FrameCounts(long total, long free, long privateFrames, long shared, long pageTables,
+                          long reserved, long pinned) {
+    @Override
+    public String toString() {
+        return String.format("total %d, free %d, private %d, shared %d, page-table %d, reserved %d, pinned %d",
+                total, free, privateFrames, shared, pageTables, reserved, pinned);
+    }
+}

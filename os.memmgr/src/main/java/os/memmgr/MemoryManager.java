@@ -1,0 +1,46 @@
+package os.memmgr;
+
+import java.util.List;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The OS memory manager service: processes and their address spaces, shared sections, IOMMU
+ * registration, and the frame accounting of system memory. Thread safe.
+ */
+@ProviderType
+public interface MemoryManager {
+
+    /** Creates a process with an empty address space; returns its pid. */
+    int spawn(String name);
+
+    /**
+     * Ends a process: {@link ProcessListener}s are told first, then its PASID is unbound, its pins
+     * released and every frame it held returned.
+     */
+    void kill(int pid);
+
+    List<ProcessInfo> processes();
+
+    /** @throws MemoryException INVALID_CID if no such process */
+    AddressSpace addressSpace(int pid);
+
+    /**
+     * Registers the process's address space with the IOMMU: allocates a PASID and binds it to the
+     * page-table root. Idempotent: a bound process gets its PASID back.
+     */
+    int bindIommu(int pid);
+
+    /** Unbinds and frees the process's PASID; the IOMMU is invalidated before this returns. */
+    void unbindIommu(int pid);
+
+    /** Creates a shared section of {@code size} bytes (rounded up to pages). */
+    long createSection(long size);
+
+    /** Closes a section handle; its frames are freed when its last view is unmapped. */
+    void closeSection(long handle);
+
+    List<SectionInfo> sections();
+
+    FrameCounts frames();
+}

@@ -1,0 +1,117 @@
+package os.memmgr.internal;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import iommu.hw.SystemMemory;
+import os.memmgr.FrameCounts;
+import os.memmgr.MemoryException;
+import os.memmgr.Status;
+
+/**
+ * The PFN database: the state of every frame, allocation and freeing, and pin counts.
+ *
+ * <p>Frame 0 is reserved. Freed frames are zeroed (their host memory given back) and reused last in,
+ * first out, so that a stale translation would meet another owner's data at once. A frame freed
+ * while pinned stays allocated until its last unpin.
+ */
+final class FrameDatabase {
+    enum State { FREE, PRIVATE, SHARED, PAGE_TABLE, RESERVED }
+
+    private final SystemMemory memory;
+    private final byte[] states;
+    private final long[] counts = new long[State.values().length];
+    private final Map<Long, Integer> pins = new HashMap<>();
+    /** Pinned frames whose owner already freed them. */
+    private final Map<Long, Boolean> freeOnUnpin = new HashMap<>();
+    private long[] freeStack = new long[1024];
+    private int freeTop;
+    private long neverUsed;
+
+    FrameDatabase(SystemMemory memory) {
+        this.memory = memory;
+        long total = memory.frameCount();
+        this.states = new byte[(int) total];
+        states[0] = (byte) State.RESERVED.ordinal();
+        counts[State.RESERVED.ordinal()] = 1;
+        counts[State.FREE.ordinal()] = total - 1;
+        neverUsed = 1;
+    }
+
+    synchronized long allocate(State state) {
+        if (state == State.FREE || state == State.RESERVED) {
+            throw new IllegalArgumentException("cannot allocate a frame as " + state);
+        }
+        long frame;
+        if (freeTop > 0) {
+            frame = freeStack[--freeTop];
+        } else if (neverUsed < states.length) {
+            frame = neverUsed++;
+        } else {
+            throw new MemoryException(Status.NO_MEMORY, "no free frame left in " + states.length + " frames");
+        }
+        move(frame, State.FREE, state);
+        return frame;
+    }
+
+    /** Frees a frame its owner no longer maps (after the IOMMU was invalidated for it). */
+    synchronized void free(long frame) {
+        State state = state(frame);
+        if (state == State.FREE || state == State.RESERVED) {
+            throw new IllegalStateException("frame " + frame + " is " + state + ", cannot be freed");
+        }
+        if (pins.containsKey(frame)) {
+            freeOnUnpin.put(frame, Boolean.TRUE);
+            return;
+        }
+        release(frame, state);
+    }
+
+    private void release(long frame, State state) {
+        memory.zeroFrame(frame);
+        move(frame, state, State.FREE);
+        if (freeTop == freeStack.length) {
+            freeStack = java.util.Arrays.copyOf(freeStack, freeTop * 2);
+        }
+        freeStack[freeTop++] = frame;
+    }
+
+    synchronized void pin(long frame) {
+        State state = state(frame);
+        if (state != State.PRIVATE && state != State.SHARED) {
+            throw new IllegalStateException("frame " + frame + " is " + state + ", cannot be pinned");
+        }
+        pins.merge(frame, 1, Integer::sum);
+    }
+
+    synchronized void unpin(long frame) {
+        Integer n = pins.get(frame);
+        if (n == null) {
+            throw new IllegalStateException("frame " + frame + " is not pinned");
+        }
+        if (n > 1) {
+            pins.put(frame, n - 1);
+            return;
+        }
+        pins.remove(frame);
+        if (freeOnUnpin.remove(frame) != null) {
+            release(frame, state(frame));
+        }
+    }
+
+    synchronized State state(long frame) {
+        return State.values()[states[(int) frame]];
+    }
+
+    private void move(long frame, State from, State to) {
+        states[(int) frame] = (byte) to.ordinal();
+        counts[from.ordinal()]--;
+        counts[to.ordinal()]++;
+    }
+
+    synchronized FrameCounts counts() {
+        return new FrameCounts(states.length, counts[State.FREE.ordinal()], counts[State.PRIVATE.ordinal()],
+                counts[State.SHARED.ordinal()], counts[State.PAGE_TABLE.ordinal()], counts[State.RESERVED.ordinal()],
+                pins.size());
+    }
+}

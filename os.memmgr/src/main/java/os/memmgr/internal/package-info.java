@@ -1,0 +1,2 @@
+/** Implementation of the OS memory manager; private. */
+package os.memmgr.internal;

@@ -1,0 +1,16 @@
+/**
+ * The OS memory manager: processes, each with one virtual address space whose x86-64 page table
+ * lives in system memory and is shared by the CPU and (through a PASID) by the IOMMU.
+ *
+ * <p>Services are modelled on the Windows memory manager: VirtualAlloc-style reserve, commit,
+ * decommit, release, protect and query; demand-zero paging; shared sections; pinning pages for DMA
+ * (MmProbeAndLockPages); CPU reads and writes through the page table. Errors are
+ * {@link os.memmgr.MemoryException}s carrying a {@link os.memmgr.Status}; a failed call changes
+ * nothing.
+ */
+@Version("1.0.0")
+@Export
+package os.memmgr;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;
