@@ -1,0 +1,204 @@
+package os.memmgr.internal;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import iommu.hw.shell.Args;
+import os.memmgr.AddressSpace;
+import os.memmgr.FrameCounts;
+import os.memmgr.MemoryManager;
+import os.memmgr.PageProtection;
+import os.memmgr.PinnedPages;
+import os.memmgr.ProcessInfo;
+import os.memmgr.SectionInfo;
+
+/**
+ * Gogo commands of the memory manager (scope {@code mm}), and {@code iommu:bind}, which needs the
+ * OS because it registers a process's address space.
+ */
+@Component(service = MmCommands.class, property = {
+        "osgi.command.scope=mm",
+        "osgi.command.function=spawn",
+        "osgi.command.function=ps",
+        "osgi.command.function=alloc",
+        "osgi.command.function=reserve",
+        "osgi.command.function=commit",
+        "osgi.command.function=decommit",
+        "osgi.command.function=free",
+        "osgi.command.function=protect",
+        "osgi.command.function=query",
+        "osgi.command.function=write",
+        "osgi.command.function=read",
+        "osgi.command.function=kill",
+        "osgi.command.function=frames",
+        "osgi.command.function=section",
+        "osgi.command.function=sections",
+        "osgi.command.function=map",
+        "osgi.command.function=pin",
+        "osgi.command.function=unpin"})
+public final class MmCommands {
+    static final int MAX_SHELL_BYTES = 1 << 20;
+
+    private final MemoryManager mm;
+
+    @Activate
+    public MmCommands(@Reference MemoryManager mm) {
+        this.mm = mm;
+    }
+
+    private AddressSpace space(String pid) {
+        return mm.addressSpace(Args.id("PID", pid));
+    }
+
+    /** mm:spawn NAME - prints the pid. */
+    public String spawn(String name) {
+        return "pid " + mm.spawn(name);
+    }
+
+    public String ps() {
+        List<ProcessInfo> list = mm.processes();
+        if (list.isEmpty()) {
+            return "no processes";
+        }
+        return String.format("%-6s %-16s %-7s %-14s %-10s %s%n", "PID", "NAME", "PASID", "PML4", "COMMITTED", "RESIDENT")
+                + list.stream().map(p -> String.format("%-6d %-16s %-7s 0x%-12x %-10d %d", p.pid(), p.name(),
+                        p.pasid() == 0 ? "-" : Integer.toString(p.pasid()), p.pageTableRoot(), p.committedPages(),
+                        p.residentPages())).collect(Collectors.joining("\n"));
+    }
+
+    /** mm:alloc PID BYTES [PROT] - reserve and commit; prints the VA. */
+    public String alloc(String pid, String bytes) {
+        return alloc(pid, bytes, "rw");
+    }
+
+    public String alloc(String pid, String bytes, String prot) {
+        AddressSpace space = space(pid);
+        PageProtection protection = PageProtection.parse(prot);
+        long va = space.allocate(Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION), protection);
+        return String.format("0x%x", va);
+    }
+
+    /** mm:reserve PID BYTES [VA] - reserve only; prints the VA. */
+    public String reserve(String pid, String bytes) {
+        return reserve(pid, bytes, "0");
+    }
+
+    public String reserve(String pid, String bytes, String va) {
+        AddressSpace space = space(pid);
+        long size = Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION);
+        return String.format("0x%x", space.reserve(Args.address("VA", va), size));
+    }
+
+    /** mm:commit PID VA BYTES [PROT] */
+    public String commit(String pid, String va, String bytes) {
+        return commit(pid, va, bytes, "rw");
+    }
+
+    public String commit(String pid, String va, String bytes, String prot) {
+        AddressSpace space = space(pid);
+        PageProtection protection = PageProtection.parse(prot);
+        space.commit(Args.address("VA", va), Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION), protection);
+        return "committed";
+    }
+
+    /** mm:decommit PID VA BYTES */
+    public String decommit(String pid, String va, String bytes) {
+        AddressSpace space = space(pid);
+        space.decommit(Args.address("VA", va), Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION));
+        return "decommitted";
+    }
+
+    /** mm:free PID VA - releases the reservation (or section view) at VA. */
+    public String free(String pid, String va) {
+        space(pid).release(Args.address("VA", va));
+        return "released";
+    }
+
+    /** mm:protect PID VA BYTES PROT - prints the old protection. */
+    public String protect(String pid, String va, String bytes, String prot) {
+        AddressSpace space = space(pid);
+        PageProtection protection = PageProtection.parse(prot);
+        PageProtection old = space.protect(Args.address("VA", va),
+                Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION), protection);
+        return "was " + old.shortName();
+    }
+
+    /** mm:query PID VA */
+    public String query(String pid, String va) {
+        return space(pid).query(Args.address("VA", va)).toString();
+    }
+
+    /** mm:write PID VA DATA - a CPU write (DATA is text, or hex:...). */
+    public String write(String pid, String va, String data) {
+        AddressSpace space = space(pid);
+        byte[] bytes = Args.data("DATA", data);
+        space.write(Args.address("VA", va), bytes);
+        return "wrote " + bytes.length + " bytes";
+    }
+
+    /** mm:read PID VA LEN - a CPU read, as a hex dump. */
+    public String read(String pid, String va, String length) {
+        AddressSpace space = space(pid);
+        long at = Args.address("VA", va);
+        byte[] bytes = space.read(at, (int) Args.size("LEN", length, MAX_SHELL_BYTES));
+        return Args.hexDump(at, bytes).stripTrailing();
+    }
+
+    public String kill(String pid) {
+        mm.kill(Args.id("PID", pid));
+        return "killed";
+    }
+
+    public String frames() {
+        FrameCounts c = mm.frames();
+        return String.format("total       %d%nfree        %d%nprivate     %d%nshared      %d%npage-table  %d%n"
+                        + "reserved    %d%npinned      %d (of private + shared)", c.total(), c.free(), c.privateFrames(),
+                c.shared(), c.pageTables(), c.reserved(), c.pinned());
+    }
+
+    /** mm:section BYTES - creates a shared section; prints its handle. */
+    public String section(String bytes) {
+        return String.format("section 0x%x", mm.createSection(Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION)));
+    }
+
+    public String sections() {
+        List<SectionInfo> list = mm.sections();
+        if (list.isEmpty()) {
+            return "no sections";
+        }
+        return list.stream().map(s -> String.format("0x%x  %d bytes  %d views  %d resident pages", s.handle(), s.size(),
+                s.views(), s.resident())).collect(Collectors.joining("\n"));
+    }
+
+    /** mm:map PID SECTION [PROT] - maps a view of a section; prints its VA. */
+    public String map(String pid, String section) {
+        return map(pid, section, "rw");
+    }
+
+    public String map(String pid, String section, String prot) {
+        AddressSpace space = space(pid);
+        PageProtection protection = PageProtection.parse(prot);
+        return String.format("0x%x", space.mapSection(Args.number("SECTION", section), protection));
+    }
+
+    /** mm:pin PID VA BYTES - locks pages for DMA; prints the pin handle and frames. */
+    public String pin(String pid, String va, String bytes) {
+        AddressSpace space = space(pid);
+        PinnedPages pin = space.pin(Args.address("VA", va), Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION), true);
+        StringBuilder b = new StringBuilder(String.format("pin 0x%x frames", pin.handle()));
+        for (long f : pin.frames()) {
+            b.append(String.format(" 0x%x", f));
+        }
+        return b.toString();
+    }
+
+    /** mm:unpin PID HANDLE */
+    public String unpin(String pid, String handle) {
+        space(pid).unpin(Args.number("HANDLE", handle));
+        return "unpinned";
+    }
+}
