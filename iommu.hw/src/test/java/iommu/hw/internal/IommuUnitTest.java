@@ -1,0 +1,218 @@
+package iommu.hw.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import java.util.Arrays;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import iommu.hw.Access;
+import iommu.hw.DmaResult;
+import iommu.hw.FaultKind;
+import iommu.hw.Invalidation;
+import iommu.hw.PageRequest;
+import iommu.hw.PageRequestHandler;
+import iommu.hw.PageResponse;
+import iommu.hw.Pasid;
+import iommu.hw.Pte;
+import iommu.hw.Translation;
+
+class IommuUnitTest {
+    static final long USER_RW = Pte.PRESENT | Pte.WRITABLE | Pte.USER;
+    static final int PASID = 5;
+
+    LazySystemMemory memory = new LazySystemMemory(256L << 20);
+    IommuUnit iommu = new IommuUnit(memory, 1024, 8, 4);
+    Tables tables;
+
+    @BeforeEach
+    void setUp() {
+        tables = new Tables(memory, 1);
+        iommu.bind(PASID, tables.root);
+    }
+
+    @Test
+    void bindRejectsBadPasidsAndRootsWithoutChangingTheTable() {
+        assertThrows(IllegalArgumentException.class, () -> iommu.bind(0, tables.root));
+        assertThrows(IllegalArgumentException.class, () -> iommu.bind(Pasid.MAX + 1, tables.root));
+        assertThrows(IllegalArgumentException.class, () -> iommu.bind(6, tables.root + 8));
+        assertThrows(IllegalArgumentException.class, () -> iommu.bind(6, 1L << 40));
+        assertThrows(IllegalStateException.class, () -> iommu.bind(PASID, tables.root));
+        assertThrows(IllegalStateException.class, () -> iommu.unbind(6));
+        assertEquals(java.util.Map.of(PASID, tables.root), iommu.boundPasids());
+        iommu.bind(Pasid.MAX, tables.root);
+        assertEquals(2, iommu.boundPasids().size());
+    }
+
+    @Test
+    void unboundPasidFaultsAndIsRecorded() {
+        Translation t = iommu.translate(9, 0x10000, Access.READ);
+        assertEquals(FaultKind.PASID_NOT_BOUND, ((Translation.Fault) t).kind());
+        assertEquals(1, iommu.faults().size());
+        assertEquals(9, iommu.faults().get(0).fault().pasid());
+        assertThrows(IllegalArgumentException.class, () -> iommu.translate(-1, 0, Access.READ));
+    }
+
+    @Test
+    void secondTranslationHitsTheIotlb() {
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        iommu.translate(PASID, 0x10000, Access.READ);
+        iommu.translate(PASID, 0x10008, Access.READ);
+        var s = iommu.stats();
+        assertEquals(2, s.translations());
+        assertEquals(1, s.iotlbHits());
+        assertEquals(1, s.iotlbMisses());
+        assertEquals(1, s.iotlbEntries());
+    }
+
+    @Test
+    void writeAfterReadRewalksToSetDirty() {
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        iommu.translate(PASID, 0x10000, Access.READ);
+        iommu.translate(PASID, 0x10000, Access.WRITE);
+        assertEquals(2, iommu.stats().iotlbMisses());
+        assertTrue((memory.readLong(tables.entry(0x10000, 1, Tables.TABLE)) & Pte.DIRTY) != 0);
+        iommu.translate(PASID, 0x10000, Access.WRITE);
+        assertEquals(1, iommu.stats().iotlbHits());
+    }
+
+    @Test
+    void iotlbKeepsAStaleTranslationUntilInvalidated() {
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        iommu.translate(PASID, 0x10000, Access.READ);
+        tables.map4k(0x10000, 0x200000, USER_RW);
+        assertEquals(0x100000, ((Translation.Mapping) iommu.translate(PASID, 0x10000, Access.READ)).pagePa(),
+                "without invalidation the IOTLB answers");
+        iommu.invalidate(new Invalidation.OfRange(PASID, 0x10000, 4096));
+        assertEquals(0x200000, ((Translation.Mapping) iommu.translate(PASID, 0x10000, Access.READ)).pagePa());
+        assertEquals(1, iommu.stats().invalidations());
+    }
+
+    @Test
+    void rangeInvalidationRemovesOverlappingLargePagesOnly() {
+        tables.map2m(0x4000_0000L, 0x20_0000L, USER_RW);
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        iommu.translate(PASID, 0x4000_0000L, Access.READ);
+        iommu.translate(PASID, 0x10000, Access.READ);
+        assertEquals(2, iommu.stats().iotlbEntries());
+        iommu.invalidate(new Invalidation.OfRange(PASID, 0x4010_0000L, 4096));
+        assertEquals(1, iommu.stats().iotlbEntries(), "the 2 MiB page overlapping the range is gone");
+        iommu.invalidate(new Invalidation.OfPasid(PASID));
+        assertEquals(0, iommu.stats().iotlbEntries());
+    }
+
+    @Test
+    void unbindInvalidatesThePasid() {
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        iommu.translate(PASID, 0x10000, Access.READ);
+        iommu.unbind(PASID);
+        assertEquals(0, iommu.stats().iotlbEntries());
+        assertEquals(FaultKind.PASID_NOT_BOUND, ((Translation.Fault) iommu.translate(PASID, 0x10000, Access.READ)).kind());
+    }
+
+    @Test
+    void notPresentPageIsRequestedFromTheOsAndRetried() {
+        PageRequestHandler os = mock(PageRequestHandler.class);
+        when(os.handle(any())).thenAnswer(inv -> {
+            PageRequest r = inv.getArgument(0);
+            tables.map4k(r.va() & ~0xFFFL, 0x300000, USER_RW);
+            return PageResponse.SUCCESS;
+        });
+        iommu.setPageRequestHandler(os);
+        Translation t = iommu.translate(PASID, 0x20010, Access.WRITE);
+        assertEquals(0x300010, ((Translation.Mapping) t).physicalAddress(0x20010));
+        verify(os).handle(new PageRequest(PASID, 0x20010, Access.WRITE));
+        assertTrue(iommu.faults().isEmpty());
+        assertEquals(1, iommu.stats().pageRequests());
+    }
+
+    @Test
+    void refusedOrThrowingPageRequestsFault() {
+        PageRequestHandler os = mock(PageRequestHandler.class);
+        when(os.handle(any())).thenReturn(PageResponse.INVALID).thenThrow(new IllegalStateException("boom"));
+        iommu.setPageRequestHandler(os);
+        assertEquals(FaultKind.NOT_PRESENT, ((Translation.Fault) iommu.translate(PASID, 0x20000, Access.READ)).kind());
+        assertEquals(FaultKind.NOT_PRESENT, ((Translation.Fault) iommu.translate(PASID, 0x20000, Access.READ)).kind());
+        assertEquals(2, iommu.stats().pageRequestsFailed());
+        assertEquals(2, iommu.faults().size());
+    }
+
+    @Test
+    void permissionFaultsNeverBecomePageRequests() {
+        PageRequestHandler os = mock(PageRequestHandler.class);
+        iommu.setPageRequestHandler(os);
+        tables.map4k(0x10000, 0x100000, Pte.PRESENT | Pte.USER);
+        assertEquals(FaultKind.WRITE_PROTECTED, ((Translation.Fault) iommu.translate(PASID, 0x10000, Access.WRITE)).kind());
+        verify(os, never()).handle(any());
+    }
+
+    @Test
+    void dmaCrossesPagesAndStopsAtTheFirstFaultingPage() {
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        tables.map4k(0x11000, 0x180000, USER_RW);
+        tables.map4k(0x12000, 0x1C0000, Pte.PRESENT | Pte.USER); // read-only
+        byte[] data = new byte[3 * 4096];
+        Arrays.fill(data, (byte) 0x5A);
+        DmaResult r = iommu.write(PASID, 0x10000, data);
+        assertEquals(2 * 4096, r.bytesTransferred());
+        assertEquals(FaultKind.WRITE_PROTECTED, r.fault().kind());
+        assertEquals(0x12000, r.fault().va());
+        byte[] page = new byte[4096];
+        memory.read(0x1C0000, page, 0, 4096);
+        assertArrayEquals(new byte[4096], page, "nothing written at or past the faulting page");
+        memory.read(0x180000, page, 0, 4096);
+        assertEquals(0x5A, page[4095]);
+
+        byte[] back = new byte[2 * 4096 + 10];
+        DmaResult read = iommu.read(PASID, 0x10000, back);
+        assertTrue(read.completed(), "reading a read-only page is fine");
+        assertEquals(0x5A, back[8191]);
+        assertEquals(0, back[8192]);
+    }
+
+    @Test
+    void dmaCopyMovesBytesBetweenVirtualRanges() {
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        tables.map4k(0x11000, 0x101000, USER_RW);
+        tables.map4k(0x40000, 0x900000, USER_RW);
+        tables.map4k(0x41000, 0x700000, USER_RW);
+        byte[] data = new byte[6000];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i % 251);
+        }
+        assertNull(iommu.write(PASID, 0x10800, data).fault());
+        assertTrue(iommu.copy(PASID, 0x10800, 0x40100, data.length).completed());
+        byte[] out = new byte[data.length];
+        assertTrue(iommu.read(PASID, 0x40100, out).completed());
+        assertArrayEquals(data, out);
+    }
+
+    @Test
+    void dmaWithUnboundPasidMovesNothing() {
+        DmaResult r = iommu.read(77, 0x10000, new byte[16]);
+        assertEquals(0, r.bytesTransferred());
+        assertEquals(FaultKind.PASID_NOT_BOUND, r.fault().kind());
+        assertInstanceOf(Translation.Fault.class, r.fault());
+    }
+
+    @Test
+    void faultLogKeepsTheMostRecent() {
+        for (int i = 0; i < 20; i++) {
+            iommu.translate(9, 0x1000L * i, Access.READ);
+        }
+        assertEquals(8, iommu.faults().size());
+        assertEquals(20, iommu.faults().get(7).sequence());
+        assertEquals(20, iommu.stats().faults());
+    }
+}
