@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
@@ -41,7 +42,7 @@ import iommu.hw.Translation.Mapping;
  * check). DMA runs inside the {@link InflightGate}, and every invalidation drains the gate before
  * it returns, so no transfer still uses a translation it removed.
  */
-@Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID)
+@Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID, immediate = true)
 @Designate(ocd = IommuConfig.class)
 public final class IommuUnit implements Iommu, DmaInitiator {
     /** DMA re-enters the gate at least every this many pages, so invalidations never wait long. */
@@ -63,9 +64,38 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final LongAdder pageRequestsFailed = new LongAdder();
     private final LongAdder invalidations = new LongAdder();
 
+    /**
+     * Builds the IOMMU from configuration. An attribute outside its metatype range is reported and
+     * replaced by its default, so that a bad configuration never leaves the machine without an IOMMU.
+     */
     @Activate
     public IommuUnit(@Reference SystemMemory memory, IommuConfig config) {
-        this(memory, config.iotlbEntries(), config.faultLogSize(), config.pageRequestAttempts());
+        this(memory,
+                configured("iotlbEntries", config.iotlbEntries(), 1, 1 << 20, true, 65536),
+                configured("faultLogSize", config.faultLogSize(), 1, 65536, false, 256),
+                configured("pageRequestAttempts", config.pageRequestAttempts(), 1, 64, false, 4));
+    }
+
+    private static int configured(String name, int value, int min, int max, boolean powerOfTwo, int fallback) {
+        if (value < min || value > max || (powerOfTwo && Integer.bitCount(value) != 1)) {
+            System.getLogger(IommuUnit.class.getName()).log(System.Logger.Level.ERROR, "configuration "
+                    + IommuConfig.PID + ": " + name + " must be " + min + ".." + max + (powerOfTwo ? " and a power of two" : "")
+                    + ", not " + value + "; using " + fallback);
+            return fallback;
+        }
+        return value;
+    }
+
+    /** The IOMMU's geometry is fixed while the machine runs; a new configuration applies at the next start. */
+    @Modified
+    void modified(IommuConfig config) {
+        System.getLogger(IommuUnit.class.getName()).log(System.Logger.Level.WARNING, "configuration "
+                + IommuConfig.PID + " changed; it takes effect at the next start of the iommu.hw bundle");
+    }
+
+    /** IOTLB capacity in entries. */
+    public int iotlbCapacity() {
+        return iotlb.capacity();
     }
 
     public IommuUnit(SystemMemory memory, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {

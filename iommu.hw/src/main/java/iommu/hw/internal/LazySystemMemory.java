@@ -17,7 +17,7 @@ import iommu.hw.SystemMemory;
  * System memory as an array of frames, each a {@code byte[4096]} created on first write. A page-table
  * read is an array load and a VarHandle read; a page copy is one {@link System#arraycopy}.
  */
-@Component(service = SystemMemory.class, configurationPid = SystemMemoryConfig.PID)
+@Component(service = SystemMemory.class, configurationPid = SystemMemoryConfig.PID, immediate = true)
 @Designate(ocd = SystemMemoryConfig.class)
 public final class LazySystemMemory implements SystemMemory {
     private static final System.Logger LOG = System.getLogger(LazySystemMemory.class.getName());
@@ -29,9 +29,13 @@ public final class LazySystemMemory implements SystemMemory {
     private final long size;
     private final LongAdder touched = new LongAdder();
 
+    /**
+     * Sizes memory from configuration. A size outside the metatype's range is reported and replaced by
+     * the default, so that a bad configuration never leaves the machine without memory.
+     */
     @Activate
     public LazySystemMemory(SystemMemoryConfig config) {
-        this(checkedBytes(config.sizeMiB()));
+        this(configuredBytes(config.sizeMiB()));
     }
 
     /** Memory of {@code bytes} bytes, a positive multiple of {@link #FRAME_SIZE}. */
@@ -44,17 +48,31 @@ public final class LazySystemMemory implements SystemMemory {
         this.frames = new byte[(int) (bytes >>> FRAME_SHIFT)][];
     }
 
-    private static long checkedBytes(long mib) {
-        if (mib < 1 || mib > SystemMemoryConfig.MAX_MIB) {
-            throw new IllegalArgumentException("configuration " + SystemMemoryConfig.PID + ": sizeMiB must be 1.."
-                    + SystemMemoryConfig.MAX_MIB + ", not " + mib);
+    static final long DEFAULT_MIB = 4096;
+
+    private static boolean valid(long mib) {
+        return mib >= 1 && mib <= SystemMemoryConfig.MAX_MIB;
+    }
+
+    private static String invalid(long mib) {
+        return "configuration " + SystemMemoryConfig.PID + ": sizeMiB must be 1.." + SystemMemoryConfig.MAX_MIB
+                + ", not " + mib;
+    }
+
+    static long configuredBytes(long mib) {
+        if (!valid(mib)) {
+            LOG.log(System.Logger.Level.ERROR, invalid(mib) + "; using " + DEFAULT_MIB + " MiB");
+            return DEFAULT_MIB << 20;
         }
         return mib << 20;
     }
 
+    /** Memory is fixed while the machine runs: a new size applies at the next activation. */
     @Modified
     void modified(SystemMemoryConfig config) {
-        if ((config.sizeMiB() << 20) != size) {
+        if (!valid(config.sizeMiB())) {
+            LOG.log(System.Logger.Level.ERROR, invalid(config.sizeMiB()) + "; memory stays " + (size >>> 20) + " MiB");
+        } else if ((config.sizeMiB() << 20) != size) {
             LOG.log(System.Logger.Level.WARNING, "configuration " + SystemMemoryConfig.PID + ": sizeMiB="
                     + config.sizeMiB() + " takes effect at the next start; memory stays " + (size >>> 20) + " MiB");
         }

@@ -34,7 +34,7 @@ import os.memmgr.Status;
  * The memory manager: the process table, the PFN database, sections and PASIDs. It answers the
  * IOMMU's page requests with the same fault handler the CPU uses.
  */
-@Component(service = {MemoryManager.class, PageRequestHandler.class})
+@Component(service = {MemoryManager.class, PageRequestHandler.class}, immediate = true)
 public final class WindowsMemoryManager implements MemoryManager, PageRequestHandler, ProcessAddressSpace.Kernel {
     private static final System.Logger LOG = System.getLogger(WindowsMemoryManager.class.getName());
 

@@ -1,0 +1,2 @@
+/** In-framework tests of the model; private. */
+package itest;
