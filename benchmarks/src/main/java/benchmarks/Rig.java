@@ -1,0 +1,36 @@
+package benchmarks;
+
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import os.memmgr.AddressSpace;
+import os.memmgr.PageProtection;
+import os.memmgr.internal.WindowsMemoryManager;
+
+/** A machine wired as SCR wires it, with one process bound to the IOMMU. */
+final class Rig {
+    final LazySystemMemory memory;
+    final IommuUnit iommu;
+    final AddressSpace space;
+    final int pasid;
+
+    Rig(long memoryBytes, int iotlbEntries) {
+        memory = new LazySystemMemory(memoryBytes);
+        iommu = new IommuUnit(memory, iotlbEntries, 64, 4);
+        WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+        iommu.setPageRequestHandler(mm);
+        int pid = mm.spawn("bench");
+        space = mm.addressSpace(pid);
+        pasid = mm.bindIommu(pid);
+    }
+
+    /** Allocates and touches {@code bytes} (every page gets a frame). */
+    long committed(long bytes) {
+        long va = space.allocate(bytes, PageProtection.READWRITE);
+        byte[] page = new byte[4096];
+        for (long off = 0; off < bytes; off += 4096) {
+            page[0] = (byte) (off >>> 12);
+            iommu.write(pasid, va + off, page);
+        }
+        return va;
+    }
+}

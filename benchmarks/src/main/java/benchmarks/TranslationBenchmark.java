@@ -1,0 +1,100 @@
+package benchmarks;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import iommu.hw.Access;
+import iommu.hw.Translation;
+
+/**
+ * One translation: an IOTLB hit beside a {@link ConcurrentHashMap} get of the same page number, and
+ * a page-walk miss (an IOTLB of one entry, cycled over 4096 pages) beside the hit. Each also with two
+ * threads, to show how lookups scale.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class TranslationBenchmark {
+    static final int PAGES = 4096;
+
+    @State(Scope.Benchmark)
+    public static class Machine {
+        Rig warm;
+        Rig cold;
+        long warmVa;
+        long coldVa;
+        ConcurrentHashMap<Long, Long> map = new ConcurrentHashMap<>();
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            warm = new Rig(256L << 20, 65536);
+            warmVa = warm.committed((long) PAGES * 4096);
+            cold = new Rig(256L << 20, 1);
+            coldVa = cold.committed((long) PAGES * 4096);
+            for (int i = 0; i < PAGES; i++) {
+                long page = (warmVa >>> 12) + i;
+                map.put(page, page + 0x10_0000);
+                warm.iommu.translate(warm.pasid, warmVa + i * 4096L, Access.READ);
+            }
+        }
+    }
+
+    /** Each thread walks its own sequence of pages. */
+    @State(Scope.Thread)
+    public static class Cursor {
+        int next;
+
+        int step() {
+            next = (next + 1) & (PAGES - 1);
+            return next;
+        }
+    }
+
+    @Benchmark
+    public Translation iotlbHit(Machine m, Cursor c) {
+        return m.warm.iommu.translate(m.warm.pasid, m.warmVa + c.step() * 4096L, Access.READ);
+    }
+
+    @Benchmark
+    public Long baselineConcurrentHashMapGet(Machine m, Cursor c) {
+        return m.map.get((m.warmVa >>> 12) + c.step());
+    }
+
+    @Benchmark
+    public Translation pageWalkMiss(Machine m, Cursor c) {
+        return m.cold.iommu.translate(m.cold.pasid, m.coldVa + c.step() * 4096L, Access.READ);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public Translation iotlbHitTwoThreads(Machine m, Cursor c) {
+        return m.warm.iommu.translate(m.warm.pasid, m.warmVa + c.step() * 4096L, Access.READ);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public Long baselineConcurrentHashMapGetTwoThreads(Machine m, Cursor c) {
+        return m.map.get((m.warmVa >>> 12) + c.step());
+    }
+
+    @Benchmark
+    @Threads(2)
+    public Translation pageWalkMissTwoThreads(Machine m, Cursor c) {
+        return m.cold.iommu.translate(m.cold.pasid, m.coldVa + c.step() * 4096L, Access.READ);
+    }
+}
