@@ -26,6 +26,7 @@ import iommu.hw.IommuStats;
 import iommu.hw.PageRequest;
 import iommu.hw.PageRequestHandler;
 import iommu.hw.PageResponse;
+import iommu.hw.PageSize;
 import iommu.hw.PageTableWalker;
 import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
@@ -55,7 +56,6 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final int pageRequestAttempts;
     private final InflightGate gate = new InflightGate();
     private final Object lock = new Object();
-    private volatile long generation;
     private final AtomicReference<PageRequestHandler> handler = new AtomicReference<>();
 
     private final LongAdder hits = new LongAdder();
@@ -185,20 +185,48 @@ public final class IommuUnit implements Iommu, DmaInitiator {
             return cached;
         }
         misses.increment();
-        long startGeneration = generation;
+        return walkAndFill(pasid, va, access);
+    }
+
+    private Translation walkAndFill(int pasid, long va, Access access) {
+        long startGeneration = iotlb.generation();
         long root = pasids.root(pasid);
         if (root < 0) {
             return new Fault(FaultKind.PASID_NOT_BOUND, pasid, va, access);
         }
         Translation t = PageTableWalker.walk(memory, root, pasid, va, access, true);
         if (t instanceof Mapping m) {
-            synchronized (lock) {
-                if (generation == startGeneration) {
-                    iotlb.store(pasid, m);
-                }
-            }
+            iotlb.store(pasid, m, startGeneration);
         }
         return t;
+    }
+
+    /** Rights an access needs in an IOTLB data word (user requests always need USER). */
+    private static long needed(Access access) {
+        return switch (access) {
+            case READ -> Iotlb.USER;
+            case WRITE -> Iotlb.USER | Iotlb.WRITABLE | Iotlb.DIRTY;
+            case EXECUTE -> Iotlb.USER | Iotlb.EXECUTABLE;
+        };
+    }
+
+    /**
+     * The DMA path: the IOTLB data word for {@code va} (hit, or walk and fill), or -1 with the fault
+     * in {@code fault[0]}. Counts into {@code counts} ({hits, misses}) instead of the shared counters.
+     */
+    private long translateForDma(int pasid, long va, Access access, long need, Fault[] fault, long[] counts) {
+        long word = iotlb.lookupData(pasid, va);
+        if (word != Iotlb.MISS && (word & need) == need) {
+            counts[0]++;
+            return word;
+        }
+        counts[1]++;
+        Translation t = walkAndFill(pasid, va, access);
+        if (t instanceof Fault f) {
+            fault[0] = f;
+            return -1;
+        }
+        return Iotlb.encode((Mapping) t);
     }
 
     private PageResponse pageRequest(int pasid, long va, Access access) {
@@ -219,10 +247,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     @Override
     public void invalidate(Invalidation scope) {
         java.util.Objects.requireNonNull(scope, "invalidation scope");
-        synchronized (lock) {
-            generation++;
-            iotlb.invalidate(scope);
-        }
+        iotlb.invalidate(scope);
         invalidations.increment();
         gate.drain();
     }
@@ -231,10 +256,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     public IommuStats stats() {
         long h = hits.sum();
         long m = misses.sum();
-        int entries;
-        synchronized (lock) {
-            entries = iotlb.size();
-        }
+        int entries = iotlb.size();
         return new IommuStats(h + m, h, m, faultLog.total(), pageRequests.sum(), pageRequestsFailed.sum(),
                 invalidations.sum(), entries);
     }
@@ -249,7 +271,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     /** One step of a transfer: translates at position {@code done} and moves up to a page. */
     private interface Step {
         /** Returns the bytes moved, or -1 after storing the fault in {@code fault[0]}. */
-        int run(long done, Fault[] fault);
+        int run(long done, Fault[] fault, long[] counts);
     }
 
     private DmaResult transfer(int pasid, long length, Step step) {
@@ -257,66 +279,71 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         long done = 0;
         int attempts = 0;
         Fault[] fault = new Fault[1];
-        while (done < length) {
-            Fault pending = null;
-            int token = gate.enter();
-            try {
-                for (int pages = 0; done < length && pages < PAGES_PER_GATE; pages++) {
-                    int moved = step.run(done, fault);
-                    if (moved < 0) {
-                        pending = fault[0];
-                        break;
+        long[] counts = new long[2];
+        try {
+            while (done < length) {
+                Fault pending = null;
+                int token = gate.enter();
+                try {
+                    for (int pages = 0; done < length && pages < PAGES_PER_GATE; pages++) {
+                        int moved = step.run(done, fault, counts);
+                        if (moved < 0) {
+                            pending = fault[0];
+                            break;
+                        }
+                        done += moved;
+                        attempts = 0;
                     }
-                    done += moved;
-                    attempts = 0;
+                } finally {
+                    gate.exit(token);
                 }
-            } finally {
-                gate.exit(token);
-            }
-            if (pending != null) {
-                if (pending.kind() != FaultKind.NOT_PRESENT || ++attempts > pageRequestAttempts
-                        || pageRequest(pasid, pending.va(), pending.access()) != PageResponse.SUCCESS) {
-                    faultLog.record(pending);
-                    return new DmaResult(done, pending);
+                if (pending != null) {
+                    if (pending.kind() != FaultKind.NOT_PRESENT || ++attempts > pageRequestAttempts
+                            || pageRequest(pasid, pending.va(), pending.access()) != PageResponse.SUCCESS) {
+                        faultLog.record(pending);
+                        return new DmaResult(done, pending);
+                    }
                 }
             }
+            return new DmaResult(done, null);
+        } finally {
+            hits.add(counts[0]);
+            misses.add(counts[1]);
         }
-        return new DmaResult(done, null);
     }
 
-    private static int bytesToPageEnd(Mapping m, long va, long remaining) {
-        long toEnd = m.size().bytes() - (va & m.size().offsetMask());
+    private static int bytesToPageEnd(long word, long va, long remaining) {
+        PageSize size = Iotlb.sizeOf(word);
+        long toEnd = size.bytes() - (va & size.offsetMask());
         return (int) Math.min(Math.min(toEnd, remaining), Integer.MAX_VALUE);
     }
 
     @Override
     public DmaResult read(int pasid, long va, byte[] dst) {
-        return transfer(pasid, dst.length, (done, fault) -> {
+        long need = needed(Access.READ);
+        return transfer(pasid, dst.length, (done, fault, counts) -> {
             long at = va + done;
-            Translation t = translateOnce(pasid, at, Access.READ);
-            if (t instanceof Fault f) {
-                fault[0] = f;
+            long word = translateForDma(pasid, at, Access.READ, need, fault, counts);
+            if (word < 0) {
                 return -1;
             }
-            Mapping m = (Mapping) t;
-            int n = bytesToPageEnd(m, at, dst.length - done);
-            memory.read(m.physicalAddress(at), dst, (int) done, n);
+            int n = bytesToPageEnd(word, at, dst.length - done);
+            memory.read(Iotlb.physicalAddress(word, at), dst, (int) done, n);
             return n;
         });
     }
 
     @Override
     public DmaResult write(int pasid, long va, byte[] src) {
-        return transfer(pasid, src.length, (done, fault) -> {
+        long need = needed(Access.WRITE);
+        return transfer(pasid, src.length, (done, fault, counts) -> {
             long at = va + done;
-            Translation t = translateOnce(pasid, at, Access.WRITE);
-            if (t instanceof Fault f) {
-                fault[0] = f;
+            long word = translateForDma(pasid, at, Access.WRITE, need, fault, counts);
+            if (word < 0) {
                 return -1;
             }
-            Mapping m = (Mapping) t;
-            int n = bytesToPageEnd(m, at, src.length - done);
-            memory.write(m.physicalAddress(at), src, (int) done, n);
+            int n = bytesToPageEnd(word, at, src.length - done);
+            memory.write(Iotlb.physicalAddress(word, at), src, (int) done, n);
             return n;
         });
     }
@@ -326,23 +353,21 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         if (length < 0) {
             throw new IllegalArgumentException("DMA copy length must be >= 0, not " + length);
         }
-        return transfer(pasid, length, (done, fault) -> {
+        long needRead = needed(Access.READ);
+        long needWrite = needed(Access.WRITE);
+        return transfer(pasid, length, (done, fault, counts) -> {
             long from = srcVa + done;
             long to = dstVa + done;
-            Translation s = translateOnce(pasid, from, Access.READ);
-            if (s instanceof Fault f) {
-                fault[0] = f;
+            long s = translateForDma(pasid, from, Access.READ, needRead, fault, counts);
+            if (s < 0) {
                 return -1;
             }
-            Translation d = translateOnce(pasid, to, Access.WRITE);
-            if (d instanceof Fault f) {
-                fault[0] = f;
+            long d = translateForDma(pasid, to, Access.WRITE, needWrite, fault, counts);
+            if (d < 0) {
                 return -1;
             }
-            Mapping sm = (Mapping) s;
-            Mapping dm = (Mapping) d;
-            int n = Math.min(bytesToPageEnd(sm, from, length - done), bytesToPageEnd(dm, to, length - done));
-            memory.copy(sm.physicalAddress(from), dm.physicalAddress(to), n);
+            int n = Math.min(bytesToPageEnd(s, from, length - done), bytesToPageEnd(d, to, length - done));
+            memory.copy(Iotlb.physicalAddress(s, from), Iotlb.physicalAddress(d, to), n);
             return n;
         });
     }

@@ -2,42 +2,70 @@ package iommu.hw.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.StampedLock;
 
 import iommu.hw.Invalidation;
 import iommu.hw.PageSize;
+import iommu.hw.Pte;
 import iommu.hw.Translation.Mapping;
 
 /**
- * The IOTLB: a direct-mapped cache of (PASID, page) -> {@link Mapping}, indexed by the low bits of
- * the page number mixed with the PASID, so that consecutive pages of one PASID never collide.
+ * The IOTLB: a direct-mapped cache of (PASID, page) -> translation, indexed by the low bits of the
+ * page number mixed with the PASID, so that consecutive pages of one PASID never collide.
  *
- * <p>{@link #lookup} is lock free: one or three array loads of immutable entries. {@link #store}
- * and {@link #invalidate} must be called under the owner's lock, which orders them.
+ * <p>Each slot is a tag word, a data word (frame address, rights, size) and the {@link Mapping}
+ * value handed to {@link #lookup} callers. Lookups are lock free: read the tag, read the data, read
+ * the tag again; a store marks the slot {@link #BUSY} before it writes and publishes the tag last.
+ * Fills hold one of {@link #STRIPES} read locks (one per thread stripe, so fills on different
+ * threads do not contend); invalidation holds all of them as write locks, so a fill never lands
+ * half way through an invalidation, and a fill whose walk started before an invalidation is dropped
+ * (the generation check).
  */
 final class Iotlb {
-    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Entry[].class);
-    /** Invalidate a range page by page up to this many pages; scan the whole table beyond. */
+    static final long MISS = -1;
+    private static final long VALID = 1L << 63;
+    private static final long BUSY = 1;
+    private static final int STRIPES = 16;
+    /** Invalidate a range slot by slot up to this many 4 KiB pages; scan the whole table beyond. */
     private static final long PROBE_LIMIT = 256;
 
-    private record Entry(int pasid, Mapping mapping) {
-    }
+    // data word: page frame address | rights | size
+    static final long WRITABLE = 1, USER = 2, EXECUTABLE = 4, DIRTY = 8;
+    private static final int SIZE_SHIFT = 4;
+    private static final long ADDRESS_MASK = ~0xFFFL;
 
-    private final Entry[] slots;
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle MAPPINGS = MethodHandles.arrayElementVarHandle(Mapping[].class);
+
+    private final long[] tags;
+    private final long[] data;
+    private final Mapping[] mappings;
     private final int mask;
+    private final StampedLock[] stripes = new StampedLock[STRIPES];
+    private volatile long generation;
     private volatile boolean has2M;
     private volatile boolean has1G;
-    private int count;
 
     Iotlb(int entries) {
         if (entries < 1 || Integer.bitCount(entries) != 1) {
             throw new IllegalArgumentException("IOTLB entries must be a power of two, not " + entries);
         }
-        slots = new Entry[entries];
+        tags = new long[entries];
+        data = new long[entries];
+        mappings = new Mapping[entries];
         mask = entries - 1;
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new StampedLock();
+        }
     }
 
     int capacity() {
-        return slots.length;
+        return tags.length;
+    }
+
+    /** Read before a walk; pass to {@link #store} so that a walk older than an invalidation does not fill. */
+    long generation() {
+        return generation;
     }
 
     private int index(int pasid, long va, PageSize size) {
@@ -45,8 +73,56 @@ final class Iotlb {
         return (int) (page ^ (pasid * 0x9E3779B1L) ^ ((long) size.ordinal() << 20)) & mask;
     }
 
-    /** The cached mapping of the page holding {@code va} for {@code pasid}, or {@code null}. */
+    private static long tag(int pasid, long va, PageSize size) {
+        long pageBits = 48 - size.shift();
+        return VALID | ((long) pasid << 38) | ((long) size.ordinal() << 36) | ((va >>> size.shift()) & ((1L << pageBits) - 1));
+    }
+
+    static long encode(Mapping m) {
+        return m.pagePa() | (m.writable() ? WRITABLE : 0) | (m.user() ? USER : 0) | (m.executable() ? EXECUTABLE : 0)
+                | (m.dirty() ? DIRTY : 0) | ((long) m.size().ordinal() << SIZE_SHIFT);
+    }
+
+    /** The physical address of {@code va} given a data word from {@link #lookupData}. */
+    static long physicalAddress(long word, long va) {
+        return (word & ADDRESS_MASK) + (va & sizeOf(word).offsetMask());
+    }
+
+    static PageSize sizeOf(long word) {
+        return PageSize.values()[(int) ((word >>> SIZE_SHIFT) & 3)];
+    }
+
+    /** The data word of the page holding {@code va}, or {@link #MISS}. No allocation. */
+    long lookupData(int pasid, long va) {
+        if (!Pte.isCanonical(va)) {
+            return MISS; // tags keep 48 address bits: only canonical addresses may match
+        }
+        long word = probeData(pasid, va, PageSize.SIZE_4K);
+        if (word == MISS && has2M) {
+            word = probeData(pasid, va, PageSize.SIZE_2M);
+        }
+        if (word == MISS && has1G) {
+            word = probeData(pasid, va, PageSize.SIZE_1G);
+        }
+        return word;
+    }
+
+    private long probeData(int pasid, long va, PageSize size) {
+        int i = index(pasid, va, size);
+        long key = tag(pasid, va, size);
+        if ((long) LONGS.getAcquire(tags, i) != key) {
+            return MISS;
+        }
+        long word = (long) LONGS.getOpaque(data, i);
+        VarHandle.loadLoadFence();
+        return (long) LONGS.getOpaque(tags, i) == key ? word : MISS;
+    }
+
+    /** The cached mapping of the page holding {@code va}, or {@code null}. No allocation. */
     Mapping lookup(int pasid, long va) {
+        if (!Pte.isCanonical(va)) {
+            return null;
+        }
         Mapping m = probe(pasid, va, PageSize.SIZE_4K);
         if (m == null && has2M) {
             m = probe(pasid, va, PageSize.SIZE_2M);
@@ -58,28 +134,59 @@ final class Iotlb {
     }
 
     private Mapping probe(int pasid, long va, PageSize size) {
-        Entry e = (Entry) SLOTS.getAcquire(slots, index(pasid, va, size));
-        if (e != null && e.pasid == pasid && e.mapping.size() == size && e.mapping.covers(va)) {
-            return e.mapping;
+        int i = index(pasid, va, size);
+        long key = tag(pasid, va, size);
+        if ((long) LONGS.getAcquire(tags, i) != key) {
+            return null;
         }
-        return null;
+        Mapping m = (Mapping) MAPPINGS.getOpaque(mappings, i);
+        VarHandle.loadLoadFence();
+        return (long) LONGS.getOpaque(tags, i) == key ? m : null;
     }
 
-    void store(int pasid, Mapping mapping) {
-        int i = index(pasid, mapping.pageVa(), mapping.size());
-        if (slots[i] == null) {
-            count++;
+    /** Caches {@code m} unless an invalidation started since {@code startGeneration}, or the slot is busy. */
+    void store(int pasid, Mapping m, long startGeneration) {
+        StampedLock lock = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
+        long stamp = lock.readLock();
+        try {
+            if (generation != startGeneration) {
+                return;
+            }
+            int i = index(pasid, m.pageVa(), m.size());
+            long old = (long) LONGS.getAcquire(tags, i);
+            if (old == BUSY || !LONGS.compareAndSet(tags, i, old, BUSY)) {
+                return;
+            }
+            LONGS.setOpaque(data, i, encode(m));
+            MAPPINGS.setOpaque(mappings, i, m);
+            if (m.size() == PageSize.SIZE_2M && !has2M) {
+                has2M = true;
+            } else if (m.size() == PageSize.SIZE_1G && !has1G) {
+                has1G = true;
+            }
+            LONGS.setRelease(tags, i, tag(pasid, m.pageVa(), m.size()));
+        } finally {
+            lock.unlockRead(stamp);
         }
-        if (mapping.size() == PageSize.SIZE_2M) {
-            has2M = true;
-        } else if (mapping.size() == PageSize.SIZE_1G) {
-            has1G = true;
-        }
-        SLOTS.setRelease(slots, i, new Entry(pasid, mapping));
     }
 
-    /** Removes the entries in scope; returns how many were removed. */
+    /** Removes the entries in scope, excluding every fill meanwhile; returns how many were removed. */
     int invalidate(Invalidation scope) {
+        long[] stamps = new long[STRIPES];
+        for (int s = 0; s < STRIPES; s++) {
+            stamps[s] = stripes[s].writeLock();
+        }
+        try {
+            generation++;
+            return remove(scope);
+        } finally {
+            for (int s = STRIPES - 1; s >= 0; s--) {
+                stripes[s].unlockWrite(stamps[s]);
+            }
+        }
+    }
+
+    private int remove(Invalidation scope) {
         if (scope instanceof Invalidation.OfRange r && r.length() / PageSize.SIZE_4K.bytes() <= PROBE_LIMIT) {
             int removed = 0;
             for (PageSize size : PageSize.values()) {
@@ -92,7 +199,7 @@ final class Iotlb {
             return removed;
         }
         int removed = 0;
-        for (int i = 0; i < slots.length; i++) {
+        for (int i = 0; i < tags.length; i++) {
             removed += removeIf(i, scope);
         }
         if (scope instanceof Invalidation.All) {
@@ -103,28 +210,36 @@ final class Iotlb {
     }
 
     private int removeIf(int i, Invalidation scope) {
-        Entry e = slots[i];
-        if (e == null || !matches(e, scope)) {
+        long t = tags[i];
+        if ((t & VALID) == 0 || !matches(t, scope)) {
             return 0;
         }
-        SLOTS.setRelease(slots, i, (Entry) null);
-        count--;
+        LONGS.setRelease(tags, i, 0L);
+        MAPPINGS.setOpaque(mappings, i, (Mapping) null);
         return 1;
     }
 
-    private static boolean matches(Entry e, Invalidation scope) {
+    private static boolean matches(long tag, Invalidation scope) {
+        int pasid = (int) ((tag >>> 38) & 0xFFFFF);
         if (scope instanceof Invalidation.OfPasid p) {
-            return e.pasid == p.pasid();
+            return pasid == p.pasid();
         }
         if (scope instanceof Invalidation.OfRange r) {
-            long start = e.mapping.pageVa();
-            long end = start + e.mapping.size().bytes();
-            return e.pasid == r.pasid() && start < r.va() + r.length() && r.va() < end;
+            PageSize size = PageSize.values()[(int) ((tag >>> 36) & 3)];
+            long page = tag & ((1L << (48 - size.shift())) - 1);
+            long start = ((page << size.shift()) << 16) >> 16; // sign-extend the 48-bit address
+            long end = start + size.bytes();
+            return pasid == r.pasid() && start < r.va() + r.length() && r.va() < end;
         }
         return true;
     }
 
+    /** Valid entries now (a scan; exact when nothing else runs). */
     int size() {
-        return count;
+        int n = 0;
+        for (long t : tags) {
+            n += (t & VALID) != 0 ? 1 : 0;
+        }
+        return n;
     }
 }

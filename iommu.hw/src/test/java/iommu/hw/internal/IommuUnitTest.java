@@ -207,6 +207,16 @@ class IommuUnitTest {
     }
 
     @Test
+    void nonCanonicalAliasOfACachedKernelAddressNeverHits() {
+        long kernel = 0xFFFF_8000_0001_0000L;
+        tables.map4k(kernel, 0x100000, USER_RW);
+        assertInstanceOf(Translation.Mapping.class, iommu.translate(PASID, kernel, Access.READ));
+        long alias = 0x0000_8000_0001_0000L; // same low 48 bits, not canonical
+        assertEquals(FaultKind.NON_CANONICAL, ((Translation.Fault) iommu.translate(PASID, alias, Access.READ)).kind());
+        assertEquals(FaultKind.NON_CANONICAL, iommu.read(PASID, alias, new byte[4]).fault().kind());
+    }
+
+    @Test
     void faultLogKeepsTheMostRecent() {
         for (int i = 0; i < 20; i++) {
             iommu.translate(9, 0x1000L * i, Access.READ);
