@@ -20,17 +20,19 @@ import iommu.hw.Access;
 import iommu.hw.Translation;
 
 /**
- * One translation: an IOTLB hit beside a {@link ConcurrentHashMap} get of the same page number, and
- * a page-walk miss (an IOTLB of one entry, cycled over 4096 pages) beside the hit. Each also with two
- * threads, to show how lookups scale.
+ * One translation: an IOTLB hit (4096 warm pages) beside a {@link ConcurrentHashMap} get of the same
+ * page number, and a page-walk miss (a 4096-entry IOTLB cycled over 65536 pages, so every lookup
+ * misses, walks and fills) beside the hit. Each also with two threads, each thread starting at its
+ * own random page, to show how lookups scale.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(2)
 public class TranslationBenchmark {
     static final int PAGES = 4096;
+    static final int COLD_PAGES = 65536;
 
     @State(Scope.Benchmark)
     public static class Machine {
@@ -44,8 +46,8 @@ public class TranslationBenchmark {
         public void setUp() {
             warm = new Rig(256L << 20, 65536);
             warmVa = warm.committed((long) PAGES * 4096);
-            cold = new Rig(256L << 20, 1);
-            coldVa = cold.committed((long) PAGES * 4096);
+            cold = new Rig(512L << 20, 4096);
+            coldVa = cold.committed((long) COLD_PAGES * 4096);
             for (int i = 0; i < PAGES; i++) {
                 long page = (warmVa >>> 12) + i;
                 map.put(page, page + 0x10_0000);
@@ -54,13 +56,18 @@ public class TranslationBenchmark {
         }
     }
 
-    /** Each thread walks its own sequence of pages. */
+    /** Each thread walks its own sequence of pages, from its own random start. */
     @State(Scope.Thread)
     public static class Cursor {
-        int next;
+        int next = java.util.concurrent.ThreadLocalRandom.current().nextInt(COLD_PAGES);
 
         int step() {
             next = (next + 1) & (PAGES - 1);
+            return next;
+        }
+
+        int coldStep() {
+            next = (next + 1) & (COLD_PAGES - 1);
             return next;
         }
     }
@@ -77,7 +84,7 @@ public class TranslationBenchmark {
 
     @Benchmark
     public Translation pageWalkMiss(Machine m, Cursor c) {
-        return m.cold.iommu.translate(m.cold.pasid, m.coldVa + c.step() * 4096L, Access.READ);
+        return m.cold.iommu.translate(m.cold.pasid, m.coldVa + c.coldStep() * 4096L, Access.READ);
     }
 
     @Benchmark
@@ -95,6 +102,6 @@ public class TranslationBenchmark {
     @Benchmark
     @Threads(2)
     public Translation pageWalkMissTwoThreads(Machine m, Cursor c) {
-        return m.cold.iommu.translate(m.cold.pasid, m.coldVa + c.step() * 4096L, Access.READ);
+        return m.cold.iommu.translate(m.cold.pasid, m.coldVa + c.coldStep() * 4096L, Access.READ);
     }
 }

@@ -34,6 +34,7 @@ final class Iotlb {
     private static final int SIZE_SHIFT = 4;
     private static final long ADDRESS_MASK = ~0xFFFL;
 
+    private static final PageSize[] SIZES = PageSize.values();
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle MAPPINGS = MethodHandles.arrayElementVarHandle(Mapping[].class);
 
@@ -89,7 +90,7 @@ final class Iotlb {
     }
 
     static PageSize sizeOf(long word) {
-        return PageSize.values()[(int) ((word >>> SIZE_SHIFT) & 3)];
+        return SIZES[(int) ((word >>> SIZE_SHIFT) & 3)];
     }
 
     /** The data word of the page holding {@code va}, or {@link #MISS}. No allocation. */
@@ -225,7 +226,7 @@ final class Iotlb {
             return pasid == p.pasid();
         }
         if (scope instanceof Invalidation.OfRange r) {
-            PageSize size = PageSize.values()[(int) ((tag >>> 36) & 3)];
+            PageSize size = SIZES[(int) ((tag >>> 36) & 3)];
             long page = tag & ((1L << (48 - size.shift())) - 1);
             long start = ((page << size.shift()) << 16) >> 16; // sign-extend the 48-bit address
             long end = start + size.bytes();
