@@ -6,8 +6,9 @@ import org.osgi.annotation.versioning.ProviderType;
  * The machine's physical memory: {@link #frameCount()} frames of {@link #FRAME_SIZE} bytes, reached
  * by physical address. It is the memory behind the DMA path and the memory that holds page tables.
  *
- * <p>Host memory is committed lazily: a frame takes host memory only once a non-zero byte is written
- * to it, and {@link #zeroFrame(long)} gives that memory back. Reads of untouched frames return zeros.
+ * <p>Host memory is committed lazily, in small banks of frames, on the first write; never-written
+ * memory reads as zeros and takes no host memory. {@link #touchedFrames()} counts the frames written
+ * since they were last zeroed with {@link #zeroFrame(long)}.
  *
  * <p>All methods are thread safe. The 8-byte operations are atomic and must be 8-byte aligned; they
  * are how page-table entries are read and updated. Every method throws
@@ -26,8 +27,11 @@ public interface SystemMemory {
     /** Number of frames; valid frame numbers are 0 .. frameCount()-1. */
     long frameCount();
 
-    /** Number of frames currently backed by host memory. */
+    /** Number of frames written since they were last zeroed. */
     long touchedFrames();
+
+    /** Bytes of host memory holding simulated memory now. */
+    long hostBytes();
 
     void read(long physicalAddress, byte[] dst, int offset, int length);
 
@@ -48,6 +52,6 @@ public interface SystemMemory {
     /** Atomically replaces the value at an 8-byte aligned address and returns the old one. */
     long getAndSetLong(long physicalAddress, long value);
 
-    /** Fills a frame with zeros and gives its host memory back. */
+    /** Fills a frame with zeros; it no longer counts as touched. */
     void zeroFrame(long frameNumber);
 }

@@ -13,8 +13,9 @@ import iommu.hw.Translation.Mapping;
  * The IOTLB: a direct-mapped cache of (PASID, page) -> translation, indexed by the low bits of the
  * page number mixed with the PASID, so that consecutive pages of one PASID never collide.
  *
- * <p>Each slot is a tag word, a data word (frame address, rights, size) and the {@link Mapping}
- * value handed to {@link #lookup} callers. Lookups are lock free: read the tag, read the data, read
+ * <p>Each slot is a tag word and a data word (frame address, rights, size), side by side in one
+ * array so that a lookup reads one cache line, and the {@link Mapping} value handed to
+ * {@link #lookup} callers. Lookups are lock free: read the tag, read the data, read
  * the tag again; a store marks the slot {@link #BUSY} before it writes and publishes the tag last.
  * Fills hold one of {@link #STRIPES} read locks (one per thread stripe, so fills on different
  * threads do not contend); invalidation holds all of them as write locks, so a fill never lands
@@ -38,8 +39,8 @@ final class Iotlb {
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle MAPPINGS = MethodHandles.arrayElementVarHandle(Mapping[].class);
 
-    private final long[] tags;
-    private final long[] data;
+    /** Slot i: tag at [2i], data word at [2i+1]. */
+    private final long[] words;
     private final Mapping[] mappings;
     private final int mask;
     private final StampedLock[] stripes = new StampedLock[STRIPES];
@@ -51,8 +52,7 @@ final class Iotlb {
         if (entries < 1 || Integer.bitCount(entries) != 1) {
             throw new IllegalArgumentException("IOTLB entries must be a power of two, not " + entries);
         }
-        tags = new long[entries];
-        data = new long[entries];
+        words = new long[2 * entries];
         mappings = new Mapping[entries];
         mask = entries - 1;
         for (int i = 0; i < STRIPES; i++) {
@@ -61,7 +61,7 @@ final class Iotlb {
     }
 
     int capacity() {
-        return tags.length;
+        return mappings.length;
     }
 
     /** Read before a walk; pass to {@link #store} so that a walk older than an invalidation does not fill. */
@@ -71,7 +71,7 @@ final class Iotlb {
 
     private int index(int pasid, long va, PageSize size) {
         long page = va >>> size.shift();
-        return (int) (page ^ (pasid * 0x9E3779B1L) ^ ((long) size.ordinal() << 20)) & mask;
+        return (int) (page + pasid * 0x9E3779B1L + ((long) size.ordinal() << 20)) & mask;
     }
 
     private static long tag(int pasid, long va, PageSize size) {
@@ -111,12 +111,12 @@ final class Iotlb {
     private long probeData(int pasid, long va, PageSize size) {
         int i = index(pasid, va, size);
         long key = tag(pasid, va, size);
-        if ((long) LONGS.getAcquire(tags, i) != key) {
+        if ((long) LONGS.getAcquire(words, 2 * i) != key) {
             return MISS;
         }
-        long word = (long) LONGS.getOpaque(data, i);
+        long word = (long) LONGS.getOpaque(words, 2 * i + 1);
         VarHandle.loadLoadFence();
-        return (long) LONGS.getOpaque(tags, i) == key ? word : MISS;
+        return (long) LONGS.getOpaque(words, 2 * i) == key ? word : MISS;
     }
 
     /** The cached mapping of the page holding {@code va}, or {@code null}. No allocation. */
@@ -137,12 +137,12 @@ final class Iotlb {
     private Mapping probe(int pasid, long va, PageSize size) {
         int i = index(pasid, va, size);
         long key = tag(pasid, va, size);
-        if ((long) LONGS.getAcquire(tags, i) != key) {
+        if ((long) LONGS.getAcquire(words, 2 * i) != key) {
             return null;
         }
         Mapping m = (Mapping) MAPPINGS.getOpaque(mappings, i);
         VarHandle.loadLoadFence();
-        return (long) LONGS.getOpaque(tags, i) == key ? m : null;
+        return (long) LONGS.getOpaque(words, 2 * i) == key ? m : null;
     }
 
     /** Caches {@code m} unless an invalidation started since {@code startGeneration}, or the slot is busy. */
@@ -154,18 +154,18 @@ final class Iotlb {
                 return;
             }
             int i = index(pasid, m.pageVa(), m.size());
-            long old = (long) LONGS.getAcquire(tags, i);
-            if (old == BUSY || !LONGS.compareAndSet(tags, i, old, BUSY)) {
+            long old = (long) LONGS.getAcquire(words, 2 * i);
+            if (old == BUSY || !LONGS.compareAndSet(words, 2 * i, old, BUSY)) {
                 return;
             }
-            LONGS.setOpaque(data, i, encode(m));
+            LONGS.setOpaque(words, 2 * i + 1, encode(m));
             MAPPINGS.setOpaque(mappings, i, m);
             if (m.size() == PageSize.SIZE_2M && !has2M) {
                 has2M = true;
             } else if (m.size() == PageSize.SIZE_1G && !has1G) {
                 has1G = true;
             }
-            LONGS.setRelease(tags, i, tag(pasid, m.pageVa(), m.size()));
+            LONGS.setRelease(words, 2 * i, tag(pasid, m.pageVa(), m.size()));
         } finally {
             lock.unlockRead(stamp);
         }
@@ -200,7 +200,7 @@ final class Iotlb {
             return removed;
         }
         int removed = 0;
-        for (int i = 0; i < tags.length; i++) {
+        for (int i = 0; i < mappings.length; i++) {
             removed += removeIf(i, scope);
         }
         if (scope instanceof Invalidation.All) {
@@ -211,11 +211,11 @@ final class Iotlb {
     }
 
     private int removeIf(int i, Invalidation scope) {
-        long t = tags[i];
+        long t = words[2 * i];
         if ((t & VALID) == 0 || !matches(t, scope)) {
             return 0;
         }
-        LONGS.setRelease(tags, i, 0L);
+        LONGS.setRelease(words, 2 * i, 0L);
         MAPPINGS.setOpaque(mappings, i, (Mapping) null);
         return 1;
     }
@@ -238,8 +238,8 @@ final class Iotlb {
     /** Valid entries now (a scan; exact when nothing else runs). */
     int size() {
         int n = 0;
-        for (long t : tags) {
-            n += (t & VALID) != 0 ? 1 : 0;
+        for (int i = 0; i < words.length; i += 2) {
+            n += (words[i] & VALID) != 0 ? 1 : 0;
         }
         return n;
     }

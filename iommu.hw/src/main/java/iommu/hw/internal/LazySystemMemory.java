@@ -14,20 +14,32 @@ import org.osgi.service.metatype.annotations.Designate;
 import iommu.hw.SystemMemory;
 
 /**
- * System memory as an array of frames, each a {@code byte[4096]} created on first write. A page-table
- * read is an array load and a VarHandle read; a page copy is one {@link System#arraycopy}.
+ * System memory as banks of 16 frames (64 KiB), each a {@code byte[]} created on the first write to any
+ * of its frames, so that physically contiguous frames are contiguous host memory. A page-table read is
+ * an array load and a VarHandle read; a page copy is one {@link System#arraycopy}.
+ *
+ * <p>A bank, once made, stays until the machine stops: {@link #zeroFrame} fills the frame with zeros
+ * and the frame allocator reuses it. {@link #touchedFrames()} counts frames written since they were
+ * last zeroed.
  */
 @Component(service = SystemMemory.class, configurationPid = SystemMemoryConfig.PID, immediate = true)
 @Designate(ocd = SystemMemoryConfig.class)
 public final class LazySystemMemory implements SystemMemory {
     private static final System.Logger LOG = System.getLogger(LazySystemMemory.class.getName());
-    private static final VarHandle FRAMES = MethodHandles.arrayElementVarHandle(byte[][].class);
+    private static final VarHandle BANKS = MethodHandles.arrayElementVarHandle(byte[][].class);
+    private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
+    static final int BANK_SHIFT = 16;
+    private static final int BANK_SIZE = 1 << BANK_SHIFT;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] ZEROS = new byte[FRAME_SIZE];
 
-    private final byte[][] frames;
+    private final byte[][] banks;
+    /** One bit per frame: written since last zeroed. */
+    private final long[] written;
+    private final long frameCount;
     private final long size;
     private final LongAdder touched = new LongAdder();
+    private final LongAdder bankCount = new LongAdder();
 
     /**
      * Sizes memory from configuration. A size outside the metatype's range is reported and replaced by
@@ -45,7 +57,9 @@ public final class LazySystemMemory implements SystemMemory {
                     + (SystemMemoryConfig.MAX_MIB << 20) + ", not " + bytes);
         }
         this.size = bytes;
-        this.frames = new byte[(int) (bytes >>> FRAME_SHIFT)][];
+        this.frameCount = bytes >>> FRAME_SHIFT;
+        this.banks = new byte[(int) ((bytes + BANK_SIZE - 1) >>> BANK_SHIFT)][];
+        this.written = new long[(int) ((frameCount + 63) >>> 6)];
     }
 
     static final long DEFAULT_MIB = 4096;
@@ -85,12 +99,17 @@ public final class LazySystemMemory implements SystemMemory {
 
     @Override
     public long frameCount() {
-        return frames.length;
+        return frameCount;
     }
 
     @Override
     public long touchedFrames() {
         return touched.sum();
+    }
+
+    @Override
+    public long hostBytes() {
+        return bankCount.sum() * BANK_SIZE;
     }
 
     private void checkRange(long pa, long length, String what) {
@@ -107,22 +126,40 @@ public final class LazySystemMemory implements SystemMemory {
         }
     }
 
-    private byte[] frameForRead(long pa) {
-        return (byte[]) FRAMES.getAcquire(frames, (int) (pa >>> FRAME_SHIFT));
+    /** The bank holding {@code pa}, or {@code null} if nothing in it was ever written. */
+    private byte[] bankForRead(long pa) {
+        return (byte[]) BANKS.getAcquire(banks, (int) (pa >>> BANK_SHIFT));
     }
 
-    private byte[] frameForWrite(long pa) {
-        int index = (int) (pa >>> FRAME_SHIFT);
-        byte[] frame = (byte[]) FRAMES.getAcquire(frames, index);
-        if (frame == null) {
-            byte[] fresh = new byte[FRAME_SIZE];
-            frame = (byte[]) FRAMES.compareAndExchange(frames, index, (byte[]) null, fresh);
-            if (frame == null) {
-                touched.increment();
-                frame = fresh;
+    /** The bank holding {@code pa}, made if needed, with the frame of {@code pa} marked written. */
+    private byte[] bankForWrite(long pa) {
+        int index = (int) (pa >>> BANK_SHIFT);
+        byte[] bank = (byte[]) BANKS.getAcquire(banks, index);
+        if (bank == null) {
+            byte[] fresh = new byte[BANK_SIZE];
+            bank = (byte[]) BANKS.compareAndExchange(banks, index, (byte[]) null, fresh);
+            if (bank == null) {
+                bankCount.increment();
+                bank = fresh;
             }
         }
-        return frame;
+        long frame = pa >>> FRAME_SHIFT;
+        int word = (int) (frame >>> 6);
+        long bit = 1L << (frame & 63);
+        long bits = (long) WORDS.getOpaque(written, word);
+        while ((bits & bit) == 0) {
+            long seen = (long) WORDS.compareAndExchange(written, word, bits, bits | bit);
+            if (seen == bits) {
+                touched.increment();
+                break;
+            }
+            bits = seen;
+        }
+        return bank;
+    }
+
+    private static int offset(long pa) {
+        return (int) (pa & (BANK_SIZE - 1));
     }
 
     @Override
@@ -130,10 +167,13 @@ public final class LazySystemMemory implements SystemMemory {
         checkRange(pa, length, "read");
         java.util.Objects.checkFromIndexSize(offset, length, dst.length);
         while (length > 0) {
-            int inFrame = (int) (pa & (FRAME_SIZE - 1));
-            int n = Math.min(length, FRAME_SIZE - inFrame);
-            byte[] frame = frameForRead(pa);
-            System.arraycopy(frame == null ? ZEROS : frame, inFrame, dst, offset, n);
+            int n = Math.min(length, FRAME_SIZE - (int) (pa & (FRAME_SIZE - 1)));
+            byte[] bank = bankForRead(pa);
+            if (bank == null) {
+                System.arraycopy(ZEROS, 0, dst, offset, n);
+            } else {
+                System.arraycopy(bank, offset(pa), dst, offset, n);
+            }
             pa += n;
             offset += n;
             length -= n;
@@ -145,9 +185,8 @@ public final class LazySystemMemory implements SystemMemory {
         checkRange(pa, length, "write");
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
         while (length > 0) {
-            int inFrame = (int) (pa & (FRAME_SIZE - 1));
-            int n = Math.min(length, FRAME_SIZE - inFrame);
-            System.arraycopy(src, offset, frameForWrite(pa), inFrame, n);
+            int n = Math.min(length, FRAME_SIZE - (int) (pa & (FRAME_SIZE - 1)));
+            System.arraycopy(src, offset, bankForWrite(pa), offset(pa), n);
             pa += n;
             offset += n;
             length -= n;
@@ -159,15 +198,14 @@ public final class LazySystemMemory implements SystemMemory {
         checkRange(src, length, "copy source");
         checkRange(dst, length, "copy destination");
         while (length > 0) {
-            int srcIn = (int) (src & (FRAME_SIZE - 1));
-            int dstIn = (int) (dst & (FRAME_SIZE - 1));
-            int n = Math.min(length, Math.min(FRAME_SIZE - srcIn, FRAME_SIZE - dstIn));
-            byte[] from = frameForRead(src);
-            byte[] to = frameForWrite(dst);
+            int n = Math.min(length, Math.min(FRAME_SIZE - (int) (src & (FRAME_SIZE - 1)),
+                    FRAME_SIZE - (int) (dst & (FRAME_SIZE - 1))));
+            byte[] from = bankForRead(src);
+            byte[] to = bankForWrite(dst);
             if (from == null) {
-                Arrays.fill(to, dstIn, dstIn + n, (byte) 0);
+                Arrays.fill(to, offset(dst), offset(dst) + n, (byte) 0);
             } else {
-                System.arraycopy(from, srcIn, to, dstIn, n);
+                System.arraycopy(from, offset(src), to, offset(dst), n);
             }
             src += n;
             dst += n;
@@ -178,35 +216,45 @@ public final class LazySystemMemory implements SystemMemory {
     @Override
     public long readLong(long pa) {
         checkLong(pa, "8-byte read");
-        byte[] frame = frameForRead(pa);
-        return frame == null ? 0 : (long) LONGS.getVolatile(frame, (int) (pa & (FRAME_SIZE - 1)));
+        byte[] bank = bankForRead(pa);
+        return bank == null ? 0 : (long) LONGS.getVolatile(bank, offset(pa));
     }
 
     @Override
     public void writeLong(long pa, long value) {
         checkLong(pa, "8-byte write");
-        LONGS.setVolatile(frameForWrite(pa), (int) (pa & (FRAME_SIZE - 1)), value);
+        LONGS.setVolatile(bankForWrite(pa), offset(pa), value);
     }
 
     @Override
     public boolean compareAndSetLong(long pa, long expected, long value) {
         checkLong(pa, "8-byte compare-and-set");
-        return LONGS.compareAndSet(frameForWrite(pa), (int) (pa & (FRAME_SIZE - 1)), expected, value);
+        return LONGS.compareAndSet(bankForWrite(pa), offset(pa), expected, value);
     }
 
     @Override
     public long getAndSetLong(long pa, long value) {
         checkLong(pa, "8-byte exchange");
-        return (long) LONGS.getAndSet(frameForWrite(pa), (int) (pa & (FRAME_SIZE - 1)), value);
+        return (long) LONGS.getAndSet(bankForWrite(pa), offset(pa), value);
     }
 
     @Override
     public void zeroFrame(long frameNumber) {
-        if (frameNumber < 0 || frameNumber >= frames.length) {
-            throw new IllegalArgumentException("frame " + frameNumber + " is outside system memory (" + frames.length + " frames)");
+        if (frameNumber < 0 || frameNumber >= frameCount) {
+            throw new IllegalArgumentException("frame " + frameNumber + " is outside system memory (" + frameCount + " frames)");
         }
-        if (FRAMES.getAndSet(frames, (int) frameNumber, (byte[]) null) != null) {
-            touched.decrement();
+        int word = (int) (frameNumber >>> 6);
+        long bit = 1L << (frameNumber & 63);
+        long bits = (long) WORDS.getOpaque(written, word);
+        while ((bits & bit) != 0) {
+            long seen = (long) WORDS.compareAndExchange(written, word, bits, bits & ~bit);
+            if (seen == bits) {
+                touched.decrement();
+                long pa = frameNumber << FRAME_SHIFT;
+                Arrays.fill(bankForRead(pa), offset(pa), offset(pa) + FRAME_SIZE, (byte) 0);
+                return;
+            }
+            bits = seen;
         }
     }
 }

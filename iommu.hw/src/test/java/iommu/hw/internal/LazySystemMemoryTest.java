@@ -18,8 +18,10 @@ class LazySystemMemoryTest {
         memory.read(0x1234_0000L, buffer, 0, 100);
         assertArrayEquals(new byte[100], buffer);
         assertEquals(0, memory.touchedFrames(), "reads do not allocate");
+        assertEquals(0, memory.hostBytes());
         memory.write(0x1000 - 2, new byte[] {1, 2, 3, 4}, 0, 4);
         assertEquals(2, memory.touchedFrames(), "a write across a frame boundary touches two frames");
+        assertEquals(64 * 1024, memory.hostBytes(), "both frames are in the first 64 KiB bank");
         memory.zeroFrame(0);
         assertEquals(1, memory.touchedFrames());
         byte[] back = new byte[4];

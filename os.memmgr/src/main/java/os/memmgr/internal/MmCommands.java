@@ -44,10 +44,12 @@ public final class MmCommands {
     static final int MAX_SHELL_BYTES = 1 << 20;
 
     private final MemoryManager mm;
+    private final java.util.function.LongSupplier hostBytes;
 
     @Activate
-    public MmCommands(@Reference MemoryManager mm) {
+    public MmCommands(@Reference MemoryManager mm, @Reference iommu.hw.SystemMemory memory) {
         this.mm = mm;
+        this.hostBytes = memory::hostBytes;
     }
 
     private AddressSpace space(String pid) {
@@ -156,8 +158,8 @@ public final class MmCommands {
     public String frames() {
         FrameCounts c = mm.frames();
         return String.format("total       %d%nfree        %d%nprivate     %d%nshared      %d%npage-table  %d%n"
-                        + "reserved    %d%npinned      %d (of private + shared)", c.total(), c.free(), c.privateFrames(),
-                c.shared(), c.pageTables(), c.reserved(), c.pinned());
+                        + "reserved    %d%npinned      %d (of private + shared)%nhost memory %d KiB", c.total(), c.free(),
+                c.privateFrames(), c.shared(), c.pageTables(), c.reserved(), c.pinned(), hostBytes.getAsLong() >> 10);
     }
 
     /** mm:section BYTES - creates a shared section; prints its handle. */

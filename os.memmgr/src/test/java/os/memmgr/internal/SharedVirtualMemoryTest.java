@@ -105,11 +105,14 @@ class SharedVirtualMemoryTest {
     @Test
     void committingAGigabyteAndTouchingAMegabyteUsesAboutAMegabyteOfHostMemory() {
         long before = m.memory.touchedFrames();
+        long hostBefore = m.memory.hostBytes();
         long va = as.allocate(1L << 30, PageProtection.READWRITE);
         for (long off = 0; off < (1 << 20); off += 4096) {
             as.write(va + off, new byte[] {1});
         }
         long touched = m.memory.touchedFrames() - before;
-        assertTrue(touched >= 256 && touched <= 256 + 8, "host frames " + touched + " for 256 touched pages");
+        assertTrue(touched >= 256 && touched <= 256 + 8, "frames " + touched + " for 256 touched pages");
+        long host = m.memory.hostBytes() - hostBefore;
+        assertTrue(host >= (1 << 20) && host <= (1 << 20) + (256 << 10), "host bytes " + host + " for 1 MiB touched");
     }
 }
