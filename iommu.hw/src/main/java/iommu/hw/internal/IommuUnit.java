@@ -58,7 +58,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final Object lock = new Object();
     private final AtomicReference<PageRequestHandler> handler = new AtomicReference<>();
 
-    private final LongAdder hits = new LongAdder();
+    private final PerThreadCounter hits = new PerThreadCounter();
     private final LongAdder misses = new LongAdder();
     private final LongAdder pageRequests = new LongAdder();
     private final LongAdder pageRequestsFailed = new LongAdder();
