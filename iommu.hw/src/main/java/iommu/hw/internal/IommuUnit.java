@@ -320,30 +320,30 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public DmaResult read(int pasid, long va, byte[] dst) {
-        long need = needed(Access.READ);
-        return transfer(pasid, dst.length, (done, fault, counts) -> {
-            long at = va + done;
-            long word = translateForDma(pasid, at, Access.READ, need, fault, counts);
-            if (word < 0) {
-                return -1;
-            }
-            int n = bytesToPageEnd(word, at, dst.length - done);
-            memory.read(Iotlb.physicalAddress(word, at), dst, (int) done, n);
-            return n;
-        });
+        return transferBuffer(pasid, va, dst, Access.READ);
     }
 
     @Override
     public DmaResult write(int pasid, long va, byte[] src) {
-        long need = needed(Access.WRITE);
-        return transfer(pasid, src.length, (done, fault, counts) -> {
+        return transferBuffer(pasid, va, src, Access.WRITE);
+    }
+
+    /** A read into, or a write from, {@code buffer}: page by page, one bulk copy each. */
+    private DmaResult transferBuffer(int pasid, long va, byte[] buffer, Access access) {
+        long need = needed(access);
+        boolean write = access == Access.WRITE;
+        return transfer(pasid, buffer.length, (done, fault, counts) -> {
             long at = va + done;
-            long word = translateForDma(pasid, at, Access.WRITE, need, fault, counts);
+            long word = translateForDma(pasid, at, access, need, fault, counts);
             if (word < 0) {
                 return -1;
             }
-            int n = bytesToPageEnd(word, at, src.length - done);
-            memory.write(Iotlb.physicalAddress(word, at), src, (int) done, n);
+            int n = bytesToPageEnd(word, at, buffer.length - done);
+            if (write) {
+                memory.write(Iotlb.physicalAddress(word, at), buffer, (int) done, n);
+            } else {
+                memory.read(Iotlb.physicalAddress(word, at), buffer, (int) done, n);
+            }
             return n;
         });
     }

@@ -401,13 +401,17 @@ final class ProcessAddressSpace implements AddressSpace {
         synchronized (lock) {
             ensureLive();
             long base = reserveLocked("allocate", 0, size, null);
-            Vad vad = vads.get(base);
-            for (int i = 0; i < vad.pages; i++) {
-                vad.set(i, true, protection);
-            }
-            committedPages += vad.pages;
+            commitWhole(vads.get(base), protection);
             return base;
         }
+    }
+
+    /** Commits every page of a fresh VAD. */
+    private void commitWhole(Vad vad, PageProtection protection) {
+        for (int i = 0; i < vad.pages; i++) {
+            vad.set(i, true, protection);
+        }
+        committedPages += vad.pages;
     }
 
     @Override
@@ -564,11 +568,7 @@ final class ProcessAddressSpace implements AddressSpace {
             ensureLive();
             Section section = kernel.section(handle);
             long base = reserveLocked("map section", 0, section.size(), section);
-            Vad vad = vads.get(base);
-            for (int i = 0; i < vad.pages; i++) {
-                vad.set(i, true, protection);
-            }
-            committedPages += vad.pages;
+            commitWhole(vads.get(base), protection);
             section.addView();
             return base;
         }
