@@ -1,0 +1,24 @@
+package gpu.hw;
+
+import iommu.hw.Access;
+import iommu.hw.FaultKind;
+
+/** An interrupt the adapter raises to the attached driver. */
+public sealed interface Interrupt permits Interrupt.DmaCompleted, Interrupt.DmaPageFaulted {
+
+    EngineType engine();
+
+    /** A submission finished; its fence value is now complete. */
+    record DmaCompleted(EngineType engine, long contextId, long fenceValue) implements Interrupt {
+    }
+
+    /**
+     * A submission stopped on a fault the OS could not resolve. The engine halts (status
+     * {@link EngineStatus#FAULTED}) until it is reset; later submissions wait.
+     *
+     * @param iommuFault true: the IOMMU refused the request (always, in this model)
+     */
+    record DmaPageFaulted(EngineType engine, long contextId, long fenceValue, int pasid, long faultedVa,
+                          Access access, FaultKind kind, boolean iommuFault) implements Interrupt {
+    }
+}

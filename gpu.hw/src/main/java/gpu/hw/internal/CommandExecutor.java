@@ -1,0 +1,91 @@
+package gpu.hw.internal;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
+
+import gpu.hw.GpuCommand;
+import iommu.hw.DmaInitiator;
+import iommu.hw.DmaResult;
+import iommu.hw.Translation;
+
+/**
+ * Executes one command as DMA through the IOMMU with the submission's PASID. Large fills go in
+ * chunks of at most {@link #CHUNK} bytes; rectangles go row by row.
+ */
+final class CommandExecutor {
+    static final int CHUNK = 64 * 1024;
+
+    private final DmaInitiator dma;
+    final LongAdder bytesRead = new LongAdder();
+    final LongAdder bytesWritten = new LongAdder();
+
+    CommandExecutor(DmaInitiator dma) {
+        this.dma = dma;
+    }
+
+    /** Runs {@code command}; returns the fault that stopped it, or {@code null}. */
+    Translation.Fault execute(int pasid, GpuCommand command) {
+        if (command instanceof GpuCommand.Copy c) {
+            DmaResult r = dma.copy(pasid, c.srcVa(), c.dstVa(), c.length());
+            bytesRead.add(r.bytesTransferred());
+            bytesWritten.add(r.bytesTransferred());
+            return r.fault();
+        }
+        if (command instanceof GpuCommand.Fill f) {
+            byte[] chunk = pattern((int) Math.min(f.length(), CHUNK), f.pattern());
+            for (long done = 0; done < f.length(); done += chunk.length) {
+                int n = (int) Math.min(chunk.length, f.length() - done);
+                Translation.Fault fault = write(pasid, f.dstVa() + done, n == chunk.length ? chunk : Arrays.copyOf(chunk, n));
+                if (fault != null) {
+                    return fault;
+                }
+            }
+            return null;
+        }
+        if (command instanceof GpuCommand.FillRect r) {
+            byte[] row = pattern(r.widthBytes(), r.pattern());
+            for (int y = 0; y < r.height(); y++) {
+                Translation.Fault fault = write(pasid, r.dstVa() + y * r.pitch(), row);
+                if (fault != null) {
+                    return fault;
+                }
+            }
+            return null;
+        }
+        if (command instanceof GpuCommand.Blit b) {
+            byte[] row = new byte[b.widthBytes()];
+            for (int y = 0; y < b.height(); y++) {
+                DmaResult in = dma.read(pasid, b.srcVa() + y * b.srcPitch(), row);
+                bytesRead.add(in.bytesTransferred());
+                if (in.fault() != null) {
+                    return in.fault();
+                }
+                Translation.Fault fault = write(pasid, b.dstVa() + y * b.dstPitch(), row);
+                if (fault != null) {
+                    return fault;
+                }
+            }
+            return null;
+        }
+        GpuCommand.WriteFence w = (GpuCommand.WriteFence) command;
+        byte[] value = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            value[i] = (byte) (w.value() >>> (8 * i));
+        }
+        return write(pasid, w.va(), value);
+    }
+
+    private Translation.Fault write(int pasid, long va, byte[] bytes) {
+        DmaResult r = dma.write(pasid, va, bytes);
+        bytesWritten.add(r.bytesTransferred());
+        return r.fault();
+    }
+
+    static byte[] pattern(int length, int pattern) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (pattern >>> (8 * (i & 3)));
+        }
+        return b;
+    }
+}

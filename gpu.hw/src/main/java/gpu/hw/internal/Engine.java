@@ -1,0 +1,139 @@
+package gpu.hw.internal;
+
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+
+import gpu.hw.EngineStatus;
+import gpu.hw.EngineType;
+import gpu.hw.GpuCommand;
+import gpu.hw.Interrupt;
+import gpu.hw.Submission;
+import iommu.hw.Translation;
+
+/**
+ * One engine: a queue of submissions executed in order on the engine's own thread. A fault halts the
+ * engine until {@link #reset()}; a reset drops what is queued and stops the submission in execution
+ * after its current command.
+ */
+final class Engine implements Runnable {
+    private final EngineType type;
+    private final CommandExecutor executor;
+    private final Consumer<Interrupt> interrupts;
+    private final ArrayDeque<Submission> queue = new ArrayDeque<>();
+    private final Thread thread;
+    private EngineStatus status = EngineStatus.IDLE;
+    private boolean abort;
+    private boolean stopped;
+    long completed;
+    long faulted;
+    long dropped;
+    long resets;
+
+    Engine(EngineType type, CommandExecutor executor, Consumer<Interrupt> interrupts) {
+        this.type = type;
+        this.executor = executor;
+        this.interrupts = interrupts;
+        this.thread = new Thread(this, "gpu-engine-" + type.name().toLowerCase(java.util.Locale.ROOT));
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    synchronized void submit(Submission s) {
+        if (stopped) {
+            throw new IllegalStateException("engine " + type + " is stopped");
+        }
+        queue.addLast(s);
+        notifyAll();
+    }
+
+    synchronized EngineStatus status() {
+        return status;
+    }
+
+    synchronized int reset() throws InterruptedException {
+        int n = queue.size();
+        queue.clear();
+        dropped += n;
+        resets++;
+        abort = true;
+        notifyAll();
+        long deadline = System.currentTimeMillis() + 5000;
+        while (status == EngineStatus.BUSY && System.currentTimeMillis() < deadline) {
+            wait(50);
+        }
+        status = EngineStatus.IDLE;
+        abort = false;
+        notifyAll();
+        return n;
+    }
+
+    void stop() throws InterruptedException {
+        synchronized (this) {
+            stopped = true;
+            abort = true;
+            queue.clear();
+            notifyAll();
+        }
+        thread.join(5000);
+    }
+
+    private synchronized Submission next() throws InterruptedException {
+        while (!stopped && (queue.isEmpty() || status == EngineStatus.FAULTED)) {
+            wait();
+        }
+        if (stopped) {
+            return null;
+        }
+        status = EngineStatus.BUSY;
+        return queue.pollFirst();
+    }
+
+    private synchronized boolean aborted() {
+        return abort || stopped;
+    }
+
+    @Override
+    public void run() {
+        try {
+            Submission s;
+            while ((s = next()) != null) {
+                Interrupt outcome = execute(s);
+                synchronized (this) {
+                    if (outcome instanceof Interrupt.DmaPageFaulted) {
+                        faulted++;
+                        status = abort ? EngineStatus.IDLE : EngineStatus.FAULTED;
+                    } else {
+                        if (outcome != null) {
+                            completed++;
+                        }
+                        status = EngineStatus.IDLE;
+                    }
+                    notifyAll();
+                }
+                if (outcome != null) {
+                    interrupts.accept(outcome);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Executes a submission; returns its interrupt, or {@code null} if a reset aborted it. */
+    private Interrupt execute(Submission s) {
+        for (GpuCommand command : s.commands()) {
+            if (aborted()) {
+                return null;
+            }
+            Translation.Fault fault = executor.execute(s.pasid(), command);
+            if (fault != null) {
+                return new Interrupt.DmaPageFaulted(type, s.contextId(), s.fenceValue(), fault.pasid(), fault.va(),
+                        fault.access(), fault.kind(), true);
+            }
+        }
+        return new Interrupt.DmaCompleted(type, s.contextId(), s.fenceValue());
+    }
+}

@@ -1,0 +1,159 @@
+package gpu.hw.internal;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+
+import gpu.hw.EngineStatus;
+import gpu.hw.EngineType;
+import gpu.hw.GpuAdapter;
+import gpu.hw.GpuCommand;
+import gpu.hw.GpuStats;
+import gpu.hw.Interrupt;
+import gpu.hw.InterruptSink;
+import gpu.hw.PciIdentity;
+import gpu.hw.Submission;
+import iommu.hw.DmaInitiator;
+import iommu.hw.Pasid;
+
+/**
+ * The simulated adapter: a copy engine and a render engine, each on its own thread, reaching memory
+ * only through the IOMMU's DMA port. Its PCI identity comes from configuration and, since the
+ * configuration's attribute names are the service property names, is published as the service
+ * properties drivers target (see {@link GpuAdapter}).
+ */
+@Component(service = GpuAdapter.class, configurationPid = GpuConfig.PID, immediate = true)
+@Designate(ocd = GpuConfig.class)
+public final class SimulatedGpu implements GpuAdapter {
+    private static final System.Logger LOG = System.getLogger(SimulatedGpu.class.getName());
+
+    private final PciIdentity identity;
+    private final CommandExecutor executor;
+    private final Map<EngineType, Engine> engines = new EnumMap<>(EngineType.class);
+    private final AtomicReference<InterruptSink> sink = new AtomicReference<>();
+
+    @Activate
+    public SimulatedGpu(@Reference DmaInitiator dma, GpuConfig config) {
+        this(dma, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF, config.pci_revision() & 0xFF));
+    }
+
+    public SimulatedGpu(DmaInitiator dma, PciIdentity identity) {
+        this.identity = identity;
+        this.executor = new CommandExecutor(dma);
+        for (EngineType type : EngineType.values()) {
+            Engine engine = new Engine(type, executor, this::raise);
+            engines.put(type, engine);
+            engine.start();
+        }
+    }
+
+    @Deactivate
+    public void powerOff() throws InterruptedException {
+        for (Engine engine : engines.values()) {
+            engine.stop();
+        }
+    }
+
+    private void raise(Interrupt interrupt) {
+        InterruptSink s = sink.get();
+        if (s == null) {
+            return;
+        }
+        try {
+            s.interrupt(interrupt);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "interrupt sink threw on " + interrupt, e);
+        }
+    }
+
+    @Override
+    public PciIdentity identity() {
+        return identity;
+    }
+
+    @Override
+    public void attach(InterruptSink s) {
+        sink.set(java.util.Objects.requireNonNull(s, "interrupt sink"));
+    }
+
+    @Override
+    public void detach(InterruptSink s) {
+        sink.compareAndSet(s, null);
+    }
+
+    @Override
+    public void submit(EngineType engine, Submission submission) {
+        java.util.Objects.requireNonNull(engine, "engine");
+        validate(submission);
+        engines.get(engine).submit(submission);
+    }
+
+    static void validate(Submission s) {
+        Pasid.check(s.pasid());
+        if (s.commands().isEmpty()) {
+            throw new IllegalArgumentException("submission has no commands");
+        }
+        for (GpuCommand c : s.commands()) {
+            if (c instanceof GpuCommand.Copy copy && copy.length() < 0) {
+                throw new IllegalArgumentException("copy length must be >= 0, not " + copy.length());
+            }
+            if (c instanceof GpuCommand.Fill fill && fill.length() < 0) {
+                throw new IllegalArgumentException("fill length must be >= 0, not " + fill.length());
+            }
+            if (c instanceof GpuCommand.FillRect r) {
+                checkRect("fill rectangle", r.widthBytes(), r.height(), r.pitch());
+            }
+            if (c instanceof GpuCommand.Blit b) {
+                checkRect("blit source", b.widthBytes(), b.height(), b.srcPitch());
+                checkRect("blit destination", b.widthBytes(), b.height(), b.dstPitch());
+            }
+        }
+    }
+
+    private static void checkRect(String what, int width, int height, long pitch) {
+        if (width < 0 || height < 0) {
+            throw new IllegalArgumentException(what + ": width and height must be >= 0, not " + width + "x" + height);
+        }
+        if (pitch < width) {
+            throw new IllegalArgumentException(what + ": pitch " + pitch + " is less than the row width " + width);
+        }
+    }
+
+    @Override
+    public EngineStatus status(EngineType engine) {
+        return engines.get(engine).status();
+    }
+
+    @Override
+    public int resetEngine(EngineType engine) {
+        try {
+            return engines.get(engine).reset();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while resetting engine " + engine, e);
+        }
+    }
+
+    @Override
+    public GpuStats stats() {
+        long completed = 0;
+        long faulted = 0;
+        long dropped = 0;
+        long resets = 0;
+        for (Engine e : engines.values()) {
+            synchronized (e) {
+                completed += e.completed;
+                faulted += e.faulted;
+                dropped += e.dropped;
+                resets += e.resets;
+            }
+        }
+        return new GpuStats(completed, faulted, dropped, executor.bytesRead.sum(), executor.bytesWritten.sum(), resets);
+    }
+}

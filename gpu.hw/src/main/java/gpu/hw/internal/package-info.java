@@ -1,0 +1,2 @@
+/** Implementation of the simulated GPU; private. */
+package gpu.hw.internal;
