@@ -1,0 +1,66 @@
+package kmd.api;
+
+import java.util.List;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import kmd.api.callbacks.DxgkCallbacks;
+
+/**
+ * The DDIs of a kernel-mode driver, implemented by a vendor bundle and called by VidMm only.
+ *
+ * <p>Threading: VidMm calls these methods one at a time per adapter, never from an interrupt
+ * callback. Every method may throw a {@link RuntimeException} to refuse; VidMm then reports the
+ * refusal with the driver's message and leaves its own state unchanged. Calls that start work on the
+ * GPU ({@link #submitCommand}, {@link #buildPagingBuffer}) must return without waiting for it; the
+ * driver reports completion and faults through {@link DxgkCallbacks#notifyInterrupt}.
+ */
+@ProviderType
+public interface KernelModeDriver {
+
+    /** DxgkDdiQueryAdapterInfo: caps and segments. Called before {@link #startDevice}. */
+    AdapterInfo queryAdapterInfo();
+
+    /** DxgkDdiStartDevice: the driver attaches to its hardware and keeps {@code callbacks}. */
+    void startDevice(DxgkCallbacks callbacks);
+
+    /** DxgkDdiStopDevice: the driver detaches from its hardware; no callback after it returns. */
+    void stopDevice();
+
+    /** DxgkDdiCreateProcess: a process starts using the GPU; {@code pasid} tags all its GPU accesses. */
+    long createProcess(int pid, int pasid);
+
+    void destroyProcess(long hProcess);
+
+    /** DxgkDdiCreateDevice: a device of a process, whose accesses use {@code ownerPasid}. */
+    long createDevice(long hProcess, int ownerPasid);
+
+    void destroyDevice(long hDevice);
+
+    /** DxgkDdiCreateAllocation: describes the allocation VidMm will back with memory. */
+    AllocationDescription createAllocation(long hDevice, AllocationRequest request);
+
+    /** DxgkDdiOpenAllocation: the device may now use allocation {@code hAllocation} at {@code va}. */
+    void openAllocation(long hDevice, long hAllocation, long va, long size);
+
+    /** DxgkDdiCloseAllocation: the device no longer uses the allocation. */
+    void closeAllocation(long hDevice, long hAllocation);
+
+    /** DxgkDdiDestroyAllocation: the allocation is gone. */
+    void destroyAllocation(long hAllocation);
+
+    /**
+     * DxgkDdiBuildPagingBuffer + submission on the paging engine: runs {@code operation}, then reports
+     * {@code pagingFenceValue} complete with context handle 0.
+     */
+    void buildPagingBuffer(PagingOperation operation, long pagingFenceValue);
+
+    /**
+     * DxgkDdiSubmitCommand: queues the commands on {@code node} for device {@code hDevice}; completion
+     * reports {@code fenceValue} with the device handle as context.
+     */
+    void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue);
+
+    /** DxgkDdiResetEngine: drops queued work and clears a fault. Throws if the engine cannot be reset. */
+    void resetEngine(EngineNode node);
+}

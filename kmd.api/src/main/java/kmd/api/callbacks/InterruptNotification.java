@@ -1,0 +1,32 @@
+package kmd.api.callbacks;
+
+import kmd.api.EngineNode;
+
+/** DXGKARGCB_NOTIFY_INTERRUPT_DATA, the kinds this model uses. */
+public sealed interface InterruptNotification permits InterruptNotification.DmaCompleted,
+        InterruptNotification.DmaPageFaulted {
+
+    EngineNode node();
+
+    /** The context (driver device handle, or 0 for paging) whose work faulted or completed. */
+    long contextHandle();
+
+    long fenceValue();
+
+    /** DXGK_INTERRUPT_DMA_COMPLETED. */
+    record DmaCompleted(EngineNode node, long contextHandle, long fenceValue) implements InterruptNotification {
+    }
+
+    /**
+     * DXGK_INTERRUPT_DMA_PAGE_FAULTED.
+     *
+     * @param faultedVa the virtual address that faulted
+     * @param pasid     the PASID of the access
+     * @param write     whether it was a write
+     * @param reason    the IOMMU's fault kind, as text
+     * @param ioMmu     true when the IOMMU (not a GPU MMU) raised the fault (DXGK_PAGE_FAULT_IOMMU)
+     */
+    record DmaPageFaulted(EngineNode node, long contextHandle, long fenceValue, long faultedVa, int pasid,
+                          boolean write, String reason, boolean ioMmu) implements InterruptNotification {
+    }
+}

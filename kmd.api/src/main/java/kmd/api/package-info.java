@@ -1,0 +1,15 @@
+/**
+ * The DDI contract between the video memory manager (the caller) and a vendor kernel-mode driver
+ * (the implementer), modelled on the WDDM DDIs. A vendor bundle registers a
+ * {@link kmd.api.KernelModeDriver} service; VidMm calls it. Callbacks VidMm offers the driver are in
+ * {@code kmd.api.callbacks}.
+ *
+ * <p>Handles are opaque longs. A driver handle (process, device) is chosen by the driver and passed
+ * back to it; an allocation handle is chosen by VidMm.
+ */
+@Version("0.1.0")
+@Export
+package kmd.api;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

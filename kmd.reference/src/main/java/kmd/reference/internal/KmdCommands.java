@@ -1,0 +1,28 @@
+package kmd.reference.internal;
+
+import java.util.Comparator;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/** {@code kmd:info}: what the reference driver was told: processes with their PASIDs, devices, allocations. */
+@Component(service = KmdCommands.class, property = {"osgi.command.scope=kmd", "osgi.command.function=info"})
+public final class KmdCommands {
+    private final ReferenceKmd kmd;
+
+    @Activate
+    public KmdCommands(@Reference ReferenceKmd kmd) {
+        this.kmd = kmd;
+    }
+
+    public String info() {
+        StringBuilder b = new StringBuilder(kmd.queryAdapterInfo().driverName()).append('\n');
+        kmd.processes().stream().sorted(Comparator.comparingLong(ReferenceKmd.ProcessState::hProcess))
+                .forEach(p -> b.append(String.format("process 0x%x pid %d PASID %d%n", p.hProcess(), p.pid(), p.pasid())));
+        kmd.devices().stream().sorted(Comparator.comparingLong(ReferenceKmd.DeviceState::hDevice))
+                .forEach(d -> b.append(String.format("device  0x%x process 0x%x PASID %d allocations %d%n", d.hDevice(),
+                        d.hProcess(), d.pasid(), d.allocations().size())));
+        return b.toString().stripTrailing();
+    }
+}

@@ -1,0 +1,2 @@
+/** The reference kernel-mode driver; private. */
+package kmd.reference.internal;

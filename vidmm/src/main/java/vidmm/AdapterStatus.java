@@ -1,0 +1,17 @@
+package vidmm;
+
+import kmd.api.AdapterInfo;
+
+/**
+ * The adapter as VidMm started it, or why it did not.
+ *
+ * @param state  started or refused
+ * @param model  the addressing model in use ({@code null} unless started)
+ * @param reason why the adapter was refused ({@code null} when started)
+ * @param info   what the driver reported ({@code null} if it could not be queried)
+ */
+public record AdapterStatus(State state, AddressingModel model, String reason, AdapterInfo info) {
+    public enum State { STARTED, REFUSED }
+
+    public enum AddressingModel { IOMMU }
+}

@@ -1,0 +1,15 @@
+package vidmm;
+
+/**
+ * A device of a process.
+ *
+ * @param handle          VidMm's device handle
+ * @param pid             its process
+ * @param pasid           its process's PASID
+ * @param status          active, or in error after a fault
+ * @param submittedFence  the last fence value submitted
+ * @param completedFence  the last fence value the GPU completed
+ */
+public record DeviceInfo(long handle, int pid, int pasid, Status status, long submittedFence, long completedFence) {
+    public enum Status { ACTIVE, ERROR }
+}

@@ -1,0 +1,13 @@
+package vidmm;
+
+import kmd.api.EngineNode;
+
+/**
+ * A GPU page fault VidMm handled.
+ *
+ * @param device  the device put in error
+ * @param outcome what VidMm did: "engine reset" or "adapter reset"
+ */
+public record GpuFault(long sequence, long device, int pid, EngineNode node, int pasid, long va, boolean write,
+                       String reason, String outcome) {
+}

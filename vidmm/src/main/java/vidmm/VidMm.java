@@ -1,0 +1,67 @@
+package vidmm;
+
+import java.util.List;
+import java.util.Set;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+
+/**
+ * The video memory manager. Thread safe. Every call validates its arguments and the driver's
+ * answers before it changes anything; a refused call throws {@link VidMmException} and leaves VidMm,
+ * the driver and the OS as they were.
+ */
+@ProviderType
+public interface VidMm {
+
+    AdapterStatus adapter();
+
+    /**
+     * Creates a device for a process. The process's first device registers its address space with
+     * the IOMMU (PASID from the OS) and tells the driver: CreateProcess, then CreateDevice, both with
+     * that PASID.
+     */
+    long createDevice(int pid);
+
+    /** Destroys a device and its allocations; the process's last device unregisters it from the IOMMU. */
+    void destroyDevice(long device);
+
+    /**
+     * Allocate: the driver describes the allocation, VidMm backs it with committed memory in the
+     * device's process (a section if {@link AllocationFlag#SHARED}) and returns it.
+     */
+    Allocation allocate(long device, long size, Set<AllocationFlag> flags);
+
+    /** Opens a shared allocation in another device's process: the same frames, mapped at a new VA. */
+    Allocation openShared(long device, long sharedHandle);
+
+    /** Closes (opened) or destroys (created) an allocation of a device. */
+    void destroyAllocation(long device, long allocation);
+
+    /** Reference-counted MakeResident; returns the paging fence value of the request. */
+    long makeResident(long device, List<Long> allocations);
+
+    /** Reference-counted Evict. */
+    void evict(long device, List<Long> allocations);
+
+    /**
+     * Submits commands: makes the device's allocations resident, then hands the buffer to the driver.
+     *
+     * @return the submission's fence value
+     */
+    long submit(long device, EngineNode node, List<DmaCommand> commands);
+
+    /** Waits until the device's fence reaches {@code fence}, the device faults, or the time is up. */
+    FenceWait waitForFence(long device, long fence, long timeoutMillis);
+
+    DeviceInfo device(long device);
+
+    List<ProcessRegistration> processes();
+
+    List<Allocation> allocations();
+
+    List<GpuFault> faults();
+}

@@ -1,0 +1,93 @@
+package vidmm.internal;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import vidmm.DeviceInfo;
+import vidmm.FenceWait;
+
+/**
+ * One device: its driver handle, allocations, fences and submissions not yet completed (kept so
+ * that an engine reset can resubmit other devices' work). Fence state is guarded by this object's
+ * monitor, the rest by VidMm's lock.
+ */
+final class DeviceState {
+    record Pending(EngineNode node, List<DmaCommand> commands) {
+    }
+
+    final long handle;
+    final int pid;
+    final int pasid;
+    final long kmdHandle;
+    final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
+    private final TreeMap<Long, Pending> pending = new TreeMap<>();
+    private DeviceInfo.Status status = DeviceInfo.Status.ACTIVE;
+    private long submitted;
+    private long completed;
+
+    DeviceState(long handle, int pid, int pasid, long kmdHandle) {
+        this.handle = handle;
+        this.pid = pid;
+        this.pasid = pasid;
+        this.kmdHandle = kmdHandle;
+    }
+
+    synchronized long nextFence(EngineNode node, List<DmaCommand> commands) {
+        long fence = ++submitted;
+        pending.put(fence, new Pending(node, List.copyOf(commands)));
+        return fence;
+    }
+
+    /** Undoes {@link #nextFence} when the driver refused the submission. */
+    synchronized void withdraw(long fence) {
+        pending.remove(fence);
+        submitted = fence - 1;
+    }
+
+    synchronized void completed(long fence) {
+        completed = Math.max(completed, fence);
+        pending.headMap(fence, true).clear();
+        notifyAll();
+    }
+
+    synchronized void fault() {
+        status = DeviceInfo.Status.ERROR;
+        pending.clear();
+        notifyAll();
+    }
+
+    synchronized boolean active() {
+        return status == DeviceInfo.Status.ACTIVE;
+    }
+
+    /** Submissions still queued on {@code node}, in fence order. */
+    synchronized Map<Long, Pending> pendingOn(EngineNode node) {
+        Map<Long, Pending> out = new LinkedHashMap<>();
+        pending.forEach((fence, p) -> {
+            if (p.node() == node) {
+                out.put(fence, p);
+            }
+        });
+        return out;
+    }
+
+    synchronized FenceWait await(long fence, long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (completed < fence && status == DeviceInfo.Status.ACTIVE) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return FenceWait.TIMED_OUT;
+            }
+            wait(Math.max(1, left / 1_000_000L));
+        }
+        return completed >= fence ? FenceWait.COMPLETED : FenceWait.DEVICE_IN_ERROR;
+    }
+
+    synchronized DeviceInfo info() {
+        return new DeviceInfo(handle, pid, pasid, status, submitted, completed);
+    }
+}

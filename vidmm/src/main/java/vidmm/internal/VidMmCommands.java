@@ -1,0 +1,191 @@
+package vidmm.internal;
+
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import iommu.hw.shell.Args;
+import kmd.api.AllocationFlag;
+import kmd.api.VidMmCaps;
+import vidmm.AdapterStatus;
+import vidmm.Allocation;
+import vidmm.DeviceInfo;
+import vidmm.FenceWait;
+import vidmm.GpuFault;
+import vidmm.VidMm;
+
+/** Gogo commands of VidMm (scope {@code vidmm}). */
+@Component(service = VidMmCommands.class, property = {
+        "osgi.command.scope=vidmm",
+        "osgi.command.function=caps",
+        "osgi.command.function=processes",
+        "osgi.command.function=device",
+        "osgi.command.function=destroy",
+        "osgi.command.function=alloc",
+        "osgi.command.function=open",
+        "osgi.command.function=free",
+        "osgi.command.function=allocations",
+        "osgi.command.function=resident",
+        "osgi.command.function=evict",
+        "osgi.command.function=submit",
+        "osgi.command.function=faults"})
+public final class VidMmCommands {
+    static final long SUBMIT_WAIT_MILLIS = 5000;
+    private final VidMm vidmm;
+
+    @Activate
+    public VidMmCommands(@Reference VidMm vidmm) {
+        this.vidmm = vidmm;
+    }
+
+    public String caps() {
+        AdapterStatus a = vidmm.adapter();
+        StringBuilder b = new StringBuilder();
+        b.append(a.state() == AdapterStatus.State.STARTED ? "adapter started, addressing model " + a.model()
+                : "adapter refused: " + a.reason()).append('\n');
+        if (a.info() != null) {
+            VidMmCaps c = a.info().vidMmCaps();
+            b.append("driver  ").append(a.info().driverName()).append('\n');
+            if (c != null) {
+                b.append(String.format("VIDMMCAPS VirtualAddressingSupported=%s IoMmuSupported=%s GpuMmuSupported=%s "
+                                + "IoMmuSecureModeSupported=%s IoMmuSecureModeRequired=%s%n", c.virtualAddressingSupported(),
+                        c.ioMmuSupported(), c.gpuMmuSupported(), c.ioMmuSecureModeSupported(), c.ioMmuSecureModeRequired()));
+            }
+            if (a.info().driverCaps() != null) {
+                b.append("DRIVERCAPS ApertureSegmentCommitLimit=").append(a.info().driverCaps().apertureSegmentCommitLimit())
+                        .append('\n');
+            }
+            a.info().segments().forEach(s -> b.append(String.format("segment %d %s, %d bytes%s%s%n", s.id(), s.name(),
+                    s.size(), s.cpuVisible() ? ", CPU visible" : "", s.apertureSegment() ? ", aperture" : "")));
+        }
+        return b.toString().stripTrailing();
+    }
+
+    public String processes() {
+        var list = vidmm.processes();
+        if (list.isEmpty()) {
+            return "no process uses the GPU";
+        }
+        return "PID    PASID  DEVICES\n" + list.stream().map(p -> String.format("%-6d %-6d %s", p.pid(), p.pasid(),
+                p.devices().stream().map(d -> "0x" + Long.toHexString(d)).collect(Collectors.joining(" "))))
+                .collect(Collectors.joining("\n"));
+    }
+
+    /** vidmm:device PID - creates a device; prints its handle. */
+    public String device(String pid) {
+        return String.format("device 0x%x", vidmm.createDevice(Args.id("PID", pid)));
+    }
+
+    /** vidmm:destroy DEVICE */
+    public String destroy(String device) {
+        vidmm.destroyDevice(Args.number("DEVICE", device));
+        return "destroyed";
+    }
+
+    /** vidmm:alloc DEVICE BYTES [FLAGS] - FLAGS: comma-separated cpu, primary, shared. */
+    public String alloc(String device, String bytes) {
+        return alloc(device, bytes, "");
+    }
+
+    public String alloc(String device, String bytes, String flags) {
+        Allocation a = vidmm.allocate(Args.number("DEVICE", device), Args.size("BYTES", bytes, VideoMemoryManager.MAX_ALLOCATION),
+                flags(flags));
+        return describe(a);
+    }
+
+    static Set<AllocationFlag> flags(String text) {
+        Set<AllocationFlag> flags = EnumSet.noneOf(AllocationFlag.class);
+        for (String f : text.split(",")) {
+            switch (f.trim().toLowerCase(Locale.ROOT)) {
+                case "" -> { }
+                case "cpu", "cpu_visible" -> flags.add(AllocationFlag.CPU_VISIBLE);
+                case "primary" -> flags.add(AllocationFlag.PRIMARY);
+                case "shared" -> flags.add(AllocationFlag.SHARED);
+                default -> throw new IllegalArgumentException("FLAGS must be a comma list of cpu, primary, shared; not '"
+                        + f.trim() + "'");
+            }
+        }
+        return flags;
+    }
+
+    private static String describe(Allocation a) {
+        return String.format("allocation 0x%x at VA 0x%x, %d bytes%s%s", a.handle(), a.va(), a.size(),
+                a.flags().isEmpty() ? "" : " " + a.flags(), a.sharedHandle() != 0 ? String.format(", shared handle 0x%x",
+                        a.sharedHandle()) : "");
+    }
+
+    /** vidmm:open DEVICE SHARED_HANDLE - opens another process's shared allocation. */
+    public String open(String device, String shared) {
+        return describe(vidmm.openShared(Args.number("DEVICE", device), Args.number("SHARED_HANDLE", shared)));
+    }
+
+    /** vidmm:free DEVICE ALLOCATION */
+    public String free(String device, String allocation) {
+        vidmm.destroyAllocation(Args.number("DEVICE", device), Args.number("ALLOCATION", allocation));
+        return "destroyed";
+    }
+
+    public String allocations() {
+        return list(vidmm.allocations());
+    }
+
+    /** vidmm:allocations PID */
+    public String allocations(String pid) {
+        int p = Args.id("PID", pid);
+        return list(vidmm.allocations().stream().filter(a -> a.pid() == p).collect(Collectors.toList()));
+    }
+
+    private static String list(List<Allocation> list) {
+        if (list.isEmpty()) {
+            return "no allocations";
+        }
+        return String.format("%-8s %-8s %-6s %-16s %-10s %-9s %s%n", "HANDLE", "DEVICE", "PID", "VA", "SIZE", "RESIDENT", "FLAGS")
+                + list.stream().map(a -> String.format("0x%-6x 0x%-6x %-6d 0x%-14x %-10d %-9s %s%s", a.handle(), a.device(),
+                        a.pid(), a.va(), a.size(), a.resident() ? "yes" : "no", a.flags(),
+                        a.sharedHandle() != 0 && a.sharedHandle() != a.handle()
+                                ? String.format(" (opened from 0x%x)", a.sharedHandle()) : ""))
+                .collect(Collectors.joining("\n"));
+    }
+
+    /** vidmm:resident DEVICE ALLOCATION - MakeResident; prints the paging fence. */
+    public String resident(String device, String allocation) {
+        long fence = vidmm.makeResident(Args.number("DEVICE", device), List.of(Args.number("ALLOCATION", allocation)));
+        return "resident, paging fence " + fence;
+    }
+
+    /** vidmm:evict DEVICE ALLOCATION */
+    public String evict(String device, String allocation) {
+        vidmm.evict(Args.number("DEVICE", device), List.of(Args.number("ALLOCATION", allocation)));
+        return "evicted";
+    }
+
+    /** vidmm:submit DEVICE "COMMANDS" - see README for the syntax; waits up to 5 s for the fence. */
+    public String submit(String device, String commands) {
+        long d = Args.number("DEVICE", device);
+        CommandSyntax.Parsed parsed = CommandSyntax.parse(commands);
+        long fence = vidmm.submit(d, parsed.node(), parsed.commands());
+        FenceWait wait = vidmm.waitForFence(d, fence, SUBMIT_WAIT_MILLIS);
+        return switch (wait) {
+            case COMPLETED -> "fence " + fence + " completed on " + parsed.node();
+            case TIMED_OUT -> "fence " + fence + " not completed after " + SUBMIT_WAIT_MILLIS + " ms";
+            case DEVICE_IN_ERROR -> "fence " + fence + ": device faulted and is in error; see vidmm:faults";
+        };
+    }
+
+    public String faults() {
+        List<GpuFault> list = vidmm.faults();
+        if (list.isEmpty()) {
+            return "no GPU faults";
+        }
+        return list.stream().map(f -> String.format("#%d device 0x%x pid %d %s PASID %d VA 0x%x %s %s -> %s", f.sequence(),
+                f.device(), f.pid(), f.node(), f.pasid(), f.va(), f.write() ? "write" : "read", f.reason(), f.outcome()))
+                .collect(Collectors.joining("\n"));
+    }
+
+}

@@ -1,0 +1,623 @@
+package vidmm.internal;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+
+import kmd.api.AdapterInfo;
+import kmd.api.AllocationDescription;
+import kmd.api.AllocationFlag;
+import kmd.api.AllocationRequest;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import kmd.api.KernelModeDriver;
+import kmd.api.callbacks.DxgkCallbacks;
+import kmd.api.callbacks.InterruptNotification;
+import os.memmgr.AddressSpace;
+import os.memmgr.MemoryException;
+import os.memmgr.MemoryManager;
+import os.memmgr.PageProtection;
+import os.memmgr.ProcessListener;
+import vidmm.AdapterStatus;
+import vidmm.Allocation;
+import vidmm.DeviceInfo;
+import vidmm.FenceWait;
+import vidmm.GpuFault;
+import vidmm.ProcessRegistration;
+import vidmm.VidMm;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
+
+/**
+ * VidMm for the IoMmu model. Bookkeeping and every driver call happen under {@link #lock}, so the
+ * driver sees one call at a time. Interrupts arrive on engine threads and touch only device fence
+ * state; fault recovery (engine reset, adapter reset, resubmission) runs on VidMm's own thread.
+ */
+@Component(service = {VidMm.class, ProcessListener.class}, immediate = true, configurationPid = VidMmConfig.PID)
+@Designate(ocd = VidMmConfig.class)
+public final class VideoMemoryManager implements VidMm, ProcessListener {
+    static final long MAX_ALLOCATION = 64L << 30;
+    private static final int FAULT_LOG = 256;
+
+    private record ProcessState(int pid, int pasid, long kmdHandle, boolean boundHere, List<Long> devices) {
+    }
+
+    private final KernelModeDriver kmd;
+    private final MemoryManager mm;
+    private final long budget;
+    private final Object lock = new Object();
+    private final AdapterStatus adapter;
+    private final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
+    private final Map<Long, DeviceState> devices = new LinkedHashMap<>();
+    private final Map<Long, DeviceState> byKmdHandle = new ConcurrentHashMap<>();
+    private final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
+    private final Map<Integer, Long> residentBytes = new HashMap<>();
+    private final ArrayDeque<GpuFault> faults = new ArrayDeque<>();
+    private final AtomicLong handles = new AtomicLong(0x100);
+    private final AtomicLong faultSequence = new AtomicLong();
+    private long pagingFence;
+    private final ExecutorService recovery = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "vidmm-recovery");
+        t.setDaemon(true);
+        return t;
+    });
+    private final DxgkCallbacks callbacks = this::interrupt;
+
+    @Activate
+    public VideoMemoryManager(@Reference KernelModeDriver kmd, @Reference MemoryManager mm, VidMmConfig config) {
+        this.kmd = kmd;
+        this.mm = mm;
+        this.budget = Math.max(1, config.budgetMiB()) << 20;
+        this.adapter = start();
+    }
+
+    private AdapterStatus start() {
+        AdapterInfo info;
+        try {
+            info = kmd.queryAdapterInfo();
+        } catch (RuntimeException e) {
+            return new AdapterStatus(AdapterStatus.State.REFUSED, null, "QueryAdapterInfo failed: " + e, null);
+        }
+        String refusal = CapsValidator.refusal(info);
+        if (refusal != null) {
+            return new AdapterStatus(AdapterStatus.State.REFUSED, null, refusal, info);
+        }
+        try {
+            kmd.startDevice(callbacks);
+        } catch (RuntimeException e) {
+            return new AdapterStatus(AdapterStatus.State.REFUSED, null, "StartDevice failed: " + e, info);
+        }
+        return new AdapterStatus(AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU, null, info);
+    }
+
+    /** Destroys every device (returning its memory and PASID) and stops the driver. */
+    @Deactivate
+    public void stop() {
+        synchronized (lock) {
+            for (Long device : new ArrayList<>(devices.keySet())) {
+                destroyDeviceLocked(devices.get(device));
+            }
+            if (adapter.state() == AdapterStatus.State.STARTED) {
+                quietly(kmd::stopDevice);
+            }
+        }
+        recovery.shutdown();
+    }
+
+    @Override
+    public AdapterStatus adapter() {
+        return adapter;
+    }
+
+    // ---- helpers ----
+
+    private void requireStarted() {
+        if (adapter.state() != AdapterStatus.State.STARTED) {
+            throw new VidMmException(VidMmStatus.ADAPTER_NOT_STARTED, "the adapter is not started: " + adapter.reason());
+        }
+    }
+
+    private DeviceState deviceLocked(long handle) {
+        DeviceState d = devices.get(handle);
+        if (d == null) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no device has handle 0x" + Long.toHexString(handle));
+        }
+        return d;
+    }
+
+    private static void requireActive(DeviceState d) {
+        if (!d.active()) {
+            throw new VidMmException(VidMmStatus.DEVICE_IN_ERROR, "device 0x" + Long.toHexString(d.handle)
+                    + " faulted and accepts no more work; destroy it and create another");
+        }
+    }
+
+    private AllocationState allocationLocked(DeviceState d, long handle) {
+        AllocationState a = d.allocations.get(handle);
+        if (a == null) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "device 0x" + Long.toHexString(d.handle)
+                    + " has no allocation 0x" + Long.toHexString(handle));
+        }
+        return a;
+    }
+
+    /** Runs a driver call; a driver exception becomes DRIVER_REFUSED naming the DDI. */
+    private static <T> T ddi(String name, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (VidMmException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new VidMmException(VidMmStatus.DRIVER_REFUSED, name + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void ddi(String name, Runnable call) {
+        ddi(name, () -> {
+            call.run();
+            return null;
+        });
+    }
+
+    /** Runs an OS call; a MemoryException becomes MEMORY_MANAGER_REFUSED with its message. */
+    private static <T> T os(Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (MemoryException e) {
+            throw new VidMmException(VidMmStatus.MEMORY_MANAGER_REFUSED, e.getMessage(), e);
+        }
+    }
+
+    private static void quietly(Runnable cleanup) {
+        try {
+            cleanup.run();
+        } catch (RuntimeException e) {
+            System.getLogger(VideoMemoryManager.class.getName()).log(System.Logger.Level.WARNING, "cleanup failed", e);
+        }
+    }
+
+    // ---- devices and process registration ----
+
+    @Override
+    public long createDevice(int pid) {
+        synchronized (lock) {
+            requireStarted();
+            AddressSpace space = os(() -> mm.addressSpace(pid));
+            ProcessState process = processes.get(pid);
+            boolean first = process == null;
+            if (first) {
+                boolean alreadyBound = space.pasid() != 0;
+                int pasid = os(() -> mm.bindIommu(pid));
+                long hProcess;
+                try {
+                    hProcess = ddi("DxgkDdiCreateProcess", () -> kmd.createProcess(pid, pasid));
+                } catch (VidMmException e) {
+                    if (!alreadyBound) {
+                        quietly(() -> mm.unbindIommu(pid));
+                    }
+                    throw e;
+                }
+                process = new ProcessState(pid, pasid, hProcess, !alreadyBound, new ArrayList<>());
+            }
+            ProcessState p = process;
+            long hDevice;
+            try {
+                hDevice = ddi("DxgkDdiCreateDevice", () -> kmd.createDevice(p.kmdHandle(), p.pasid()));
+            } catch (VidMmException e) {
+                if (first) {
+                    unregisterLocked(p);
+                }
+                throw e;
+            }
+            processes.put(pid, p);
+            DeviceState d = new DeviceState(handles.incrementAndGet(), pid, p.pasid(), hDevice);
+            devices.put(d.handle, d);
+            byKmdHandle.put(hDevice, d);
+            p.devices().add(d.handle);
+            return d.handle;
+        }
+    }
+
+    private void unregisterLocked(ProcessState p) {
+        quietly(() -> kmd.destroyProcess(p.kmdHandle()));
+        if (p.boundHere()) {
+            quietly(() -> mm.unbindIommu(p.pid()));
+        }
+        processes.remove(p.pid());
+    }
+
+    @Override
+    public void destroyDevice(long device) {
+        synchronized (lock) {
+            destroyDeviceLocked(deviceLocked(device));
+        }
+    }
+
+    private void destroyDeviceLocked(DeviceState d) {
+        List<AllocationState> all = new ArrayList<>(d.allocations.values());
+        all.sort(Comparator.comparing(a -> a.owner)); // opened ones first
+        for (AllocationState a : all) {
+            destroyAllocationLocked(a);
+        }
+        quietly(() -> kmd.destroyDevice(d.kmdHandle));
+        devices.remove(d.handle);
+        byKmdHandle.remove(d.kmdHandle);
+        ProcessState p = processes.get(d.pid);
+        p.devices().remove(d.handle);
+        if (p.devices().isEmpty()) {
+            unregisterLocked(p);
+        }
+    }
+
+    @Override
+    public void processExiting(int pid) {
+        synchronized (lock) {
+            ProcessState p = processes.get(pid);
+            if (p != null) {
+                for (Long device : new ArrayList<>(p.devices())) {
+                    destroyDeviceLocked(devices.get(device));
+                }
+            }
+        }
+    }
+
+    // ---- Allocate ----
+
+    @Override
+    public Allocation allocate(long device, long size, Set<AllocationFlag> flags) {
+        java.util.Objects.requireNonNull(flags, "flags");
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            requireActive(d);
+            if (size <= 0 || size > MAX_ALLOCATION) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation size must be 1.." + MAX_ALLOCATION
+                        + " bytes, not " + size);
+            }
+            AllocationRequest request = new AllocationRequest(size, flags);
+            AllocationDescription desc = ddi("DxgkDdiCreateAllocation", () -> kmd.createAllocation(d.kmdHandle, request));
+            checkDescription(request, desc);
+            boolean shared = desc.flags().contains(AllocationFlag.SHARED);
+            AddressSpace space = os(() -> mm.addressSpace(d.pid));
+            long section = shared ? os(() -> mm.createSection(desc.size())) : 0;
+            long va;
+            try {
+                va = os(() -> shared ? space.mapSection(section, PageProtection.READWRITE)
+                        : space.allocate(desc.size(), PageProtection.READWRITE));
+            } catch (VidMmException e) {
+                if (shared) {
+                    quietly(() -> mm.closeSection(section));
+                }
+                throw e;
+            }
+            long handle = handles.incrementAndGet();
+            AllocationState a = new AllocationState(handle, d, va, desc.size(), desc.flags(), section,
+                    shared ? handle : 0, true);
+            try {
+                ddi("DxgkDdiOpenAllocation", () -> kmd.openAllocation(d.kmdHandle, handle, va, desc.size()));
+            } catch (VidMmException e) {
+                quietly(() -> kmd.destroyAllocation(handle));
+                quietly(() -> space.release(va));
+                if (shared) {
+                    quietly(() -> mm.closeSection(section));
+                }
+                throw e;
+            }
+            d.allocations.put(handle, a);
+            allocations.put(handle, a);
+            return a.info();
+        }
+    }
+
+    static void checkDescription(AllocationRequest request, AllocationDescription desc) {
+        String problem = null;
+        if (desc == null) {
+            problem = "no description";
+        } else if (desc.size() < request.size()) {
+            problem = "size " + desc.size() + " is less than the requested " + request.size();
+        } else if (desc.size() > MAX_ALLOCATION) {
+            problem = "size " + desc.size() + " is over " + MAX_ALLOCATION;
+        } else if (desc.alignment() < 4096 || Long.bitCount(desc.alignment()) != 1 || desc.alignment() > 65536) {
+            problem = "alignment " + desc.alignment() + " is not a power of two in 4096..65536";
+        } else if (!desc.flags().containsAll(request.flags())) {
+            problem = "flags " + desc.flags() + " drop some of the requested " + request.flags();
+        }
+        if (problem != null) {
+            throw new VidMmException(VidMmStatus.DRIVER_REFUSED, "DxgkDdiCreateAllocation described an invalid allocation: "
+                    + problem);
+        }
+    }
+
+    @Override
+    public Allocation openShared(long device, long sharedHandle) {
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            requireActive(d);
+            AllocationState source = allocations.get(sharedHandle);
+            if (source == null || !source.owner) {
+                throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no allocation was created with handle 0x"
+                        + Long.toHexString(sharedHandle));
+            }
+            if (source.section == 0) {
+                throw new VidMmException(VidMmStatus.NOT_SHARED, "allocation 0x" + Long.toHexString(sharedHandle)
+                        + " was not created SHARED");
+            }
+            AddressSpace space = os(() -> mm.addressSpace(d.pid));
+            long va = os(() -> space.mapSection(source.section, PageProtection.READWRITE));
+            long handle = handles.incrementAndGet();
+            AllocationState a = new AllocationState(handle, d, va, source.size, source.flags, source.section,
+                    source.handle, false);
+            try {
+                ddi("DxgkDdiOpenAllocation", () -> kmd.openAllocation(d.kmdHandle, handle, va, source.size));
+            } catch (VidMmException e) {
+                quietly(() -> space.release(va));
+                throw e;
+            }
+            d.allocations.put(handle, a);
+            allocations.put(handle, a);
+            return a.info();
+        }
+    }
+
+    @Override
+    public void destroyAllocation(long device, long allocation) {
+        synchronized (lock) {
+            DeviceState d = deviceLocked(device);
+            destroyAllocationLocked(allocationLocked(d, allocation));
+        }
+    }
+
+    private void destroyAllocationLocked(AllocationState a) {
+        DeviceState d = a.device;
+        if (a.pin != null) {
+            unpinLocked(a);
+        }
+        quietly(() -> kmd.closeAllocation(d.kmdHandle, a.handle));
+        if (a.owner) {
+            quietly(() -> kmd.destroyAllocation(a.handle));
+        }
+        quietly(() -> mm.addressSpace(d.pid).release(a.va));
+        if (a.owner && a.section != 0) {
+            quietly(() -> mm.closeSection(a.section));
+        }
+        d.allocations.remove(a.handle);
+        allocations.remove(a.handle);
+    }
+
+    // ---- residency ----
+
+    @Override
+    public long makeResident(long device, List<Long> handles) {
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            List<AllocationState> list = new ArrayList<>();
+            for (long h : handles) {
+                list.add(allocationLocked(d, h));
+            }
+            makeResidentLocked(d, list);
+            return ++pagingFence;
+        }
+    }
+
+    /** Pins what is not resident yet (all or nothing, within budget), then counts a reference on each. */
+    private void makeResidentLocked(DeviceState d, List<AllocationState> list) {
+        long more = 0;
+        Set<AllocationState> toPin = new java.util.LinkedHashSet<>();
+        for (AllocationState a : list) {
+            if (a.pin == null && toPin.add(a)) {
+                more += a.size;
+            }
+        }
+        long now = residentBytes.getOrDefault(d.pid, 0L);
+        if (now + more > budget) {
+            throw new VidMmException(VidMmStatus.NO_VIDEO_MEMORY, "process " + d.pid + " would have " + (now + more)
+                    + " bytes resident, over its budget of " + budget);
+        }
+        List<AllocationState> pinned = new ArrayList<>();
+        try {
+            for (AllocationState a : toPin) {
+                a.pin = os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, true));
+                pinned.add(a);
+            }
+        } catch (VidMmException e) {
+            for (AllocationState a : pinned) {
+                quietly(() -> mm.addressSpace(d.pid).unpin(a.pin.handle()));
+                a.pin = null;
+            }
+            throw e;
+        }
+        residentBytes.merge(d.pid, more, Long::sum);
+        for (AllocationState a : list) {
+            a.residencyRefs++;
+        }
+    }
+
+    @Override
+    public void evict(long device, List<Long> handles) {
+        synchronized (lock) {
+            DeviceState d = deviceLocked(device);
+            List<AllocationState> list = new ArrayList<>();
+            for (long h : handles) {
+                AllocationState a = allocationLocked(d, h);
+                if (a.residencyRefs - java.util.Collections.frequency(list, a) <= 0) {
+                    throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(h)
+                            + " is not resident");
+                }
+                list.add(a);
+            }
+            for (AllocationState a : list) {
+                if (--a.residencyRefs == 0) {
+                    unpinLocked(a);
+                }
+            }
+        }
+    }
+
+    private void unpinLocked(AllocationState a) {
+        quietly(() -> mm.addressSpace(a.device.pid).unpin(a.pin.handle()));
+        a.pin = null;
+        a.residencyRefs = 0;
+        residentBytes.merge(a.device.pid, -a.size, Long::sum);
+    }
+
+    // ---- submission ----
+
+    @Override
+    public long submit(long device, EngineNode node, List<DmaCommand> commands) {
+        java.util.Objects.requireNonNull(node, "engine node");
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            requireActive(d);
+            if (commands == null || commands.isEmpty()) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
+            }
+            List<AllocationState> notResident = new ArrayList<>();
+            for (AllocationState a : d.allocations.values()) {
+                if (a.pin == null) {
+                    notResident.add(a);
+                }
+            }
+            makeResidentLocked(d, notResident);
+            long fence = d.nextFence(node, commands);
+            try {
+                ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(d.kmdHandle, node, commands, fence));
+            } catch (VidMmException e) {
+                d.withdraw(fence);
+                for (AllocationState a : notResident) {
+                    unpinLocked(a);
+                }
+                throw e;
+            }
+            return fence;
+        }
+    }
+
+    @Override
+    public FenceWait waitForFence(long device, long fence, long timeoutMillis) {
+        DeviceState d;
+        synchronized (lock) {
+            d = deviceLocked(device);
+        }
+        try {
+            return d.await(fence, Math.max(0, timeoutMillis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FenceWait.TIMED_OUT;
+        }
+    }
+
+    // ---- interrupts and recovery ----
+
+    private void interrupt(InterruptNotification n) {
+        DeviceState d = byKmdHandle.get(n.contextHandle());
+        if (n instanceof InterruptNotification.DmaCompleted) {
+            if (d != null) {
+                d.completed(n.fenceValue());
+            }
+            return;
+        }
+        InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
+        if (d != null) {
+            d.fault();
+        }
+        recovery.execute(() -> recover(f, d));
+    }
+
+    /** Resets the faulted engine (escalating to an adapter reset), then resubmits other devices' work. */
+    private void recover(InterruptNotification.DmaPageFaulted f, DeviceState faulted) {
+        String outcome;
+        synchronized (lock) {
+            Set<EngineNode> dropped = EnumSet.of(f.node());
+            try {
+                kmd.resetEngine(f.node());
+                outcome = "engine reset";
+            } catch (RuntimeException engineResetFailed) {
+                dropped = EnumSet.allOf(EngineNode.class);
+                outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")";
+                quietly(kmd::stopDevice);
+                quietly(() -> kmd.startDevice(callbacks));
+                for (EngineNode node : EngineNode.values()) {
+                    quietly(() -> kmd.resetEngine(node));
+                }
+            }
+            for (DeviceState d : devices.values()) {
+                if (d.active()) {
+                    for (EngineNode node : dropped) {
+                        d.pendingOn(node).forEach((fence, p) ->
+                                quietly(() -> kmd.submitCommand(d.kmdHandle, p.node(), p.commands(), fence)));
+                    }
+                }
+            }
+            GpuFault record = new GpuFault(faultSequence.incrementAndGet(), faulted == null ? 0 : faulted.handle,
+                    faulted == null ? 0 : faulted.pid, f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), outcome);
+            if (faults.size() == FAULT_LOG) {
+                faults.removeFirst();
+            }
+            faults.addLast(record);
+        }
+    }
+
+    // ---- queries ----
+
+    @Override
+    public DeviceInfo device(long device) {
+        synchronized (lock) {
+            return deviceLocked(device).info();
+        }
+    }
+
+    @Override
+    public List<ProcessRegistration> processes() {
+        synchronized (lock) {
+            List<ProcessRegistration> list = new ArrayList<>();
+            for (ProcessState p : processes.values()) {
+                list.add(new ProcessRegistration(p.pid(), p.pasid(), p.devices()));
+            }
+            return list;
+        }
+    }
+
+    @Override
+    public List<Allocation> allocations() {
+        synchronized (lock) {
+            List<Allocation> list = new ArrayList<>();
+            for (AllocationState a : allocations.values()) {
+                list.add(a.info());
+            }
+            return list;
+        }
+    }
+
+    @Override
+    public List<GpuFault> faults() {
+        synchronized (lock) {
+            return new ArrayList<>(faults);
+        }
+    }
+
+    /** Waits until recovery work queued so far has run (tests and the shell use it). */
+    void awaitRecovery() throws Exception {
+        recovery.submit(() -> { }).get(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,2 @@
+/** Implementation of the video memory manager; private. */
+package vidmm.internal;

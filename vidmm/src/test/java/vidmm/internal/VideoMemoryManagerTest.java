@@ -1,0 +1,220 @@
+package vidmm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.Mockito.doReturn;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import kmd.api.AdapterInfo;
+import kmd.api.AllocationDescription;
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.DriverCaps;
+import kmd.api.EngineNode;
+import kmd.api.KernelModeDriver;
+import kmd.api.VidMmCaps;
+import os.memmgr.FrameCounts;
+import os.memmgr.internal.WindowsMemoryManager;
+import vidmm.AdapterStatus;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
+
+/** VidMm's bookkeeping against a mocked driver and the real OS memory manager. */
+class VideoMemoryManagerTest {
+    LazySystemMemory memory = new LazySystemMemory(128L << 20);
+    IommuUnit iommu = new IommuUnit(memory, 1024, 64, 4);
+    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+    KernelModeDriver kmd = mock(KernelModeDriver.class);
+    AtomicLong kmdHandles = new AtomicLong(0x9000);
+    VideoMemoryManager vidmm;
+
+    static AdapterInfo info(VidMmCaps caps) {
+        return new AdapterInfo("mock", caps, new DriverCaps(1 << 20), List.of());
+    }
+
+    @BeforeEach
+    void setUp() {
+        iommu.setPageRequestHandler(mm);
+        when(kmd.queryAdapterInfo()).thenReturn(info(new VidMmCaps(true, true, false, false, false)));
+        when(kmd.createProcess(anyInt(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> {
+            kmd.api.AllocationRequest r = i.getArgument(1);
+            return new AllocationDescription((r.size() + 4095) & ~4095L, 4096, 1, r.flags());
+        });
+        vidmm = new VideoMemoryManager(kmd, mm, Configs.vidmm(1));
+        mm.addProcessListener(vidmm);
+    }
+
+    @Test
+    void firstDeviceRegistersTheProcessAndHandsItsPasidToTheDriver() {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        int pasid = mm.addressSpace(pid).pasid();
+        assertTrue(pasid > 0, "the address space is bound to a PASID");
+        assertEquals(mm.addressSpace(pid).pageTableRoot(), iommu.boundPasids().get(pasid));
+        verify(kmd).createProcess(pid, pasid);
+        verify(kmd).createDevice(0x9001, pasid);
+        assertEquals(pasid, vidmm.device(device).pasid());
+
+        long second = vidmm.createDevice(pid);
+        verify(kmd).createProcess(anyInt(), anyInt());
+        vidmm.destroyDevice(device);
+        verify(kmd, never()).destroyProcess(anyLong());
+        assertEquals(pasid, mm.addressSpace(pid).pasid(), "still registered while a device lives");
+        vidmm.destroyDevice(second);
+        verify(kmd).destroyProcess(0x9001);
+        assertEquals(0, mm.addressSpace(pid).pasid(), "last device gone: unregistered");
+        assertTrue(iommu.boundPasids().isEmpty());
+    }
+
+    @Test
+    void twoProcessesGetDifferentPasids() {
+        long a = vidmm.createDevice(mm.spawn("a"));
+        long b = vidmm.createDevice(mm.spawn("b"));
+        assertNotEquals(vidmm.device(a).pasid(), vidmm.device(b).pasid());
+        assertEquals(2, vidmm.processes().size());
+    }
+
+    @Test
+    void aDriverRefusingCreateDeviceLeavesNothingRegistered() {
+        int pid = mm.spawn("app");
+        when(kmd.createDevice(anyLong(), anyInt())).thenThrow(new IllegalStateException("out of contexts"));
+        VidMmException e = assertThrows(VidMmException.class, () -> vidmm.createDevice(pid));
+        assertEquals(VidMmStatus.DRIVER_REFUSED, e.status());
+        assertTrue(e.getMessage().contains("DxgkDdiCreateDevice failed: out of contexts"), e.getMessage());
+        verify(kmd).destroyProcess(anyLong());
+        assertEquals(0, mm.addressSpace(pid).pasid());
+        assertTrue(vidmm.processes().isEmpty());
+    }
+
+    @Test
+    void invalidCapsRefuseTheAdapterWithAReasonAndNothingStarts() {
+        KernelModeDriver gpummu = mock(KernelModeDriver.class);
+        when(gpummu.queryAdapterInfo()).thenReturn(info(new VidMmCaps(true, false, true, false, false)));
+        VideoMemoryManager refused = new VideoMemoryManager(gpummu, mm, Configs.vidmm(1));
+        assertEquals(AdapterStatus.State.REFUSED, refused.adapter().state());
+        assertTrue(refused.adapter().reason().contains("GpuMmu"), refused.adapter().reason());
+        verify(gpummu, never()).startDevice(any());
+        int pid = mm.spawn("app");
+        assertEquals(VidMmStatus.ADAPTER_NOT_STARTED,
+                assertThrows(VidMmException.class, () -> refused.createDevice(pid)).status());
+        assertEquals(0, mm.addressSpace(pid).pasid());
+
+        KernelModeDriver throwing = mock(KernelModeDriver.class);
+        when(throwing.queryAdapterInfo()).thenThrow(new RuntimeException("bad firmware"));
+        assertTrue(new VideoMemoryManager(throwing, mm, Configs.vidmm(1)).adapter().reason().contains("bad firmware"));
+    }
+
+    @Test
+    void allocateBacksTheDriversDescriptionWithCommittedMemory() {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        var a = vidmm.allocate(device, 5000, Set.of(AllocationFlag.CPU_VISIBLE));
+        assertEquals(8192, a.size());
+        mm.addressSpace(pid).write(a.va() + 8191, new byte[] {1});
+        verify(kmd).openAllocation(0x9002L, a.handle(), a.va(), 8192L);
+        vidmm.destroyAllocation(device, a.handle());
+        verify(kmd).destroyAllocation(a.handle());
+        assertThrows(os.memmgr.MemoryException.class, () -> mm.addressSpace(pid).read(a.va(), 1), "VA released");
+    }
+
+    @Test
+    void aDescriptionThatBreaksTheRulesIsRefusedAndNothingIsCommitted() {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        FrameCounts frames = mm.frames();
+        doReturn(new AllocationDescription(100, 4096, 1, Set.of())).when(kmd).createAllocation(anyLong(), any());
+        VidMmException e = assertThrows(VidMmException.class, () -> vidmm.allocate(device, 4096, Set.of()));
+        assertTrue(e.getMessage().contains("less than the requested"), e.getMessage());
+        doReturn(new AllocationDescription(4096, 3000, 1, Set.of())).when(kmd).createAllocation(anyLong(), any());
+        assertTrue(assertThrows(VidMmException.class, () -> vidmm.allocate(device, 4096, Set.of())).getMessage()
+                .contains("alignment 3000"));
+        doReturn(new AllocationDescription(4096, 4096, 1, Set.of())).when(kmd).createAllocation(anyLong(), any());
+        assertTrue(assertThrows(VidMmException.class, () -> vidmm.allocate(device, 4096, Set.of(AllocationFlag.SHARED)))
+                .getMessage().contains("drop some of the requested"));
+        assertEquals(frames, mm.frames());
+        assertTrue(vidmm.allocations().isEmpty());
+        assertEquals(VidMmStatus.INVALID_PARAMETER,
+                assertThrows(VidMmException.class, () -> vidmm.allocate(device, 0, Set.of())).status());
+        assertEquals(VidMmStatus.INVALID_HANDLE,
+                assertThrows(VidMmException.class, () -> vidmm.allocate(12345, 4096, Set.of())).status());
+    }
+
+    @Test
+    void residencyIsReferenceCountedAndBudgeted() {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        var small = vidmm.allocate(device, 512 * 1024, Set.of());
+        var big = vidmm.allocate(device, 768 * 1024, Set.of());
+        long f1 = vidmm.makeResident(device, List.of(small.handle()));
+        long f2 = vidmm.makeResident(device, List.of(small.handle()));
+        assertTrue(f2 > f1, "each request gets its own paging fence");
+        assertEquals(128, mm.frames().pinned());
+        VidMmException e = assertThrows(VidMmException.class, () -> vidmm.makeResident(device, List.of(big.handle())));
+        assertEquals(VidMmStatus.NO_VIDEO_MEMORY, e.status());
+        assertEquals(128, mm.frames().pinned(), "refused request pinned nothing");
+        vidmm.evict(device, List.of(small.handle()));
+        assertEquals(128, mm.frames().pinned(), "one reference left");
+        vidmm.evict(device, List.of(small.handle()));
+        assertEquals(0, mm.frames().pinned());
+        assertEquals(VidMmStatus.INVALID_PARAMETER,
+                assertThrows(VidMmException.class, () -> vidmm.evict(device, List.of(small.handle()))).status());
+        vidmm.makeResident(device, List.of(big.handle()));
+    }
+
+    @Test
+    void submissionMakesAllocationsResidentAndARefusedSubmitChangesNothing() {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        var a = vidmm.allocate(device, 4096, Set.of());
+        List<DmaCommand> cmds = List.of(new DmaCommand.Fill(a.va(), 16, 7));
+        long fence = vidmm.submit(device, EngineNode.RENDER, cmds);
+        verify(kmd).submitCommand(0x9002, EngineNode.RENDER, cmds, fence);
+        assertTrue(vidmm.allocations().get(0).resident());
+
+        var b = vidmm.allocate(device, 4096, Set.of());
+        doThrow(new IllegalArgumentException("bad command")).when(kmd).submitCommand(anyLong(), any(), any(), anyLong());
+        assertEquals(VidMmStatus.DRIVER_REFUSED,
+                assertThrows(VidMmException.class, () -> vidmm.submit(device, EngineNode.RENDER, cmds)).status());
+        assertEquals(fence, vidmm.device(device).submittedFence(), "fence withdrawn");
+        assertTrue(!vidmm.allocations().stream().filter(x -> x.handle() == b.handle()).findFirst().get().resident(),
+                "implicit residency rolled back");
+        assertEquals(VidMmStatus.INVALID_PARAMETER,
+                assertThrows(VidMmException.class, () -> vidmm.submit(device, EngineNode.RENDER, List.of())).status());
+    }
+
+    @Test
+    void processExitDestroysItsDevicesAndReturnsEveryFrame() {
+        FrameCounts before = mm.frames();
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        var a = vidmm.allocate(device, 64 * 1024, Set.of(AllocationFlag.SHARED));
+        vidmm.makeResident(device, List.of(a.handle()));
+        mm.addressSpace(pid).write(a.va(), new byte[] {1, 2, 3});
+        mm.kill(pid);
+        assertEquals(before, mm.frames());
+        assertTrue(vidmm.processes().isEmpty());
+        assertTrue(iommu.boundPasids().isEmpty());
+        verify(kmd).destroyDevice(anyLong());
+        verify(kmd).destroyProcess(anyLong());
+    }
+}
