@@ -436,7 +436,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         List<AllocationState> pinned = new ArrayList<>();
         try {
             for (AllocationState a : toPin) {
-                a.pin = os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, true));
+                a.pin = os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false)); // present; the IOMMU checks rights per access
                 pinned.add(a);
             }
         } catch (VidMmException e) {

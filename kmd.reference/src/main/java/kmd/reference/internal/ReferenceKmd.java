@@ -218,6 +218,13 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
         }
     }
 
+    /** "pid:pasid" of every process the driver was told about (for tests). */
+    public java.util.Set<String> processesForTest() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        processes.values().forEach(p -> out.add(p.pid() + ":" + p.pasid()));
+        return out;
+    }
+
     /** For {@code kmd:info}: the processes and devices the driver was told about. */
     List<ProcessState> processes() {
         return new ArrayList<>(processes.values());
