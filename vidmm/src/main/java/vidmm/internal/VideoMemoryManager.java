@@ -1,6 +1,5 @@
 package vidmm.internal;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
@@ -70,7 +69,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private final Map<Long, DeviceState> byKmdHandle = new ConcurrentHashMap<>();
     private final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
     private final Map<Integer, Long> residentBytes = new HashMap<>();
-    private final ArrayDeque<GpuFault> faults = new ArrayDeque<>();
+    private final java.util.LinkedList<GpuFault> faults = new java.util.LinkedList<>();
     private final AtomicLong handles = new AtomicLong(0x100);
     private final AtomicLong faultSequence = new AtomicLong();
     private long pagingFence;
@@ -541,11 +540,19 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         if (d != null) {
             d.fault();
         }
-        recovery.execute(() -> recover(f, d));
+        GpuFault record = new GpuFault(faultSequence.incrementAndGet(), d == null ? 0 : d.handle, d == null ? 0 : d.pid,
+                f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), "engine reset pending");
+        synchronized (faults) {
+            if (faults.size() == FAULT_LOG) {
+                faults.removeFirst();
+            }
+            faults.addLast(record);
+        }
+        recovery.execute(() -> recover(f, record));
     }
 
     /** Resets the faulted engine (escalating to an adapter reset), then resubmits other devices' work. */
-    private void recover(InterruptNotification.DmaPageFaulted f, DeviceState faulted) {
+    private void recover(InterruptNotification.DmaPageFaulted f, GpuFault pending) {
         String outcome;
         synchronized (lock) {
             Set<EngineNode> dropped = EnumSet.of(f.node());
@@ -569,12 +576,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                     }
                 }
             }
-            GpuFault record = new GpuFault(faultSequence.incrementAndGet(), faulted == null ? 0 : faulted.handle,
-                    faulted == null ? 0 : faulted.pid, f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), outcome);
-            if (faults.size() == FAULT_LOG) {
-                faults.removeFirst();
-            }
-            faults.addLast(record);
+        }
+        GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
+                pending.va(), pending.write(), pending.reason(), outcome);
+        synchronized (faults) {
+            faults.replaceAll(x -> x == pending ? done : x);
         }
     }
 
@@ -611,7 +617,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     @Override
     public List<GpuFault> faults() {
-        synchronized (lock) {
+        synchronized (faults) {
             return new ArrayList<>(faults);
         }
     }

@@ -1,0 +1,170 @@
+package itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.test.common.annotation.InjectBundleContext;
+import org.osgi.test.common.annotation.InjectService;
+import org.osgi.test.junit5.context.BundleContextExtension;
+import org.osgi.test.junit5.service.ServiceExtension;
+import org.osgi.util.tracker.ServiceTracker;
+
+import iommu.hw.Iommu;
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import os.memmgr.FrameCounts;
+import os.memmgr.MemoryManager;
+import os.memmgr.ProcessInfo;
+import vidmm.AdapterStatus;
+import vidmm.Allocation;
+import vidmm.FenceWait;
+import vidmm.VidMm;
+
+/** VidMm, the reference KMD, the GPU and the IOMMU as bundles in Felix. */
+@ExtendWith(BundleContextExtension.class)
+@ExtendWith(ServiceExtension.class)
+class GpuPathTest {
+    @InjectBundleContext
+    BundleContext context;
+    @InjectService
+    CommandProcessor processor;
+    @InjectService
+    ConfigurationAdmin configAdmin;
+
+    CommandSession session;
+
+    <T> T await(Class<T> type) throws InterruptedException {
+        ServiceTracker<T, T> tracker = new ServiceTracker<>(context, type, null);
+        tracker.open();
+        try {
+            T service = tracker.waitForService(5000);
+            assertNotNull(service, type.getName() + " did not come up");
+            return service;
+        } finally {
+            tracker.close();
+        }
+    }
+
+    @BeforeEach
+    void open() {
+        PrintStream out = new PrintStream(new ByteArrayOutputStream());
+        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+    }
+
+    @AfterEach
+    void close() throws InterruptedException {
+        session.close();
+        MemoryManager mm = await(MemoryManager.class);
+        for (ProcessInfo p : mm.processes()) {
+            mm.kill(p.pid());
+        }
+    }
+
+    String run(String line) throws Exception {
+        return String.valueOf(session.execute(line));
+    }
+
+    static String group(String regex, String text) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertTrue(m.find(), "'" + regex + "' not in: " + text);
+        return m.group(1);
+    }
+
+    @Test
+    void theIssueShellSessionCopiesOnTheGpuAndReportsAFault() throws Exception {
+        String pid = group("pid (\\d+)", run("mm:spawn a"));
+        String device = group("device (0x\\w+)", run("vidmm:device " + pid));
+        String first = run("vidmm:alloc " + device + " 8192");
+        String second = run("vidmm:alloc " + device + " 8192 cpu");
+        String va1 = group("at VA (0x\\w+)", first);
+        String va2 = group("at VA (0x\\w+)", second);
+        run("mm:write " + pid + " " + va1 + " hello-gpu");
+        assertTrue(run("vidmm:submit " + device + " \"@copy copy " + va1 + " " + va2 + " 9\"").contains("completed"));
+        assertTrue(run("mm:read " + pid + " " + va2 + " 9").contains("|hello-gpu|"));
+
+        String pasid = group(pid + "\\s+(\\d+)", run("vidmm:processes"));
+        assertTrue(run("iommu:pasids").contains(pasid + " "), "vidmm:processes shows the PASID iommu:pasids lists");
+        assertTrue(run("kmd:info").contains("pid " + pid + " PASID " + pasid), "the KMD received that PASID");
+
+        run("mm:protect " + pid + " " + va2 + " 4096 r");
+        String faulted = run("vidmm:submit " + device + " \"fill " + va2 + " 16 0\"");
+        assertTrue(faulted.contains("device faulted"), faulted);
+        String faults = run("vidmm:faults");
+        assertTrue(faults.contains("VA " + va2) && faults.contains("WRITE_PROTECTED"), faults);
+        assertTrue(run("mm:read " + pid + " " + va2 + " 9").contains("|hello-gpu|"), "target bytes unchanged");
+        assertTrue(run("mm:read " + pid + " " + va1 + " 9").contains("|hello-gpu|"), "other memory intact");
+    }
+
+    @Test
+    void processExitUnbindsItsPasidAndReturnsEveryFrame() throws Exception {
+        MemoryManager mm = await(MemoryManager.class);
+        VidMm vidmm = await(VidMm.class);
+        Iommu iommu = await(Iommu.class);
+        FrameCounts before = mm.frames();
+        int pid = mm.spawn("worker");
+        long device = vidmm.createDevice(pid);
+        Allocation a = vidmm.allocate(device, 1 << 20, Set.of(AllocationFlag.SHARED));
+        long fence = vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(a.va(), 1 << 20, 0x12345678)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+        int pasid = mm.addressSpace(pid).pasid();
+        mm.kill(pid);
+        assertTrue(!iommu.boundPasids().containsKey(pasid));
+        assertTrue(vidmm.processes().isEmpty());
+        assertEquals(before, mm.frames());
+    }
+
+    @Test
+    void aDriverWithCapsThisModelCannotServeIsRefusedWithAReason() throws Exception {
+        Configuration config = configAdmin.getConfiguration("kmd.reference", "?");
+        try {
+            Dictionary<String, Object> props = new Hashtable<>();
+            props.put("ioMmuSupported", false);
+            props.put("gpuMmuSupported", true);
+            config.update(props);
+            AdapterStatus status = awaitAdapter(AdapterStatus.State.REFUSED);
+            assertTrue(status.reason().contains("GpuMmu"), status.reason());
+            assertTrue(run("vidmm:caps").contains("adapter refused"));
+            String pid = group("pid (\\d+)", run("mm:spawn r"));
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> run("vidmm:device " + pid));
+            assertTrue(e.getMessage().contains("ADAPTER_NOT_STARTED"), e.getMessage());
+            assertTrue(run("iommu:pasids").contains("no PASID"), "nothing registered");
+        } finally {
+            config.delete();
+        }
+        awaitAdapter(AdapterStatus.State.STARTED);
+    }
+
+    AdapterStatus awaitAdapter(AdapterStatus.State state) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 5000;
+        AdapterStatus status = null;
+        while (System.currentTimeMillis() < deadline) {
+            status = await(VidMm.class).adapter();
+            if (status.state() == state) {
+                return status;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("adapter did not reach " + state + ": " + status);
+    }
+}
