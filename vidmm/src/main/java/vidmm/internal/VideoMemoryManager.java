@@ -82,9 +82,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     @Activate
     public VideoMemoryManager(@Reference KernelModeDriver kmd, @Reference MemoryManager mm, VidMmConfig config) {
+        this(kmd, mm, Math.max(1, config.budgetMiB()) << 20);
+    }
+
+    /** VidMm over {@code kmd} with a residency budget of {@code budgetBytes} per process; starts the adapter. */
+    public VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes) {
         this.kmd = kmd;
         this.mm = mm;
-        this.budget = Math.max(1, config.budgetMiB()) << 20;
+        this.budget = budgetBytes;
         this.adapter = start();
     }
 

@@ -41,14 +41,14 @@ class GpuPathTest {
     IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
     WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
     SimulatedGpu gpu = new SimulatedGpu(iommu, new PciIdentity(0x1234, 0x1111, 2));
-    ReferenceKmd kmd = new ReferenceKmd(gpu, Configs.referenceKmd(true, false));
+    ReferenceKmd kmd = new ReferenceKmd(gpu, new kmd.api.VidMmCaps(true, true, false, false, false), 64L << 20);
     VideoMemoryManager vidmm;
     FrameCounts start;
 
     GpuPathTest() {
         iommu.setPageRequestHandler(mm);
         start = mm.frames();
-        vidmm = new VideoMemoryManager(kmd, mm, Configs.vidmm(1024));
+        vidmm = new VideoMemoryManager(kmd, mm, 1L << 30);
         mm.addProcessListener(vidmm);
     }
 

@@ -60,7 +60,7 @@ class VideoMemoryManagerTest {
             kmd.api.AllocationRequest r = i.getArgument(1);
             return new AllocationDescription((r.size() + 4095) & ~4095L, 4096, 1, r.flags());
         });
-        vidmm = new VideoMemoryManager(kmd, mm, Configs.vidmm(1));
+        vidmm = new VideoMemoryManager(kmd, mm, 1L << 20);
         mm.addProcessListener(vidmm);
     }
 
@@ -110,7 +110,7 @@ class VideoMemoryManagerTest {
     void invalidCapsRefuseTheAdapterWithAReasonAndNothingStarts() {
         KernelModeDriver gpummu = mock(KernelModeDriver.class);
         when(gpummu.queryAdapterInfo()).thenReturn(info(new VidMmCaps(true, false, true, false, false)));
-        VideoMemoryManager refused = new VideoMemoryManager(gpummu, mm, Configs.vidmm(1));
+        VideoMemoryManager refused = new VideoMemoryManager(gpummu, mm, 1L << 20);
         assertEquals(AdapterStatus.State.REFUSED, refused.adapter().state());
         assertTrue(refused.adapter().reason().contains("GpuMmu"), refused.adapter().reason());
         verify(gpummu, never()).startDevice(any());
@@ -121,7 +121,7 @@ class VideoMemoryManagerTest {
 
         KernelModeDriver throwing = mock(KernelModeDriver.class);
         when(throwing.queryAdapterInfo()).thenThrow(new RuntimeException("bad firmware"));
-        assertTrue(new VideoMemoryManager(throwing, mm, Configs.vidmm(1)).adapter().reason().contains("bad firmware"));
+        assertTrue(new VideoMemoryManager(throwing, mm, 1L << 20).adapter().reason().contains("bad firmware"));
     }
 
     @Test

@@ -47,7 +47,8 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
     }
 
     private final GpuAdapter gpu;
-    private final ReferenceKmdConfig config;
+    private final VidMmCaps caps;
+    private final long apertureSegmentCommitLimit;
     private final AtomicLong handles = new AtomicLong(0x1000);
     private final Map<Long, ProcessState> processes = new ConcurrentHashMap<>();
     private final Map<Long, DeviceState> devices = new ConcurrentHashMap<>();
@@ -56,16 +57,21 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
     @Activate
     public ReferenceKmd(@Reference(target = "(&(pci.vendor=4660)(pci.device=4369))") GpuAdapter gpu,
                         ReferenceKmdConfig config) {
+        this(gpu, new VidMmCaps(config.virtualAddressingSupported(), config.ioMmuSupported(), config.gpuMmuSupported(),
+                config.ioMmuSecureModeSupported(), config.ioMmuSecureModeRequired()), config.apertureSegmentCommitLimit());
+    }
+
+    /** A driver for {@code gpu} that reports {@code caps}. */
+    public ReferenceKmd(GpuAdapter gpu, VidMmCaps caps, long apertureSegmentCommitLimit) {
         this.gpu = gpu;
-        this.config = config;
+        this.caps = caps;
+        this.apertureSegmentCommitLimit = apertureSegmentCommitLimit;
     }
 
     @Override
     public AdapterInfo queryAdapterInfo() {
-        VidMmCaps caps = new VidMmCaps(config.virtualAddressingSupported(), config.ioMmuSupported(),
-                config.gpuMmuSupported(), config.ioMmuSecureModeSupported(), config.ioMmuSecureModeRequired());
         return new AdapterInfo("reference KMD for " + gpu.identity(), caps,
-                new DriverCaps(config.apertureSegmentCommitLimit()),
+                new DriverCaps(apertureSegmentCommitLimit),
                 List.of(new SegmentDescriptor(1, "system memory (IoMmu, shared VA)", 0, true, false),
                         new SegmentDescriptor(2, "aperture", 256L << 20, true, true)));
     }

@@ -1,0 +1,111 @@
+package benchmarks;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import gpu.hw.PciIdentity;
+import gpu.hw.internal.SimulatedGpu;
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import kmd.api.VidMmCaps;
+import kmd.reference.internal.ReferenceKmd;
+import os.memmgr.internal.WindowsMemoryManager;
+import vidmm.Allocation;
+import vidmm.FenceWait;
+import vidmm.internal.VideoMemoryManager;
+
+/**
+ * A 16 MiB copy on the GPU's copy engine, submitted through VidMm and the reference KMD, each page
+ * through the IOMMU, and waited for; beside the same bytes copied page by page on the CPU, and the
+ * same copy by the IOMMU test initiator (no VidMm, no engine thread). And Allocate + Destroy of a
+ * 64 KiB allocation per operation.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+public class VidMmBenchmark {
+    static final int BYTES = 16 << 20;
+
+    @State(Scope.Benchmark)
+    public static class Machine {
+        LazySystemMemory memory;
+        IommuUnit iommu;
+        SimulatedGpu gpu;
+        VideoMemoryManager vidmm;
+        long device;
+        Allocation src;
+        Allocation dst;
+        int pasid;
+        byte[] plainSrc = new byte[BYTES];
+        byte[] plainDst = new byte[BYTES];
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            memory = new LazySystemMemory(1L << 30);
+            iommu = new IommuUnit(memory, 65536, 64, 4);
+            WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+            iommu.setPageRequestHandler(mm);
+            gpu = new SimulatedGpu(iommu, new PciIdentity(0x1234, 0x1111, 2));
+            vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20),
+                    mm, 1L << 30);
+            int pid = mm.spawn("bench");
+            device = vidmm.createDevice(pid);
+            pasid = mm.addressSpace(pid).pasid();
+            src = vidmm.allocate(device, BYTES, Set.of());
+            dst = vidmm.allocate(device, BYTES, Set.of());
+            vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
+            java.util.Arrays.fill(plainSrc, (byte) 3);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            vidmm.stop();
+            gpu.powerOff();
+        }
+    }
+
+    @Benchmark
+    public FenceWait gpuCopyThroughVidMm(Machine m) {
+        long fence = m.vidmm.submit(m.device, EngineNode.COPY, List.of(new DmaCommand.Copy(m.src.va(), m.dst.va(), BYTES)));
+        return m.vidmm.waitForFence(m.device, fence, 10_000);
+    }
+
+    @Benchmark
+    public Object baselineDmaCopyNoVidMm(Machine m) {
+        return m.iommu.copy(m.pasid, m.src.va(), m.dst.va(), BYTES);
+    }
+
+    @Benchmark
+    public byte[] baselinePlainPageCopies(Machine m) {
+        for (int off = 0; off < BYTES; off += 4096) {
+            System.arraycopy(m.plainSrc, off, m.plainDst, off, 4096);
+        }
+        return m.plainDst;
+    }
+
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    public long allocateAndDestroy(Machine m) {
+        Allocation a = m.vidmm.allocate(m.device, 64 * 1024, Set.of());
+        m.vidmm.destroyAllocation(m.device, a.handle());
+        return a.va();
+    }
+}
