@@ -63,4 +63,13 @@ public interface KernelModeDriver {
 
     /** DxgkDdiResetEngine: drops queued work and clears a fault. Throws if the engine cannot be reset. */
     void resetEngine(EngineNode node);
+
+    /**
+     * DxgkDdiBeginExclusiveAccess: VidMm takes the hardware (for an adapter reset or a driver change).
+     * Until {@link #endExclusiveAccess}, the driver refuses submissions and paging operations.
+     */
+    void beginExclusiveAccess();
+
+    /** DxgkDdiEndExclusiveAccess: the driver may use the hardware again. */
+    void endExclusiveAccess();
 }

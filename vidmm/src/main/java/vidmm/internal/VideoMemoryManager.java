@@ -567,11 +567,13 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             } catch (RuntimeException engineResetFailed) {
                 dropped = EnumSet.allOf(EngineNode.class);
                 outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")";
+                quietly(kmd::beginExclusiveAccess);
                 quietly(kmd::stopDevice);
                 quietly(() -> kmd.startDevice(callbacks));
                 for (EngineNode node : EngineNode.values()) {
                     quietly(() -> kmd.resetEngine(node));
                 }
+                quietly(kmd::endExclusiveAccess);
             }
             for (DeviceState d : devices.values()) {
                 if (d.active()) {

@@ -34,6 +34,7 @@ import kmd.api.VidMmCaps;
 import os.memmgr.FrameCounts;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.AdapterStatus;
+import vidmm.DeviceInfo;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 
@@ -200,6 +201,27 @@ class VideoMemoryManagerTest {
                 "implicit residency rolled back");
         assertEquals(VidMmStatus.INVALID_PARAMETER,
                 assertThrows(VidMmException.class, () -> vidmm.submit(device, EngineNode.RENDER, List.of())).status());
+    }
+
+    @Test
+    void aFailedEngineResetEscalatesToAnAdapterResetUnderExclusiveAccess() throws Exception {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        doThrow(new IllegalStateException("engine hung")).when(kmd).resetEngine(EngineNode.RENDER);
+        org.mockito.ArgumentCaptor<kmd.api.callbacks.DxgkCallbacks> cb =
+                org.mockito.ArgumentCaptor.forClass(kmd.api.callbacks.DxgkCallbacks.class);
+        verify(kmd).startDevice(cb.capture());
+        cb.getValue().notifyInterrupt(new kmd.api.callbacks.InterruptNotification.DmaPageFaulted(EngineNode.RENDER,
+                0x9002, 1, 0x10000, vidmm.device(device).pasid(), true, "WRITE_PROTECTED", true));
+        vidmm.awaitRecovery();
+        assertTrue(vidmm.faults().get(0).outcome().startsWith("adapter reset (engine reset failed: engine hung"),
+                vidmm.faults().get(0).outcome());
+        org.mockito.InOrder order = org.mockito.Mockito.inOrder(kmd);
+        order.verify(kmd).beginExclusiveAccess();
+        order.verify(kmd).stopDevice();
+        order.verify(kmd).startDevice(any());
+        order.verify(kmd).endExclusiveAccess();
+        assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status());
     }
 
     @Test

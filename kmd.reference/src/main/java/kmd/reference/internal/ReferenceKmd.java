@@ -53,6 +53,7 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
     private final Map<Long, ProcessState> processes = new ConcurrentHashMap<>();
     private final Map<Long, DeviceState> devices = new ConcurrentHashMap<>();
     private volatile DxgkCallbacks callbacks;
+    private volatile boolean exclusive;
 
     @Activate
     public ReferenceKmd(@Reference(target = "(&(pci.vendor=4660)(pci.device=4369))") GpuAdapter gpu,
@@ -155,8 +156,25 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
         }
     }
 
+    private void requireAccess(String ddi) {
+        if (exclusive) {
+            throw new IllegalStateException(ddi + " during exclusive access");
+        }
+    }
+
+    @Override
+    public void beginExclusiveAccess() {
+        exclusive = true;
+    }
+
+    @Override
+    public void endExclusiveAccess() {
+        exclusive = false;
+    }
+
     @Override
     public void buildPagingBuffer(PagingOperation op, long pagingFenceValue) {
+        requireAccess("BuildPagingBuffer");
         GpuCommand command;
         if (op instanceof PagingOperation.Transfer t) {
             command = new GpuCommand.Copy(t.srcVa(), t.dstVa(), t.length());
@@ -171,6 +189,7 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
 
     @Override
     public void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue) {
+        requireAccess("SubmitCommand");
         DeviceState d = device(hDevice);
         List<GpuCommand> encoded = new ArrayList<>(commands.size());
         for (DmaCommand c : commands) {
