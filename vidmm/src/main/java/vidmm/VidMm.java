@@ -57,6 +57,16 @@ public interface VidMm {
     /** Waits until the device's fence reaches {@code fence}, the device faults, or the time is up. */
     FenceWait waitForFence(long device, long fence, long timeoutMillis);
 
+    /**
+     * Displays a primary on a video present source: pins it, maps it into the aperture segment
+     * (MapApertureSegment), points the source at it (SetVidPnSourceAddress), then unmaps and unpins the
+     * primary the source showed before.
+     */
+    void present(long device, long allocation, int source);
+
+    /** The primaries mapped into the aperture now. */
+    java.util.List<ApertureMapping> apertureMappings();
+
     DeviceInfo device(long device);
 
     List<ProcessRegistration> processes();

@@ -16,5 +16,9 @@ public enum VidMmStatus {
     /** The kernel-mode driver refused the call; the message carries its reason. */
     DRIVER_REFUSED,
     /** The OS memory manager refused (no such process, no memory, ...). */
-    MEMORY_MANAGER_REFUSED
+    MEMORY_MANAGER_REFUSED,
+    /** The allocation is being displayed; present another primary first. */
+    ALLOCATION_IN_USE,
+    /** Mapping it would exceed the driver's ApertureSegmentCommitLimit, or the aperture is full. */
+    APERTURE_COMMIT_LIMIT
 }

@@ -45,4 +45,45 @@ public interface GpuAdapter {
 
     /** Counters: submissions completed and faulted per engine, bytes moved. */
     GpuStats stats();
+
+    // ---- aperture segment (GART) ----
+
+    ApertureInfo aperture();
+
+    /**
+     * Points aperture pages {@code firstPage ..} at system-memory {@code frames}.
+     *
+     * @throws IllegalArgumentException naming the page or frame, for a range outside the aperture or a
+     *                                  frame outside system memory; nothing is mapped then
+     */
+    void mapAperture(long firstPage, long[] frames);
+
+    /** Points aperture pages back at the dummy page. Same errors as {@link #mapAperture}. */
+    void unmapAperture(long firstPage, long pages);
+
+    /** The frame aperture page {@code page} points at (the dummy frame when unmapped). */
+    long apertureFrame(long page);
+
+    /** How many aperture pages point at a frame other than the dummy. */
+    long apertureMappedPages();
+
+    // ---- display controller ----
+
+    /** The mode of each video present source, by source id. */
+    java.util.List<DisplayMode> displayModes();
+
+    /**
+     * Programs a source to scan out the surface at aperture address {@code apertureAddress}, or no
+     * surface when it is 0. The display reads by aperture (physical) address only, never a PASID.
+     *
+     * @throws IllegalArgumentException for an unknown source, or an address that is not 0 and not a
+     *                                  page-aligned address inside the aperture
+     */
+    void setScanoutAddress(int source, long apertureAddress);
+
+    /** The aperture address a source scans out, 0 for none. */
+    long scanoutAddress(int source);
+
+    /** Reads the source's current frame through the aperture. Errors are reported in the frame. */
+    ScanoutFrame scanout(int source);
 }

@@ -64,6 +64,16 @@ public interface KernelModeDriver {
     /** DxgkDdiResetEngine: drops queued work and clears a fault. Throws if the engine cannot be reset. */
     void resetEngine(EngineNode node);
 
+    /** The video present sources and their current modes (DxgkDdiCommitVidPn has set them). */
+    List<VidPnSourceMode> queryVidPnSourceModes();
+
+    /**
+     * DxgkDdiSetVidPnSourceAddress: the source scans out the primary at {@code offset} in segment
+     * {@code segmentId} (an aperture segment: VidMm has mapped it there), from the next frame. Segment 0
+     * means no surface.
+     */
+    void setVidPnSourceAddress(int sourceId, int segmentId, long offset);
+
     /**
      * DxgkDdiBeginExclusiveAccess: VidMm takes the hardware (for an adapter reset or a driver change).
      * Until {@link #endExclusiveAccess}, the driver refuses submissions and paging operations.

@@ -1,12 +1,33 @@
 package kmd.api;
 
 /**
- * DXGK_BUILDPAGINGBUFFER operations this model uses. Each names the PASID whose address space it
- * works in. (MapApertureSegment and UnmapApertureSegment come with the aperture.)
+ * DXGK_BUILDPAGINGBUFFER operations this model uses. Transfer, Fill and SignalMonitoredFence work in
+ * the address space of their PASID; the aperture operations program the aperture segment (GART)
+ * with system-memory frames VidMm pinned, and have no PASID (0).
  */
 public sealed interface PagingOperation permits PagingOperation.Transfer, PagingOperation.Fill,
-        PagingOperation.SignalMonitoredFence {
+        PagingOperation.SignalMonitoredFence, PagingOperation.MapApertureSegment, PagingOperation.UnmapApertureSegment {
     int pasid();
+
+    /** Points aperture-segment pages from {@code firstPage} at {@code frames} (system-memory frame numbers). */
+    record MapApertureSegment(int segmentId, long firstPage, long[] frames) implements PagingOperation {
+        public MapApertureSegment {
+            frames = frames.clone();
+        }
+
+        @Override
+        public int pasid() {
+            return 0;
+        }
+    }
+
+    /** Points {@code pages} aperture-segment pages from {@code firstPage} back at the dummy page. */
+    record UnmapApertureSegment(int segmentId, long firstPage, long pages) implements PagingOperation {
+        @Override
+        public int pasid() {
+            return 0;
+        }
+    }
 
     record Transfer(int pasid, long srcVa, long dstVa, long length) implements PagingOperation {
     }

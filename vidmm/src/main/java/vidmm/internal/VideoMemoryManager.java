@@ -28,15 +28,20 @@ import kmd.api.AllocationRequest;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
+import kmd.api.PagingOperation;
+import kmd.api.SegmentDescriptor;
+import kmd.api.VidPnSourceMode;
 import kmd.api.callbacks.DxgkCallbacks;
 import kmd.api.callbacks.InterruptNotification;
 import os.memmgr.AddressSpace;
 import os.memmgr.MemoryException;
 import os.memmgr.MemoryManager;
 import os.memmgr.PageProtection;
+import os.memmgr.PinnedPages;
 import os.memmgr.ProcessListener;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
+import vidmm.ApertureMapping;
 import vidmm.DeviceInfo;
 import vidmm.FenceWait;
 import vidmm.GpuFault;
@@ -59,6 +64,10 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private record ProcessState(int pid, int pasid, long kmdHandle, boolean boundHere, List<Long> devices) {
     }
 
+    /** A primary a source displays: its aperture range and the pin that keeps its frames. */
+    private record Displayed(int source, AllocationState allocation, long firstPage, long pages, PinnedPages pin) {
+    }
+
     private final KernelModeDriver kmd;
     private final MemoryManager mm;
     private final long budget;
@@ -73,6 +82,15 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private final AtomicLong handles = new AtomicLong(0x100);
     private final AtomicLong faultSequence = new AtomicLong();
     private long pagingFence;
+    private final Object pagingMonitor = new Object();
+    private long pagingCompleted;
+    private List<VidPnSourceMode> sourceModes = List.of();
+    private int apertureSegment;
+    private long apertureLimit;
+    private java.util.BitSet apertureUsed = new java.util.BitSet();
+    private long aperturePages;
+    private long apertureCommitted;
+    private final Map<Integer, Displayed> displayed = new java.util.TreeMap<>();
     private final ExecutorService recovery = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "vidmm-recovery");
         t.setDaemon(true);
@@ -109,6 +127,16 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         } catch (RuntimeException e) {
             return new AdapterStatus(AdapterStatus.State.REFUSED, null, "StartDevice failed: " + e, info);
         }
+        info.segments().stream().filter(SegmentDescriptor::apertureSegment).findFirst().ifPresent(s -> {
+            apertureSegment = s.id();
+            aperturePages = s.size() >>> 12;
+        });
+        apertureLimit = info.driverCaps().apertureSegmentCommitLimit();
+        try {
+            sourceModes = List.copyOf(kmd.queryVidPnSourceModes());
+        } catch (RuntimeException e) {
+            sourceModes = List.of();
+        }
         return new AdapterStatus(AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU, null, info);
     }
 
@@ -116,6 +144,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     @Deactivate
     public void stop() {
         synchronized (lock) {
+            for (Integer source : new ArrayList<>(displayed.keySet())) {
+                blankLocked(source);
+            }
             for (Long device : new ArrayList<>(devices.keySet())) {
                 destroyDeviceLocked(devices.get(device));
             }
@@ -256,6 +287,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     }
 
     private void destroyDeviceLocked(DeviceState d) {
+        for (Displayed x : new ArrayList<>(displayed.values())) {
+            if (x.allocation().device == d) {
+                blankLocked(x.source());
+            }
+        }
         List<AllocationState> all = new ArrayList<>(d.allocations.values());
         all.sort(Comparator.comparing(a -> a.owner)); // opened ones first
         for (AllocationState a : all) {
@@ -386,7 +422,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     public void destroyAllocation(long device, long allocation) {
         synchronized (lock) {
             DeviceState d = deviceLocked(device);
-            destroyAllocationLocked(allocationLocked(d, allocation));
+            AllocationState a = allocationLocked(d, allocation);
+            for (Displayed x : displayed.values()) {
+                if (x.allocation() == a) {
+                    throw new VidMmException(VidMmStatus.ALLOCATION_IN_USE, "allocation 0x" + Long.toHexString(allocation)
+                            + " is displayed on source " + x.source() + "; present another primary there first");
+                }
+            }
+            destroyAllocationLocked(a);
         }
     }
 
@@ -531,9 +574,148 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
     }
 
+    // ---- primaries and the aperture ----
+
+    @Override
+    public void present(long device, long allocation, int source) {
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            requireActive(d);
+            AllocationState a = allocationLocked(d, allocation);
+            if (!a.flags.contains(AllocationFlag.PRIMARY)) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(allocation)
+                        + " is not a primary (allocate it with the PRIMARY flag)");
+            }
+            if (source < 0 || source >= sourceModes.size()) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "video present source " + source
+                        + " does not exist; the driver reports " + sourceModes.size() + " source(s)");
+            }
+            VidPnSourceMode mode = sourceModes.get(source);
+            if (a.size < mode.surfaceBytes()) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "primary of " + a.size + " bytes is smaller than"
+                        + " source " + source + "'s " + mode.width() + "x" + mode.height() + " surface of "
+                        + mode.surfaceBytes() + " bytes");
+            }
+            if (apertureSegment == 0) {
+                throw new VidMmException(VidMmStatus.DRIVER_REFUSED, "the driver reports no aperture segment");
+            }
+            Displayed previous = displayed.get(source);
+            if (previous != null && previous.allocation() == a) {
+                return;
+            }
+            long pages = a.size >>> 12;
+            if (apertureCommitted + a.size > apertureLimit) {
+                throw new VidMmException(VidMmStatus.APERTURE_COMMIT_LIMIT, "mapping " + a.size + " bytes would exceed "
+                        + "ApertureSegmentCommitLimit " + apertureLimit + " (" + apertureCommitted + " in use)");
+            }
+            long first = freeAperturePages(pages);
+            PinnedPages pin = os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false));
+            try {
+                paging("MapApertureSegment", new PagingOperation.MapApertureSegment(apertureSegment, first, pin.frames()));
+            } catch (VidMmException e) {
+                quietly(() -> mm.addressSpace(d.pid).unpin(pin.handle()));
+                throw e;
+            }
+            apertureUsed.set((int) first, (int) (first + pages));
+            apertureCommitted += a.size;
+            Displayed shown = new Displayed(source, a, first, pages, pin);
+            try {
+                ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(source, apertureSegment, first << 12));
+            } catch (VidMmException e) {
+                releaseDisplayLocked(shown);
+                throw e;
+            }
+            displayed.put(source, shown);
+            if (previous != null) {
+                releaseDisplayLocked(previous);
+            }
+        }
+    }
+
+    private long freeAperturePages(long pages) {
+        int start = 0;
+        while (start + pages <= aperturePages) {
+            int used = apertureUsed.nextSetBit(start);
+            if (used < 0 || used >= start + pages) {
+                return start;
+            }
+            start = apertureUsed.nextClearBit(used);
+        }
+        throw new VidMmException(VidMmStatus.APERTURE_COMMIT_LIMIT, "the aperture segment has no " + pages
+                + " free contiguous pages");
+    }
+
+    /** Runs a paging operation and waits for its paging fence. */
+    private void paging(String name, PagingOperation op) {
+        long fence = ++pagingFence;
+        ddi("DxgkDdiBuildPagingBuffer(" + name + ")", () -> kmd.buildPagingBuffer(op, fence));
+        synchronized (pagingMonitor) {
+            long deadline = System.currentTimeMillis() + 5000;
+            while (pagingCompleted < fence) {
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    throw new VidMmException(VidMmStatus.DRIVER_REFUSED, name + ": paging fence " + fence
+                            + " did not complete within 5 s");
+                }
+                try {
+                    pagingMonitor.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new VidMmException(VidMmStatus.DRIVER_REFUSED, name + ": interrupted");
+                }
+            }
+        }
+    }
+
+    /** Unmaps a primary from the aperture (dummy page again) and unpins it. */
+    private void releaseDisplayLocked(Displayed x) {
+        try {
+            paging("UnmapApertureSegment", new PagingOperation.UnmapApertureSegment(apertureSegment, x.firstPage(), x.pages()));
+        } catch (VidMmException e) {
+            System.getLogger(VideoMemoryManager.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+        }
+        apertureUsed.clear((int) x.firstPage(), (int) (x.firstPage() + x.pages()));
+        apertureCommitted -= x.allocation().size;
+        quietly(() -> mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
+    }
+
+    /** Turns a source off (no surface) and releases the primary it showed. */
+    private void blankLocked(int source) {
+        Displayed x = displayed.remove(source);
+        quietly(() -> kmd.setVidPnSourceAddress(source, 0, 0));
+        if (x != null) {
+            releaseDisplayLocked(x);
+        }
+    }
+
+    @Override
+    public List<ApertureMapping> apertureMappings() {
+        synchronized (lock) {
+            List<ApertureMapping> list = new ArrayList<>();
+            for (Displayed x : displayed.values()) {
+                list.add(new ApertureMapping(x.source(), x.allocation().handle, x.allocation().device.pid, x.firstPage(),
+                        x.pages(), x.pin().frames()));
+            }
+            return list;
+        }
+    }
+
+    /** The modes of the video present sources, as the driver reported them at start. */
+    public List<VidPnSourceMode> sourceModes() {
+        return sourceModes;
+    }
+
     // ---- interrupts and recovery ----
 
     private void interrupt(InterruptNotification n) {
+        if (n.contextHandle() == 0 && n instanceof InterruptNotification.DmaCompleted) {
+            synchronized (pagingMonitor) {
+                pagingCompleted = Math.max(pagingCompleted, n.fenceValue());
+                pagingMonitor.notifyAll();
+            }
+            return;
+        }
         DeviceState d = byKmdHandle.get(n.contextHandle());
         if (n instanceof InterruptNotification.DmaCompleted) {
             if (d != null) {
@@ -542,9 +724,6 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             return;
         }
         InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
-        if (d != null) {
-            d.fault();
-        }
         GpuFault record = new GpuFault(faultSequence.incrementAndGet(), d == null ? 0 : d.handle, d == null ? 0 : d.pid,
                 f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), "engine reset pending");
         synchronized (faults) {
@@ -553,7 +732,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             }
             faults.addLast(record);
         }
-        recovery.execute(() -> recover(f, record));
+        try {
+            recovery.execute(() -> recover(f, record));
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // VidMm is stopping: the driver is being stopped too, nothing to recover
+        }
+        if (d != null) {
+            d.fault(); // last: waiters see the fault recorded and its recovery queued
+        }
     }
 
     /** Resets the faulted engine (escalating to an adapter reset), then resubmits other devices' work. */

@@ -40,7 +40,7 @@ class GpuPathTest {
     LazySystemMemory memory = new LazySystemMemory(256L << 20);
     IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
     WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-    SimulatedGpu gpu = new SimulatedGpu(iommu, new PciIdentity(0x1234, 0x1111, 2));
+    SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(2, 64, 48));
     ReferenceKmd kmd = new ReferenceKmd(gpu, new kmd.api.VidMmCaps(true, true, false, false, false), 64L << 20);
     VideoMemoryManager vidmm;
     FrameCounts start;

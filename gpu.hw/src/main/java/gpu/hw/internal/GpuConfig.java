@@ -19,4 +19,16 @@ public @interface GpuConfig {
 
     @AttributeDefinition(name = "PCI revision", min = "0", max = "255")
     int pci_revision() default 2;
+
+    @AttributeDefinition(name = "Aperture (MiB)", min = "1", max = "4096")
+    int apertureMiB() default 256;
+
+    @AttributeDefinition(name = "Video present sources", min = "1", max = "4")
+    int displaySources() default 2;
+
+    @AttributeDefinition(name = "Display width (pixels)", min = "1", max = "8192")
+    int displayWidth() default 320;
+
+    @AttributeDefinition(name = "Display height (pixels)", min = "1", max = "8192")
+    int displayHeight() default 240;
 }

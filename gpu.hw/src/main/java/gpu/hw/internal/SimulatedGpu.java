@@ -10,6 +10,10 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 
+import java.util.List;
+
+import gpu.hw.ApertureInfo;
+import gpu.hw.DisplayMode;
 import gpu.hw.EngineStatus;
 import gpu.hw.EngineType;
 import gpu.hw.GpuAdapter;
@@ -18,9 +22,12 @@ import gpu.hw.GpuStats;
 import gpu.hw.Interrupt;
 import gpu.hw.InterruptSink;
 import gpu.hw.PciIdentity;
+import gpu.hw.PixelFormat;
+import gpu.hw.ScanoutFrame;
 import gpu.hw.Submission;
 import iommu.hw.DmaInitiator;
 import iommu.hw.Pasid;
+import iommu.hw.SystemMemory;
 
 /**
  * The simulated adapter: a copy engine and a render engine, each on its own thread, reaching memory
@@ -37,20 +44,47 @@ public final class SimulatedGpu implements GpuAdapter {
     private final CommandExecutor executor;
     private final Map<EngineType, Engine> engines = new EnumMap<>(EngineType.class);
     private final AtomicReference<InterruptSink> sink = new AtomicReference<>();
+    private final Aperture aperture;
+    private final DisplayController display;
 
     @Activate
-    public SimulatedGpu(@Reference DmaInitiator dma, GpuConfig config) {
-        this(dma, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF, config.pci_revision() & 0xFF));
+    public SimulatedGpu(@Reference DmaInitiator dma, @Reference SystemMemory memory, GpuConfig config) {
+        this(dma, memory, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF,
+                        config.pci_revision() & 0xFF), clamp(config.apertureMiB(), 1, 4096, 256) << 8,
+                modes(clamp(config.displaySources(), 1, 4, 2), clamp(config.displayWidth(), 1, 8192, 320),
+                        clamp(config.displayHeight(), 1, 8192, 240)));
     }
 
-    public SimulatedGpu(DmaInitiator dma, PciIdentity identity) {
+    /** An adapter with an aperture of {@code aperturePages} (dummy page: frame 0) and the given sources. */
+    public SimulatedGpu(DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
+                        List<DisplayMode> modes) {
         this.identity = identity;
         this.executor = new CommandExecutor(dma);
+        this.aperture = new Aperture(aperturePages, 0, memory.frameCount());
+        this.display = new DisplayController(modes, aperture, memory);
         for (EngineType type : EngineType.values()) {
             Engine engine = new Engine(type, executor, this::raise);
             engines.put(type, engine);
             engine.start();
         }
+    }
+
+    static int clamp(int value, int min, int max, int fallback) {
+        if (value < min || value > max) {
+            LOG.log(System.Logger.Level.ERROR, "configuration " + GpuConfig.PID + ": value " + value + " is outside "
+                    + min + ".." + max + "; using " + fallback);
+            return fallback;
+        }
+        return value;
+    }
+
+    /** {@code sources} sources of one B8G8R8A8 mode with a pitch of four bytes a pixel. */
+    public static List<DisplayMode> modes(int sources, int width, int height) {
+        List<DisplayMode> modes = new java.util.ArrayList<>();
+        for (int i = 0; i < sources; i++) {
+            modes.add(new DisplayMode(width, height, width * 4, PixelFormat.B8G8R8A8));
+        }
+        return modes;
     }
 
     @Deactivate
@@ -155,5 +189,50 @@ public final class SimulatedGpu implements GpuAdapter {
             }
         }
         return new GpuStats(completed, faulted, dropped, executor.bytesRead.sum(), executor.bytesWritten.sum(), resets);
+    }
+
+    @Override
+    public ApertureInfo aperture() {
+        return aperture.info();
+    }
+
+    @Override
+    public void mapAperture(long firstPage, long[] frames) {
+        aperture.map(firstPage, frames.clone());
+    }
+
+    @Override
+    public void unmapAperture(long firstPage, long pages) {
+        aperture.unmap(firstPage, pages);
+    }
+
+    @Override
+    public long apertureFrame(long page) {
+        return aperture.frame(page);
+    }
+
+    @Override
+    public long apertureMappedPages() {
+        return aperture.mappedPages();
+    }
+
+    @Override
+    public List<DisplayMode> displayModes() {
+        return display.modes();
+    }
+
+    @Override
+    public void setScanoutAddress(int source, long apertureAddress) {
+        display.setAddress(source, apertureAddress);
+    }
+
+    @Override
+    public long scanoutAddress(int source) {
+        return display.address(source);
+    }
+
+    @Override
+    public ScanoutFrame scanout(int source) {
+        return display.scanout(source);
     }
 }

@@ -41,7 +41,7 @@ class SimulatedGpuTest {
 
     SimulatedGpuTest() {
         iommu.setPageRequestHandler(mm);
-        gpu = new SimulatedGpu(iommu, new PciIdentity(0x1234, 0x1111, 2));
+        gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(2, 64, 48));
         gpu.attach(interrupts::add);
         pid = mm.spawn("app");
         as = mm.addressSpace(pid);

@@ -28,6 +28,7 @@ import kmd.api.KernelModeDriver;
 import kmd.api.PagingOperation;
 import kmd.api.SegmentDescriptor;
 import kmd.api.VidMmCaps;
+import kmd.api.VidPnSourceMode;
 import kmd.api.callbacks.DxgkCallbacks;
 import kmd.api.callbacks.InterruptNotification;
 
@@ -45,6 +46,8 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
 
     record ProcessState(long hProcess, int pid, int pasid) {
     }
+
+    static final int APERTURE_SEGMENT = 2;
 
     private final GpuAdapter gpu;
     private final VidMmCaps caps;
@@ -74,7 +77,7 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
         return new AdapterInfo("reference KMD for " + gpu.identity(), caps,
                 new DriverCaps(apertureSegmentCommitLimit),
                 List.of(new SegmentDescriptor(1, "system memory (IoMmu, shared VA)", 0, true, false),
-                        new SegmentDescriptor(2, "aperture", 256L << 20, true, true)));
+                        new SegmentDescriptor(APERTURE_SEGMENT, "aperture", gpu.aperture().size(), true, true)));
     }
 
     @Override
@@ -175,6 +178,18 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
     @Override
     public void buildPagingBuffer(PagingOperation op, long pagingFenceValue) {
         requireAccess("BuildPagingBuffer");
+        if (op instanceof PagingOperation.MapApertureSegment m) {
+            checkAperture(m.segmentId());
+            gpu.mapAperture(m.firstPage(), m.frames());
+            pagingDone(pagingFenceValue);
+            return;
+        }
+        if (op instanceof PagingOperation.UnmapApertureSegment u) {
+            checkAperture(u.segmentId());
+            gpu.unmapAperture(u.firstPage(), u.pages());
+            pagingDone(pagingFenceValue);
+            return;
+        }
         GpuCommand command;
         if (op instanceof PagingOperation.Transfer t) {
             command = new GpuCommand.Copy(t.srcVa(), t.dstVa(), t.length());
@@ -185,6 +200,40 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
             command = new GpuCommand.WriteFence(s.fenceVa(), s.value());
         }
         gpu.submit(EngineType.COPY, new Submission(op.pasid(), 0, List.of(command), pagingFenceValue));
+    }
+
+    private static void checkAperture(int segmentId) {
+        if (segmentId != APERTURE_SEGMENT) {
+            throw new IllegalArgumentException("segment " + segmentId + " is not the aperture segment " + APERTURE_SEGMENT);
+        }
+    }
+
+    /** GART writes take effect at once; the paging fence completes as soon as they are done. */
+    private void pagingDone(long fence) {
+        DxgkCallbacks cb = callbacks;
+        if (cb != null) {
+            cb.notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, fence));
+        }
+    }
+
+    @Override
+    public List<VidPnSourceMode> queryVidPnSourceModes() {
+        List<VidPnSourceMode> modes = new ArrayList<>();
+        List<gpu.hw.DisplayMode> hw = gpu.displayModes();
+        for (int i = 0; i < hw.size(); i++) {
+            modes.add(new VidPnSourceMode(i, hw.get(i).width(), hw.get(i).height(), hw.get(i).pitch()));
+        }
+        return modes;
+    }
+
+    @Override
+    public void setVidPnSourceAddress(int sourceId, int segmentId, long offset) {
+        if (segmentId == 0) {
+            gpu.setScanoutAddress(sourceId, 0);
+            return;
+        }
+        checkAperture(segmentId);
+        gpu.setScanoutAddress(sourceId, gpu.aperture().baseAddress() + offset);
     }
 
     @Override

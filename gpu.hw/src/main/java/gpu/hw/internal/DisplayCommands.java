@@ -1,0 +1,53 @@
+package gpu.hw.internal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import gpu.hw.DisplayMode;
+import gpu.hw.GpuAdapter;
+import gpu.hw.ScanoutFrame;
+import iommu.hw.shell.Args;
+
+/** {@code display:modes} and {@code display:scanout FILE.png [SOURCE]}: the display controller. */
+@Component(service = DisplayCommands.class, property = {"osgi.command.scope=display",
+        "osgi.command.function=modes", "osgi.command.function=scanout"})
+public final class DisplayCommands {
+    private final GpuAdapter gpu;
+
+    @Activate
+    public DisplayCommands(@Reference GpuAdapter gpu) {
+        this.gpu = gpu;
+    }
+
+    public String modes() {
+        StringBuilder b = new StringBuilder();
+        List<DisplayMode> modes = gpu.displayModes();
+        for (int i = 0; i < modes.size(); i++) {
+            long address = gpu.scanoutAddress(i);
+            b.append(String.format("source %d  %s  %s%n", i, modes.get(i),
+                    address == 0 ? "no surface" : String.format("scanning out aperture address 0x%x", address)));
+        }
+        return b.toString().stripTrailing();
+    }
+
+    public String scanout(String file) throws IOException {
+        return scanout(file, "0");
+    }
+
+    /** Scans out a source's current frame and writes it as a PNG. */
+    public String scanout(String file, String source) throws IOException {
+        if (file == null || !file.toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("FILE must name a .png file, not '" + file + "'");
+        }
+        ScanoutFrame frame = gpu.scanout(Args.id("SOURCE", source));
+        Path path = Path.of(file).toAbsolutePath();
+        frame.writePng(path);
+        return "wrote " + path + " (" + frame.mode().width() + "x" + frame.mode().height() + ")"
+                + (frame.errors().isEmpty() ? "" : "; scanout errors: " + String.join("; ", frame.errors()));
+    }
+}

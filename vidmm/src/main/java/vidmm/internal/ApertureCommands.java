@@ -1,0 +1,32 @@
+package vidmm.internal;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import vidmm.ApertureMapping;
+import vidmm.VidMm;
+
+/** {@code gpu:aperture}: aperture pages in use and the allocation each belongs to. */
+@Component(service = ApertureCommands.class, property = {"osgi.command.scope=gpu", "osgi.command.function=aperture"})
+public final class ApertureCommands {
+    private final VidMm vidmm;
+
+    @Activate
+    public ApertureCommands(@Reference VidMm vidmm) {
+        this.vidmm = vidmm;
+    }
+
+    public String aperture() {
+        List<ApertureMapping> list = vidmm.apertureMappings();
+        if (list.isEmpty()) {
+            return "no aperture page is mapped (every page points at the dummy page)";
+        }
+        return list.stream().map(m -> String.format("pages %d..%d -> allocation 0x%x of pid %d (source %d), frames 0x%x..",
+                m.firstPage(), m.firstPage() + m.pages() - 1, m.allocation(), m.pid(), m.source(), m.frames()[0]))
+                .collect(Collectors.joining("\n"));
+    }
+}

@@ -1,0 +1,34 @@
+package vidmm.internal;
+
+import vidmm.ApertureMapping;
+
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import iommu.hw.shell.Args;
+import vidmm.VidMm;
+
+/** {@code display:present DEVICE ALLOCATION [SOURCE]}: displays a primary. */
+@Component(service = PresentCommands.class, property = {"osgi.command.scope=display", "osgi.command.function=present"})
+public final class PresentCommands {
+    private final VidMm vidmm;
+
+    @Activate
+    public PresentCommands(@Reference VidMm vidmm) {
+        this.vidmm = vidmm;
+    }
+
+    public String present(String device, String allocation) {
+        return present(device, allocation, "0");
+    }
+
+    public String present(String device, String allocation, String source) {
+        int s = Args.id("SOURCE", source);
+        vidmm.present(Args.number("DEVICE", device), Args.number("ALLOCATION", allocation), s);
+        ApertureMapping m = vidmm.apertureMappings().stream().filter(x -> x.source() == s).findFirst().orElseThrow();
+        return String.format("source %d shows allocation 0x%x from aperture page %d (%d pages)", s, m.allocation(),
+                m.firstPage(), m.pages());
+    }
+}
