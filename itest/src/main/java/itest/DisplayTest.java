@@ -1,0 +1,97 @@
+package itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.imageio.ImageIO;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.osgi.test.common.annotation.InjectService;
+import org.osgi.test.junit5.service.ServiceExtension;
+
+import os.memmgr.MemoryManager;
+import os.memmgr.ProcessInfo;
+
+/** From the shell: a primary is drawn, presented, and display:scanout writes a PNG that shows it. */
+@ExtendWith(ServiceExtension.class)
+class DisplayTest {
+    @InjectService
+    CommandProcessor processor;
+    @InjectService
+    MemoryManager mm;
+
+    CommandSession session;
+
+    @BeforeEach
+    void open() {
+        PrintStream out = new PrintStream(new ByteArrayOutputStream());
+        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+    }
+
+    @AfterEach
+    void close() {
+        session.close();
+        for (ProcessInfo p : mm.processes()) {
+            mm.kill(p.pid());
+        }
+    }
+
+    String run(String line) throws Exception {
+        return String.valueOf(session.execute(line));
+    }
+
+    static String group(String regex, String text) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertTrue(m.find(), "'" + regex + "' not in: " + text);
+        return m.group(1);
+    }
+
+    @Test
+    void aPrimaryDrawnByTheGpuIsScannedOutToAPng() throws Exception {
+        String modes = run("display:modes");
+        int width = Integer.parseInt(group("source 0\\s+(\\d+)x", modes));
+        int height = Integer.parseInt(group("source 0\\s+\\d+x(\\d+)", modes));
+        int pitch = width * 4;
+        String pid = group("pid (\\d+)", run("mm:spawn painter"));
+        String device = group("device (0x\\w+)", run("vidmm:device " + pid));
+        String primary = run("vidmm:alloc " + device + " " + (pitch * height) + " primary,cpu");
+        String handle = group("allocation (0x\\w+)", primary);
+        String va = group("at VA (0x\\w+)", primary);
+        long base = Long.decode(va);
+        // blue background, a red rectangle from (8,4), 16 pixels wide and 10 high
+        String draw = String.format("fill %s %d 0xff0000ff; rect 0x%x %d %d %d 0xffff0000", va, pitch * height,
+                base + 4L * pitch + 8 * 4, pitch, 16 * 4, 10);
+        assertTrue(run("vidmm:submit " + device + " \"" + draw + "\"").contains("completed"));
+        assertTrue(run("display:present " + device + " " + handle).contains("source 0 shows allocation " + handle));
+        assertTrue(run("gpu:aperture").contains("allocation " + handle));
+
+        Path png = Files.createTempFile("scanout", ".png");
+        String wrote = run("display:scanout " + png + " 0");
+        assertTrue(wrote.startsWith("wrote") && !wrote.contains("errors"), wrote);
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertEquals(width, image.getWidth());
+        assertEquals(0x0000FF, image.getRGB(0, 0) & 0xFFFFFF);
+        assertEquals(0xFF0000, image.getRGB(8, 4) & 0xFFFFFF);
+        assertEquals(0xFF0000, image.getRGB(23, 13) & 0xFFFFFF);
+        assertEquals(0x0000FF, image.getRGB(24, 13) & 0xFFFFFF);
+        Files.delete(png);
+
+        run("mm:kill " + pid);
+        assertTrue(run("display:modes").contains("source 0  " + width + "x" + height), "modes still listed");
+        assertTrue(run("display:modes").split("\n")[0].endsWith("no surface"), "the source is blank after the owner exits");
+    }
+}
