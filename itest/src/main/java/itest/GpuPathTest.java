@@ -117,6 +117,20 @@ class GpuPathTest {
     }
 
     @Test
+    void twoProcessesGetDifferentPasidsAndTheDriverGetsEach() throws Exception {
+        String a = group("pid (\\d+)", run("mm:spawn a"));
+        String b = group("pid (\\d+)", run("mm:spawn b"));
+        run("vidmm:device " + a);
+        run("vidmm:device " + b);
+        String registered = run("vidmm:processes");
+        String pasidA = group(a + "\\s+(\\d+)", registered);
+        String pasidB = group(b + "\\s+(\\d+)", registered);
+        assertTrue(!pasidA.equals(pasidB), registered);
+        String told = run("kmd:info");
+        assertTrue(told.contains("pid " + a + " PASID " + pasidA) && told.contains("pid " + b + " PASID " + pasidB), told);
+    }
+
+    @Test
     void processExitUnbindsItsPasidAndReturnsEveryFrame() throws Exception {
         MemoryManager mm = await(MemoryManager.class);
         VidMm vidmm = await(VidMm.class);
