@@ -81,15 +81,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private final java.util.LinkedList<GpuFault> faults = new java.util.LinkedList<>();
     private final AtomicLong handles = new AtomicLong(0x100);
     private final AtomicLong faultSequence = new AtomicLong();
-    private long pagingFence;
-    private final Object pagingMonitor = new Object();
-    private long pagingCompleted;
+    private final PagingFence pagingFence = new PagingFence();
     private List<VidPnSourceMode> sourceModes = List.of();
-    private int apertureSegment;
-    private long apertureLimit;
-    private java.util.BitSet apertureUsed = new java.util.BitSet();
-    private long aperturePages;
-    private long apertureCommitted;
+    private ApertureSpace aperture = new ApertureSpace(0, 0, 0);
     private final Map<Integer, Displayed> displayed = new java.util.TreeMap<>();
     private final ExecutorService recovery = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "vidmm-recovery");
@@ -127,11 +121,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         } catch (RuntimeException e) {
             return new AdapterStatus(AdapterStatus.State.REFUSED, null, "StartDevice failed: " + e, info);
         }
-        info.segments().stream().filter(SegmentDescriptor::apertureSegment).findFirst().ifPresent(s -> {
-            apertureSegment = s.id();
-            aperturePages = s.size() >>> 12;
-        });
-        apertureLimit = info.driverCaps().apertureSegmentCommitLimit();
+        info.segments().stream().filter(SegmentDescriptor::apertureSegment).findFirst().ifPresent(s ->
+                aperture = new ApertureSpace(s.id(), s.size() >>> 12, info.driverCaps().apertureSegmentCommitLimit()));
         try {
             sourceModes = List.copyOf(kmd.queryVidPnSourceModes());
         } catch (RuntimeException e) {
@@ -333,8 +324,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                         + " bytes, not " + size);
             }
             AllocationRequest request = new AllocationRequest(size, flags);
-            AllocationDescription desc = ddi("DxgkDdiCreateAllocation", () -> kmd.createAllocation(d.kmdHandle, request));
-            checkDescription(request, desc);
+            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> kmd.createAllocation(d.kmdHandle, request));
+            checkDescription(request, described);
+            // VidMm backs whole pages: a driver's odd size is rounded up, as the memory manager would
+            AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
+                    described.preferredSegment(), described.flags());
             boolean shared = desc.flags().contains(AllocationFlag.SHARED);
             AddressSpace space = os(() -> mm.addressSpace(d.pid));
             long section = shared ? os(() -> mm.createSection(desc.size())) : 0;
@@ -462,7 +456,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                 list.add(allocationLocked(d, h));
             }
             makeResidentLocked(d, list);
-            return ++pagingFence;
+            long fence = pagingFence.next();
+            pagingFence.completed(fence); // pinning is synchronous in the IoMmu model
+            return fence;
         }
     }
 
@@ -597,31 +593,29 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                         + " source " + source + "'s " + mode.width() + "x" + mode.height() + " surface of "
                         + mode.surfaceBytes() + " bytes");
             }
-            if (apertureSegment == 0) {
-                throw new VidMmException(VidMmStatus.DRIVER_REFUSED, "the driver reports no aperture segment");
-            }
             Displayed previous = displayed.get(source);
             if (previous != null && previous.allocation() == a) {
                 return;
             }
             long pages = a.size >>> 12;
-            if (apertureCommitted + a.size > apertureLimit) {
-                throw new VidMmException(VidMmStatus.APERTURE_COMMIT_LIMIT, "mapping " + a.size + " bytes would exceed "
-                        + "ApertureSegmentCommitLimit " + apertureLimit + " (" + apertureCommitted + " in use)");
-            }
-            long first = freeAperturePages(pages);
-            PinnedPages pin = os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false));
+            long first = aperture.reserve(pages);
+            PinnedPages pin;
             try {
-                paging("MapApertureSegment", new PagingOperation.MapApertureSegment(apertureSegment, first, pin.frames()));
+                pin = os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false));
             } catch (VidMmException e) {
+                aperture.release(first, pages);
+                throw e;
+            }
+            try {
+                paging("MapApertureSegment", new PagingOperation.MapApertureSegment(aperture.segmentId, first, pin.frames()));
+            } catch (VidMmException e) {
+                aperture.release(first, pages);
                 quietly(() -> mm.addressSpace(d.pid).unpin(pin.handle()));
                 throw e;
             }
-            apertureUsed.set((int) first, (int) (first + pages));
-            apertureCommitted += a.size;
             Displayed shown = new Displayed(source, a, first, pages, pin);
             try {
-                ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(source, apertureSegment, first << 12));
+                ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(source, aperture.segmentId, first << 12));
             } catch (VidMmException e) {
                 releaseDisplayLocked(shown);
                 throw e;
@@ -633,50 +627,21 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
     }
 
-    private long freeAperturePages(long pages) {
-        int start = 0;
-        while (start + pages <= aperturePages) {
-            int used = apertureUsed.nextSetBit(start);
-            if (used < 0 || used >= start + pages) {
-                return start;
-            }
-            start = apertureUsed.nextClearBit(used);
-        }
-        throw new VidMmException(VidMmStatus.APERTURE_COMMIT_LIMIT, "the aperture segment has no " + pages
-                + " free contiguous pages");
-    }
-
     /** Runs a paging operation and waits for its paging fence. */
     private void paging(String name, PagingOperation op) {
-        long fence = ++pagingFence;
+        long fence = pagingFence.next();
         ddi("DxgkDdiBuildPagingBuffer(" + name + ")", () -> kmd.buildPagingBuffer(op, fence));
-        synchronized (pagingMonitor) {
-            long deadline = System.currentTimeMillis() + 5000;
-            while (pagingCompleted < fence) {
-                long left = deadline - System.currentTimeMillis();
-                if (left <= 0) {
-                    throw new VidMmException(VidMmStatus.DRIVER_REFUSED, name + ": paging fence " + fence
-                            + " did not complete within 5 s");
-                }
-                try {
-                    pagingMonitor.wait(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new VidMmException(VidMmStatus.DRIVER_REFUSED, name + ": interrupted");
-                }
-            }
-        }
+        pagingFence.await(fence, name, 5000);
     }
 
     /** Unmaps a primary from the aperture (dummy page again) and unpins it. */
     private void releaseDisplayLocked(Displayed x) {
         try {
-            paging("UnmapApertureSegment", new PagingOperation.UnmapApertureSegment(apertureSegment, x.firstPage(), x.pages()));
+            paging("UnmapApertureSegment", new PagingOperation.UnmapApertureSegment(aperture.segmentId, x.firstPage(), x.pages()));
         } catch (VidMmException e) {
             System.getLogger(VideoMemoryManager.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
         }
-        apertureUsed.clear((int) x.firstPage(), (int) (x.firstPage() + x.pages()));
-        apertureCommitted -= x.allocation().size;
+        aperture.release(x.firstPage(), x.pages());
         quietly(() -> mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
     }
 
@@ -710,10 +675,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     private void interrupt(InterruptNotification n) {
         if (n.contextHandle() == 0 && n instanceof InterruptNotification.DmaCompleted) {
-            synchronized (pagingMonitor) {
-                pagingCompleted = Math.max(pagingCompleted, n.fenceValue());
-                pagingMonitor.notifyAll();
-            }
+            pagingFence.completed(n.fenceValue());
             return;
         }
         DeviceState d = byKmdHandle.get(n.contextHandle());

@@ -142,18 +142,21 @@ class VideoMemoryManagerTest {
     void aDescriptionThatBreaksTheRulesIsRefusedAndNothingIsCommitted() {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
-        FrameCounts frames = mm.frames();
+        var frames = mm.frames();
         doReturn(new AllocationDescription(100, 4096, 1, Set.of())).when(kmd).createAllocation(anyLong(), any());
         VidMmException e = assertThrows(VidMmException.class, () -> vidmm.allocate(device, 4096, Set.of()));
         assertTrue(e.getMessage().contains("less than the requested"), e.getMessage());
         doReturn(new AllocationDescription(4096, 3000, 1, Set.of())).when(kmd).createAllocation(anyLong(), any());
         assertTrue(assertThrows(VidMmException.class, () -> vidmm.allocate(device, 4096, Set.of())).getMessage()
                 .contains("alignment 3000"));
+        doReturn(new AllocationDescription(5000, 4096, 1, Set.of())).when(kmd).createAllocation(anyLong(), any());
+        assertEquals(8192, vidmm.allocate(device, 4096, Set.of()).size(), "an odd described size is rounded up to pages");
+        frames = mm.frames();
         doReturn(new AllocationDescription(4096, 4096, 1, Set.of())).when(kmd).createAllocation(anyLong(), any());
         assertTrue(assertThrows(VidMmException.class, () -> vidmm.allocate(device, 4096, Set.of(AllocationFlag.SHARED)))
                 .getMessage().contains("drop some of the requested"));
         assertEquals(frames, mm.frames());
-        assertTrue(vidmm.allocations().isEmpty());
+        assertEquals(1, vidmm.allocations().size(), "only the accepted allocation exists");
         assertEquals(VidMmStatus.INVALID_PARAMETER,
                 assertThrows(VidMmException.class, () -> vidmm.allocate(device, 0, Set.of())).status());
         assertEquals(VidMmStatus.INVALID_HANDLE,
