@@ -95,10 +95,7 @@ public class VidMmBenchmark {
 
     @Benchmark
     public byte[] baselinePlainPageCopies(Machine m) {
-        for (int off = 0; off < BYTES; off += 4096) {
-            System.arraycopy(m.plainSrc, off, m.plainDst, off, 4096);
-        }
-        return m.plainDst;
+        return Baselines.pageCopies(m.plainSrc, m.plainDst, BYTES);
     }
 
     @Benchmark

@@ -4,18 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import javax.imageio.ImageIO;
 
 import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,30 +28,27 @@ class DisplayTest {
     @InjectService
     MemoryManager mm;
 
-    CommandSession session;
+    Shell shell;
 
     @BeforeEach
     void open() {
-        PrintStream out = new PrintStream(new ByteArrayOutputStream());
-        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+        shell = new Shell(processor);
     }
 
     @AfterEach
     void close() {
-        session.close();
+        shell.close();
         for (ProcessInfo p : mm.processes()) {
             mm.kill(p.pid());
         }
     }
 
     String run(String line) throws Exception {
-        return String.valueOf(session.execute(line));
+        return shell.run(line);
     }
 
     static String group(String regex, String text) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        assertTrue(m.find(), "'" + regex + "' not in: " + text);
-        return m.group(1);
+        return Shell.group(regex, text);
     }
 
     @Test

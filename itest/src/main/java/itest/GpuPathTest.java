@@ -1,21 +1,14 @@
 package itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +20,6 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
-import org.osgi.util.tracker.ServiceTracker;
 
 import iommu.hw.Iommu;
 import kmd.api.AllocationFlag;
@@ -52,29 +44,20 @@ class GpuPathTest {
     @InjectService
     ConfigurationAdmin configAdmin;
 
-    CommandSession session;
+    Shell shell;
 
     <T> T await(Class<T> type) throws InterruptedException {
-        ServiceTracker<T, T> tracker = new ServiceTracker<>(context, type, null);
-        tracker.open();
-        try {
-            T service = tracker.waitForService(5000);
-            assertNotNull(service, type.getName() + " did not come up");
-            return service;
-        } finally {
-            tracker.close();
-        }
+        return Shell.await(context, type);
     }
 
     @BeforeEach
     void open() {
-        PrintStream out = new PrintStream(new ByteArrayOutputStream());
-        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+        shell = new Shell(processor);
     }
 
     @AfterEach
     void close() throws InterruptedException {
-        session.close();
+        shell.close();
         MemoryManager mm = await(MemoryManager.class);
         for (ProcessInfo p : mm.processes()) {
             mm.kill(p.pid());
@@ -82,13 +65,11 @@ class GpuPathTest {
     }
 
     String run(String line) throws Exception {
-        return String.valueOf(session.execute(line));
+        return shell.run(line);
     }
 
     static String group(String regex, String text) {
-        Matcher m = Pattern.compile(regex).matcher(text);
-        assertTrue(m.find(), "'" + regex + "' not in: " + text);
-        return m.group(1);
+        return Shell.group(regex, text);
     }
 
     @Test

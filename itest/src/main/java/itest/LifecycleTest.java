@@ -1,7 +1,6 @@
 package itest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Dictionary;
@@ -17,7 +16,6 @@ import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
 import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
-import org.osgi.util.tracker.ServiceTracker;
 
 import iommu.hw.Iommu;
 import iommu.hw.SystemMemory;
@@ -33,15 +31,7 @@ class LifecycleTest {
     ConfigurationAdmin configAdmin;
 
     <T> T await(Class<T> type) throws InterruptedException {
-        ServiceTracker<T, T> tracker = new ServiceTracker<>(context, type, null);
-        tracker.open();
-        try {
-            T service = tracker.waitForService(5000);
-            assertNotNull(service, type.getName() + " did not come up");
-            return service;
-        } finally {
-            tracker.close();
-        }
+        return Shell.await(context, type);
     }
 
     @Test

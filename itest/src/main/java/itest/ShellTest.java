@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 
 import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,24 +25,23 @@ class ShellTest {
     @InjectService
     MemoryManager mm;
 
-    CommandSession session;
+    Shell shell;
 
     @BeforeEach
     void open() {
-        PrintStream out = new PrintStream(new ByteArrayOutputStream());
-        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+        shell = new Shell(processor);
     }
 
     @AfterEach
     void close() {
-        session.close();
+        shell.close();
         for (ProcessInfo p : mm.processes()) {
             mm.kill(p.pid());
         }
     }
 
     String run(String line) throws Exception {
-        return String.valueOf(session.execute(line));
+        return shell.run(line);
     }
 
     @Test

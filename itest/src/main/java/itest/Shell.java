@@ -1,0 +1,55 @@
+package itest;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.osgi.framework.BundleContext;
+import org.osgi.util.tracker.ServiceTracker;
+
+/** A Gogo command session for tests, and the small helpers every in-framework test uses. */
+final class Shell implements AutoCloseable {
+    private final CommandSession session;
+
+    Shell(CommandProcessor processor) {
+        PrintStream out = new PrintStream(new ByteArrayOutputStream());
+        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+    }
+
+    /** Runs one command line as a user types it; returns what it printed. */
+    String run(String line) throws Exception {
+        return String.valueOf(session.execute(line));
+    }
+
+    @Override
+    public void close() {
+        session.close();
+    }
+
+    /** The first group of {@code regex} in {@code text}; fails the test if it is not there. */
+    static String group(String regex, String text) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertTrue(m.find(), "'" + regex + "' not in: " + text);
+        return m.group(1);
+    }
+
+    /** Waits up to 5 s for a service (one that may be restarting). */
+    static <T> T await(BundleContext context, Class<T> type) throws InterruptedException {
+        ServiceTracker<T, T> tracker = new ServiceTracker<>(context, type, null);
+        tracker.open();
+        try {
+            T service = tracker.waitForService(5000);
+            assertNotNull(service, type.getName() + " did not come up");
+            return service;
+        } finally {
+            tracker.close();
+        }
+    }
+}
