@@ -48,7 +48,8 @@ public interface VidMm {
     void evict(long device, List<Long> allocations);
 
     /**
-     * Submits commands: makes the device's allocations resident, then hands the buffer to the driver.
+     * Submits commands: the allocations of the device that the commands touch (the submission's
+     * allocation list) are made resident first, then the buffer goes to the driver.
      *
      * @return the submission's fence value
      */
@@ -63,6 +64,9 @@ public interface VidMm {
      * primary the source showed before.
      */
     void present(long device, long allocation, int source);
+
+    /** The video present sources' modes, as the driver reported them when the adapter started. */
+    List<kmd.api.VidPnSourceMode> sourceModes();
 
     /** The primaries mapped into the aperture now. */
     java.util.List<ApertureMapping> apertureMappings();

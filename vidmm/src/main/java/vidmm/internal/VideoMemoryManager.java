@@ -536,7 +536,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
             }
             List<AllocationState> notResident = new ArrayList<>();
-            for (AllocationState a : d.allocations.values()) {
+            for (AllocationState a : AllocationList.touched(d.allocations.values(), commands)) {
                 if (a.pin == null) {
                     notResident.add(a);
                 }
@@ -666,7 +666,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
     }
 
-    /** The modes of the video present sources, as the driver reported them at start. */
+    @Override
     public List<VidPnSourceMode> sourceModes() {
         return sourceModes;
     }

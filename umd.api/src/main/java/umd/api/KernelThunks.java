@@ -1,0 +1,54 @@
+package umd.api;
+
+import java.util.List;
+import java.util.Set;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+
+/**
+ * The D3DKMT thunks VidMm offers user mode. Thread safe. Every thunk validates its arguments and
+ * throws {@link ThunkException} naming what was wrong, changing nothing.
+ */
+@ProviderType
+public interface KernelThunks {
+
+    /** The CPU view of a process's memory (what code in the process dereferences). */
+    ProcessMemory processMemory(int pid);
+
+    /** D3DKMTCreateDevice. */
+    long createDevice(int pid);
+
+    /** D3DKMTDestroyDevice: its allocations go too. */
+    void destroyDevice(long device);
+
+    /** D3DKMTCreateAllocation. */
+    KmtAllocation allocate(long device, long size, Set<AllocationFlag> flags);
+
+    /** D3DKMTOpenResource: a shared allocation of another process, mapped into this device's process. */
+    KmtAllocation openResource(long device, long sharedHandle);
+
+    /** D3DKMTDestroyAllocation. */
+    void deallocate(long device, long allocation);
+
+    /** D3DKMTMakeResident; returns the paging fence value. */
+    long makeResident(long device, List<Long> allocations);
+
+    /** D3DKMTEvict. */
+    void evict(long device, List<Long> allocations);
+
+    /** D3DKMTSubmitCommand; returns the submission's fence value. */
+    long submit(long device, EngineNode node, List<DmaCommand> commands);
+
+    /** D3DKMTWaitForSynchronizationObject on a submission fence. */
+    WaitResult waitForFence(long device, long fence, long timeoutMillis);
+
+    /** D3DKMTPresent: displays a primary allocation on a source. */
+    void present(long device, long allocation, int source);
+
+    /** The modes of the video present sources. */
+    List<SurfaceMode> displayModes();
+}

@@ -1,0 +1,60 @@
+package umd.api;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A device: resources, tiled resources, command lists, submission and present. Not thread safe: a
+ * device is used by one thread of its process at a time. Errors from the kernel arrive as
+ * {@link ThunkException}; bad arguments as {@link IllegalArgumentException}; a failed call changes
+ * nothing.
+ */
+@ProviderType
+public interface UmdDevice extends AutoCloseable {
+    int pid();
+
+    Resource createBuffer(long size, boolean shared);
+
+    Resource createTexture2D(int width, int height, boolean shared);
+
+    /** A primary for a video present source, sized for its mode. */
+    Resource createPrimary(int source);
+
+    /** Opens another process's shared resource by its shared handle. */
+    Resource openShared(long sharedHandle, int width, int height);
+
+    TilePool createTilePool(int tiles);
+
+    /** A tiled resource of {@code tiles} tiles, all NULL. */
+    TiledResource createTiledResource(int tiles);
+
+    /**
+     * UpdateTileMappings: tiles {@code firstTile .. firstTile+count-1} of {@code resource} map to pool
+     * tiles {@code firstPoolTile ..}, or become NULL when {@code pool} is null.
+     */
+    void updateTileMappings(TiledResource resource, int firstTile, int count, TilePool pool, int firstPoolTile);
+
+    /** CopyTileMappings: {@code dst} tiles take the mappings {@code src} tiles have now. */
+    void copyTileMappings(TiledResource dst, int dstTile, TiledResource src, int srcTile, int count);
+
+    CommandList createCommandList();
+
+    /** Submits a command list (its resources are made resident first); returns the fence value. */
+    long submit(CommandList commands);
+
+    /** Waits for a fence returned by {@link #submit}. */
+    WaitResult waitForFence(long fence, long timeoutMillis);
+
+    void present(Resource primary);
+
+    /** Lock for CPU access: in the IoMmu model, the shared VA itself. */
+    long lock(Resource resource);
+
+    void unlock(Resource resource);
+
+    /** Releases a resource (evicting it first). */
+    void destroy(Resource resource);
+
+    /** Destroys the device and everything it made. */
+    @Override
+    void close();
+}

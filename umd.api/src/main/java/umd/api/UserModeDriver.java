@@ -1,0 +1,12 @@
+package umd.api;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A vendor's user-mode driver, registered as a service. Applications call it from their process.
+ */
+@ProviderType
+public interface UserModeDriver {
+    /** Opens the adapter for process {@code pid} and creates a device for it. */
+    UmdDevice createDevice(int pid);
+}

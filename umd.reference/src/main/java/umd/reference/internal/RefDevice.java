@@ -1,0 +1,311 @@
+package umd.reference.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import umd.api.CommandList;
+import umd.api.KernelThunks;
+import umd.api.KmtAllocation;
+import umd.api.ProcessMemory;
+import umd.api.Resource;
+import umd.api.SurfaceMode;
+import umd.api.ThunkException;
+import umd.api.TilePool;
+import umd.api.TiledResource;
+import umd.api.UmdDevice;
+import umd.api.WaitResult;
+
+/**
+ * A device of the reference UMD. It keeps its residency list right: what a submission uses is made
+ * resident first; under budget pressure it evicts what the submission does not use and tries again;
+ * a destroyed resource is evicted before it is freed.
+ */
+final class RefDevice implements UmdDevice {
+    private final KernelThunks kmt;
+    private final ProcessMemory memory;
+    private final long device;
+    private final Set<RefResource> resources = new LinkedHashSet<>();
+    private final Set<RefTiledResource> tiled = new LinkedHashSet<>();
+    private final Set<Long> resident = new LinkedHashSet<>();
+    private long lastFence;
+    private boolean closed;
+
+    RefDevice(KernelThunks kmt, int pid) {
+        this.kmt = kmt;
+        this.memory = kmt.processMemory(pid);
+        this.device = kmt.createDevice(pid);
+    }
+
+    @Override
+    public int pid() {
+        return memory.pid();
+    }
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("device is closed");
+        }
+    }
+
+    boolean owns(RefResource r) {
+        return resources.contains(r);
+    }
+
+    boolean owns(RefTiledResource t) {
+        return tiled.contains(t);
+    }
+
+    private RefResource allocate(long size, Set<AllocationFlag> flags, int width, int height, int pitch, int source) {
+        open();
+        KmtAllocation a = kmt.allocate(device, size, flags);
+        RefResource r = new RefResource(a.handle(), a.va(), a.size(), width, height, pitch, a.sharedHandle(), source);
+        resources.add(r);
+        return r;
+    }
+
+    private static Set<AllocationFlag> flags(boolean shared, AllocationFlag... more) {
+        Set<AllocationFlag> f = EnumSet.of(AllocationFlag.CPU_VISIBLE, more);
+        if (shared) {
+            f.add(AllocationFlag.SHARED);
+        }
+        return f;
+    }
+
+    @Override
+    public Resource createBuffer(long size, boolean shared) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("buffer size must be > 0, not " + size);
+        }
+        return allocate(size, flags(shared), 0, 0, 0, -1);
+    }
+
+    @Override
+    public Resource createTexture2D(int width, int height, boolean shared) {
+        if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
+            throw new IllegalArgumentException("texture size must be 1..16384 a side, not " + width + "x" + height);
+        }
+        return allocate((long) width * height * 4, flags(shared), width, height, width * 4, -1);
+    }
+
+    @Override
+    public Resource createPrimary(int source) {
+        List<SurfaceMode> modes = kmt.displayModes();
+        if (source < 0 || source >= modes.size()) {
+            throw new IllegalArgumentException("video present source " + source + " does not exist; there are " + modes.size());
+        }
+        SurfaceMode m = modes.get(source);
+        return allocate(m.bytes(), flags(false, AllocationFlag.PRIMARY), m.width(), m.height(), m.pitch(), source);
+    }
+
+    @Override
+    public Resource openShared(long sharedHandle, int width, int height) {
+        open();
+        KmtAllocation a = kmt.openResource(device, sharedHandle);
+        if (width < 0 || height < 0 || (long) width * height * 4 > a.size()) {
+            kmt.deallocate(device, a.handle());
+            throw new IllegalArgumentException(width + "x" + height + " pixels do not fit the shared resource's "
+                    + a.size() + " bytes");
+        }
+        RefResource r = new RefResource(a.handle(), a.va(), a.size(), width, height, width * 4, sharedHandle, -1);
+        resources.add(r);
+        return r;
+    }
+
+    @Override
+    public TilePool createTilePool(int tiles) {
+        if (tiles <= 0 || tiles > 65536) {
+            throw new IllegalArgumentException("tile pool size must be 1..65536 tiles, not " + tiles);
+        }
+        return new RefTilePool(tiles, allocate((long) tiles * TilePool.TILE_SIZE, flags(false), 0, 0, 0, -1));
+    }
+
+    @Override
+    public TiledResource createTiledResource(int tiles) {
+        if (tiles <= 0 || tiles > 1 << 20) {
+            throw new IllegalArgumentException("tiled resource size must be 1..1048576 tiles, not " + tiles);
+        }
+        RefTiledResource t = new RefTiledResource(allocate(8L * tiles, flags(false), 0, 0, 0, -1), tiles);
+        tiled.add(t);
+        return t;
+    }
+
+    private RefTiledResource ownTiled(TiledResource r) {
+        if (!(r instanceof RefTiledResource t) || !tiled.contains(t)) {
+            throw new IllegalArgumentException("not a tiled resource of this device");
+        }
+        return t;
+    }
+
+    private static void tileRange(String what, int first, int count, int tiles) {
+        if (first < 0 || count <= 0 || first > tiles - count) {
+            throw new IllegalArgumentException(what + ": tiles " + first + "+" + count + " are outside its " + tiles + " tiles");
+        }
+    }
+
+    private void writeTable(RefTiledResource t, int firstTile, long[] vas) {
+        ByteBuffer b = ByteBuffer.allocate(8 * vas.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (long va : vas) {
+            b.putLong(va);
+        }
+        memory.write(t.tableVa() + 8L * firstTile, b.array());
+    }
+
+    /** The tile table entry of {@code tile}, read from the process's memory: what the GPU access will use. */
+    long tileVa(RefTiledResource t, int tile) {
+        return ByteBuffer.wrap(memory.read(t.tableVa() + 8L * tile, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    @Override
+    public void updateTileMappings(TiledResource resource, int firstTile, int count, TilePool pool, int firstPoolTile) {
+        open();
+        RefTiledResource t = ownTiled(resource);
+        tileRange("UpdateTileMappings", firstTile, count, t.tiles());
+        RefTilePool p = null;
+        if (pool != null) {
+            if (!(pool instanceof RefTilePool rp) || !owns(rp.memory)) {
+                throw new IllegalArgumentException("UpdateTileMappings: the tile pool is not one of this device");
+            }
+            p = rp;
+            tileRange("UpdateTileMappings pool", firstPoolTile, count, p.tiles());
+        }
+        long[] vas = new long[count];
+        for (int i = 0; i < count; i++) {
+            vas[i] = p == null ? 0 : p.tileVa(firstPoolTile + i);
+        }
+        writeTable(t, firstTile, vas);
+        for (int i = 0; i < count; i++) {
+            t.pools[firstTile + i] = p;
+        }
+    }
+
+    @Override
+    public void copyTileMappings(TiledResource dst, int dstTile, TiledResource src, int srcTile, int count) {
+        open();
+        RefTiledResource d = ownTiled(dst);
+        RefTiledResource s = ownTiled(src);
+        tileRange("CopyTileMappings destination", dstTile, count, d.tiles());
+        tileRange("CopyTileMappings source", srcTile, count, s.tiles());
+        long[] vas = new long[count];
+        RefTilePool[] pools = new RefTilePool[count];
+        for (int i = 0; i < count; i++) {
+            vas[i] = tileVa(s, srcTile + i);
+            pools[i] = s.pools[srcTile + i];
+        }
+        writeTable(d, dstTile, vas);
+        System.arraycopy(pools, 0, d.pools, dstTile, count);
+    }
+
+    @Override
+    public CommandList createCommandList() {
+        open();
+        return new RefCommandList(this);
+    }
+
+    @Override
+    public long submit(CommandList commands) {
+        open();
+        if (!(commands instanceof RefCommandList list) || list.size() == 0) {
+            throw new IllegalArgumentException("submit needs a non-empty command list of this device");
+        }
+        List<DmaCommand> dma = list.resolve(this::tileVa);
+        makeResident(list.allocations);
+        if (dma.isEmpty()) {
+            return lastFence; // everything fell on NULL tiles: nothing for the GPU to do
+        }
+        lastFence = kmt.submit(device, EngineNode.RENDER, dma);
+        return lastFence;
+    }
+
+    /** MakeResident on use; under budget pressure, evict what this submission does not use and retry. */
+    private void makeResident(Set<Long> used) {
+        List<Long> missing = new ArrayList<>();
+        for (Long a : used) {
+            if (!resident.contains(a)) {
+                missing.add(a);
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        try {
+            kmt.makeResident(device, missing);
+        } catch (ThunkException e) {
+            if (!"NO_VIDEO_MEMORY".equals(e.status())) {
+                throw e;
+            }
+            List<Long> idle = new ArrayList<>();
+            for (Long a : resident) {
+                if (!used.contains(a)) {
+                    idle.add(a);
+                }
+            }
+            if (idle.isEmpty()) {
+                throw e;
+            }
+            kmt.evict(device, idle);
+            resident.removeAll(idle);
+            kmt.makeResident(device, missing);
+        }
+        resident.addAll(missing);
+    }
+
+    @Override
+    public WaitResult waitForFence(long fence, long timeoutMillis) {
+        open();
+        return fence == 0 ? WaitResult.COMPLETED : kmt.waitForFence(device, fence, timeoutMillis);
+    }
+
+    @Override
+    public void present(Resource primary) {
+        open();
+        if (!(primary instanceof RefResource r) || !owns(r) || r.source() < 0) {
+            throw new IllegalArgumentException("present needs a primary of this device");
+        }
+        kmt.present(device, r.allocation(), r.source());
+    }
+
+    private RefResource own(Resource resource) {
+        if (!(resource instanceof RefResource r) || !owns(r)) {
+            throw new IllegalArgumentException("not a resource of this device");
+        }
+        return r;
+    }
+
+    @Override
+    public long lock(Resource resource) {
+        open();
+        return own(resource).va();
+    }
+
+    @Override
+    public void unlock(Resource resource) {
+        own(resource);
+    }
+
+    @Override
+    public void destroy(Resource resource) {
+        open();
+        RefResource r = own(resource);
+        if (resident.remove(r.allocation())) {
+            kmt.evict(device, List.of(r.allocation()));
+        }
+        kmt.deallocate(device, r.allocation());
+        resources.remove(r);
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            kmt.destroyDevice(device);
+        }
+    }
+}

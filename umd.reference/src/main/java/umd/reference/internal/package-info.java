@@ -1,0 +1,2 @@
+/** The reference user-mode driver; private. */
+package umd.reference.internal;

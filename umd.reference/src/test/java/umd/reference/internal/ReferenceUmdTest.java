@@ -1,0 +1,204 @@
+package umd.reference.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import gpu.hw.PciIdentity;
+import gpu.hw.internal.SimulatedGpu;
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import kmd.api.AllocationFlag;
+import kmd.api.VidMmCaps;
+import kmd.reference.internal.ReferenceKmd;
+import os.memmgr.FrameCounts;
+import os.memmgr.PageProtection;
+import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.Resource;
+import umd.api.ThunkException;
+import umd.api.TilePool;
+import umd.api.TiledResource;
+import umd.api.UmdDevice;
+import umd.api.WaitResult;
+import vidmm.internal.VidMmThunks;
+import vidmm.internal.VideoMemoryManager;
+
+/** The reference UMD over the real kernel side: thunks -> VidMm -> KMD -> GPU -> IOMMU -> OS. */
+class ReferenceUmdTest {
+    static final int TILE = TilePool.TILE_SIZE;
+
+    LazySystemMemory memory = new LazySystemMemory(512L << 20);
+    IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
+    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+    SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
+    VideoMemoryManager vidmm;
+    VidMmThunks thunks;
+    ReferenceUmd umd;
+    FrameCounts start;
+
+    ReferenceUmdTest() {
+        setUp(1L << 30);
+    }
+
+    void setUp(long budget) {
+        iommu.setPageRequestHandler(mm);
+        start = mm.frames();
+        vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20), mm, budget);
+        mm.addProcessListener(vidmm);
+        thunks = new VidMmThunks(vidmm, mm);
+        umd = new ReferenceUmd(thunks);
+    }
+
+    @AfterEach
+    void off() throws InterruptedException {
+        vidmm.stop();
+        gpu.powerOff();
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    void run(UmdDevice device, umd.api.CommandList list) {
+        assertEquals(WaitResult.COMPLETED, device.waitForFence(device.submit(list), 5000));
+    }
+
+    @Test
+    void aLockReturnsTheSharedVaAndTheGpuSeesTheCpusBytes() {
+        int pid = mm.spawn("app");
+        try (UmdDevice device = umd.createDevice(pid)) {
+            Resource a = device.createBuffer(8192, false);
+            Resource b = device.createBuffer(8192, false);
+            long va = device.lock(a);
+            assertEquals(a.va(), va);
+            thunks.processMemory(pid).write(va + 100, bytes("no copy on lock"));
+            device.unlock(a);
+            run(device, device.createCommandList().copy(a, 100, b, 4000, 15));
+            assertArrayEquals(bytes("no copy on lock"), mm.addressSpace(pid).read(b.va() + 4000, 15));
+            assertTrue(vidmm.allocations().stream().allMatch(x -> x.resident()), "used resources were made resident");
+        }
+        assertTrue(vidmm.processes().isEmpty());
+    }
+
+    @Test
+    void nullTilesReadAsZeroAndDropWritesAndOnePoolTileBacksSeveral() {
+        int pid = mm.spawn("tiles");
+        try (UmdDevice device = umd.createDevice(pid)) {
+            TiledResource tiled = device.createTiledResource(8);
+            TilePool pool = device.createTilePool(2);
+            device.updateTileMappings(tiled, 0, 1, pool, 0);
+            device.updateTileMappings(tiled, 3, 1, pool, 0); // tiles 0 and 3 share pool tile 0
+            device.updateTileMappings(tiled, 5, 1, pool, 1);
+            Resource out = device.createBuffer(8L * TILE, false);
+            thunks.processMemory(pid).write(out.va(), new byte[] {9, 9, 9, 9});
+
+            run(device, device.createCommandList()
+                    .fill(tiled, 0, 8L * TILE, 0x44332211) // writes to NULL tiles 1, 2, 4, 6, 7 vanish
+                    .fill(tiled, 3L * TILE + 10, 4, 0x7F7F7F7F)); // through tile 3 into pool tile 0
+            run(device, device.createCommandList().copy(tiled, 0, out, 0, 8L * TILE));
+
+            byte[] all = mm.addressSpace(pid).read(out.va(), 8 * TILE);
+            assertEquals(0x11, all[0]);
+            assertEquals(0x7F, all[10], "the write through tile 3 shows in tile 0: the same pool tile");
+            assertEquals(0x7F, all[3 * TILE + 10]);
+            assertEquals(0, all[TILE], "NULL tile 1 reads as zero (the 9s were overwritten with zeros)");
+            assertEquals(0x11, all[5 * TILE]);
+            byte[] poolBytes = mm.addressSpace(pid).read(pool.memory().va(), 2 * TILE);
+            assertEquals(0x11, poolBytes[TILE], "pool tile 1 holds tile 5's data");
+
+            device.copyTileMappings(tiled, 1, tiled, 5, 1);
+            run(device, device.createCommandList().copy(tiled, TILE, out, 0, 4));
+            assertArrayEquals(new byte[] {0x11, 0x22, 0x33, 0x44}, mm.addressSpace(pid).read(out.va(), 4));
+        }
+    }
+
+    @Test
+    void aTileMappingOutsideTheProcessFaultsAndTouchesNothing() {
+        int victim = mm.spawn("victim");
+        var victimSpace = mm.addressSpace(victim);
+        long secret = victimSpace.reserve(0x5000_0000L, TILE); // where the attacker has nothing
+        victimSpace.commit(secret, TILE, PageProtection.READWRITE);
+        victimSpace.write(secret, bytes("secret"));
+        int pid = mm.spawn("attacker");
+        try (UmdDevice device = umd.createDevice(pid)) {
+            TiledResource tiled = device.createTiledResource(2);
+            byte[] entry = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(secret).array();
+            thunks.processMemory(pid).write(tiled.tableVa(), entry); // the table now names the victim's VA
+            Resource out = device.createBuffer(TILE, false);
+            long fence = device.submit(device.createCommandList().fill(tiled, 0, 6, 0x41414141));
+            assertEquals(WaitResult.DEVICE_ERROR, device.waitForFence(fence, 5000));
+            assertArrayEquals(bytes("secret"), victimSpace.read(secret, 6), "the victim's memory is untouched");
+            assertTrue(vidmm.faults().stream().anyMatch(f -> f.va() == secret), vidmm.faults().toString());
+            assertTrue(Arrays.equals(new byte[6], mm.addressSpace(pid).read(out.va(), 6)));
+        }
+    }
+
+    @Test
+    void badThunkArgumentsGetClearErrorsAndChangeNothing() {
+        int pid = mm.spawn("app");
+        long device = thunks.createDevice(pid);
+        int allocations = vidmm.allocations().size();
+        ThunkException e = assertThrows(ThunkException.class, () -> thunks.allocate(device + 999, 4096, Set.of()));
+        assertEquals("INVALID_HANDLE", e.status());
+        assertTrue(e.getMessage().startsWith("D3DKMTCreateAllocation: "), e.getMessage());
+        assertEquals("INVALID_PARAMETER", assertThrows(ThunkException.class,
+                () -> thunks.allocate(device, -1, Set.of())).status());
+        assertEquals("INVALID_CID", assertThrows(ThunkException.class, () -> thunks.createDevice(12345)).status());
+        assertEquals("INVALID_HANDLE", assertThrows(ThunkException.class, () -> thunks.openResource(device, 777)).status());
+        assertEquals("ACCESS_VIOLATION", assertThrows(ThunkException.class,
+                () -> thunks.processMemory(pid).read(0x7000_0000L, 4)).status());
+        assertEquals(allocations, vidmm.allocations().size());
+        assertEquals(1, vidmm.processes().size());
+        thunks.destroyDevice(device);
+        mm.kill(pid);
+        assertEquals(start, mm.frames());
+    }
+
+    @Test
+    void theUmdEvictsIdleResourcesUnderBudgetPressure() throws InterruptedException {
+        off();
+        memory = new LazySystemMemory(512L << 20);
+        iommu = new IommuUnit(memory, 4096, 64, 4);
+        mm = new WindowsMemoryManager(memory, iommu);
+        gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
+        setUp(3L << 20); // 3 MiB resident at most
+        int pid = mm.spawn("big");
+        try (UmdDevice device = umd.createDevice(pid)) {
+            Resource a = device.createBuffer(2L << 20, false);
+            Resource b = device.createBuffer(2L << 20, false);
+            run(device, device.createCommandList().fill(a, 0, 16, 1));
+            run(device, device.createCommandList().fill(b, 0, 16, 2)); // a is evicted to make room
+            assertEquals(1, mm.addressSpace(pid).read(a.va(), 1)[0]);
+            assertEquals(2, mm.addressSpace(pid).read(b.va(), 1)[0]);
+            var resident = vidmm.allocations().stream().filter(x -> x.resident()).map(x -> x.handle()).toList();
+            assertEquals(List.of(b.allocation()), resident);
+        }
+    }
+
+    @Test
+    void sharingAResourceWithAnotherProcess() {
+        int a = mm.spawn("producer");
+        int b = mm.spawn("consumer");
+        try (UmdDevice producer = umd.createDevice(a); UmdDevice consumer = umd.createDevice(b)) {
+            Resource shared = producer.createTexture2D(16, 16, true);
+            run(producer, producer.createCommandList().fillRect(shared, 0, 0, 16, 16, 0xFF00FF00));
+            Resource opened = consumer.openShared(shared.sharedHandle(), 16, 16);
+            Resource copy = consumer.createTexture2D(16, 16, false);
+            run(consumer, consumer.createCommandList().blit(opened, 4, 4, copy, 0, 0, 8, 8));
+            byte[] px = mm.addressSpace(b).read(copy.va(), 4);
+            assertArrayEquals(new byte[] {0, (byte) 0xFF, 0, (byte) 0xFF}, px);
+            assertTrue(vidmm.allocations().stream().anyMatch(x -> x.flags().contains(AllocationFlag.SHARED)));
+        }
+    }
+}

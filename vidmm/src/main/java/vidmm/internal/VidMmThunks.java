@@ -1,0 +1,144 @@
+package vidmm.internal;
+
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import os.memmgr.AddressSpace;
+import os.memmgr.MemoryException;
+import os.memmgr.MemoryManager;
+import umd.api.KernelThunks;
+import umd.api.KmtAllocation;
+import umd.api.ProcessMemory;
+import umd.api.SurfaceMode;
+import umd.api.ThunkException;
+import umd.api.WaitResult;
+import vidmm.Allocation;
+import vidmm.VidMm;
+import vidmm.VidMmException;
+
+/** The D3DKMT thunks: user mode's only way into VidMm. Kernel errors become {@link ThunkException}s. */
+@Component(service = KernelThunks.class)
+public final class VidMmThunks implements KernelThunks {
+    private final VidMm vidmm;
+    private final MemoryManager mm;
+
+    @Activate
+    public VidMmThunks(@Reference VidMm vidmm, @Reference MemoryManager mm) {
+        this.vidmm = vidmm;
+        this.mm = mm;
+    }
+
+    private static <T> T thunk(String name, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (VidMmException e) {
+            // an OS refusal keeps the OS's status (e.g. INVALID_CID), as dxgkrnl passes NTSTATUS through
+            String status = e.getCause() instanceof MemoryException me ? me.status().name() : e.status().name();
+            throw new ThunkException(status, name + ": " + e.getMessage(), e);
+        } catch (MemoryException e) {
+            throw new ThunkException(e.status().name(), name + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new ThunkException("INVALID_PARAMETER", name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void thunk(String name, Runnable call) {
+        thunk(name, () -> {
+            call.run();
+            return null;
+        });
+    }
+
+    private static KmtAllocation kmt(Allocation a) {
+        return new KmtAllocation(a.handle(), a.va(), a.size(), a.sharedHandle());
+    }
+
+    @Override
+    public ProcessMemory processMemory(int pid) {
+        AddressSpace space = thunk("ProcessMemory", () -> mm.addressSpace(pid));
+        return new ProcessMemory() {
+            @Override
+            public int pid() {
+                return pid;
+            }
+
+            @Override
+            public byte[] read(long va, int length) {
+                return thunk("read", () -> space.read(va, length));
+            }
+
+            @Override
+            public void write(long va, byte[] data) {
+                thunk("write", () -> space.write(va, data));
+            }
+        };
+    }
+
+    @Override
+    public long createDevice(int pid) {
+        return thunk("D3DKMTCreateDevice", () -> vidmm.createDevice(pid));
+    }
+
+    @Override
+    public void destroyDevice(long device) {
+        thunk("D3DKMTDestroyDevice", () -> vidmm.destroyDevice(device));
+    }
+
+    @Override
+    public KmtAllocation allocate(long device, long size, Set<AllocationFlag> flags) {
+        return thunk("D3DKMTCreateAllocation", () -> kmt(vidmm.allocate(device, size, flags)));
+    }
+
+    @Override
+    public KmtAllocation openResource(long device, long sharedHandle) {
+        return thunk("D3DKMTOpenResource", () -> kmt(vidmm.openShared(device, sharedHandle)));
+    }
+
+    @Override
+    public void deallocate(long device, long allocation) {
+        thunk("D3DKMTDestroyAllocation", () -> vidmm.destroyAllocation(device, allocation));
+    }
+
+    @Override
+    public long makeResident(long device, List<Long> allocations) {
+        return thunk("D3DKMTMakeResident", () -> vidmm.makeResident(device, allocations));
+    }
+
+    @Override
+    public void evict(long device, List<Long> allocations) {
+        thunk("D3DKMTEvict", () -> vidmm.evict(device, allocations));
+    }
+
+    @Override
+    public long submit(long device, EngineNode node, List<DmaCommand> commands) {
+        return thunk("D3DKMTSubmitCommand", () -> vidmm.submit(device, node, commands));
+    }
+
+    @Override
+    public WaitResult waitForFence(long device, long fence, long timeoutMillis) {
+        return thunk("D3DKMTWaitForSynchronizationObject", () -> switch (vidmm.waitForFence(device, fence, timeoutMillis)) {
+            case COMPLETED -> WaitResult.COMPLETED;
+            case DEVICE_IN_ERROR -> WaitResult.DEVICE_ERROR;
+            case TIMED_OUT -> WaitResult.TIMEOUT;
+        });
+    }
+
+    @Override
+    public void present(long device, long allocation, int source) {
+        thunk("D3DKMTPresent", () -> vidmm.present(device, allocation, source));
+    }
+
+    @Override
+    public List<SurfaceMode> displayModes() {
+        return vidmm.sourceModes().stream().map(m -> new SurfaceMode(m.sourceId(), m.width(), m.height(), m.pitch()))
+                .toList();
+    }
+}
