@@ -1,0 +1,46 @@
+package workloads.internal;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+import gpu.hw.GpuAdapter;
+import gpu.hw.ScanoutFrame;
+import iommu.hw.Iommu;
+import os.memmgr.MemoryManager;
+import umd.api.UserModeDriver;
+
+/**
+ * What scenarios run on: the OS (to start and end processes), the UMD (their only way to the GPU),
+ * and, for the harness only, the display to capture frames and the counters to report.
+ */
+record Machine(MemoryManager os, UserModeDriver umd, GpuAdapter display, Iommu iommu) {
+
+    /** Scans out a source and writes the PNG; returns the frame. */
+    ScanoutFrame capture(int source, Path png) throws IOException {
+        ScanoutFrame frame = display.scanout(source);
+        frame.writePng(png);
+        return frame;
+    }
+
+    static Path png(Map<String, String> options, String scenario) {
+        return Path.of(options.getOrDefault("out", scenario + ".png")).toAbsolutePath();
+    }
+
+    static int intOption(Map<String, String> options, String key, int fallback, int min, int max) {
+        String v = options.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min || n > max) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option " + key + " must be a whole number " + min + ".." + max + ", not '"
+                    + v + "'");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package workloads.internal;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import gpu.hw.GpuAdapter;
+import iommu.hw.Iommu;
+import iommu.hw.IommuStats;
+import os.memmgr.MemoryManager;
+import umd.api.UserModeDriver;
+
+/** {@code scenario:list} and {@code scenario:run NAME [key=value ...]}. */
+@Component(service = ScenarioCommands.class, property = {"osgi.command.scope=scenario",
+        "osgi.command.function=list", "osgi.command.function=run"})
+public final class ScenarioCommands {
+    private static final List<Scenario> SCENARIOS = List.of(new GradientScenario(), new SharingScenario(),
+            new TiledScenario(), new StressScenario());
+
+    private final Machine machine;
+
+    @Activate
+    public ScenarioCommands(@Reference MemoryManager os, @Reference UserModeDriver umd, @Reference GpuAdapter display,
+                            @Reference Iommu iommu) {
+        this.machine = new Machine(os, umd, display, iommu);
+    }
+
+    public String list() {
+        return SCENARIOS.stream().map(s -> String.format("%-9s %s", s.name(), s.description()))
+                .collect(Collectors.joining("\n"));
+    }
+
+    public String run(String name) throws Exception {
+        return runWith(name);
+    }
+
+    public String run(String name, String o1) throws Exception {
+        return runWith(name, o1);
+    }
+
+    public String run(String name, String o1, String o2) throws Exception {
+        return runWith(name, o1, o2);
+    }
+
+    public String run(String name, String o1, String o2, String o3) throws Exception {
+        return runWith(name, o1, o2, o3);
+    }
+
+    private String runWith(String name, String... options) throws Exception {
+        Scenario scenario = SCENARIOS.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("no scenario '" + name + "'; scenario:list shows them"));
+        Map<String, String> opts = new LinkedHashMap<>();
+        for (String o : options) {
+            int eq = o.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("options are key=value, not '" + o + "'");
+            }
+            opts.put(o.substring(0, eq), o.substring(eq + 1));
+        }
+        Report report = new Report(machine.os().frames());
+        IommuStats before = machine.iommu().stats();
+        long started = System.nanoTime();
+        scenario.run(machine, opts, report);
+        IommuStats after = machine.iommu().stats();
+        long translations = after.translations() - before.translations();
+        long hits = after.iotlbHits() - before.iotlbHits();
+        report.add(String.format("IOMMU: %d translations, IOTLB hit rate %.1f%%, %d faults, %d page requests; "
+                        + "pages touched (most frames held at once) %d; %d ms", translations,
+                translations == 0 ? 0.0 : 100.0 * hits / translations, after.faults() - before.faults(),
+                after.pageRequests() - before.pageRequests(), report.peakFrames(), (System.nanoTime() - started) / 1_000_000));
+        return scenario.name() + ":\n" + report;
+    }
+}

@@ -1,0 +1,2 @@
+/** Scenarios and their shell commands; private. */
+package workloads.internal;
