@@ -7,6 +7,11 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface UserModeDriver {
-    /** Opens the adapter for process {@code pid} and creates a device for it. */
-    UmdDevice createDevice(int pid);
+    /** Opens the adapter for process {@code pid}. */
+    UmdAdapter openAdapter(int pid);
+
+    /** Shorthand for {@code openAdapter(pid).createDevice()}. */
+    default UmdDevice createDevice(int pid) {
+        return openAdapter(pid).createDevice();
+    }
 }

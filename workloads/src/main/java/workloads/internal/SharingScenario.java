@@ -45,7 +45,8 @@ final class SharingScenario implements Scenario {
             var frame = machine.capture(0, png);
             report.add("producer " + a + " (PASID " + machine.os().addressSpace(a).pasid() + ") shared handle 0x"
                     + Long.toHexString(shared.sharedHandle()) + " -> consumer " + b + " (PASID "
-                    + machine.os().addressSpace(b).pasid() + ") at VA 0x" + Long.toHexString(opened.va()));
+                    + machine.os().addressSpace(b).pasid() + ") at VA 0x" + Long.toHexString(opened.va())
+                    + "; 3 allocations (shared texture, its view in B, B's primary)");
             report.add("wrote " + png + (frame.errors().isEmpty() ? "" : " with scanout errors " + frame.errors()));
         } finally {
             Cpu.exit(machine, b, options, report);

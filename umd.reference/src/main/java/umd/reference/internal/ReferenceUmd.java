@@ -4,7 +4,11 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
+import java.util.List;
+
 import umd.api.KernelThunks;
+import umd.api.SurfaceMode;
+import umd.api.UmdAdapter;
 import umd.api.UmdDevice;
 import umd.api.UserModeDriver;
 
@@ -19,7 +23,23 @@ public final class ReferenceUmd implements UserModeDriver {
     }
 
     @Override
-    public UmdDevice createDevice(int pid) {
-        return new RefDevice(kmt, pid);
+    public UmdAdapter openAdapter(int pid) {
+        kmt.processMemory(pid); // refuses an unknown process now, with the kernel's status
+        return new UmdAdapter() {
+            @Override
+            public int pid() {
+                return pid;
+            }
+
+            @Override
+            public List<SurfaceMode> displayModes() {
+                return kmt.displayModes();
+            }
+
+            @Override
+            public UmdDevice createDevice() {
+                return new RefDevice(kmt, pid);
+            }
+        };
     }
 }
