@@ -12,8 +12,7 @@ final class Cpu {
     }
 
     /** Ends the process unless the options say {@code keep=true} (then it stays, and so does its picture). */
-    static void exit(Machine machine, int pid, Map<String, String> options, Report report) {
-        report.sample(machine.os().frames());
+    static void exit(Machine machine, int pid, Map<String, String> options) {
         if (!Boolean.parseBoolean(options.getOrDefault("keep", "false"))) {
             machine.os().kill(pid);
         }

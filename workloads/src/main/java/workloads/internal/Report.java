@@ -13,7 +13,7 @@ final class Report {
         this.baseline = baseline;
     }
 
-    /** Records the frames the scenario's processes hold now (call before they exit). */
+    /** Records the frames the scenario's processes hold now (call while their work is alive). */
     void sample(os.memmgr.FrameCounts now) {
         long held = (now.privateFrames() + now.shared() + now.pageTables())
                 - (baseline.privateFrames() + baseline.shared() + baseline.pageTables());

@@ -43,14 +43,15 @@ final class SharingScenario implements Scenario {
             consumer.present(primary);
             var png = Machine.png(options, name());
             var frame = machine.capture(0, png);
+            report.sample(machine.os().frames());
             report.add("producer " + a + " (PASID " + machine.os().addressSpace(a).pasid() + ") shared handle 0x"
                     + Long.toHexString(shared.sharedHandle()) + " -> consumer " + b + " (PASID "
                     + machine.os().addressSpace(b).pasid() + ") at VA 0x" + Long.toHexString(opened.va())
                     + "; 3 allocations (shared texture, its view in B, B's primary)");
             report.add("wrote " + png + (frame.errors().isEmpty() ? "" : " with scanout errors " + frame.errors()));
         } finally {
-            Cpu.exit(machine, b, options, report);
-            Cpu.exit(machine, a, options, report);
+            Cpu.exit(machine, b, options);
+            Cpu.exit(machine, a, options);
         }
     }
 }

@@ -90,10 +90,10 @@ final class StressScenario implements Scenario {
                             + Integer.toHexString(pattern));
                 }
             }
-        } finally {
             synchronized (report) {
                 report.sample(machine.os().frames());
             }
+        } finally {
             machine.os().kill(pid);
         }
     }
