@@ -98,6 +98,33 @@ class GpuPathTest {
     }
 
     @Test
+    void badGpuCommandsNameTheProblemAndChangeNothing() throws Exception {
+        String pid = group("pid (\\d+)", run("mm:spawn careful"));
+        String device = group("device (0x\\w+)", run("vidmm:device " + pid));
+        String plain = group("allocation (0x\\w+)", run("vidmm:alloc " + device + " 4096"));
+        MemoryManager mm = await(MemoryManager.class);
+        FrameCounts frames = mm.frames();
+        String allocations = run("vidmm:allocations");
+        String[][] cases = {
+                {"vidmm:device 999", "no process has pid 999"},
+                {"vidmm:alloc " + device + " 4096 cpu,fast", "FLAGS must be a comma list of cpu, primary, shared"},
+                {"vidmm:alloc 0x999 4096", "no device has handle 0x999"},
+                {"vidmm:alloc " + device + " 0", "BYTES must be 1.."},
+                {"vidmm:submit " + device + " \"fill 0x10000\"", "expected 'fill DST LEN [PATTERN]'"},
+                {"vidmm:free " + device + " 0x999", "has no allocation 0x999"},
+                {"vidmm:open " + device + " " + plain, "was not created SHARED"},
+                {"display:present " + device + " " + plain, "is not a primary"},
+                {"display:scanout frame.jpg", "FILE must name a .png file"},
+                {"display:scanout x.png 9", "video present source 9 does not exist"}};
+        for (String[] c : cases) {
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> run(c[0]), c[0]);
+            assertTrue(e.getMessage() != null && e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+        }
+        assertEquals(frames, mm.frames());
+        assertEquals(allocations, run("vidmm:allocations"));
+    }
+
+    @Test
     void twoProcessesGetDifferentPasidsAndTheDriverGetsEach() throws Exception {
         String a = group("pid (\\d+)", run("mm:spawn a"));
         String b = group("pid (\\d+)", run("mm:spawn b"));
