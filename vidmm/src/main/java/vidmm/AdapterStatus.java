@@ -11,7 +11,8 @@ import kmd.api.AdapterInfo;
  * @param info   what the driver reported ({@code null} if it could not be queried)
  */
 public record AdapterStatus(State state, AddressingModel model, String reason, AdapterInfo info) {
-    public enum State { STARTED, REFUSED }
+    /** STARTED: a driver is attached; REFUSED: the best driver was refused (reason says why); STOPPED: no driver. */
+    public enum State { STARTED, REFUSED, STOPPED }
 
     public enum AddressingModel { IOMMU }
 }

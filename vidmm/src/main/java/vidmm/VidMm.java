@@ -20,6 +20,13 @@ public interface VidMm {
     AdapterStatus adapter();
 
     /**
+     * The kernel-mode drivers present, best first is not implied. VidMm attaches the best match
+     * (score, then ranking, then lowest service id); when it changes, VidMm quiesces the old driver and
+     * replays every process, device, allocation and displayed primary to the new one.
+     */
+    List<DriverBinding> drivers();
+
+    /**
      * Creates a device for a process. The process's first device registers its address space with
      * the IOMMU (PASID from the OS) and tells the driver: CreateProcess, then CreateDevice, both with
      * that PASID.

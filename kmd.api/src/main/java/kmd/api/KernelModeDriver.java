@@ -17,14 +17,32 @@ import kmd.api.callbacks.DxgkCallbacks;
  */
 @ProviderType
 public interface KernelModeDriver {
+    /**
+     * Service property: how well the driver matches the adapter it binds (an Integer, higher is better,
+     * 0 if absent). VidMm attaches the best driver: highest score, then highest
+     * {@code service.ranking}, then lowest {@code service.id}, as OSGi Device Access does.
+     */
+    String MATCH_SCORE = "kmd.match.score";
+
+    /** Service property: the driver's name, as {@code kmd:list} shows it. */
+    String NAME = "kmd.name";
 
     /** DxgkDdiQueryAdapterInfo: caps and segments. Called before {@link #startDevice}. */
     AdapterInfo queryAdapterInfo();
 
-    /** DxgkDdiStartDevice: the driver attaches to its hardware and keeps {@code callbacks}. */
+    /**
+     * DxgkDdiStartDevice: the driver attaches to its hardware and keeps {@code callbacks}. A started
+     * driver knows no process, device or allocation yet: VidMm then tells it about every live one
+     * (CreateProcess with the same PASID, CreateDevice, CreateAllocation + OpenAllocation at the same
+     * VA, the aperture mappings of displayed primaries and SetVidPnSourceAddress), so that a driver
+     * can replace another while applications run.
+     */
     void startDevice(DxgkCallbacks callbacks);
 
-    /** DxgkDdiStopDevice: the driver detaches from its hardware; no callback after it returns. */
+    /**
+     * DxgkDdiStopDevice: the driver detaches from its hardware and forgets every process, device and
+     * allocation; no callback after it returns.
+     */
     void stopDevice();
 
     /** DxgkDdiCreateProcess: a process starts using the GPU; {@code pasid} tags all its GPU accesses. */
@@ -76,7 +94,8 @@ public interface KernelModeDriver {
 
     /**
      * DxgkDdiBeginExclusiveAccess: VidMm takes the hardware (for an adapter reset or a driver change).
-     * Until {@link #endExclusiveAccess}, the driver refuses submissions and paging operations.
+     * Until {@link #endExclusiveAccess} or {@link #stopDevice}, the driver refuses submissions and paging
+     * operations.
      */
     void beginExclusiveAccess();
 

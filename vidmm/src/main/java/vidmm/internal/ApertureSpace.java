@@ -47,6 +47,21 @@ final class ApertureSpace {
                 + " free contiguous pages");
     }
 
+    /** Reserves exactly {@code first .. first+count-1} (a mapping carried over from another driver). */
+    void reserveAt(long first, long count) {
+        if (segmentId == 0 || first < 0 || first + count > pages) {
+            throw new VidMmException(VidMmStatus.APERTURE_COMMIT_LIMIT, "aperture pages " + first + ".."
+                    + (first + count - 1) + " do not fit this driver's aperture segment of " + pages + " pages");
+        }
+        int taken = used.nextSetBit((int) first);
+        if ((taken >= 0 && taken < first + count) || committed + (count << 12) > commitLimit) {
+            throw new VidMmException(VidMmStatus.APERTURE_COMMIT_LIMIT, "aperture pages " + first + ".."
+                    + (first + count - 1) + " are taken or over ApertureSegmentCommitLimit " + commitLimit);
+        }
+        used.set((int) first, (int) (first + count));
+        committed += count << 12;
+    }
+
     void release(long first, long count) {
         used.clear((int) first, (int) (first + count));
         committed -= count << 12;

@@ -22,7 +22,8 @@ final class DeviceState {
     final long handle;
     final int pid;
     final int pasid;
-    final long kmdHandle;
+    /** The attached driver's handle of this device; changes when a driver is attached and the state replayed. */
+    volatile long kmdHandle;
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
     private DeviceInfo.Status status = DeviceInfo.Status.ACTIVE;
@@ -58,6 +59,18 @@ final class DeviceState {
         status = DeviceInfo.Status.ERROR;
         pending.clear();
         notifyAll();
+    }
+
+    /** Waits until every submission completed (or the device faulted) or the deadline passes; returns whether idle. */
+    synchronized boolean awaitIdle(long deadlineNanos) throws InterruptedException {
+        while (!pending.isEmpty() && status == DeviceInfo.Status.ACTIVE) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            wait(Math.max(1, left / 1_000_000L));
+        }
+        return true;
     }
 
     synchronized boolean active() {

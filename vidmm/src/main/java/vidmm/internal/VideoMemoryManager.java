@@ -19,6 +19,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 
 import kmd.api.AdapterInfo;
@@ -31,7 +34,6 @@ import kmd.api.KernelModeDriver;
 import kmd.api.PagingOperation;
 import kmd.api.SegmentDescriptor;
 import kmd.api.VidPnSourceMode;
-import kmd.api.callbacks.DxgkCallbacks;
 import kmd.api.callbacks.InterruptNotification;
 import os.memmgr.AddressSpace;
 import os.memmgr.MemoryException;
@@ -61,18 +63,40 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     static final long MAX_ALLOCATION = 64L << 30;
     private static final int FAULT_LOG = 256;
 
-    private record ProcessState(int pid, int pasid, long kmdHandle, boolean boundHere, List<Long> devices) {
+    /** A process registered with the IOMMU; {@code kmdHandle} is the attached driver's handle of it. */
+    private static final class ProcessState {
+        final int pid;
+        final int pasid;
+        final boolean boundHere;
+        final List<Long> devices = new ArrayList<>();
+        long kmdHandle;
+
+        ProcessState(int pid, int pasid, long kmdHandle, boolean boundHere) {
+            this.pid = pid;
+            this.pasid = pasid;
+            this.kmdHandle = kmdHandle;
+            this.boundHere = boundHere;
+        }
+    }
+
+    /** A kernel-mode driver service VidMm may attach. */
+    private record Candidate(KernelModeDriver kmd, long serviceId, int ranking, int score, String name) {
     }
 
     /** A primary a source displays: its aperture range and the pin that keeps its frames. */
     private record Displayed(int source, AllocationState allocation, long firstPage, long pages, PinnedPages pin) {
     }
 
-    private final KernelModeDriver kmd;
     private final MemoryManager mm;
     private final long budget;
     private final Object lock = new Object();
-    private final AdapterStatus adapter;
+    /** The attached driver, or null; guarded by {@link #lock}. */
+    private KernelModeDriver kmd;
+    private volatile AdapterStatus adapter = noDriver();
+    /** Identifies the current attachment; interrupts of an earlier one are ignored. */
+    private volatile Object attachment;
+    private final Map<KernelModeDriver, Candidate> candidates = new LinkedHashMap<>();
+    private final Map<Long, String> refusedDrivers = new LinkedHashMap<>();
     private final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
     private final Map<Long, DeviceState> devices = new LinkedHashMap<>();
     private final Map<Long, DeviceState> byKmdHandle = new ConcurrentHashMap<>();
@@ -90,45 +114,222 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         t.setDaemon(true);
         return t;
     });
-    private final DxgkCallbacks callbacks = this::interrupt;
 
     @Activate
-    public VideoMemoryManager(@Reference KernelModeDriver kmd, @Reference MemoryManager mm, VidMmConfig config) {
-        this(kmd, mm, Math.max(1, config.budgetMiB()) << 20);
+    public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
+        this.mm = mm;
+        this.budget = Math.max(1, config.budgetMiB()) << 20;
     }
 
-    /** VidMm over {@code kmd} with a residency budget of {@code budgetBytes} per process; starts the adapter. */
+    /** VidMm with a residency budget of {@code budgetBytes} per process and {@code kmd} as its only driver. */
     public VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes) {
-        this.kmd = kmd;
         this.mm = mm;
         this.budget = budgetBytes;
-        this.adapter = start();
+        addDriver(kmd, Map.of());
     }
 
-    private AdapterStatus start() {
+    private static AdapterStatus noDriver() {
+        return new AdapterStatus(AdapterStatus.State.STOPPED, null, "no kernel-mode driver is attached", null);
+    }
+
+    // ---- driver binding (OSGi Device Access order: score, ranking, service id) ----
+
+    /** A driver service arrived (or SCR binds one at activation): attach it if it is now the best. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    public void addDriver(KernelModeDriver driver, Map<String, Object> properties) {
+        synchronized (lock) {
+            candidates.put(driver, new Candidate(driver, number(properties.get("service.id")),
+                    (int) number(properties.get("service.ranking")), (int) number(properties.get(KernelModeDriver.MATCH_SCORE)),
+                    String.valueOf(properties.getOrDefault(KernelModeDriver.NAME, driver.getClass().getSimpleName()))));
+            reconsiderLocked();
+        }
+    }
+
+    /** A driver service is going (its bundle stops): if attached, VidMm moves to the next best first. */
+    public void removeDriver(KernelModeDriver driver) {
+        synchronized (lock) {
+            Candidate gone = candidates.remove(driver);
+            if (gone != null) {
+                refusedDrivers.remove(gone.serviceId());
+            }
+            reconsiderLocked();
+        }
+    }
+
+    private static long number(Object value) {
+        return value instanceof Number n ? n.longValue() : 0;
+    }
+
+    private Candidate best() {
+        Candidate best = null;
+        for (Candidate c : candidates.values()) {
+            if (refusedDrivers.containsKey(c.serviceId())) {
+                continue;
+            }
+            if (best == null || c.score() > best.score() || (c.score() == best.score() && (c.ranking() > best.ranking()
+                    || (c.ranking() == best.ranking() && c.serviceId() < best.serviceId())))) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** Attaches the best driver if it is not the attached one, replaying every live object to it. */
+    private void reconsiderLocked() {
+        Candidate best = best();
+        if (best != null && best.kmd() == kmd) {
+            return;
+        }
+        if (kmd != null) {
+            detachLocked(true);
+        }
+        while (best != null) {
+            String refusal = attachLocked(best);
+            if (refusal == null) {
+                return;
+            }
+            refusedDrivers.put(best.serviceId(), refusal);
+            adapter = new AdapterStatus(AdapterStatus.State.REFUSED, null, best.name() + ": " + refusal, adapter.info());
+            best = best();
+        }
+        if (adapter.state() == AdapterStatus.State.STARTED) {
+            adapter = noDriver();
+        }
+    }
+
+    /**
+     * Quiesces and detaches the attached driver: exclusive access, in-flight submissions finish (or,
+     * after two seconds, their devices are put in error), then StopDevice. Processes keep their memory.
+     */
+    private void detachLocked(boolean quiesce) {
+        KernelModeDriver old = kmd;
+        quietly(old::beginExclusiveAccess);
+        if (quiesce) {
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            for (DeviceState d : devices.values()) {
+                try {
+                    if (!d.awaitIdle(deadline)) {
+                        d.fault(); // its submissions cannot finish on a driver that is going
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    d.fault();
+                }
+            }
+        }
+        attachment = null;
+        quietly(old::stopDevice);
+        kmd = null;
+        byKmdHandle.clear();
+        adapter = noDriver();
+    }
+
+    /**
+     * Starts {@code c} and replays VidMm's state to it. Returns null when attached, or why it was
+     * refused; a refused driver is stopped again and VidMm's state is as it was.
+     */
+    private String attachLocked(Candidate c) {
+        KernelModeDriver driver = c.kmd();
         AdapterInfo info;
         try {
-            info = kmd.queryAdapterInfo();
+            info = driver.queryAdapterInfo();
         } catch (RuntimeException e) {
-            return new AdapterStatus(AdapterStatus.State.REFUSED, null, "QueryAdapterInfo failed: " + e, null);
+            return "QueryAdapterInfo failed: " + e;
         }
         String refusal = CapsValidator.refusal(info);
         if (refusal != null) {
-            return new AdapterStatus(AdapterStatus.State.REFUSED, null, refusal, info);
+            return refusal;
         }
+        Object token = new Object();
+        attachment = token;
         try {
-            kmd.startDevice(callbacks);
+            driver.startDevice(n -> {
+                if (attachment == token) {
+                    interrupt(n);
+                }
+            });
         } catch (RuntimeException e) {
-            return new AdapterStatus(AdapterStatus.State.REFUSED, null, "StartDevice failed: " + e, info);
+            attachment = null;
+            return "StartDevice failed: " + e;
         }
-        info.segments().stream().filter(SegmentDescriptor::apertureSegment).findFirst().ifPresent(s ->
-                aperture = new ApertureSpace(s.id(), s.size() >>> 12, info.driverCaps().apertureSegmentCommitLimit()));
+        KernelModeDriver previous = kmd;
+        Map<ProcessState, Long> oldProcessHandles = new HashMap<>();
+        Map<DeviceState, Long> oldDeviceHandles = new HashMap<>();
+        processes.values().forEach(p -> oldProcessHandles.put(p, p.kmdHandle));
+        devices.values().forEach(d -> oldDeviceHandles.put(d, d.kmdHandle));
+        ApertureSpace oldAperture = aperture;
+        List<VidPnSourceMode> oldModes = sourceModes;
+        kmd = driver;
         try {
-            sourceModes = List.copyOf(kmd.queryVidPnSourceModes());
+            replayLocked(info);
+            adapter = new AdapterStatus(AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU, null, info);
+            return null;
         } catch (RuntimeException e) {
-            sourceModes = List.of();
+            attachment = null;
+            quietly(driver::stopDevice);
+            kmd = previous;
+            oldProcessHandles.forEach((p, h) -> p.kmdHandle = h);
+            oldDeviceHandles.forEach((d, h) -> d.kmdHandle = h);
+            byKmdHandle.clear();
+            aperture = oldAperture;
+            sourceModes = oldModes;
+            return "replaying VidMm's state failed: " + e.getMessage();
         }
-        return new AdapterStatus(AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU, null, info);
+    }
+
+    /** Tells the just-started driver about every process, device, allocation and displayed primary. */
+    private void replayLocked(AdapterInfo info) {
+        ApertureSpace space = new ApertureSpace(0, 0, 0);
+        for (SegmentDescriptor s : info.segments()) {
+            if (s.apertureSegment()) {
+                space = new ApertureSpace(s.id(), s.size() >>> 12, info.driverCaps().apertureSegmentCommitLimit());
+                break;
+            }
+        }
+        for (Displayed x : displayed.values()) {
+            space.reserveAt(x.firstPage(), x.pages());
+        }
+        List<VidPnSourceMode> modes = List.copyOf(kmd.queryVidPnSourceModes());
+        for (ProcessState p : processes.values()) {
+            p.kmdHandle = kmd.createProcess(p.pid, p.pasid);
+        }
+        byKmdHandle.clear();
+        for (DeviceState d : devices.values()) {
+            d.kmdHandle = kmd.createDevice(processes.get(d.pid).kmdHandle, d.pasid);
+            byKmdHandle.put(d.kmdHandle, d);
+            for (AllocationState a : d.allocations.values()) {
+                if (a.owner) {
+                    AllocationRequest request = new AllocationRequest(a.size, a.flags);
+                    AllocationDescription desc = kmd.createAllocation(d.kmdHandle, request);
+                    checkDescription(request, desc);
+                    if (((desc.size() + 4095) & ~4095L) != a.size) {
+                        throw new IllegalStateException("the driver describes allocation 0x" + Long.toHexString(a.handle)
+                                + " as " + desc.size() + " bytes, but it is backed by " + a.size);
+                    }
+                }
+                kmd.openAllocation(d.kmdHandle, a.handle, a.va, a.size);
+            }
+        }
+        aperture = space;
+        sourceModes = modes;
+        for (Displayed x : displayed.values()) {
+            paging("MapApertureSegment", new PagingOperation.MapApertureSegment(space.segmentId, x.firstPage(), x.pin().frames()));
+            kmd.setVidPnSourceAddress(x.source(), space.segmentId, x.firstPage() << 12);
+        }
+    }
+
+    /** Drivers VidMm knows, for {@code kmd:list}. */
+    @Override
+    public List<vidmm.DriverBinding> drivers() {
+        synchronized (lock) {
+            List<vidmm.DriverBinding> list = new ArrayList<>();
+            for (Candidate c : candidates.values()) {
+                list.add(new vidmm.DriverBinding(c.name(), c.serviceId(), c.score(), c.ranking(), c.kmd() == kmd,
+                        refusedDrivers.get(c.serviceId())));
+            }
+            return list;
+        }
     }
 
     /** Destroys every device (returning its memory and PASID) and stops the driver. */
@@ -141,8 +342,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             for (Long device : new ArrayList<>(devices.keySet())) {
                 destroyDeviceLocked(devices.get(device));
             }
-            if (adapter.state() == AdapterStatus.State.STARTED) {
-                quietly(kmd::stopDevice);
+            if (kmd != null) {
+                detachLocked(false);
             }
         }
         recovery.shutdown();
@@ -241,12 +442,12 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                     }
                     throw e;
                 }
-                process = new ProcessState(pid, pasid, hProcess, !alreadyBound, new ArrayList<>());
+                process = new ProcessState(pid, pasid, hProcess, !alreadyBound);
             }
             ProcessState p = process;
             long hDevice;
             try {
-                hDevice = ddi("DxgkDdiCreateDevice", () -> kmd.createDevice(p.kmdHandle(), p.pasid()));
+                hDevice = ddi("DxgkDdiCreateDevice", () -> kmd.createDevice(p.kmdHandle, p.pasid));
             } catch (VidMmException e) {
                 if (first) {
                     unregisterLocked(p);
@@ -254,20 +455,22 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                 throw e;
             }
             processes.put(pid, p);
-            DeviceState d = new DeviceState(handles.incrementAndGet(), pid, p.pasid(), hDevice);
+            DeviceState d = new DeviceState(handles.incrementAndGet(), pid, p.pasid, hDevice);
             devices.put(d.handle, d);
             byKmdHandle.put(hDevice, d);
-            p.devices().add(d.handle);
+            p.devices.add(d.handle);
             return d.handle;
         }
     }
 
     private void unregisterLocked(ProcessState p) {
-        quietly(() -> kmd.destroyProcess(p.kmdHandle()));
-        if (p.boundHere()) {
-            quietly(() -> mm.unbindIommu(p.pid()));
+        if (kmd != null) {
+            quietly(() -> kmd.destroyProcess(p.kmdHandle));
         }
-        processes.remove(p.pid());
+        if (p.boundHere) {
+            quietly(() -> mm.unbindIommu(p.pid));
+        }
+        processes.remove(p.pid);
     }
 
     @Override
@@ -288,12 +491,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         for (AllocationState a : all) {
             destroyAllocationLocked(a);
         }
-        quietly(() -> kmd.destroyDevice(d.kmdHandle));
+        if (kmd != null) {
+            quietly(() -> kmd.destroyDevice(d.kmdHandle));
+        }
         devices.remove(d.handle);
         byKmdHandle.remove(d.kmdHandle);
         ProcessState p = processes.get(d.pid);
-        p.devices().remove(d.handle);
-        if (p.devices().isEmpty()) {
+        p.devices.remove(d.handle);
+        if (p.devices.isEmpty()) {
             unregisterLocked(p);
         }
     }
@@ -303,7 +508,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         synchronized (lock) {
             ProcessState p = processes.get(pid);
             if (p != null) {
-                for (Long device : new ArrayList<>(p.devices())) {
+                for (Long device : new ArrayList<>(p.devices)) {
                     destroyDeviceLocked(devices.get(device));
                 }
             }
@@ -432,9 +637,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         if (a.pin != null) {
             unpinLocked(a);
         }
-        quietly(() -> kmd.closeAllocation(d.kmdHandle, a.handle));
-        if (a.owner) {
-            quietly(() -> kmd.destroyAllocation(a.handle));
+        if (kmd != null) {
+            quietly(() -> kmd.closeAllocation(d.kmdHandle, a.handle));
+            if (a.owner) {
+                quietly(() -> kmd.destroyAllocation(a.handle));
+            }
         }
         quietly(() -> mm.addressSpace(d.pid).release(a.va));
         if (a.owner && a.section != 0) {
@@ -636,10 +843,13 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     /** Unmaps a primary from the aperture (dummy page again) and unpins it. */
     private void releaseDisplayLocked(Displayed x) {
-        try {
-            paging("UnmapApertureSegment", new PagingOperation.UnmapApertureSegment(aperture.segmentId, x.firstPage(), x.pages()));
-        } catch (VidMmException e) {
-            System.getLogger(VideoMemoryManager.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+        if (kmd != null) {
+            try {
+                paging("UnmapApertureSegment", new PagingOperation.UnmapApertureSegment(aperture.segmentId, x.firstPage(),
+                        x.pages()));
+            } catch (VidMmException e) {
+                System.getLogger(VideoMemoryManager.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+            }
         }
         aperture.release(x.firstPage(), x.pages());
         quietly(() -> mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
@@ -648,7 +858,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     /** Turns a source off (no surface) and releases the primary it showed. */
     private void blankLocked(int source) {
         Displayed x = displayed.remove(source);
-        quietly(() -> kmd.setVidPnSourceAddress(source, 0, 0));
+        if (kmd != null) {
+            quietly(() -> kmd.setVidPnSourceAddress(source, 0, 0));
+        }
         if (x != null) {
             releaseDisplayLocked(x);
         }
@@ -708,6 +920,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private void recover(InterruptNotification.DmaPageFaulted f, GpuFault pending) {
         String outcome;
         synchronized (lock) {
+            if (kmd == null) {
+                return; // the driver went away meanwhile; nothing to reset
+            }
             Set<EngineNode> dropped = EnumSet.of(f.node());
             try {
                 kmd.resetEngine(f.node());
@@ -715,13 +930,17 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             } catch (RuntimeException engineResetFailed) {
                 dropped = EnumSet.allOf(EngineNode.class);
                 outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")";
-                quietly(kmd::beginExclusiveAccess);
-                quietly(kmd::stopDevice);
-                quietly(() -> kmd.startDevice(callbacks));
+                Candidate same = candidates.get(kmd);
+                KernelModeDriver driver = kmd;
+                detachLocked(false); // exclusive access, StopDevice
                 for (EngineNode node : EngineNode.values()) {
-                    quietly(() -> kmd.resetEngine(node));
+                    quietly(() -> driver.resetEngine(node));
                 }
-                quietly(kmd::endExclusiveAccess);
+                String refusal = same == null ? "driver gone" : attachLocked(same); // StartDevice and replay
+                if (refusal != null) {
+                    outcome += "; restarting the driver failed: " + refusal;
+                    reconsiderLocked();
+                }
             }
             for (DeviceState d : devices.values()) {
                 if (d.active()) {
@@ -753,7 +972,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         synchronized (lock) {
             List<ProcessRegistration> list = new ArrayList<>();
             for (ProcessState p : processes.values()) {
-                list.add(new ProcessRegistration(p.pid(), p.pasid(), p.devices()));
+                list.add(new ProcessRegistration(p.pid, p.pasid, p.devices));
             }
             return list;
         }

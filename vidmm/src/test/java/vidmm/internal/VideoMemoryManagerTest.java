@@ -220,11 +220,14 @@ class VideoMemoryManagerTest {
         assertTrue(vidmm.faults().get(0).outcome().startsWith("adapter reset (engine reset failed: engine hung"),
                 vidmm.faults().get(0).outcome());
         org.mockito.InOrder order = org.mockito.Mockito.inOrder(kmd);
+        int pasid = vidmm.device(device).pasid();
         order.verify(kmd).beginExclusiveAccess();
         order.verify(kmd).stopDevice();
         order.verify(kmd).startDevice(any());
-        order.verify(kmd).endExclusiveAccess();
+        order.verify(kmd).createProcess(pid, pasid); // the restarted driver is told everything again
+        order.verify(kmd).createDevice(anyLong(), org.mockito.ArgumentMatchers.eq(pasid));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status());
+        assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state());
     }
 
     @Test

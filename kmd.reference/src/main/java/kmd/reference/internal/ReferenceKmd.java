@@ -37,7 +37,8 @@ import kmd.api.callbacks.InterruptNotification;
  * programming: engine queues tagged with the device's PASID, fences reported by interrupts.
  */
 @Component(service = {KernelModeDriver.class, ReferenceKmd.class}, configurationPid = ReferenceKmdConfig.PID, immediate = true,
-        property = {"kmd.name=reference", "kmd.pci.vendor:Integer=4660", "kmd.pci.device:Integer=4369"})
+        property = {"kmd.name=reference", "kmd.pci.vendor:Integer=4660", "kmd.pci.device:Integer=4369",
+                KernelModeDriver.MATCH_SCORE + ":Integer=2"})
 @Designate(ocd = ReferenceKmdConfig.class)
 public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
     /** Driver handles: processes, devices and allocations it knows, for diagnostics. */
@@ -90,6 +91,9 @@ public final class ReferenceKmd implements KernelModeDriver, InterruptSink {
     public void stopDevice() {
         gpu.detach(this);
         callbacks = null;
+        processes.clear();
+        devices.clear();
+        exclusive = false;
     }
 
     @Override

@@ -1,0 +1,121 @@
+package vidmm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import kmd.api.KernelModeDriver;
+import kmd.api.VidMmCaps;
+import kmd.reference.internal.ReferenceKmd;
+import os.memmgr.FrameCounts;
+import vidmm.AdapterStatus;
+import vidmm.Allocation;
+import vidmm.DriverBinding;
+import vidmm.FenceWait;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
+
+/** Replacing the kernel-mode driver while a process runs and a primary is displayed: nothing is lost. */
+class DriverSwapTest {
+    static final VidMmCaps IOMMU = new VidMmCaps(true, true, false, false, false);
+
+    Stack s = new Stack(64L << 20);
+    FrameCounts start = s.mm.frames();
+    int pid = s.mm.spawn("app");
+    long device = s.vidmm.createDevice(pid);
+    int pasid = s.mm.addressSpace(pid).pasid();
+    Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
+    Allocation buffer = s.vidmm.allocate(device, 8192, Set.of());
+
+    @AfterEach
+    void off() throws InterruptedException {
+        s.stop();
+    }
+
+    static Map<String, Object> props(long serviceId, int score, String name) {
+        return Map.of("service.id", serviceId, KernelModeDriver.MATCH_SCORE, score, KernelModeDriver.NAME, name);
+    }
+
+    void draw() {
+        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(primary.va(), 64 * 48 * 4, 0xFF336699),
+                new DmaCommand.FillRect(primary.va() + 10 * 256 + 40, 256, 80, 12, 0xFFFFCC00)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+        s.vidmm.present(device, primary.handle(), 0);
+    }
+
+    @Test
+    void aBetterDriverTakesOverWithEveryProcessDeviceAllocationAndTheDisplay() {
+        draw();
+        int[] before = s.gpu.scanout(0).rgb();
+        var allocations = s.vidmm.allocations();
+        ReferenceKmd better = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
+        s.vidmm.addDriver(better, props(50, 5, "better"));
+
+        assertTrue(s.vidmm.drivers().stream().anyMatch(d -> d.name().equals("better") && d.attached()), s.vidmm.drivers().toString());
+        assertTrue(better.processesForTest().contains(pid + ":" + pasid), "the new driver got the same PASID");
+        assertTrue(s.kmd.processesForTest().isEmpty(), "the old driver was stopped and forgot everything");
+        assertEquals(pasid, s.mm.addressSpace(pid).pasid());
+        assertEquals(allocations, s.vidmm.allocations());
+        assertArrayEquals(before, s.gpu.scanout(0).rgb(), "the same image after the swap");
+        assertTrue(s.gpu.scanout(0).errors().isEmpty());
+
+        long fence = s.vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Copy(primary.va(), buffer.va(), 4)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000), "work after the swap runs");
+        assertArrayEquals(new byte[] {(byte) 0x99, 0x66, 0x33, (byte) 0xFF}, s.mm.addressSpace(pid).read(buffer.va(), 4));
+
+        s.vidmm.removeDriver(better);
+        assertTrue(s.kmd.processesForTest().contains(pid + ":" + pasid), "back on the first driver, replayed");
+        assertArrayEquals(before, s.gpu.scanout(0).rgb());
+        s.mm.kill(pid);
+        assertEquals(start, s.mm.frames());
+    }
+
+    @Test
+    void aDriverWithCapsThisModelCannotServeIsRefusedAndTheOldOneStays() {
+        draw();
+        int[] before = s.gpu.scanout(0).rgb();
+        ReferenceKmd gpummu = new ReferenceKmd(s.gpu, new VidMmCaps(true, false, true, false, false), 64L << 20);
+        s.vidmm.addDriver(gpummu, props(60, 9, "gpummu"));
+        DriverBinding refused = s.vidmm.drivers().stream().filter(d -> d.name().equals("gpummu")).findFirst().orElseThrow();
+        assertTrue(!refused.attached() && refused.refusal().contains("GpuMmu"), refused.toString());
+        assertEquals(AdapterStatus.State.STARTED, s.vidmm.adapter().state());
+        assertTrue(s.kmd.processesForTest().contains(pid + ":" + pasid));
+        assertArrayEquals(before, s.gpu.scanout(0).rgb());
+        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(buffer.va(), 4, 7)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+    }
+
+    @Test
+    void withNoDriverTheAdapterStopsProcessesKeepTheirMemoryAndWorkResumesWhenOneArrives() {
+        s.mm.addressSpace(pid).write(buffer.va(), new byte[] {1, 2, 3});
+        s.vidmm.removeDriver(s.kmd);
+        assertEquals(AdapterStatus.State.STOPPED, s.vidmm.adapter().state());
+        VidMmException e = assertThrows(VidMmException.class,
+                () -> s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(buffer.va(), 4, 7))));
+        assertEquals(VidMmStatus.ADAPTER_NOT_STARTED, e.status());
+        assertTrue(e.getMessage().contains("no kernel-mode driver"), e.getMessage());
+        assertArrayEquals(new byte[] {1, 2, 3}, s.mm.addressSpace(pid).read(buffer.va(), 3));
+        assertEquals(2, s.vidmm.allocations().size());
+        assertEquals(pasid, s.mm.addressSpace(pid).pasid(), "the PASID stays registered");
+
+        ReferenceKmd arriving = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
+        s.vidmm.addDriver(arriving, props(70, 1, "arriving"));
+        assertEquals(AdapterStatus.State.STARTED, s.vidmm.adapter().state());
+        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(buffer.va(), 4, 0x04040404)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+        assertEquals(4, s.mm.addressSpace(pid).read(buffer.va(), 1)[0]);
+        s.mm.kill(pid);
+        assertEquals(start, s.mm.frames());
+    }
+}
