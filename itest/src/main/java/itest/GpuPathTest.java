@@ -158,6 +158,9 @@ class GpuPathTest {
 
     @Test
     void aDriverWithCapsThisModelCannotServeIsRefusedWithAReason() throws Exception {
+        org.osgi.framework.Bundle contoso = java.util.Arrays.stream(context.getBundles())
+                .filter(b -> "kmd.alt".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        contoso.stop(); // no other driver to fall back to
         Configuration config = configAdmin.getConfiguration("kmd.reference", "?");
         try {
             Dictionary<String, Object> props = new Hashtable<>();
@@ -171,6 +174,30 @@ class GpuPathTest {
             Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> run("vidmm:device " + pid));
             assertTrue(e.getMessage().contains("ADAPTER_NOT_STARTED"), e.getMessage());
             assertTrue(run("iommu:pasids").contains("no PASID"), "nothing registered");
+        } finally {
+            config.delete();
+            contoso.start();
+        }
+        awaitAdapter(AdapterStatus.State.STARTED);
+        assertTrue(run("kmd:list").matches("(?s).*reference\\s+2\\s+\\d+\\s+attached.*"), run("kmd:list"));
+    }
+
+    @Test
+    void aRefusedDriverFallsBackToTheNextBest() throws Exception {
+        Configuration config = configAdmin.getConfiguration("kmd.reference", "?");
+        try {
+            Dictionary<String, Object> props = new Hashtable<>();
+            props.put("gpuMmuSupported", true);
+            config.update(props);
+            long deadline = System.currentTimeMillis() + 5000;
+            String list = "";
+            while (System.currentTimeMillis() < deadline && !list.contains("refused")) {
+                Thread.sleep(20);
+                list = run("kmd:list");
+            }
+            assertTrue(list.matches("(?s).*reference\\s+2\\s+\\d+\\s+refused: .*both.*"), list);
+            assertTrue(list.matches("(?s).*contoso\\s+1\\s+\\d+\\s+attached.*"), list);
+            assertTrue(run("vidmm:caps").contains("adapter started"));
         } finally {
             config.delete();
         }

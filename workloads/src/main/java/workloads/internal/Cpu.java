@@ -11,9 +11,19 @@ final class Cpu {
         machine.os().addressSpace(pid).write(va, bytes);
     }
 
-    /** Ends the process unless the options say {@code keep=true} (then it stays, and so does its picture). */
-    static void exit(Machine machine, int pid, Map<String, String> options) {
-        if (!Boolean.parseBoolean(options.getOrDefault("keep", "false"))) {
+    static boolean keep(Map<String, String> options) {
+        return Boolean.parseBoolean(options.getOrDefault("keep", "false"));
+    }
+
+    /**
+     * Closes the device and ends the process, unless the options say {@code keep=true}: then both stay,
+     * like an application that keeps running, and so does its picture.
+     */
+    static void exit(Machine machine, int pid, umd.api.UmdDevice device, Map<String, String> options) {
+        if (!keep(options)) {
+            if (device != null) {
+                device.close();
+            }
             machine.os().kill(pid);
         }
     }

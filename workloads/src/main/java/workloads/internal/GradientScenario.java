@@ -22,7 +22,9 @@ final class GradientScenario implements Scenario {
     @Override
     public void run(Machine machine, Map<String, String> options, Report report) throws Exception {
         int pid = machine.os().spawn("gradient");
-        try (UmdDevice device = machine.umd().createDevice(pid)) {
+        UmdDevice device = null;
+        try {
+            device = machine.umd().createDevice(pid);
             Resource primary = device.createPrimary(0);
             int w = primary.width();
             int h = primary.height();
@@ -50,7 +52,7 @@ final class GradientScenario implements Scenario {
                     + ", top half by the CPU, bottom half by " + (h - h / 2) + " GPU row fills; 1 allocation (the primary)");
             report.add("wrote " + png + (frame.errors().isEmpty() ? "" : " with scanout errors " + frame.errors()));
         } finally {
-            Cpu.exit(machine, pid, options);
+            Cpu.exit(machine, pid, device, options);
         }
     }
 }

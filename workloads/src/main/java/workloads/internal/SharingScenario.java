@@ -22,7 +22,11 @@ final class SharingScenario implements Scenario {
     public void run(Machine machine, Map<String, String> options, Report report) throws Exception {
         int a = machine.os().spawn("producer");
         int b = machine.os().spawn("consumer");
-        try (UmdDevice producer = machine.umd().createDevice(a); UmdDevice consumer = machine.umd().createDevice(b)) {
+        UmdDevice producer = null;
+        UmdDevice consumer = null;
+        try {
+            producer = machine.umd().createDevice(a);
+            consumer = machine.umd().createDevice(b);
             Resource primary = consumer.createPrimary(0);
             int w = primary.width();
             int h = primary.height();
@@ -50,8 +54,8 @@ final class SharingScenario implements Scenario {
                     + "; 3 allocations (shared texture, its view in B, B's primary)");
             report.add("wrote " + png + (frame.errors().isEmpty() ? "" : " with scanout errors " + frame.errors()));
         } finally {
-            Cpu.exit(machine, b, options);
-            Cpu.exit(machine, a, options);
+            Cpu.exit(machine, b, consumer, options);
+            Cpu.exit(machine, a, producer, options);
         }
     }
 }

@@ -32,7 +32,9 @@ final class TiledScenario implements Scenario {
     @Override
     public void run(Machine machine, Map<String, String> options, Report report) throws Exception {
         int pid = machine.os().spawn("tiled");
-        try (UmdDevice device = machine.umd().createDevice(pid)) {
+        UmdDevice device = null;
+        try {
+            device = machine.umd().createDevice(pid);
             Resource primary = device.createPrimary(0);
             long bytes = primary.size();
             int tiles = (int) ((bytes + TilePool.TILE_SIZE - 1) / TilePool.TILE_SIZE);
@@ -63,7 +65,7 @@ final class TiledScenario implements Scenario {
                     + "3 allocations (primary, tile table, tile pool)");
             report.add("wrote " + png + (frame.errors().isEmpty() ? "" : " with scanout errors " + frame.errors()));
         } finally {
-            Cpu.exit(machine, pid, options);
+            Cpu.exit(machine, pid, device, options);
         }
     }
 }

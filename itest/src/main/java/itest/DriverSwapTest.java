@@ -1,0 +1,102 @@
+package itest;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import javax.imageio.ImageIO;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.test.common.annotation.InjectBundleContext;
+import org.osgi.test.common.annotation.InjectService;
+import org.osgi.test.junit5.context.BundleContextExtension;
+import org.osgi.test.junit5.service.ServiceExtension;
+
+import os.memmgr.FrameCounts;
+import os.memmgr.MemoryManager;
+import os.memmgr.ProcessInfo;
+
+/** Swapping the kernel-mode driver bundle while a workload's picture is on screen. */
+@ExtendWith(BundleContextExtension.class)
+@ExtendWith(ServiceExtension.class)
+class DriverSwapTest {
+    @InjectBundleContext
+    BundleContext context;
+    @InjectService
+    CommandProcessor processor;
+
+    Shell shell;
+    Path dir;
+
+    @BeforeEach
+    void open() throws Exception {
+        shell = new Shell(processor);
+        dir = Files.createTempDirectory("swap");
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        bundle("kmd.reference").start();
+        shell.close();
+        MemoryManager mm = Shell.await(context, MemoryManager.class);
+        for (ProcessInfo p : mm.processes()) {
+            mm.kill(p.pid());
+        }
+    }
+
+    Bundle bundle(String name) {
+        for (Bundle b : context.getBundles()) {
+            if (name.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError(name + " is not installed");
+    }
+
+    int[] scanout(String name) throws Exception {
+        Path png = dir.resolve(name);
+        shell.run("display:scanout " + png);
+        BufferedImage image = ImageIO.read(png.toFile());
+        return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+    }
+
+    @Test
+    void stoppingTheReferenceDriverSwapsInContosoWithNothingLost() throws Exception {
+        MemoryManager mm = Shell.await(context, MemoryManager.class);
+        FrameCounts start = mm.frames();
+        shell.run("scenario:run gradient keep=true out=" + dir.resolve("run.png"));
+        String pid = Shell.group("(\\d+)\\s+\\d+\\s+0x", shell.run("vidmm:processes"));
+        String device = Shell.group(pid + "\\s+\\d+\\s+(0x\\w+)", shell.run("vidmm:processes"));
+        String pasids = shell.run("iommu:pasids");
+        String allocations = shell.run("vidmm:allocations");
+        int[] before = scanout("before.png");
+        assertTrue(Shell.group("(\\S+)\\s+\\d+\\s+\\d+\\s+attached", shell.run("kmd:list")).equals("reference"));
+
+        bundle("kmd.reference").stop();
+        String list = shell.run("kmd:list");
+        assertTrue(list.matches("(?s).*contoso\\s+1\\s+\\d+\\s+attached.*"), list);
+        assertTrue(shell.run("vidmm:caps").contains("Contoso IoMmu KMD"));
+        assertArrayEquals(before, scanout("after.png"), "identical images before and after the swap");
+        assertEquals(allocations, shell.run("vidmm:allocations"));
+        assertEquals(pasids, shell.run("iommu:pasids"));
+        String va = Shell.group("0x\\w+\\s+" + device + "\\s+" + pid + "\\s+(0x\\w+)", allocations);
+        assertTrue(shell.run("vidmm:submit " + device + " \"fill " + va + " 4 0xff0000ff\"").contains("completed"),
+                "work submitted after the swap runs on the new driver");
+
+        bundle("kmd.reference").start();
+        Thread.sleep(200);
+        assertTrue(shell.run("kmd:list").matches("(?s).*reference\\s+2\\s+\\d+\\s+attached.*"), "the better driver is back");
+        shell.run("mm:kill " + pid);
+        assertEquals(start, mm.frames(), "frames balanced");
+    }
+}

@@ -1,0 +1,2 @@
+/** The Contoso kernel-mode driver; private. */
+package kmd.alt.internal;

@@ -1,0 +1,31 @@
+package vidmm.internal;
+
+import java.util.stream.Collectors;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import vidmm.VidMm;
+
+/** {@code kmd:list}: every kernel-mode driver present, its match score, and which one is attached. */
+@Component(service = DriverCommands.class, property = {"osgi.command.scope=kmd", "osgi.command.function=list"})
+public final class DriverCommands {
+    private final VidMm vidmm;
+
+    @Activate
+    public DriverCommands(@Reference VidMm vidmm) {
+        this.vidmm = vidmm;
+    }
+
+    public String list() {
+        var drivers = vidmm.drivers();
+        if (drivers.isEmpty()) {
+            return "no kernel-mode driver is present; " + vidmm.adapter().reason();
+        }
+        return String.format("%-10s %-10s %-6s %-8s %s%n", "SERVICE", "NAME", "SCORE", "RANKING", "STATE")
+                + drivers.stream().map(d -> String.format("%-10d %-10s %-6d %-8d %s", d.serviceId(), d.name(), d.score(),
+                        d.ranking(), d.attached() ? "attached" : d.refusal() != null ? "refused: " + d.refusal() : "standby"))
+                .collect(Collectors.joining("\n"));
+    }
+}
