@@ -47,6 +47,7 @@ class DriverSwapTest {
     @AfterEach
     void close() throws Exception {
         bundle("kmd.reference").start();
+        bundle("umd.reference").start();
         shell.close();
         MemoryManager mm = Shell.await(context, MemoryManager.class);
         for (ProcessInfo p : mm.processes()) {
@@ -98,5 +99,31 @@ class DriverSwapTest {
         assertTrue(shell.run("kmd:list").matches("(?s).*reference\\s+2\\s+\\d+\\s+attached.*"), "the better driver is back");
         shell.run("mm:kill " + pid);
         assertEquals(start, mm.frames(), "frames balanced");
+    }
+
+    @Test
+    void whenTheUmdGoesItsDevicesAreRemovedAndTheProcessCanOpenAnother() throws Exception {
+        MemoryManager mm = Shell.await(context, MemoryManager.class);
+        FrameCounts start = mm.frames();
+        int pid = mm.spawn("app");
+        umd.api.UmdDevice device = Shell.await(context, umd.api.UserModeDriver.class).createDevice(pid);
+        device.createBuffer(1 << 20, false);
+        assertTrue(shell.run("vidmm:processes").contains(pid + " "));
+
+        bundle("umd.reference").stop();
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> device.createBuffer(4096, false));
+        assertTrue(e.getMessage().startsWith("device removed: the user-mode driver was stopped"), e.getMessage());
+        assertTrue(shell.run("vidmm:processes").contains("no process uses the GPU"), "its kernel device is gone");
+        assertEquals("no allocations", shell.run("vidmm:allocations"));
+
+        bundle("umd.reference").start();
+        try (umd.api.UmdDevice again = Shell.await(context, umd.api.UserModeDriver.class).createDevice(pid)) {
+            umd.api.Resource buffer = again.createBuffer(4096, false);
+            assertEquals(umd.api.WaitResult.COMPLETED,
+                    again.waitForFence(again.submit(again.createCommandList().fill(buffer, 0, 4, 5)), 5000));
+        }
+        mm.kill(pid);
+        assertEquals(start, mm.frames());
     }
 }

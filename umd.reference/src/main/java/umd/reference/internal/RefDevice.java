@@ -35,13 +35,29 @@ final class RefDevice implements UmdDevice {
     private final Set<RefResource> resources = new LinkedHashSet<>();
     private final Set<RefTiledResource> tiled = new LinkedHashSet<>();
     private final Set<Long> resident = new LinkedHashSet<>();
+    private final java.util.function.Consumer<RefDevice> onClose;
     private long lastFence;
     private boolean closed;
+    private String removed;
 
-    RefDevice(KernelThunks kmt, int pid) {
+    RefDevice(KernelThunks kmt, int pid, java.util.function.Consumer<RefDevice> onClose) {
         this.kmt = kmt;
         this.memory = kmt.processMemory(pid);
         this.device = kmt.createDevice(pid);
+        this.onClose = onClose;
+    }
+
+    /** Device removed: the kernel device goes (with its allocations); every later call fails with {@code why}. */
+    synchronized void remove(String why) {
+        if (!closed) {
+            closed = true;
+            removed = why;
+            try {
+                kmt.destroyDevice(device);
+            } catch (ThunkException alreadyGone) {
+                // the process or the kernel device is already gone
+            }
+        }
     }
 
     @Override
@@ -50,6 +66,9 @@ final class RefDevice implements UmdDevice {
     }
 
     private void open() {
+        if (removed != null) {
+            throw new IllegalStateException("device removed: " + removed + "; open a new device");
+        }
         if (closed) {
             throw new IllegalStateException("device is closed");
         }
@@ -302,9 +321,10 @@ final class RefDevice implements UmdDevice {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (!closed) {
             closed = true;
+            onClose.accept(this);
             kmt.destroyDevice(device);
         }
     }
