@@ -1,0 +1,94 @@
+package benchmarks;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import gpu.hw.PciIdentity;
+import gpu.hw.internal.SimulatedGpu;
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import kmd.api.AllocationFlag;
+import kmd.api.KernelModeDriver;
+import kmd.api.VidMmCaps;
+import kmd.reference.internal.ReferenceKmd;
+import os.memmgr.internal.WindowsMemoryManager;
+import vidmm.internal.VideoMemoryManager;
+
+/**
+ * A kernel-mode driver swap: quiesce the attached driver, start the better one and replay every
+ * process, device, allocation and the displayed primary to it; then back. One operation = two swaps.
+ * Beside it, the baseline: one allocation made and destroyed (what replay does per allocation, roughly).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class SwapBenchmark {
+    static final VidMmCaps IOMMU = new VidMmCaps(true, true, false, false, false);
+
+    @State(Scope.Benchmark)
+    public static class Machine {
+        @Param({"10", "100", "1000"})
+        int allocations;
+
+        SimulatedGpu gpu;
+        VideoMemoryManager vidmm;
+        ReferenceKmd better;
+        Map<String, Object> betterProps = Map.of("service.id", 2L, KernelModeDriver.MATCH_SCORE, 5, KernelModeDriver.NAME, "better");
+        long device;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            LazySystemMemory memory = new LazySystemMemory(1L << 30);
+            IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
+            WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+            iommu.setPageRequestHandler(mm);
+            gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 65536, SimulatedGpu.modes(1, 320, 240));
+            vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, IOMMU, 64L << 20), mm, 1L << 30);
+            better = new ReferenceKmd(gpu, IOMMU, 64L << 20);
+            device = vidmm.createDevice(mm.spawn("app"));
+            for (int i = 0; i < allocations; i++) {
+                vidmm.allocate(device, 4096, Set.of());
+            }
+            var primary = vidmm.allocate(device, 320 * 240 * 4, Set.of(AllocationFlag.PRIMARY));
+            vidmm.present(device, primary.handle(), 0);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException {
+            vidmm.stop();
+            gpu.powerOff();
+        }
+    }
+
+    @Benchmark
+    public int swapToBetterAndBack(Machine m) {
+        m.vidmm.addDriver(m.better, m.betterProps);
+        m.vidmm.removeDriver(m.better);
+        return m.vidmm.drivers().size();
+    }
+
+    @Benchmark
+    public long baselineOneAllocateAndDestroy(Machine m) {
+        var a = m.vidmm.allocate(m.device, 4096, Set.of());
+        m.vidmm.destroyAllocation(m.device, a.handle());
+        return a.va();
+    }
+}
