@@ -126,4 +126,38 @@ class DriverSwapTest {
         mm.kill(pid);
         assertEquals(start, mm.frames());
     }
+
+    @Test
+    void aVendorBundleInstalledFromItsJarTakesOverAndLeavesCleanly() throws Exception {
+        Path jar = Path.of(context.getProperty("example.kmd.jar"));
+        assertTrue(Files.isRegularFile(jar), "the example vendor bundle was built at " + jar);
+        MemoryManager mm = Shell.await(context, MemoryManager.class);
+        FrameCounts start = mm.frames();
+        shell.run("scenario:run tiled keep=true out=" + dir.resolve("run.png"));
+        int[] before = scanout("before.png");
+        String allocations = shell.run("vidmm:allocations");
+
+        Bundle vendor = context.installBundle(jar.toUri().toString());
+        try {
+            vendor.start();
+            String list = shell.run("kmd:list");
+            assertTrue(list.matches("(?s).*example\\s+3\\s+\\d+\\s+attached.*"), list);
+            assertTrue(shell.run("vidmm:caps").contains("Example Corp KMD"));
+            assertArrayEquals(before, scanout("with-vendor.png"));
+            assertEquals(allocations, shell.run("vidmm:allocations"));
+            assertTrue(shell.run("scenario:run stress processes=3 rounds=5").contains("frames balanced"),
+                    "new work runs on the vendor's driver");
+            vendor.update(); // stop, reload from its location, start: out to the reference driver and back in
+            assertTrue(shell.run("kmd:list").matches("(?s).*example\\s+3\\s+\\d+\\s+attached.*"));
+            assertArrayEquals(before, scanout("after-update.png"));
+        } finally {
+            vendor.uninstall();
+        }
+        assertTrue(shell.run("kmd:list").matches("(?s).*reference\\s+2\\s+\\d+\\s+attached.*"));
+        assertArrayEquals(before, scanout("after.png"));
+        for (ProcessInfo p : mm.processes()) {
+            mm.kill(p.pid());
+        }
+        assertEquals(start, mm.frames());
+    }
 }
