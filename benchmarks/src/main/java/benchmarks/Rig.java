@@ -17,7 +17,6 @@ final class Rig {
         memory = new LazySystemMemory(memoryBytes);
         iommu = new IommuUnit(memory, iotlbEntries, 64, 4);
         WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-        iommu.setPageRequestHandler(mm);
         int pid = mm.spawn("bench");
         space = mm.addressSpace(pid);
         pasid = mm.bindIommu(pid);

@@ -59,7 +59,6 @@ public class SwapBenchmark {
             LazySystemMemory memory = new LazySystemMemory(1L << 30);
             IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
             WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-            iommu.setPageRequestHandler(mm);
             gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 65536, SimulatedGpu.modes(1, 320, 240));
             vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, IOMMU, 64L << 20), mm, 1L << 30);
             better = new ReferenceKmd(gpu, IOMMU, 64L << 20);

@@ -62,7 +62,6 @@ public class VidMmBenchmark {
             memory = new LazySystemMemory(1L << 30);
             iommu = new IommuUnit(memory, 65536, 64, 4);
             WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-            iommu.setPageRequestHandler(mm);
             gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(2, 64, 48));
             vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20),
                     mm, 1L << 30);

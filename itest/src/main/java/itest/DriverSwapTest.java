@@ -48,6 +48,7 @@ class DriverSwapTest {
     void close() throws Exception {
         bundle("kmd.reference").start();
         bundle("umd.reference").start();
+        shell.awaitOutput("kmd:list", ".*reference\\s+2\\s+\\d+\\s+attached.*");
         shell.close();
         MemoryManager mm = Shell.await(context, MemoryManager.class);
         for (ProcessInfo p : mm.processes()) {
@@ -95,8 +96,7 @@ class DriverSwapTest {
                 "work submitted after the swap runs on the new driver");
 
         bundle("kmd.reference").start();
-        Thread.sleep(200);
-        assertTrue(shell.run("kmd:list").matches("(?s).*reference\\s+2\\s+\\d+\\s+attached.*"), "the better driver is back");
+        shell.awaitOutput("kmd:list", ".*reference\\s+2\\s+\\d+\\s+attached.*"); // the better driver is back
         shell.run("mm:kill " + pid);
         assertEquals(start, mm.frames(), "frames balanced");
     }

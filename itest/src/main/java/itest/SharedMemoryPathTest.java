@@ -71,7 +71,8 @@ class SharedMemoryPathTest {
         long va = mm.addressSpace(p).allocate(4096, PageProtection.READWRITE);
         int pasid = mm.bindIommu(p);
         long requests = iommu.stats().pageRequests();
-        assertTrue(dma.write(pasid, va, text("gpu")).completed());
+        DmaResult written = dma.write(pasid, va, text("gpu"));
+        assertTrue(written.completed(), written + " " + iommu.stats());
         assertEquals(requests + 1, iommu.stats().pageRequests());
         assertArrayEquals(text("gpu"), mm.addressSpace(p).read(va, 3));
     }
@@ -83,7 +84,8 @@ class SharedMemoryPathTest {
         AddressSpace as = mm.addressSpace(p);
         long va = as.allocate(1 << 20, PageProtection.READWRITE);
         int pasid = mm.bindIommu(p);
-        assertTrue(dma.write(pasid, va, new byte[256 * 1024]).completed());
+        DmaResult written = dma.write(pasid, va, new byte[256 * 1024]);
+        assertTrue(written.completed(), written + " " + iommu.stats());
         as.pin(va, 4096, true);
         mm.kill(p);
         assertEquals(before, mm.frames());

@@ -28,6 +28,23 @@ final class Shell implements AutoCloseable {
         return String.valueOf(session.execute(line));
     }
 
+    /**
+     * Runs {@code line} until its output matches {@code regex} (dot matches newlines), for state that
+     * settles asynchronously (a service re-registering); fails after 5 s with the last output.
+     */
+    String awaitOutput(String line, String regex) throws Exception {
+        long deadline = System.currentTimeMillis() + 5000;
+        String out = run(line);
+        while (!Pattern.compile(regex, Pattern.DOTALL).matcher(out).matches()) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("'" + line + "' never matched " + regex + "; last output:\n" + out);
+            }
+            Thread.sleep(20);
+            out = run(line);
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         session.close();

@@ -57,4 +57,13 @@ public interface Iommu {
 
     /** The most recent faults, oldest first (the log keeps a bounded number). */
     List<FaultRecord> faults();
+
+    /**
+     * Registers the OS's resolver of page requests, replacing any other. Without one, every page
+     * request fails. The OS registers itself when it starts.
+     */
+    void setPageRequestHandler(PageRequestHandler handler);
+
+    /** Removes {@code handler} if it is the registered one (the OS stopping). */
+    void clearPageRequestHandler(PageRequestHandler handler);
 }

@@ -3,8 +3,8 @@ package iommu.hw;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * Whiteboard service through which the OS answers page requests. The IOMMU uses the
- * highest-ranked registered handler; with none registered every page request fails.
+ * How the OS answers page requests: it registers one with {@link Iommu#setPageRequestHandler}; with
+ * none registered every page request fails.
  *
  * <p>Called on the thread of the requesting DMA or translation, never while that thread holds the
  * IOMMU's internal locks, so a handler may itself invalidate or translate. It must return promptly

@@ -46,7 +46,6 @@ class GpuPathTest {
     FrameCounts start;
 
     GpuPathTest() {
-        iommu.setPageRequestHandler(mm);
         start = mm.frames();
         vidmm = new VideoMemoryManager(kmd, mm, 1L << 30);
         mm.addProcessListener(vidmm);

@@ -19,7 +19,6 @@ final class Stack {
     final VideoMemoryManager vidmm;
 
     Stack(long apertureCommitLimit) {
-        iommu.setPageRequestHandler(mm);
         kmd = new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), apertureCommitLimit);
         vidmm = new VideoMemoryManager(kmd, mm, 1L << 30);
         mm.addProcessListener(vidmm);

@@ -53,7 +53,6 @@ class VideoMemoryManagerTest {
 
     @BeforeEach
     void setUp() {
-        iommu.setPageRequestHandler(mm);
         when(kmd.queryAdapterInfo()).thenReturn(info(new VidMmCaps(true, true, false, false, false)));
         when(kmd.createProcess(anyInt(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());

@@ -40,7 +40,6 @@ class SimulatedGpuTest {
     int pasid;
 
     SimulatedGpuTest() {
-        iommu.setPageRequestHandler(mm);
         gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(2, 64, 48));
         gpu.attach(interrupts::add);
         pid = mm.spawn("app");

@@ -10,9 +10,6 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 
 import iommu.hw.Access;
@@ -108,13 +105,13 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         this.pageRequestAttempts = pageRequestAttempts;
     }
 
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
+    @Override
     public void setPageRequestHandler(PageRequestHandler h) {
-        handler.set(h);
+        handler.set(java.util.Objects.requireNonNull(h, "page request handler"));
     }
 
-    public void unsetPageRequestHandler(PageRequestHandler h) {
+    @Override
+    public void clearPageRequestHandler(PageRequestHandler h) {
         handler.compareAndSet(h, null);
     }
 

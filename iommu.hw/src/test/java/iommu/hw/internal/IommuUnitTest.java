@@ -149,6 +149,22 @@ class IommuUnitTest {
     }
 
     @Test
+    void onlyTheRegisteredHandlerCanClearItself() {
+        PageRequestHandler os = mock(PageRequestHandler.class);
+        PageRequestHandler stale = mock(PageRequestHandler.class);
+        when(os.handle(any())).thenReturn(PageResponse.INVALID);
+        iommu.setPageRequestHandler(os);
+        iommu.clearPageRequestHandler(stale); // an OS instance that already went: no effect
+        iommu.translate(PASID, 0x20000, Access.READ);
+        verify(os).handle(any());
+        iommu.clearPageRequestHandler(os);
+        iommu.translate(PASID, 0x20000, Access.READ);
+        verify(os).handle(any()); // not asked again: no handler now
+        assertEquals(2, iommu.stats().pageRequestsFailed());
+        assertThrows(NullPointerException.class, () -> iommu.setPageRequestHandler(null));
+    }
+
+    @Test
     void permissionFaultsNeverBecomePageRequests() {
         PageRequestHandler os = mock(PageRequestHandler.class);
         iommu.setPageRequestHandler(os);

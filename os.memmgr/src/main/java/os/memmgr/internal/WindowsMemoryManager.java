@@ -34,7 +34,7 @@ import os.memmgr.Status;
  * The memory manager: the process table, the PFN database, sections and PASIDs. It answers the
  * IOMMU's page requests with the same fault handler the CPU uses.
  */
-@Component(service = {MemoryManager.class, PageRequestHandler.class}, immediate = true)
+@Component(service = MemoryManager.class, immediate = true)
 public final class WindowsMemoryManager implements MemoryManager, PageRequestHandler, ProcessAddressSpace.Kernel {
     private static final System.Logger LOG = System.getLogger(WindowsMemoryManager.class.getName());
 
@@ -54,6 +54,7 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         this.memory = memory;
         this.iommu = iommu;
         this.frames = new FrameDatabase(memory);
+        iommu.setPageRequestHandler(this); // the one resolver of page requests
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -65,12 +66,13 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         listeners.remove(listener);
     }
 
-    /** Ends every process, so that no PASID stays bound to page tables that are gone. */
+    /** Ends every process, so that no PASID stays bound to page tables that are gone, and stops answering page requests. */
     @Deactivate
     public void shutdown() {
         for (Integer pid : new ArrayList<>(processes.keySet())) {
             kill(pid);
         }
+        iommu.clearPageRequestHandler(this);
     }
 
     // ---- processes ----

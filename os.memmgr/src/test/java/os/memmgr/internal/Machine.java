@@ -13,7 +13,6 @@ final class Machine {
         memory = new LazySystemMemory(memoryBytes);
         iommu = new IommuUnit(memory, 4096, 256, 4);
         mm = new WindowsMemoryManager(memory, iommu);
-        iommu.setPageRequestHandler(mm);
     }
 
     Machine() {

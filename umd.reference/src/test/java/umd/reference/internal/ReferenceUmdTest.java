@@ -52,7 +52,6 @@ class ReferenceUmdTest {
     }
 
     void setUp(long budget) {
-        iommu.setPageRequestHandler(mm);
         start = mm.frames();
         vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20), mm, budget);
         mm.addProcessListener(vidmm);
