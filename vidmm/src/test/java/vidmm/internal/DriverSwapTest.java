@@ -97,6 +97,29 @@ class DriverSwapTest {
     }
 
     @Test
+    void aDriverThatThrowsDuringReplayIsRefusedAndTheOldOneKeepsEverything() {
+        draw();
+        int[] before = s.gpu.scanout(0).rgb();
+        KernelModeDriver broken = org.mockito.Mockito.mock(KernelModeDriver.class);
+        org.mockito.Mockito.when(broken.queryAdapterInfo()).thenReturn(s.kmd.queryAdapterInfo());
+        org.mockito.Mockito.when(broken.createProcess(org.mockito.ArgumentMatchers.anyInt(), org.mockito.ArgumentMatchers.anyInt()))
+                .thenReturn(77L);
+        org.mockito.Mockito.when(broken.createDevice(org.mockito.ArgumentMatchers.anyLong(), org.mockito.ArgumentMatchers.anyInt()))
+                .thenThrow(new IllegalStateException("firmware crashed"));
+        s.vidmm.addDriver(broken, props(80, 9, "broken"));
+
+        DriverBinding refused = s.vidmm.drivers().stream().filter(d -> d.name().equals("broken")).findFirst().orElseThrow();
+        assertTrue(refused.refusal().contains("replaying VidMm's state failed: firmware crashed"), refused.toString());
+        org.mockito.Mockito.verify(broken).stopDevice();
+        assertEquals("ReferenceKmd", s.vidmm.drivers().stream().filter(DriverBinding::attached).findFirst().orElseThrow().name(),
+                "the first driver (registered without properties: named by its class) is attached again");
+        assertTrue(s.kmd.processesForTest().contains(pid + ":" + pasid), "the old driver is back with everything");
+        assertArrayEquals(before, s.gpu.scanout(0).rgb());
+        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(buffer.va(), 4, 9)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+    }
+
+    @Test
     void withNoDriverTheAdapterStopsProcessesKeepTheirMemoryAndWorkResumesWhenOneArrives() {
         s.mm.addressSpace(pid).write(buffer.va(), new byte[] {1, 2, 3});
         s.vidmm.removeDriver(s.kmd);
