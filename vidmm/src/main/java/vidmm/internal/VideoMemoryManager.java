@@ -97,6 +97,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private volatile Object attachment;
     private final Map<KernelModeDriver, Candidate> candidates = new LinkedHashMap<>();
     private final Map<Long, String> refusedDrivers = new LinkedHashMap<>();
+    /** Set by {@link #stop()}: SCR unbinds drivers after deactivation, which must not attach anything. */
+    private boolean stopped;
     private final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
     private final Map<Long, DeviceState> devices = new LinkedHashMap<>();
     private final Map<Long, DeviceState> byKmdHandle = new ConcurrentHashMap<>();
@@ -177,6 +179,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     /** Attaches the best driver if it is not the attached one, replaying every live object to it. */
     private void reconsiderLocked() {
+        if (stopped) {
+            return;
+        }
         Candidate best = best();
         if (best != null && best.kmd() == kmd) {
             return;
@@ -336,6 +341,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     @Deactivate
     public void stop() {
         synchronized (lock) {
+            stopped = true;
             for (Integer source : new ArrayList<>(displayed.keySet())) {
                 blankLocked(source);
             }

@@ -97,6 +97,16 @@ class DriverSwapTest {
     }
 
     @Test
+    void aStoppedVidMmAttachesNothingWhenItsDriversAreUnbound() throws InterruptedException {
+        ReferenceKmd other = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
+        s.vidmm.addDriver(other, props(90, 0, "other"));
+        s.vidmm.stop();
+        s.vidmm.removeDriver(s.kmd); // SCR unbinds after deactivation
+        assertTrue(other.processesForTest().isEmpty());
+        assertTrue(s.vidmm.drivers().stream().noneMatch(DriverBinding::attached), s.vidmm.drivers().toString());
+    }
+
+    @Test
     void aDriverThatThrowsDuringReplayIsRefusedAndTheOldOneKeepsEverything() {
         draw();
         int[] before = s.gpu.scanout(0).rgb();
