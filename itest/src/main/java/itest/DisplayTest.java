@@ -9,47 +9,15 @@ import java.nio.file.Path;
 
 import javax.imageio.ImageIO;
 
-import org.apache.felix.service.command.CommandProcessor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.test.common.annotation.InjectService;
-import org.osgi.test.junit5.service.ServiceExtension;
 
 import os.memmgr.MemoryManager;
-import os.memmgr.ProcessInfo;
 
 /** From the shell: a primary is drawn, presented, and display:scanout writes a PNG that shows it. */
-@ExtendWith(ServiceExtension.class)
-class DisplayTest {
-    @InjectService
-    CommandProcessor processor;
+class DisplayTest extends ShellTestBase {
     @InjectService
     MemoryManager mm;
-
-    Shell shell;
-
-    @BeforeEach
-    void open() {
-        shell = new Shell(processor);
-    }
-
-    @AfterEach
-    void close() {
-        shell.close();
-        for (ProcessInfo p : mm.processes()) {
-            mm.kill(p.pid());
-        }
-    }
-
-    String run(String line) throws Exception {
-        return shell.run(line);
-    }
-
-    static String group(String regex, String text) {
-        return Shell.group(regex, text);
-    }
 
     @Test
     void aPrimaryDrawnByTheGpuIsScannedOutToAPng() throws Exception {

@@ -8,18 +8,10 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Set;
 
-import org.apache.felix.service.command.CommandProcessor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.test.common.annotation.InjectBundleContext;
 import org.osgi.test.common.annotation.InjectService;
-import org.osgi.test.junit5.context.BundleContextExtension;
-import org.osgi.test.junit5.service.ServiceExtension;
 
 import iommu.hw.Iommu;
 import kmd.api.AllocationFlag;
@@ -27,50 +19,15 @@ import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryManager;
-import os.memmgr.ProcessInfo;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.FenceWait;
 import vidmm.VidMm;
 
 /** VidMm, the reference KMD, the GPU and the IOMMU as bundles in Felix. */
-@ExtendWith(BundleContextExtension.class)
-@ExtendWith(ServiceExtension.class)
-class GpuPathTest {
-    @InjectBundleContext
-    BundleContext context;
-    @InjectService
-    CommandProcessor processor;
+class GpuPathTest extends ShellTestBase {
     @InjectService
     ConfigurationAdmin configAdmin;
-
-    Shell shell;
-
-    <T> T await(Class<T> type) throws InterruptedException {
-        return Shell.await(context, type);
-    }
-
-    @BeforeEach
-    void open() {
-        shell = new Shell(processor);
-    }
-
-    @AfterEach
-    void close() throws InterruptedException {
-        shell.close();
-        MemoryManager mm = await(MemoryManager.class);
-        for (ProcessInfo p : mm.processes()) {
-            mm.kill(p.pid());
-        }
-    }
-
-    String run(String line) throws Exception {
-        return shell.run(line);
-    }
-
-    static String group(String regex, String text) {
-        return Shell.group(regex, text);
-    }
 
     @Test
     void theIssueShellSessionCopiesOnTheGpuAndReportsAFault() throws Exception {

@@ -4,45 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-
-import org.apache.felix.service.command.CommandProcessor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.test.common.annotation.InjectService;
-import org.osgi.test.junit5.service.ServiceExtension;
 
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryManager;
-import os.memmgr.ProcessInfo;
 
 /** The Gogo commands, executed in a real command session as a user types them. */
-@ExtendWith(ServiceExtension.class)
-class ShellTest {
-    @InjectService
-    CommandProcessor processor;
+class ShellTest extends ShellTestBase {
     @InjectService
     MemoryManager mm;
-
-    Shell shell;
-
-    @BeforeEach
-    void open() {
-        shell = new Shell(processor);
-    }
-
-    @AfterEach
-    void close() {
-        shell.close();
-        for (ProcessInfo p : mm.processes()) {
-            mm.kill(p.pid());
-        }
-    }
-
-    String run(String line) throws Exception {
-        return shell.run(line);
-    }
 
     @Test
     void theIssueSessionShowsCpuBytesThroughThePasidAndAFaultAfterFree() throws Exception {
