@@ -108,7 +108,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private final AtomicLong handles = new AtomicLong(0x100);
     private final AtomicLong faultSequence = new AtomicLong();
     private final PagingFence pagingFence = new PagingFence();
-    private List<VidPnSourceMode> sourceModes = List.of();
+    private volatile List<VidPnSourceMode> sourceModes = List.of();
     private ApertureSpace aperture = new ApertureSpace(0, 0, 0);
     private final Map<Integer, Displayed> displayed = new java.util.TreeMap<>();
     private final ExecutorService recovery = Executors.newSingleThreadExecutor(r -> {
