@@ -29,10 +29,6 @@ final class Report {
         lines.add(line);
     }
 
-    List<String> lines() {
-        return lines;
-    }
-
     @Override
     public String toString() {
         return String.join("\n", lines);

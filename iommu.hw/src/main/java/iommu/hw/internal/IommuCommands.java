@@ -50,9 +50,10 @@ public final class IommuCommands {
 
     /** iommu:translate PASID VA r|w|x */
     public String translate(String pasid, String va, String access) {
-        Translation t = iommu.translate(Args.id("PASID", pasid), Args.address("VA", va), Access.parse(access));
+        int p = Args.id("PASID", pasid);
+        long v = Args.address("VA", va);
+        Translation t = iommu.translate(p, v, Access.parse(access));
         if (t instanceof Translation.Mapping m) {
-            long v = Args.address("VA", va);
             return String.format("VA 0x%x -> PA 0x%x (page %s)", v, m.physicalAddress(v), m);
         }
         return t.toString();

@@ -90,11 +90,6 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                 + IommuConfig.PID + " changed; it takes effect at the next start of the iommu.hw bundle");
     }
 
-    /** IOTLB capacity in entries. */
-    public int iotlbCapacity() {
-        return iotlb.capacity();
-    }
-
     public IommuUnit(SystemMemory memory, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
         if (pageRequestAttempts < 1) {
             throw new IllegalArgumentException("page request attempts must be >= 1, not " + pageRequestAttempts);

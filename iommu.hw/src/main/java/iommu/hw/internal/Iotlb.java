@@ -60,10 +60,6 @@ final class Iotlb {
         }
     }
 
-    int capacity() {
-        return mappings.length;
-    }
-
     /** Read before a walk; pass to {@link #store} so that a walk older than an invalidation does not fill. */
     long generation() {
         return generation;
@@ -171,15 +167,15 @@ final class Iotlb {
         }
     }
 
-    /** Removes the entries in scope, excluding every fill meanwhile; returns how many were removed. */
-    int invalidate(Invalidation scope) {
+    /** Removes the entries in scope, excluding every fill meanwhile. */
+    void invalidate(Invalidation scope) {
         long[] stamps = new long[STRIPES];
         for (int s = 0; s < STRIPES; s++) {
             stamps[s] = stripes[s].writeLock();
         }
         try {
             generation++;
-            return remove(scope);
+            remove(scope);
         } finally {
             for (int s = STRIPES - 1; s >= 0; s--) {
                 stripes[s].unlockWrite(stamps[s]);
@@ -187,37 +183,32 @@ final class Iotlb {
         }
     }
 
-    private int remove(Invalidation scope) {
+    private void remove(Invalidation scope) {
         if (scope instanceof Invalidation.OfRange r && r.length() / PageSize.SIZE_4K.bytes() <= PROBE_LIMIT) {
-            int removed = 0;
-            for (PageSize size : PageSize.values()) {
+            for (PageSize size : SIZES) {
                 long first = r.va() & ~size.offsetMask();
                 long last = (r.va() + r.length() - 1) & ~size.offsetMask();
                 for (long page = first; Long.compareUnsigned(page, last) <= 0; page += size.bytes()) {
-                    removed += removeIf(index(r.pasid(), page, size), scope);
+                    removeIf(index(r.pasid(), page, size), scope);
                 }
             }
-            return removed;
+            return;
         }
-        int removed = 0;
         for (int i = 0; i < mappings.length; i++) {
-            removed += removeIf(i, scope);
+            removeIf(i, scope);
         }
         if (scope instanceof Invalidation.All) {
             has2M = false;
             has1G = false;
         }
-        return removed;
     }
 
-    private int removeIf(int i, Invalidation scope) {
+    private void removeIf(int i, Invalidation scope) {
         long t = words[2 * i];
-        if ((t & VALID) == 0 || !matches(t, scope)) {
-            return 0;
+        if ((t & VALID) != 0 && matches(t, scope)) {
+            LONGS.setRelease(words, 2 * i, 0L);
+            MAPPINGS.setOpaque(mappings, i, (Mapping) null);
         }
-        LONGS.setRelease(words, 2 * i, 0L);
-        MAPPINGS.setOpaque(mappings, i, (Mapping) null);
-        return 1;
     }
 
     private static boolean matches(long tag, Invalidation scope) {

@@ -91,10 +91,6 @@ final class ProcessAddressSpace implements AddressSpace {
         return pid;
     }
 
-    String name() {
-        return name;
-    }
-
     @Override
     public long pageTableRoot() {
         return root;
