@@ -52,6 +52,9 @@ public interface SystemMemory {
     /** Atomically replaces the value at an 8-byte aligned address and returns the old one. */
     long getAndSetLong(long physicalAddress, long value);
 
-    /** Fills a frame with zeros; it no longer counts as touched. */
+    /**
+     * Fills a frame with zeros; it no longer counts as touched. Host memory that holds no touched
+     * frame any more is given back, so {@link #hostBytes()} follows the data that is live.
+     */
     void zeroFrame(long frameNumber);
 }

@@ -18,9 +18,12 @@ import iommu.hw.SystemMemory;
  * of its frames, so that physically contiguous frames are contiguous host memory. A page-table read is
  * an array load and a VarHandle read; a page copy is one {@link System#arraycopy}.
  *
- * <p>A bank, once made, stays until the machine stops: {@link #zeroFrame} fills the frame with zeros
- * and the frame allocator reuses it. {@link #touchedFrames()} counts frames written since they were
- * last zeroed.
+ * <p>Host memory follows live data: {@link #zeroFrame} clears the frame's written bit, and a bank none
+ * of whose 16 frames is written any more is given back to the host. Giving a bank back parks the
+ * {@link #RELEASING} marker in its slot, checks the bank's written bits again, and only then drops it
+ * (or puts it back). A writer sets its frame's written bit before it looks the bank up, and waits
+ * out the marker, so no write can land in a bank that is being dropped.
+ * {@link #touchedFrames()} counts frames written since they were last zeroed.
  */
 @Component(service = SystemMemory.class, configurationPid = SystemMemoryConfig.PID, immediate = true)
 @Designate(ocd = SystemMemoryConfig.class)
@@ -32,6 +35,9 @@ public final class LazySystemMemory implements SystemMemory {
     private static final int BANK_SIZE = 1 << BANK_SHIFT;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] ZEROS = new byte[FRAME_SIZE];
+    /** Parked in a bank's slot while the bank is being given back. */
+    private static final byte[] RELEASING = new byte[0];
+    private static final int FRAMES_PER_BANK = BANK_SIZE / FRAME_SIZE;
 
     private final byte[][] banks;
     /** One bit per frame: written since last zeroed. */
@@ -128,25 +134,21 @@ public final class LazySystemMemory implements SystemMemory {
 
     /** The bank holding {@code pa}, or {@code null} if nothing in it was ever written. */
     private byte[] bankForRead(long pa) {
-        return (byte[]) BANKS.getAcquire(banks, (int) (pa >>> BANK_SHIFT));
-    }
-
-    /** The bank holding {@code pa}, made if needed, with the frame of {@code pa} marked written. */
-    private byte[] bankForWrite(long pa) {
         int index = (int) (pa >>> BANK_SHIFT);
         byte[] bank = (byte[]) BANKS.getAcquire(banks, index);
-        if (bank == null) {
-            byte[] fresh = new byte[BANK_SIZE];
-            bank = (byte[]) BANKS.compareAndExchange(banks, index, (byte[]) null, fresh);
-            if (bank == null) {
-                bankCount.increment();
-                bank = fresh;
-            }
+        while (bank == RELEASING) {
+            Thread.onSpinWait();
+            bank = (byte[]) BANKS.getAcquire(banks, index);
         }
+        return bank;
+    }
+
+    /** The bank holding {@code pa}, made if needed, with the frame of {@code pa} marked written first. */
+    private byte[] bankForWrite(long pa) {
         long frame = pa >>> FRAME_SHIFT;
         int word = (int) (frame >>> 6);
         long bit = 1L << (frame & 63);
-        long bits = (long) WORDS.getOpaque(written, word);
+        long bits = (long) WORDS.getVolatile(written, word);
         while ((bits & bit) == 0) {
             long seen = (long) WORDS.compareAndExchange(written, word, bits, bits | bit);
             if (seen == bits) {
@@ -155,7 +157,39 @@ public final class LazySystemMemory implements SystemMemory {
             }
             bits = seen;
         }
-        return bank;
+        int index = (int) (pa >>> BANK_SHIFT);
+        while (true) {
+            byte[] bank = (byte[]) BANKS.getVolatile(banks, index);
+            if (bank == RELEASING) {
+                Thread.onSpinWait();
+            } else if (bank != null) {
+                return bank;
+            } else if (BANKS.compareAndSet(banks, index, (byte[]) null, new byte[BANK_SIZE])) {
+                bankCount.increment();
+            }
+        }
+    }
+
+    /** The written bits of the 16 frames of {@code bank}. */
+    private long bankBits(int bank) {
+        long firstFrame = (long) bank * FRAMES_PER_BANK;
+        long word = (long) WORDS.getVolatile(written, (int) (firstFrame >>> 6));
+        return (word >>> (firstFrame & 63)) & ((1L << FRAMES_PER_BANK) - 1);
+    }
+
+    /** Gives bank {@code index} back to the host if none of its frames is written. */
+    private void releaseIfUnwritten(int index) {
+        byte[] bank = (byte[]) BANKS.getVolatile(banks, index);
+        if (bank == null || bank == RELEASING || bankBits(index) != 0
+                || !BANKS.compareAndSet(banks, index, bank, RELEASING)) {
+            return;
+        }
+        if (bankBits(index) == 0) {
+            BANKS.setVolatile(banks, index, (byte[]) null);
+            bankCount.decrement();
+        } else {
+            BANKS.setVolatile(banks, index, bank); // a writer came: it waits for the bank to come back
+        }
     }
 
     private static int offset(long pa) {
@@ -251,7 +285,11 @@ public final class LazySystemMemory implements SystemMemory {
             if (seen == bits) {
                 touched.decrement();
                 long pa = frameNumber << FRAME_SHIFT;
-                Arrays.fill(bankForRead(pa), offset(pa), offset(pa) + FRAME_SIZE, (byte) 0);
+                byte[] bank = bankForRead(pa);
+                if (bank != null) {
+                    Arrays.fill(bank, offset(pa), offset(pa) + FRAME_SIZE, (byte) 0);
+                }
+                releaseIfUnwritten((int) (pa >>> BANK_SHIFT));
                 return;
             }
             bits = seen;

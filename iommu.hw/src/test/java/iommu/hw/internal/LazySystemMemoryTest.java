@@ -63,4 +63,51 @@ class LazySystemMemoryTest {
         memory.read(0x20_0F00, out, 0, out.length);
         assertArrayEquals(data, out);
     }
+
+    @Test
+    void aBankWhoseFramesAreAllZeroedGoesBackToTheHost() {
+        memory.write(0x10_0000, new byte[] {1}, 0, 1);
+        memory.write(0x10_3000, new byte[] {2}, 0, 1);
+        memory.write(0x20_0000, new byte[] {3}, 0, 1);
+        assertEquals(2 * 64 * 1024, memory.hostBytes());
+        memory.zeroFrame(0x100);
+        assertEquals(2 * 64 * 1024, memory.hostBytes(), "frame 0x103 still holds data in the bank");
+        memory.zeroFrame(0x103);
+        assertEquals(64 * 1024, memory.hostBytes(), "the bank of frames 0x100..0x10f is given back");
+        byte[] one = new byte[1];
+        memory.read(0x20_0000, one, 0, 1);
+        assertEquals(3, one[0], "the other bank keeps its data");
+        memory.read(0x10_3000, one, 0, 1);
+        assertEquals(0, one[0]);
+        memory.write(0x10_3000, new byte[] {9}, 0, 1);
+        memory.read(0x10_3000, one, 0, 1);
+        assertEquals(9, one[0], "a released bank is made again on the next write");
+    }
+
+    /** One thread keeps writing and checking frame 1 of a bank while another zeroes frame 0 of it. */
+    @Test
+    void noWriteIsLostWhileTheBankIsReleasedBesideIt() throws Exception {
+        int rounds = Integer.getInteger("soak.factor", 1) * 20_000;
+        java.util.concurrent.atomic.AtomicReference<String> lost = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            byte[] in = new byte[1];
+            for (int i = 1; i <= rounds && lost.get() == null; i++) {
+                memory.write(0x1000, new byte[] {(byte) i}, 0, 1);
+                memory.read(0x1000, in, 0, 1);
+                if (in[0] != (byte) i) {
+                    lost.set("round " + i + " read " + in[0]);
+                }
+                memory.zeroFrame(1);
+            }
+        });
+        writer.start();
+        for (int i = 0; i < rounds && writer.isAlive(); i++) {
+            memory.write(0, new byte[] {1}, 0, 1);
+            memory.zeroFrame(0);
+        }
+        writer.join();
+        assertEquals(null, lost.get());
+        assertEquals(0, memory.touchedFrames());
+        assertEquals(0, memory.hostBytes());
+    }
 }
