@@ -2,14 +2,15 @@ package os.memmgr;
 
 /**
  * Every frame of system memory by state. {@code free + privateFrames + shared + pageTables + reserved
- * == total} always; {@code pinned} counts the private and shared frames locked for DMA, including
- * frames whose owner freed them while they stayed pinned.
+ * + transition == total} always; {@code pinned} counts the private and shared frames locked for DMA,
+ * including frames whose owner freed them while they stayed pinned. {@code transition} frames are
+ * leaving a working set: unmapped, the IOMMU invalidated, their bytes on the way to the pagefile.
  */
 public record FrameCounts(long total, long free, long privateFrames, long shared, long pageTables,
-                          long reserved, long pinned) {
+                          long reserved, long pinned, long transition) {
     @Override
     public String toString() {
-        return String.format("total %d, free %d, private %d, shared %d, page-table %d, reserved %d, pinned %d",
-                total, free, privateFrames, shared, pageTables, reserved, pinned);
+        return String.format("total %d, free %d, private %d, shared %d, page-table %d, reserved %d, transition %d, pinned %d",
+                total, free, privateFrames, shared, pageTables, reserved, transition, pinned);
     }
 }

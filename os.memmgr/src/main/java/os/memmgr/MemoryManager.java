@@ -43,4 +43,19 @@ public interface MemoryManager {
     List<SectionInfo> sections();
 
     FrameCounts frames();
+
+    /**
+     * Trims the process's working set: pages out up to {@code pages} resident private pages that are
+     * not pinned, least recently used first (a clock over the accessed bits). Dirty pages are written
+     * to the pagefile; clean pages whose pagefile copy is current are dropped. The IOMMU is
+     * invalidated for the process's PASID before any trimmed frame is reused.
+     *
+     * @return the pages trimmed (fewer when the working set is smaller, pages are pinned, or the
+     *         pagefile is full)
+     * @throws MemoryException INVALID_CID if no such process, INVALID_PARAMETER if {@code pages < 1}
+     */
+    long trim(int pid, long pages);
+
+    /** The pagefile, the commit charge and the paging counters. */
+    PagingInfo paging();
 }

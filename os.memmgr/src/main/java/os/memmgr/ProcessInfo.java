@@ -9,7 +9,11 @@ package os.memmgr;
  * @param pageTableRoot  physical address of its PML4
  * @param committedPages pages committed (private and views)
  * @param residentPages  committed pages that have a frame now
+ * @param commitCharge   pages this process charges against the commit limit (its private commit;
+ *                       a section is charged once, to the system, when it is created)
+ * @param pagedOutPages  committed pages whose bytes are in the pagefile and not in a frame
+ * @param workingSet     resident private pages that trimming may page out (not pinned ones)
  */
 public record ProcessInfo(int pid, String name, int pasid, long pageTableRoot, long committedPages,
-                          long residentPages) {
+                          long residentPages, long commitCharge, long pagedOutPages, long workingSet) {
 }

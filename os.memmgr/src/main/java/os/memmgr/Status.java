@@ -25,5 +25,9 @@ public enum Status {
     /** No section or pin has that handle. */
     INVALID_HANDLE,
     /** The process is exiting. */
-    PROCESS_IS_TERMINATING
+    PROCESS_IS_TERMINATING,
+    /** Committing the pages would take the system's commit charge over its commit limit (RAM + pagefile). */
+    COMMITMENT_LIMIT,
+    /** A page could not be read back from the pagefile (an I/O error): its data is not available. */
+    IN_PAGE_ERROR
 }

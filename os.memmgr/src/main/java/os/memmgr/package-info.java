@@ -4,11 +4,13 @@
  *
  * <p>Services are modelled on the Windows memory manager: VirtualAlloc-style reserve, commit,
  * decommit, release, protect and query; demand-zero paging; shared sections; pinning pages for DMA
- * (MmProbeAndLockPages); CPU reads and writes through the page table. Errors are
+ * (MmProbeAndLockPages); CPU reads and writes through the page table; a commit charge against a
+ * commit limit of RAM plus pagefile; working sets that are trimmed to a pagefile and paged back in
+ * by a CPU fault or an IOMMU page request. Errors are
  * {@link os.memmgr.MemoryException}s carrying a {@link os.memmgr.Status}; a failed call changes
  * nothing.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package os.memmgr;
 

@@ -16,7 +16,7 @@ import os.memmgr.Status;
  * while pinned stays allocated until its last unpin.
  */
 final class FrameDatabase {
-    enum State { FREE, PRIVATE, SHARED, PAGE_TABLE, RESERVED }
+    enum State { FREE, PRIVATE, SHARED, PAGE_TABLE, RESERVED, TRANSITION }
 
     private final SystemMemory memory;
     private final byte[] states;
@@ -39,7 +39,7 @@ final class FrameDatabase {
     }
 
     synchronized long allocate(State state) {
-        if (state == State.FREE || state == State.RESERVED) {
+        if (state == State.FREE || state == State.RESERVED || state == State.TRANSITION) {
             throw new IllegalArgumentException("cannot allocate a frame as " + state);
         }
         long frame;
@@ -99,6 +99,32 @@ final class FrameDatabase {
         }
     }
 
+    synchronized boolean isPinned(long frame) {
+        return pins.containsKey(frame);
+    }
+
+    /** A private frame starts leaving its working set (its PTE is TRANSITION). */
+    synchronized void transition(long frame) {
+        State state = state(frame);
+        if (state != State.PRIVATE || pins.containsKey(frame)) {
+            throw new IllegalStateException("frame " + frame + " is " + state + (pins.containsKey(frame) ? ", pinned" : "")
+                    + ", it cannot be paged out");
+        }
+        move(frame, State.PRIVATE, State.TRANSITION);
+    }
+
+    /** A page-out did not happen: the frame is mapped again. */
+    synchronized void untransition(long frame) {
+        if (state(frame) != State.TRANSITION) {
+            throw new IllegalStateException("frame " + frame + " is " + state(frame) + ", not in transition");
+        }
+        move(frame, State.TRANSITION, State.PRIVATE);
+    }
+
+    synchronized long freeFrames() {
+        return counts[State.FREE.ordinal()];
+    }
+
     synchronized State state(long frame) {
         return State.values()[states[(int) frame]];
     }
@@ -112,6 +138,6 @@ final class FrameDatabase {
     synchronized FrameCounts counts() {
         return new FrameCounts(states.length, counts[State.FREE.ordinal()], counts[State.PRIVATE.ordinal()],
                 counts[State.SHARED.ordinal()], counts[State.PAGE_TABLE.ordinal()], counts[State.RESERVED.ordinal()],
-                pins.size());
+                pins.size(), counts[State.TRANSITION.ordinal()]);
     }
 }

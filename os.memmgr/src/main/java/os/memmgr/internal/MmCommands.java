@@ -12,6 +12,7 @@ import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryManager;
 import os.memmgr.PageProtection;
+import os.memmgr.PagingInfo;
 import os.memmgr.PinnedPages;
 import os.memmgr.ProcessInfo;
 import os.memmgr.SectionInfo;
@@ -66,10 +67,11 @@ public final class MmCommands {
         if (list.isEmpty()) {
             return "no processes";
         }
-        return String.format("%-6s %-16s %-7s %-14s %-10s %s%n", "PID", "NAME", "PASID", "PML4", "COMMITTED", "RESIDENT")
-                + list.stream().map(p -> String.format("%-6d %-16s %-7s 0x%-12x %-10d %d", p.pid(), p.name(),
+        return String.format("%-6s %-16s %-7s %-14s %-10s %-9s %-9s %s%n", "PID", "NAME", "PASID", "PML4", "COMMITTED",
+                "CHARGE", "RESIDENT", "PAGED-OUT")
+                + list.stream().map(p -> String.format("%-6d %-16s %-7s 0x%-12x %-10d %-9d %-9d %d", p.pid(), p.name(),
                         p.pasid() == 0 ? "-" : Integer.toString(p.pasid()), p.pageTableRoot(), p.committedPages(),
-                        p.residentPages())).collect(Collectors.joining("\n"));
+                        p.commitCharge(), p.residentPages(), p.pagedOutPages())).collect(Collectors.joining("\n"));
     }
 
     /** mm:alloc PID BYTES [PROT] - reserve and commit; prints the VA. */
@@ -157,9 +159,13 @@ public final class MmCommands {
 
     public String frames() {
         FrameCounts c = mm.frames();
+        PagingInfo p = mm.paging();
         return String.format("total       %d%nfree        %d%nprivate     %d%nshared      %d%npage-table  %d%n"
-                        + "reserved    %d%npinned      %d (of private + shared)%nhost memory %d KiB", c.total(), c.free(),
-                c.privateFrames(), c.shared(), c.pageTables(), c.reserved(), c.pinned(), hostBytes.getAsLong() >> 10);
+                        + "reserved    %d%ntransition  %d%npinned      %d (of private + shared)%n"
+                        + "paged out   %d pages%npagefile    %d of %d slots used%ncommit      %d of %d pages (limit = RAM + pagefile)%n"
+                        + "host memory %d KiB", c.total(), c.free(), c.privateFrames(), c.shared(), c.pageTables(),
+                c.reserved(), c.transition(), c.pinned(), p.pagedOut(), p.slotsUsed(), p.slots(), p.commitCharge(),
+                p.commitLimit(), hostBytes.getAsLong() >> 10);
     }
 
     /** mm:section BYTES - creates a shared section; prints its handle. */

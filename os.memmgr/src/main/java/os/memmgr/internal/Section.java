@@ -4,7 +4,9 @@ import os.memmgr.SectionInfo;
 
 /**
  * A shared section: its frames, made on first touch through any view, belong to the section and are
- * freed once the section handle is closed and no view maps it.
+ * freed once the section handle is closed and no view maps it. Section pages are charged to the
+ * system's commit when the section is created, and are not paged out in this model (a real memory
+ * manager pages them through prototype PTEs).
  */
 final class Section {
     final long handle;
@@ -21,10 +23,14 @@ final class Section {
         return (long) frames.length << 12;
     }
 
+    long pages() {
+        return frames.length;
+    }
+
     /** The frame of page {@code index}, made (SHARED) on first use. Caller holds this section's lock. */
-    long frame(int index, FrameDatabase db) {
+    long frame(int index, PageTable.FrameSource source) {
         if (frames[index] == 0) {
-            frames[index] = db.allocate(FrameDatabase.State.SHARED);
+            frames[index] = source.allocate(FrameDatabase.State.SHARED);
         }
         return frames[index];
     }

@@ -12,9 +12,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
 
 import iommu.hw.Iommu;
 import iommu.hw.PageRequest;
@@ -25,22 +27,28 @@ import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryException;
 import os.memmgr.MemoryManager;
+import os.memmgr.PagingInfo;
 import os.memmgr.ProcessInfo;
 import os.memmgr.ProcessListener;
 import os.memmgr.SectionInfo;
 import os.memmgr.Status;
 
 /**
- * The memory manager: the process table, the PFN database, sections and PASIDs. It answers the
- * IOMMU's page requests with the same fault handler the CPU uses.
+ * The memory manager: the process table, the PFN database, the pagefile, the commit charge, the
+ * trimmer, sections and PASIDs. It answers the IOMMU's page requests with the same fault handler the
+ * CPU uses.
  */
-@Component(service = MemoryManager.class, immediate = true)
+@Component(service = MemoryManager.class, immediate = true, configurationPid = PagingConfig.PID)
+@Designate(ocd = PagingConfig.class)
 public final class WindowsMemoryManager implements MemoryManager, PageRequestHandler, ProcessAddressSpace.Kernel {
     private static final System.Logger LOG = System.getLogger(WindowsMemoryManager.class.getName());
 
     private final SystemMemory memory;
     private final Iommu iommu;
     private final FrameDatabase frames;
+    private final PagingFile pagefile;
+    private final CommitCharge commit;
+    private final Trimmer trimmer;
     private final PasidAllocator pasidAllocator = new PasidAllocator();
     private final Map<Integer, ProcessAddressSpace> processes = new ConcurrentHashMap<>();
     private final Map<Integer, ProcessAddressSpace> byPasid = new ConcurrentHashMap<>();
@@ -48,13 +56,67 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger lastPid = new AtomicInteger();
     private final AtomicLong lastHandle = new AtomicLong(0x100);
+    /** Clean pages dropped by processes that have exited. */
+    private final AtomicLong droppedTotal = new AtomicLong();
 
+    /**
+     * Starts with the configured pagefile. A pagefile that cannot be opened is reported and the
+     * system runs without one (its commit limit is then RAM alone).
+     */
     @Activate
-    public WindowsMemoryManager(@Reference SystemMemory memory, @Reference Iommu iommu) {
+    public WindowsMemoryManager(@Reference SystemMemory memory, @Reference Iommu iommu, PagingConfig config) {
+        this(memory, iommu, openPagefile(config), lowWaterPercent(config.lowWaterPercent()));
+    }
+
+    /** Without a pagefile, trimming at 1% of memory: for tests. */
+    public WindowsMemoryManager(SystemMemory memory, Iommu iommu) {
+        this(memory, iommu, PagingFile.none(), 1);
+    }
+
+    WindowsMemoryManager(SystemMemory memory, Iommu iommu, PagingFile pagefile, int lowWaterPercent) {
         this.memory = memory;
         this.iommu = iommu;
         this.frames = new FrameDatabase(memory);
+        this.pagefile = pagefile;
+        this.commit = new CommitCharge(memory.frameCount() - 1 + pagefile.slots());
+        this.trimmer = new Trimmer(frames, processes::values, memory.frameCount() * lowWaterPercent / 100);
         iommu.setPageRequestHandler(this); // the one resolver of page requests
+    }
+
+    private static PagingFile openPagefile(PagingConfig config) {
+        long mib = config.sizeMiB();
+        if (mib < 0 || mib > PagingConfig.MAX_MIB) {
+            LOG.log(System.Logger.Level.ERROR, "configuration " + PagingConfig.PID + ": sizeMiB must be 0.."
+                    + PagingConfig.MAX_MIB + ", not " + mib + "; running without a pagefile");
+            return PagingFile.none();
+        }
+        try {
+            return PagingFile.open(java.nio.file.Path.of(config.path()), mib);
+        } catch (java.io.UncheckedIOException | java.nio.file.InvalidPathException e) {
+            LOG.log(System.Logger.Level.ERROR, "configuration " + PagingConfig.PID + ": " + e.getMessage()
+                    + "; running without a pagefile");
+            return PagingFile.none();
+        }
+    }
+
+    private static int lowWaterPercent(int percent) {
+        if (percent < 0 || percent > 50) {
+            LOG.log(System.Logger.Level.ERROR, "configuration " + PagingConfig.PID + ": lowWaterPercent must be 0..50, not "
+                    + percent + "; using 1");
+            return 1;
+        }
+        return percent;
+    }
+
+    /** The low-water mark applies at once; the pagefile's path and size at the next start. */
+    @Modified
+    void modified(PagingConfig config) {
+        trimmer.setLowWater(memory.frameCount() * lowWaterPercent(config.lowWaterPercent()) / 100);
+        long slots = config.sizeMiB() << 8;
+        if (slots != pagefile.slots() || (pagefile.path() != null && !pagefile.path().equals(java.nio.file.Path.of(config.path())))) {
+            LOG.log(System.Logger.Level.WARNING, "configuration " + PagingConfig.PID + ": the pagefile (" + config.path()
+                    + ", " + config.sizeMiB() + " MiB) takes effect at the next start of the memory manager");
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -73,6 +135,7 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
             kill(pid);
         }
         iommu.clearPageRequestHandler(this);
+        pagefile.close();
     }
 
     // ---- processes ----
@@ -99,6 +162,7 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         }
         if (processes.remove(pid, space)) {
             space.terminate();
+            droppedTotal.addAndGet(space.droppedPages());
         }
     }
 
@@ -135,6 +199,27 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         space(pid).unbindIommu();
     }
 
+    @Override
+    public long trim(int pid, long pages) {
+        if (pages < 1) {
+            throw new MemoryException(Status.INVALID_PARAMETER, "trim: PAGES must be >= 1, not " + pages);
+        }
+        return space(pid).trim(pages);
+    }
+
+    @Override
+    public PagingInfo paging() {
+        long pagedOut = 0;
+        long dropped = 0;
+        for (ProcessAddressSpace space : processes.values()) {
+            pagedOut += space.info().pagedOutPages();
+            dropped += space.droppedPages();
+        }
+        return new PagingInfo(pagefile.path() == null ? null : pagefile.path().toAbsolutePath().toString(),
+                pagefile.slots(), pagefile.usedSlots(), pagedOut, pagefile.pagesOut(), pagefile.pagesIn(),
+                droppedTotal.get() + dropped, pagefile.ioErrors(), commit.charged(), commit.limit(), trimmer.lowWater());
+    }
+
     // ---- page requests ----
 
     @Override
@@ -151,8 +236,10 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
             throw new MemoryException(Status.INVALID_PARAMETER, "section size must be 1.."
                     + AddressSpace.MAX_RESERVATION + " bytes, not " + size);
         }
+        long pages = (size + AddressSpace.PAGE_SIZE - 1) / AddressSpace.PAGE_SIZE;
+        commit.charge("section", pages);
         long handle = lastHandle.incrementAndGet();
-        sections.put(handle, new Section(handle, (size + AddressSpace.PAGE_SIZE - 1) / AddressSpace.PAGE_SIZE));
+        sections.put(handle, new Section(handle, pages));
         return handle;
     }
 
@@ -197,6 +284,21 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     }
 
     @Override
+    public PagingFile pagingFile() {
+        return pagefile;
+    }
+
+    @Override
+    public CommitCharge commitCharge() {
+        return commit;
+    }
+
+    @Override
+    public long allocateFrame(FrameDatabase.State state, ProcessAddressSpace requester) {
+        return trimmer.allocate(state, requester);
+    }
+
+    @Override
     public Section section(long handle) {
         Section section = sections.get(handle);
         if (section == null || !section.isOpen()) {
@@ -209,6 +311,7 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     public void sectionUnmapped(Section section) {
         if (sections.remove(section.handle, section)) {
             section.freeFrames(frames);
+            commit.release(section.pages());
         }
     }
 

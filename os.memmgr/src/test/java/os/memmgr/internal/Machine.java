@@ -1,5 +1,7 @@
 package os.memmgr.internal;
 
+import java.nio.file.Path;
+
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
 
@@ -8,14 +10,32 @@ final class Machine {
     final LazySystemMemory memory;
     final IommuUnit iommu;
     final WindowsMemoryManager mm;
+    final PagingFile pagefile;
 
     Machine(long memoryBytes) {
         memory = new LazySystemMemory(memoryBytes);
         iommu = new IommuUnit(memory, 4096, 256, 4);
+        pagefile = PagingFile.none();
         mm = new WindowsMemoryManager(memory, iommu);
     }
 
     Machine() {
         this(256L << 20);
+    }
+
+    /** A machine with a pagefile (closed and deleted by {@link #shutdown()}). */
+    Machine(long memoryBytes, PagingFile pagefile, int lowWaterPercent) {
+        memory = new LazySystemMemory(memoryBytes);
+        iommu = new IommuUnit(memory, 4096, 256, 4);
+        this.pagefile = pagefile;
+        mm = new WindowsMemoryManager(memory, iommu, pagefile, lowWaterPercent);
+    }
+
+    static Machine withPagefile(long memoryBytes, Path dir, long pagefileMiB) {
+        return new Machine(memoryBytes, PagingFile.open(dir.resolve("pagefile.sys"), pagefileMiB), 1);
+    }
+
+    void shutdown() {
+        mm.shutdown();
     }
 }

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,6 +15,7 @@ import java.util.Map;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import iommu.hw.DmaResult;
 import os.memmgr.AddressSpace;
@@ -47,32 +50,57 @@ class RandomizedDifferentialTest {
         }
     }
 
+    @TempDir
+    Path dir;
+
     @Test
     void randomOperationsAgreeWithTheReferenceModel() {
+        seeds(false);
+    }
+
+    /**
+     * The same on a machine of 2 MiB RAM and a 16 MiB pagefile, with explicit trims besides the
+     * automatic ones: bytes survive any number of page-out and page-in round trips, and no PASID
+     * reads a frame after it was paged out and reused.
+     */
+    @Test
+    void randomOperationsWithPagingAgreeWithTheReferenceModel() {
+        long[] pagesOut = {0};
+        seeds(true, pagesOut);
+        assertTrue(pagesOut[0] > 0, "the paging runs paged nothing out");
+    }
+
+    private void seeds(boolean paging, long... pagesOut) {
         String one = System.getProperty("svm.seed");
         int seeds = Integer.getInteger("svm.seeds", 4);
         int ops = Integer.getInteger("svm.ops", 2500);
         if (one != null) {
-            run(Long.parseLong(one), ops);
+            run(Long.parseLong(one), ops, paging, pagesOut);
             return;
         }
         long base = System.nanoTime();
         for (int i = 0; i < seeds; i++) {
-            run(base + i, ops);
+            run(base + i, ops, paging, pagesOut);
         }
     }
 
-    void run(long seed, int ops) {
+    void run(long seed, int ops, boolean paging, long[] pagesOut) {
+        Machine m = paging ? new Machine(2L << 20, PagingFile.open(dir.resolve("pagefile.sys"), 16), 5)
+                : new Machine(64L << 20);
         try {
-            runUnchecked(seed, ops);
+            runUnchecked(seed, ops, m, paging);
+            if (paging) {
+                pagesOut[0] += m.pagefile.pagesOut();
+            }
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError("failed with seed " + seed + " (replay: -Dsvm.seed=" + seed + ")", e);
+        } finally {
+            m.shutdown();
         }
     }
 
-    void runUnchecked(long seed, int ops) {
+    void runUnchecked(long seed, int ops, Machine m, boolean paging) {
         Random rnd = new Random(seed);
-        Machine m = new Machine(64L << 20);
         FrameCounts start = m.mm.frames();
         List<ModelProcess> procs = new ArrayList<>();
         for (int op = 0; op < ops; op++) {
@@ -109,6 +137,8 @@ class RandomizedDifferentialTest {
             } else if (kind < 29) {
                 m.mm.kill(p.pid);
                 procs.remove(p);
+            } else if (paging && kind < 36) {
+                m.mm.trim(p.pid, 1 + rnd.nextInt(16));
             } else {
                 access(rnd, m, procs, p, kind);
             }
@@ -118,6 +148,8 @@ class RandomizedDifferentialTest {
         }
         assertEquals(start, m.mm.frames(), "every frame returned after all processes exited");
         assertEquals(0, m.iommu.boundPasids().size());
+        assertEquals(0, m.mm.paging().slotsUsed(), "every pagefile slot returned");
+        assertEquals(0, m.mm.paging().commitCharge(), "the commit charge returns to zero");
     }
 
     /** A CPU or DMA read or write at a random address (mapped or not) of process {@code p}. */

@@ -1,0 +1,78 @@
+package os.memmgr.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import iommu.hw.Pte;
+import iommu.hw.SystemMemory;
+
+/**
+ * A process's x86-64 page table in system memory: the PML4 frame and the tables made below it.
+ * Page-table frames are never paged out while the process lives. Guarded by the owning address
+ * space's lock; the IOMMU and the CPU walk it concurrently, so leaf entries change atomically.
+ */
+final class PageTable {
+    private static final long TABLE_FLAGS = Pte.PRESENT | Pte.WRITABLE | Pte.USER;
+
+    /** Allocates a frame of system memory, trimming working sets if none is free. */
+    interface FrameSource {
+        long allocate(FrameDatabase.State state);
+    }
+
+    private final SystemMemory memory;
+    private final FrameSource frames;
+    private final List<Long> tableFrames = new ArrayList<>();
+    private final long root;
+
+    PageTable(SystemMemory memory, FrameSource frames) {
+        this.memory = memory;
+        this.frames = frames;
+        long rootFrame = frames.allocate(FrameDatabase.State.PAGE_TABLE);
+        tableFrames.add(rootFrame);
+        this.root = rootFrame << SystemMemory.FRAME_SHIFT;
+    }
+
+    long root() {
+        return root;
+    }
+
+    /** Physical address of the PTE of {@code va}, making missing tables if {@code create}, else -1. */
+    long pteAddress(long va, boolean create) {
+        long table = root;
+        for (int level = 4; level >= 2; level--) {
+            long entryAddress = table + 8L * Pte.index(va, level);
+            long entry = memory.readLong(entryAddress);
+            if (!Pte.isPresent(entry)) {
+                if (!create) {
+                    return -1;
+                }
+                long frame = frames.allocate(FrameDatabase.State.PAGE_TABLE);
+                tableFrames.add(frame);
+                entry = Pte.make(frame << SystemMemory.FRAME_SHIFT, TABLE_FLAGS);
+                memory.writeLong(entryAddress, entry);
+            }
+            table = Pte.address(entry);
+        }
+        return table + 8L * Pte.index(va, 1);
+    }
+
+    /** The PTE of {@code va}, or 0 if no table holds it. */
+    long read(long va) {
+        long at = pteAddress(va, false);
+        return at < 0 ? 0 : memory.readLong(at);
+    }
+
+    /** Clears the PTE of {@code va}; returns the old entry (0 if there was no table). */
+    long clear(long va) {
+        long at = pteAddress(va, false);
+        return at < 0 ? 0 : memory.getAndSetLong(at, 0);
+    }
+
+    /** Frees every table frame (the process is gone and its PASID unbound). */
+    void free(FrameDatabase db) {
+        for (long frame : tableFrames) {
+            db.free(frame);
+        }
+        tableFrames.clear();
+    }
+}

@@ -1,0 +1,198 @@
+package os.memmgr.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The pagefile: a real file of page-sized slots, written and read at page-aligned offsets, with a
+ * free-slot map. A pagefile left by a crash is never trusted: opening truncates it. Closing deletes
+ * it. A pagefile of 0 slots is "no pagefile": every slot allocation fails.
+ *
+ * <p>Slot allocation is thread safe; a slot's reads and writes are made by the one address space
+ * that owns the slot, under its lock.
+ */
+final class PagingFile implements AutoCloseable {
+    static final int PAGE = 4096;
+
+    /** The file operations, so that tests can make them fail. */
+    interface Io extends AutoCloseable {
+        void write(long position, ByteBuffer src) throws IOException;
+
+        void read(long position, ByteBuffer dst) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    private final Path path;
+    private final long slots;
+    private final Io io;
+    private final long[] used;
+    private long usedCount;
+    private long hint;
+    private final LongAdder pagesOut = new LongAdder();
+    private final LongAdder pagesIn = new LongAdder();
+    private final LongAdder ioErrors = new LongAdder();
+
+    PagingFile(Path path, long slots, Io io) {
+        if (slots < 0 || slots > (1L << 34)) {
+            throw new IllegalArgumentException("pagefile slots must be 0.." + (1L << 34) + ", not " + slots);
+        }
+        this.path = path;
+        this.slots = slots;
+        this.io = io;
+        this.used = new long[(int) ((slots + 63) >>> 6)];
+    }
+
+    /** No pagefile. */
+    static PagingFile none() {
+        return new PagingFile(null, 0, null);
+    }
+
+    /**
+     * Opens (creating, or truncating a stale one) a pagefile of {@code sizeMiB} MiB at {@code path}.
+     *
+     * @throws UncheckedIOException naming the path when the file cannot be opened
+     */
+    static PagingFile open(Path path, long sizeMiB) {
+        if (sizeMiB == 0) {
+            return none();
+        }
+        try {
+            Path parent = path.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            return new PagingFile(path, sizeMiB << 8, channelIo(channel, path));
+        } catch (IOException e) {
+            throw new UncheckedIOException("pagefile " + path + " cannot be opened: " + e.getMessage(), e);
+        }
+    }
+
+    private static Io channelIo(FileChannel channel, Path path) {
+        return new Io() {
+            @Override
+            public void write(long position, ByteBuffer src) throws IOException {
+                while (src.hasRemaining()) {
+                    position += channel.write(src, position);
+                }
+            }
+
+            @Override
+            public void read(long position, ByteBuffer dst) throws IOException {
+                while (dst.hasRemaining()) {
+                    int n = channel.read(dst, position);
+                    if (n < 0) {
+                        throw new IOException("pagefile " + path + " ends before offset " + position);
+                    }
+                    position += n;
+                }
+            }
+
+            @Override
+            public void close() throws IOException {
+                channel.close();
+                Files.deleteIfExists(path);
+            }
+        };
+    }
+
+    Path path() {
+        return path;
+    }
+
+    long slots() {
+        return slots;
+    }
+
+    synchronized long usedSlots() {
+        return usedCount;
+    }
+
+    long pagesOut() {
+        return pagesOut.sum();
+    }
+
+    long pagesIn() {
+        return pagesIn.sum();
+    }
+
+    long ioErrors() {
+        return ioErrors.sum();
+    }
+
+    /** A free slot, now used; -1 when the pagefile is full (or there is none). */
+    synchronized long allocate() {
+        if (usedCount == slots) {
+            return -1;
+        }
+        long words = used.length;
+        for (long i = 0; i < words; i++) {
+            int w = (int) ((hint + i) % words);
+            long free = ~used[w];
+            if (w == words - 1 && (slots & 63) != 0) {
+                free &= (1L << (slots & 63)) - 1;
+            }
+            if (free != 0) {
+                int bit = Long.numberOfTrailingZeros(free);
+                used[w] |= 1L << bit;
+                usedCount++;
+                hint = w;
+                return ((long) w << 6) + bit;
+            }
+        }
+        throw new IllegalStateException("pagefile slot map disagrees with its count " + usedCount);
+    }
+
+    synchronized void free(long slot) {
+        if (slot < 0 || slot >= slots || (used[(int) (slot >>> 6)] & (1L << (slot & 63))) == 0) {
+            throw new IllegalStateException("pagefile slot " + slot + " is not in use");
+        }
+        used[(int) (slot >>> 6)] &= ~(1L << (slot & 63));
+        usedCount--;
+    }
+
+    /** Writes one page to {@code slot}. */
+    void write(long slot, byte[] page) throws IOException {
+        try {
+            io.write(slot * PAGE, ByteBuffer.wrap(page, 0, PAGE));
+        } catch (IOException | RuntimeException e) {
+            ioErrors.increment();
+            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        }
+        pagesOut.increment();
+    }
+
+    /** Reads one page from {@code slot}. */
+    void read(long slot, byte[] page) throws IOException {
+        try {
+            io.read(slot * PAGE, ByteBuffer.wrap(page, 0, PAGE));
+        } catch (IOException | RuntimeException e) {
+            ioErrors.increment();
+            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        }
+        pagesIn.increment();
+    }
+
+    /** Closes and deletes the file. */
+    @Override
+    public void close() {
+        if (io == null) {
+            return;
+        }
+        try {
+            io.close();
+        } catch (IOException e) {
+            System.getLogger(PagingFile.class.getName()).log(System.Logger.Level.WARNING,
+                    "pagefile " + path + " could not be deleted: " + e.getMessage());
+        }
+    }
+}
