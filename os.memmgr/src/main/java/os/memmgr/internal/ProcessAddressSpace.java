@@ -3,19 +3,14 @@ package os.memmgr.internal;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 import iommu.hw.Access;
-import iommu.hw.FaultKind;
 import iommu.hw.Invalidation;
 import iommu.hw.Iommu;
 import iommu.hw.PageResponse;
-import iommu.hw.PageTableWalker;
-import iommu.hw.Pte;
 import iommu.hw.SystemMemory;
-import iommu.hw.Translation;
 import os.memmgr.AddressSpace;
 import os.memmgr.MemoryException;
 import os.memmgr.PageProtection;
@@ -44,14 +39,12 @@ final class ProcessAddressSpace implements AddressSpace {
     private final Iommu iommu;
     private final CommitCharge commit;
     private final ReentrantLock lock = new ReentrantLock();
-    private final PageTable table;
-    private final Pager pager;
-    private final TreeMap<Long, Vad> vads = new TreeMap<>();
+    private final PageMapper mapper;
+    private final VadTree vads = new VadTree();
     private final Map<Long, PinnedPages> pins = new HashMap<>();
     private int pasid;
     private boolean terminated;
     private long committedPages;
-    private long residentPages;
     private long chargedPages;
 
     /** What an address space needs of the memory manager that owns it. */
@@ -90,8 +83,7 @@ final class ProcessAddressSpace implements AddressSpace {
         this.frames = kernel.frameDatabase();
         this.iommu = kernel.iommu();
         this.commit = kernel.commitCharge();
-        this.table = new PageTable(memory, state -> kernel.allocateFrame(state, this));
-        this.pager = new Pager(memory, frames, kernel.pagingFile(), table, new Pager.Owner() {
+        this.mapper = new PageMapper(memory, frames, kernel.pagingFile(), new Pager.Owner() {
             @Override
             public void invalidate(long va, long bytes) {
                 ProcessAddressSpace.this.invalidate(va, bytes);
@@ -104,6 +96,24 @@ final class ProcessAddressSpace implements AddressSpace {
         });
     }
 
+    private <T> T locked(java.util.function.Supplier<T> body) {
+        lock.lock();
+        try {
+            return body.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void locked(Runnable body) {
+        lock.lock();
+        try {
+            body.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     @Override
     public int pid() {
         return pid;
@@ -111,41 +121,32 @@ final class ProcessAddressSpace implements AddressSpace {
 
     @Override
     public long pageTableRoot() {
-        return table.root();
+        return mapper.root();
     }
 
     @Override
     public int pasid() {
-        lock.lock();
-        try {
+        return locked(() -> {
             return pasid;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     ProcessInfo info() {
-        lock.lock();
-        try {
-            return new ProcessInfo(pid, name, pasid, table.root(), committedPages, residentPages, chargedPages,
-                    pager.pagedOut(), pager.workingSetSize());
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> {
+            return new ProcessInfo(pid, name, pasid, mapper.root(), committedPages, mapper.residentPages(), chargedPages,
+                    mapper.pager().pagedOut(), mapper.pager().workingSetSize());
+        });
     }
 
     /** Pages out of this process dropped without a write since it started (their copy was current). */
     long droppedPages() {
-        lock.lock();
-        try {
-            return pager.dropped();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> {
+            return mapper.pager().dropped();
+        });
     }
 
     int workingSetSize() {
-        return pager.workingSetSize(); // a racy read is enough to order trimming
+        return mapper.pager().workingSetSize(); // a racy read is enough to order trimming
     }
 
     // ---- validation ----
@@ -154,20 +155,6 @@ final class ProcessAddressSpace implements AddressSpace {
         if (terminated) {
             throw new MemoryException(Status.PROCESS_IS_TERMINATING, "process " + pid + " is exiting");
         }
-    }
-
-    /** The private-or-view VAD holding all of {@code [va, va + pages)}. */
-    private Vad vadCovering(String op, long va, long pages) {
-        var entry = vads.floorEntry(va);
-        if (entry == null || !entry.getValue().contains(va)) {
-            throw new MemoryException(Status.MEMORY_NOT_ALLOCATED, String.format("%s: VA 0x%x is not reserved", op, va));
-        }
-        Vad vad = entry.getValue();
-        if (va + pages * PAGE_SIZE > vad.end()) {
-            throw new MemoryException(Status.INVALID_RANGE, String.format(
-                    "%s: range 0x%x+0x%x runs past its reservation 0x%x..0x%x", op, va, pages * PAGE_SIZE, vad.base, vad.end()));
-        }
-        return vad;
     }
 
     private void invalidate(long va, long bytes) {
@@ -185,7 +172,7 @@ final class ProcessAddressSpace implements AddressSpace {
             if (terminated) {
                 return PageResponse.FAILURE;
             }
-            return resolvePage(va, access);
+            return mapper.resolve(vads.containing(va), va, access);
         } catch (MemoryException noFrameOrInPageError) {
             return PageResponse.FAILURE;
         } finally {
@@ -193,114 +180,21 @@ final class ProcessAddressSpace implements AddressSpace {
         }
     }
 
-    /**
-     * Makes the page of {@code va} present: demand zero, a NOACCESS frame kept, a section frame, or a
-     * page-in. INVALID if the VADs do not allow the access.
-     *
-     * @throws MemoryException NO_MEMORY or IN_PAGE_ERROR when the page cannot be had
-     */
-    private PageResponse resolvePage(long va, Access access) {
-        var entry = vads.floorEntry(va);
-        if (entry == null || !entry.getValue().contains(va)) {
-            return PageResponse.INVALID;
-        }
-        Vad vad = entry.getValue();
-        int page = vad.pageIndex(va);
-        if (!vad.committed(page) || !Ranges.permits(vad.protection(page), access)) {
-            return PageResponse.INVALID;
-        }
-        long pageVa = va & ~(PAGE_SIZE - 1);
-        long flags = Ranges.leafFlags(vad.protection(page));
-        long at = table.pteAddress(pageVa, true);
-        long pte = memory.readLong(at);
-        if (Pte.isPresent(pte)) {
-            return PageResponse.SUCCESS;
-        }
-        if (Pager.isPaged(pte)) {
-            pager.pageIn(pageVa, at, pte, flags);
-            residentPages++;
-            return PageResponse.SUCCESS;
-        }
-        long frame;
-        if ((pte & Pager.HELD) != 0) {
-            frame = Pte.address(pte) >>> SystemMemory.FRAME_SHIFT;
-        } else if (vad.section != null) {
-            synchronized (vad.section) {
-                frame = vad.section.frame(page, state -> kernel.allocateFrame(state, this));
-            }
-            residentPages++;
-        } else {
-            frame = kernel.allocateFrame(FrameDatabase.State.PRIVATE, this);
-            residentPages++;
-            pager.resident(pageVa);
-        }
-        memory.writeLong(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, flags));
-        return PageResponse.SUCCESS;
-    }
-
-    /**
-     * Checks that every page of a CPU access is committed with a protection that allows it, without
-     * touching a page: bad input is refused before any byte moves.
-     */
-    private void checkPages(String op, long va, long length, Access access) {
-        long end = va + length;
-        for (long at = va; at < end; at = (at & ~(PAGE_SIZE - 1)) + PAGE_SIZE) {
-            String violation = violation(at, access);
-            if (violation != null) {
-                throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, at, violation));
-            }
-        }
-    }
-
-    private String violation(long va, Access access) {
-        var entry = vads.floorEntry(va);
-        if (entry == null || !entry.getValue().contains(va)) {
-            return "address is not reserved";
-        }
-        Vad vad = entry.getValue();
-        int page = vad.pageIndex(va);
-        if (!vad.committed(page)) {
-            return "page is reserved but not committed";
-        }
-        if (!Ranges.permits(vad.protection(page), access)) {
-            return "page protection " + vad.protection(page).shortName() + " does not allow "
-                    + access.name().toLowerCase(java.util.Locale.ROOT);
-        }
-        return null;
-    }
-
-    /** The physical address of {@code va}, faulting its page in (a checked page: only resources can fail). */
-    private long cpuTranslate(String op, long va, Access access) {
-        for (int attempt = 0; ; attempt++) {
-            Translation t = PageTableWalker.walk(memory, table.root(), 0, va, access, true);
-            if (t instanceof Translation.Mapping m) {
-                return m.physicalAddress(va);
-            }
-            if (attempt > 0 || ((Translation.Fault) t).kind() != FaultKind.NOT_PRESENT
-                    || resolvePage(va, access) != PageResponse.SUCCESS) {
-                throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, va, t));
-            }
-        }
-    }
-
     @Override
     public byte[] read(long va, int length) {
-        lock.lock();
-        try {
+        return locked(() -> {
             ensureLive();
             Ranges.checkAccess("read", va, length, MAX_CPU_ACCESS);
-            checkPages("read", va, length, Access.READ);
+            vads.checkPages("read", va, length, Access.READ);
             byte[] out = new byte[length];
             for (int done = 0; done < length; ) {
                 long at = va + done;
                 int n = (int) Math.min(length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-                memory.read(cpuTranslate("read", at, Access.READ), out, done, n);
+                memory.read(mapper.cpuTranslate("read", vads.containing(at), at, Access.READ), out, done, n);
                 done += n;
             }
             return out;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /**
@@ -309,64 +203,27 @@ final class ProcessAddressSpace implements AddressSpace {
      */
     @Override
     public void write(long va, byte[] data) {
-        lock.lock();
-        try {
+        locked(() -> {
             ensureLive();
             Ranges.checkAccess("write", va, data.length, MAX_CPU_ACCESS);
-            checkPages("write", va, data.length, Access.WRITE);
+            vads.checkPages("write", va, data.length, Access.WRITE);
             for (int done = 0; done < data.length; ) {
                 long at = va + done;
                 int n = (int) Math.min(data.length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-                memory.write(cpuTranslate("write", at, Access.WRITE), data, done, n);
+                memory.write(mapper.cpuTranslate("write", vads.containing(at), at, Access.WRITE), data, done, n);
                 done += n;
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     // ---- VirtualAlloc family ----
 
     @Override
     public long reserve(long va, long size) {
-        lock.lock();
-        try {
+        return locked(() -> {
             ensureLive();
-            return reserveLocked("reserve", va, size, null);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private long reserveLocked(String op, long va, long size, Section section) {
-        if (va != 0) {
-            long pages = Ranges.checkRange(op, va, size);
-            if ((va & (ALLOCATION_GRANULARITY - 1)) != 0) {
-                throw new MemoryException(Status.INVALID_PARAMETER, String.format(
-                        "%s: VA 0x%x is not 64 KiB aligned (the allocation granularity)", op, va));
-            }
-            var below = vads.floorEntry(va + pages * PAGE_SIZE - 1);
-            if (below != null && below.getValue().end() > va) {
-                throw new MemoryException(Status.CONFLICTING_ADDRESSES, String.format(
-                        "%s: 0x%x+0x%x overlaps the reservation at 0x%x", op, va, size, below.getKey()));
-            }
-            vads.put(va, new Vad(va, pages, section));
-            return va;
-        }
-        long pages = Ranges.checkRange(op, USER_MIN, size);
-        long bytes = pages * PAGE_SIZE;
-        long cursor = USER_MIN;
-        for (Vad vad : vads.values()) {
-            if (vad.base - cursor >= bytes) {
-                break;
-            }
-            cursor = (vad.end() + ALLOCATION_GRANULARITY - 1) & ~(ALLOCATION_GRANULARITY - 1);
-        }
-        if (USER_MAX - cursor < bytes) {
-            throw new MemoryException(Status.NO_MEMORY, op + ": no free range of " + size + " bytes in the address space");
-        }
-        vads.put(cursor, new Vad(cursor, pages, section));
-        return cursor;
+            return vads.reserve("reserve", va, size, null).base;
+        });
     }
 
     /** Charges {@code pages} of private commit to this process (and the system), or throws COMMITMENT_LIMIT. */
@@ -383,11 +240,10 @@ final class ProcessAddressSpace implements AddressSpace {
     @Override
     public void commit(long va, long size, PageProtection protection) {
         java.util.Objects.requireNonNull(protection, "protection");
-        lock.lock();
-        try {
+        locked(() -> {
             ensureLive();
             long pages = Ranges.checkRange("commit", va, size);
-            Vad vad = vadCovering("commit", va, pages);
+            Vad vad = vads.covering("commit", va, pages);
             if (vad.section != null) {
                 throw new MemoryException(Status.INVALID_RANGE, String.format(
                         "commit: 0x%x is in a section view, which is committed whole", va));
@@ -404,9 +260,7 @@ final class ProcessAddressSpace implements AddressSpace {
                     committedPages++;
                 }
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     @Override
@@ -415,8 +269,8 @@ final class ProcessAddressSpace implements AddressSpace {
         lock.lock();
         try {
             ensureLive();
-            long base = reserveLocked("allocate", 0, size, null);
-            Vad vad = vads.get(base);
+            Vad vad = vads.reserve("allocate", 0, size, null);
+            long base = vad.base;
             try {
                 charge("allocate", vad.pages);
             } catch (MemoryException overLimit) {
@@ -440,80 +294,51 @@ final class ProcessAddressSpace implements AddressSpace {
 
     @Override
     public void decommit(long va, long size) {
-        lock.lock();
-        try {
+        locked(() -> {
             ensureLive();
             long pages = Ranges.checkRange("decommit", va, size);
-            Vad vad = vadCovering("decommit", va, pages);
+            Vad vad = vads.covering("decommit", va, pages);
             if (vad.section != null) {
                 throw new MemoryException(Status.INVALID_RANGE, String.format(
                         "decommit: 0x%x is in a section view; release the view instead", va));
             }
             unmapPages(vad, vad.pageIndex(va), pages, true);
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /**
-     * Clears the PTEs of pages {@code [first, first+count)} of a VAD, invalidates the IOMMU, and then
-     * frees the private frames and pagefile slots. If {@code decommit}, the pages also become
-     * reserved-only.
+     * Unmaps pages {@code [first, first+count)} of a VAD (the IOMMU invalidated before any frame is
+     * freed) and gives back their commit charge. If {@code decommit}, the pages become reserved-only.
      */
     private void unmapPages(Vad vad, int first, long count, boolean decommit) {
-        ArrayList<Long> freed = new ArrayList<>();
-        boolean anyPresent = false;
-        long uncommitted = 0;
-        for (int i = first; i < first + count; i++) {
-            if (!vad.committed(i)) {
-                continue;
-            }
-            long va = vad.base + (long) i * PAGE_SIZE;
-            long pte = table.clear(va);
-            anyPresent |= Pte.isPresent(pte);
-            if (Pte.isPresent(pte) || (pte & Pager.HELD) != 0) {
-                residentPages--;
-                if (vad.section == null) {
-                    freed.add(Pte.address(pte) >>> SystemMemory.FRAME_SHIFT);
-                }
-            }
-            if (vad.section == null) {
-                pager.forget(va, pte);
-                uncommitted++;
-            }
-            if (decommit) {
+        long committed = mapper.unmap(vad, first, count);
+        committedPages -= committed;
+        if (vad.section == null) {
+            uncharge(committed);
+        }
+        if (decommit) {
+            for (int i = first; i < first + count; i++) {
                 vad.set(i, false, PageProtection.NOACCESS);
             }
-            committedPages--;
         }
-        if (anyPresent) {
-            invalidate(vad.base + (long) first * PAGE_SIZE, count * PAGE_SIZE);
-        }
-        for (long frame : freed) {
-            frames.free(frame);
-        }
-        uncharge(uncommitted);
     }
 
     @Override
     public void release(long base) {
-        lock.lock();
-        try {
+        locked(() -> {
             ensureLive();
-            Vad vad = vads.get(base);
+            Vad vad = vads.at(base);
             if (vad == null) {
-                var entry = vads.floorEntry(base);
-                if (entry != null && entry.getValue().contains(base)) {
+                Vad inside = vads.containing(base);
+                if (inside != null) {
                     throw new MemoryException(Status.FREE_VM_NOT_AT_BASE, String.format(
-                            "release: 0x%x is inside the reservation at 0x%x; pass its base", base, entry.getKey()));
+                            "release: 0x%x is inside the reservation at 0x%x; pass its base", base, inside.base));
                 }
                 throw new MemoryException(Status.MEMORY_NOT_ALLOCATED, String.format(
                         "release: nothing is reserved at 0x%x", base));
             }
             releaseVad(vad);
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     private void releaseVad(Vad vad) {
@@ -527,11 +352,10 @@ final class ProcessAddressSpace implements AddressSpace {
     @Override
     public PageProtection protect(long va, long size, PageProtection protection) {
         java.util.Objects.requireNonNull(protection, "protection");
-        lock.lock();
-        try {
+        return locked(() -> {
             ensureLive();
             long pages = Ranges.checkRange("protect", va, size);
-            Vad vad = vadCovering("protect", va, pages);
+            Vad vad = vads.covering("protect", va, pages);
             int first = vad.pageIndex(va);
             for (int i = first; i < first + pages; i++) {
                 if (!vad.committed(i)) {
@@ -544,70 +368,21 @@ final class ProcessAddressSpace implements AddressSpace {
             for (int i = first; i < first + pages; i++) {
                 PageProtection before = vad.protection(i);
                 vad.set(i, true, protection);
-                long at = table.pteAddress(vad.base + (long) i * PAGE_SIZE, false);
-                if (at >= 0) {
-                    reduced |= reprotect(at, protection, before);
-                }
+                reduced |= mapper.reprotect(vad.base + (long) i * PAGE_SIZE, protection, before);
             }
             if (reduced) {
                 invalidate(va, pages * PAGE_SIZE);
             }
             return old;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Rewrites one PTE that holds a frame with {@code protection} (a paged-out page takes its
-     * protection from the VAD when it comes back); returns whether rights the IOMMU may cache were
-     * reduced.
-     */
-    private boolean reprotect(long at, PageProtection protection, PageProtection before) {
-        while (true) {
-            long pte = memory.readLong(at);
-            if (!Pte.isPresent(pte) && (pte & Pager.HELD) == 0) {
-                return false;
-            }
-            long frameAddress = Pte.address(pte);
-            long updated = protection == PageProtection.NOACCESS ? frameAddress | Pager.HELD | (pte & Pte.DIRTY)
-                    : Pte.make(frameAddress, Ranges.leafFlags(protection)) | (pte & (Pte.ACCESSED | Pte.DIRTY));
-            if (memory.compareAndSetLong(at, pte, updated)) {
-                return Pte.isPresent(pte) && !protection.allows(before);
-            }
-        }
+        });
     }
 
     @Override
     public RegionInfo query(long va) {
-        lock.lock();
-        try {
+        return locked(() -> {
             ensureLive();
-            if (!Pte.isCanonical(va) || va < 0 || va >= USER_MAX) {
-                throw new MemoryException(Status.INVALID_ADDRESS, String.format(
-                        "query: VA 0x%x is outside user space 0x0..0x%x", va, USER_MAX));
-            }
-            long page = va & ~(PAGE_SIZE - 1);
-            var entry = vads.floorEntry(page);
-            if (entry == null || !entry.getValue().contains(page)) {
-                var next = vads.higherEntry(page);
-                long end = next == null ? USER_MAX : next.getKey();
-                return new RegionInfo(page, end - page, 0, RegionInfo.State.FREE, null, null);
-            }
-            Vad vad = entry.getValue();
-            int i = vad.pageIndex(page);
-            boolean committed = vad.committed(i);
-            PageProtection protection = vad.protection(i);
-            int j = i;
-            while (j < vad.pages && vad.committed(j) == committed && (!committed || vad.protection(j) == protection)) {
-                j++;
-            }
-            return new RegionInfo(page, (long) (j - i) * PAGE_SIZE, vad.base,
-                    committed ? RegionInfo.State.COMMIT : RegionInfo.State.RESERVE, committed ? protection : null,
-                    vad.section == null ? RegionInfo.Type.PRIVATE : RegionInfo.Type.MAPPED);
-        } finally {
-            lock.unlock();
-        }
+            return vads.query(va);
+        });
     }
 
     // ---- sections ----
@@ -615,17 +390,14 @@ final class ProcessAddressSpace implements AddressSpace {
     @Override
     public long mapSection(long handle, PageProtection protection) {
         java.util.Objects.requireNonNull(protection, "protection");
-        lock.lock();
-        try {
+        return locked(() -> {
             ensureLive();
             Section section = kernel.section(handle);
-            long base = reserveLocked("map section", 0, section.size(), section);
-            commitWhole(vads.get(base), protection);
+            Vad vad = vads.reserve("map section", 0, section.size(), section);
+            commitWhole(vad, protection);
             section.addView();
-            return base;
-        } finally {
-            lock.unlock();
-        }
+            return vad.base;
+        });
     }
 
     // ---- pinning ----
@@ -640,18 +412,18 @@ final class ProcessAddressSpace implements AddressSpace {
         try {
             ensureLive();
             long pages = Ranges.checkRange("pin", va, size);
-            vadCovering("pin", va, pages);
+            Vad vad = vads.covering("pin", va, pages);
             if (pages > memory.frameCount()) {
                 throw new MemoryException(Status.INVALID_PARAMETER, String.format(
                         "pin: %d pages is more than system memory (%d frames)", pages, memory.frameCount()));
             }
             Access access = forWrite ? Access.WRITE : Access.READ;
-            checkPages("pin", va, pages * PAGE_SIZE, access);
+            vads.checkPages("pin", va, pages * PAGE_SIZE, access);
             long[] pinned = new long[(int) pages];
             int done = 0;
             try {
                 for (; done < pages; done++) {
-                    long frame = cpuTranslate("pin", va + done * PAGE_SIZE, access) >>> SystemMemory.FRAME_SHIFT;
+                    long frame = mapper.cpuTranslate("pin", vad, va + done * PAGE_SIZE, access) >>> SystemMemory.FRAME_SHIFT;
                     frames.pin(frame);
                     pinned[done] = frame;
                 }
@@ -671,8 +443,7 @@ final class ProcessAddressSpace implements AddressSpace {
 
     @Override
     public void unpin(long handle) {
-        lock.lock();
-        try {
+        locked(() -> {
             PinnedPages pin = pins.remove(handle);
             if (pin == null) {
                 throw new MemoryException(Status.INVALID_HANDLE, "unpin: process " + pid + " has no pin " + handle);
@@ -680,22 +451,17 @@ final class ProcessAddressSpace implements AddressSpace {
             for (long frame : pin.frames()) {
                 frames.unpin(frame);
             }
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     // ---- trimming ----
 
     /** mm:trim: pages out up to {@code pages} of this working set, waiting for the lock. */
     long trim(long pages) {
-        lock.lock();
-        try {
+        return locked(() -> {
             ensureLive();
             return trimLocked(pages);
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /**
@@ -719,9 +485,7 @@ final class ProcessAddressSpace implements AddressSpace {
     }
 
     private long trimLocked(long pages) {
-        long out = pager.trim(pages);
-        residentPages -= out;
-        return out;
+        return mapper.trim(pages);
     }
 
     // ---- IOMMU registration ----
@@ -735,7 +499,7 @@ final class ProcessAddressSpace implements AddressSpace {
             }
             int p = kernel.allocatePasid();
             try {
-                iommu.bind(p, table.root());
+                iommu.bind(p, mapper.root());
             } catch (RuntimeException e) {
                 kernel.pasidUnbound(p);
                 throw e;
@@ -749,16 +513,13 @@ final class ProcessAddressSpace implements AddressSpace {
     }
 
     void unbindIommu() {
-        lock.lock();
-        try {
+        locked(() -> {
             ensureLive();
             if (pasid == 0) {
                 throw new MemoryException(Status.INVALID_PARAMETER, "process " + pid + " is not bound to the IOMMU");
             }
             unbindLocked();
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     private void unbindLocked() {
@@ -770,8 +531,7 @@ final class ProcessAddressSpace implements AddressSpace {
 
     /** Tears the address space down: unbind, unmap everything, release pins and slots, free the page table. */
     void terminate() {
-        lock.lock();
-        try {
+        locked(() -> {
             if (terminated) {
                 return;
             }
@@ -779,19 +539,16 @@ final class ProcessAddressSpace implements AddressSpace {
             if (pasid != 0) {
                 unbindLocked();
             }
-            for (Vad vad : new ArrayList<>(vads.values())) {
+            for (Vad vad : new ArrayList<>(vads.all())) {
                 releaseVad(vad);
             }
-            pager.releaseCopies();
             for (PinnedPages pin : pins.values()) {
                 for (long frame : pin.frames()) {
                     frames.unpin(frame);
                 }
             }
             pins.clear();
-            table.free(frames);
-        } finally {
-            lock.unlock();
-        }
+            mapper.free();
+        });
     }
 }

@@ -1,0 +1,186 @@
+package os.memmgr.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import iommu.hw.Access;
+import iommu.hw.FaultKind;
+import iommu.hw.PageResponse;
+import iommu.hw.PageTableWalker;
+import iommu.hw.Pte;
+import iommu.hw.SystemMemory;
+import iommu.hw.Translation;
+import os.memmgr.AddressSpace;
+import os.memmgr.MemoryException;
+import os.memmgr.PageProtection;
+import os.memmgr.Status;
+
+/**
+ * The leaf level of one address space: what a VAD says becomes PTEs. Makes pages present (demand
+ * zero, NOACCESS frames kept, section frames, page-in), unmaps and reprotects them with the IOMMU
+ * invalidated before a frame is freed, and counts resident pages. Guarded by the owning address
+ * space's lock.
+ */
+final class PageMapper {
+    private static final long PAGE_SIZE = AddressSpace.PAGE_SIZE;
+
+    /** What the mapper needs of its address space. */
+
+    private final SystemMemory memory;
+    private final FrameDatabase frames;
+    private final PageTable table;
+    private final Pager pager;
+    private final Pager.Owner owner;
+    private long residentPages;
+
+    PageMapper(SystemMemory memory, FrameDatabase frames, PagingFile pagefile, Pager.Owner owner) {
+        this.memory = memory;
+        this.frames = frames;
+        this.owner = owner;
+        this.table = new PageTable(memory, owner::allocateFrame);
+        this.pager = new Pager(memory, frames, pagefile, table, owner);
+    }
+
+    long root() {
+        return table.root();
+    }
+
+    long residentPages() {
+        return residentPages;
+    }
+
+    Pager pager() {
+        return pager;
+    }
+
+    /**
+     * Makes the page of {@code va} present. INVALID if the VAD does not allow the access.
+     *
+     * @throws MemoryException NO_MEMORY or IN_PAGE_ERROR when the page cannot be had
+     */
+    PageResponse resolve(Vad vad, long va, Access access) {
+        if (vad == null) {
+            return PageResponse.INVALID;
+        }
+        int page = vad.pageIndex(va);
+        if (!vad.committed(page) || !Ranges.permits(vad.protection(page), access)) {
+            return PageResponse.INVALID;
+        }
+        long pageVa = va & ~(PAGE_SIZE - 1);
+        long flags = Ranges.leafFlags(vad.protection(page));
+        long at = table.pteAddress(pageVa, true);
+        long pte = memory.readLong(at);
+        if (Pte.isPresent(pte)) {
+            return PageResponse.SUCCESS;
+        }
+        if (Pager.isPaged(pte)) {
+            pager.pageIn(pageVa, at, pte, flags);
+            residentPages++;
+            return PageResponse.SUCCESS;
+        }
+        long frame;
+        if ((pte & Pager.HELD) != 0) {
+            frame = Pte.address(pte) >>> SystemMemory.FRAME_SHIFT;
+        } else if (vad.section != null) {
+            synchronized (vad.section) {
+                frame = vad.section.frame(page, owner::allocateFrame);
+            }
+            residentPages++;
+        } else {
+            frame = owner.allocateFrame(FrameDatabase.State.PRIVATE);
+            residentPages++;
+            pager.resident(pageVa);
+        }
+        memory.writeLong(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, flags));
+        return PageResponse.SUCCESS;
+    }
+
+    /**
+     * The physical address of {@code va} for a CPU access, faulting its page in. The caller checked the
+     * page against the VADs: only resources (frames, pagefile reads) can fail here.
+     */
+    long cpuTranslate(String op, Vad vad, long va, Access access) {
+        for (int attempt = 0; ; attempt++) {
+            Translation t = PageTableWalker.walk(memory, table.root(), 0, va, access, true);
+            if (t instanceof Translation.Mapping m) {
+                return m.physicalAddress(va);
+            }
+            if (attempt > 0 || ((Translation.Fault) t).kind() != FaultKind.NOT_PRESENT
+                    || resolve(vad, va, access) != PageResponse.SUCCESS) {
+                throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, va, t));
+            }
+        }
+    }
+
+    /**
+     * Clears the PTEs of the committed pages {@code [first, first+count)} of a VAD, invalidates the
+     * IOMMU, and then frees the private frames and pagefile slots.
+     *
+     * @return how many of the pages were committed
+     */
+    long unmap(Vad vad, int first, long count) {
+        List<Long> freed = new ArrayList<>();
+        boolean anyPresent = false;
+        long committed = 0;
+        for (int i = first; i < first + count; i++) {
+            if (!vad.committed(i)) {
+                continue;
+            }
+            committed++;
+            long va = vad.base + (long) i * PAGE_SIZE;
+            long pte = table.clear(va);
+            anyPresent |= Pte.isPresent(pte);
+            if (Pte.isPresent(pte) || (pte & Pager.HELD) != 0) {
+                residentPages--;
+                if (vad.section == null) {
+                    freed.add(Pte.address(pte) >>> SystemMemory.FRAME_SHIFT);
+                }
+            }
+            if (vad.section == null) {
+                pager.forget(va, pte);
+            }
+        }
+        if (anyPresent) {
+            owner.invalidate(vad.base + (long) first * PAGE_SIZE, count * PAGE_SIZE);
+        }
+        for (long frame : freed) {
+            frames.free(frame);
+        }
+        return committed;
+    }
+
+    /**
+     * Rewrites the PTE of {@code va}, if it holds a frame, with {@code protection} (a paged-out page
+     * takes its protection from the VAD when it comes back); returns whether rights the IOMMU may
+     * cache were reduced. A NOACCESS page keeps its frame and its dirty bit under {@link Pager#HELD}.
+     */
+    boolean reprotect(long va, PageProtection protection, PageProtection before) {
+        long at = table.pteAddress(va, false);
+        while (at >= 0) {
+            long pte = memory.readLong(at);
+            if (!Pte.isPresent(pte) && (pte & Pager.HELD) == 0) {
+                return false;
+            }
+            long frameAddress = Pte.address(pte);
+            long updated = protection == PageProtection.NOACCESS ? frameAddress | Pager.HELD | (pte & Pte.DIRTY)
+                    : Pte.make(frameAddress, Ranges.leafFlags(protection)) | (pte & (Pte.ACCESSED | Pte.DIRTY));
+            if (memory.compareAndSetLong(at, pte, updated)) {
+                return Pte.isPresent(pte) && !protection.allows(before);
+            }
+        }
+        return false;
+    }
+
+    /** Pages out up to {@code pages} of the working set; returns how many left memory. */
+    long trim(long pages) {
+        long out = pager.trim(pages);
+        residentPages -= out;
+        return out;
+    }
+
+    /** The address space is gone (every VAD unmapped): slots of copies and the page table go. */
+    void free() {
+        pager.releaseCopies();
+        table.free(frames);
+    }
+}
