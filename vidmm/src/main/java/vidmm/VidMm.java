@@ -55,6 +55,23 @@ public interface VidMm {
     void evict(long device, List<Long> allocations);
 
     /**
+     * The process's budget and usage. In the IoMmu model an allocation lives in pageable process
+     * memory: MakeResident pins it, so the GPU never waits on a page-in; Evict unpins it, so the OS
+     * may trim it. A MakeResident (or a submission) that would take the process over its budget
+     * first evicts the process's least recently used allocations that no unfinished submission
+     * references; VidMm tells the owning device through {@link #queryVideoMemoryInfo(long)}.
+     *
+     * @throws VidMmException INVALID_PARAMETER if the process does not use the GPU
+     */
+    VideoMemoryInfo videoMemoryInfo(int pid);
+
+    /**
+     * D3DKMTQueryVideoMemoryInfo for a device: its process's figures, and the device's allocations
+     * VidMm evicted since the last query (which this call takes).
+     */
+    VideoMemoryInfo queryVideoMemoryInfo(long device);
+
+    /**
      * Submits commands: the allocations of the device that the commands touch (the submission's
      * allocation list) are made resident first, then the buffer goes to the driver.
      *

@@ -40,6 +40,12 @@ public interface KernelThunks {
     /** D3DKMTEvict. */
     void evict(long device, List<Long> allocations);
 
+    /**
+     * D3DKMTQueryVideoMemoryInfo: the process's budget and usage, and the allocations of this device
+     * that the kernel evicted to stay in budget since the last query (the query takes them).
+     */
+    VideoMemoryInfo queryVideoMemoryInfo(long device);
+
     /** D3DKMTSubmitCommand; returns the submission's fence value. */
     long submit(long device, EngineNode node, List<DmaCommand> commands);
 

@@ -25,6 +25,8 @@ final class DeviceState {
     /** The attached driver's handle of this device; changes when a driver is attached and the state replayed. */
     volatile long kmdHandle;
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
+    /** Allocations VidMm evicted to keep the budget, not yet reported by a D3DKMTQueryVideoMemoryInfo. */
+    final java.util.Set<Long> evictedForBudget = new java.util.LinkedHashSet<>();
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
     private DeviceInfo.Status status = DeviceInfo.Status.ACTIVE;
     private long submitted;
@@ -71,6 +73,11 @@ final class DeviceState {
             wait(Math.max(1, left / 1_000_000L));
         }
         return true;
+    }
+
+    /** Whether fence {@code fence} completed, or never will (the device is in error): nothing waits on it. */
+    synchronized boolean done(long fence) {
+        return completed >= fence || status != DeviceInfo.Status.ACTIVE;
     }
 
     synchronized boolean active() {

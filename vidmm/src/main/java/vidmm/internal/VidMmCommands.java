@@ -33,6 +33,7 @@ import vidmm.VidMm;
         "osgi.command.function=allocations",
         "osgi.command.function=resident",
         "osgi.command.function=evict",
+        "osgi.command.function=budget",
         "osgi.command.function=submit",
         "osgi.command.function=faults"})
 public final class VidMmCommands {
@@ -163,6 +164,14 @@ public final class VidMmCommands {
     public String evict(String device, String allocation) {
         vidmm.evict(Args.number("DEVICE", device), List.of(Args.number("ALLOCATION", allocation)));
         return "evicted";
+    }
+
+    /** vidmm:budget PID - D3DKMTQueryVideoMemoryInfo for a process. */
+    public String budget(String pid) {
+        vidmm.VideoMemoryInfo i = vidmm.videoMemoryInfo(Args.id("PID", pid));
+        return String.format("pid %d: Budget %d KiB, CurrentUsage %d KiB, AvailableForReservation %d KiB; "
+                + "%d allocations evicted to stay in budget", i.pid(), i.budget() >> 10, i.currentUsage() >> 10,
+                i.availableForReservation() >> 10, i.evictions());
     }
 
     /** vidmm:submit DEVICE "COMMANDS" - see README for the syntax; waits up to 5 s for the fence. */

@@ -118,6 +118,14 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
+    public umd.api.VideoMemoryInfo queryVideoMemoryInfo(long device) {
+        return thunk("D3DKMTQueryVideoMemoryInfo", () -> {
+            vidmm.VideoMemoryInfo i = vidmm.queryVideoMemoryInfo(device);
+            return new umd.api.VideoMemoryInfo(i.budget(), i.currentUsage(), i.availableForReservation(), i.evicted());
+        });
+    }
+
+    @Override
     public long submit(long device, EngineNode node, List<DmaCommand> commands) {
         return thunk("D3DKMTSubmitCommand", () -> vidmm.submit(device, node, commands));
     }

@@ -50,6 +50,7 @@ import vidmm.GpuFault;
 import vidmm.ProcessRegistration;
 import vidmm.VidMm;
 import vidmm.VidMmException;
+import vidmm.VideoMemoryInfo;
 import vidmm.VidMmStatus;
 
 /**
@@ -88,7 +89,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     }
 
     private final MemoryManager mm;
-    private final long budget;
+    private final Residency residency;
     private final Object lock = new Object();
     /** The attached driver, or null; guarded by {@link #lock}. */
     private KernelModeDriver kmd;
@@ -103,7 +104,6 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private final Map<Long, DeviceState> devices = new LinkedHashMap<>();
     private final Map<Long, DeviceState> byKmdHandle = new ConcurrentHashMap<>();
     private final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
-    private final Map<Integer, Long> residentBytes = new HashMap<>();
     private final java.util.LinkedList<GpuFault> faults = new java.util.LinkedList<>();
     private final AtomicLong handles = new AtomicLong(0x100);
     private final AtomicLong faultSequence = new AtomicLong();
@@ -120,13 +120,13 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     @Activate
     public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
         this.mm = mm;
-        this.budget = Math.max(1, config.budgetMiB()) << 20;
+        this.residency = new Residency(Math.max(1, config.budgetMiB()) << 20);
     }
 
     /** VidMm with a residency budget of {@code budgetBytes} per process and {@code kmd} as its only driver. */
     public VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes) {
         this.mm = mm;
-        this.budget = budgetBytes;
+        this.residency = new Residency(budgetBytes);
         addDriver(kmd, Map.of());
     }
 
@@ -654,6 +654,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             quietly(() -> mm.closeSection(a.section));
         }
         d.allocations.remove(a.handle);
+        d.evictedForBudget.remove(a.handle);
         allocations.remove(a.handle);
     }
 
@@ -675,7 +676,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
     }
 
-    /** Pins what is not resident yet (all or nothing, within budget), then counts a reference on each. */
+    /**
+     * Pins what is not resident yet and counts a reference on each, all or nothing. Over the budget,
+     * the process's least recently used idle allocations are evicted (after the pins succeeded) and
+     * their devices told at their next D3DKMTQueryVideoMemoryInfo.
+     */
     private void makeResidentLocked(DeviceState d, List<AllocationState> list) {
         long more = 0;
         Set<AllocationState> toPin = new java.util.LinkedHashSet<>();
@@ -684,11 +689,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                 more += a.size;
             }
         }
-        long now = residentBytes.getOrDefault(d.pid, 0L);
-        if (now + more > budget) {
-            throw new VidMmException(VidMmStatus.NO_VIDEO_MEMORY, "process " + d.pid + " would have " + (now + more)
-                    + " bytes resident, over its budget of " + budget);
-        }
+        Set<AllocationState> shown = new java.util.HashSet<>();
+        displayed.values().forEach(x -> shown.add(x.allocation()));
+        List<AllocationState> victims = residency.victims(d.pid, more, allocations.values(), new java.util.HashSet<>(list), shown);
         List<AllocationState> pinned = new ArrayList<>();
         try {
             for (AllocationState a : toPin) {
@@ -702,9 +705,17 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             }
             throw e;
         }
-        residentBytes.merge(d.pid, more, Long::sum);
+        for (AllocationState v : victims) {
+            unpinLocked(v);
+            residency.evictedForBudget(v);
+        }
+        for (AllocationState a : toPin) {
+            residency.pinned(a);
+            a.device.evictedForBudget.remove(a.handle);
+        }
         for (AllocationState a : list) {
             a.residencyRefs++;
+            residency.used(a, 0);
         }
     }
 
@@ -733,7 +744,27 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         quietly(() -> mm.addressSpace(a.device.pid).unpin(a.pin.handle()));
         a.pin = null;
         a.residencyRefs = 0;
-        residentBytes.merge(a.device.pid, -a.size, Long::sum);
+        residency.unpinned(a);
+    }
+
+    @Override
+    public VideoMemoryInfo videoMemoryInfo(int pid) {
+        synchronized (lock) {
+            if (!processes.containsKey(pid)) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "process " + pid + " does not use the GPU (no device)");
+            }
+            return residency.info(pid, List.of());
+        }
+    }
+
+    @Override
+    public VideoMemoryInfo queryVideoMemoryInfo(long device) {
+        synchronized (lock) {
+            DeviceState d = deviceLocked(device);
+            List<Long> evicted = new ArrayList<>(d.evictedForBudget);
+            d.evictedForBudget.clear();
+            return residency.info(d.pid, evicted);
+        }
     }
 
     // ---- submission ----
@@ -748,14 +779,16 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             if (commands == null || commands.isEmpty()) {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
             }
+            List<AllocationState> touched = AllocationList.touched(d.allocations.values(), commands);
             List<AllocationState> notResident = new ArrayList<>();
-            for (AllocationState a : AllocationList.touched(d.allocations.values(), commands)) {
+            for (AllocationState a : touched) {
                 if (a.pin == null) {
                     notResident.add(a);
                 }
             }
             makeResidentLocked(d, notResident);
             long fence = d.nextFence(node, commands);
+            touched.forEach(a -> residency.used(a, fence));
             try {
                 ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(d.kmdHandle, node, commands, fence));
             } catch (VidMmException e) {

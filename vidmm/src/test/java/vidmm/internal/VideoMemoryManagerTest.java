@@ -163,25 +163,54 @@ class VideoMemoryManagerTest {
     }
 
     @Test
-    void residencyIsReferenceCountedAndBudgeted() {
+    void residencyIsReferenceCounted() {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
         var small = vidmm.allocate(device, 512 * 1024, Set.of());
-        var big = vidmm.allocate(device, 768 * 1024, Set.of());
         long f1 = vidmm.makeResident(device, List.of(small.handle()));
         long f2 = vidmm.makeResident(device, List.of(small.handle()));
         assertTrue(f2 > f1, "each request gets its own paging fence");
         assertEquals(128, mm.frames().pinned());
-        VidMmException e = assertThrows(VidMmException.class, () -> vidmm.makeResident(device, List.of(big.handle())));
-        assertEquals(VidMmStatus.NO_VIDEO_MEMORY, e.status());
-        assertEquals(128, mm.frames().pinned(), "refused request pinned nothing");
         vidmm.evict(device, List.of(small.handle()));
         assertEquals(128, mm.frames().pinned(), "one reference left");
         vidmm.evict(device, List.of(small.handle()));
         assertEquals(0, mm.frames().pinned());
         assertEquals(VidMmStatus.INVALID_PARAMETER,
                 assertThrows(VidMmException.class, () -> vidmm.evict(device, List.of(small.handle()))).status());
+    }
+
+    /** Budget 1 MiB: over it, the least recently used idle allocation is evicted and its device told. */
+    @Test
+    void overBudgetTheLeastRecentlyUsedIdleAllocationIsEvictedAndTheDeviceTold() {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        var a = vidmm.allocate(device, 384 * 1024, Set.of());
+        var b = vidmm.allocate(device, 384 * 1024, Set.of());
+        var big = vidmm.allocate(device, 512 * 1024, Set.of());
+        vidmm.makeResident(device, List.of(a.handle()));
+        vidmm.makeResident(device, List.of(b.handle()));
+        vidmm.makeResident(device, List.of(a.handle())); // a is used again: b is now the least recently used
+        assertEquals(768 * 1024, vidmm.videoMemoryInfo(pid).currentUsage());
+
         vidmm.makeResident(device, List.of(big.handle()));
+        var info = vidmm.queryVideoMemoryInfo(device);
+        assertEquals(List.of(b.handle()), info.evicted(), "b went, a stayed");
+        assertEquals(896 * 1024, info.currentUsage());
+        assertEquals(1024 * 1024 - 896 * 1024, info.availableForReservation());
+        assertEquals(1, info.evictions());
+        assertEquals(List.of(), vidmm.queryVideoMemoryInfo(device).evicted(), "the query took the news");
+        assertEquals(224, mm.frames().pinned(), "a and big are pinned; b is pageable again");
+
+        var all = vidmm.allocate(device, 1024 * 1024, Set.of());
+        long pinned = mm.frames().pinned();
+        VidMmException e = assertThrows(VidMmException.class,
+                () -> vidmm.makeResident(device, List.of(all.handle(), b.handle())));
+        assertEquals(VidMmStatus.NO_VIDEO_MEMORY, e.status());
+        assertTrue(e.getMessage().contains("over its budget"), e.getMessage());
+        assertEquals(pinned, mm.frames().pinned(), "a refused request pinned and evicted nothing");
+        assertEquals(List.of(), vidmm.queryVideoMemoryInfo(device).evicted());
+        assertEquals(VidMmStatus.INVALID_PARAMETER,
+                assertThrows(VidMmException.class, () -> vidmm.videoMemoryInfo(9999)).status());
     }
 
     @Test

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The pagefile: a real file of page-sized slots, written and read at page-aligned offsets, with a
  * free-slot map. A pagefile left by a crash is never trusted: opening truncates it. Closing deletes
- * it. A pagefile of 0 slots is "no pagefile": every slot allocation fails.
+ * it (and so does JVM exit, for a framework that was never stopped). A pagefile of 0 slots is "no pagefile": every slot allocation fails.
  *
  * <p>Slot allocation is thread safe; a slot's reads and writes are made by the one address space
  * that owns the slot, under its lock.
@@ -39,6 +39,8 @@ final class PagingFile implements AutoCloseable {
     private final LongAdder pagesOut = new LongAdder();
     private final LongAdder pagesIn = new LongAdder();
     private final LongAdder ioErrors = new LongAdder();
+    private Thread exitHook;
+    private boolean closed;
 
     PagingFile(Path path, long slots, Io io) {
         if (slots < 0 || slots > (1L << 34)) {
@@ -71,7 +73,10 @@ final class PagingFile implements AutoCloseable {
             }
             FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            return new PagingFile(path, sizeMiB << 8, channelIo(channel, path));
+            PagingFile file = new PagingFile(path, sizeMiB << 8, channelIo(channel, path));
+            file.exitHook = new Thread(file::close, "pagefile-delete");
+            Runtime.getRuntime().addShutdownHook(file.exitHook); // a JVM that exits without stopping the framework
+            return file;
         } catch (IOException e) {
             throw new UncheckedIOException("pagefile " + path + " cannot be opened: " + e.getMessage(), e);
         }
@@ -185,8 +190,18 @@ final class PagingFile implements AutoCloseable {
     /** Closes and deletes the file. */
     @Override
     public void close() {
-        if (io == null) {
-            return;
+        synchronized (this) {
+            if (io == null || closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (exitHook != null && Thread.currentThread() != exitHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(exitHook);
+            } catch (IllegalStateException exiting) {
+                // the JVM is exiting already: the hook runs anyway
+            }
         }
         try {
             io.close();

@@ -243,8 +243,13 @@ final class RefDevice implements UmdDevice {
         return lastFence;
     }
 
-    /** MakeResident on use; under budget pressure, evict what this submission does not use and retry. */
+    /**
+     * MakeResident on use. First learns which allocations the kernel evicted to keep the budget
+     * (D3DKMTQueryVideoMemoryInfo), so that they are made resident again if this submission needs
+     * them; under budget pressure, evicts what this submission does not use and retries.
+     */
     private void makeResident(Set<Long> used) {
+        forgetEvicted();
         List<Long> missing = new ArrayList<>();
         for (Long a : used) {
             if (!resident.contains(a)) {
@@ -274,6 +279,11 @@ final class RefDevice implements UmdDevice {
             kmt.makeResident(device, missing);
         }
         resident.addAll(missing);
+    }
+
+    /** Drops from {@link #resident} what the kernel evicted on its own. */
+    private void forgetEvicted() {
+        resident.removeAll(kmt.queryVideoMemoryInfo(device).evicted());
     }
 
     @Override
@@ -313,6 +323,7 @@ final class RefDevice implements UmdDevice {
     public void destroy(Resource resource) {
         open();
         RefResource r = own(resource);
+        forgetEvicted();
         if (resident.remove(r.allocation())) {
             kmt.evict(device, List.of(r.allocation()));
         }

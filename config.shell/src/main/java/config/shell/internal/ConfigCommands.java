@@ -1,0 +1,65 @@
+package config.shell.internal;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.MetaTypeInformation;
+import org.osgi.service.metatype.MetaTypeService;
+import org.osgi.service.metatype.ObjectClassDefinition;
+
+/**
+ * {@code config:list}, {@code config:get PID}, {@code config:set PID key=value ...} and
+ * {@code config:delete PID}: Config Admin from the shell, like Karaf's config commands, with every
+ * value checked against the metatype of the bundle that owns the PID.
+ */
+@Component(service = ConfigCommands.class, property = {
+        "osgi.command.scope=config",
+        "osgi.command.function=list",
+        "osgi.command.function=get",
+        "osgi.command.function=set",
+        "osgi.command.function=delete"})
+public final class ConfigCommands {
+    private final ConfigShell shell;
+
+    @Activate
+    public ConfigCommands(BundleContext context, @Reference ConfigurationAdmin admin, @Reference MetaTypeService metaType) {
+        this.shell = new ConfigShell(admin, () -> metatypes(context, metaType));
+    }
+
+    private static SortedMap<String, ObjectClassDefinition> metatypes(BundleContext context, MetaTypeService metaType) {
+        SortedMap<String, ObjectClassDefinition> all = new TreeMap<>();
+        for (Bundle bundle : context.getBundles()) {
+            MetaTypeInformation info = metaType.getMetaTypeInformation(bundle);
+            if (info == null) {
+                continue;
+            }
+            Arrays.stream(info.getPids()).forEach(pid -> all.put(pid, info.getObjectClassDefinition(pid, null)));
+        }
+        return all;
+    }
+
+    public String list() throws IOException {
+        return shell.list();
+    }
+
+    public String get(String pid) throws IOException {
+        return shell.get(pid);
+    }
+
+    /** config:set PID key=value [key=value ...] */
+    public String set(String pid, String... assignments) throws IOException {
+        return shell.set(pid, assignments);
+    }
+
+    public String delete(String pid) throws IOException {
+        return shell.delete(pid);
+    }
+}

@@ -1,0 +1,187 @@
+package config.shell.internal;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.service.metatype.AttributeDefinition;
+import org.osgi.service.metatype.ObjectClassDefinition;
+
+/**
+ * What the config commands do, over Config Admin and the metatype the bundles publish. Every change
+ * is checked whole against the metatype first; a bad PID, key or value throws naming it and
+ * changes nothing.
+ */
+final class ConfigShell {
+    /** The metatype of every PID that has one. */
+    interface Metatypes {
+        SortedMap<String, ObjectClassDefinition> all();
+    }
+
+    private final ConfigurationAdmin admin;
+    private final Metatypes metatypes;
+
+    ConfigShell(ConfigurationAdmin admin, Metatypes metatypes) {
+        this.admin = admin;
+        this.metatypes = metatypes;
+    }
+
+    String list() throws IOException {
+        SortedMap<String, ObjectClassDefinition> ocds = metatypes.all();
+        SortedMap<String, String> rows = new TreeMap<>();
+        for (var e : ocds.entrySet()) {
+            rows.put(e.getKey(), String.format("%-28s %-10s %s", e.getKey(), configuration(e.getKey()) == null
+                    ? "defaults" : "configured", e.getValue().getName()));
+        }
+        for (Configuration c : configurations(null)) {
+            rows.putIfAbsent(c.getPid(), String.format("%-28s %-10s %s", c.getPid(), "configured", "(no metatype)"));
+        }
+        return String.format("%-28s %-10s %s%n", "PID", "STATE", "NAME") + String.join("\n", rows.values());
+    }
+
+    String get(String pid) throws IOException {
+        ObjectClassDefinition ocd = metatypes.all().get(pid);
+        Configuration c = configuration(pid);
+        Dictionary<String, Object> props = c == null ? null : c.getProperties();
+        if (ocd == null) {
+            if (props == null) {
+                throw unknown(pid);
+            }
+            List<String> lines = new ArrayList<>();
+            for (String key : Collections.list(props.keys())) {
+                lines.add(key + " = " + props.get(key));
+            }
+            Collections.sort(lines);
+            return pid + " (no metatype)\n" + String.join("\n", lines);
+        }
+        StringBuilder b = new StringBuilder(pid + ": " + ocd.getName());
+        for (AttributeDefinition ad : ocd.getAttributeDefinitions(ObjectClassDefinition.ALL)) {
+            Object set = props == null ? null : props.get(ad.getID());
+            String fallback = ad.getDefaultValue() == null ? "" : String.join(",", ad.getDefaultValue());
+            b.append(String.format("%n  %-16s = %-20s %s (%s%s)", ad.getID(), set == null ? fallback : set,
+                    set == null ? "default" : "set", typeName(ad.getType()),
+                    ad.getDescription() == null ? "" : "; " + ad.getDescription()));
+        }
+        return b.toString();
+    }
+
+    String set(String pid, String... assignments) throws IOException {
+        ObjectClassDefinition ocd = metatypes.all().get(pid);
+        if (ocd == null) {
+            throw unknown(pid);
+        }
+        if (assignments.length == 0) {
+            throw new IllegalArgumentException("config:set " + pid + ": give at least one key=value");
+        }
+        Map<String, AttributeDefinition> ads = new LinkedHashMap<>();
+        for (AttributeDefinition ad : ocd.getAttributeDefinitions(ObjectClassDefinition.ALL)) {
+            ads.put(ad.getID(), ad);
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (String a : assignments) {
+            int eq = a.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("config:set " + pid + ": '" + a + "' is not key=value");
+            }
+            String key = a.substring(0, eq);
+            AttributeDefinition ad = ads.get(key);
+            if (ad == null) {
+                throw new IllegalArgumentException("config:set " + pid + ": no key '" + key + "'; keys are "
+                        + String.join(", ", ads.keySet()));
+            }
+            values.put(key, typed(pid, ad, a.substring(eq + 1)));
+        }
+        Configuration c = admin.getConfiguration(pid, "?");
+        Dictionary<String, Object> props = c.getProperties() == null ? new Hashtable<>() : c.getProperties();
+        values.forEach(props::put);
+        c.update(props);
+        return pid + " updated: " + values.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(" "));
+    }
+
+    String delete(String pid) throws IOException {
+        Configuration c = configuration(pid);
+        if (c == null) {
+            throw new IllegalArgumentException("config:delete: " + pid + " has no configuration (it runs on its defaults)");
+        }
+        c.delete();
+        return pid + " deleted: back to its defaults";
+    }
+
+    /** The value as the attribute's type, checked by the metatype (ranges, options). */
+    private static Object typed(String pid, AttributeDefinition ad, String text) {
+        String where = "config:set " + pid + ": " + ad.getID();
+        Object value;
+        try {
+            value = switch (ad.getType()) {
+                case AttributeDefinition.LONG -> Long.valueOf(text.trim());
+                case AttributeDefinition.INTEGER -> Integer.valueOf(text.trim());
+                case AttributeDefinition.SHORT -> Short.valueOf(text.trim());
+                case AttributeDefinition.BYTE -> Byte.valueOf(text.trim());
+                case AttributeDefinition.DOUBLE -> Double.valueOf(text.trim());
+                case AttributeDefinition.FLOAT -> Float.valueOf(text.trim());
+                case AttributeDefinition.BOOLEAN -> parseBoolean(text);
+                default -> text;
+            };
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(where + " must be " + article(typeName(ad.getType())) + ", not '" + text + "'");
+        }
+        String problem = ad.validate(text.trim());
+        if (problem != null && !problem.isEmpty()) {
+            throw new IllegalArgumentException(where + "=" + text + " is refused by the metatype: " + problem);
+        }
+        return value;
+    }
+
+    private static Boolean parseBoolean(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        if (!t.equals("true") && !t.equals("false")) {
+            throw new NumberFormatException(text);
+        }
+        return Boolean.valueOf(t);
+    }
+
+    private static String typeName(int type) {
+        return switch (type) {
+            case AttributeDefinition.LONG, AttributeDefinition.INTEGER, AttributeDefinition.SHORT,
+                    AttributeDefinition.BYTE -> "whole number";
+            case AttributeDefinition.DOUBLE, AttributeDefinition.FLOAT -> "number";
+            case AttributeDefinition.BOOLEAN -> "true or false";
+            default -> "text";
+        };
+    }
+
+    private static String article(String type) {
+        return type.equals("true or false") ? type : "a " + type;
+    }
+
+    private static IllegalArgumentException unknown(String pid) {
+        return new IllegalArgumentException("no configurable PID '" + pid + "'; config:list shows them");
+    }
+
+    private Configuration configuration(String pid) throws IOException {
+        List<Configuration> found = configurations("(service.pid=" + pid + ")");
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    private List<Configuration> configurations(String filter) throws IOException {
+        try {
+            Configuration[] found = admin.listConfigurations(filter);
+            return found == null ? List.of() : List.of(found);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException("'" + filter + "' is not a valid PID filter: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** The configuration shell; private. */
+package config.shell.internal;
