@@ -22,6 +22,17 @@ public interface UmdDevice extends AutoCloseable {
     /** Opens another process's shared resource by its shared handle. */
     Resource openShared(long sharedHandle, int width, int height);
 
+    /**
+     * A buffer over memory the process allocated itself (as D3D12's OpenExistingHeapFromAddress):
+     * {@code size} bytes at {@code va}, page aligned. It is not a kernel allocation: submissions do
+     * not list it and nothing makes it resident, so the GPU reaches it through the IOMMU, and a page
+     * that is not present becomes a page request that the OS resolves (demand zero or page-in).
+     * Destroying it leaves the memory to the process.
+     *
+     * @throws IllegalArgumentException if {@code va} is not page aligned or user space, or size is not positive
+     */
+    Resource openExistingHeapFromAddress(long va, long size);
+
     TilePool createTilePool(int tiles);
 
     /** A tiled resource of {@code tiles} tiles, all NULL. */

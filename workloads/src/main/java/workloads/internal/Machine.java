@@ -27,6 +27,14 @@ record Machine(MemoryManager os, UserModeDriver umd, GpuAdapter display, Iommu i
         return Path.of(options.getOrDefault("out", scenario + ".png")).toAbsolutePath();
     }
 
+    static long longOption(Map<String, String> options, String key) {
+        try {
+            return Long.parseLong(options.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option " + key + " must be a whole number, not '" + options.get(key) + "'");
+        }
+    }
+
     static int intOption(Map<String, String> options, String key, int fallback, int min, int max) {
         String v = options.get(key);
         if (v == null) {

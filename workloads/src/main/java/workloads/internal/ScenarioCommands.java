@@ -20,7 +20,7 @@ import umd.api.UserModeDriver;
         "osgi.command.function=list", "osgi.command.function=run"})
 public final class ScenarioCommands {
     private static final List<Scenario> SCENARIOS = List.of(new GradientScenario(), new SharingScenario(),
-            new TiledScenario(), new StressScenario());
+            new TiledScenario(), new StressScenario(), new OversubscribeScenario());
 
     private final Machine machine;
 

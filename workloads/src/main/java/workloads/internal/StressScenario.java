@@ -31,7 +31,7 @@ final class StressScenario implements Scenario {
     public void run(Machine machine, Map<String, String> options, Report report) throws Exception {
         int processes = Machine.intOption(options, "processes", 8, 1, 64);
         int rounds = Machine.intOption(options, "rounds", 20, 1, 10_000);
-        long seed = options.containsKey("seed") ? Long.parseLong(options.get("seed")) : System.nanoTime();
+        long seed = options.containsKey("seed") ? Machine.longOption(options, "seed") : System.nanoTime();
         FrameCounts before = machine.os().frames();
         AtomicInteger allocations = new AtomicInteger();
         List<Integer> pasids = java.util.Collections.synchronizedList(new ArrayList<>());

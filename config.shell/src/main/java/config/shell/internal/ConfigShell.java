@@ -42,13 +42,13 @@ final class ConfigShell {
         SortedMap<String, ObjectClassDefinition> ocds = metatypes.all();
         SortedMap<String, String> rows = new TreeMap<>();
         for (var e : ocds.entrySet()) {
-            rows.put(e.getKey(), String.format("%-28s %-10s %s", e.getKey(), configuration(e.getKey()) == null
+            rows.put(e.getKey(), String.format("%-32s %-10s %s", e.getKey(), configuration(e.getKey()) == null
                     ? "defaults" : "configured", e.getValue().getName()));
         }
         for (Configuration c : configurations(null)) {
-            rows.putIfAbsent(c.getPid(), String.format("%-28s %-10s %s", c.getPid(), "configured", "(no metatype)"));
+            rows.putIfAbsent(c.getPid(), String.format("%-32s %-10s %s", c.getPid(), "configured", "(no metatype)"));
         }
-        return String.format("%-28s %-10s %s%n", "PID", "STATE", "NAME") + String.join("\n", rows.values());
+        return String.format("%-32s %-10s %s%n", "PID", "STATE", "NAME") + String.join("\n", rows.values());
     }
 
     String get(String pid) throws IOException {

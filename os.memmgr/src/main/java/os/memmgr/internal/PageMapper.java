@@ -67,7 +67,8 @@ final class PageMapper {
             return PageResponse.INVALID;
         }
         long pageVa = va & ~(PAGE_SIZE - 1);
-        long flags = Ranges.leafFlags(vad.protection(page));
+        // accessed from the start: the access that faulted is about to happen, so trimming gives the new page a second chance
+        long flags = Ranges.leafFlags(vad.protection(page)) | Pte.ACCESSED;
         long at = table.pteAddress(pageVa, true);
         long pte = memory.readLong(at);
         if (Pte.isPresent(pte)) {

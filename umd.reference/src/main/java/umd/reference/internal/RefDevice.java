@@ -107,6 +107,20 @@ final class RefDevice implements UmdDevice {
     }
 
     @Override
+    public Resource openExistingHeapFromAddress(long va, long size) {
+        open();
+        if ((va & 0xFFF) != 0 || va < 0x10000 || va >= 0x7FFF_FFFF_0000L) {
+            throw new IllegalArgumentException(String.format("heap address 0x%x must be a page-aligned user address", va));
+        }
+        if (size <= 0 || size > 0x7FFF_FFFF_0000L - va) {
+            throw new IllegalArgumentException("heap size must be > 0 and end in user space, not " + size);
+        }
+        RefResource r = new RefResource(0, va, size, 0, 0, 0, 0, -1);
+        resources.add(r);
+        return r;
+    }
+
+    @Override
     public Resource createTexture2D(int width, int height, boolean shared) {
         if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
             throw new IllegalArgumentException("texture size must be 1..16384 a side, not " + width + "x" + height);
@@ -323,6 +337,10 @@ final class RefDevice implements UmdDevice {
     public void destroy(Resource resource) {
         open();
         RefResource r = own(resource);
+        if (r.allocation() == 0) {
+            resources.remove(r); // an existing heap: the memory stays the process's
+            return;
+        }
         forgetEvicted();
         if (resident.remove(r.allocation())) {
             kmt.evict(device, List.of(r.allocation()));
