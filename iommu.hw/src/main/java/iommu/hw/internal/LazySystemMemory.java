@@ -19,7 +19,9 @@ import iommu.hw.SystemMemory;
  * an array load and a VarHandle read; a page copy is one {@link System#arraycopy}.
  *
  * <p>Host memory follows live data: {@link #zeroFrame} clears the frame's written bit, and a bank none
- * of whose 16 frames is written any more is given back to the host. Giving a bank back parks the
+ * of whose 16 frames is written any more is given back to the host, once {@link #KEPT_BANKS} banks
+ * emptied after it (so that frames freed and soon reused, as the OS's last-in first-out free list
+ * reuses them, do not make and drop a bank each time). Giving a bank back parks the
  * {@link #RELEASING} marker in its slot, checks the bank's written bits again, and only then drops it
  * (or puts it back). A writer sets its frame's written bit before it looks the bank up, and waits
  * out the marker, so no write can land in a bank that is being dropped.
@@ -46,6 +48,14 @@ public final class LazySystemMemory implements SystemMemory {
     private final long size;
     private final LongAdder touched = new LongAdder();
     private final LongAdder bankCount = new LongAdder();
+    /** Emptied banks given back only {@link #keptBanks} emptyings later, oldest first. */
+    static final int KEPT_BANKS = 64;
+    private final int keptBanks;
+    /** Emptied banks, oldest first: {index, the bank's fill count when it emptied}. */
+    private final java.util.ArrayDeque<long[]> emptied = new java.util.ArrayDeque<>();
+    /** Per bank: how many times one of its frames went from unwritten to written. */
+    private final int[] fills;
+    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
 
     /**
      * Sizes memory from configuration. A size outside the metatype's range is reported and replaced by
@@ -58,6 +68,12 @@ public final class LazySystemMemory implements SystemMemory {
 
     /** Memory of {@code bytes} bytes, a positive multiple of {@link #FRAME_SIZE}. */
     public LazySystemMemory(long bytes) {
+        this(bytes, KEPT_BANKS);
+    }
+
+    /** Memory that keeps up to {@code keptBanks} emptied banks before it gives them back (0: at once). */
+    LazySystemMemory(long bytes, int keptBanks) {
+        this.keptBanks = keptBanks;
         if (bytes <= 0 || bytes % FRAME_SIZE != 0 || bytes > (SystemMemoryConfig.MAX_MIB << 20)) {
             throw new IllegalArgumentException("system memory size must be a multiple of 4096 bytes in 4096.."
                     + (SystemMemoryConfig.MAX_MIB << 20) + ", not " + bytes);
@@ -65,6 +81,7 @@ public final class LazySystemMemory implements SystemMemory {
         this.size = bytes;
         this.frameCount = bytes >>> FRAME_SHIFT;
         this.banks = new byte[(int) ((bytes + BANK_SIZE - 1) >>> BANK_SHIFT)][];
+        this.fills = new int[banks.length];
         this.written = new long[(int) ((frameCount + 63) >>> 6)];
     }
 
@@ -153,6 +170,7 @@ public final class LazySystemMemory implements SystemMemory {
             long seen = (long) WORDS.compareAndExchange(written, word, bits, bits | bit);
             if (seen == bits) {
                 touched.increment();
+                INTS.getAndAdd(fills, (int) (pa >>> BANK_SHIFT), 1);
                 break;
             }
             bits = seen;
@@ -175,6 +193,23 @@ public final class LazySystemMemory implements SystemMemory {
         long firstFrame = (long) bank * FRAMES_PER_BANK;
         long word = (long) WORDS.getVolatile(written, (int) (firstFrame >>> 6));
         return (word >>> (firstFrame & 63)) & ((1L << FRAMES_PER_BANK) - 1);
+    }
+
+    /**
+     * Bank {@code index} holds no data now: it goes back to the host after {@link #keptBanks} more
+     * banks emptied, unless one of its frames was written again meanwhile.
+     */
+    private void bankEmptied(int index) {
+        long[] oldest = null;
+        synchronized (emptied) {
+            emptied.addLast(new long[] {index, (int) INTS.getVolatile(fills, index)});
+            if (emptied.size() > keptBanks) {
+                oldest = emptied.removeFirst();
+            }
+        }
+        if (oldest != null && (int) INTS.getVolatile(fills, (int) oldest[0]) == (int) oldest[1]) {
+            releaseIfUnwritten((int) oldest[0]);
+        }
     }
 
     /** Gives bank {@code index} back to the host if none of its frames is written. */
@@ -289,7 +324,9 @@ public final class LazySystemMemory implements SystemMemory {
                 if (bank != null) {
                     Arrays.fill(bank, offset(pa), offset(pa) + FRAME_SIZE, (byte) 0);
                 }
-                releaseIfUnwritten((int) (pa >>> BANK_SHIFT));
+                if (bankBits((int) (pa >>> BANK_SHIFT)) == 0) {
+                    bankEmptied((int) (pa >>> BANK_SHIFT));
+                }
                 return;
             }
             bits = seen;

@@ -66,6 +66,7 @@ class LazySystemMemoryTest {
 
     @Test
     void aBankWhoseFramesAreAllZeroedGoesBackToTheHost() {
+        memory = new LazySystemMemory(1L << 30, 0);
         memory.write(0x10_0000, new byte[] {1}, 0, 1);
         memory.write(0x10_3000, new byte[] {2}, 0, 1);
         memory.write(0x20_0000, new byte[] {3}, 0, 1);
@@ -84,9 +85,30 @@ class LazySystemMemoryTest {
         assertEquals(9, one[0], "a released bank is made again on the next write");
     }
 
+    @Test
+    void emptiedBanksAreKeptForAWhileSoThatReusedFramesDoNotChurnHostMemory() {
+        int kept = LazySystemMemory.KEPT_BANKS;
+        for (int bank = 0; bank <= kept + 1; bank++) {
+            memory.write((long) bank << 16, new byte[] {1}, 0, 1);
+        }
+        memory.zeroFrame(0);
+        memory.zeroFrame(1L << 4);
+        memory.write(1L << 16, new byte[] {2}, 0, 1); // bank 1 is used again before its turn comes
+        assertEquals((kept + 2) * 65536L, memory.hostBytes(), "emptied banks are kept");
+        for (int bank = 2; bank <= kept + 1; bank++) {
+            memory.zeroFrame((long) bank << 4);
+        }
+        assertEquals((kept + 1) * 65536L, memory.hostBytes(),
+                "bank 0 went back once 64 banks emptied after it; bank 1, written again, stays");
+        byte[] one = new byte[1];
+        memory.read(1L << 16, one, 0, 1);
+        assertEquals(2, one[0]);
+    }
+
     /** One thread keeps writing and checking frame 1 of a bank while another zeroes frame 0 of it. */
     @Test
     void noWriteIsLostWhileTheBankIsReleasedBesideIt() throws Exception {
+        memory = new LazySystemMemory(1L << 30, 0);
         int rounds = Integer.getInteger("soak.factor", 1) * 20_000;
         java.util.concurrent.atomic.AtomicReference<String> lost = new java.util.concurrent.atomic.AtomicReference<>();
         Thread writer = new Thread(() -> {

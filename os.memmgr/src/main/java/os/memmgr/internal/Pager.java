@@ -116,7 +116,7 @@ final class Pager {
             return;
         }
         workingSet.remove(va);
-        Long copy = copies.remove(va);
+        Long copy = copies.isEmpty() ? null : copies.remove(va);
         if (copy != null) {
             pagefile.free(copy);
         }

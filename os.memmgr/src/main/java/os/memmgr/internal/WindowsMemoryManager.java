@@ -73,6 +73,12 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         this(memory, iommu, PagingFile.none(), 1);
     }
 
+    /** With a pagefile of {@code pagefileMiB} at {@code pagefile} (for benchmarks and embedding). */
+    public WindowsMemoryManager(SystemMemory memory, Iommu iommu, java.nio.file.Path pagefile, long pagefileMiB,
+                                int lowWaterPercent) {
+        this(memory, iommu, PagingFile.open(pagefile, pagefileMiB), lowWaterPercent);
+    }
+
     WindowsMemoryManager(SystemMemory memory, Iommu iommu, PagingFile pagefile, int lowWaterPercent) {
         this.memory = memory;
         this.iommu = iommu;

@@ -1,43 +1,99 @@
 package os.memmgr.internal;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * A process's working set: the VAs of its resident private pages, with a clock hand that walks them
- * for trimming. Not thread safe: guarded by the owning address space's lock.
+ * for trimming. The pages are a dense array (the clock's order); an open-addressing table of page
+ * numbers finds a page's slot in it without boxing. Not thread safe: guarded by the owning address
+ * space's lock.
  */
 final class WorkingSet {
+    private static final long EMPTY = -1;
+
     private long[] pages = new long[64];
-    private final Map<Long, Integer> index = new HashMap<>();
     private int size;
     private int hand;
+    /** Open addressing, linear probing: page number, or EMPTY; {@link #slots} holds its index in {@link #pages}. */
+    private long[] keys = filled(128);
+    private int[] slots = new int[128];
+
+    private static long[] filled(int n) {
+        long[] a = new long[n];
+        Arrays.fill(a, EMPTY);
+        return a;
+    }
+
+    private int probe(long key) {
+        int mask = keys.length - 1;
+        int i = (int) (key * 0x9E3779B97F4A7C15L >>> 40) & mask;
+        while (keys[i] != EMPTY && keys[i] != key) {
+            i = (i + 1) & mask;
+        }
+        return i;
+    }
 
     void add(long va) {
-        if (index.putIfAbsent(va, size) != null) {
+        long key = va >>> 12;
+        int i = probe(key);
+        if (keys[i] == key) {
             return;
         }
         if (size == pages.length) {
             pages = Arrays.copyOf(pages, size * 2);
         }
+        keys[i] = key;
+        slots[i] = size;
         pages[size++] = va;
+        if (size * 2 > keys.length) {
+            rehash(keys.length * 2);
+        }
     }
 
     void remove(long va) {
-        Integer at = index.remove(va);
-        if (at == null) {
+        int i = probe(va >>> 12);
+        if (keys[i] == EMPTY) {
             return;
         }
+        int at = slots[i];
+        delete(i);
         long last = pages[--size];
         if (at != size) {
             pages[at] = last;
-            index.put(last, at);
+            slots[probe(last >>> 12)] = at;
+        }
+    }
+
+    /** Removes table entry {@code i}, moving later entries of its probe run back (no tombstones). */
+    private void delete(int i) {
+        int mask = keys.length - 1;
+        keys[i] = EMPTY;
+        for (int j = (i + 1) & mask; keys[j] != EMPTY; j = (j + 1) & mask) {
+            long k = keys[j];
+            int s = slots[j];
+            keys[j] = EMPTY;
+            int to = probe(k);
+            keys[to] = k;
+            slots[to] = s;
+        }
+    }
+
+    private void rehash(int capacity) {
+        long[] oldKeys = keys;
+        int[] oldSlots = slots;
+        keys = filled(capacity);
+        slots = new int[capacity];
+        for (int i = 0; i < oldKeys.length; i++) {
+            if (oldKeys[i] != EMPTY) {
+                int to = probe(oldKeys[i]);
+                keys[to] = oldKeys[i];
+                slots[to] = oldSlots[i];
+            }
         }
     }
 
     boolean contains(long va) {
-        return index.containsKey(va);
+        return keys[probe(va >>> 12)] != EMPTY;
     }
 
     int size() {
@@ -53,7 +109,9 @@ final class WorkingSet {
     }
 
     void clear() {
-        index.clear();
+        keys = filled(128);
+        slots = new int[128];
+        pages = new long[64];
         size = 0;
         hand = 0;
     }
