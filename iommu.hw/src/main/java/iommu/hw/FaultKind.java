@@ -20,5 +20,10 @@ public enum FaultKind {
     /** The request's PASID has no page-table root bound in the PASID table. */
     PASID_NOT_BOUND,
     /** A paging-structure entry points beyond the installed system memory. */
-    NON_EXISTENT_MEMORY
+    NON_EXISTENT_MEMORY,
+    /**
+     * A not-present page's page request got a failure response: the address is valid but the OS
+     * could not bring the page in (no frame even after trimming, a pagefile read error, no resolver).
+     */
+    PAGE_REQUEST_FAILED
 }

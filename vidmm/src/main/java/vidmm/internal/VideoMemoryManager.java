@@ -682,6 +682,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
      * their devices told at their next D3DKMTQueryVideoMemoryInfo.
      */
     private void makeResidentLocked(DeviceState d, List<AllocationState> list) {
+        makeResidentLocked(d, list, list);
+    }
+
+    /** As above; nothing in {@code inUse} (a submission's whole allocation list) is evicted to make room. */
+    private void makeResidentLocked(DeviceState d, List<AllocationState> list, List<AllocationState> inUse) {
         long more = 0;
         Set<AllocationState> toPin = new java.util.LinkedHashSet<>();
         for (AllocationState a : list) {
@@ -691,7 +696,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
         Set<AllocationState> shown = new java.util.HashSet<>();
         displayed.values().forEach(x -> shown.add(x.allocation()));
-        List<AllocationState> victims = residency.victims(d.pid, more, allocations.values(), new java.util.HashSet<>(list), shown);
+        List<AllocationState> victims = residency.victims(d.pid, more, allocations.values(), new java.util.HashSet<>(inUse), shown);
         List<AllocationState> pinned = new ArrayList<>();
         try {
             for (AllocationState a : toPin) {
@@ -786,7 +791,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                     notResident.add(a);
                 }
             }
-            makeResidentLocked(d, notResident);
+            makeResidentLocked(d, notResident, touched);
             long fence = d.nextFence(node, commands);
             touched.forEach(a -> residency.used(a, fence));
             try {

@@ -154,10 +154,12 @@ public final class IommuUnit implements Iommu, DmaInitiator {
             if (!(t instanceof Fault f)) {
                 return t;
             }
-            if (f.kind() != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts
-                    || pageRequest(pasid, va, access) != PageResponse.SUCCESS) {
-                faultLog.record(f);
-                return f;
+            PageResponse response = f.kind() != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts ? null
+                    : pageRequest(pasid, va, access);
+            if (response != PageResponse.SUCCESS) {
+                Fault recorded = response == PageResponse.FAILURE ? failedRequest(f) : f;
+                faultLog.record(recorded);
+                return recorded;
             }
         }
     }
@@ -219,6 +221,11 @@ public final class IommuUnit implements Iommu, DmaInitiator {
             return -1;
         }
         return Iotlb.encode((Mapping) t);
+    }
+
+    /** A not-present fault whose page request the OS could not satisfy. */
+    private static Fault failedRequest(Fault f) {
+        return new Fault(FaultKind.PAGE_REQUEST_FAILED, f.pasid(), f.va(), f.access());
     }
 
     private PageResponse pageRequest(int pasid, long va, Access access) {
@@ -290,10 +297,12 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                     gate.exit(token);
                 }
                 if (pending != null) {
-                    if (pending.kind() != FaultKind.NOT_PRESENT || ++attempts > pageRequestAttempts
-                            || pageRequest(pasid, pending.va(), pending.access()) != PageResponse.SUCCESS) {
-                        faultLog.record(pending);
-                        return new DmaResult(done, pending);
+                    PageResponse response = pending.kind() != FaultKind.NOT_PRESENT || ++attempts > pageRequestAttempts
+                            ? null : pageRequest(pasid, pending.va(), pending.access());
+                    if (response != PageResponse.SUCCESS) {
+                        Fault recorded = response == PageResponse.FAILURE ? failedRequest(pending) : pending;
+                        faultLog.record(recorded);
+                        return new DmaResult(done, recorded);
                     }
                 }
             }

@@ -142,8 +142,10 @@ class IommuUnitTest {
         PageRequestHandler os = mock(PageRequestHandler.class);
         when(os.handle(any())).thenReturn(PageResponse.INVALID).thenThrow(new IllegalStateException("boom"));
         iommu.setPageRequestHandler(os);
-        assertEquals(FaultKind.NOT_PRESENT, ((Translation.Fault) iommu.translate(PASID, 0x20000, Access.READ)).kind());
-        assertEquals(FaultKind.NOT_PRESENT, ((Translation.Fault) iommu.translate(PASID, 0x20000, Access.READ)).kind());
+        assertEquals(FaultKind.NOT_PRESENT, ((Translation.Fault) iommu.translate(PASID, 0x20000, Access.READ)).kind(),
+                "an invalid address stays a not-present fault");
+        assertEquals(FaultKind.PAGE_REQUEST_FAILED, ((Translation.Fault) iommu.translate(PASID, 0x20000, Access.READ)).kind(),
+                "a handler that fails (throws) could not bring the page in");
         assertEquals(2, iommu.stats().pageRequestsFailed());
         assertEquals(2, iommu.faults().size());
     }

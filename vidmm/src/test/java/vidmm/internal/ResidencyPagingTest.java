@@ -1,0 +1,135 @@
+package vidmm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import gpu.hw.PciIdentity;
+import gpu.hw.internal.SimulatedGpu;
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import kmd.reference.internal.ReferenceKmd;
+import os.memmgr.AddressSpace;
+import os.memmgr.PageProtection;
+import os.memmgr.internal.WindowsMemoryManager;
+import vidmm.Allocation;
+import vidmm.FenceWait;
+
+/**
+ * Residency that matters, with real parts and a pagefile: an evicted allocation can be trimmed to
+ * the pagefile and a submission brings it back (VidMm makes it resident first); over budget VidMm
+ * evicts on its own and tells the device; memory no allocation covers is reached by page requests.
+ */
+class ResidencyPagingTest {
+    static final int SIZE = 64 * 1024;
+
+    @TempDir
+    Path dir;
+    LazySystemMemory memory;
+    IommuUnit iommu;
+    WindowsMemoryManager mm;
+    SimulatedGpu gpu;
+    VideoMemoryManager vidmm;
+
+    void machine(long budget) {
+        memory = new LazySystemMemory(64L << 20);
+        iommu = new IommuUnit(memory, 4096, 64, 4);
+        mm = new WindowsMemoryManager(memory, iommu, dir.resolve("pagefile.sys"), 64, 1);
+        gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
+        vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new kmd.api.VidMmCaps(true, true, false, false, false), 16L << 20),
+                mm, budget);
+        mm.addProcessListener(vidmm);
+    }
+
+    @AfterEach
+    void off() throws InterruptedException {
+        vidmm.stop();
+        gpu.powerOff();
+        mm.shutdown();
+    }
+
+    static byte[] bytes(long seed) {
+        byte[] b = new byte[SIZE];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    void copy(long device, long from, long to) {
+        long fence = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Copy(from, to, SIZE)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+    }
+
+    long pagedOut(int pid) {
+        return mm.processes().stream().filter(p -> p.pid() == pid).findFirst().orElseThrow().pagedOutPages();
+    }
+
+    @Test
+    void anEvictedAllocationIsTrimmedAndASubmissionMakesItResidentAgain() {
+        machine(1L << 30);
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        Allocation a = vidmm.allocate(device, SIZE, Set.of());
+        Allocation b = vidmm.allocate(device, SIZE, Set.of());
+        Allocation c = vidmm.allocate(device, SIZE, Set.of());
+        AddressSpace as = mm.addressSpace(pid);
+        as.write(a.va(), bytes(1));
+        copy(device, a.va(), b.va());
+        assertEquals(0, mm.trim(pid, 1000), "resident allocations are pinned: nothing to trim");
+
+        vidmm.evict(device, List.of(a.handle()));
+        assertEquals(16, mm.trim(pid, 1000), "evicted, A's pages are the OS's to page out");
+        assertEquals(16, pagedOut(pid));
+        copy(device, a.va(), c.va());
+        assertEquals(0, pagedOut(pid), "making A resident paged it back in");
+        assertArrayEquals(bytes(1), as.read(c.va(), SIZE));
+    }
+
+    @Test
+    void overBudgetVidMmEvictsTheLeastRecentlyUsedAndTheOsMayPageItOut() {
+        machine(2L * SIZE);
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        Allocation a = vidmm.allocate(device, SIZE, Set.of());
+        Allocation b = vidmm.allocate(device, SIZE, Set.of());
+        Allocation c = vidmm.allocate(device, SIZE, Set.of());
+        AddressSpace as = mm.addressSpace(pid);
+        as.write(a.va(), bytes(2));
+        copy(device, a.va(), b.va());          // A and B resident: the budget is full
+        as.write(c.va(), bytes(3));
+        copy(device, c.va(), b.va());          // C needs room: A, least recently used, goes
+        assertEquals(List.of(a.handle()), vidmm.queryVideoMemoryInfo(device).evicted());
+        assertEquals(16, mm.trim(pid, 1000), "A, no longer pinned, is paged out");
+        copy(device, a.va(), b.va());          // A is made resident again (C goes), paged in by the pin
+        assertArrayEquals(bytes(2), as.read(b.va(), SIZE));
+        assertEquals(List.of(c.handle()), vidmm.queryVideoMemoryInfo(device).evicted());
+        assertEquals(2, vidmm.videoMemoryInfo(pid).evictions());
+    }
+
+    @Test
+    void memoryNoAllocationCoversIsReachedByPageRequests() {
+        machine(1L << 30);
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        Allocation b = vidmm.allocate(device, SIZE, Set.of());
+        AddressSpace as = mm.addressSpace(pid);
+        long heap = as.allocate(SIZE, PageProtection.READWRITE);
+        as.write(heap, bytes(4));
+        assertEquals(16, mm.trim(pid, 1000));
+        long requests = iommu.stats().pageRequests();
+        copy(device, heap, b.va());
+        assertArrayEquals(bytes(4), as.read(b.va(), SIZE));
+        assertEquals(requests + 16, iommu.stats().pageRequests(), "each paged-out page came back by a page request");
+        assertEquals(0, pagedOut(pid));
+    }
+}
