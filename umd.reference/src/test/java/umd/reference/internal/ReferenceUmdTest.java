@@ -182,6 +182,11 @@ class ReferenceUmdTest {
             assertEquals(2, mm.addressSpace(pid).read(b.va(), 1)[0]);
             var resident = vidmm.allocations().stream().filter(x -> x.resident()).map(x -> x.handle()).toList();
             assertEquals(List.of(b.allocation()), resident);
+            run(device, device.createCommandList().fill(a, 0, 16, 3)); // a again: VidMm evicts b, the UMD learns it
+            assertEquals(3, mm.addressSpace(pid).read(a.va(), 1)[0]);
+            device.destroy(b); // an Evict of what VidMm evicted already would be refused: the UMD knows not to
+            assertEquals(2, vidmm.videoMemoryInfo(pid).evictions());
+            assertEquals(2L << 20, vidmm.videoMemoryInfo(pid).currentUsage(), "only a is resident");
         }
     }
 
