@@ -59,29 +59,42 @@ final class PageMapper {
      * @throws MemoryException NO_MEMORY or IN_PAGE_ERROR when the page cannot be had
      */
     PageResponse resolve(Vad vad, long va, Access access) {
+        return map(vad, va, access) < 0 ? PageResponse.INVALID : PageResponse.SUCCESS;
+    }
+
+    /**
+     * Makes the page of {@code va} present for {@code access}: demand zero, a NOACCESS frame kept, a
+     * section frame, or a page-in. The new PTE is accessed (the access is about to happen, so
+     * trimming gives the page a second chance) and, for a write, dirty (as the retried write would
+     * make it).
+     *
+     * @return the physical address of {@code va}, or -1 if the VAD does not allow the access
+     * @throws MemoryException NO_MEMORY or IN_PAGE_ERROR when the page cannot be had
+     */
+    private long map(Vad vad, long va, Access access) {
         if (vad == null) {
-            return PageResponse.INVALID;
+            return -1;
         }
         int page = vad.pageIndex(va);
         if (!vad.committed(page) || !Ranges.permits(vad.protection(page), access)) {
-            return PageResponse.INVALID;
+            return -1;
         }
         long pageVa = va & ~(PAGE_SIZE - 1);
-        // accessed from the start: the access that faulted is about to happen, so trimming gives the new page a second chance
-        long flags = Ranges.leafFlags(vad.protection(page)) | Pte.ACCESSED;
+        long flags = Ranges.leafFlags(vad.protection(page)) | Pte.ACCESSED | (access == Access.WRITE ? Pte.DIRTY : 0);
         long at = table.pteAddress(pageVa, true);
         long pte = memory.readLong(at);
         if (Pte.isPresent(pte)) {
-            return PageResponse.SUCCESS;
-        }
-        if (Pager.isPaged(pte)) {
-            pager.pageIn(pageVa, at, pte, flags);
-            residentPages++;
-            return PageResponse.SUCCESS;
+            return Pte.address(pte) | (va & (PAGE_SIZE - 1));
         }
         long frame;
+        if (Pager.isPaged(pte)) {
+            frame = pager.pageIn(pageVa, at, pte, flags);
+            residentPages++;
+            return (frame << SystemMemory.FRAME_SHIFT) | (va & (PAGE_SIZE - 1));
+        }
         if ((pte & Pager.HELD) != 0) {
             frame = Pte.address(pte) >>> SystemMemory.FRAME_SHIFT;
+            flags |= pte & Pte.DIRTY;
         } else if (vad.section != null) {
             synchronized (vad.section) {
                 frame = vad.section.frame(page, owner::allocateFrame);
@@ -93,7 +106,7 @@ final class PageMapper {
             pager.resident(pageVa);
         }
         memory.writeLong(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, flags));
-        return PageResponse.SUCCESS;
+        return (frame << SystemMemory.FRAME_SHIFT) | (va & (PAGE_SIZE - 1));
     }
 
     /**
@@ -101,16 +114,15 @@ final class PageMapper {
      * page against the VADs: only resources (frames, pagefile reads) can fail here.
      */
     long cpuTranslate(String op, Vad vad, long va, Access access) {
-        for (int attempt = 0; ; attempt++) {
-            Translation t = PageTableWalker.walk(memory, table.root(), 0, va, access, true);
-            if (t instanceof Translation.Mapping m) {
-                return m.physicalAddress(va);
-            }
-            if (attempt > 0 || ((Translation.Fault) t).kind() != FaultKind.NOT_PRESENT
-                    || resolve(vad, va, access) != PageResponse.SUCCESS) {
-                throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, va, t));
-            }
+        Translation t = PageTableWalker.walk(memory, table.root(), 0, va, access, true);
+        if (t instanceof Translation.Mapping m) {
+            return m.physicalAddress(va);
         }
+        long pa = ((Translation.Fault) t).kind() == FaultKind.NOT_PRESENT ? map(vad, va, access) : -1;
+        if (pa < 0) {
+            throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, va, t));
+        }
+        return pa;
     }
 
     /**

@@ -85,13 +85,14 @@ final class Pager {
     }
 
     /**
-     * Reads a paged-out page back into a new frame and maps it at {@code at} with {@code leafFlags},
-     * clean. The slot stays as the page's copy.
+     * Reads a paged-out page back into a new frame and maps it at {@code at} with {@code leafFlags}.
+     * A clean page keeps its slot as its copy.
      *
+     * @return the frame
      * @throws MemoryException NO_MEMORY when no frame can be had, IN_PAGE_ERROR when the read fails;
      *         the page then stays paged out
      */
-    void pageIn(long va, long at, long pte, long leafFlags) {
+    long pageIn(long va, long at, long pte, long leafFlags) {
         long slot = slotOf(pte);
         long frame = owner.allocateFrame(FrameDatabase.State.PRIVATE);
         try {
@@ -103,9 +104,14 @@ final class Pager {
         }
         memory.write(frame << SystemMemory.FRAME_SHIFT, buffer, 0, buffer.length);
         memory.writeLong(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, leafFlags));
-        copies.put(va, slot);
+        if ((leafFlags & Pte.DIRTY) == 0) {
+            copies.put(va, slot); // clean: the slot stays as the page's copy
+        } else {
+            pagefile.free(slot); // about to be written: the copy would be stale at once
+        }
         pagedOut--;
         workingSet.add(va);
+        return frame;
     }
 
     /** A page is unmapped for good (decommit, release, exit): its slot and its copy go. */
