@@ -109,11 +109,6 @@ class LifecycleTest {
     }
 
     Bundle findBundle(String symbolicName) {
-        for (Bundle b : context.getBundles()) {
-            if (symbolicName.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError("bundle " + symbolicName + " is not installed");
+        return Shell.bundle(context, symbolicName);
     }
 }

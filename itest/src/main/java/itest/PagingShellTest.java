@@ -127,12 +127,7 @@ class PagingShellTest extends ShellTestBase {
     }
 
     Bundle findBundle(String symbolicName) {
-        for (Bundle b : context.getBundles()) {
-            if (symbolicName.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError("bundle " + symbolicName + " is not installed");
+        return Shell.bundle(context, symbolicName);
     }
 
     void assertMessage(String expected, String line) {

@@ -57,6 +57,16 @@ final class Shell implements AutoCloseable {
         return m.group(1);
     }
 
+    /** The installed bundle named {@code symbolicName}; fails the test if there is none. */
+    static org.osgi.framework.Bundle bundle(BundleContext context, String symbolicName) {
+        for (org.osgi.framework.Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("bundle " + symbolicName + " is not installed");
+    }
+
     /** Waits up to 5 s for a service (one that may be restarting). */
     static <T> T await(BundleContext context, Class<T> type) throws InterruptedException {
         ServiceTracker<T, T> tracker = new ServiceTracker<>(context, type, null);

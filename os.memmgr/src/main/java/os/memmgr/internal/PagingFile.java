@@ -165,26 +165,30 @@ final class PagingFile implements AutoCloseable {
         usedCount--;
     }
 
-    /** Writes one page to {@code slot}. */
-    void write(long slot, byte[] page) throws IOException {
+    /** One page transfer of the {@link Io}. */
+    private interface Transfer {
+        void run(long position, ByteBuffer page) throws IOException;
+    }
+
+    /** Runs one page transfer at {@code slot}, counting it, or counting its failure and rethrowing. */
+    private void transfer(Transfer t, long slot, byte[] page, LongAdder done) throws IOException {
         try {
-            io.write(slot * PAGE, ByteBuffer.wrap(page, 0, PAGE));
+            t.run(slot * PAGE, ByteBuffer.wrap(page, 0, PAGE));
         } catch (IOException | RuntimeException e) {
             ioErrors.increment();
             throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
         }
-        pagesOut.increment();
+        done.increment();
+    }
+
+    /** Writes one page to {@code slot}. */
+    void write(long slot, byte[] page) throws IOException {
+        transfer(io::write, slot, page, pagesOut);
     }
 
     /** Reads one page from {@code slot}. */
     void read(long slot, byte[] page) throws IOException {
-        try {
-            io.read(slot * PAGE, ByteBuffer.wrap(page, 0, PAGE));
-        } catch (IOException | RuntimeException e) {
-            ioErrors.increment();
-            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
-        }
-        pagesIn.increment();
+        transfer(io::read, slot, page, pagesIn);
     }
 
     /** Closes and deletes the file. */
