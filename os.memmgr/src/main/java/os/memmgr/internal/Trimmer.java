@@ -72,10 +72,17 @@ final class Trimmer {
 
     /** Trims working sets, largest first, until {@code target} frames are free; returns pages trimmed. */
     private long balance(ProcessAddressSpace requester, long target, long waitMillis) {
-        List<ProcessAddressSpace> order = new ArrayList<>(processes.get());
-        order.sort(Comparator.comparingInt(ProcessAddressSpace::workingSetSize).reversed());
+        // sizes change while other processes run: sort a snapshot, so that the order is consistent
+        record Sized(ProcessAddressSpace space, int size) {
+        }
+        List<Sized> order = new ArrayList<>();
+        for (ProcessAddressSpace space : processes.get()) {
+            order.add(new Sized(space, space.workingSetSize()));
+        }
+        order.sort(Comparator.comparingInt(Sized::size).reversed());
         long trimmed = 0;
-        for (ProcessAddressSpace space : order) {
+        for (Sized sized : order) {
+            ProcessAddressSpace space = sized.space();
             long need = target - frames.freeFrames();
             if (need <= 0) {
                 break;
