@@ -14,6 +14,7 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -36,12 +37,12 @@ class DriverSwapTest {
     CommandProcessor processor;
 
     Shell shell;
+    @TempDir
     Path dir;
 
     @BeforeEach
     void open() throws Exception {
         shell = new Shell(processor);
-        dir = Files.createTempDirectory("swap");
     }
 
     @AfterEach

@@ -8,7 +8,6 @@ import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import javax.imageio.ImageIO;
@@ -17,6 +16,7 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.osgi.test.common.annotation.InjectService;
 import org.osgi.test.junit5.service.ServiceExtension;
@@ -48,12 +48,12 @@ class ScenarioTest {
     KernelThunks thunks;
 
     Shell shell;
+    @TempDir
     Path dir;
 
     @BeforeEach
     void open() throws Exception {
         shell = new Shell(processor);
-        dir = Files.createTempDirectory("scenarios");
     }
 
     @AfterEach

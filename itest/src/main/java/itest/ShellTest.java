@@ -67,6 +67,21 @@ class ShellTest extends ShellTestBase {
         assertEquals(1, mm.processes().size());
     }
 
+    @Test
+    void aPngThatCannotBeWrittenIsAOneLineErrorWithNoStackTrace() throws Exception {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true));
+        try {
+            assertMessage("cannot write /nonexistent/dir/x.png: no such directory", "display:scanout /nonexistent/dir/x.png");
+            assertMessage("cannot write /proc/nope.png", "scenario:run gradient out=/proc/nope.png");
+        } finally {
+            System.setErr(err);
+        }
+        assertTrue(!captured.toString().contains("\tat "), "a stack trace was printed: " + captured);
+        assertEquals(0, mm.processes().size(), "the failed scenario ended its process");
+    }
+
     void assertMessage(String expected, String line) {
         Exception e = assertThrows(Exception.class, () -> run(line), line);
         assertTrue(e.getMessage() != null && e.getMessage().contains(expected),

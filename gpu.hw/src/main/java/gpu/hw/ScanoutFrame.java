@@ -1,7 +1,13 @@
 package gpu.hw;
 
 import java.awt.image.BufferedImage;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -27,12 +33,25 @@ public record ScanoutFrame(int source, DisplayMode mode, long scanoutAddress, in
         return rgb[y * mode.width() + x];
     }
 
-    /** Writes the frame as a PNG file. */
+    /**
+     * Writes the frame as a PNG file.
+     *
+     * @throws IOException with one line naming the file and why it cannot be written
+     */
     public void writePng(Path file) throws IOException {
         BufferedImage image = new BufferedImage(mode.width(), mode.height(), BufferedImage.TYPE_INT_RGB);
         image.setRGB(0, 0, mode.width(), mode.height(), rgb, 0, mode.width());
-        if (!ImageIO.write(image, "png", file.toFile())) {
-            throw new IOException("no PNG writer in this Java runtime");
+        // open the file ourselves: ImageIO prints a stack trace of its own when it cannot
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
+            if (!ImageIO.write(image, "png", out)) {
+                throw new IOException("no PNG writer in this Java runtime");
+            }
+        } catch (NoSuchFileException e) {
+            throw new IOException("cannot write " + file + ": no such directory", e);
+        } catch (AccessDeniedException e) {
+            throw new IOException("cannot write " + file + ": permission denied", e);
+        } catch (FileSystemException e) {
+            throw new IOException("cannot write " + file + ": " + (e.getReason() == null ? e.getMessage() : e.getReason()), e);
         }
     }
 }
