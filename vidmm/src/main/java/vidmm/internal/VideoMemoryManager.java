@@ -22,6 +22,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 import kmd.api.AdapterInfo;
@@ -49,6 +51,7 @@ import vidmm.FenceWait;
 import vidmm.GpuFault;
 import vidmm.ProcessRegistration;
 import vidmm.VidMm;
+import vidmm.VidMmEvents;
 import vidmm.VidMmException;
 import vidmm.VideoMemoryInfo;
 import vidmm.VidMmStatus;
@@ -94,6 +97,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     /** The attached driver, or null; guarded by {@link #lock}. */
     private KernelModeDriver kmd;
     private volatile AdapterStatus adapter = noDriver();
+    /** Faults, resets, driver changes and presents go to it as events ({@link VidMmEvents}) when there is one. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile EventAdmin events;
+    /** The candidate {@link #kmd} came from (kept when its service goes, to name it). */
+    private Candidate attached;
     /** Identifies the current attachment; interrupts of an earlier one are ignored. */
     private volatile Object attachment;
     private final Map<KernelModeDriver, Candidate> candidates = new LinkedHashMap<>();
@@ -195,6 +203,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                 return;
             }
             refusedDrivers.put(best.serviceId(), refusal);
+            post(VidMmEvents.DRIVER_REFUSED, VidMmEventProperties.driver(best.name(), best.serviceId(), refusal));
             adapter = new AdapterStatus(AdapterStatus.State.REFUSED, null, best.name() + ": " + refusal, adapter.info());
             best = best();
         }
@@ -225,6 +234,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
         attachment = null;
         quietly(old::stopDevice);
+        post(VidMmEvents.DRIVER_DETACHED, VidMmEventProperties.driver(attached.name(), attached.serviceId(), null));
         kmd = null;
         byKmdHandle.clear();
         adapter = noDriver();
@@ -269,6 +279,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         try {
             replayLocked(info);
             adapter = new AdapterStatus(AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU, null, info);
+            attached = c;
+            post(VidMmEvents.DRIVER_ATTACHED, VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;
         } catch (RuntimeException e) {
             attachment = null;
@@ -875,6 +887,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             if (previous != null) {
                 releaseDisplayLocked(previous);
             }
+            post(VidMmEvents.PRESENT, VidMmEventProperties.present(d.handle, d.pid, a.handle, source, a.va));
         }
     }
 
@@ -927,6 +940,19 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         return sourceModes;
     }
 
+    // ---- events ----
+
+    private void post(String topic, Map<String, Object> properties) {
+        EventAdmin admin = events;
+        if (admin != null) {
+            try {
+                admin.postEvent(new Event(topic, properties));
+            } catch (RuntimeException stopping) {
+                // an Event Admin that is going away: the model goes on without it
+            }
+        }
+    }
+
     // ---- interrupts and recovery ----
 
     private void interrupt(InterruptNotification n) {
@@ -950,6 +976,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             }
             faults.addLast(record);
         }
+        post(VidMmEvents.GPU_FAULT, VidMmEventProperties.fault(record));
         try {
             recovery.execute(() -> recover(f, record));
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
@@ -1000,6 +1027,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         synchronized (faults) {
             faults.replaceAll(x -> x == pending ? done : x);
         }
+        post(VidMmEvents.ENGINE_RESET, VidMmEventProperties.fault(done));
     }
 
     // ---- queries ----

@@ -10,6 +10,10 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 import iommu.hw.Access;
@@ -19,6 +23,7 @@ import iommu.hw.FaultKind;
 import iommu.hw.FaultRecord;
 import iommu.hw.Invalidation;
 import iommu.hw.Iommu;
+import iommu.hw.IommuEvents;
 import iommu.hw.IommuStats;
 import iommu.hw.PageRequest;
 import iommu.hw.PageRequestHandler;
@@ -60,6 +65,10 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final LongAdder pageRequests = new LongAdder();
     private final LongAdder pageRequestsFailed = new LongAdder();
     private final LongAdder invalidations = new LongAdder();
+
+    /** Faults, page requests and invalidations go to it as events ({@link IommuEvents}) when there is one. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile EventAdmin events;
 
     /**
      * Builds the IOMMU from configuration. An attribute outside its metatype range is reported and
@@ -158,7 +167,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                     : pageRequest(pasid, va, access);
             if (response != PageResponse.SUCCESS) {
                 Fault recorded = response == PageResponse.FAILURE ? failedRequest(f) : f;
-                faultLog.record(recorded);
+                record(recorded);
                 return recorded;
             }
         }
@@ -223,6 +232,23 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         return Iotlb.encode((Mapping) t);
     }
 
+    private void record(Fault f) {
+        faultLog.record(f);
+        post(IommuEvents.FAULT, java.util.Map.of(IommuEvents.PASID, f.pasid(), IommuEvents.VA, f.va(),
+                IommuEvents.ACCESS, f.access().name(), IommuEvents.REASON, f.kind().name()));
+    }
+
+    private void post(String topic, java.util.Map<String, Object> properties) {
+        EventAdmin admin = events;
+        if (admin != null) {
+            try {
+                admin.postEvent(new Event(topic, properties));
+            } catch (RuntimeException stopping) {
+                // an Event Admin that is going away: the model goes on without it
+            }
+        }
+    }
+
     /** A not-present fault whose page request the OS could not satisfy. */
     private static Fault failedRequest(Fault f) {
         return new Fault(FaultKind.PAGE_REQUEST_FAILED, f.pasid(), f.va(), f.access());
@@ -237,10 +263,13 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         } catch (RuntimeException e) {
             response = PageResponse.FAILURE;
         }
+        response = response == null ? PageResponse.FAILURE : response;
         if (response != PageResponse.SUCCESS) {
             pageRequestsFailed.increment();
         }
-        return response == null ? PageResponse.FAILURE : response;
+        post(IommuEvents.PAGE_REQUEST, java.util.Map.of(IommuEvents.PASID, pasid, IommuEvents.VA, va,
+                IommuEvents.ACCESS, access.name(), IommuEvents.RESPONSE, response.name()));
+        return response;
     }
 
     @Override
@@ -249,6 +278,14 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         iotlb.invalidate(scope);
         invalidations.increment();
         gate.drain();
+        if (scope instanceof Invalidation.OfRange r) {
+            post(IommuEvents.INVALIDATION, java.util.Map.of(IommuEvents.SCOPE, "range", IommuEvents.PASID, r.pasid(),
+                    IommuEvents.VA, r.va(), IommuEvents.LENGTH, r.length()));
+        } else if (scope instanceof Invalidation.OfPasid p) {
+            post(IommuEvents.INVALIDATION, java.util.Map.of(IommuEvents.SCOPE, "pasid", IommuEvents.PASID, p.pasid()));
+        } else {
+            post(IommuEvents.INVALIDATION, java.util.Map.of(IommuEvents.SCOPE, "all"));
+        }
     }
 
     @Override
@@ -301,7 +338,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                             ? null : pageRequest(pasid, pending.va(), pending.access());
                     if (response != PageResponse.SUCCESS) {
                         Fault recorded = response == PageResponse.FAILURE ? failedRequest(pending) : pending;
-                        faultLog.record(recorded);
+                        record(recorded);
                         return new DmaResult(done, recorded);
                     }
                 }

@@ -59,6 +59,9 @@ final class ProcessAddressSpace implements AddressSpace {
 
         CommitCharge commitCharge();
 
+        /** {@code pages} of the space's working set were trimmed. */
+        void pagedOut(ProcessAddressSpace space, int pasid, long pages);
+
         /** A frame for {@code requester}, trimming working sets (its own included) if frames are short. */
         long allocateFrame(FrameDatabase.State state, ProcessAddressSpace requester);
 
@@ -117,6 +120,10 @@ final class ProcessAddressSpace implements AddressSpace {
     @Override
     public int pid() {
         return pid;
+    }
+
+    String name() {
+        return name;
     }
 
     @Override
@@ -485,7 +492,11 @@ final class ProcessAddressSpace implements AddressSpace {
     }
 
     private long trimLocked(long pages) {
-        return mapper.trim(pages);
+        long out = mapper.trim(pages);
+        if (out > 0) {
+            kernel.pagedOut(this, pasid, out);
+        }
+        return out;
     }
 
     // ---- IOMMU registration ----

@@ -16,6 +16,8 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 import iommu.hw.Iommu;
@@ -26,6 +28,7 @@ import iommu.hw.SystemMemory;
 import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryException;
+import os.memmgr.MemoryEvents;
 import os.memmgr.MemoryManager;
 import os.memmgr.PagingInfo;
 import os.memmgr.ProcessInfo;
@@ -56,6 +59,9 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger lastPid = new AtomicInteger();
     private final AtomicLong lastHandle = new AtomicLong(0x100);
+    /** Process lifecycle and page-outs go to it as events ({@link MemoryEvents}) when there is one. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile EventAdmin events;
     /** Clean pages dropped by processes that have exited. */
     private final AtomicLong droppedTotal = new AtomicLong();
 
@@ -153,6 +159,7 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         }
         int pid = lastPid.addAndGet(4);
         processes.put(pid, new ProcessAddressSpace(pid, name, this));
+        post(MemoryEvents.PROCESS_CREATED, Map.of(MemoryEvents.PID, pid, MemoryEvents.NAME, name));
         return pid;
     }
 
@@ -169,6 +176,7 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         if (processes.remove(pid, space)) {
             space.terminate();
             droppedTotal.addAndGet(space.droppedPages());
+            post(MemoryEvents.PROCESS_EXITED, Map.of(MemoryEvents.PID, pid, MemoryEvents.NAME, space.name()));
         }
     }
 
@@ -297,6 +305,23 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     @Override
     public CommitCharge commitCharge() {
         return commit;
+    }
+
+    @Override
+    public void pagedOut(ProcessAddressSpace space, int pasid, long pages) {
+        post(MemoryEvents.PAGE_OUT, Map.of(MemoryEvents.PID, space.pid(), MemoryEvents.PASID, pasid,
+                MemoryEvents.PAGES, pages));
+    }
+
+    private void post(String topic, Map<String, Object> properties) {
+        EventAdmin admin = events;
+        if (admin != null) {
+            try {
+                admin.postEvent(new Event(topic, properties));
+            } catch (RuntimeException stopping) {
+                // an Event Admin that is going away: the model goes on without it
+            }
+        }
     }
 
     @Override

@@ -1,0 +1,42 @@
+package vidmm.internal;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import vidmm.GpuFault;
+import vidmm.VidMmEvents;
+
+/** The properties of the events VidMm posts (see {@link VidMmEvents}); one adapter today, adapter 0. */
+final class VidMmEventProperties {
+    static final int ADAPTER = 0;
+
+    private VidMmEventProperties() {
+    }
+
+    /** Key-value pairs; a null value (a driver without a name, say) is left out. */
+    private static Map<String, Object> of(Object... keysAndValues) {
+        Map<String, Object> p = new HashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            if (keysAndValues[i + 1] != null) {
+                p.put((String) keysAndValues[i], keysAndValues[i + 1]);
+            }
+        }
+        return p;
+    }
+
+    static Map<String, Object> driver(String name, long serviceId, String refusal) {
+        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DRIVER, name, VidMmEvents.SERVICE_ID, serviceId,
+                VidMmEvents.REASON, refusal);
+    }
+
+    static Map<String, Object> fault(GpuFault f) {
+        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, f.device(), VidMmEvents.PID, f.pid(),
+                VidMmEvents.PASID, f.pasid(), VidMmEvents.ENGINE, f.node() == null ? null : f.node().name(),
+                VidMmEvents.VA, f.va(), VidMmEvents.REASON, f.reason(), VidMmEvents.OUTCOME, f.outcome());
+    }
+
+    static Map<String, Object> present(long device, int pid, long allocation, int source, long va) {
+        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, device, VidMmEvents.PID, pid,
+                VidMmEvents.HANDLE, allocation, VidMmEvents.SOURCE, source, VidMmEvents.VA, va);
+    }
+}
