@@ -3,6 +3,7 @@ package vidmm.internal;
 import java.util.List;
 import java.util.stream.Collectors;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -20,6 +21,7 @@ public final class ApertureCommands {
         this.vidmm = vidmm;
     }
 
+    @Descriptor("aperture pages in use and the allocation each belongs to")
     public String aperture() {
         List<ApertureMapping> list = vidmm.apertureMappings();
         if (list.isEmpty()) {

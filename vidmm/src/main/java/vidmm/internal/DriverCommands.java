@@ -2,6 +2,7 @@ package vidmm.internal;
 
 import java.util.stream.Collectors;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -18,6 +19,7 @@ public final class DriverCommands {
         this.vidmm = vidmm;
     }
 
+    @Descriptor("every kernel-mode driver: service id, name, score, ranking, and which is attached or why refused")
     public String list() {
         var drivers = vidmm.drivers();
         if (drivers.isEmpty()) {

@@ -3,6 +3,7 @@ package vidmm.internal;
 import vidmm.ApertureMapping;
 
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -20,11 +21,13 @@ public final class PresentCommands {
         this.vidmm = vidmm;
     }
 
-    public String present(String device, String allocation) {
+    @Descriptor("displays a PRIMARY allocation: pin, MapApertureSegment, SetVidPnSourceAddress")
+    public String present(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("allocation handle, as vidmm:alloc printed it") String allocation) {
         return present(device, allocation, "0");
     }
 
-    public String present(String device, String allocation, String source) {
+    @Descriptor("displays a PRIMARY allocation: pin, MapApertureSegment, SetVidPnSourceAddress")
+    public String present(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("allocation handle, as vidmm:alloc printed it") String allocation, @Descriptor("video present source (0 = the first)") String source) {
         int s = Args.id("SOURCE", source);
         vidmm.present(Args.number("DEVICE", device), Args.number("ALLOCATION", allocation), s);
         ApertureMapping m = vidmm.apertureMappings().stream().filter(x -> x.source() == s).findFirst().orElseThrow();

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -45,6 +46,7 @@ public final class VidMmCommands {
         this.vidmm = vidmm;
     }
 
+    @Descriptor("the driver's VIDMMCAPS, DRIVERCAPS and segments, and the model VidMm chose (or why it refused)")
     public String caps() {
         AdapterStatus a = vidmm.adapter();
         StringBuilder b = new StringBuilder();
@@ -68,6 +70,7 @@ public final class VidMmCommands {
         return b.toString().stripTrailing();
     }
 
+    @Descriptor("processes using the GPU: pid, PASID, devices")
     public String processes() {
         var list = vidmm.processes();
         if (list.isEmpty()) {
@@ -79,22 +82,26 @@ public final class VidMmCommands {
     }
 
     /** vidmm:device PID - creates a device; prints its handle. */
-    public String device(String pid) {
+    @Descriptor("creates a device for a process (its first registers it with the IOMMU); prints the handle")
+    public String device(@Descriptor("process id, as mm:spawn printed it") String pid) {
         return String.format("device 0x%x", vidmm.createDevice(Args.id("PID", pid)));
     }
 
     /** vidmm:destroy DEVICE */
-    public String destroy(String device) {
+    @Descriptor("destroys a device and its allocations")
+    public String destroy(@Descriptor("device handle, as vidmm:device printed it") String device) {
         vidmm.destroyDevice(Args.number("DEVICE", device));
         return "destroyed";
     }
 
     /** vidmm:alloc DEVICE BYTES [FLAGS] - FLAGS: comma-separated cpu, primary, shared. */
-    public String alloc(String device, String bytes) {
+    @Descriptor("Allocate: the driver describes, VidMm backs it with process memory; prints handle and VA")
+    public String alloc(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {
         return alloc(device, bytes, "");
     }
 
-    public String alloc(String device, String bytes, String flags) {
+    @Descriptor("Allocate: the driver describes, VidMm backs it with process memory; prints handle and VA")
+    public String alloc(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes, @Descriptor("comma list of cpu, primary, shared") String flags) {
         Allocation a = vidmm.allocate(Args.number("DEVICE", device), Args.size("BYTES", bytes, VideoMemoryManager.MAX_ALLOCATION),
                 flags(flags));
         return describe(a);
@@ -122,22 +129,26 @@ public final class VidMmCommands {
     }
 
     /** vidmm:open DEVICE SHARED_HANDLE - opens another process's shared allocation. */
-    public String open(String device, String shared) {
+    @Descriptor("opens another process's shared allocation; prints handle and VA")
+    public String open(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("shared handle of another process's allocation") String shared) {
         return describe(vidmm.openShared(Args.number("DEVICE", device), Args.number("SHARED_HANDLE", shared)));
     }
 
     /** vidmm:free DEVICE ALLOCATION */
-    public String free(String device, String allocation) {
+    @Descriptor("destroys (or closes an opened) allocation")
+    public String free(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("allocation handle, as vidmm:alloc printed it") String allocation) {
         vidmm.destroyAllocation(Args.number("DEVICE", device), Args.number("ALLOCATION", allocation));
         return "destroyed";
     }
 
+    @Descriptor("allocations: handle, device, pid, VA, size, residency, flags")
     public String allocations() {
         return list(vidmm.allocations());
     }
 
     /** vidmm:allocations PID */
-    public String allocations(String pid) {
+    @Descriptor("allocations: handle, device, pid, VA, size, residency, flags")
+    public String allocations(@Descriptor("process id, as mm:spawn printed it") String pid) {
         int p = Args.id("PID", pid);
         return list(vidmm.allocations().stream().filter(a -> a.pid() == p).collect(Collectors.toList()));
     }
@@ -155,19 +166,22 @@ public final class VidMmCommands {
     }
 
     /** vidmm:resident DEVICE ALLOCATION - MakeResident; prints the paging fence. */
-    public String resident(String device, String allocation) {
+    @Descriptor("MakeResident (pins; reference counted); prints the paging fence")
+    public String resident(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("allocation handle, as vidmm:alloc printed it") String allocation) {
         long fence = vidmm.makeResident(Args.number("DEVICE", device), List.of(Args.number("ALLOCATION", allocation)));
         return "resident, paging fence " + fence;
     }
 
     /** vidmm:evict DEVICE ALLOCATION */
-    public String evict(String device, String allocation) {
+    @Descriptor("Evict (unpins when the last reference goes: the OS may trim it)")
+    public String evict(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("allocation handle, as vidmm:alloc printed it") String allocation) {
         vidmm.evict(Args.number("DEVICE", device), List.of(Args.number("ALLOCATION", allocation)));
         return "evicted";
     }
 
     /** vidmm:budget PID - D3DKMTQueryVideoMemoryInfo for a process. */
-    public String budget(String pid) {
+    @Descriptor("D3DKMTQueryVideoMemoryInfo: the process's budget, usage, and evictions")
+    public String budget(@Descriptor("process id, as mm:spawn printed it") String pid) {
         vidmm.VideoMemoryInfo i = vidmm.videoMemoryInfo(Args.id("PID", pid));
         return String.format("pid %d: Budget %d KiB, CurrentUsage %d KiB, AvailableForReservation %d KiB; "
                 + "%d allocations evicted to stay in budget", i.pid(), i.budget() >> 10, i.currentUsage() >> 10,
@@ -175,7 +189,8 @@ public final class VidMmCommands {
     }
 
     /** vidmm:submit DEVICE "COMMANDS" - see README for the syntax; waits up to 5 s for the fence. */
-    public String submit(String device, String commands) {
+    @Descriptor("submits a command buffer to an engine (RENDER, or COPY with a leading @copy) and waits up to 5 s for its fence; example: vidmm:submit 0x101 \"@copy copy 0x10000 0x20000 11; fence 0x10ff8 1\"")
+    public String submit(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("command buffer, quoted: [@copy|@render] then commands separated by \";\": copy SRC DST LEN | fill DST LEN [PATTERN32] | rect DST PITCH WIDTH HEIGHT [PATTERN32] | blit SRC SRCPITCH DST DSTPITCH WIDTH HEIGHT | fence VA VALUE") String commands) {
         long d = Args.number("DEVICE", device);
         CommandSyntax.Parsed parsed = CommandSyntax.parse(commands);
         long fence = vidmm.submit(d, parsed.node(), parsed.commands());
@@ -187,6 +202,7 @@ public final class VidMmCommands {
         };
     }
 
+    @Descriptor("GPU page faults: device, PASID, VA, reason, and what VidMm did")
     public String faults() {
         List<GpuFault> list = vidmm.faults();
         if (list.isEmpty()) {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -30,24 +31,29 @@ public final class ScenarioCommands {
         this.machine = new Machine(os, umd, display, iommu);
     }
 
+    @Descriptor("lists the workloads")
     public String list() {
         return SCENARIOS.stream().map(s -> String.format("%-9s %s", s.name(), s.description()))
                 .collect(Collectors.joining("\n"));
     }
 
-    public String run(String name) throws Exception {
+    @Descriptor("runs a workload and prints its report")
+    public String run(@Descriptor("scenario name (scenario:list)") String name) throws Exception {
         return runWith(name);
     }
 
-    public String run(String name, String o1) throws Exception {
+    @Descriptor("runs a workload and prints its report")
+    public String run(@Descriptor("scenario name (scenario:list)") String name, @Descriptor("option key=value: out=FILE.png, keep=true, or the scenario's own (see scenario:list)") String o1) throws Exception {
         return runWith(name, o1);
     }
 
-    public String run(String name, String o1, String o2) throws Exception {
+    @Descriptor("runs a workload and prints its report")
+    public String run(@Descriptor("scenario name (scenario:list)") String name, @Descriptor("option key=value: out=FILE.png, keep=true, or the scenario's own (see scenario:list)") String o1, @Descriptor("option key=value") String o2) throws Exception {
         return runWith(name, o1, o2);
     }
 
-    public String run(String name, String o1, String o2, String o3) throws Exception {
+    @Descriptor("runs a workload and prints its report")
+    public String run(@Descriptor("scenario name (scenario:list)") String name, @Descriptor("option key=value: out=FILE.png, keep=true, or the scenario's own (see scenario:list)") String o1, @Descriptor("option key=value") String o2, @Descriptor("option key=value") String o3) throws Exception {
         return runWith(name, o1, o2, o3);
     }
 

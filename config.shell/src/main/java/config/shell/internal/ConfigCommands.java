@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -46,20 +47,24 @@ public final class ConfigCommands {
         return all;
     }
 
+    @Descriptor("configurable PIDs and whether each is set")
     public String list() throws IOException {
         return shell.list();
     }
 
-    public String get(String pid) throws IOException {
+    @Descriptor("every attribute of a PID: value, type, set or default")
+    public String get(@Descriptor("configuration PID (config:list)") String pid) throws IOException {
         return shell.get(pid);
     }
 
     /** config:set PID key=value [key=value ...] */
-    public String set(String pid, String... assignments) throws IOException {
+    @Descriptor("sets attributes of a PID after checking them all against the metatype")
+    public String set(@Descriptor("configuration PID (config:list)") String pid, @Descriptor("key=value pairs, each checked against the metatype") String... assignments) throws IOException {
         return shell.set(pid, assignments);
     }
 
-    public String delete(String pid) throws IOException {
+    @Descriptor("deletes the configuration of a PID: back to its defaults")
+    public String delete(@Descriptor("configuration PID (config:list)") String pid) throws IOException {
         return shell.delete(pid);
     }
 }

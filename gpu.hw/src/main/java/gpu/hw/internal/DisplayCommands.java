@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -24,6 +25,7 @@ public final class DisplayCommands {
         this.gpu = gpu;
     }
 
+    @Descriptor("video present sources, their modes, and the aperture address each scans out")
     public String modes() {
         StringBuilder b = new StringBuilder();
         List<DisplayMode> modes = gpu.displayModes();
@@ -35,12 +37,14 @@ public final class DisplayCommands {
         return b.toString().stripTrailing();
     }
 
-    public String scanout(String file) throws IOException {
+    @Descriptor("scans out a source's current frame through the aperture and writes it as a PNG")
+    public String scanout(@Descriptor("PNG file to write") String file) throws IOException {
         return scanout(file, "0");
     }
 
     /** Scans out a source's current frame and writes it as a PNG. */
-    public String scanout(String file, String source) throws IOException {
+    @Descriptor("scans out a source's current frame through the aperture and writes it as a PNG")
+    public String scanout(@Descriptor("PNG file to write") String file, @Descriptor("video present source (0 = the first)") String source) throws IOException {
         if (file == null || !file.toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
             throw new IllegalArgumentException("FILE must name a .png file, not '" + file + "'");
         }

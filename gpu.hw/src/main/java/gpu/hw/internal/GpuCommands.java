@@ -1,5 +1,6 @@
 package gpu.hw.internal;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -18,6 +19,7 @@ public final class GpuCommands {
         this.gpu = gpu;
     }
 
+    @Descriptor("the adapter's PCI identity, engine states, submissions and bytes moved")
     public String info() {
         StringBuilder b = new StringBuilder("adapter  ").append(gpu.identity()).append('\n');
         for (EngineType e : EngineType.values()) {

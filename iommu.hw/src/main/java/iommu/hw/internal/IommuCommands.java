@@ -3,6 +3,7 @@ package iommu.hw.internal;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -38,6 +39,7 @@ public final class IommuCommands {
     }
 
     /** Lists bound PASIDs with their page-table roots. */
+    @Descriptor("bound PASIDs and their page-table roots")
     public String pasids() {
         Map<Integer, Long> bound = iommu.boundPasids();
         if (bound.isEmpty()) {
@@ -49,7 +51,8 @@ public final class IommuCommands {
     }
 
     /** iommu:translate PASID VA r|w|x */
-    public String translate(String pasid, String va, String access) {
+    @Descriptor("one IOMMU translation (with page requests), or the fault")
+    public String translate(@Descriptor("PASID, as iommu:bind printed it") String pasid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("r, w or x") String access) {
         int p = Args.id("PASID", pasid);
         long v = Args.address("VA", va);
         Translation t = iommu.translate(p, v, Access.parse(access));
@@ -60,7 +63,8 @@ public final class IommuCommands {
     }
 
     /** iommu:read PASID VA LEN: a DMA read by the test initiator. */
-    public String read(String pasid, String va, String length) {
+    @Descriptor("DMA read by the bus-master test device; prints a hex dump")
+    public String read(@Descriptor("PASID, as iommu:bind printed it") String pasid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("bytes, decimal or 0x hex (at most 1M)") String length) {
         long at = Args.address("VA", va);
         byte[] buffer = new byte[(int) Args.size("LEN", length, MAX_SHELL_BYTES)];
         DmaResult r = dma.read(Args.id("PASID", pasid), at, buffer);
@@ -71,7 +75,8 @@ public final class IommuCommands {
     }
 
     /** iommu:write PASID VA DATA: a DMA write by the test initiator (DATA is text, or hex:...). */
-    public String write(String pasid, String va, String data) {
+    @Descriptor("DMA write by the bus-master test device")
+    public String write(@Descriptor("PASID, as iommu:bind printed it") String pasid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("text, or raw bytes as hex:0a0b0c") String data) {
         byte[] bytes = Args.data("DATA", data);
         DmaResult r = dma.write(Args.id("PASID", pasid), Args.address("VA", va), bytes);
         if (!r.completed()) {
@@ -80,6 +85,7 @@ public final class IommuCommands {
         return "wrote " + bytes.length + " bytes";
     }
 
+    @Descriptor("translations, IOTLB hits and misses, faults, page requests, invalidations, IOTLB entries")
     public String stats() {
         IommuStats s = iommu.stats();
         return String.format("translations   %d%niotlb hits     %d%niotlb misses   %d%nfaults         %d%n"
@@ -88,6 +94,7 @@ public final class IommuCommands {
                 s.pageRequestsFailed(), s.invalidations(), s.iotlbEntries());
     }
 
+    @Descriptor("the IOMMU fault log (most recent 256)")
     public String faults() {
         var records = iommu.faults();
         if (records.isEmpty()) {

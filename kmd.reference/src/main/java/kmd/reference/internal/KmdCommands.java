@@ -2,6 +2,7 @@ package kmd.reference.internal;
 
 import java.util.Comparator;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -16,6 +17,7 @@ public final class KmdCommands {
         this.kmd = kmd;
     }
 
+    @Descriptor("what the reference KMD was told: processes with their PASIDs, devices, allocations")
     public String info() {
         StringBuilder b = new StringBuilder(kmd.queryAdapterInfo().driverName()).append('\n');
         kmd.processes().stream().sorted(Comparator.comparingLong(ReferenceKmd.ProcessState::hProcess))

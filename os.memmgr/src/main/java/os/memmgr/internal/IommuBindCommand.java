@@ -1,5 +1,6 @@
 package os.memmgr.internal;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -21,11 +22,13 @@ public final class IommuBindCommand {
     }
 
     /** Prints the process's PASID (allocating and binding one if needed). */
-    public String bind(String pid) {
+    @Descriptor("registers a process's address space with the IOMMU; prints its PASID")
+    public String bind(@Descriptor("process id, as mm:spawn printed it") String pid) {
         return "PASID " + mm.bindIommu(Args.id("PID", pid));
     }
 
-    public String unbind(String pid) {
+    @Descriptor("unregisters a process's address space from the IOMMU")
+    public String unbind(@Descriptor("process id, as mm:spawn printed it") String pid) {
         mm.unbindIommu(Args.id("PID", pid));
         return "unbound";
     }

@@ -3,6 +3,7 @@ package os.memmgr.internal;
 import java.util.List;
 import java.util.stream.Collectors;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -58,10 +59,12 @@ public final class MmCommands {
     }
 
     /** mm:spawn NAME - prints the pid. */
-    public String spawn(String name) {
+    @Descriptor("creates a process; prints its pid")
+    public String spawn(@Descriptor("process name") String name) {
         return "pid " + mm.spawn(name);
     }
 
+    @Descriptor("lists processes: pid, name, PASID, PML4, committed pages, commit charge, resident and paged-out pages")
     public String ps() {
         List<ProcessInfo> list = mm.processes();
         if (list.isEmpty()) {
@@ -75,11 +78,13 @@ public final class MmCommands {
     }
 
     /** mm:alloc PID BYTES [PROT] - reserve and commit; prints the VA. */
-    public String alloc(String pid, String bytes) {
+    @Descriptor("reserves and commits (VirtualAlloc MEM_RESERVE|MEM_COMMIT, default rw); prints the VA")
+    public String alloc(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {
         return alloc(pid, bytes, "rw");
     }
 
-    public String alloc(String pid, String bytes, String prot) {
+    @Descriptor("reserves and commits (VirtualAlloc MEM_RESERVE|MEM_COMMIT, default rw); prints the VA")
+    public String alloc(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes, @Descriptor("protection: none, r, rw, x, rx, rwx, or a Windows name such as PAGE_READWRITE") String prot) {
         AddressSpace space = space(pid);
         PageProtection protection = PageProtection.parse(prot);
         long va = space.allocate(Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION), protection);
@@ -87,22 +92,26 @@ public final class MmCommands {
     }
 
     /** mm:reserve PID BYTES [VA] - reserve only; prints the VA. */
-    public String reserve(String pid, String bytes) {
+    @Descriptor("reserves address space (64 KiB aligned), anywhere or at VA; prints the VA")
+    public String reserve(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {
         return reserve(pid, bytes, "0");
     }
 
-    public String reserve(String pid, String bytes, String va) {
+    @Descriptor("reserves address space (64 KiB aligned), anywhere or at VA; prints the VA")
+    public String reserve(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes, @Descriptor("virtual address, decimal or 0x hex") String va) {
         AddressSpace space = space(pid);
         long size = Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION);
         return String.format("0x%x", space.reserve(Args.address("VA", va), size));
     }
 
     /** mm:commit PID VA BYTES [PROT] */
-    public String commit(String pid, String va, String bytes) {
+    @Descriptor("commits pages of a reservation (default rw); fails with COMMITMENT_LIMIT past RAM + pagefile")
+    public String commit(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {
         return commit(pid, va, bytes, "rw");
     }
 
-    public String commit(String pid, String va, String bytes, String prot) {
+    @Descriptor("commits pages of a reservation (default rw); fails with COMMITMENT_LIMIT past RAM + pagefile")
+    public String commit(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes, @Descriptor("protection: none, r, rw, x, rx, rwx, or a Windows name such as PAGE_READWRITE") String prot) {
         AddressSpace space = space(pid);
         PageProtection protection = PageProtection.parse(prot);
         space.commit(Args.address("VA", va), Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION), protection);
@@ -110,20 +119,23 @@ public final class MmCommands {
     }
 
     /** mm:decommit PID VA BYTES */
-    public String decommit(String pid, String va, String bytes) {
+    @Descriptor("decommits pages of a reservation; their frames and pagefile slots are freed")
+    public String decommit(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {
         AddressSpace space = space(pid);
         space.decommit(Args.address("VA", va), Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION));
         return "decommitted";
     }
 
     /** mm:free PID VA - releases the reservation (or section view) at VA. */
-    public String free(String pid, String va) {
+    @Descriptor("releases the reservation or section view whose base is VA")
+    public String free(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va) {
         space(pid).release(Args.address("VA", va));
         return "released";
     }
 
     /** mm:protect PID VA BYTES PROT - prints the old protection. */
-    public String protect(String pid, String va, String bytes, String prot) {
+    @Descriptor("changes the protection of committed pages; prints the old one")
+    public String protect(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes, @Descriptor("protection: none, r, rw, x, rx, rwx, or a Windows name such as PAGE_READWRITE") String prot) {
         AddressSpace space = space(pid);
         PageProtection protection = PageProtection.parse(prot);
         PageProtection old = space.protect(Args.address("VA", va),
@@ -132,12 +144,14 @@ public final class MmCommands {
     }
 
     /** mm:query PID VA */
-    public String query(String pid, String va) {
+    @Descriptor("VirtualQuery: the run of pages at VA with the same state and protection")
+    public String query(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va) {
         return space(pid).query(Args.address("VA", va)).toString();
     }
 
     /** mm:write PID VA DATA - a CPU write (DATA is text, or hex:...). */
-    public String write(String pid, String va, String data) {
+    @Descriptor("writes through the page table as the CPU (faulting pages in)")
+    public String write(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("text, or raw bytes as hex:0a0b0c") String data) {
         AddressSpace space = space(pid);
         byte[] bytes = Args.data("DATA", data);
         space.write(Args.address("VA", va), bytes);
@@ -145,18 +159,21 @@ public final class MmCommands {
     }
 
     /** mm:read PID VA LEN - a CPU read, as a hex dump. */
-    public String read(String pid, String va, String length) {
+    @Descriptor("reads through the page table as the CPU; prints a hex dump")
+    public String read(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("bytes, decimal or 0x hex (at most 1M)") String length) {
         AddressSpace space = space(pid);
         long at = Args.address("VA", va);
         byte[] bytes = space.read(at, (int) Args.size("LEN", length, MAX_SHELL_BYTES));
         return Args.hexDump(at, bytes).stripTrailing();
     }
 
-    public String kill(String pid) {
+    @Descriptor("ends a process: its PASID unbound, every frame and pagefile slot returned")
+    public String kill(@Descriptor("process id, as mm:spawn printed it") String pid) {
         mm.kill(Args.id("PID", pid));
         return "killed";
     }
 
+    @Descriptor("every frame by state, paged-out pages, pagefile slots, commit charge and limit, host memory")
     public String frames() {
         FrameCounts c = mm.frames();
         PagingInfo p = mm.paging();
@@ -169,10 +186,12 @@ public final class MmCommands {
     }
 
     /** mm:section BYTES - creates a shared section; prints its handle. */
-    public String section(String bytes) {
+    @Descriptor("creates a shared section; prints its handle")
+    public String section(@Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {
         return String.format("section 0x%x", mm.createSection(Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION)));
     }
 
+    @Descriptor("lists shared sections: size, views, resident pages")
     public String sections() {
         List<SectionInfo> list = mm.sections();
         if (list.isEmpty()) {
@@ -183,18 +202,21 @@ public final class MmCommands {
     }
 
     /** mm:map PID SECTION [PROT] - maps a view of a section; prints its VA. */
-    public String map(String pid, String section) {
+    @Descriptor("maps a view of a section (default rw); prints its VA")
+    public String map(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("section handle, as mm:section printed it") String section) {
         return map(pid, section, "rw");
     }
 
-    public String map(String pid, String section, String prot) {
+    @Descriptor("maps a view of a section (default rw); prints its VA")
+    public String map(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("section handle, as mm:section printed it") String section, @Descriptor("protection: none, r, rw, x, rx, rwx, or a Windows name such as PAGE_READWRITE") String prot) {
         AddressSpace space = space(pid);
         PageProtection protection = PageProtection.parse(prot);
         return String.format("0x%x", space.mapSection(Args.number("SECTION", section), protection));
     }
 
     /** mm:pin PID VA BYTES - locks pages for DMA; prints the pin handle and frames. */
-    public String pin(String pid, String va, String bytes) {
+    @Descriptor("locks pages for DMA; prints the pin handle and frames")
+    public String pin(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("virtual address, decimal or 0x hex") String va, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {
         AddressSpace space = space(pid);
         PinnedPages pin = space.pin(Args.address("VA", va), Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION), true);
         StringBuilder b = new StringBuilder(String.format("pin 0x%x frames", pin.handle()));
@@ -205,7 +227,8 @@ public final class MmCommands {
     }
 
     /** mm:unpin PID HANDLE */
-    public String unpin(String pid, String handle) {
+    @Descriptor("unlocks a pin")
+    public String unpin(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("pin handle, as mm:pin printed it") String handle) {
         space(pid).unpin(Args.number("HANDLE", handle));
         return "unpinned";
     }

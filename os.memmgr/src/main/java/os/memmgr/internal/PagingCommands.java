@@ -1,5 +1,6 @@
 package os.memmgr.internal;
 
+import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -23,14 +24,16 @@ public final class PagingCommands {
     }
 
     /** mm:trim PID - pages out the whole working set (what is not pinned). */
-    public String trim(String pid) {
+    @Descriptor("trims a working set: pages out unpinned pages (all if PAGES is not given), least recently used first")
+    public String trim(@Descriptor("process id, as mm:spawn printed it") String pid) {
         int id = Args.id("PID", pid);
         ProcessInfo before = info(id);
         return report(id, mm.trim(id, Math.max(1, before.residentPages())));
     }
 
     /** mm:trim PID PAGES - pages out up to PAGES pages, least recently used first. */
-    public String trim(String pid, String pages) {
+    @Descriptor("trims a working set: pages out unpinned pages (all if PAGES is not given), least recently used first")
+    public String trim(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("the most pages to page out") String pages) {
         int id = Args.id("PID", pid);
         long n = Args.number("PAGES", pages);
         return report(id, mm.trim(id, n));
@@ -47,6 +50,7 @@ public final class PagingCommands {
                 after.residentPages(), after.pagedOutPages());
     }
 
+    @Descriptor("the pagefile: size, slots used, pages out and in, I/O errors, commit, low-water mark")
     public String pagefile() {
         PagingInfo p = mm.paging();
         String file = p.path() == null ? "none (commit limit = RAM)"
