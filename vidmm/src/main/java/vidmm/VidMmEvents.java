@@ -14,6 +14,12 @@ public final class VidMmEvents {
     public static final String DRIVER_REFUSED = "vidmm/DRIVER_REFUSED";
     /** A primary is on screen: {@link #ADAPTER}, {@link #DEVICE}, {@link #PID}, {@link #HANDLE} (the allocation), {@link #SOURCE}, {@link #VA}. */
     public static final String PRESENT = "display/PRESENT";
+    /** A submission went to the driver: {@link #ADAPTER}, {@link #DEVICE}, {@link #PID}, {@link #PASID}, {@link #ENGINE}, {@link #FENCE}, {@link #COMMANDS} (kinds, comma separated), {@link #BYTES}. */
+    public static final String SUBMIT = "vidmm/SUBMIT";
+    /** A device's fence completed (its submissions up to it are done): {@link #ADAPTER}, {@link #DEVICE}, {@link #FENCE}. */
+    public static final String FENCE_COMPLETED = "vidmm/FENCE_COMPLETED";
+    /** A DDI call returned (or threw): {@link #ADAPTER}, {@link #DRIVER}, {@link #DDI}, {@link #NANOS} (its start), {@link #DURATION_NANOS}. */
+    public static final String DDI_CALL = "vidmm/DDI";
 
     public static final String ADAPTER = "adapter";
     public static final String DEVICE = "device";
@@ -27,6 +33,13 @@ public final class VidMmEvents {
     public static final String SERVICE_ID = "driver.service.id";
     public static final String HANDLE = "handle";
     public static final String SOURCE = "source";
+    public static final String FENCE = "fence";
+    public static final String COMMANDS = "commands";
+    public static final String BYTES = "bytes";
+    public static final String DDI = "ddi";
+    public static final String DURATION_NANOS = "duration.nanos";
+    /** Every event: {@code System.nanoTime()} when it happened (events are delivered later, asynchronously). */
+    public static final String NANOS = "nanos";
 
     private VidMmEvents() {
     }

@@ -20,6 +20,9 @@ public final class IommuEvents {
     public static final String SCOPE = "scope";
     public static final String LENGTH = "length";
 
+    /** Every event: {@code System.nanoTime()} when it happened (events are delivered later, asynchronously). */
+    public static final String NANOS = "nanos";
+
     private IommuEvents() {
     }
 }

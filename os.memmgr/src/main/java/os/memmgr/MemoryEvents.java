@@ -14,6 +14,9 @@ public final class MemoryEvents {
     public static final String PASID = "pasid";
     public static final String PAGES = "pages";
 
+    /** Every event: {@code System.nanoTime()} when it happened (events are delivered later, asynchronously). */
+    public static final String NANOS = "nanos";
+
     private MemoryEvents() {
     }
 }

@@ -43,6 +43,20 @@ final class AllocationList {
         return out;
     }
 
+    /** Bytes a command writes (a copy or blit also reads as many). */
+    static long bytes(DmaCommand c) {
+        if (c instanceof DmaCommand.Copy x) {
+            return x.length();
+        } else if (c instanceof DmaCommand.Fill x) {
+            return x.length();
+        } else if (c instanceof DmaCommand.FillRect x) {
+            return x.widthBytes() * (long) x.height();
+        } else if (c instanceof DmaCommand.Blit x) {
+            return x.widthBytes() * (long) x.height();
+        }
+        return 8; // a fence write
+    }
+
     private static long span(long pitch, long width, long height) {
         return height <= 0 ? 0 : pitch * (height - 1) + width;
     }

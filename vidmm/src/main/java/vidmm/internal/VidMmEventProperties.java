@@ -35,6 +35,28 @@ final class VidMmEventProperties {
                 VidMmEvents.VA, f.va(), VidMmEvents.REASON, f.reason(), VidMmEvents.OUTCOME, f.outcome());
     }
 
+    static Map<String, Object> submission(long device, int pid, int pasid, kmd.api.EngineNode node, long fence,
+                                          java.util.List<kmd.api.DmaCommand> commands, long nanos) {
+        java.util.Set<String> kinds = new java.util.LinkedHashSet<>();
+        long bytes = 0;
+        for (kmd.api.DmaCommand c : commands) {
+            kinds.add(c.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
+            bytes += AllocationList.bytes(c);
+        }
+        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, device, VidMmEvents.PID, pid, VidMmEvents.PASID, pasid,
+                VidMmEvents.ENGINE, node.name(), VidMmEvents.FENCE, fence, VidMmEvents.COMMANDS, String.join(",", kinds),
+                VidMmEvents.BYTES, bytes, VidMmEvents.NANOS, nanos);
+    }
+
+    static Map<String, Object> completion(long device, long fence) {
+        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, device, VidMmEvents.FENCE, fence);
+    }
+
+    static Map<String, Object> ddi(String driver, String ddi, long nanos, long durationNanos) {
+        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DRIVER, driver, VidMmEvents.DDI, ddi, VidMmEvents.NANOS, nanos,
+                VidMmEvents.DURATION_NANOS, durationNanos);
+    }
+
     static Map<String, Object> present(long device, int pid, long allocation, int source, long va) {
         return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, device, VidMmEvents.PID, pid,
                 VidMmEvents.HANDLE, allocation, VidMmEvents.SOURCE, source, VidMmEvents.VA, va);

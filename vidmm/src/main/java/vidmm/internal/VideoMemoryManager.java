@@ -191,7 +191,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             return;
         }
         Candidate best = best();
-        if (best != null && best.kmd() == kmd) {
+        if (best != null && kmd != null && best.kmd() == attached.kmd()) {
             return;
         }
         if (kmd != null) {
@@ -236,6 +236,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         quietly(old::stopDevice);
         post(VidMmEvents.DRIVER_DETACHED, VidMmEventProperties.driver(attached.name(), attached.serviceId(), null));
         kmd = null;
+        attached = null;
         byKmdHandle.clear();
         adapter = noDriver();
     }
@@ -269,13 +270,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             return "StartDevice failed: " + e;
         }
         KernelModeDriver previous = kmd;
+        Candidate previousCandidate = attached;
         Map<ProcessState, Long> oldProcessHandles = new HashMap<>();
         Map<DeviceState, Long> oldDeviceHandles = new HashMap<>();
         processes.values().forEach(p -> oldProcessHandles.put(p, p.kmdHandle));
         devices.values().forEach(d -> oldDeviceHandles.put(d, d.kmdHandle));
         ApertureSpace oldAperture = aperture;
         List<VidPnSourceMode> oldModes = sourceModes;
-        kmd = driver;
+        kmd = DdiTracing.wrap(driver, c.name(), this::post); // every DDI call timed and posted
         try {
             replayLocked(info);
             adapter = new AdapterStatus(AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU, null, info);
@@ -286,6 +288,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             attachment = null;
             quietly(driver::stopDevice);
             kmd = previous;
+            attached = previousCandidate;
             oldProcessHandles.forEach((p, h) -> p.kmdHandle = h);
             oldDeviceHandles.forEach((d, h) -> d.kmdHandle = h);
             byKmdHandle.clear();
@@ -342,7 +345,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         synchronized (lock) {
             List<vidmm.DriverBinding> list = new ArrayList<>();
             for (Candidate c : candidates.values()) {
-                list.add(new vidmm.DriverBinding(c.name(), c.serviceId(), c.score(), c.ranking(), c.kmd() == kmd,
+                list.add(new vidmm.DriverBinding(c.name(), c.serviceId(), c.score(), c.ranking(), attached != null && c.kmd() == attached.kmd(),
                         refusedDrivers.get(c.serviceId())));
             }
             return list;
@@ -806,6 +809,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             makeResidentLocked(d, notResident, touched);
             long fence = d.nextFence(node, commands);
             touched.forEach(a -> residency.used(a, fence));
+            long submitted = System.nanoTime();
             try {
                 ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(d.kmdHandle, node, commands, fence));
             } catch (VidMmException e) {
@@ -815,6 +819,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                 }
                 throw e;
             }
+            post(VidMmEvents.SUBMIT, VidMmEventProperties.submission(d.handle, d.pid, d.pasid, node, fence, commands,
+                    submitted));
             return fence;
         }
     }
@@ -945,6 +951,10 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private void post(String topic, Map<String, Object> properties) {
         EventAdmin admin = events;
         if (admin != null) {
+            if (!properties.containsKey(VidMmEvents.NANOS)) {
+                properties = new HashMap<>(properties);
+                properties.put(VidMmEvents.NANOS, System.nanoTime());
+            }
             try {
                 admin.postEvent(new Event(topic, properties));
             } catch (RuntimeException stopping) {
@@ -964,6 +974,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         if (n instanceof InterruptNotification.DmaCompleted) {
             if (d != null) {
                 d.completed(n.fenceValue());
+                post(VidMmEvents.FENCE_COMPLETED, VidMmEventProperties.completion(d.handle, n.fenceValue()));
             }
             return;
         }
@@ -1001,7 +1012,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             } catch (RuntimeException engineResetFailed) {
                 dropped = EnumSet.allOf(EngineNode.class);
                 outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")";
-                Candidate same = candidates.get(kmd);
+                Candidate same = candidates.containsKey(attached.kmd()) ? attached : null;
                 KernelModeDriver driver = kmd;
                 detachLocked(false); // exclusive access, StopDevice
                 for (EngineNode node : EngineNode.values()) {

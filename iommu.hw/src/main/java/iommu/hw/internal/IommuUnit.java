@@ -241,6 +241,8 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private void post(String topic, java.util.Map<String, Object> properties) {
         EventAdmin admin = events;
         if (admin != null) {
+            properties = new java.util.HashMap<>(properties);
+            properties.put(IommuEvents.NANOS, System.nanoTime());
             try {
                 admin.postEvent(new Event(topic, properties));
             } catch (RuntimeException stopping) {

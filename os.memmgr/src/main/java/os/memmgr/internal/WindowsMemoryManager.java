@@ -316,6 +316,8 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     private void post(String topic, Map<String, Object> properties) {
         EventAdmin admin = events;
         if (admin != null) {
+            properties = new java.util.HashMap<>(properties);
+            properties.put(MemoryEvents.NANOS, System.nanoTime());
             try {
                 admin.postEvent(new Event(topic, properties));
             } catch (RuntimeException stopping) {

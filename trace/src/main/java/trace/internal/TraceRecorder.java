@@ -1,0 +1,65 @@
+package trace.internal;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.osgi.service.event.Event;
+
+/**
+ * The events of one trace, in a ring buffer of bounded size: when it is full the oldest event goes
+ * and is counted as dropped. Thread safe (Event Admin delivers from its own threads).
+ */
+final class TraceRecorder {
+    /** One recorded event: its topic, when it happened ({@code System.nanoTime()}), its properties. */
+    record Entry(String topic, long nanos, Map<String, Object> properties) {
+    }
+
+    static final String NANOS = "nanos";
+
+    private final int capacity;
+    private final ArrayDeque<Entry> ring;
+    private final long startNanos = System.nanoTime();
+    private long dropped;
+
+    TraceRecorder(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("a trace buffer holds at least 1 event, not " + capacity);
+        }
+        this.capacity = capacity;
+        this.ring = new ArrayDeque<>(Math.min(capacity, 1 << 16));
+    }
+
+    long startNanos() {
+        return startNanos;
+    }
+
+    void add(Event event) {
+        Map<String, Object> properties = new HashMap<>();
+        for (String name : event.getPropertyNames()) {
+            properties.put(name, event.getProperty(name));
+        }
+        add(event.getTopic(), properties);
+    }
+
+    /** Records an event; its time is its {@code nanos} property, or now. */
+    synchronized void add(String topic, Map<String, Object> properties) {
+        Object nanos = properties.get(NANOS);
+        Entry entry = new Entry(topic, nanos instanceof Long n ? n : System.nanoTime(), properties);
+        if (ring.size() == capacity) {
+            ring.removeFirst();
+            dropped++;
+        }
+        ring.addLast(entry);
+    }
+
+    synchronized List<Entry> entries() {
+        return new ArrayList<>(ring);
+    }
+
+    synchronized long dropped() {
+        return dropped;
+    }
+}

@@ -1,0 +1,2 @@
+/** The tracer; private. */
+package trace.internal;
