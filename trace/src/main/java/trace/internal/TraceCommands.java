@@ -72,6 +72,11 @@ public final class TraceCommands {
         Path path = Path.of(file).toAbsolutePath();
         long stopped = System.nanoTime();
         TraceRecorder r = recorder;
+        try {
+            r.awaitQuiet(100, 2000); // events posted before the stop, still being delivered
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         List<TraceRecorder.Entry> entries = r.entries();
         write(path, ChromeTrace.json(entries, r.startNanos(), stopped)); // a failed write leaves the trace running
         handler.unregister();

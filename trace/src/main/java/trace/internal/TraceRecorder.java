@@ -23,6 +23,7 @@ final class TraceRecorder {
     private final ArrayDeque<Entry> ring;
     private final long startNanos = System.nanoTime();
     private long dropped;
+    private long lastAdd = System.nanoTime();
 
     TraceRecorder(int capacity) {
         if (capacity < 1) {
@@ -53,6 +54,25 @@ final class TraceRecorder {
             dropped++;
         }
         ring.addLast(entry);
+        lastAdd = System.nanoTime();
+        notifyAll();
+    }
+
+    /**
+     * Waits until no event has arrived for {@code quietMillis} (Event Admin delivers asynchronously,
+     * so events that happened just before a stop may still be on their way), at most {@code maxMillis}.
+     */
+    synchronized void awaitQuiet(long quietMillis, long maxMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + maxMillis * 1_000_000L;
+        while (true) {
+            long quietUntil = lastAdd + quietMillis * 1_000_000L;
+            long now = System.nanoTime();
+            if (now >= quietUntil || now >= deadline) {
+                return;
+            }
+            long waitNanos = Math.min(quietUntil, deadline) - now;
+            wait(Math.max(1, waitNanos / 1_000_000L));
+        }
     }
 
     synchronized List<Entry> entries() {
