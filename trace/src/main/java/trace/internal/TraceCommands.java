@@ -26,7 +26,7 @@ import org.osgi.service.metatype.annotations.Designate;
  * records the model's events ({@code iommu/*}, {@code os/*}, {@code vidmm/*}, {@code display/*}) in a
  * bounded buffer; stopping writes them as a Chrome Trace Event Format file.
  */
-@Component(service = TraceCommands.class, configurationPid = TraceConfig.PID, property = {
+@Component(service = TraceCommands.class, immediate = true, configurationPid = TraceConfig.PID, property = {
         "osgi.command.scope=trace",
         "osgi.command.function=start",
         "osgi.command.function=stop"})
