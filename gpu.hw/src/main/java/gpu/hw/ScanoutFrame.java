@@ -33,19 +33,24 @@ public record ScanoutFrame(int source, DisplayMode mode, long scanoutAddress, in
         return rgb[y * mode.width() + x];
     }
 
+    /** Writes the frame as PNG bytes to {@code out} (which stays open). */
+    public void writePng(OutputStream out) throws IOException {
+        BufferedImage image = new BufferedImage(mode.width(), mode.height(), BufferedImage.TYPE_INT_RGB);
+        image.setRGB(0, 0, mode.width(), mode.height(), rgb, 0, mode.width());
+        if (!ImageIO.write(image, "png", out)) {
+            throw new IOException("no PNG writer in this Java runtime");
+        }
+    }
+
     /**
      * Writes the frame as a PNG file.
      *
      * @throws IOException with one line naming the file and why it cannot be written
      */
     public void writePng(Path file) throws IOException {
-        BufferedImage image = new BufferedImage(mode.width(), mode.height(), BufferedImage.TYPE_INT_RGB);
-        image.setRGB(0, 0, mode.width(), mode.height(), rgb, 0, mode.width());
         // open the file ourselves: ImageIO prints a stack trace of its own when it cannot
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
-            if (!ImageIO.write(image, "png", out)) {
-                throw new IOException("no PNG writer in this Java runtime");
-            }
+            writePng(out);
         } catch (NoSuchFileException e) {
             throw new IOException("cannot write " + file + ": no such directory", e);
         } catch (AccessDeniedException e) {

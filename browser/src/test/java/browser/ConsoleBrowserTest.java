@@ -1,0 +1,172 @@
+package browser;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Base64;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.imageio.ImageIO;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The model's Web Console page in headless Chromium: the launcher runs the gradient scenario with
+ * keep=true, the page lists the process and its PASID, and the frame it serves has exactly the
+ * pixels the display scans out.
+ */
+class ConsoleBrowserTest {
+    static final String PAGE = "http://127.0.0.1:8080/system/console/iommu-model";
+
+    @TempDir
+    Path dir;
+
+    /** The launcher's shell: lines in, everything it prints collected. */
+    static final class Felix implements AutoCloseable {
+        final Process process;
+        final Writer in;
+        final StringBuffer out = new StringBuffer();
+
+        Felix(Path jar, Path workingDirectory) throws IOException {
+            process = new ProcessBuilder("java", "-jar", jar.toString()).directory(workingDirectory.toFile())
+                    .redirectErrorStream(true).start();
+            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) {
+                        out.append(line).append('\n');
+                    }
+                } catch (IOException ended) {
+                    // the process went
+                }
+            }, "felix-output");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        /** Types a command and waits (up to 60 s) until the output matches {@code regex}; returns the group. */
+        String type(String line, String regex) throws Exception {
+            in.write(line + "\n");
+            in.flush();
+            Pattern p = Pattern.compile(regex);
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (System.currentTimeMillis() < deadline) {
+                Matcher m = p.matcher(out);
+                if (m.find()) {
+                    return m.groupCount() > 0 ? m.group(1) : m.group();
+                }
+                if (!process.isAlive()) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
+            throw new AssertionError("'" + line + "' never printed " + regex + "; the launcher printed:\n" + out);
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                in.write("exit 0\n");
+                in.close();
+            } catch (IOException gone) {
+                // already ended
+            }
+            if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    static int status(String url) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+            c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:admin".getBytes()));
+            c.setConnectTimeout(1000);
+            return c.getResponseCode();
+        } catch (IOException notYet) {
+            return -1;
+        }
+    }
+
+    @Test
+    void theModelPageListsTheProcessAndShowsTheFrameTheDisplayScansOut() throws Exception {
+        Path jar = Path.of(System.getProperty("launcher.jar", "../launcher/target/launcher.jar"));
+        assertTrue(Files.isRegularFile(jar), "the launcher is built at " + jar);
+        assertEquals(-1, status(PAGE), "port 8080 is free before the launcher starts (another model running?)");
+        try (Felix felix = new Felix(jar.toAbsolutePath(), dir)) {
+            String report = felix.type("scenario:run gradient keep=true out=" + dir.resolve("g.png"), "(?s)(process \\d+ PASID \\d+)");
+            String pid = report.replaceAll("process (\\d+) PASID \\d+", "$1");
+            String pasid = report.replaceAll("process \\d+ PASID (\\d+)", "$1");
+            Path scan = dir.resolve("scan.png");
+            felix.type("display:scanout " + scan, "wrote " + Pattern.quote(scan.toString()));
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (status(PAGE) != 200) {
+                assertTrue(System.currentTimeMillis() < deadline, "the page never answered 200; launcher output:\n" + felix.out);
+                Thread.sleep(100);
+            }
+
+            ChromeDriverService service = new ChromeDriverService.Builder()
+                    .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort().build();
+            ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium")
+                    .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1700");
+            WebDriver browser = new ChromeDriver(service, options);
+            try {
+                browser.get("http://admin:admin@127.0.0.1:8080/system/console/iommu-model");
+                String processes = browser.findElement(By.id("processes")).getText();
+                assertTrue(processes.matches("(?s).*\\b" + pid + " gradient " + pasid + "\\b.*"),
+                        "the process and its PASID are listed: " + processes);
+                assertTrue(browser.findElement(By.id("drivers")).getText().contains("attached"));
+                JavascriptExecutor js = (JavascriptExecutor) browser;
+                // the image as the browser decoded it: drawn on a canvas, read back as PNG
+                Object b64 = js.executeAsyncScript("const done = arguments[arguments.length - 1];"
+                        + "const img = document.getElementById('frame-0');"
+                        + "const grab = () => { if (!img.complete || img.naturalWidth === 0) { setTimeout(grab, 50); return; }"
+                        + "  const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;"
+                        + "  c.getContext('2d').drawImage(img, 0, 0);"
+                        + "  done(c.toDataURL('image/png').split(',')[1]); };"
+                        + "grab();");
+                BufferedImage shown = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode((String) b64)));
+                BufferedImage expected = ImageIO.read(scan.toFile());
+                assertEquals(expected.getWidth(), shown.getWidth());
+                assertEquals(expected.getHeight(), shown.getHeight());
+                for (int y = 0; y < expected.getHeight(); y++) {
+                    for (int x = 0; x < expected.getWidth(); x++) {
+                        assertEquals(expected.getRGB(x, y), shown.getRGB(x, y), "pixel " + x + "," + y);
+                    }
+                }
+                Object width = js.executeScript("return document.getElementById('frame-0').naturalWidth;");
+                assertEquals(320L, ((Number) width).longValue(), "the page's image loaded and decoded");
+                Path screenshots = Path.of(System.getProperty("screenshot.dir", "target"));
+                Files.createDirectories(screenshots);
+                File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+                Files.copy(shot.toPath(), screenshots.resolve("console-iommu-model.png"), StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package console.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import gpu.hw.GpuAdapter;
+import iommu.hw.Iommu;
+import os.memmgr.MemoryManager;
+import vidmm.VidMm;
+
+/**
+ * The model's page in the Felix Web Console, {@code /system/console/iommu-model}: a plain servlet
+ * registered with {@code felix.webconsole.label}, so the console draws its header and navigation
+ * around the HTML, and passes {@code iommu-model/frame/N.png} (not HTML) straight through: the frame
+ * source N scans out now, as a PNG. The page reloads its frames every second.
+ */
+@Component(service = Servlet.class, property = {
+        "felix.webconsole.label=iommu-model",
+        "felix.webconsole.title=IoMmu model",
+        "felix.webconsole.category=Model"})
+public final class ModelConsolePlugin extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    private static final Pattern FRAME = Pattern.compile(".*/frame/(\\d{1,3})\\.png$");
+
+    private final transient ModelPage page;
+    private final transient GpuAdapter gpu;
+
+    @Activate
+    public ModelConsolePlugin(@Reference MemoryManager os, @Reference VidMm vidmm, @Reference Iommu iommu,
+                              @Reference GpuAdapter gpu) {
+        this.page = new ModelPage(os, vidmm, iommu, gpu);
+        this.gpu = gpu;
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String path = request.getRequestURI();
+        Matcher frame = FRAME.matcher(path);
+        if (frame.matches()) {
+            int source = Integer.parseInt(frame.group(1));
+            if (source >= gpu.displayModes().size()) {
+                response.sendError(HttpServletResponse.SC_NOT_FOUND, "video present source " + source + " does not exist");
+                return;
+            }
+            ByteArrayOutputStream png = new ByteArrayOutputStream();
+            gpu.scanout(source).writePng(png);
+            response.setContentType("image/png");
+            response.setHeader("Cache-Control", "no-store");
+            response.setContentLength(png.size());
+            png.writeTo(response.getOutputStream());
+            return;
+        }
+        response.setContentType("text/html");
+        response.setCharacterEncoding(StandardCharsets.UTF_8.name());
+        response.getWriter().write(page.html());
+    }
+}

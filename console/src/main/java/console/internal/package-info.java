@@ -1,0 +1,2 @@
+/** The web console plugin; private. */
+package console.internal;
