@@ -185,15 +185,18 @@ final class Pager {
             dropped++;
         } else {
             slot = copy != null ? copy : pagefile.allocate();
+            if (slot < 0 && releaseCopiesIfFull() > 0) {
+                slot = pagefile.allocate();
+            }
             if (slot < 0) {
-                return restore(v, frame, -1);
+                return restore(v, frame);
             }
             memory.read(frame << SystemMemory.FRAME_SHIFT, buffer, 0, buffer.length);
             try {
                 pagefile.write(slot, buffer);
             } catch (IOException e) {
                 pagefile.free(slot);
-                return restore(v, frame, -1);
+                return restore(v, frame);
             }
         }
         memory.writeLong(v.at, (slot << 12) | PAGED);
@@ -202,13 +205,11 @@ final class Pager {
         return true;
     }
 
-    private boolean restore(Victim v, long frame, long copy) {
+    /** The page stays: its PTE back as it was (the IOMMU refills it on its next walk). */
+    private boolean restore(Victim v, long frame) {
         memory.writeLong(v.at, v.pte);
         frames.untransition(frame);
         workingSet.add(v.va);
-        if (copy >= 0) {
-            copies.put(v.va, copy);
-        }
         return false;
     }
 
@@ -221,8 +222,11 @@ final class Pager {
         workingSet.clear();
     }
 
-    /** When the pagefile is full, the copies of resident pages are the slots that can be given back. */
-    int releaseCopiesIfFull() {
+    /**
+     * When the pagefile is full, the copies this process keeps of its resident pages are slots it can
+     * give back (those pages are then written again when trimmed).
+     */
+    private int releaseCopiesIfFull() {
         if (copies.isEmpty() || pagefile.usedSlots() < pagefile.slots()) {
             return 0;
         }

@@ -239,6 +239,11 @@ class PagingTest {
         assertEquals(256, m.mm.trim(pid, 300), "a 1 MiB pagefile holds 256 pages");
         assertEquals(44, info(pid).residentPages());
         assertArrayEquals(data, as.read(va, data.length));
+        assertEquals(256, m.pagefile.usedSlots(), "the pages read back keep their copies");
+        byte[] dirty = pattern(8, 300 * PAGE);
+        as.write(va, dirty);
+        assertEquals(256, m.mm.trim(pid, 300), "dirty pages reuse the slots of their stale copies; the pagefile holds no more");
+        assertArrayEquals(dirty, as.read(va, dirty.length));
     }
 
     @Test
