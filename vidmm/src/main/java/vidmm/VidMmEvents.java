@@ -6,6 +6,8 @@ public final class VidMmEvents {
     public static final String GPU_FAULT = "vidmm/GPU_FAULT";
     /** A faulted engine was recovered: as {@link #GPU_FAULT}, with {@link #OUTCOME} (engine or adapter reset). */
     public static final String ENGINE_RESET = "vidmm/ENGINE_RESET";
+    /** A submission timed out (TDR): as {@link #GPU_FAULT}, {@link #REASON} starting with TIMEOUT, {@link #OUTCOME}. */
+    public static final String TIMEOUT = "vidmm/TIMEOUT";
     /** A kernel-mode driver was started and VidMm's state replayed to it: {@link #ADAPTER}, {@link #DRIVER}, {@link #SERVICE_ID}. */
     public static final String DRIVER_ATTACHED = "vidmm/DRIVER_ATTACHED";
     /** The attached driver was quiesced and stopped: {@link #ADAPTER}, {@link #DRIVER}, {@link #SERVICE_ID}. */

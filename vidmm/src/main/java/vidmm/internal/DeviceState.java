@@ -16,7 +16,8 @@ import vidmm.FenceWait;
  * monitor, the rest by VidMm's lock.
  */
 final class DeviceState {
-    record Pending(EngineNode node, List<DmaCommand> commands) {
+    /** A submission not completed yet, and when it was submitted ({@code System.nanoTime()}). */
+    record Pending(EngineNode node, List<DmaCommand> commands, long submittedNanos) {
     }
 
     final long handle;
@@ -41,7 +42,7 @@ final class DeviceState {
 
     synchronized long nextFence(EngineNode node, List<DmaCommand> commands) {
         long fence = ++submitted;
-        pending.put(fence, new Pending(node, List.copyOf(commands)));
+        pending.put(fence, new Pending(node, List.copyOf(commands), System.nanoTime()));
         return fence;
     }
 
@@ -82,6 +83,19 @@ final class DeviceState {
 
     synchronized boolean active() {
         return status == DeviceInfo.Status.ACTIVE;
+    }
+
+    /** The oldest submission still queued on {@code node} by an active device, or null. */
+    synchronized Map.Entry<Long, Pending> oldestOn(EngineNode node) {
+        if (status != DeviceInfo.Status.ACTIVE) {
+            return null;
+        }
+        for (Map.Entry<Long, Pending> e : pending.entrySet()) {
+            if (e.getValue().node() == node) {
+                return e;
+            }
+        }
+        return null;
     }
 
     /** Submissions still queued on {@code node}, in fence order. */

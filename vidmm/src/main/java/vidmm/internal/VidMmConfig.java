@@ -9,4 +9,15 @@ public @interface VidMmConfig {
 
     @AttributeDefinition(name = "Residency budget per process (MiB)", min = "1")
     long budgetMiB() default 1024;
+
+    @AttributeDefinition(name = "TdrDelay (ms)", min = "10", max = "600000",
+            description = "A submission whose engine makes no progress for this long is a timeout: its device is put in error and the engine reset.")
+    long tdrDelayMillis() default 2000;
+
+    @AttributeDefinition(name = "TdrLimitCount", min = "1", max = "1000",
+            description = "More timeouts than this within TdrLimitTime, and the driver is given up (the next best is tried).")
+    int tdrLimitCount() default 5;
+
+    @AttributeDefinition(name = "TdrLimitTime (s)", min = "1", max = "86400")
+    long tdrLimitTimeSeconds() default 60;
 }

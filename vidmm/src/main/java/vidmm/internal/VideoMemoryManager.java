@@ -93,6 +93,15 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     private final MemoryManager mm;
     private final Residency residency;
+    private final TdrPolicy tdr;
+    /** Per engine node: when work on it last completed or was reset ({@code System.nanoTime()}). */
+    private final Map<EngineNode, Long> progress = new ConcurrentHashMap<>();
+    private final java.util.concurrent.ScheduledExecutorService watchdog =
+            Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "vidmm-tdr");
+                t.setDaemon(true);
+                return t;
+            });
     private final Object lock = new Object();
     /** The attached driver, or null; guarded by {@link #lock}. */
     private KernelModeDriver kmd;
@@ -129,13 +138,27 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
         this.mm = mm;
         this.residency = new Residency(Math.max(1, config.budgetMiB()) << 20);
+        this.tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), Math.max(1, config.tdrLimitCount()),
+                Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
+        startWatchdog();
     }
 
     /** VidMm with a residency budget of {@code budgetBytes} per process and {@code kmd} as its only driver. */
     public VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes) {
+        this(kmd, mm, budgetBytes, TdrPolicy.defaults());
+    }
+
+    VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes, TdrPolicy tdr) {
         this.mm = mm;
         this.residency = new Residency(budgetBytes);
+        this.tdr = tdr;
+        startWatchdog();
         addDriver(kmd, Map.of());
+    }
+
+    private void startWatchdog() {
+        long period = Math.max(5, tdr.delayMillis / 4);
+        watchdog.scheduleWithFixedDelay(this::detectTimeouts, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private static AdapterStatus noDriver() {
@@ -282,6 +305,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             replayLocked(info);
             adapter = new AdapterStatus(AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU, null, info);
             attached = c;
+            tdr.reset();
             post(VidMmEvents.DRIVER_ATTACHED, VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;
         } catch (RuntimeException e) {
@@ -368,6 +392,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             }
         }
         recovery.shutdown();
+        watchdog.shutdownNow();
     }
 
     @Override
@@ -971,7 +996,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             return;
         }
         DeviceState d = byKmdHandle.get(n.contextHandle());
-        if (n instanceof InterruptNotification.DmaCompleted) {
+        if (n instanceof InterruptNotification.DmaCompleted done) {
+            progress.put(done.node(), System.nanoTime());
             if (d != null) {
                 d.completed(n.fenceValue());
                 post(VidMmEvents.FENCE_COMPLETED, VidMmEventProperties.completion(d.handle, n.fenceValue()));
@@ -1024,14 +1050,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                     reconsiderLocked();
                 }
             }
-            for (DeviceState d : devices.values()) {
-                if (d.active()) {
-                    for (EngineNode node : dropped) {
-                        d.pendingOn(node).forEach((fence, p) ->
-                                quietly(() -> kmd.submitCommand(d.kmdHandle, p.node(), p.commands(), fence)));
-                    }
-                }
-            }
+            resubmitLocked(dropped);
         }
         GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
                 pending.va(), pending.write(), pending.reason(), outcome);
@@ -1039,6 +1058,85 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             faults.replaceAll(x -> x == pending ? done : x);
         }
         post(VidMmEvents.ENGINE_RESET, VidMmEventProperties.fault(done));
+    }
+
+    /** Resubmits the queued work of every active device on {@code nodes} (an engine reset dropped it). */
+    private void resubmitLocked(Set<EngineNode> nodes) {
+        for (DeviceState d : devices.values()) {
+            if (d.active() && kmd != null) {
+                for (EngineNode node : nodes) {
+                    d.pendingOn(node).forEach((fence, p) ->
+                            quietly(() -> kmd.submitCommand(d.kmdHandle, p.node(), p.commands(), fence)));
+                }
+            }
+        }
+    }
+
+    // ---- timeout detection and recovery ----
+
+    /** The watchdog: an engine with queued work and no progress for TdrDelay has hung on its oldest submission. */
+    private void detectTimeouts() {
+        try {
+            synchronized (lock) {
+                if (stopped || kmd == null) {
+                    return;
+                }
+                long now = System.nanoTime();
+                for (EngineNode node : EngineNode.values()) {
+                    DeviceState hung = null;
+                    Map.Entry<Long, DeviceState.Pending> oldest = null;
+                    for (DeviceState d : devices.values()) {
+                        Map.Entry<Long, DeviceState.Pending> e = d.oldestOn(node);
+                        if (e != null && (oldest == null || e.getValue().submittedNanos() < oldest.getValue().submittedNanos())) {
+                            oldest = e;
+                            hung = d;
+                        }
+                    }
+                    if (oldest != null && now - Math.max(oldest.getValue().submittedNanos(), progress.getOrDefault(node, 0L))
+                            > tdr.delayMillis * 1_000_000L) {
+                        timeoutLocked(node, hung, oldest.getKey());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            System.getLogger(VideoMemoryManager.class.getName()).log(System.Logger.Level.ERROR, "TDR watchdog failed", e);
+        }
+    }
+
+    /**
+     * TDR: the device that hung is put in error (its fences complete with an error), the engine is
+     * reset, other devices' queued work is resubmitted; past TdrLimitCount within TdrLimitTime the
+     * driver is given up and the next best one tried.
+     */
+    private void timeoutLocked(EngineNode node, DeviceState hung, long fence) {
+        hung.fault();
+        String outcome;
+        try {
+            kmd.resetEngine(node);
+            outcome = "engine reset (TDR)";
+        } catch (RuntimeException e) {
+            outcome = "engine reset failed: " + e.getMessage();
+        }
+        progress.put(node, System.nanoTime());
+        resubmitLocked(EnumSet.of(node));
+        if (tdr.timedOut(System.currentTimeMillis())) {
+            String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
+            Candidate given = attached;
+            refusedDrivers.put(given.serviceId(), why);
+            post(VidMmEvents.DRIVER_REFUSED, VidMmEventProperties.driver(given.name(), given.serviceId(), why));
+            detachLocked(false);
+            reconsiderLocked();
+            outcome += "; " + why + ": " + given.name() + " given up";
+        }
+        GpuFault record = new GpuFault(faultSequence.incrementAndGet(), hung.handle, hung.pid, node, hung.pasid, 0, false,
+                "TIMEOUT: fence " + fence + " made no progress for " + tdr.delayMillis + " ms", outcome);
+        synchronized (faults) {
+            if (faults.size() == FAULT_LOG) {
+                faults.removeFirst();
+            }
+            faults.addLast(record);
+        }
+        post(VidMmEvents.TIMEOUT, VidMmEventProperties.fault(record));
     }
 
     // ---- queries ----

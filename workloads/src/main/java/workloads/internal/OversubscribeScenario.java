@@ -94,11 +94,11 @@ final class OversubscribeScenario implements Scenario {
         for (long off = 0; off < half; off += CHUNK) {
             Cpu.write(machine, pid, va + off, cpuPattern(seed, index, off));
         }
-        var list = device.createCommandList();
-        for (long off = half; off < bytes; off += CHUNK) {
-            list.fill(heap, off, CHUNK, gpuPattern(seed, index, off));
+        long fence = 0;
+        for (long off = half; off < bytes; off += CHUNK) { // a submission a chunk: short packets, well inside TdrDelay
+            fence = device.submit(device.createCommandList().fill(heap, off, CHUNK, gpuPattern(seed, index, off)));
         }
-        await(device, device.submit(list), pid, "GPU fill");
+        await(device, fence, pid, "GPU fill");
         return new Proc(pid, device, va, bytes, heap, staging);
     }
 

@@ -1,0 +1,134 @@
+package vidmm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.times;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import kmd.api.AdapterInfo;
+import kmd.api.AllocationDescription;
+import kmd.api.DmaCommand;
+import kmd.api.DriverCaps;
+import kmd.api.EngineNode;
+import kmd.api.KernelModeDriver;
+import kmd.api.VidMmCaps;
+import kmd.api.callbacks.DxgkCallbacks;
+import kmd.api.callbacks.InterruptNotification;
+import os.memmgr.internal.WindowsMemoryManager;
+import vidmm.AdapterStatus;
+import vidmm.DeviceInfo;
+import vidmm.FenceWait;
+import vidmm.GpuFault;
+
+/**
+ * Timeout detection and recovery against a driver whose engine never completes what it is told to
+ * hang on: the hung device is put in error, the engine reset, the others' work resubmitted; past the
+ * limit the driver is given up.
+ */
+class TdrTest {
+    LazySystemMemory memory = new LazySystemMemory(64L << 20);
+    IommuUnit iommu = new IommuUnit(memory, 1024, 64, 4);
+    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+    KernelModeDriver kmd = mock(KernelModeDriver.class);
+    AtomicLong kmdHandles = new AtomicLong(0x9000);
+    AtomicReference<DxgkCallbacks> interrupts = new AtomicReference<>();
+    /** Driver device handles whose submissions complete; the others hang. */
+    Set<Long> healthy = ConcurrentHashMap.newKeySet();
+    VideoMemoryManager vidmm;
+
+    @BeforeEach
+    void driver() {
+        when(kmd.queryAdapterInfo()).thenReturn(new AdapterInfo("hanging", new VidMmCaps(true, true, false, false, false),
+                new DriverCaps(1 << 20), List.of()));
+        when(kmd.createProcess(anyInt(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> new AllocationDescription(4096, 4096, 1, Set.of()));
+        doAnswer(i -> {
+            interrupts.set(i.getArgument(0));
+            return null;
+        }).when(kmd).startDevice(any());
+        doAnswer(i -> {
+            long device = i.getArgument(0);
+            if (healthy.contains(device)) {
+                interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(i.getArgument(1), device, i.getArgument(3)));
+            }
+            return null;
+        }).when(kmd).submitCommand(anyLong(), any(), any(), anyLong());
+    }
+
+    void start(TdrPolicy policy) {
+        vidmm = new VideoMemoryManager(kmd, mm, 1L << 30, policy);
+        mm.addProcessListener(vidmm);
+    }
+
+    @AfterEach
+    void stop() {
+        vidmm.stop();
+    }
+
+    @Test
+    void aHungSubmissionIsAFaultOfItsDeviceAndTheOthersGoOn() throws Exception {
+        start(new TdrPolicy(100, 5, 60_000));
+        long hung = vidmm.createDevice(mm.spawn("hung"));
+        long other = vidmm.createDevice(mm.spawn("other"));
+        long otherKmd = kmdHandles.get();
+        List<DmaCommand> fill = List.of(new DmaCommand.Fill(0x10000, 16, 1));
+        long stuck = vidmm.submit(hung, EngineNode.RENDER, fill);
+        long queued = vidmm.submit(other, EngineNode.RENDER, fill); // behind it on the engine, never run
+        healthy.add(otherKmd); // once resubmitted after the reset, it completes
+
+        long began = System.nanoTime();
+        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(hung, stuck, 5000));
+        long waited = (System.nanoTime() - began) / 1_000_000;
+        assertTrue(waited < 2000, "detected in " + waited + " ms, TdrDelay is 100 ms");
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(other, queued, 5000), "the other device's work was resubmitted");
+        verify(kmd).resetEngine(EngineNode.RENDER);
+        verify(kmd, times(2)).submitCommand(eq(otherKmd), eq(EngineNode.RENDER), any(), eq(queued));
+        assertEquals(DeviceInfo.Status.ERROR, vidmm.device(hung).status());
+        assertEquals(DeviceInfo.Status.ACTIVE, vidmm.device(other).status());
+        GpuFault f = vidmm.faults().get(vidmm.faults().size() - 1);
+        assertTrue(f.reason().startsWith("TIMEOUT: fence " + stuck), f.reason());
+        assertEquals("engine reset (TDR)", f.outcome());
+        assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state());
+    }
+
+    @Test
+    void moreTimeoutsThanTheLimitGiveTheDriverUp() throws Exception {
+        start(new TdrPolicy(50, 1, 60_000));
+        List<DmaCommand> fill = List.of(new DmaCommand.Fill(0x10000, 16, 1));
+        long first = vidmm.createDevice(mm.spawn("a"));
+        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(first, vidmm.submit(first, EngineNode.COPY, fill), 5000));
+        assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state(), "one timeout is within the limit");
+        long second = vidmm.createDevice(mm.spawn("b"));
+        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(second, vidmm.submit(second, EngineNode.COPY, fill), 5000));
+        long deadline = System.currentTimeMillis() + 5000;
+        while (vidmm.adapter().state() == AdapterStatus.State.STARTED && System.currentTimeMillis() < deadline) {
+            Thread.sleep(10);
+        }
+        assertNotEquals(AdapterStatus.State.STARTED, vidmm.adapter().state(), "no other driver: the adapter stops");
+        assertTrue(vidmm.drivers().get(0).refusal().startsWith("TDR limit: more than 1 timeouts within 60 s"),
+                vidmm.drivers().toString());
+        String outcome = vidmm.faults().get(vidmm.faults().size() - 1).outcome();
+        assertTrue(outcome.contains("TDR limit") && outcome.endsWith("given up"), outcome);
+    }
+}
