@@ -4,10 +4,13 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import os.memmgr.MemoryManager;
 import vidmm.VideoMemoryInfo;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
@@ -15,16 +18,71 @@ import vidmm.VidMmStatus;
 /**
  * Residency bookkeeping against the per-process budget: bytes resident per process, least recently
  * used order, which allocations unfinished submissions still reference, and the evictions each
- * device has not been told of yet. Guarded by VidMm's lock; it decides, VidMm pins and unpins.
+ * device has not been told of yet; pinning (MakeResident) and unpinning (Evict) through the OS.
+ * Guarded by VidMm's lock.
  */
 final class Residency {
+    private final MemoryManager mm;
     private final long budget;
     private final Map<Integer, Long> residentBytes = new HashMap<>();
     private final Map<Integer, Long> evictions = new HashMap<>();
     private long clock;
 
-    Residency(long budgetBytes) {
+    Residency(MemoryManager mm, long budgetBytes) {
+        this.mm = mm;
         this.budget = budgetBytes;
+    }
+
+    /**
+     * Pins what of {@code list} is not resident yet and counts a reference on each, all or nothing.
+     * Over the budget, the process's least recently used idle allocations (none of {@code inUse},
+     * none displayed) are evicted once the pins succeeded, and their devices told at their next
+     * D3DKMTQueryVideoMemoryInfo.
+     */
+    void makeResident(DeviceState d, List<AllocationState> list, List<AllocationState> inUse,
+                      Collection<AllocationState> all, Set<AllocationState> displayed) {
+        long more = 0;
+        Set<AllocationState> toPin = new LinkedHashSet<>();
+        for (AllocationState a : list) {
+            if (a.pin == null && toPin.add(a)) {
+                more += a.size;
+            }
+        }
+        List<AllocationState> evict = victims(d.pid, more, all, new HashSet<>(inUse), displayed);
+        List<AllocationState> pinned = new ArrayList<>();
+        try {
+            for (AllocationState a : toPin) {
+                // present; the IOMMU checks rights per access
+                a.pin = VideoMemoryManager.os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false));
+                pinned.add(a);
+            }
+        } catch (VidMmException e) {
+            for (AllocationState a : pinned) {
+                VideoMemoryManager.quietly(() -> mm.addressSpace(d.pid).unpin(a.pin.handle()));
+                a.pin = null;
+            }
+            throw e;
+        }
+        for (AllocationState v : evict) {
+            unpin(v);
+            evictedForBudget(v);
+        }
+        for (AllocationState a : toPin) {
+            pinned(a);
+            a.device.evictedForBudget.remove(a.handle);
+        }
+        for (AllocationState a : list) {
+            a.residencyRefs++;
+            used(a, 0);
+        }
+    }
+
+    /** Unpins an allocation: the OS may trim it again. */
+    void unpin(AllocationState a) {
+        VideoMemoryManager.quietly(() -> mm.addressSpace(a.device.pid).unpin(a.pin.handle()));
+        a.pin = null;
+        a.residencyRefs = 0;
+        unpinned(a);
     }
 
     long budget() {
@@ -35,11 +93,11 @@ final class Residency {
         return residentBytes.getOrDefault(pid, 0L);
     }
 
-    void pinned(AllocationState a) {
+    private void pinned(AllocationState a) {
         residentBytes.merge(a.device.pid, a.size, Long::sum);
     }
 
-    void unpinned(AllocationState a) {
+    private void unpinned(AllocationState a) {
         residentBytes.merge(a.device.pid, -a.size, Long::sum);
     }
 
@@ -56,7 +114,7 @@ final class Residency {
      *
      * @throws VidMmException NO_VIDEO_MEMORY naming the figures when even that is not enough
      */
-    List<AllocationState> victims(int pid, long more, Collection<AllocationState> resident, Set<AllocationState> keep,
+    private List<AllocationState> victims(int pid, long more, Collection<AllocationState> resident, Set<AllocationState> keep,
                                   Set<AllocationState> displayed) {
         long over = usage(pid) + more - budget;
         List<AllocationState> out = new ArrayList<>();
@@ -87,7 +145,7 @@ final class Residency {
     }
 
     /** VidMm evicted {@code a} for the budget: its device learns of it at its next query. */
-    void evictedForBudget(AllocationState a) {
+    private void evictedForBudget(AllocationState a) {
         evictions.merge(a.device.pid, 1L, Long::sum);
         a.device.evictedForBudget.add(a.handle);
     }

@@ -65,7 +65,6 @@ import vidmm.VidMmStatus;
 @Designate(ocd = VidMmConfig.class)
 public final class VideoMemoryManager implements VidMm, ProcessListener {
     static final long MAX_ALLOCATION = 64L << 30;
-    private static final int FAULT_LOG = 256;
 
     /** A process registered with the IOMMU; {@code kmdHandle} is the attached driver's handle of it. */
     private static final class ProcessState {
@@ -93,15 +92,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     private final MemoryManager mm;
     private final Residency residency;
-    private final TdrPolicy tdr;
-    /** Per engine node: when work on it last completed or was reset ({@code System.nanoTime()}). */
-    private final Map<EngineNode, Long> progress = new ConcurrentHashMap<>();
-    private final java.util.concurrent.ScheduledExecutorService watchdog =
-            Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "vidmm-tdr");
-                t.setDaemon(true);
-                return t;
-            });
+    private final TdrWatchdog watchdog;
     private final Object lock = new Object();
     /** The attached driver, or null; guarded by {@link #lock}. */
     private KernelModeDriver kmd;
@@ -121,9 +112,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     private final Map<Long, DeviceState> devices = new LinkedHashMap<>();
     private final Map<Long, DeviceState> byKmdHandle = new ConcurrentHashMap<>();
     private final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
-    private final java.util.LinkedList<GpuFault> faults = new java.util.LinkedList<>();
+    private final FaultLog faults = new FaultLog();
     private final AtomicLong handles = new AtomicLong(0x100);
-    private final AtomicLong faultSequence = new AtomicLong();
     private final PagingFence pagingFence = new PagingFence();
     private volatile List<VidPnSourceMode> sourceModes = List.of();
     private ApertureSpace aperture = new ApertureSpace(0, 0, 0);
@@ -137,10 +127,10 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     @Activate
     public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
         this.mm = mm;
-        this.residency = new Residency(Math.max(1, config.budgetMiB()) << 20);
-        this.tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), Math.max(1, config.tdrLimitCount()),
-                Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
-        startWatchdog();
+        this.residency = new Residency(mm, Math.max(1, config.budgetMiB()) << 20);
+        this.watchdog = new TdrWatchdog(new TdrPolicy(Math.max(10, config.tdrDelayMillis()),
+                Math.max(1, config.tdrLimitCount()), Math.max(1, config.tdrLimitTimeSeconds()) * 1000));
+        watchdog.start(this::detectTimeouts);
     }
 
     /** VidMm with a residency budget of {@code budgetBytes} per process and {@code kmd} as its only driver. */
@@ -150,15 +140,10 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes, TdrPolicy tdr) {
         this.mm = mm;
-        this.residency = new Residency(budgetBytes);
-        this.tdr = tdr;
-        startWatchdog();
+        this.residency = new Residency(mm, budgetBytes);
+        this.watchdog = new TdrWatchdog(tdr);
+        watchdog.start(this::detectTimeouts);
         addDriver(kmd, Map.of());
-    }
-
-    private void startWatchdog() {
-        long period = Math.max(5, tdr.delayMillis / 4);
-        watchdog.scheduleWithFixedDelay(this::detectTimeouts, period, period, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private static AdapterStatus noDriver() {
@@ -305,7 +290,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             replayLocked(info);
             adapter = new AdapterStatus(AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU, null, info);
             attached = c;
-            tdr.reset();
+            watchdog.policy().reset();
             post(VidMmEvents.DRIVER_ATTACHED, VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;
         } catch (RuntimeException e) {
@@ -392,7 +377,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             }
         }
         recovery.shutdown();
-        watchdog.shutdownNow();
+        watchdog.stop();
     }
 
     @Override
@@ -451,7 +436,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     }
 
     /** Runs an OS call; a MemoryException becomes MEMORY_MANAGER_REFUSED with its message. */
-    private static <T> T os(Supplier<T> call) {
+    static <T> T os(Supplier<T> call) {
         try {
             return call.get();
         } catch (MemoryException e) {
@@ -459,7 +444,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
     }
 
-    private static void quietly(Runnable cleanup) {
+    static void quietly(Runnable cleanup) {
         try {
             cleanup.run();
         } catch (RuntimeException e) {
@@ -716,52 +701,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
     }
 
-    /**
-     * Pins what is not resident yet and counts a reference on each, all or nothing. Over the budget,
-     * the process's least recently used idle allocations are evicted (after the pins succeeded) and
-     * their devices told at their next D3DKMTQueryVideoMemoryInfo.
-     */
     private void makeResidentLocked(DeviceState d, List<AllocationState> list) {
         makeResidentLocked(d, list, list);
     }
 
-    /** As above; nothing in {@code inUse} (a submission's whole allocation list) is evicted to make room. */
     private void makeResidentLocked(DeviceState d, List<AllocationState> list, List<AllocationState> inUse) {
-        long more = 0;
-        Set<AllocationState> toPin = new java.util.LinkedHashSet<>();
-        for (AllocationState a : list) {
-            if (a.pin == null && toPin.add(a)) {
-                more += a.size;
-            }
-        }
         Set<AllocationState> shown = new java.util.HashSet<>();
         displayed.values().forEach(x -> shown.add(x.allocation()));
-        List<AllocationState> victims = residency.victims(d.pid, more, allocations.values(), new java.util.HashSet<>(inUse), shown);
-        List<AllocationState> pinned = new ArrayList<>();
-        try {
-            for (AllocationState a : toPin) {
-                a.pin = os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false)); // present; the IOMMU checks rights per access
-                pinned.add(a);
-            }
-        } catch (VidMmException e) {
-            for (AllocationState a : pinned) {
-                quietly(() -> mm.addressSpace(d.pid).unpin(a.pin.handle()));
-                a.pin = null;
-            }
-            throw e;
-        }
-        for (AllocationState v : victims) {
-            unpinLocked(v);
-            residency.evictedForBudget(v);
-        }
-        for (AllocationState a : toPin) {
-            residency.pinned(a);
-            a.device.evictedForBudget.remove(a.handle);
-        }
-        for (AllocationState a : list) {
-            a.residencyRefs++;
-            residency.used(a, 0);
-        }
+        residency.makeResident(d, list, inUse, allocations.values(), shown);
     }
 
     @Override
@@ -786,10 +733,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     }
 
     private void unpinLocked(AllocationState a) {
-        quietly(() -> mm.addressSpace(a.device.pid).unpin(a.pin.handle()));
-        a.pin = null;
-        a.residencyRefs = 0;
-        residency.unpinned(a);
+        residency.unpin(a);
     }
 
     @Override
@@ -997,7 +941,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
         DeviceState d = byKmdHandle.get(n.contextHandle());
         if (n instanceof InterruptNotification.DmaCompleted done) {
-            progress.put(done.node(), System.nanoTime());
+            watchdog.progressed(done.node());
             if (d != null) {
                 d.completed(n.fenceValue());
                 post(VidMmEvents.FENCE_COMPLETED, VidMmEventProperties.completion(d.handle, n.fenceValue()));
@@ -1005,14 +949,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             return;
         }
         InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
-        GpuFault record = new GpuFault(faultSequence.incrementAndGet(), d == null ? 0 : d.handle, d == null ? 0 : d.pid,
+        GpuFault record = new GpuFault(faults.nextSequence(), d == null ? 0 : d.handle, d == null ? 0 : d.pid,
                 f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), "engine reset pending");
-        synchronized (faults) {
-            if (faults.size() == FAULT_LOG) {
-                faults.removeFirst();
-            }
-            faults.addLast(record);
-        }
+        faults.add(record);
         post(VidMmEvents.GPU_FAULT, VidMmEventProperties.fault(record));
         try {
             recovery.execute(() -> recover(f, record));
@@ -1054,9 +993,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
         GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
                 pending.va(), pending.write(), pending.reason(), outcome);
-        synchronized (faults) {
-            faults.replaceAll(x -> x == pending ? done : x);
-        }
+        faults.replace(pending, done);
         post(VidMmEvents.ENGINE_RESET, VidMmEventProperties.fault(done));
     }
 
@@ -1074,27 +1011,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     // ---- timeout detection and recovery ----
 
-    /** The watchdog: an engine with queued work and no progress for TdrDelay has hung on its oldest submission. */
+    /** The watchdog's tick: an engine that hung is recovered. */
     private void detectTimeouts() {
         try {
             synchronized (lock) {
-                if (stopped || kmd == null) {
-                    return;
-                }
-                long now = System.nanoTime();
                 for (EngineNode node : EngineNode.values()) {
-                    DeviceState hung = null;
-                    Map.Entry<Long, DeviceState.Pending> oldest = null;
-                    for (DeviceState d : devices.values()) {
-                        Map.Entry<Long, DeviceState.Pending> e = d.oldestOn(node);
-                        if (e != null && (oldest == null || e.getValue().submittedNanos() < oldest.getValue().submittedNanos())) {
-                            oldest = e;
-                            hung = d;
-                        }
-                    }
-                    if (oldest != null && now - Math.max(oldest.getValue().submittedNanos(), progress.getOrDefault(node, 0L))
-                            > tdr.delayMillis * 1_000_000L) {
-                        timeoutLocked(node, hung, oldest.getKey());
+                    TdrWatchdog.Hang hang = stopped || kmd == null ? null : watchdog.hung(node, devices.values());
+                    if (hang != null) {
+                        timeoutLocked(hang.node(), hang.device(), hang.fence());
                     }
                 }
             }
@@ -1117,8 +1041,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         } catch (RuntimeException e) {
             outcome = "engine reset failed: " + e.getMessage();
         }
-        progress.put(node, System.nanoTime());
+        watchdog.progressed(node);
         resubmitLocked(EnumSet.of(node));
+        TdrPolicy tdr = watchdog.policy();
         if (tdr.timedOut(System.currentTimeMillis())) {
             String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
             Candidate given = attached;
@@ -1128,14 +1053,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             reconsiderLocked();
             outcome += "; " + why + ": " + given.name() + " given up";
         }
-        GpuFault record = new GpuFault(faultSequence.incrementAndGet(), hung.handle, hung.pid, node, hung.pasid, 0, false,
+        GpuFault record = new GpuFault(faults.nextSequence(), hung.handle, hung.pid, node, hung.pasid, 0, false,
                 "TIMEOUT: fence " + fence + " made no progress for " + tdr.delayMillis + " ms", outcome);
-        synchronized (faults) {
-            if (faults.size() == FAULT_LOG) {
-                faults.removeFirst();
-            }
-            faults.addLast(record);
-        }
+        faults.add(record);
         post(VidMmEvents.TIMEOUT, VidMmEventProperties.fault(record));
     }
 
@@ -1172,9 +1092,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     @Override
     public List<GpuFault> faults() {
-        synchronized (faults) {
-            return new ArrayList<>(faults);
-        }
+        return faults.list();
     }
 
     /** Waits until recovery work queued so far has run (tests and the shell use it). */

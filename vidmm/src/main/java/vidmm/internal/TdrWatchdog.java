@@ -1,0 +1,70 @@
+package vidmm.internal;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import kmd.api.EngineNode;
+
+/**
+ * Watches the engines for timeouts: an engine with queued work that completed nothing for TdrDelay
+ * has hung on its oldest submission. It ticks on its own thread; VidMm does the recovery.
+ */
+final class TdrWatchdog {
+    /** What hung: the device and the fence of the oldest submission on the engine. */
+    record Hang(EngineNode node, DeviceState device, long fence) {
+    }
+
+    private final TdrPolicy policy;
+    /** Per engine node: when work on it last completed or was reset ({@code System.nanoTime()}). */
+    private final Map<EngineNode, Long> progress = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vidmm-tdr");
+        t.setDaemon(true);
+        return t;
+    });
+
+    TdrWatchdog(TdrPolicy policy) {
+        this.policy = policy;
+    }
+
+    TdrPolicy policy() {
+        return policy;
+    }
+
+    /** Starts calling {@code tick} every quarter of TdrDelay. */
+    void start(Runnable tick) {
+        long period = Math.max(5, policy.delayMillis / 4);
+        timer.scheduleWithFixedDelay(tick, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    void stop() {
+        timer.shutdownNow();
+    }
+
+    /** Work on {@code node} completed, or the engine was reset: its clock starts again. */
+    void progressed(EngineNode node) {
+        progress.put(node, System.nanoTime());
+    }
+
+    /** The engine of {@code node} has hung, if its oldest queued submission of {@code devices} waited too long; else null. */
+    Hang hung(EngineNode node, Collection<DeviceState> devices) {
+        DeviceState device = null;
+        Map.Entry<Long, DeviceState.Pending> oldest = null;
+        for (DeviceState d : devices) {
+            Map.Entry<Long, DeviceState.Pending> e = d.oldestOn(node);
+            if (e != null && (oldest == null || e.getValue().submittedNanos() < oldest.getValue().submittedNanos())) {
+                oldest = e;
+                device = d;
+            }
+        }
+        if (oldest == null) {
+            return null;
+        }
+        long since = Math.max(oldest.getValue().submittedNanos(), progress.getOrDefault(node, 0L));
+        return System.nanoTime() - since > policy.delayMillis * 1_000_000L ? new Hang(node, device, oldest.getKey()) : null;
+    }
+}
