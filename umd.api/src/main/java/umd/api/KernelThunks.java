@@ -16,6 +16,16 @@ import kmd.api.EngineNode;
 @ProviderType
 public interface KernelThunks {
 
+    /**
+     * The thunks as process {@code pid} calls them (D3DKMT calls always act for the calling process):
+     * a device of another process, and so its allocations and fences, is refused with
+     * {@code INVALID_HANDLE}, and the other process's state is unchanged. A UMD uses the view of the
+     * process it was opened for.
+     *
+     * @throws ThunkException INVALID_CID if no such process
+     */
+    KernelThunks forProcess(int pid);
+
     /** The CPU view of a process's memory (what code in the process dereferences). */
     ProcessMemory processMemory(int pid);
 

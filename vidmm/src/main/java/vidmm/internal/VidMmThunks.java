@@ -62,6 +62,12 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
+    public KernelThunks forProcess(int pid) {
+        thunk("forProcess", () -> mm.addressSpace(pid)); // INVALID_CID for no such process
+        return new ProcessThunks(this, vidmm, pid);
+    }
+
+    @Override
     public ProcessMemory processMemory(int pid) {
         AddressSpace space = thunk("ProcessMemory", () -> mm.addressSpace(pid));
         return new ProcessMemory() {

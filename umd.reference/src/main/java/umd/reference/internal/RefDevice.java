@@ -41,7 +41,7 @@ final class RefDevice implements UmdDevice {
     private String removed;
 
     RefDevice(KernelThunks kmt, int pid, java.util.function.Consumer<RefDevice> onClose) {
-        this.kmt = kmt;
+        this.kmt = kmt.forProcess(pid); // the process's own thunks: no other process's handle gets through
         this.memory = kmt.processMemory(pid);
         this.device = kmt.createDevice(pid);
         this.onClose = onClose;

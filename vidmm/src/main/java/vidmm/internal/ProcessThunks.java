@@ -1,0 +1,128 @@
+package vidmm.internal;
+
+import java.util.List;
+import java.util.Set;
+
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import umd.api.KernelThunks;
+import umd.api.KmtAllocation;
+import umd.api.ProcessMemory;
+import umd.api.SurfaceMode;
+import umd.api.ThunkException;
+import umd.api.VideoMemoryInfo;
+import umd.api.WaitResult;
+import vidmm.VidMm;
+import vidmm.VidMmException;
+
+/**
+ * The thunks of one process: every call names a device, and a device of another process is refused
+ * with INVALID_HANDLE before anything is done. Allocations and fences are the device's own, so they
+ * cannot name another process's either.
+ */
+final class ProcessThunks implements KernelThunks {
+    private final KernelThunks all;
+    private final VidMm vidmm;
+    private final int pid;
+
+    ProcessThunks(KernelThunks all, VidMm vidmm, int pid) {
+        this.all = all;
+        this.vidmm = vidmm;
+        this.pid = pid;
+    }
+
+    /** {@code device}, if it is this process's; else INVALID_HANDLE naming the thunk. */
+    private long own(String thunk, long device) {
+        int owner;
+        try {
+            owner = vidmm.device(device).pid();
+        } catch (VidMmException unknown) {
+            throw new ThunkException(unknown.status().name(), thunk + ": " + unknown.getMessage(), unknown);
+        }
+        if (owner != pid) {
+            throw new ThunkException("INVALID_HANDLE", String.format("%s: device 0x%x is not a device of process %d",
+                    thunk, device, pid), null);
+        }
+        return device;
+    }
+
+    private void self(String thunk, int other) {
+        if (other != pid) {
+            throw new ThunkException("INVALID_HANDLE", thunk + ": process " + pid + " cannot act for process " + other, null);
+        }
+    }
+
+    @Override
+    public KernelThunks forProcess(int other) {
+        self("forProcess", other);
+        return this;
+    }
+
+    @Override
+    public ProcessMemory processMemory(int other) {
+        self("ProcessMemory", other);
+        return all.processMemory(pid);
+    }
+
+    @Override
+    public long createDevice(int other) {
+        self("D3DKMTCreateDevice", other);
+        return all.createDevice(pid);
+    }
+
+    @Override
+    public void destroyDevice(long device) {
+        all.destroyDevice(own("D3DKMTDestroyDevice", device));
+    }
+
+    @Override
+    public KmtAllocation allocate(long device, long size, Set<AllocationFlag> flags) {
+        return all.allocate(own("D3DKMTCreateAllocation", device), size, flags);
+    }
+
+    @Override
+    public KmtAllocation openResource(long device, long sharedHandle) {
+        return all.openResource(own("D3DKMTOpenResource", device), sharedHandle);
+    }
+
+    @Override
+    public void deallocate(long device, long allocation) {
+        all.deallocate(own("D3DKMTDestroyAllocation", device), allocation);
+    }
+
+    @Override
+    public long makeResident(long device, List<Long> allocations) {
+        return all.makeResident(own("D3DKMTMakeResident", device), allocations);
+    }
+
+    @Override
+    public void evict(long device, List<Long> allocations) {
+        all.evict(own("D3DKMTEvict", device), allocations);
+    }
+
+    @Override
+    public VideoMemoryInfo queryVideoMemoryInfo(long device) {
+        return all.queryVideoMemoryInfo(own("D3DKMTQueryVideoMemoryInfo", device));
+    }
+
+    @Override
+    public long submit(long device, EngineNode node, List<DmaCommand> commands) {
+        return all.submit(own("D3DKMTSubmitCommand", device), node, commands);
+    }
+
+    @Override
+    public WaitResult waitForFence(long device, long fence, long timeoutMillis) {
+        return all.waitForFence(own("D3DKMTWaitForSynchronizationObject", device), fence, timeoutMillis);
+    }
+
+    @Override
+    public void present(long device, long allocation, int source) {
+        all.present(own("D3DKMTPresent", device), allocation, source);
+    }
+
+    @Override
+    public List<SurfaceMode> displayModes() {
+        return all.displayModes();
+    }
+}

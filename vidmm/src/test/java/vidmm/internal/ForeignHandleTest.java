@@ -1,0 +1,94 @@
+package vidmm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import gpu.hw.PciIdentity;
+import gpu.hw.internal.SimulatedGpu;
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import kmd.api.AllocationFlag;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import kmd.reference.internal.ReferenceKmd;
+import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.KernelThunks;
+import umd.api.KmtAllocation;
+import umd.api.ThunkException;
+import umd.api.WaitResult;
+
+/** Through its own thunks a process can name only its own devices, allocations and fences. */
+class ForeignHandleTest {
+    LazySystemMemory memory = new LazySystemMemory(128L << 20);
+    IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
+    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+    SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
+    VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new kmd.api.VidMmCaps(true, true, false, false,
+            false), 16L << 20), mm, 1L << 30);
+    KernelThunks thunks = new VidMmThunks(vidmm, mm);
+
+    @AfterEach
+    void off() throws InterruptedException {
+        vidmm.stop();
+        gpu.powerOff();
+    }
+
+    static void refused(String what, Executable call) {
+        ThunkException e = assertThrows(ThunkException.class, call, what);
+        assertEquals("INVALID_HANDLE", e.status(), what + ": " + e.getMessage());
+    }
+
+    @Test
+    void everyThunkRefusesAnotherProcesssHandlesAndLeavesItsStateAsItWas() {
+        int a = mm.spawn("victim");
+        int b = mm.spawn("intruder");
+        mm.addProcessListener(vidmm);
+        KernelThunks asA = thunks.forProcess(a);
+        KernelThunks asB = thunks.forProcess(b);
+        long deviceA = asA.createDevice(a);
+        KmtAllocation bufferA = asA.allocate(deviceA, 8192, Set.of(AllocationFlag.CPU_VISIBLE));
+        KmtAllocation sharedA = asA.allocate(deviceA, 4096, Set.of(AllocationFlag.SHARED));
+        KmtAllocation primaryA = asA.allocate(deviceA, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
+        List<DmaCommand> fill = List.of(new DmaCommand.Fill(bufferA.va(), 16, 0x11111111));
+        long fenceA = asA.submit(deviceA, EngineNode.RENDER, fill);
+        assertEquals(WaitResult.COMPLETED, asA.waitForFence(deviceA, fenceA, 5000));
+        long deviceB = asB.createDevice(b);
+        var allocationsBefore = vidmm.allocations();
+        var deviceBefore = vidmm.device(deviceA);
+        var framesBefore = mm.frames();
+
+        refused("DestroyDevice", () -> asB.destroyDevice(deviceA));
+        refused("CreateAllocation", () -> asB.allocate(deviceA, 4096, Set.of()));
+        refused("OpenResource on A's device", () -> asB.openResource(deviceA, sharedA.sharedHandle()));
+        refused("DestroyAllocation", () -> asB.deallocate(deviceA, bufferA.handle()));
+        refused("MakeResident", () -> asB.makeResident(deviceA, List.of(bufferA.handle())));
+        refused("Evict", () -> asB.evict(deviceA, List.of(bufferA.handle())));
+        refused("QueryVideoMemoryInfo", () -> asB.queryVideoMemoryInfo(deviceA));
+        refused("SubmitCommand", () -> asB.submit(deviceA, EngineNode.RENDER, fill));
+        refused("WaitForSynchronizationObject", () -> asB.waitForFence(deviceA, fenceA, 0));
+        refused("Present", () -> asB.present(deviceA, primaryA.handle(), 0));
+        for (KmtAllocation foreign : List.of(bufferA, sharedA, primaryA)) {
+            refused("B's device, A's allocation: DestroyAllocation", () -> asB.deallocate(deviceB, foreign.handle()));
+            refused("B's device, A's allocation: MakeResident", () -> asB.makeResident(deviceB, List.of(foreign.handle())));
+            refused("B's device, A's allocation: Evict", () -> asB.evict(deviceB, List.of(foreign.handle())));
+            refused("B's device, A's allocation: Present", () -> asB.present(deviceB, foreign.handle(), 0));
+        }
+        refused("CreateDevice for A", () -> asB.createDevice(a));
+        refused("ProcessMemory of A", () -> asB.processMemory(a));
+        refused("the thunks of A", () -> asB.forProcess(a));
+
+        assertEquals(allocationsBefore, vidmm.allocations(), "A's allocations are as they were");
+        assertEquals(deviceBefore, vidmm.device(deviceA), "A's device is as it was");
+        assertEquals(framesBefore, mm.frames());
+        KmtAllocation opened = asB.openResource(deviceB, sharedA.sharedHandle());
+        assertTrue(opened.handle() != sharedA.handle(), "sharing by the shared handle still works, with B's own handle");
+    }
+}
