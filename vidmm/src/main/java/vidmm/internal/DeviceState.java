@@ -52,10 +52,15 @@ final class DeviceState {
         submitted = fence - 1;
     }
 
-    synchronized void completed(long fence) {
+    /** The driver says {@code fence} completed; false (and nothing changes) for a fence never submitted. */
+    synchronized boolean completed(long fence) {
+        if (fence > submitted) {
+            return false;
+        }
         completed = Math.max(completed, fence);
         pending.headMap(fence, true).clear();
         notifyAll();
+        return true;
     }
 
     synchronized void fault() {

@@ -64,6 +64,7 @@ import vidmm.VidMmStatus;
 @Component(service = {VidMm.class, ProcessListener.class}, immediate = true, configurationPid = VidMmConfig.PID)
 @Designate(ocd = VidMmConfig.class)
 public final class VideoMemoryManager implements VidMm, ProcessListener {
+    private static final System.Logger LOG = System.getLogger(VideoMemoryManager.class.getName());
     static final long MAX_ALLOCATION = 64L << 30;
 
     /** A process registered with the IOMMU; {@code kmdHandle} is the attached driver's handle of it. */
@@ -941,9 +942,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         }
         DeviceState d = byKmdHandle.get(n.contextHandle());
         if (n instanceof InterruptNotification.DmaCompleted done) {
-            watchdog.progressed(done.node());
-            if (d != null) {
-                d.completed(n.fenceValue());
+            if (d == null) {
+                LOG.log(System.Logger.Level.WARNING, "the driver reported fence " + n.fenceValue()
+                        + " of an unknown device context 0x" + Long.toHexString(n.contextHandle()) + "; ignored");
+            } else if (!d.completed(n.fenceValue())) {
+                LOG.log(System.Logger.Level.WARNING, "the driver reported fence " + n.fenceValue() + " of device 0x"
+                        + Long.toHexString(d.handle) + ", which never submitted it; ignored");
+            } else {
+                watchdog.progressed(done.node());
                 post(VidMmEvents.FENCE_COMPLETED, VidMmEventProperties.completion(d.handle, n.fenceValue()));
             }
             return;

@@ -131,4 +131,22 @@ class TdrTest {
         String outcome = vidmm.faults().get(vidmm.faults().size() - 1).outcome();
         assertTrue(outcome.contains("TDR limit") && outcome.endsWith("given up"), outcome);
     }
+
+    /** A driver's interrupt for a context VidMm does not know, or for a fence never submitted, changes nothing. */
+    @Test
+    void interruptsForUnknownDevicesOrFencesAreIgnored() {
+        start(new TdrPolicy(60_000, 5, 60_000));
+        long device = vidmm.createDevice(mm.spawn("app"));
+        long deviceKmd = kmdHandles.get();
+        long fence = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Fill(0x10000, 16, 1)));
+        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0x7777, 1));
+        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, deviceKmd, fence + 10));
+        assertEquals(0, vidmm.device(device).completedFence(), "a fence never submitted does not complete anything");
+        assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(device, fence, 50));
+        long later = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Fill(0x10000, 16, 2)));
+        assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(device, later, 50), "the next submission is not completed in advance");
+        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, deviceKmd, later));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, later, 1000));
+        assertEquals(DeviceInfo.Status.ACTIVE, vidmm.device(device).status());
+    }
 }
