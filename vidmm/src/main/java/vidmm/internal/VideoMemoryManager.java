@@ -513,6 +513,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
     }
 
     private void destroyDeviceLocked(DeviceState d) {
+        drainLocked(d);
         for (Displayed x : new ArrayList<>(displayed.values())) {
             if (x.allocation().device == d) {
                 blankLocked(x.source());
@@ -532,6 +533,38 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         p.devices.remove(d.handle);
         if (p.devices.isEmpty()) {
             unregisterLocked(p);
+        }
+    }
+
+    /**
+     * No work of a device that goes may run once its PASID can be given to another process: its
+     * queued submissions are waited for (up to two seconds), or else cut off by resetting the engines
+     * that hold them (the other devices' work there is resubmitted).
+     */
+    private void drainLocked(DeviceState d) {
+        if (kmd == null) {
+            return; // no driver: nothing of it runs
+        }
+        boolean idle;
+        try {
+            idle = d.awaitIdle(System.nanoTime() + 2_000_000_000L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            idle = false;
+        }
+        if (!idle) {
+            Set<EngineNode> busy = EnumSet.noneOf(EngineNode.class);
+            for (EngineNode node : EngineNode.values()) {
+                if (!d.pendingOn(node).isEmpty()) {
+                    busy.add(node);
+                }
+            }
+            d.fault();
+            for (EngineNode node : busy) {
+                quietly(() -> kmd.resetEngine(node));
+                watchdog.progressed(node);
+            }
+            resubmitLocked(busy);
         }
     }
 
@@ -995,7 +1028,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
                     reconsiderLocked();
                 }
             }
-            resubmitLocked(dropped);
+            resubmitLocked(dropped, byKmdHandle.get(f.contextHandle()));
         }
         GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
                 pending.va(), pending.write(), pending.reason(), outcome);
@@ -1005,8 +1038,13 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
 
     /** Resubmits the queued work of every active device on {@code nodes} (an engine reset dropped it). */
     private void resubmitLocked(Set<EngineNode> nodes) {
+        resubmitLocked(nodes, null);
+    }
+
+    /** As above, except {@code faulted}'s work (its fault may not have put it in error yet). */
+    private void resubmitLocked(Set<EngineNode> nodes, DeviceState faulted) {
         for (DeviceState d : devices.values()) {
-            if (d.active() && kmd != null) {
+            if (d != faulted && d.active() && kmd != null) {
                 for (EngineNode node : nodes) {
                     d.pendingOn(node).forEach((fence, p) ->
                             quietly(() -> kmd.submitCommand(d.kmdHandle, p.node(), p.commands(), fence)));
@@ -1048,7 +1086,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
             outcome = "engine reset failed: " + e.getMessage();
         }
         watchdog.progressed(node);
-        resubmitLocked(EnumSet.of(node));
+        resubmitLocked(EnumSet.of(node), hung);
         TdrPolicy tdr = watchdog.policy();
         if (tdr.timedOut(System.currentTimeMillis())) {
             String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
