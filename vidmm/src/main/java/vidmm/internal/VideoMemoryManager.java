@@ -545,27 +545,33 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         if (kmd == null) {
             return; // no driver: nothing of it runs
         }
-        boolean idle;
         try {
-            idle = d.awaitIdle(System.nanoTime() + 2_000_000_000L);
+            d.awaitIdle(System.nanoTime() + 2_000_000_000L);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            idle = false;
         }
-        if (!idle) {
-            Set<EngineNode> busy = EnumSet.noneOf(EngineNode.class);
+        DeviceInfo info = d.info();
+        if (info.completedFence() >= info.submittedFence()) {
+            return; // everything it submitted completed: nothing of it is left on an engine
+        }
+        // still queued, or put in error by VidMm (a swap's quiesce, a timeout) while the engine may hold
+        // its work: cut every engine that may hold it off, and give the others their work back
+        Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
+        if (info.status() == DeviceInfo.Status.ACTIVE) {
             for (EngineNode node : EngineNode.values()) {
                 if (!d.pendingOn(node).isEmpty()) {
-                    busy.add(node);
+                    nodes.add(node);
                 }
             }
-            d.fault();
-            for (EngineNode node : busy) {
-                quietly(() -> kmd.resetEngine(node));
-                watchdog.progressed(node);
-            }
-            resubmitLocked(busy);
+        } else {
+            nodes.addAll(EnumSet.allOf(EngineNode.class));
         }
+        d.fault();
+        for (EngineNode node : nodes) {
+            quietly(() -> kmd.resetEngine(node));
+            watchdog.progressed(node);
+        }
+        resubmitLocked(nodes, d);
     }
 
     @Override

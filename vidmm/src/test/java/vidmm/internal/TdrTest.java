@@ -14,6 +14,7 @@ import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,6 +59,10 @@ class TdrTest {
 
     @BeforeEach
     void driver() {
+        stub(kmd);
+    }
+
+    void stub(KernelModeDriver kmd) {
         when(kmd.queryAdapterInfo()).thenReturn(new AdapterInfo("hanging", new VidMmCaps(true, true, false, false, false),
                 new DriverCaps(1 << 20), List.of()));
         when(kmd.createProcess(anyInt(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
@@ -148,5 +153,24 @@ class TdrTest {
         interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, deviceKmd, later));
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, later, 1000));
         assertEquals(DeviceInfo.Status.ACTIVE, vidmm.device(device).status());
+    }
+
+    /**
+     * A swap's quiesce puts a device whose work never finished in error, but the engine may still hold
+     * that work: when the device goes, its engines are reset, so none of it runs after its PASID is
+     * given to another process.
+     */
+    @Test
+    void aDeviceThatGoesWithWorkStillOnAnEngineHasThatEngineReset() {
+        start(new TdrPolicy(60_000, 5, 60_000));
+        long device = vidmm.createDevice(mm.spawn("app"));
+        vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(0x10000, 16, 1)));
+        KernelModeDriver better = mock(KernelModeDriver.class);
+        stub(better);
+        vidmm.addDriver(better, Map.of("service.id", 7L, KernelModeDriver.MATCH_SCORE, 9, KernelModeDriver.NAME, "better"));
+        assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status(), "the quiesce gave up on its work after 2 s");
+        vidmm.destroyDevice(device);
+        verify(better).resetEngine(EngineNode.RENDER);
+        verify(better).resetEngine(EngineNode.COPY);
     }
 }

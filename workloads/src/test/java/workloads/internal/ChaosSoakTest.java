@@ -156,8 +156,8 @@ class ChaosSoakTest {
         checks.incrementAndGet();
         boolean balanced = start.equals(mm.frames()) && iommu.boundPasids().isEmpty() && vidmm.allocations().isEmpty()
                 && mm.paging().slotsUsed() == 0 && mm.paging().commitCharge() == 0;
-        String summary = String.format("chaos (seed %d, %d s): operations %d, submissions %d, faults injected %d and"
-                        + " recovered %d, disrupted calls %d, swaps %d, UMD restarts %d, trims %d, pages out %d, page requests %d,"
+        String summary = String.format("chaos (seed %d, %d s): operations %d, submissions %d, faults injected %d"
+                        + " (engine resets among the last 256 logged: %d), disrupted calls %d, swaps %d, UMD restarts %d, trims %d, pages out %d, page requests %d,"
                         + " invariant checks %d, failures %d", seed, seconds, ops.get(), submissions.get(), faultsInjected.get(),
                 vidmm.faults().stream().filter(f -> f.outcome().startsWith("engine reset")).count(), disrupted.get(),
                 swaps.get(), umdRestarts.get(), trims.get(), mm.paging().pagesOut(), iommu.stats().pageRequests(),
