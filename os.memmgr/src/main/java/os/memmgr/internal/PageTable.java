@@ -56,12 +56,6 @@ final class PageTable {
         return table + 8L * Pte.index(va, 1);
     }
 
-    /** The PTE of {@code va}, or 0 if no table holds it. */
-    long read(long va) {
-        long at = pteAddress(va, false);
-        return at < 0 ? 0 : memory.readLong(at);
-    }
-
     /** Clears the PTE of {@code va}; returns the old entry (0 if there was no table). */
     long clear(long va) {
         long at = pteAddress(va, false);

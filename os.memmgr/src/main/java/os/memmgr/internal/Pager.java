@@ -49,7 +49,6 @@ final class Pager {
     private final Map<Long, Long> copies = new HashMap<>();
     private final byte[] buffer = new byte[(int) PAGE];
     private long pagedOut;
-    private long dropped;
 
     Pager(SystemMemory memory, FrameDatabase frames, PagingFile pagefile, PageTable table, Owner owner) {
         this.memory = memory;
@@ -69,10 +68,6 @@ final class Pager {
 
     long pagedOut() {
         return pagedOut;
-    }
-
-    long dropped() {
-        return dropped;
     }
 
     int workingSetSize() {
@@ -182,7 +177,7 @@ final class Pager {
         long slot;
         if (clean && copy != null) {
             slot = copy;
-            dropped++;
+            pagefile.dropped();
         } else {
             slot = copy != null ? copy : pagefile.allocate();
             if (slot < 0 && releaseCopiesIfFull() > 0) {

@@ -38,6 +38,7 @@ final class PagingFile implements AutoCloseable {
     private long hint;
     private final LongAdder pagesOut = new LongAdder();
     private final LongAdder pagesIn = new LongAdder();
+    private final LongAdder pagesDropped = new LongAdder();
     private final LongAdder ioErrors = new LongAdder();
     private Thread exitHook;
     private boolean closed;
@@ -128,6 +129,15 @@ final class PagingFile implements AutoCloseable {
 
     long pagesIn() {
         return pagesIn.sum();
+    }
+
+    /** Clean pages trimmed without a write (their copy in a slot was current). */
+    long pagesDropped() {
+        return pagesDropped.sum();
+    }
+
+    void dropped() {
+        pagesDropped.increment();
     }
 
     long ioErrors() {

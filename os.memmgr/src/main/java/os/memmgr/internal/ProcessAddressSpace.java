@@ -145,13 +145,6 @@ final class ProcessAddressSpace implements AddressSpace {
         });
     }
 
-    /** Pages out of this process dropped without a write since it started (their copy was current). */
-    long droppedPages() {
-        return locked(() -> {
-            return mapper.pager().dropped();
-        });
-    }
-
     int workingSetSize() {
         return mapper.pager().workingSetSize(); // a racy read is enough to order trimming
     }

@@ -62,8 +62,6 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     /** Process lifecycle and page-outs go to it as events ({@link MemoryEvents}) when there is one. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile EventAdmin events;
-    /** Clean pages dropped by processes that have exited. */
-    private final AtomicLong droppedTotal = new AtomicLong();
 
     /**
      * Starts with the configured pagefile. A pagefile that cannot be opened is reported and the
@@ -175,7 +173,6 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         }
         if (processes.remove(pid, space)) {
             space.terminate();
-            droppedTotal.addAndGet(space.droppedPages());
             post(MemoryEvents.PROCESS_EXITED, Map.of(MemoryEvents.PID, pid, MemoryEvents.NAME, space.name()));
         }
     }
@@ -224,14 +221,12 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     @Override
     public PagingInfo paging() {
         long pagedOut = 0;
-        long dropped = 0;
         for (ProcessAddressSpace space : processes.values()) {
             pagedOut += space.info().pagedOutPages();
-            dropped += space.droppedPages();
         }
         return new PagingInfo(pagefile.path() == null ? null : pagefile.path().toAbsolutePath().toString(),
                 pagefile.slots(), pagefile.usedSlots(), pagedOut, pagefile.pagesOut(), pagefile.pagesIn(),
-                droppedTotal.get() + dropped, pagefile.ioErrors(), commit.charged(), commit.limit(), trimmer.lowWater());
+                pagefile.pagesDropped(), pagefile.ioErrors(), commit.charged(), commit.limit(), trimmer.lowWater());
     }
 
     // ---- page requests ----
