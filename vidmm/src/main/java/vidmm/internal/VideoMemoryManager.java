@@ -1042,12 +1042,10 @@ public final class VideoMemoryManager implements VidMm, ProcessListener {
         post(VidMmEvents.ENGINE_RESET, VidMmEventProperties.fault(done));
     }
 
-    /** Resubmits the queued work of every active device on {@code nodes} (an engine reset dropped it). */
-    private void resubmitLocked(Set<EngineNode> nodes) {
-        resubmitLocked(nodes, null);
-    }
-
-    /** As above, except {@code faulted}'s work (its fault may not have put it in error yet). */
+    /**
+     * Resubmits the queued work of every active device on {@code nodes} (an engine reset dropped it),
+     * except {@code faulted}'s (its fault may not have put it in error yet).
+     */
     private void resubmitLocked(Set<EngineNode> nodes, DeviceState faulted) {
         for (DeviceState d : devices.values()) {
             if (d != faulted && d.active() && kmd != null) {
