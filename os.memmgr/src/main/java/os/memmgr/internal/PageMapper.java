@@ -110,15 +110,16 @@ final class PageMapper {
     }
 
     /**
-     * The physical address of {@code va} for a CPU access, faulting its page in. The caller checked the
-     * page against the VADs: only resources (frames, pagefile reads) can fail here.
+     * The physical address of {@code va} for a CPU access, faulting its page in; {@code vadOf} finds
+     * the page's VAD, needed only then. The caller checked the page against the VADs: only resources
+     * (frames, pagefile reads) can fail here.
      */
-    long cpuTranslate(String op, Vad vad, long va, Access access) {
+    long cpuTranslate(String op, java.util.function.LongFunction<Vad> vadOf, long va, Access access) {
         Translation t = PageTableWalker.walk(memory, table.root(), 0, va, access, true);
         if (t instanceof Translation.Mapping m) {
             return m.physicalAddress(va);
         }
-        long pa = ((Translation.Fault) t).kind() == FaultKind.NOT_PRESENT ? map(vad, va, access) : -1;
+        long pa = ((Translation.Fault) t).kind() == FaultKind.NOT_PRESENT ? map(vadOf.apply(va), va, access) : -1;
         if (pa < 0) {
             throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, va, t));
         }

@@ -190,7 +190,7 @@ final class ProcessAddressSpace implements AddressSpace {
             for (int done = 0; done < length; ) {
                 long at = va + done;
                 int n = (int) Math.min(length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-                memory.read(mapper.cpuTranslate("read", vads.containing(at), at, Access.READ), out, done, n);
+                memory.read(mapper.cpuTranslate("read", vads::containing, at, Access.READ), out, done, n);
                 done += n;
             }
             return out;
@@ -210,7 +210,7 @@ final class ProcessAddressSpace implements AddressSpace {
             for (int done = 0; done < data.length; ) {
                 long at = va + done;
                 int n = (int) Math.min(data.length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-                memory.write(mapper.cpuTranslate("write", vads.containing(at), at, Access.WRITE), data, done, n);
+                memory.write(mapper.cpuTranslate("write", vads::containing, at, Access.WRITE), data, done, n);
                 done += n;
             }
         });
@@ -423,7 +423,7 @@ final class ProcessAddressSpace implements AddressSpace {
             int done = 0;
             try {
                 for (; done < pages; done++) {
-                    long frame = mapper.cpuTranslate("pin", vad, va + done * PAGE_SIZE, access) >>> SystemMemory.FRAME_SHIFT;
+                    long frame = mapper.cpuTranslate("pin", x -> vad, va + done * PAGE_SIZE, access) >>> SystemMemory.FRAME_SHIFT;
                     frames.pin(frame);
                     pinned[done] = frame;
                 }
