@@ -96,16 +96,7 @@ class LifecycleTest {
     }
 
     long awaitSize(long expected) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 5000;
-        long size = -1;
-        while (System.currentTimeMillis() < deadline) {
-            size = await(SystemMemory.class).size();
-            if (size == expected) {
-                break;
-            }
-            Thread.sleep(20);
-        }
-        return size;
+        return Shell.awaitMemorySize(context, expected);
     }
 
     Bundle findBundle(String symbolicName) {

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.osgi.framework.Bundle;
 import org.osgi.test.common.annotation.InjectService;
 
-import iommu.hw.SystemMemory;
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryManager;
 
@@ -119,11 +118,7 @@ class PagingShellTest extends ShellTestBase {
     }
 
     void awaitMemory(long bytes) throws Exception {
-        long deadline = System.currentTimeMillis() + 5000;
-        while (await(SystemMemory.class).size() != bytes) {
-            assertTrue(System.currentTimeMillis() < deadline, "system memory never became " + bytes);
-            Thread.sleep(20);
-        }
+        assertEquals(bytes, Shell.awaitMemorySize(context, bytes), "system memory never became " + bytes);
     }
 
     Bundle findBundle(String symbolicName) {

@@ -67,6 +67,20 @@ final class Shell implements AutoCloseable {
         throw new AssertionError("bundle " + symbolicName + " is not installed");
     }
 
+    /**
+     * Waits up to 5 s for system memory (restarting with the iommu.hw bundle) to have {@code bytes};
+     * returns the size it has then.
+     */
+    static long awaitMemorySize(BundleContext context, long bytes) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 5000;
+        long size = await(context, iommu.hw.SystemMemory.class).size();
+        while (size != bytes && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+            size = await(context, iommu.hw.SystemMemory.class).size();
+        }
+        return size;
+    }
+
     /** Waits up to 5 s for a service (one that may be restarting). */
     static <T> T await(BundleContext context, Class<T> type) throws InterruptedException {
         ServiceTracker<T, T> tracker = new ServiceTracker<>(context, type, null);
