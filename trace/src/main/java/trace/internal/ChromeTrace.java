@@ -163,14 +163,17 @@ final class ChromeTrace {
     }
 
     /** A slice per submission on its engine's track, from when the engine could start it to its fence. */
-    private void addSubmissions(List<Entry> submissions, Map<Long, List<long[]>> completions) {
+    private void addSubmissions(List<Entry> submissions, Map<Long, List<long[]>> fenceAndNanos) {
+        Map<Long, Completions> completions = new HashMap<>();
+        fenceAndNanos.forEach((device, list) -> completions.put(device, Completions.of(list)));
         Map<String, Long> trackEnd = new HashMap<>();
         submissions.sort(Comparator.comparingLong(Entry::nanos));
         for (Entry e : submissions) {
             Map<String, Object> p = e.properties();
             int a = adapter(p);
             int tid = engine(a, text(p, VidMmEvents.ENGINE));
-            long done = completedAt(completions.get(number(p, VidMmEvents.DEVICE)), number(p, VidMmEvents.FENCE));
+            Completions device = completions.get(number(p, VidMmEvents.DEVICE));
+            long done = device == null ? -1 : device.of(number(p, VidMmEvents.FENCE));
             long begin = Math.max(e.nanos(), trackEnd.getOrDefault(a + "/" + tid, Long.MIN_VALUE));
             long end = Math.max(begin, done < 0 ? stop : done);
             trackEnd.put(a + "/" + tid, end);
@@ -181,17 +184,34 @@ final class ChromeTrace {
         }
     }
 
-    /** When the first completion that covers {@code fence} arrived, or -1. */
-    private static long completedAt(List<long[]> completions, long fence) {
-        long at = -1;
-        if (completions != null) {
-            for (long[] c : completions) {
-                if (c[0] >= fence && (at < 0 || c[1] < at)) {
-                    at = c[1];
+    /** A device's fence completions: fences ascending, and for each the earliest arrival of it or a later one. */
+    private record Completions(long[] fences, long[] earliest) {
+        static Completions of(List<long[]> fenceAndNanos) {
+            fenceAndNanos.sort(Comparator.comparingLong(c -> c[0]));
+            int n = fenceAndNanos.size();
+            long[] fences = new long[n];
+            long[] earliest = new long[n];
+            long min = Long.MAX_VALUE;
+            for (int i = n - 1; i >= 0; i--) {
+                fences[i] = fenceAndNanos.get(i)[0];
+                min = Math.min(min, fenceAndNanos.get(i)[1]);
+                earliest[i] = min;
+            }
+            return new Completions(fences, earliest);
+        }
+
+        /** When the first completion that covers {@code fence} arrived, or -1. */
+        long of(long fence) {
+            int at = java.util.Arrays.binarySearch(fences, fence);
+            if (at < 0) {
+                at = -at - 1; // the first fence above it
+            } else {
+                while (at > 0 && fences[at - 1] == fence) {
+                    at--;
                 }
             }
+            return at == fences.length ? -1 : earliest[at];
         }
-        return at;
     }
 
     private void addDdis(List<Entry> ddis) {
