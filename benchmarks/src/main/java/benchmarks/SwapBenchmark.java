@@ -23,6 +23,7 @@ import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
+import kmd.api.DisplayDriver;
 import kmd.api.AllocationFlag;
 import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
@@ -51,7 +52,7 @@ public class SwapBenchmark {
         SimulatedGpu gpu;
         VideoMemoryManager vidmm;
         ReferenceKmd better;
-        Map<String, Object> betterProps = Map.of("service.id", 2L, KernelModeDriver.MATCH_SCORE, 5, KernelModeDriver.NAME, "better");
+        Map<String, Object> betterProps = Map.of("service.id", 2L, VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "better");
         long device;
 
         @Setup(Level.Trial)

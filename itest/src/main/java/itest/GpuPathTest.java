@@ -41,9 +41,9 @@ class GpuPathTest extends ShellTestBase {
         assertTrue(run("vidmm:submit " + device + " \"@copy copy " + va1 + " " + va2 + " 9\"").contains("completed"));
         assertTrue(run("mm:read " + pid + " " + va2 + " 9").contains("|hello-gpu|"));
 
-        String pasid = group(pid + "\\s+(\\d+)", run("vidmm:processes"));
+        String pasid = group(pid + "\\s+0\\s+0\\s+(\\d+)", run("vidmm:processes")); // adapter 0, unit 0
         assertTrue(run("iommu:pasids").contains(pasid + " "), "vidmm:processes shows the PASID iommu:pasids lists");
-        assertTrue(run("kmd:info").contains("pid " + pid + " PASID " + pasid), "the KMD received that PASID");
+        assertTrue(run("kmd:info").contains("pid " + pid + " PASIDs [" + pasid + "]"), "the KMD received that PASID");
 
         run("mm:protect " + pid + " " + va2 + " 4096 r");
         String faulted = run("vidmm:submit " + device + " \"fill " + va2 + " 16 0\"");
@@ -88,11 +88,12 @@ class GpuPathTest extends ShellTestBase {
         run("vidmm:device " + a);
         run("vidmm:device " + b);
         String registered = run("vidmm:processes");
-        String pasidA = group(a + "\\s+(\\d+)", registered);
-        String pasidB = group(b + "\\s+(\\d+)", registered);
+        String pasidA = group(a + "\\s+0\\s+0\\s+(\\d+)", registered);
+        String pasidB = group(b + "\\s+0\\s+0\\s+(\\d+)", registered);
         assertTrue(!pasidA.equals(pasidB), registered);
         String told = run("kmd:info");
-        assertTrue(told.contains("pid " + a + " PASID " + pasidA) && told.contains("pid " + b + " PASID " + pasidB), told);
+        assertTrue(told.contains("pid " + a + " PASIDs [" + pasidA + "]") && told.contains("pid " + b + " PASIDs [" + pasidB + "]"),
+                told);
     }
 
     @Test
@@ -126,7 +127,7 @@ class GpuPathTest extends ShellTestBase {
             config.update(props);
             AdapterStatus status = awaitAdapter(AdapterStatus.State.REFUSED);
             assertTrue(status.reason().contains("GpuMmu"), status.reason());
-            assertTrue(run("vidmm:caps").contains("adapter refused"));
+            assertTrue(run("vidmm:caps").contains("adapter 0 refused"));
             String pid = group("pid (\\d+)", run("mm:spawn r"));
             Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> run("vidmm:device " + pid));
             assertTrue(e.getMessage().contains("ADAPTER_NOT_STARTED"), e.getMessage());
@@ -147,7 +148,7 @@ class GpuPathTest extends ShellTestBase {
             config.update(props);
             String list = shell.awaitOutput("kmd:list", ".*reference\\s+2\\s+\\d+\\s+refused: .*both.*");
             assertTrue(list.matches("(?s).*contoso\\s+1\\s+\\d+\\s+attached.*"), list);
-            assertTrue(run("vidmm:caps").contains("adapter started"));
+            assertTrue(run("vidmm:caps").contains("adapter 0 started"));
         } finally {
             config.delete();
         }

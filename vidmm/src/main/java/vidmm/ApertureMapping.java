@@ -9,6 +9,7 @@ package vidmm;
  * @param firstPage  first aperture-segment page
  * @param pages      pages mapped
  * @param frames     the system-memory frames behind them, in order
+ * @param adapter    the adapter whose aperture it is
  */
-public record ApertureMapping(int source, long allocation, int pid, long firstPage, long pages, long[] frames) {
+public record ApertureMapping(int source, long allocation, int pid, long firstPage, long pages, long[] frames, int adapter) {
 }

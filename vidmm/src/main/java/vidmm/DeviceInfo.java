@@ -9,7 +9,9 @@ package vidmm;
  * @param status          active, or in error after a fault
  * @param submittedFence  the last fence value submitted
  * @param completedFence  the last fence value the GPU completed
+ * @param adapter         the adapter the device was created on
  */
-public record DeviceInfo(long handle, int pid, int pasid, Status status, long submittedFence, long completedFence) {
+public record DeviceInfo(long handle, int pid, int pasid, Status status, long submittedFence, long completedFence,
+                         int adapter) {
     public enum Status { ACTIVE, ERROR }
 }

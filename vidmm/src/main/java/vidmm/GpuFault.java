@@ -7,7 +7,8 @@ import kmd.api.EngineNode;
  *
  * @param device  the device put in error
  * @param outcome what VidMm did: "engine reset" or "adapter reset"
+ * @param adapter the adapter it happened on
  */
 public record GpuFault(long sequence, long device, int pid, EngineNode node, int pasid, long va, boolean write,
-                       String reason, String outcome) {
+                       String reason, String outcome, int adapter) {
 }

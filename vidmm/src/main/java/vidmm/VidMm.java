@@ -10,28 +10,50 @@ import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 
 /**
- * The video memory manager. Thread safe. Every call validates its arguments and the driver's
+ * The video memory manager, one state per GPU adapter (as dxgkrnl keeps one per adapter): each
+ * adapter has its own driver, caps, aperture, residency, faults and display. A device belongs to the
+ * adapter it was created on; the calls that take a device or allocation handle act on that adapter
+ * (handles are unique across adapters). Thread safe. Every call validates its arguments and the driver's
  * answers before it changes anything; a refused call throws {@link VidMmException} and leaves VidMm,
  * the driver and the OS as they were.
  */
 @ProviderType
 public interface VidMm {
 
-    AdapterStatus adapter();
+    /** Adapter 0's status. */
+    default AdapterStatus adapter() {
+        return adapter(0);
+    }
 
     /**
-     * The kernel-mode drivers present, best first is not implied. VidMm attaches the best match
-     * (score, then ranking, then lowest service id); when it changes, VidMm quiesces the old driver and
-     * replays every process, device, allocation and displayed primary to the new one.
+     * An adapter's status.
+     *
+     * @throws VidMmException INVALID_PARAMETER naming the index if there is no such adapter
+     */
+    AdapterStatus adapter(int adapter);
+
+    /** Every adapter's status, by index. */
+    List<AdapterStatus> adapters();
+
+    /**
+     * Every kernel-mode driver as a candidate of every adapter, with the score its match gave.
+     * VidMm attaches each adapter's best match (score, then ranking, then lowest service id); when it
+     * changes, VidMm quiesces the old driver context and replays every process, device, allocation and
+     * displayed primary of that adapter to the new one. Other adapters are not touched.
      */
     List<DriverBinding> drivers();
 
+    /** {@link #createDevice(int, int)} on adapter 0. */
+    default long createDevice(int pid) {
+        return createDevice(0, pid);
+    }
+
     /**
-     * Creates a device for a process. The process's first device registers its address space with
-     * the IOMMU (PASID from the OS) and tells the driver: CreateProcess, then CreateDevice, both with
-     * that PASID.
+     * Creates a device for a process on an adapter. The process's first device there registers its
+     * address space with the adapter's IOMMU unit (a PASID of that unit) and tells the driver:
+     * CreateProcess with that PASID (one per physical GPU of the adapter), then CreateDevice.
      */
-    long createDevice(int pid);
+    long createDevice(int adapter, int pid);
 
     /** Destroys a device and its allocations; the process's last device unregisters it from the IOMMU. */
     void destroyDevice(long device);
@@ -42,7 +64,11 @@ public interface VidMm {
      */
     Allocation allocate(long device, long size, Set<AllocationFlag> flags);
 
-    /** Opens a shared allocation in another device's process: the same frames, mapped at a new VA. */
+    /**
+     * Opens a shared allocation in a device's process: the same frames, mapped at a new VA. The
+     * allocation may have been created on another adapter: each adapter reaches the frames through
+     * its own IOMMU unit.
+     */
     Allocation openShared(long device, long sharedHandle);
 
     /** Closes (opened) or destroys (created) an allocation of a device. */
@@ -55,7 +81,7 @@ public interface VidMm {
     void evict(long device, List<Long> allocations);
 
     /**
-     * The process's budget and usage. In the IoMmu model an allocation lives in pageable process
+     * The process's budget and usage (on the lowest-index adapter where it has a device). In the IoMmu model an allocation lives in pageable process
      * memory: MakeResident pins it, so the GPU never waits on a page-in; Evict unpins it, so the OS
      * may trim it. A MakeResident (or a submission) that would take the process over its budget
      * first evicts the process's least recently used allocations that no unfinished submission
@@ -89,10 +115,15 @@ public interface VidMm {
      */
     void present(long device, long allocation, int source);
 
-    /** The video present sources' modes, as the driver reported them when the adapter started. */
-    List<kmd.api.VidPnSourceMode> sourceModes();
+    /** Adapter 0's video present sources. */
+    default List<kmd.api.VidPnSourceMode> sourceModes() {
+        return sourceModes(0);
+    }
 
-    /** The primaries mapped into the aperture now. */
+    /** An adapter's video present sources' modes, as its driver reported them (none for a render-only adapter). */
+    List<kmd.api.VidPnSourceMode> sourceModes(int adapter);
+
+    /** The primaries mapped into every adapter's aperture now. */
     java.util.List<ApertureMapping> apertureMappings();
 
     DeviceInfo device(long device);

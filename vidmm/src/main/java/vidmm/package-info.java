@@ -3,7 +3,7 @@
  * Errors are {@link vidmm.VidMmException}s with a {@link vidmm.VidMmStatus}; a failed call changes
  * nothing.
  */
-@Version("0.2.0")
+@Version("0.3.0")
 @Export
 package vidmm;
 

@@ -38,8 +38,8 @@ public final class ModelConsolePlugin extends HttpServlet {
     private final transient GpuAdapter gpu;
 
     @Activate
-    public ModelConsolePlugin(@Reference MemoryManager os, @Reference VidMm vidmm, @Reference Iommu iommu,
-                              @Reference GpuAdapter gpu) {
+    public ModelConsolePlugin(@Reference MemoryManager os, @Reference VidMm vidmm, @Reference(target = "(iommu.unit=0)") Iommu iommu,
+                              @Reference(target = "(adapter.index=0)") GpuAdapter gpu) {
         this.page = new ModelPage(os, vidmm, iommu, gpu);
         this.gpu = gpu;
     }

@@ -3,9 +3,9 @@ package gpu.hw;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * The GPU adapter as its driver programs it. Registered as a service with the properties
- * {@code pci.vendor}, {@code pci.device} and {@code pci.revision} (integers), so that a driver can
- * target the hardware it drives.
+ * A GPU adapter as its driver programs it. One service per adapter, with the properties
+ * {@code adapter.index}, {@code pci.vendor}, {@code pci.device} and {@code pci.revision} (integers),
+ * so that drivers can be matched to the hardware they drive.
  *
  * <p>Thread safe. Each engine executes its submissions in order on its own thread.
  */
@@ -14,8 +14,19 @@ public interface GpuAdapter {
     String PCI_VENDOR = "pci.vendor";
     String PCI_DEVICE = "pci.device";
     String PCI_REVISION = "pci.revision";
+    /** Service property: the adapter's index on the machine (an Integer), as the shell names it. */
+    String INDEX = "adapter.index";
 
     PciIdentity identity();
+
+    /** The adapter's index on the machine (0, 1, ...). */
+    int index();
+
+    /** The index of the IOMMU unit the adapter's DMA goes through. */
+    int iommuUnit();
+
+    /** The attached interrupt sink's driver name, or null when no driver is attached. */
+    String attachedDriver();
 
     /**
      * Attaches the driver's interrupt sink, replacing any other.

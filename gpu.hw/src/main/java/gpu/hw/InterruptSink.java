@@ -9,4 +9,9 @@ import org.osgi.annotation.versioning.ConsumerType;
 @ConsumerType
 public interface InterruptSink {
     void interrupt(Interrupt interrupt);
+
+    /** The driver's name, as {@code gpu:list} shows the attached driver. */
+    default String driverName() {
+        return getClass().getSimpleName();
+    }
 }

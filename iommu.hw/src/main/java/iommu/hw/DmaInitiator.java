@@ -11,6 +11,8 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface DmaInitiator {
+    /** The index of the IOMMU unit this port translates through. */
+    int unit();
 
     /** Reads {@code dst.length} bytes from {@code va} into {@code dst}. */
     DmaResult read(int pasid, long va, byte[] dst);

@@ -16,6 +16,11 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface Iommu {
+    /** Service property: the unit's index (an Integer), as adapters select it ({@code dma.target=(iommu.unit=N)}). */
+    String UNIT = "iommu.unit";
+
+    /** This unit's index; a machine may have several units, each with its own PASID table, IOTLB and fault log. */
+    int unit();
 
     /**
      * Points {@code pasid} at the PML4 table at physical address {@code pageTableRoot}.

@@ -7,7 +7,8 @@ import org.osgi.annotation.versioning.ProviderType;
 import kmd.api.callbacks.DxgkCallbacks;
 
 /**
- * The DDIs of a kernel-mode driver, implemented by a vendor bundle and called by VidMm only.
+ * The DDIs of a kernel-mode driver's context for one adapter (what {@link DisplayDriver#addDevice}
+ * returned), implemented by a vendor bundle and called by VidMm only.
  *
  * <p>Threading: VidMm calls these methods one at a time per adapter, never from an interrupt
  * callback. Every method may throw a {@link RuntimeException} to refuse; VidMm then reports the
@@ -17,16 +18,6 @@ import kmd.api.callbacks.DxgkCallbacks;
  */
 @ProviderType
 public interface KernelModeDriver {
-    /**
-     * Service property: how well the driver matches the adapter it binds (an Integer, higher is better,
-     * 0 if absent). VidMm attaches the best driver: highest score, then highest
-     * {@code service.ranking}, then lowest {@code service.id}, as OSGi Device Access does.
-     */
-    String MATCH_SCORE = "kmd.match.score";
-
-    /** Service property: the driver's name, as {@code kmd:list} shows it. */
-    String NAME = "kmd.name";
-
     /** DxgkDdiQueryAdapterInfo: caps and segments. Called before {@link #startDevice}. */
     AdapterInfo queryAdapterInfo();
 
@@ -45,8 +36,12 @@ public interface KernelModeDriver {
      */
     void stopDevice();
 
-    /** DxgkDdiCreateProcess: a process starts using the GPU; {@code pasid} tags all its GPU accesses. */
-    long createProcess(int pid, int pasid);
+    /**
+     * DxgkDdiCreateProcess: a process starts using the GPU. {@code pasids} has one PASID per physical
+     * GPU of the adapter (DXGKARG_CREATEPROCESS.NumPasid/pPasid), each from the IOMMU unit that GPU
+     * sits behind; it tags all the process's accesses on that GPU.
+     */
+    long createProcess(int pid, int[] pasids);
 
     void destroyProcess(long hProcess);
 

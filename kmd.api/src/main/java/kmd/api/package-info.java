@@ -1,13 +1,14 @@
 /**
  * The DDI contract between the video memory manager (the caller) and a vendor kernel-mode driver
  * (the implementer), modelled on the WDDM DDIs. A vendor bundle registers a
- * {@link kmd.api.KernelModeDriver} service; VidMm calls it. Callbacks VidMm offers the driver are in
+ * {@link kmd.api.DisplayDriver} service that matches adapters; VidMm asks it for a
+ * {@link kmd.api.KernelModeDriver} context per adapter it attaches it to, and calls the DDIs on that. Callbacks VidMm offers the driver are in
  * {@code kmd.api.callbacks}.
  *
  * <p>Handles are opaque longs. A driver handle (process, device) is chosen by the driver and passed
  * back to it; an allocation handle is chosen by VidMm.
  */
-@Version("0.1.0")
+@Version("0.2.0")
 @Export
 package kmd.api;
 

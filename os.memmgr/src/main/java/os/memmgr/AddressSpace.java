@@ -65,6 +65,9 @@ public interface AddressSpace {
     /** Unlocks a pin made by {@link #pin}. */
     void unpin(long handle);
 
-    /** The PASID this address space is bound to in the IOMMU, or 0. */
+    /** The PASID this address space is bound to in IOMMU unit 0, or 0. */
     int pasid();
+
+    /** Its PASID on each IOMMU unit it is bound to, by unit index. */
+    java.util.SortedMap<Integer, Integer> pasids();
 }

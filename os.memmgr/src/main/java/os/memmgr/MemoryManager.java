@@ -25,14 +25,31 @@ public interface MemoryManager {
     /** @throws MemoryException INVALID_CID if no such process */
     AddressSpace addressSpace(int pid);
 
-    /**
-     * Registers the process's address space with the IOMMU: allocates a PASID and binds it to the
-     * page-table root. Idempotent: a bound process gets its PASID back.
-     */
-    int bindIommu(int pid);
+    /** {@link #bindIommu(int, int)} with unit 0. */
+    default int bindIommu(int pid) {
+        return bindIommu(pid, 0);
+    }
 
-    /** Unbinds and frees the process's PASID; the IOMMU is invalidated before this returns. */
-    void unbindIommu(int pid);
+    /**
+     * Registers the process's address space with IOMMU unit {@code unit}: allocates a PASID of that
+     * unit and binds it to the page-table root. Idempotent: a bound process gets its PASID back. A
+     * process may be bound to several units, with a PASID of each; every invalidation of its address
+     * space reaches every unit it is bound to.
+     *
+     * @throws MemoryException INVALID_PARAMETER naming the unit if there is no such unit
+     */
+    int bindIommu(int pid, int unit);
+
+    /** {@link #unbindIommu(int, int)} with unit 0. */
+    default void unbindIommu(int pid) {
+        unbindIommu(pid, 0);
+    }
+
+    /** Unbinds and frees the process's PASID on {@code unit}; that unit is invalidated before this returns. */
+    void unbindIommu(int pid, int unit);
+
+    /** The indexes of the IOMMU units the memory manager uses, ascending. */
+    List<Integer> iommuUnits();
 
     /** Creates a shared section of {@code size} bytes (rounded up to pages). */
     long createSection(long size);

@@ -5,7 +5,8 @@ package os.memmgr;
  *
  * @param pid            process id (a multiple of 4, as on Windows)
  * @param name           the name given at spawn
- * @param pasid          the PASID its address space is bound to, or 0 if none
+ * @param pasid          the PASID its address space is bound to on IOMMU unit 0, or 0 if none
+ * @param pasids         its PASID on every IOMMU unit it is bound to, by unit index
  * @param pageTableRoot  physical address of its PML4
  * @param committedPages pages committed (private and views)
  * @param residentPages  committed pages that have a frame now
@@ -14,6 +15,9 @@ package os.memmgr;
  * @param pagedOutPages  committed pages whose bytes are in the pagefile and not in a frame
  * @param workingSet     resident private pages that trimming may page out (not pinned ones)
  */
-public record ProcessInfo(int pid, String name, int pasid, long pageTableRoot, long committedPages,
+public record ProcessInfo(int pid, String name, int pasid, java.util.SortedMap<Integer, Integer> pasids, long pageTableRoot, long committedPages,
                           long residentPages, long commitCharge, long pagedOutPages, long workingSet) {
+    public ProcessInfo {
+        pasids = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(pasids));
+    }
 }

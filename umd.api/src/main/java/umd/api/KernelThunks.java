@@ -29,8 +29,17 @@ public interface KernelThunks {
     /** The CPU view of a process's memory (what code in the process dereferences). */
     ProcessMemory processMemory(int pid);
 
-    /** D3DKMTCreateDevice. */
-    long createDevice(int pid);
+    /** D3DKMTCreateDevice on adapter 0. */
+    default long createDevice(int pid) {
+        return createDevice(pid, 0);
+    }
+
+    /**
+     * D3DKMTCreateDevice on an adapter (opened by index, as D3DKMTOpenAdapterFromLuid would).
+     *
+     * @throws ThunkException INVALID_PARAMETER naming the adapter if there is none with that index
+     */
+    long createDevice(int pid, int adapter);
 
     /** D3DKMTDestroyDevice: its allocations go too. */
     void destroyDevice(long device);
@@ -65,6 +74,11 @@ public interface KernelThunks {
     /** D3DKMTPresent: displays a primary allocation on a source. */
     void present(long device, long allocation, int source);
 
-    /** The modes of the video present sources. */
-    List<SurfaceMode> displayModes();
+    /** The modes of adapter 0's video present sources. */
+    default List<SurfaceMode> displayModes() {
+        return displayModes(0);
+    }
+
+    /** The modes of an adapter's video present sources (none for a render-only adapter). */
+    List<SurfaceMode> displayModes(int adapter);
 }

@@ -9,6 +9,9 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface UmdAdapter {
     int pid();
 
+    /** The adapter's index. */
+    int index();
+
     /** The video present sources a primary can be created for. */
     List<SurfaceMode> displayModes();
 

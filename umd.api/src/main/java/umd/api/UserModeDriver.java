@@ -7,8 +7,13 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface UserModeDriver {
-    /** Opens the adapter for process {@code pid}. */
-    UmdAdapter openAdapter(int pid);
+    /** Opens adapter 0 for process {@code pid}. */
+    default UmdAdapter openAdapter(int pid) {
+        return openAdapter(pid, 0);
+    }
+
+    /** Opens adapter {@code adapter} (its index) for process {@code pid}. */
+    UmdAdapter openAdapter(int pid, int adapter);
 
     /** Shorthand for {@code openAdapter(pid).createDevice()}. */
     default UmdDevice createDevice(int pid) {

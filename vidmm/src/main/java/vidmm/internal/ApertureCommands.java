@@ -27,8 +27,8 @@ public final class ApertureCommands {
         if (list.isEmpty()) {
             return "no aperture page is mapped (every page points at the dummy page)";
         }
-        return list.stream().map(m -> String.format("pages %d..%d -> allocation 0x%x of pid %d (source %d), frames 0x%x..",
-                m.firstPage(), m.firstPage() + m.pages() - 1, m.allocation(), m.pid(), m.source(), m.frames()[0]))
+        return list.stream().map(m -> String.format("adapter %d pages %d..%d -> allocation 0x%x of pid %d (source %d), frames 0x%x..",
+                m.adapter(), m.firstPage(), m.firstPage() + m.pages() - 1, m.allocation(), m.pid(), m.source(), m.frames()[0]))
                 .collect(Collectors.joining("\n"));
     }
 }

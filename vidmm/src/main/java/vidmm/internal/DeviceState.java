@@ -23,6 +23,7 @@ final class DeviceState {
     final long handle;
     final int pid;
     final int pasid;
+    final int adapter;
     /** The attached driver's handle of this device; changes when a driver is attached and the state replayed. */
     volatile long kmdHandle;
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
@@ -33,8 +34,9 @@ final class DeviceState {
     private long submitted;
     private long completed;
 
-    DeviceState(long handle, int pid, int pasid, long kmdHandle) {
+    DeviceState(long handle, int pid, int pasid, long kmdHandle, int adapter) {
         this.handle = handle;
+        this.adapter = adapter;
         this.pid = pid;
         this.pasid = pasid;
         this.kmdHandle = kmdHandle;
@@ -127,6 +129,6 @@ final class DeviceState {
     }
 
     synchronized DeviceInfo info() {
-        return new DeviceInfo(handle, pid, pasid, status, submitted, completed);
+        return new DeviceInfo(handle, pid, pasid, status, submitted, completed, adapter);
     }
 }

@@ -9,7 +9,7 @@ import org.osgi.service.component.annotations.Reference;
 
 import vidmm.VidMm;
 
-/** {@code kmd:list}: every kernel-mode driver present, its match score, and which one is attached. */
+/** {@code kmd:list}: per adapter, every kernel-mode driver present, its match score, and which one is attached. */
 @Component(service = DriverCommands.class, property = {"osgi.command.scope=kmd", "osgi.command.function=list"})
 public final class DriverCommands {
     private final VidMm vidmm;
@@ -19,15 +19,17 @@ public final class DriverCommands {
         this.vidmm = vidmm;
     }
 
-    @Descriptor("every kernel-mode driver: service id, name, score, ranking, and which is attached or why refused")
+    @Descriptor("per adapter, every kernel-mode driver: service id, name, match score, ranking, and which is attached or why refused")
     public String list() {
         var drivers = vidmm.drivers();
         if (drivers.isEmpty()) {
-            return "no kernel-mode driver is present; " + vidmm.adapter().reason();
+            return "no kernel-mode driver is present" + vidmm.adapters().stream()
+                    .map(a -> "; adapter " + a.adapter() + ": " + a.reason()).collect(Collectors.joining());
         }
-        return String.format("%-10s %-10s %-6s %-8s %s%n", "SERVICE", "NAME", "SCORE", "RANKING", "STATE")
-                + drivers.stream().map(d -> String.format("%-10d %-10s %-6d %-8d %s", d.serviceId(), d.name(), d.score(),
-                        d.ranking(), d.attached() ? "attached" : d.refusal() != null ? "refused: " + d.refusal() : "standby"))
+        return String.format("%-8s %-10s %-10s %-6s %-8s %s%n", "ADAPTER", "SERVICE", "NAME", "SCORE", "RANKING", "STATE")
+                + drivers.stream().map(d -> String.format("%-8d %-10d %-10s %-6d %-8d %s", d.adapter(), d.serviceId(),
+                        d.name(), d.score(), d.ranking(), d.attached() ? "attached"
+                                : d.refusal() != null ? (d.score() > 0 ? "refused: " : "") + d.refusal() : "standby"))
                 .collect(Collectors.joining("\n"));
     }
 }

@@ -66,9 +66,9 @@ final class ProcessThunks implements KernelThunks {
     }
 
     @Override
-    public long createDevice(int other) {
+    public long createDevice(int other, int adapter) {
         self("D3DKMTCreateDevice", other);
-        return all.createDevice(pid);
+        return all.createDevice(pid, adapter);
     }
 
     @Override
@@ -122,7 +122,7 @@ final class ProcessThunks implements KernelThunks {
     }
 
     @Override
-    public List<SurfaceMode> displayModes() {
-        return all.displayModes();
+    public List<SurfaceMode> displayModes(int adapter) {
+        return all.displayModes(adapter);
     }
 }

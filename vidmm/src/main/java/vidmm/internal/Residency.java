@@ -53,12 +53,12 @@ final class Residency {
         try {
             for (AllocationState a : toPin) {
                 // present; the IOMMU checks rights per access
-                a.pin = VideoMemoryManager.os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false));
+                a.pin = Calls.os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false));
                 pinned.add(a);
             }
         } catch (VidMmException e) {
             for (AllocationState a : pinned) {
-                VideoMemoryManager.quietly(() -> mm.addressSpace(d.pid).unpin(a.pin.handle()));
+                Calls.quietly(() -> mm.addressSpace(d.pid).unpin(a.pin.handle()));
                 a.pin = null;
             }
             throw e;
@@ -79,7 +79,7 @@ final class Residency {
 
     /** Unpins an allocation: the OS may trim it again. */
     void unpin(AllocationState a) {
-        VideoMemoryManager.quietly(() -> mm.addressSpace(a.device.pid).unpin(a.pin.handle()));
+        Calls.quietly(() -> mm.addressSpace(a.device.pid).unpin(a.pin.handle()));
         a.pin = null;
         a.residencyRefs = 0;
         unpinned(a);

@@ -25,6 +25,11 @@ final class TdrPolicy {
     }
 
     /** Windows' defaults: 2 s, 5 timeouts within 60 s. */
+    /** The same delays and limits, with no timeout counted yet (each adapter counts its own). */
+    TdrPolicy copy() {
+        return new TdrPolicy(delayMillis, limitCount, limitWindowMillis);
+    }
+
     static TdrPolicy defaults() {
         return new TdrPolicy(2000, 5, 60_000);
     }

@@ -46,12 +46,17 @@ public final class VidMmCommands {
         this.vidmm = vidmm;
     }
 
-    @Descriptor("the driver's VIDMMCAPS, DRIVERCAPS and segments, and the model VidMm chose (or why it refused)")
+    @Descriptor("adapter 0's driver VIDMMCAPS, DRIVERCAPS and segments, and the model VidMm chose (or why it refused)")
     public String caps() {
-        AdapterStatus a = vidmm.adapter();
+        return caps("0");
+    }
+
+    @Descriptor("an adapter's driver VIDMMCAPS, DRIVERCAPS and segments, and the model VidMm chose (or why it refused)")
+    public String caps(@Descriptor("adapter index, as gpu:list lists it") String adapter) {
+        AdapterStatus a = vidmm.adapter(Args.id("ADAPTER", adapter));
         StringBuilder b = new StringBuilder();
-        b.append(a.state() == AdapterStatus.State.STARTED ? "adapter started, addressing model " + a.model()
-                : "adapter refused: " + a.reason()).append('\n');
+        b.append(a.state() == AdapterStatus.State.STARTED ? "adapter " + a.adapter() + " started, addressing model " + a.model()
+                : "adapter " + a.adapter() + " refused: " + a.reason()).append('\n');
         if (a.info() != null) {
             VidMmCaps c = a.info().vidMmCaps();
             b.append("driver  ").append(a.info().driverName()).append('\n');
@@ -70,21 +75,28 @@ public final class VidMmCommands {
         return b.toString().stripTrailing();
     }
 
-    @Descriptor("processes using the GPU: pid, PASID, devices")
+    @Descriptor("processes using a GPU: pid, adapter, the adapter's IOMMU unit, the PASID there, devices")
     public String processes() {
         var list = vidmm.processes();
         if (list.isEmpty()) {
             return "no process uses the GPU";
         }
-        return "PID    PASID  DEVICES\n" + list.stream().map(p -> String.format("%-6d %-6d %s", p.pid(), p.pasid(),
+        return "PID    ADAPTER  UNIT  PASID  DEVICES\n" + list.stream().map(p -> String.format("%-6d %-8d %-5d %-6d %s",
+                p.pid(), p.adapter(), p.iommuUnit(), p.pasid(),
                 p.devices().stream().map(d -> "0x" + Long.toHexString(d)).collect(Collectors.joining(" "))))
                 .collect(Collectors.joining("\n"));
     }
 
-    /** vidmm:device PID - creates a device; prints its handle. */
-    @Descriptor("creates a device for a process (its first registers it with the IOMMU); prints the handle")
+    /** vidmm:device PID [ADAPTER] - creates a device; prints its handle. */
+    @Descriptor("creates a device for a process on adapter 0 (its first registers it with the IOMMU); prints the handle")
     public String device(@Descriptor("process id, as mm:spawn printed it") String pid) {
-        return String.format("device 0x%x", vidmm.createDevice(Args.id("PID", pid)));
+        return device(pid, "0");
+    }
+
+    @Descriptor("creates a device for a process on an adapter (its first there registers it with the adapter's IOMMU unit); prints the handle")
+    public String device(@Descriptor("process id, as mm:spawn printed it") String pid,
+                         @Descriptor("adapter index, as gpu:list lists it") String adapter) {
+        return String.format("device 0x%x", vidmm.createDevice(Args.id("ADAPTER", adapter), Args.id("PID", pid)));
     }
 
     /** vidmm:destroy DEVICE */

@@ -6,10 +6,8 @@ import java.util.Map;
 import vidmm.GpuFault;
 import vidmm.VidMmEvents;
 
-/** The properties of the events VidMm posts (see {@link VidMmEvents}); one adapter today, adapter 0. */
+/** The properties of the events VidMm posts (see {@link VidMmEvents}); the adapter's VidMm adds {@link VidMmEvents#ADAPTER}. */
 final class VidMmEventProperties {
-    static final int ADAPTER = 0;
-
     private VidMmEventProperties() {
     }
 
@@ -25,12 +23,12 @@ final class VidMmEventProperties {
     }
 
     static Map<String, Object> driver(String name, long serviceId, String refusal) {
-        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DRIVER, name, VidMmEvents.SERVICE_ID, serviceId,
+        return of(VidMmEvents.DRIVER, name, VidMmEvents.SERVICE_ID, serviceId,
                 VidMmEvents.REASON, refusal);
     }
 
     static Map<String, Object> fault(GpuFault f) {
-        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, f.device(), VidMmEvents.PID, f.pid(),
+        return of(VidMmEvents.DEVICE, f.device(), VidMmEvents.PID, f.pid(),
                 VidMmEvents.PASID, f.pasid(), VidMmEvents.ENGINE, f.node() == null ? null : f.node().name(),
                 VidMmEvents.VA, f.va(), VidMmEvents.REASON, f.reason(), VidMmEvents.OUTCOME, f.outcome());
     }
@@ -43,22 +41,22 @@ final class VidMmEventProperties {
             kinds.add(c.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
             bytes += AllocationList.bytes(c);
         }
-        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, device, VidMmEvents.PID, pid, VidMmEvents.PASID, pasid,
+        return of(VidMmEvents.DEVICE, device, VidMmEvents.PID, pid, VidMmEvents.PASID, pasid,
                 VidMmEvents.ENGINE, node.name(), VidMmEvents.FENCE, fence, VidMmEvents.COMMANDS, String.join(",", kinds),
                 VidMmEvents.BYTES, bytes, VidMmEvents.NANOS, nanos);
     }
 
     static Map<String, Object> completion(long device, long fence) {
-        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, device, VidMmEvents.FENCE, fence);
+        return of(VidMmEvents.DEVICE, device, VidMmEvents.FENCE, fence);
     }
 
     static Map<String, Object> ddi(String driver, String ddi, long nanos, long durationNanos) {
-        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DRIVER, driver, VidMmEvents.DDI, ddi, VidMmEvents.NANOS, nanos,
+        return of(VidMmEvents.DRIVER, driver, VidMmEvents.DDI, ddi, VidMmEvents.NANOS, nanos,
                 VidMmEvents.DURATION_NANOS, durationNanos);
     }
 
     static Map<String, Object> present(long device, int pid, long allocation, int source, long va) {
-        return of(VidMmEvents.ADAPTER, ADAPTER, VidMmEvents.DEVICE, device, VidMmEvents.PID, pid,
+        return of(VidMmEvents.DEVICE, device, VidMmEvents.PID, pid,
                 VidMmEvents.HANDLE, allocation, VidMmEvents.SOURCE, source, VidMmEvents.VA, va);
     }
 }

@@ -89,8 +89,8 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
-    public long createDevice(int pid) {
-        return thunk("D3DKMTCreateDevice", () -> vidmm.createDevice(pid));
+    public long createDevice(int pid, int adapter) {
+        return thunk("D3DKMTCreateDevice", () -> vidmm.createDevice(adapter, pid));
     }
 
     @Override
@@ -151,8 +151,8 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
-    public List<SurfaceMode> displayModes() {
-        return vidmm.sourceModes().stream().map(m -> new SurfaceMode(m.sourceId(), m.width(), m.height(), m.pitch()))
+    public List<SurfaceMode> displayModes(int adapter) {
+        return thunk("D3DKMTGetDisplayModeList", () -> vidmm.sourceModes(adapter)).stream().map(m -> new SurfaceMode(m.sourceId(), m.width(), m.height(), m.pitch()))
                 .toList();
     }
 }

@@ -12,6 +12,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import kmd.api.DisplayDriver;
 import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
@@ -44,7 +45,7 @@ class DriverSwapTest {
     }
 
     static Map<String, Object> props(long serviceId, int score, String name) {
-        return Map.of("service.id", serviceId, KernelModeDriver.MATCH_SCORE, score, KernelModeDriver.NAME, name);
+        return Map.of("service.id", serviceId, VideoMemoryManager.MATCH_SCORE, score, DisplayDriver.NAME, name);
     }
 
     void draw() {
@@ -112,7 +113,7 @@ class DriverSwapTest {
         int[] before = s.gpu.scanout(0).rgb();
         KernelModeDriver broken = org.mockito.Mockito.mock(KernelModeDriver.class);
         org.mockito.Mockito.when(broken.queryAdapterInfo()).thenReturn(s.kmd.queryAdapterInfo());
-        org.mockito.Mockito.when(broken.createProcess(org.mockito.ArgumentMatchers.anyInt(), org.mockito.ArgumentMatchers.anyInt()))
+        org.mockito.Mockito.when(broken.createProcess(org.mockito.ArgumentMatchers.anyInt(), org.mockito.ArgumentMatchers.any()))
                 .thenReturn(77L);
         org.mockito.Mockito.when(broken.createDevice(org.mockito.ArgumentMatchers.anyLong(), org.mockito.ArgumentMatchers.anyInt()))
                 .thenThrow(new IllegalStateException("firmware crashed"));

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
+import kmd.api.DisplayDriver;
 import kmd.api.AdapterInfo;
 import kmd.api.AllocationDescription;
 import kmd.api.DmaCommand;
@@ -65,7 +66,7 @@ class TdrTest {
     void stub(KernelModeDriver kmd) {
         when(kmd.queryAdapterInfo()).thenReturn(new AdapterInfo("hanging", new VidMmCaps(true, true, false, false, false),
                 new DriverCaps(1 << 20), List.of()));
-        when(kmd.createProcess(anyInt(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> new AllocationDescription(4096, 4096, 1, Set.of()));
         doAnswer(i -> {
@@ -167,7 +168,7 @@ class TdrTest {
         vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(0x10000, 16, 1)));
         KernelModeDriver better = mock(KernelModeDriver.class);
         stub(better);
-        vidmm.addDriver(better, Map.of("service.id", 7L, KernelModeDriver.MATCH_SCORE, 9, KernelModeDriver.NAME, "better"));
+        vidmm.addDriver(better, Map.of("service.id", 7L, VideoMemoryManager.MATCH_SCORE, 9, DisplayDriver.NAME, "better"));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status(), "the quiesce gave up on its work after 2 s");
         vidmm.destroyDevice(device);
         verify(better).resetEngine(EngineNode.RENDER);

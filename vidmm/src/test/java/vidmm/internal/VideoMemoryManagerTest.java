@@ -54,7 +54,7 @@ class VideoMemoryManagerTest {
     @BeforeEach
     void setUp() {
         when(kmd.queryAdapterInfo()).thenReturn(info(new VidMmCaps(true, true, false, false, false)));
-        when(kmd.createProcess(anyInt(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> {
             kmd.api.AllocationRequest r = i.getArgument(1);
@@ -71,12 +71,12 @@ class VideoMemoryManagerTest {
         int pasid = mm.addressSpace(pid).pasid();
         assertTrue(pasid > 0, "the address space is bound to a PASID");
         assertEquals(mm.addressSpace(pid).pageTableRoot(), iommu.boundPasids().get(pasid));
-        verify(kmd).createProcess(pid, pasid);
+        verify(kmd).createProcess(pid, new int[] {pasid});
         verify(kmd).createDevice(0x9001, pasid);
         assertEquals(pasid, vidmm.device(device).pasid());
 
         long second = vidmm.createDevice(pid);
-        verify(kmd).createProcess(anyInt(), anyInt());
+        verify(kmd).createProcess(anyInt(), any());
         vidmm.destroyDevice(device);
         verify(kmd, never()).destroyProcess(anyLong());
         assertEquals(pasid, mm.addressSpace(pid).pasid(), "still registered while a device lives");
@@ -252,7 +252,7 @@ class VideoMemoryManagerTest {
         order.verify(kmd).beginExclusiveAccess();
         order.verify(kmd).stopDevice();
         order.verify(kmd).startDevice(any());
-        order.verify(kmd).createProcess(pid, pasid); // the restarted driver is told everything again
+        order.verify(kmd).createProcess(pid, new int[] {pasid}); // the restarted driver is told everything again
         order.verify(kmd).createDevice(anyLong(), org.mockito.ArgumentMatchers.eq(pasid));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status());
         assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state());

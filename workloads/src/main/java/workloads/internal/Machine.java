@@ -12,9 +12,21 @@ import umd.api.UserModeDriver;
 
 /**
  * What scenarios run on: the OS (to start and end processes), the UMD (their only way to the GPU),
- * and, for the harness only, the display to capture frames and the counters to report.
+ * and, for the harness only, the display to capture frames, the adapters, and the counters to report.
  */
-record Machine(MemoryManager os, UserModeDriver umd, GpuAdapter display, Iommu iommu) {
+record Machine(MemoryManager os, UserModeDriver umd, GpuAdapter display, Iommu iommu,
+               java.util.function.Supplier<java.util.List<GpuAdapter>> adapters) {
+
+    /** A machine whose one adapter is {@code display}. */
+    Machine(MemoryManager os, UserModeDriver umd, GpuAdapter display, Iommu iommu) {
+        this(os, umd, display, iommu, () -> java.util.List.of(display));
+    }
+
+    /** The adapter with index {@code index}, or an IllegalArgumentException naming it. */
+    GpuAdapter adapter(int index) {
+        return adapters.get().stream().filter(a -> a.index() == index).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("this machine has no adapter " + index + "; gpu:list lists the adapters"));
+    }
 
     /** Scans out a source and writes the PNG; returns the frame. */
     ScanoutFrame capture(int source, Path png) throws IOException {

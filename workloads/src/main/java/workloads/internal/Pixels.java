@@ -26,6 +26,14 @@ final class Pixels {
         return ((y * 255 / (h - 1)) << 8) | 0xC0;
     }
 
+    /** The hybrid scenario's colour bars, left to right. */
+    static final int[] BARS = {0xFFFFFF, 0xFFFF00, 0x00FFFF, 0x00FF00, 0xFF00FF, 0xFF0000, 0x0000FF, 0x000000};
+
+    /** The hybrid scenario: eight vertical colour bars; bar {@code i} covers x in [i*w/8, (i+1)*w/8). */
+    static int bar(int x, int w) {
+        return BARS[x * BARS.length / w];
+    }
+
     /** The sharing scenario's quadrants. */
     static int quadrant(int x, int y, int w, int h) {
         boolean right = x >= w / 2;

@@ -9,6 +9,8 @@ import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import gpu.hw.GpuAdapter;
 import iommu.hw.Iommu;
@@ -21,14 +23,17 @@ import umd.api.UserModeDriver;
         "osgi.command.function=list", "osgi.command.function=run"})
 public final class ScenarioCommands {
     private static final List<Scenario> SCENARIOS = List.of(new GradientScenario(), new SharingScenario(),
-            new TiledScenario(), new StressScenario(), new OversubscribeScenario());
+            new TiledScenario(), new StressScenario(), new OversubscribeScenario(), new HybridScenario());
 
     private final Machine machine;
+    /** Every adapter, for scenarios that use more than adapter 0. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private volatile List<GpuAdapter> adapters = List.of();
 
     @Activate
-    public ScenarioCommands(@Reference MemoryManager os, @Reference UserModeDriver umd, @Reference GpuAdapter display,
-                            @Reference Iommu iommu) {
-        this.machine = new Machine(os, umd, display, iommu);
+    public ScenarioCommands(@Reference MemoryManager os, @Reference UserModeDriver umd, @Reference(target = "(adapter.index=0)") GpuAdapter display,
+                            @Reference(target = "(iommu.unit=0)") Iommu iommu) {
+        this.machine = new Machine(os, umd, display, iommu, () -> adapters);
     }
 
     @Descriptor("lists the workloads")

@@ -21,6 +21,7 @@ import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
+import kmd.api.DisplayDriver;
 import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
@@ -113,7 +114,7 @@ class ChaosSoakTest {
                             if (better == null) {
                                 better = new ReferenceKmd(gpu, caps, 16L << 20);
                                 vidmm.addDriver(better, Map.of("service.id", 1000L + swaps.get(),
-                                        KernelModeDriver.MATCH_SCORE, 5, KernelModeDriver.NAME, "better"));
+                                        VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "better"));
                             } else {
                                 vidmm.removeDriver(better);
                                 better = null;

@@ -24,6 +24,7 @@ import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
+import kmd.api.DisplayDriver;
 import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
@@ -117,7 +118,7 @@ class FailNthDdiTest {
                 var allocations = vidmm.allocations();
                 AtomicInteger calls = new AtomicInteger();
                 vidmm.addDriver(failingCall(new ReferenceKmd(gpu, caps, 64L << 20), n, calls),
-                        Map.of("service.id", 99L, KernelModeDriver.MATCH_SCORE, 9, KernelModeDriver.NAME, "failing"));
+                        Map.of("service.id", 99L, VideoMemoryManager.MATCH_SCORE, 9, DisplayDriver.NAME, "failing"));
                 boolean attached = vidmm.drivers().stream().anyMatch(d -> d.name().equals("failing") && d.attached());
                 assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state(),
                         "swap with DDI call " + n + " failing: a driver is attached");

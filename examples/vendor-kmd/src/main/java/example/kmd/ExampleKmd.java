@@ -4,52 +4,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.IntStream;
-
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Reference;
 
 import gpu.hw.EngineType;
 import gpu.hw.GpuAdapter;
-import gpu.hw.GpuCommand;
-import gpu.hw.Interrupt;
-import gpu.hw.InterruptSink;
-import gpu.hw.Submission;
-import iommu.hw.Access;
 import kmd.api.AdapterInfo;
 import kmd.api.AllocationDescription;
 import kmd.api.AllocationRequest;
-import kmd.api.DmaCommand;
 import kmd.api.DriverCaps;
 import kmd.api.EngineNode;
-import kmd.api.KernelModeDriver;
-import kmd.api.PagingOperation;
 import kmd.api.SegmentDescriptor;
 import kmd.api.VidMmCaps;
-import kmd.api.VidPnSourceMode;
-import kmd.api.callbacks.DxgkCallbacks;
-import kmd.api.callbacks.InterruptNotification;
+import kmd.sdk.AdapterContext;
 
 /**
- * A complete, minimal vendor KMD, as a template: one component, the DDIs of {@link KernelModeDriver},
- * the hardware programmed through {@link GpuAdapter}. Every GPU command runs on the render engine.
+ * The example driver's context on one adapter, as a template: {@link AdapterContext} (kmd.sdk) does
+ * the hardware programming every driver of the simulated GPU shares; this class keeps what is its
+ * own: adapter info, process and device handles with their PASIDs, allocation descriptions. Every
+ * GPU command runs on the render engine.
  */
-@Component(service = KernelModeDriver.class, immediate = true,
-        property = {KernelModeDriver.NAME + "=example", KernelModeDriver.MATCH_SCORE + ":Integer=3"})
-public final class ExampleKmd implements KernelModeDriver {
+final class ExampleKmd extends AdapterContext {
     private static final int APERTURE = 2;
 
-    private final GpuAdapter gpu;
     private final AtomicLong handles = new AtomicLong(0xE000);
     private final Map<Long, Integer> pasids = new ConcurrentHashMap<>(); // process and device handles -> PASID
-    private final InterruptSink sink = this::interrupt;
-    private volatile DxgkCallbacks callbacks;
-    private volatile boolean exclusive;
 
-    @Activate
-    public ExampleKmd(@Reference(target = "(&(pci.vendor=4660)(pci.device=4369))") GpuAdapter gpu) {
-        this.gpu = gpu;
+    ExampleKmd(GpuAdapter gpu) {
+        super("example", gpu, APERTURE);
     }
 
     @Override
@@ -60,23 +40,19 @@ public final class ExampleKmd implements KernelModeDriver {
     }
 
     @Override
-    public void startDevice(DxgkCallbacks cb) {
-        callbacks = cb;
-        gpu.attach(sink);
-    }
-
-    @Override
-    public void stopDevice() {
-        gpu.detach(sink);
-        callbacks = null;
+    protected void forget() {
         pasids.clear();
-        exclusive = false;
     }
 
     @Override
-    public long createProcess(int pid, int pasid) {
+    protected EngineType engineFor(EngineNode node) {
+        return EngineType.RENDER;
+    }
+
+    @Override
+    public long createProcess(int pid, int[] processPasids) {
         long h = handles.incrementAndGet();
-        pasids.put(h, pasid);
+        pasids.put(h, processPasids[0]);
         return h;
     }
 
@@ -87,12 +63,23 @@ public final class ExampleKmd implements KernelModeDriver {
 
     @Override
     public long createDevice(long hProcess, int ownerPasid) {
-        return createProcess(0, ownerPasid);
+        long h = handles.incrementAndGet();
+        pasids.put(h, ownerPasid);
+        return h;
     }
 
     @Override
     public void destroyDevice(long hDevice) {
         pasids.remove(hDevice);
+    }
+
+    @Override
+    protected int devicePasid(long hDevice) {
+        Integer pasid = pasids.get(hDevice);
+        if (pasid == null) {
+            throw new IllegalArgumentException("example: unknown device 0x" + Long.toHexString(hDevice));
+        }
+        return pasid;
     }
 
     @Override
@@ -110,93 +97,5 @@ public final class ExampleKmd implements KernelModeDriver {
 
     @Override
     public void destroyAllocation(long hAllocation) {
-    }
-
-    @Override
-    public void buildPagingBuffer(PagingOperation op, long fence) {
-        if (exclusive) {
-            throw new IllegalStateException("example: exclusive access");
-        }
-        if (op instanceof PagingOperation.MapApertureSegment m) {
-            gpu.mapAperture(m.firstPage(), m.frames());
-        } else if (op instanceof PagingOperation.UnmapApertureSegment u) {
-            gpu.unmapAperture(u.firstPage(), u.pages());
-        } else {
-            throw new UnsupportedOperationException("example: paging operation " + op + " is not implemented");
-        }
-        DxgkCallbacks cb = callbacks;
-        if (cb != null) {
-            cb.notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, fence));
-        }
-    }
-
-    @Override
-    public void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue) {
-        Integer pasid = pasids.get(hDevice);
-        if (pasid == null || exclusive) {
-            throw new IllegalStateException("example: device 0x" + Long.toHexString(hDevice) + " cannot submit now");
-        }
-        List<GpuCommand> encoded = commands.stream().map(ExampleKmd::encode).toList();
-        gpu.submit(EngineType.RENDER, new Submission(pasid, hDevice, encoded, fenceValue));
-    }
-
-    private static GpuCommand encode(DmaCommand c) {
-        if (c instanceof DmaCommand.Copy x) {
-            return new GpuCommand.Copy(x.srcVa(), x.dstVa(), x.length());
-        }
-        if (c instanceof DmaCommand.Fill x) {
-            return new GpuCommand.Fill(x.dstVa(), x.length(), x.pattern());
-        }
-        if (c instanceof DmaCommand.FillRect x) {
-            return new GpuCommand.FillRect(x.dstVa(), x.pitch(), x.widthBytes(), x.height(), x.pattern());
-        }
-        if (c instanceof DmaCommand.WriteFence x) {
-            return new GpuCommand.WriteFence(x.va(), x.value());
-        }
-        DmaCommand.Blit x = (DmaCommand.Blit) c;
-        return new GpuCommand.Blit(x.srcVa(), x.srcPitch(), x.dstVa(), x.dstPitch(), x.widthBytes(), x.height());
-    }
-
-    @Override
-    public List<VidPnSourceMode> queryVidPnSourceModes() {
-        var modes = gpu.displayModes();
-        return IntStream.range(0, modes.size())
-                .mapToObj(i -> new VidPnSourceMode(i, modes.get(i).width(), modes.get(i).height(), modes.get(i).pitch()))
-                .toList();
-    }
-
-    @Override
-    public void setVidPnSourceAddress(int sourceId, int segmentId, long offset) {
-        gpu.setScanoutAddress(sourceId, segmentId == 0 ? 0 : gpu.aperture().baseAddress() + offset);
-    }
-
-    @Override
-    public void resetEngine(EngineNode node) {
-        gpu.resetEngine(EngineType.RENDER);
-    }
-
-    @Override
-    public void beginExclusiveAccess() {
-        exclusive = true;
-    }
-
-    @Override
-    public void endExclusiveAccess() {
-        exclusive = false;
-    }
-
-    private void interrupt(Interrupt i) {
-        DxgkCallbacks cb = callbacks;
-        if (cb == null) {
-            return;
-        }
-        EngineNode node = i.engine() == EngineType.COPY ? EngineNode.COPY : EngineNode.RENDER;
-        if (i instanceof Interrupt.DmaPageFaulted f) {
-            cb.notifyInterrupt(new InterruptNotification.DmaPageFaulted(node, f.contextId(), f.fenceValue(), f.faultedVa(),
-                    f.pasid(), f.access() == Access.WRITE, f.kind().name(), f.iommuFault()));
-        } else {
-            Interrupt.DmaCompleted c = (Interrupt.DmaCompleted) i;
-            cb.notifyInterrupt(new InterruptNotification.DmaCompleted(node, c.contextId(), c.fenceValue()));
-        }
     }
 }

@@ -1,27 +1,51 @@
 package gpu.hw.internal;
 
+import java.util.List;
+
 import org.apache.felix.service.command.Descriptor;
-import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
 import gpu.hw.EngineType;
 import gpu.hw.GpuAdapter;
 import gpu.hw.GpuStats;
 
-/** {@code gpu:info}: the adapter's identity, engines and counters. */
-@Component(service = GpuCommands.class, property = {"osgi.command.scope=gpu", "osgi.command.function=info"})
+/** {@code gpu:list} and {@code gpu:info [ADAPTER]}: the adapters, and one adapter's engines and counters. */
+@Component(service = GpuCommands.class, property = {"osgi.command.scope=gpu", "osgi.command.function=info",
+        "osgi.command.function=list"})
 public final class GpuCommands {
-    private final GpuAdapter gpu;
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private volatile List<GpuAdapter> adapters;
 
-    @Activate
-    public GpuCommands(@Reference GpuAdapter gpu) {
-        this.gpu = gpu;
+    @Descriptor("the adapters: index, PCI identity, IOMMU unit, display sources, attached driver")
+    public String list() {
+        List<GpuAdapter> list = Adapters.sorted(adapters);
+        if (list.isEmpty()) {
+            return "no adapter is configured (factory PID " + GpuConfig.PID + ")";
+        }
+        StringBuilder b = new StringBuilder(String.format("%-8s %-21s %-11s %-8s %s", "ADAPTER", "PCI", "IOMMU UNIT",
+                "SOURCES", "DRIVER"));
+        for (GpuAdapter a : list) {
+            String driver = a.attachedDriver();
+            b.append(String.format("%n%-8d %-21s %-11d %-8s %s", a.index(), a.identity(), a.iommuUnit(),
+                    a.displayModes().isEmpty() ? "none" : Integer.toString(a.displayModes().size()),
+                    driver == null ? "(none)" : driver));
+        }
+        return b.toString();
     }
 
-    @Descriptor("the adapter's PCI identity, engine states, submissions and bytes moved")
+    @Descriptor("adapter 0's PCI identity, engine states, submissions and bytes moved")
     public String info() {
-        StringBuilder b = new StringBuilder("adapter  ").append(gpu.identity()).append('\n');
+        return info("0");
+    }
+
+    @Descriptor("an adapter's PCI identity, engine states, submissions and bytes moved")
+    public String info(@Descriptor("adapter index, as gpu:list lists it") String adapter) {
+        GpuAdapter gpu = Adapters.find(adapters, adapter);
+        StringBuilder b = new StringBuilder("adapter  ").append(gpu.index()).append("  ").append(gpu.identity())
+                .append("  IOMMU unit ").append(gpu.iommuUnit()).append('\n');
         for (EngineType e : EngineType.values()) {
             b.append(String.format("engine   %-7s %s%n", e, gpu.status(e)));
         }

@@ -4,12 +4,21 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 /**
- * The adapter's PCI identity. The attribute names ({@code pci.vendor}, ...) are also the service
- * properties drivers target, so a configured identity is what drivers see.
+ * One adapter (a factory configuration per adapter: {@code gpu.hw.Adapter~0}, {@code ~1}, ...). The
+ * attribute names ({@code pci.vendor}, {@code adapter.index}, ...) are also the adapter's service
+ * properties, so a configured identity is what drivers see. {@code dma.target} picks the IOMMU unit
+ * the adapter sits behind.
  */
-@ObjectClassDefinition(name = "GPU adapter", description = "The simulated GPU's PCI identity.")
+@ObjectClassDefinition(name = "GPU adapter", description = "A simulated GPU: PCI identity, IOMMU unit, aperture, display sources.")
 public @interface GpuConfig {
     String PID = "gpu.hw.Adapter";
+
+    @AttributeDefinition(name = "Adapter index", min = "0", max = "15",
+            description = "The adapter's index, as the shell and VidMm name it; unique per machine.")
+    int adapter_index() default 0;
+
+    @AttributeDefinition(name = "IOMMU unit", description = "Filter selecting the IOMMU unit the adapter sits behind.")
+    String dma_target() default "(iommu.unit=0)";
 
     @AttributeDefinition(name = "PCI vendor id", min = "0", max = "65535")
     int pci_vendor() default 0x1234;
@@ -23,7 +32,7 @@ public @interface GpuConfig {
     @AttributeDefinition(name = "Aperture (MiB)", min = "1", max = "4096")
     int apertureMiB() default 256;
 
-    @AttributeDefinition(name = "Video present sources", min = "1", max = "4")
+    @AttributeDefinition(name = "Video present sources", min = "0", max = "4", description = "0 = a render-only adapter.")
     int displaySources() default 2;
 
     @AttributeDefinition(name = "Display width (pixels)", min = "1", max = "8192")

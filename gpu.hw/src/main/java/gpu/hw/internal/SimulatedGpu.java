@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
@@ -35,11 +36,14 @@ import iommu.hw.SystemMemory;
  * configuration's attribute names are the service property names, is published as the service
  * properties drivers target (see {@link GpuAdapter}).
  */
-@Component(service = GpuAdapter.class, configurationPid = GpuConfig.PID, immediate = true)
-@Designate(ocd = GpuConfig.class)
+@Component(service = GpuAdapter.class, configurationPid = GpuConfig.PID, immediate = true,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = GpuConfig.class, factory = true)
 public final class SimulatedGpu implements GpuAdapter {
     private static final System.Logger LOG = System.getLogger(SimulatedGpu.class.getName());
 
+    private final int index;
+    private final int iommuUnit;
     private final PciIdentity identity;
     private final CommandExecutor executor;
     private final Map<EngineType, Engine> engines = new EnumMap<>(EngineType.class);
@@ -48,16 +52,24 @@ public final class SimulatedGpu implements GpuAdapter {
     private final DisplayController display;
 
     @Activate
-    public SimulatedGpu(@Reference DmaInitiator dma, @Reference SystemMemory memory, GpuConfig config) {
-        this(dma, memory, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF,
+    public SimulatedGpu(@Reference(name = "dma") DmaInitiator dma, @Reference SystemMemory memory, GpuConfig config) {
+        this(clamp(config.adapter_index(), 0, 15, 0), dma, memory, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF,
                         config.pci_revision() & 0xFF), clamp(config.apertureMiB(), 1, 4096, 256) << 8,
-                modes(clamp(config.displaySources(), 1, 4, 2), clamp(config.displayWidth(), 1, 8192, 320),
+                modes(clamp(config.displaySources(), 0, 4, 2), clamp(config.displayWidth(), 1, 8192, 320),
                         clamp(config.displayHeight(), 1, 8192, 240)));
     }
 
-    /** An adapter with an aperture of {@code aperturePages} (dummy page: frame 0) and the given sources. */
+    /** Adapter 0 with an aperture of {@code aperturePages} (dummy page: frame 0) and the given sources. */
     public SimulatedGpu(DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
                         List<DisplayMode> modes) {
+        this(0, dma, memory, identity, aperturePages, modes);
+    }
+
+    /** Adapter {@code index} behind {@code dma}'s IOMMU unit. */
+    public SimulatedGpu(int index, DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
+                        List<DisplayMode> modes) {
+        this.index = index;
+        this.iommuUnit = dma.unit();
         this.identity = identity;
         this.executor = new CommandExecutor(dma);
         this.aperture = new Aperture(aperturePages, 0, memory.frameCount());
@@ -109,6 +121,22 @@ public final class SimulatedGpu implements GpuAdapter {
     @Override
     public PciIdentity identity() {
         return identity;
+    }
+
+    @Override
+    public int index() {
+        return index;
+    }
+
+    @Override
+    public int iommuUnit() {
+        return iommuUnit;
+    }
+
+    @Override
+    public String attachedDriver() {
+        InterruptSink s = sink.get();
+        return s == null ? null : s.driverName();
     }
 
     @Override

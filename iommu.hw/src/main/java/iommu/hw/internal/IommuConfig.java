@@ -3,9 +3,17 @@ package iommu.hw.internal;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-@ObjectClassDefinition(name = "IOMMU", description = "PASID-tagged translation with an IOTLB.")
+/**
+ * One IOMMU unit (a factory configuration per unit: {@code iommu.hw.Iommu~0}, {@code ~1}, ...). Its
+ * {@code iommu.unit} is also a service property, which an adapter's {@code dma.target} selects.
+ */
+@ObjectClassDefinition(name = "IOMMU unit", description = "PASID-tagged translation with an IOTLB; one configuration per unit.")
 public @interface IommuConfig {
     String PID = "iommu.hw.Iommu";
+
+    @AttributeDefinition(name = "Unit index", min = "0", max = "15",
+            description = "The unit's index, as adapters (dma.target) and the shell name it; unique per machine.")
+    int iommu_unit() default 0;
 
     @AttributeDefinition(name = "IOTLB entries", min = "1", max = "1048576",
             description = "Entries of the direct-mapped IOTLB; a power of two.")

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -45,12 +46,14 @@ import iommu.hw.Translation.Mapping;
  * check). DMA runs inside the {@link InflightGate}, and every invalidation drains the gate before
  * it returns, so no transfer still uses a translation it removed.
  */
-@Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID, immediate = true)
-@Designate(ocd = IommuConfig.class)
+@Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID, immediate = true,
+        configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = IommuConfig.class, factory = true)
 public final class IommuUnit implements Iommu, DmaInitiator {
     /** DMA re-enters the gate at least every this many pages, so invalidations never wait long. */
     private static final int PAGES_PER_GATE = 64;
 
+    private final int unit;
     private final SystemMemory memory;
     private final Iotlb iotlb;
     private final PasidTable pasids = new PasidTable();
@@ -76,7 +79,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
      */
     @Activate
     public IommuUnit(@Reference SystemMemory memory, IommuConfig config) {
-        this(memory,
+        this(memory, configured("iommu.unit", config.iommu_unit(), 0, 15, false, 0),
                 configured("iotlbEntries", config.iotlbEntries(), 1, 1 << 20, true, 65536),
                 configured("faultLogSize", config.faultLogSize(), 1, 65536, false, 256),
                 configured("pageRequestAttempts", config.pageRequestAttempts(), 1, 64, false, 4));
@@ -99,14 +102,25 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                 + IommuConfig.PID + " changed; it takes effect at the next start of the iommu.hw bundle");
     }
 
+    /** Unit 0. */
     public IommuUnit(SystemMemory memory, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
+        this(memory, 0, iotlbEntries, faultLogSize, pageRequestAttempts);
+    }
+
+    public IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
         if (pageRequestAttempts < 1) {
             throw new IllegalArgumentException("page request attempts must be >= 1, not " + pageRequestAttempts);
         }
+        this.unit = unit;
         this.memory = memory;
         this.iotlb = new Iotlb(iotlbEntries);
         this.faultLog = new FaultLog(faultLogSize);
         this.pageRequestAttempts = pageRequestAttempts;
+    }
+
+    @Override
+    public int unit() {
+        return unit;
     }
 
     @Override

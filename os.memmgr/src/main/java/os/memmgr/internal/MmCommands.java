@@ -64,17 +64,23 @@ public final class MmCommands {
         return "pid " + mm.spawn(name);
     }
 
-    @Descriptor("lists processes: pid, name, PASID, PML4, committed pages, commit charge, resident and paged-out pages")
+    @Descriptor("lists processes: pid, name, PASIDs (unit:PASID), PML4, committed pages, commit charge, resident and paged-out pages")
     public String ps() {
         List<ProcessInfo> list = mm.processes();
         if (list.isEmpty()) {
             return "no processes";
         }
-        return String.format("%-6s %-16s %-7s %-14s %-10s %-9s %-9s %s%n", "PID", "NAME", "PASID", "PML4", "COMMITTED",
+        return String.format("%-6s %-16s %-9s %-14s %-10s %-9s %-9s %s%n", "PID", "NAME", "PASIDS", "PML4", "COMMITTED",
                 "CHARGE", "RESIDENT", "PAGED-OUT")
-                + list.stream().map(p -> String.format("%-6d %-16s %-7s 0x%-12x %-10d %-9d %-9d %d", p.pid(), p.name(),
-                        p.pasid() == 0 ? "-" : Integer.toString(p.pasid()), p.pageTableRoot(), p.committedPages(),
+                + list.stream().map(p -> String.format("%-6d %-16s %-9s 0x%-12x %-10d %-9d %-9d %d", p.pid(), p.name(),
+                        pasids(p), p.pageTableRoot(), p.committedPages(),
                         p.commitCharge(), p.residentPages(), p.pagedOutPages())).collect(Collectors.joining("\n"));
+    }
+
+    /** "unit:PASID" for every unit the process is bound to, or "-". */
+    static String pasids(ProcessInfo p) {
+        return p.pasids().isEmpty() ? "-" : p.pasids().entrySet().stream().map(e -> e.getKey() + ":" + e.getValue())
+                .collect(Collectors.joining(","));
     }
 
     /** mm:alloc PID BYTES [PROT] - reserve and commit; prints the VA. */

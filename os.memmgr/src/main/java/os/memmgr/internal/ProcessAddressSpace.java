@@ -8,7 +8,6 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import iommu.hw.Access;
 import iommu.hw.Invalidation;
-import iommu.hw.Iommu;
 import iommu.hw.PageResponse;
 import iommu.hw.SystemMemory;
 import os.memmgr.AddressSpace;
@@ -36,13 +35,14 @@ final class ProcessAddressSpace implements AddressSpace {
     private final Kernel kernel;
     private final SystemMemory memory;
     private final FrameDatabase frames;
-    private final Iommu iommu;
     private final CommitCharge commit;
     private final ReentrantLock lock = new ReentrantLock();
     private final PageMapper mapper;
     private final VadTree vads = new VadTree();
     private final Map<Long, PinnedPages> pins = new HashMap<>();
-    private int pasid;
+    /** The IOMMU units this space is registered with, by unit index, and its PASID on each. */
+    private final java.util.TreeMap<Integer, IommuUnits.Unit> units = new java.util.TreeMap<>();
+    private final java.util.TreeMap<Integer, Integer> pasids = new java.util.TreeMap<>();
     private boolean terminated;
     private long committedPages;
     private long chargedPages;
@@ -53,7 +53,8 @@ final class ProcessAddressSpace implements AddressSpace {
 
         FrameDatabase frameDatabase();
 
-        Iommu iommu();
+        /** The IOMMU unit with index {@code unit}; throws a MemoryException naming it if there is none. */
+        IommuUnits.Unit unit(int unit);
 
         PagingFile pagingFile();
 
@@ -69,11 +70,7 @@ final class ProcessAddressSpace implements AddressSpace {
 
         void sectionUnmapped(Section section);
 
-        int allocatePasid();
-
-        void pasidBound(int pasid, ProcessAddressSpace space);
-
-        void pasidUnbound(int pasid);
+        void pasidUnbound(IommuUnits.Unit unit, int pasid);
 
         long nextPinHandle();
     }
@@ -84,7 +81,6 @@ final class ProcessAddressSpace implements AddressSpace {
         this.kernel = kernel;
         this.memory = kernel.memory();
         this.frames = kernel.frameDatabase();
-        this.iommu = kernel.iommu();
         this.commit = kernel.commitCharge();
         this.mapper = new PageMapper(memory, frames, kernel.pagingFile(), new Pager.Owner() {
             @Override
@@ -134,13 +130,20 @@ final class ProcessAddressSpace implements AddressSpace {
     @Override
     public int pasid() {
         return locked(() -> {
-            return pasid;
+            return pasids.getOrDefault(0, 0);
+        });
+    }
+
+    @Override
+    public java.util.SortedMap<Integer, Integer> pasids() {
+        return locked(() -> {
+            return java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(pasids));
         });
     }
 
     ProcessInfo info() {
         return locked(() -> {
-            return new ProcessInfo(pid, name, pasid, mapper.root(), committedPages, mapper.residentPages(), chargedPages,
+            return new ProcessInfo(pid, name, pasids.getOrDefault(0, 0), pasids, mapper.root(), committedPages, mapper.residentPages(), chargedPages,
                     mapper.pager().pagedOut(), mapper.pager().workingSetSize());
         });
     }
@@ -157,9 +160,10 @@ final class ProcessAddressSpace implements AddressSpace {
         }
     }
 
+    /** Invalidates every unit this space is registered with, before any frame of the range is reused. */
     private void invalidate(long va, long bytes) {
-        if (pasid != 0) {
-            iommu.invalidate(new Invalidation.OfRange(pasid, va, bytes));
+        for (Map.Entry<Integer, IommuUnits.Unit> e : units.entrySet()) {
+            e.getValue().iommu.invalidate(new Invalidation.OfRange(pasids.get(e.getKey()), va, bytes));
         }
     }
 
@@ -487,50 +491,66 @@ final class ProcessAddressSpace implements AddressSpace {
     private long trimLocked(long pages) {
         long out = mapper.trim(pages);
         if (out > 0) {
-            kernel.pagedOut(this, pasid, out);
+            kernel.pagedOut(this, pasids.getOrDefault(0, 0), out);
         }
         return out;
     }
 
     // ---- IOMMU registration ----
 
-    int bindIommu() {
+    /** Registers this space with IOMMU unit {@code index}; returns its PASID there (the same one if already bound). */
+    int bindIommu(int index) {
         lock.lock();
         try {
             ensureLive();
-            if (pasid != 0) {
-                return pasid;
+            Integer bound = pasids.get(index);
+            if (bound != null) {
+                return bound;
             }
-            int p = kernel.allocatePasid();
+            IommuUnits.Unit unit = kernel.unit(index);
+            int p = unit.pasids.allocate();
             try {
-                iommu.bind(p, mapper.root());
+                unit.iommu.bind(p, mapper.root());
             } catch (RuntimeException e) {
-                kernel.pasidUnbound(p);
+                unit.pasids.free(p);
                 throw e;
             }
-            pasid = p;
-            kernel.pasidBound(p, this);
+            units.put(index, unit);
+            pasids.put(index, p);
+            unit.byPasid.put(p, this);
             return p;
         } finally {
             lock.unlock();
         }
     }
 
-    void unbindIommu() {
+    void unbindIommu(int index) {
         locked(() -> {
             ensureLive();
-            if (pasid == 0) {
-                throw new MemoryException(Status.INVALID_PARAMETER, "process " + pid + " is not bound to the IOMMU");
+            if (!pasids.containsKey(index)) {
+                throw new MemoryException(Status.INVALID_PARAMETER, "process " + pid + " is not bound to IOMMU unit " + index);
             }
-            unbindLocked();
+            unbindLocked(index);
         });
     }
 
-    private void unbindLocked() {
-        int p = pasid;
-        pasid = 0;
-        iommu.unbind(p);
-        kernel.pasidUnbound(p);
+    private void unbindLocked(int index) {
+        IommuUnits.Unit unit = units.remove(index);
+        int p = pasids.remove(index);
+        unit.iommu.unbind(p);
+        kernel.pasidUnbound(unit, p);
+    }
+
+    /** Unit {@code unit} is gone (its hardware stopped): its PASID table went with it, forget the binding. */
+    void unitGone(IommuUnits.Unit unit) {
+        locked(() -> {
+            for (Map.Entry<Integer, IommuUnits.Unit> e : new ArrayList<>(units.entrySet())) {
+                if (e.getValue() == unit) {
+                    units.remove(e.getKey());
+                    pasids.remove(e.getKey());
+                }
+            }
+        });
     }
 
     /** Tears the address space down: unbind, unmap everything, release pins and slots, free the page table. */
@@ -540,8 +560,8 @@ final class ProcessAddressSpace implements AddressSpace {
                 return;
             }
             terminated = true;
-            if (pasid != 0) {
-                unbindLocked();
+            for (Integer index : new ArrayList<>(pasids.keySet())) {
+                unbindLocked(index);
             }
             for (Vad vad : new ArrayList<>(vads.all())) {
                 releaseVad(vad);

@@ -21,9 +21,6 @@ import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 import iommu.hw.Iommu;
-import iommu.hw.PageRequest;
-import iommu.hw.PageRequestHandler;
-import iommu.hw.PageResponse;
 import iommu.hw.SystemMemory;
 import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
@@ -38,23 +35,21 @@ import os.memmgr.Status;
 
 /**
  * The memory manager: the process table, the PFN database, the pagefile, the commit charge, the
- * trimmer, sections and PASIDs. It answers the IOMMU's page requests with the same fault handler the
- * CPU uses.
+ * trimmer, sections and PASIDs (per IOMMU unit). It answers every unit's page requests with the same
+ * fault handler the CPU uses.
  */
 @Component(service = MemoryManager.class, immediate = true, configurationPid = PagingConfig.PID)
 @Designate(ocd = PagingConfig.class)
-public final class WindowsMemoryManager implements MemoryManager, PageRequestHandler, ProcessAddressSpace.Kernel {
+public final class WindowsMemoryManager implements MemoryManager, ProcessAddressSpace.Kernel {
     private static final System.Logger LOG = System.getLogger(WindowsMemoryManager.class.getName());
 
     private final SystemMemory memory;
-    private final Iommu iommu;
+    private final IommuUnits units = new IommuUnits();
     private final FrameDatabase frames;
     private final PagingFile pagefile;
     private final CommitCharge commit;
     private final Trimmer trimmer;
-    private final PasidAllocator pasidAllocator = new PasidAllocator();
     private final Map<Integer, ProcessAddressSpace> processes = new ConcurrentHashMap<>();
-    private final Map<Integer, ProcessAddressSpace> byPasid = new ConcurrentHashMap<>();
     private final Map<Long, Section> sections = new ConcurrentHashMap<>();
     private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger lastPid = new AtomicInteger();
@@ -68,11 +63,11 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
      * system runs without one (its commit limit is then RAM alone).
      */
     @Activate
-    public WindowsMemoryManager(@Reference SystemMemory memory, @Reference Iommu iommu, PagingConfig config) {
-        this(memory, iommu, openPagefile(config), lowWaterPercent(config.lowWaterPercent()));
+    public WindowsMemoryManager(@Reference SystemMemory memory, PagingConfig config) {
+        this(memory, null, openPagefile(config), lowWaterPercent(config.lowWaterPercent()));
     }
 
-    /** Without a pagefile, trimming at 1% of memory: for tests. */
+    /** Without a pagefile, trimming at 1% of memory, with {@code iommu} as its one unit: for tests. */
     public WindowsMemoryManager(SystemMemory memory, Iommu iommu) {
         this(memory, iommu, PagingFile.none(), 1);
     }
@@ -85,12 +80,35 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
 
     WindowsMemoryManager(SystemMemory memory, Iommu iommu, PagingFile pagefile, int lowWaterPercent) {
         this.memory = memory;
-        this.iommu = iommu;
         this.frames = new FrameDatabase(memory);
         this.pagefile = pagefile;
         this.commit = new CommitCharge(memory.frameCount() - 1 + pagefile.slots());
         this.trimmer = new Trimmer(frames, processes::values, memory.frameCount() * lowWaterPercent / 100);
-        iommu.setPageRequestHandler(this); // the one resolver of page requests
+        if (iommu != null) {
+            addIommu(iommu);
+        }
+    }
+
+    /**
+     * An IOMMU unit arrived: the memory manager answers its page requests and may register address
+     * spaces with it. A second unit with the same index is reported and ignored.
+     */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    public void addIommu(Iommu iommu) {
+        if (!units.add(iommu)) {
+            LOG.log(System.Logger.Level.ERROR, "two IOMMU units have index " + iommu.unit() + " (" + Iommu.UNIT
+                    + "); the second is not used");
+        }
+    }
+
+    /** A unit went away with its PASID table: the address spaces bound to it forget the binding. */
+    public void removeIommu(Iommu iommu) {
+        IommuUnits.Unit gone = units.remove(iommu);
+        if (gone != null) {
+            for (ProcessAddressSpace space : processes.values()) {
+                space.unitGone(gone);
+            }
+        }
     }
 
     private static PagingFile openPagefile(PagingConfig config) {
@@ -144,7 +162,7 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         for (Integer pid : new ArrayList<>(processes.keySet())) {
             kill(pid);
         }
-        iommu.clearPageRequestHandler(this);
+        units.clear();
         pagefile.close();
     }
 
@@ -201,13 +219,18 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     }
 
     @Override
-    public int bindIommu(int pid) {
-        return space(pid).bindIommu();
+    public int bindIommu(int pid, int unit) {
+        return space(pid).bindIommu(unit);
     }
 
     @Override
-    public void unbindIommu(int pid) {
-        space(pid).unbindIommu();
+    public void unbindIommu(int pid, int unit) {
+        space(pid).unbindIommu(unit);
+    }
+
+    @Override
+    public List<Integer> iommuUnits() {
+        return units.indexes();
     }
 
     @Override
@@ -227,14 +250,6 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
         return new PagingInfo(pagefile.path() == null ? null : pagefile.path().toAbsolutePath().toString(),
                 pagefile.slots(), pagefile.usedSlots(), pagedOut, pagefile.pagesOut(), pagefile.pagesIn(),
                 pagefile.pagesDropped(), pagefile.ioErrors(), commit.charged(), commit.limit(), trimmer.lowWater());
-    }
-
-    // ---- page requests ----
-
-    @Override
-    public PageResponse handle(PageRequest request) {
-        ProcessAddressSpace space = byPasid.get(request.pasid());
-        return space == null ? PageResponse.FAILURE : space.resolve(request.va(), request.access());
     }
 
     // ---- sections ----
@@ -288,8 +303,8 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     }
 
     @Override
-    public Iommu iommu() {
-        return iommu;
+    public IommuUnits.Unit unit(int unit) {
+        return units.get(unit);
     }
 
     @Override
@@ -344,19 +359,9 @@ public final class WindowsMemoryManager implements MemoryManager, PageRequestHan
     }
 
     @Override
-    public int allocatePasid() {
-        return pasidAllocator.allocate();
-    }
-
-    @Override
-    public void pasidBound(int pasid, ProcessAddressSpace space) {
-        byPasid.put(pasid, space);
-    }
-
-    @Override
-    public void pasidUnbound(int pasid) {
-        byPasid.remove(pasid);
-        pasidAllocator.free(pasid);
+    public void pasidUnbound(IommuUnits.Unit unit, int pasid) {
+        unit.byPasid.remove(pasid);
+        unit.pasids.free(pasid);
     }
 
     @Override

@@ -25,8 +25,13 @@ final class Machine {
 
     /** A machine with a pagefile (closed and deleted by {@link #shutdown()}). */
     Machine(long memoryBytes, PagingFile pagefile, int lowWaterPercent) {
+        this(memoryBytes, pagefile, lowWaterPercent, 4);
+    }
+
+    /** With {@code pageRequestAttempts} page requests per access before the IOMMU gives up. */
+    Machine(long memoryBytes, PagingFile pagefile, int lowWaterPercent, int pageRequestAttempts) {
         memory = new LazySystemMemory(memoryBytes);
-        iommu = new IommuUnit(memory, 4096, 256, 4);
+        iommu = new IommuUnit(memory, 4096, 256, pageRequestAttempts);
         this.pagefile = pagefile;
         mm = new WindowsMemoryManager(memory, iommu, pagefile, lowWaterPercent);
     }

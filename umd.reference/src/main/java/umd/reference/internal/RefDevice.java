@@ -31,6 +31,7 @@ import umd.api.WaitResult;
 final class RefDevice implements UmdDevice {
     private final KernelThunks kmt;
     private final ProcessMemory memory;
+    private final int adapter;
     private final long device;
     private final Set<RefResource> resources = new LinkedHashSet<>();
     private final Set<RefTiledResource> tiled = new LinkedHashSet<>();
@@ -40,10 +41,11 @@ final class RefDevice implements UmdDevice {
     private boolean closed;
     private String removed;
 
-    RefDevice(KernelThunks kmt, int pid, java.util.function.Consumer<RefDevice> onClose) {
+    RefDevice(KernelThunks kmt, int pid, int adapter, java.util.function.Consumer<RefDevice> onClose) {
         this.kmt = kmt.forProcess(pid); // the process's own thunks: no other process's handle gets through
         this.memory = kmt.processMemory(pid);
-        this.device = kmt.createDevice(pid);
+        this.adapter = adapter;
+        this.device = kmt.createDevice(pid, adapter);
         this.onClose = onClose;
     }
 
@@ -130,7 +132,7 @@ final class RefDevice implements UmdDevice {
 
     @Override
     public Resource createPrimary(int source) {
-        List<SurfaceMode> modes = kmt.displayModes();
+        List<SurfaceMode> modes = kmt.displayModes(adapter);
         if (source < 0 || source >= modes.size()) {
             throw new IllegalArgumentException("video present source " + source + " does not exist; there are " + modes.size());
         }

@@ -39,8 +39,9 @@ public final class ReferenceUmd implements UserModeDriver {
     }
 
     @Override
-    public UmdAdapter openAdapter(int pid) {
+    public UmdAdapter openAdapter(int pid, int adapter) {
         kmt.processMemory(pid); // refuses an unknown process now, with the kernel's status
+        List<SurfaceMode> modes = kmt.displayModes(adapter); // and an unknown adapter
         return new UmdAdapter() {
             @Override
             public int pid() {
@@ -48,13 +49,18 @@ public final class ReferenceUmd implements UserModeDriver {
             }
 
             @Override
+            public int index() {
+                return adapter;
+            }
+
+            @Override
             public List<SurfaceMode> displayModes() {
-                return kmt.displayModes();
+                return modes;
             }
 
             @Override
             public UmdDevice createDevice() {
-                RefDevice device = new RefDevice(kmt, pid, devices::remove);
+                RefDevice device = new RefDevice(kmt, pid, adapter, devices::remove);
                 devices.add(device);
                 return device;
             }

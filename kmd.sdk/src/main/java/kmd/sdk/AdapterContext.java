@@ -1,0 +1,168 @@
+package kmd.sdk;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import gpu.hw.EngineType;
+import gpu.hw.GpuAdapter;
+import gpu.hw.GpuCommand;
+import gpu.hw.Interrupt;
+import gpu.hw.InterruptSink;
+import gpu.hw.Submission;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import kmd.api.KernelModeDriver;
+import kmd.api.PagingOperation;
+import kmd.api.VidPnSourceMode;
+import kmd.api.callbacks.DxgkCallbacks;
+import kmd.api.callbacks.InterruptNotification;
+
+/**
+ * A base for a driver's context on one adapter: what every driver of the simulated GPU does the same
+ * way. It keeps the callbacks and delivers the adapter's interrupts to them, refuses work during
+ * exclusive access, runs paging operations (aperture maps at once, the rest on the copy engine),
+ * reports the video present sources, points them at the aperture segment, and resets engines. A
+ * driver implements the rest: its adapter info, processes, devices and allocations.
+ */
+public abstract class AdapterContext implements KernelModeDriver, InterruptSink {
+    protected final GpuAdapter gpu;
+    private final String name;
+    private final int apertureSegment;
+    private volatile DxgkCallbacks callbacks;
+    private volatile boolean exclusive;
+
+    /**
+     * @param name            the driver's name, in its error messages and {@code gpu:list}
+     * @param gpu             the adapter this context drives
+     * @param apertureSegment the id of the aperture segment the driver reports
+     */
+    protected AdapterContext(String name, GpuAdapter gpu, int apertureSegment) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.gpu = Objects.requireNonNull(gpu, "adapter");
+        this.apertureSegment = apertureSegment;
+    }
+
+    /** Forgets every process, device and allocation (the driver is stopped). */
+    protected abstract void forget();
+
+    /** The PASID of a device, or an IllegalArgumentException naming the unknown handle. */
+    protected abstract int devicePasid(long hDevice);
+
+    /** This driver's encoding of a DMA command; the standard one by default. */
+    protected GpuCommand encode(DmaCommand command) {
+        return Hardware.encode(command);
+    }
+
+    /** The engine a node's work runs on; the node's own engine by default. */
+    protected EngineType engineFor(EngineNode node) {
+        return Hardware.engine(node);
+    }
+
+    @Override
+    public String driverName() {
+        return name;
+    }
+
+    public GpuAdapter adapter() {
+        return gpu;
+    }
+
+    @Override
+    public void startDevice(DxgkCallbacks cb) {
+        callbacks = Objects.requireNonNull(cb, "callbacks");
+        gpu.attach(this);
+    }
+
+    @Override
+    public void stopDevice() {
+        gpu.detach(this);
+        callbacks = null;
+        exclusive = false;
+        forget();
+    }
+
+    @Override
+    public void beginExclusiveAccess() {
+        exclusive = true;
+    }
+
+    @Override
+    public void endExclusiveAccess() {
+        exclusive = false;
+    }
+
+    /** Refuses a DDI that uses the hardware while VidMm holds it exclusively. */
+    protected void requireAccess(String ddi) {
+        if (exclusive) {
+            throw new IllegalStateException(name + ": " + ddi + " during exclusive access");
+        }
+    }
+
+    protected void checkAperture(int segmentId) {
+        if (segmentId != apertureSegment) {
+            throw new IllegalArgumentException(name + ": segment " + segmentId + " is not the aperture segment "
+                    + apertureSegment);
+        }
+    }
+
+    @Override
+    public void buildPagingBuffer(PagingOperation op, long pagingFenceValue) {
+        requireAccess("BuildPagingBuffer");
+        if (op instanceof PagingOperation.MapApertureSegment m) {
+            checkAperture(m.segmentId());
+            gpu.mapAperture(m.firstPage(), m.frames());
+        } else if (op instanceof PagingOperation.UnmapApertureSegment u) {
+            checkAperture(u.segmentId());
+            gpu.unmapAperture(u.firstPage(), u.pages());
+        } else {
+            gpu.submit(engineFor(EngineNode.COPY), new Submission(op.pasid(), 0, List.of(Hardware.pagingCommand(op)),
+                    pagingFenceValue));
+            return;
+        }
+        // GART writes take effect at once; the paging fence completes as soon as they are done
+        DxgkCallbacks cb = callbacks;
+        if (cb != null) {
+            cb.notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, pagingFenceValue));
+        }
+    }
+
+    @Override
+    public void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue) {
+        requireAccess("SubmitCommand");
+        int pasid = devicePasid(hDevice);
+        List<GpuCommand> encoded = new ArrayList<>(commands.size());
+        for (DmaCommand c : commands) {
+            encoded.add(encode(c));
+        }
+        gpu.submit(engineFor(node), new Submission(pasid, hDevice, encoded, fenceValue));
+    }
+
+    @Override
+    public List<VidPnSourceMode> queryVidPnSourceModes() {
+        return Hardware.sourceModes(gpu);
+    }
+
+    @Override
+    public void setVidPnSourceAddress(int sourceId, int segmentId, long offset) {
+        if (segmentId == 0) {
+            gpu.setScanoutAddress(sourceId, 0);
+            return;
+        }
+        checkAperture(segmentId);
+        gpu.setScanoutAddress(sourceId, gpu.aperture().baseAddress() + offset);
+    }
+
+    @Override
+    public void resetEngine(EngineNode node) {
+        gpu.resetEngine(engineFor(node));
+    }
+
+    @Override
+    public void interrupt(Interrupt interrupt) {
+        DxgkCallbacks cb = callbacks;
+        if (cb != null) {
+            cb.notifyInterrupt(Hardware.notification(interrupt));
+        }
+    }
+}

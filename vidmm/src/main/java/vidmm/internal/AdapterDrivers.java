@@ -1,0 +1,294 @@
+package vidmm.internal;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import kmd.api.AdapterInfo;
+import kmd.api.AllocationDescription;
+import kmd.api.AllocationRequest;
+import kmd.api.DisplayDriver;
+import kmd.api.KernelModeDriver;
+import kmd.api.SegmentDescriptor;
+import kmd.api.VidPnSourceMode;
+import vidmm.AdapterStatus;
+import vidmm.DriverBinding;
+import vidmm.VidMmEvents;
+
+import static vidmm.internal.Calls.quietly;
+
+/**
+ * Which driver drives one adapter (OSGi Device Access order: match score, ranking, service id), and
+ * the change of driver: quiesce and stop the old context, AddDevice and start the new one, replay
+ * every process, device, allocation and displayed primary to it. Guarded by the adapter's lock.
+ */
+final class AdapterDrivers {
+    /** A driver service as a candidate of this adapter; {@code score} is what its match answered. */
+    record Candidate(DisplayDriver driver, long serviceId, int ranking, int score, String name) {
+    }
+
+    private final AdapterVidMm a;
+    private final Map<DisplayDriver, Candidate> candidates = new LinkedHashMap<>();
+    private final Map<Long, String> refused = new LinkedHashMap<>();
+    /** The candidate the attached context came from (kept when its service goes, to name it). */
+    private Candidate attached;
+    /** The attached context as the driver made it (VidMm calls it through {@link DdiTracing}). */
+    private KernelModeDriver context;
+    /** Identifies the current attachment; interrupts of an earlier one are ignored. */
+    private volatile Object attachment;
+
+    AdapterDrivers(AdapterVidMm adapter) {
+        this.a = adapter;
+    }
+
+    /** A driver service arrived: ask it how well it matches this adapter, and attach it if it is now the best. */
+    void add(DisplayDriver driver, Map<String, Object> properties) {
+        synchronized (a.lock) {
+            int score;
+            String refusal = null;
+            try {
+                score = a.gpu == null ? (int) number(properties.get(FixedDriver.SCORE)) : driver.match(a.identity());
+            } catch (RuntimeException e) {
+                score = DisplayDriver.NO_MATCH;
+                refusal = "match failed: " + e;
+            }
+            Candidate c = new Candidate(driver, number(properties.get("service.id")),
+                    (int) number(properties.get("service.ranking")), Math.max(0, score),
+                    String.valueOf(properties.getOrDefault(DisplayDriver.NAME, name(driver))));
+            candidates.put(driver, c);
+            if (refusal != null) {
+                refused.put(c.serviceId(), refusal);
+            }
+            reconsiderLocked();
+        }
+    }
+
+    private static String name(DisplayDriver driver) {
+        return driver instanceof FixedDriver f ? f.context().getClass().getSimpleName() : driver.getClass().getSimpleName();
+    }
+
+    /** A driver service is going (its bundle stops): if attached here, the adapter moves to the next best first. */
+    void remove(DisplayDriver driver) {
+        synchronized (a.lock) {
+            Candidate gone = candidates.remove(driver);
+            if (gone != null) {
+                refused.remove(gone.serviceId());
+            }
+            reconsiderLocked();
+        }
+    }
+
+    private static long number(Object value) {
+        return value instanceof Number n ? n.longValue() : 0;
+    }
+
+    List<DriverBinding> bindings() {
+        synchronized (a.lock) {
+            List<DriverBinding> list = new ArrayList<>();
+            for (Candidate c : candidates.values()) {
+                String why = refused.get(c.serviceId());
+                if (why == null && !eligible(c)) {
+                    why = "does not match " + (a.identity() == null ? "the adapter" : a.identity());
+                }
+                list.add(new DriverBinding(a.index, c.name(), c.serviceId(), c.score(), c.ranking(),
+                        attached != null && c.driver() == attached.driver(), why));
+            }
+            return list;
+        }
+    }
+
+    /** A driver whose match said NO_MATCH is never attached (a context handed over directly always may be). */
+    private boolean eligible(Candidate c) {
+        return c.score() > 0 || c.driver() instanceof FixedDriver;
+    }
+
+    private Candidate best() {
+        Candidate best = null;
+        for (Candidate c : candidates.values()) {
+            if (!eligible(c) || refused.containsKey(c.serviceId())) {
+                continue;
+            }
+            if (best == null || c.score() > best.score() || (c.score() == best.score() && (c.ranking() > best.ranking()
+                    || (c.ranking() == best.ranking() && c.serviceId() < best.serviceId())))) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** The attached candidate, or null. */
+    Candidate attached() {
+        return attached;
+    }
+
+    /** Whether {@code c}'s service is still there (so that it may be started again). */
+    boolean present(Candidate c) {
+        return c != null && candidates.containsKey(c.driver());
+    }
+
+    /** Gives a driver up on this adapter (TDR limit): it is refused until its service comes again. */
+    void refuseLocked(Candidate c, String why) {
+        refused.put(c.serviceId(), why);
+        a.post(VidMmEvents.DRIVER_REFUSED, VidMmEventProperties.driver(c.name(), c.serviceId(), why));
+    }
+
+    /** Attaches the best driver if it is not the attached one, replaying every live object to it. */
+    void reconsiderLocked() {
+        if (a.stopped) {
+            return;
+        }
+        Candidate best = best();
+        if (best != null && a.kmd != null && best.driver() == attached.driver()) {
+            return;
+        }
+        if (a.kmd != null) {
+            detachLocked(true);
+        }
+        while (best != null) {
+            String refusal = attachLocked(best);
+            if (refusal == null) {
+                return;
+            }
+            refuseLocked(best, refusal);
+            a.status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.REFUSED, null,
+                    best.name() + ": " + refusal, a.status.info());
+            best = best();
+        }
+        if (a.status.state() == AdapterStatus.State.STARTED) {
+            a.status = a.noDriver();
+        }
+    }
+
+    /**
+     * Quiesces and detaches the attached driver: exclusive access, in-flight submissions finish (or,
+     * after two seconds, their devices are put in error), then StopDevice and RemoveDevice. Processes
+     * keep their memory.
+     */
+    void detachLocked(boolean quiesce) {
+        KernelModeDriver old = a.kmd;
+        quietly(old::beginExclusiveAccess);
+        if (quiesce) {
+            a.work.quiesceLocked();
+        }
+        attachment = null;
+        quietly(old::stopDevice);
+        KernelModeDriver made = context;
+        Candidate was = attached;
+        quietly(() -> was.driver().removeDevice(made));
+        a.post(VidMmEvents.DRIVER_DETACHED, VidMmEventProperties.driver(was.name(), was.serviceId(), null));
+        a.kmd = null;
+        attached = null;
+        context = null;
+        a.byKmdHandle.clear();
+        a.status = a.noDriver();
+    }
+
+    /**
+     * Adds, starts and replays VidMm's state to {@code c}. Returns null when attached, or why it was
+     * refused; a refused driver is stopped and removed again and VidMm's state is as it was.
+     */
+    String attachLocked(Candidate c) {
+        KernelModeDriver driver;
+        try {
+            driver = c.driver().addDevice(a.gpu);
+            if (driver == null) {
+                return "AddDevice returned no context";
+            }
+        } catch (RuntimeException e) {
+            return "AddDevice failed: " + e;
+        }
+        AdapterInfo info;
+        try {
+            info = driver.queryAdapterInfo();
+        } catch (RuntimeException e) {
+            quietly(() -> c.driver().removeDevice(driver));
+            return "QueryAdapterInfo failed: " + e;
+        }
+        String refusal = CapsValidator.refusal(info);
+        if (refusal != null) {
+            quietly(() -> c.driver().removeDevice(driver));
+            return refusal;
+        }
+        Object token = new Object();
+        attachment = token;
+        try {
+            driver.startDevice(n -> {
+                if (attachment == token) {
+                    a.work.interrupt(n);
+                }
+            });
+        } catch (RuntimeException e) {
+            attachment = null;
+            quietly(() -> c.driver().removeDevice(driver));
+            return "StartDevice failed: " + e;
+        }
+        KernelModeDriver previous = a.kmd;
+        Map<AdapterVidMm.ProcessState, Long> oldProcessHandles = new HashMap<>();
+        Map<DeviceState, Long> oldDeviceHandles = new HashMap<>();
+        a.processes.values().forEach(p -> oldProcessHandles.put(p, p.kmdHandle));
+        a.devices.values().forEach(d -> oldDeviceHandles.put(d, d.kmdHandle));
+        ApertureSpace oldAperture = a.aperture;
+        List<VidPnSourceMode> oldModes = a.sourceModes;
+        a.kmd = DdiTracing.wrap(driver, c.name(), a::post); // every DDI call timed and posted
+        try {
+            replayLocked(info);
+            a.status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
+                    AdapterStatus.AddressingModel.IOMMU, null, info);
+            attached = c;
+            context = driver;
+            a.work.attached();
+            a.post(VidMmEvents.DRIVER_ATTACHED, VidMmEventProperties.driver(c.name(), c.serviceId(), null));
+            return null;
+        } catch (RuntimeException e) {
+            attachment = null;
+            quietly(driver::stopDevice);
+            quietly(() -> c.driver().removeDevice(driver));
+            a.kmd = previous;
+            oldProcessHandles.forEach((p, h) -> p.kmdHandle = h);
+            oldDeviceHandles.forEach((d, h) -> d.kmdHandle = h);
+            a.byKmdHandle.clear();
+            a.aperture = oldAperture;
+            a.sourceModes = oldModes;
+            return "replaying VidMm's state failed: " + e.getMessage();
+        }
+    }
+
+    /** Tells the just-started driver about every process, device, allocation and displayed primary. */
+    private void replayLocked(AdapterInfo info) {
+        ApertureSpace space = new ApertureSpace(0, 0, 0);
+        for (SegmentDescriptor s : info.segments()) {
+            if (s.apertureSegment()) {
+                space = new ApertureSpace(s.id(), s.size() >>> 12, info.driverCaps().apertureSegmentCommitLimit());
+                break;
+            }
+        }
+        a.display.reserveShownIn(space);
+        KernelModeDriver kmd = a.kmd;
+        List<VidPnSourceMode> modes = List.copyOf(kmd.queryVidPnSourceModes());
+        for (AdapterVidMm.ProcessState p : a.processes.values()) {
+            p.kmdHandle = kmd.createProcess(p.pid, new int[] {p.pasid});
+        }
+        a.byKmdHandle.clear();
+        for (DeviceState d : a.devices.values()) {
+            d.kmdHandle = kmd.createDevice(a.processes.get(d.pid).kmdHandle, d.pasid);
+            a.byKmdHandle.put(d.kmdHandle, d);
+            for (AllocationState x : d.allocations.values()) {
+                if (x.owner) {
+                    AllocationRequest request = new AllocationRequest(x.size, x.flags);
+                    AllocationDescription desc = kmd.createAllocation(d.kmdHandle, request);
+                    AdapterVidMm.checkDescription(request, desc);
+                    if (((desc.size() + 4095) & ~4095L) != x.size) {
+                        throw new IllegalStateException("the driver describes allocation 0x" + Long.toHexString(x.handle)
+                                + " as " + desc.size() + " bytes, but it is backed by " + x.size);
+                    }
+                }
+                kmd.openAllocation(d.kmdHandle, x.handle, x.va, x.size);
+            }
+        }
+        a.aperture = space;
+        a.sourceModes = modes;
+        a.display.replayLocked();
+    }
+}

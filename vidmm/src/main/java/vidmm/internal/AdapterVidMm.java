@@ -1,0 +1,477 @@
+package vidmm.internal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import gpu.hw.GpuAdapter;
+import gpu.hw.PciIdentity;
+import kmd.api.AllocationDescription;
+import kmd.api.AllocationFlag;
+import kmd.api.AllocationRequest;
+import kmd.api.KernelModeDriver;
+import kmd.api.VidPnSourceMode;
+import os.memmgr.AddressSpace;
+import os.memmgr.MemoryManager;
+import os.memmgr.PageProtection;
+import vidmm.AdapterStatus;
+import vidmm.Allocation;
+import vidmm.ProcessRegistration;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
+import vidmm.VideoMemoryInfo;
+
+import static vidmm.internal.Calls.ddi;
+import static vidmm.internal.Calls.os;
+import static vidmm.internal.Calls.quietly;
+
+/**
+ * VidMm's state for one adapter: its processes (registered with the adapter's IOMMU unit), devices
+ * and allocations, and the calls on them. Driver binding ({@link AdapterDrivers}), submission and
+ * recovery ({@link GpuWork}) and display ({@link Display}) work on the same state. Bookkeeping and
+ * every driver call happen under {@link #lock}, so the driver sees one call at a time.
+ */
+final class AdapterVidMm {
+    static final long MAX_ALLOCATION = 64L << 30;
+
+    /** What an adapter's VidMm needs of the whole VidMm: handles, PASIDs, shared allocations, events. */
+    interface Kernel {
+        long nextHandle();
+
+        /** The process's PASID on {@code unit}, binding it on first use; counted per user. */
+        int acquirePasid(int pid, int unit);
+
+        void releasePasid(int pid, int unit);
+
+        /** A shared allocation created on any adapter, by its shared handle, or null. */
+        AllocationState shared(long sharedHandle);
+
+        void sharedCreated(AllocationState a);
+
+        void sharedDestroyed(AllocationState a);
+
+        void deviceCreated(long handle, AdapterVidMm adapter);
+
+        void deviceDestroyed(long handle);
+
+        void post(String topic, Map<String, Object> properties);
+    }
+
+    /** A process with devices on this adapter; {@code kmdHandle} is the attached driver's handle of it. */
+    static final class ProcessState {
+        final int pid;
+        final int pasid;
+        final List<Long> devices = new ArrayList<>();
+        long kmdHandle;
+
+        ProcessState(int pid, int pasid, long kmdHandle) {
+            this.pid = pid;
+            this.pasid = pasid;
+            this.kmdHandle = kmdHandle;
+        }
+    }
+
+    final int index;
+    final int iommuUnit;
+    /** The hardware, handed to a driver's AddDevice; null when a test gives the driver context directly. */
+    final GpuAdapter gpu;
+    final MemoryManager mm;
+    final Kernel kernel;
+    final Object lock = new Object();
+    final Residency residency;
+    final FaultLog faults = new FaultLog();
+    final PagingFence pagingFence = new PagingFence();
+    final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
+    final Map<Long, DeviceState> devices = new LinkedHashMap<>();
+    final Map<Long, DeviceState> byKmdHandle = new ConcurrentHashMap<>();
+    final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
+    final AdapterDrivers drivers;
+    final GpuWork work;
+    final Display display;
+    /** The attached driver context (seen through {@link DdiTracing}), or null; guarded by {@link #lock}. */
+    KernelModeDriver kmd;
+    volatile AdapterStatus status;
+    volatile List<VidPnSourceMode> sourceModes = List.of();
+    ApertureSpace aperture = new ApertureSpace(0, 0, 0);
+    /** Set by {@link #stop()}: nothing is attached afterwards. */
+    boolean stopped;
+
+    AdapterVidMm(int index, int iommuUnit, GpuAdapter gpu, MemoryManager mm, Kernel kernel, long budgetBytes,
+                 TdrPolicy tdr) {
+        this.index = index;
+        this.iommuUnit = iommuUnit;
+        this.gpu = gpu;
+        this.mm = mm;
+        this.kernel = kernel;
+        this.residency = new Residency(mm, budgetBytes);
+        this.status = noDriver();
+        this.drivers = new AdapterDrivers(this);
+        this.work = new GpuWork(this, tdr);
+        this.display = new Display(this);
+    }
+
+    PciIdentity identity() {
+        return gpu == null ? null : gpu.identity();
+    }
+
+    AdapterStatus noDriver() {
+        return new AdapterStatus(index, iommuUnit, AdapterStatus.State.STOPPED, null, "no kernel-mode driver is attached",
+                null);
+    }
+
+    void post(String topic, Map<String, Object> properties) {
+        Map<String, Object> p = new java.util.HashMap<>(properties);
+        p.put(vidmm.VidMmEvents.ADAPTER, index);
+        kernel.post(topic, p);
+    }
+
+    /** Destroys every device (returning its memory and PASID) and detaches the driver. */
+    void stop() {
+        synchronized (lock) {
+            stopped = true;
+            display.blankAll();
+            for (DeviceState d : new ArrayList<>(devices.values())) {
+                destroyDeviceLocked(d);
+            }
+            if (kmd != null) {
+                drivers.detachLocked(false);
+            }
+        }
+        work.stop();
+    }
+
+    // ---- checks ----
+
+    void requireStarted() {
+        AdapterStatus s = status;
+        if (s.state() != AdapterStatus.State.STARTED) {
+            throw new VidMmException(VidMmStatus.ADAPTER_NOT_STARTED, "adapter " + index + " is not started: " + s.reason());
+        }
+    }
+
+    DeviceState deviceLocked(long handle) {
+        DeviceState d = devices.get(handle);
+        if (d == null) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no device has handle 0x" + Long.toHexString(handle));
+        }
+        return d;
+    }
+
+    static void requireActive(DeviceState d) {
+        if (!d.active()) {
+            throw new VidMmException(VidMmStatus.DEVICE_IN_ERROR, "device 0x" + Long.toHexString(d.handle)
+                    + " faulted and accepts no more work; destroy it and create another");
+        }
+    }
+
+    AllocationState allocationLocked(DeviceState d, long handle) {
+        AllocationState a = d.allocations.get(handle);
+        if (a == null) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "device 0x" + Long.toHexString(d.handle)
+                    + " has no allocation 0x" + Long.toHexString(handle));
+        }
+        return a;
+    }
+
+    // ---- devices and process registration ----
+
+    long createDevice(int pid) {
+        synchronized (lock) {
+            requireStarted();
+            os(() -> mm.addressSpace(pid));
+            ProcessState process = processes.get(pid);
+            boolean first = process == null;
+            if (first) {
+                int pasid = os(() -> kernel.acquirePasid(pid, iommuUnit));
+                long hProcess;
+                try {
+                    hProcess = ddi("DxgkDdiCreateProcess", () -> kmd.createProcess(pid, new int[] {pasid}));
+                } catch (VidMmException e) {
+                    kernel.releasePasid(pid, iommuUnit);
+                    throw e;
+                }
+                process = new ProcessState(pid, pasid, hProcess);
+            }
+            ProcessState p = process;
+            long hDevice;
+            try {
+                hDevice = ddi("DxgkDdiCreateDevice", () -> kmd.createDevice(p.kmdHandle, p.pasid));
+            } catch (VidMmException e) {
+                if (first) {
+                    unregisterLocked(p);
+                }
+                throw e;
+            }
+            processes.put(pid, p);
+            DeviceState d = new DeviceState(kernel.nextHandle(), pid, p.pasid, hDevice, index);
+            devices.put(d.handle, d);
+            byKmdHandle.put(hDevice, d);
+            p.devices.add(d.handle);
+            kernel.deviceCreated(d.handle, this);
+            return d.handle;
+        }
+    }
+
+    private void unregisterLocked(ProcessState p) {
+        if (kmd != null) {
+            quietly(() -> kmd.destroyProcess(p.kmdHandle));
+        }
+        kernel.releasePasid(p.pid, iommuUnit);
+        processes.remove(p.pid);
+    }
+
+    void destroyDevice(long device) {
+        synchronized (lock) {
+            destroyDeviceLocked(deviceLocked(device));
+        }
+    }
+
+    void destroyDeviceLocked(DeviceState d) {
+        work.drainLocked(d);
+        display.blankShowing(d);
+        List<AllocationState> all = new ArrayList<>(d.allocations.values());
+        all.sort(Comparator.comparing(a -> a.owner)); // opened ones first
+        for (AllocationState a : all) {
+            destroyAllocationLocked(a);
+        }
+        if (kmd != null) {
+            quietly(() -> kmd.destroyDevice(d.kmdHandle));
+        }
+        devices.remove(d.handle);
+        byKmdHandle.remove(d.kmdHandle);
+        kernel.deviceDestroyed(d.handle);
+        ProcessState p = processes.get(d.pid);
+        p.devices.remove(d.handle);
+        if (p.devices.isEmpty()) {
+            unregisterLocked(p);
+        }
+    }
+
+    void processExiting(int pid) {
+        synchronized (lock) {
+            ProcessState p = processes.get(pid);
+            if (p != null) {
+                for (Long device : new ArrayList<>(p.devices)) {
+                    destroyDeviceLocked(devices.get(device));
+                }
+            }
+        }
+    }
+
+    // ---- allocations ----
+
+    Allocation allocate(long device, long size, Set<AllocationFlag> flags) {
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            requireActive(d);
+            if (size <= 0 || size > MAX_ALLOCATION) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation size must be 1.." + MAX_ALLOCATION
+                        + " bytes, not " + size);
+            }
+            AllocationRequest request = new AllocationRequest(size, flags);
+            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> kmd.createAllocation(d.kmdHandle, request));
+            checkDescription(request, described);
+            // VidMm backs whole pages: a driver's odd size is rounded up, as the memory manager would
+            AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
+                    described.preferredSegment(), described.flags());
+            boolean shared = desc.flags().contains(AllocationFlag.SHARED);
+            AddressSpace space = os(() -> mm.addressSpace(d.pid));
+            long section = shared ? os(() -> mm.createSection(desc.size())) : 0;
+            long va;
+            try {
+                va = os(() -> shared ? space.mapSection(section, PageProtection.READWRITE)
+                        : space.allocate(desc.size(), PageProtection.READWRITE));
+            } catch (VidMmException e) {
+                if (shared) {
+                    quietly(() -> mm.closeSection(section));
+                }
+                throw e;
+            }
+            long handle = kernel.nextHandle();
+            AllocationState a = new AllocationState(handle, d, va, desc.size(), desc.flags(), section,
+                    shared ? handle : 0, true);
+            try {
+                ddi("DxgkDdiOpenAllocation", () -> kmd.openAllocation(d.kmdHandle, handle, va, desc.size()));
+            } catch (VidMmException e) {
+                quietly(() -> kmd.destroyAllocation(handle));
+                quietly(() -> space.release(va));
+                if (shared) {
+                    quietly(() -> mm.closeSection(section));
+                }
+                throw e;
+            }
+            d.allocations.put(handle, a);
+            allocations.put(handle, a);
+            if (shared) {
+                kernel.sharedCreated(a);
+            }
+            return a.info();
+        }
+    }
+
+    static void checkDescription(AllocationRequest request, AllocationDescription desc) {
+        String problem = null;
+        if (desc == null) {
+            problem = "no description";
+        } else if (desc.size() < request.size()) {
+            problem = "size " + desc.size() + " is less than the requested " + request.size();
+        } else if (desc.size() > MAX_ALLOCATION) {
+            problem = "size " + desc.size() + " is over " + MAX_ALLOCATION;
+        } else if (desc.alignment() < 4096 || Long.bitCount(desc.alignment()) != 1 || desc.alignment() > 65536) {
+            problem = "alignment " + desc.alignment() + " is not a power of two in 4096..65536";
+        } else if (!desc.flags().containsAll(request.flags())) {
+            problem = "flags " + desc.flags() + " drop some of the requested " + request.flags();
+        }
+        if (problem != null) {
+            throw new VidMmException(VidMmStatus.DRIVER_REFUSED, "DxgkDdiCreateAllocation described an invalid allocation: "
+                    + problem);
+        }
+    }
+
+    /** Opens a shared allocation (created on this adapter or another) in the device's process. */
+    Allocation openShared(long device, long sharedHandle) {
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            requireActive(d);
+            AllocationState source = kernel.shared(sharedHandle);
+            AllocationState here = allocations.get(sharedHandle);
+            if (source == null && here != null && here.owner) {
+                throw new VidMmException(VidMmStatus.NOT_SHARED, "allocation 0x" + Long.toHexString(sharedHandle)
+                        + " was not created SHARED");
+            }
+            if (source == null) {
+                throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no shared allocation has handle 0x"
+                        + Long.toHexString(sharedHandle));
+            }
+            AddressSpace space = os(() -> mm.addressSpace(d.pid));
+            long va = os(() -> space.mapSection(source.section, PageProtection.READWRITE));
+            long handle = kernel.nextHandle();
+            AllocationState a = new AllocationState(handle, d, va, source.size, source.flags, source.section,
+                    source.handle, false);
+            try {
+                ddi("DxgkDdiOpenAllocation", () -> kmd.openAllocation(d.kmdHandle, handle, va, source.size));
+            } catch (VidMmException e) {
+                quietly(() -> space.release(va));
+                throw e;
+            }
+            d.allocations.put(handle, a);
+            allocations.put(handle, a);
+            return a.info();
+        }
+    }
+
+    void destroyAllocation(long device, long allocation) {
+        synchronized (lock) {
+            DeviceState d = deviceLocked(device);
+            AllocationState a = allocationLocked(d, allocation);
+            display.refuseIfShown(a);
+            destroyAllocationLocked(a);
+        }
+    }
+
+    private void destroyAllocationLocked(AllocationState a) {
+        DeviceState d = a.device;
+        if (a.pin != null) {
+            residency.unpin(a);
+        }
+        if (kmd != null) {
+            quietly(() -> kmd.closeAllocation(d.kmdHandle, a.handle));
+            if (a.owner) {
+                quietly(() -> kmd.destroyAllocation(a.handle));
+            }
+        }
+        quietly(() -> mm.addressSpace(d.pid).release(a.va));
+        if (a.owner && a.section != 0) {
+            kernel.sharedDestroyed(a);
+            quietly(() -> mm.closeSection(a.section));
+        }
+        d.allocations.remove(a.handle);
+        d.evictedForBudget.remove(a.handle);
+        allocations.remove(a.handle);
+    }
+
+    // ---- residency ----
+
+    long makeResident(long device, List<Long> handles) {
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            List<AllocationState> list = new ArrayList<>();
+            for (long h : handles) {
+                list.add(allocationLocked(d, h));
+            }
+            makeResidentLocked(d, list, list);
+            long fence = pagingFence.next();
+            pagingFence.completed(fence); // pinning is synchronous in the IoMmu model
+            return fence;
+        }
+    }
+
+    void makeResidentLocked(DeviceState d, List<AllocationState> list, List<AllocationState> inUse) {
+        residency.makeResident(d, list, inUse, allocations.values(), display.shown());
+    }
+
+    void evict(long device, List<Long> handles) {
+        synchronized (lock) {
+            DeviceState d = deviceLocked(device);
+            List<AllocationState> list = new ArrayList<>();
+            for (long h : handles) {
+                AllocationState a = allocationLocked(d, h);
+                if (a.residencyRefs - java.util.Collections.frequency(list, a) <= 0) {
+                    throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(h)
+                            + " is not resident");
+                }
+                list.add(a);
+            }
+            for (AllocationState a : list) {
+                if (--a.residencyRefs == 0) {
+                    residency.unpin(a);
+                }
+            }
+        }
+    }
+
+    /** The process's figures on this adapter, or null if it has no device here. */
+    VideoMemoryInfo videoMemoryInfo(int pid) {
+        synchronized (lock) {
+            return processes.containsKey(pid) ? residency.info(pid, List.of()) : null;
+        }
+    }
+
+    VideoMemoryInfo queryVideoMemoryInfo(long device) {
+        synchronized (lock) {
+            DeviceState d = deviceLocked(device);
+            List<Long> evicted = new ArrayList<>(d.evictedForBudget);
+            d.evictedForBudget.clear();
+            return residency.info(d.pid, evicted);
+        }
+    }
+
+    // ---- queries ----
+
+    List<ProcessRegistration> processes() {
+        synchronized (lock) {
+            List<ProcessRegistration> list = new ArrayList<>();
+            for (ProcessState p : processes.values()) {
+                list.add(new ProcessRegistration(p.pid, p.pasid, p.devices, index, iommuUnit));
+            }
+            return list;
+        }
+    }
+
+    List<Allocation> allocations() {
+        synchronized (lock) {
+            List<Allocation> list = new ArrayList<>();
+            for (AllocationState a : allocations.values()) {
+                list.add(a.info());
+            }
+            return list;
+        }
+    }
+}

@@ -1,0 +1,305 @@
+package vidmm.internal;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import kmd.api.KernelModeDriver;
+import kmd.api.callbacks.InterruptNotification;
+import vidmm.DeviceInfo;
+import vidmm.FenceWait;
+import vidmm.GpuFault;
+import vidmm.VidMmEvents;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
+
+import static vidmm.internal.Calls.ddi;
+import static vidmm.internal.Calls.quietly;
+
+/**
+ * Work on one adapter's engines: submission, fences, interrupts, and recovery: a GPU page fault
+ * resets the engine (escalating to an adapter reset), a submission that makes no progress for
+ * TdrDelay is a timeout (TDR), and other devices' queued work is resubmitted after a reset.
+ * Interrupts arrive on engine threads and touch only device fence state; recovery runs on the
+ * adapter's own thread, under the adapter's lock.
+ */
+final class GpuWork {
+    private static final System.Logger LOG = System.getLogger(GpuWork.class.getName());
+
+    private final AdapterVidMm a;
+    private final TdrWatchdog watchdog;
+    private final ExecutorService recovery;
+
+    GpuWork(AdapterVidMm adapter, TdrPolicy tdr) {
+        this.a = adapter;
+        this.watchdog = new TdrWatchdog(tdr);
+        this.recovery = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vidmm-recovery-" + adapter.index);
+            t.setDaemon(true);
+            return t;
+        });
+        watchdog.start(this::detectTimeouts);
+    }
+
+    void stop() {
+        recovery.shutdown();
+        watchdog.stop();
+    }
+
+    /** A driver was attached: the TDR count starts again. */
+    void attached() {
+        watchdog.policy().reset();
+    }
+
+    // ---- submission ----
+
+    long submit(long device, EngineNode node, List<DmaCommand> commands) {
+        java.util.Objects.requireNonNull(node, "engine node");
+        synchronized (a.lock) {
+            a.requireStarted();
+            DeviceState d = a.deviceLocked(device);
+            AdapterVidMm.requireActive(d);
+            if (commands == null || commands.isEmpty()) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
+            }
+            List<AllocationState> touched = AllocationList.touched(d.allocations.values(), commands);
+            List<AllocationState> notResident = new ArrayList<>();
+            for (AllocationState x : touched) {
+                if (x.pin == null) {
+                    notResident.add(x);
+                }
+            }
+            a.makeResidentLocked(d, notResident, touched);
+            long fence = d.nextFence(node, commands);
+            touched.forEach(x -> a.residency.used(x, fence));
+            long submitted = System.nanoTime();
+            KernelModeDriver kmd = a.kmd;
+            try {
+                ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(d.kmdHandle, node, commands, fence));
+            } catch (VidMmException e) {
+                d.withdraw(fence);
+                for (AllocationState x : notResident) {
+                    a.residency.unpin(x);
+                }
+                throw e;
+            }
+            a.post(VidMmEvents.SUBMIT, VidMmEventProperties.submission(d.handle, d.pid, d.pasid, node, fence, commands,
+                    submitted));
+            return fence;
+        }
+    }
+
+    FenceWait waitForFence(long device, long fence, long timeoutMillis) {
+        DeviceState d;
+        synchronized (a.lock) {
+            d = a.deviceLocked(device);
+        }
+        try {
+            return d.await(fence, Math.max(0, timeoutMillis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FenceWait.TIMED_OUT;
+        }
+    }
+
+    /** A driver is being detached: in-flight submissions finish, or after two seconds their devices are put in error. */
+    void quiesceLocked() {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        for (DeviceState d : a.devices.values()) {
+            try {
+                if (!d.awaitIdle(deadline)) {
+                    d.fault(); // its submissions cannot finish on a driver that is going
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                d.fault();
+            }
+        }
+    }
+
+    /**
+     * No work of a device that goes may run once its PASID can be given to another process: its
+     * queued submissions are waited for (up to two seconds), or else cut off by resetting the engines
+     * that hold them (the other devices' work there is resubmitted).
+     */
+    void drainLocked(DeviceState d) {
+        if (a.kmd == null) {
+            return; // no driver: nothing of it runs
+        }
+        try {
+            d.awaitIdle(System.nanoTime() + 2_000_000_000L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        DeviceInfo info = d.info();
+        if (info.completedFence() >= info.submittedFence()) {
+            return; // everything it submitted completed: nothing of it is left on an engine
+        }
+        // still queued, or put in error by VidMm (a swap's quiesce, a timeout) while the engine may hold
+        // its work: cut every engine that may hold it off, and give the others their work back
+        Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
+        if (info.status() == DeviceInfo.Status.ACTIVE) {
+            for (EngineNode node : EngineNode.values()) {
+                if (!d.pendingOn(node).isEmpty()) {
+                    nodes.add(node);
+                }
+            }
+        } else {
+            nodes.addAll(EnumSet.allOf(EngineNode.class));
+        }
+        d.fault();
+        KernelModeDriver kmd = a.kmd;
+        for (EngineNode node : nodes) {
+            quietly(() -> kmd.resetEngine(node));
+            watchdog.progressed(node);
+        }
+        resubmitLocked(nodes, d);
+    }
+
+    // ---- interrupts and recovery ----
+
+    void interrupt(InterruptNotification n) {
+        if (n.contextHandle() == 0 && n instanceof InterruptNotification.DmaCompleted) {
+            a.pagingFence.completed(n.fenceValue());
+            return;
+        }
+        DeviceState d = a.byKmdHandle.get(n.contextHandle());
+        if (n instanceof InterruptNotification.DmaCompleted done) {
+            if (d == null) {
+                LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
+                        + " of an unknown device context 0x" + Long.toHexString(n.contextHandle()) + "; ignored");
+            } else if (!d.completed(n.fenceValue())) {
+                LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
+                        + " of device 0x" + Long.toHexString(d.handle) + ", which never submitted it; ignored");
+            } else {
+                watchdog.progressed(done.node());
+                a.post(VidMmEvents.FENCE_COMPLETED, VidMmEventProperties.completion(d.handle, n.fenceValue()));
+            }
+            return;
+        }
+        InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
+        GpuFault record = new GpuFault(a.faults.nextSequence(), d == null ? 0 : d.handle, d == null ? 0 : d.pid,
+                f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), "engine reset pending", a.index);
+        a.faults.add(record);
+        a.post(VidMmEvents.GPU_FAULT, VidMmEventProperties.fault(record));
+        try {
+            recovery.execute(() -> recover(f, record));
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // VidMm is stopping: the driver is being stopped too, nothing to recover
+        }
+        if (d != null) {
+            d.fault(); // last: waiters see the fault recorded and its recovery queued
+        }
+    }
+
+    /** Resets the faulted engine (escalating to an adapter reset), then resubmits other devices' work. */
+    private void recover(InterruptNotification.DmaPageFaulted f, GpuFault pending) {
+        String outcome;
+        synchronized (a.lock) {
+            if (a.kmd == null) {
+                return; // the driver went away meanwhile; nothing to reset
+            }
+            Set<EngineNode> dropped = EnumSet.of(f.node());
+            try {
+                a.kmd.resetEngine(f.node());
+                outcome = "engine reset";
+            } catch (RuntimeException engineResetFailed) {
+                dropped = EnumSet.allOf(EngineNode.class);
+                outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")";
+                AdapterDrivers.Candidate current = a.drivers.attached();
+                AdapterDrivers.Candidate same = a.drivers.present(current) ? current : null;
+                KernelModeDriver driver = a.kmd;
+                a.drivers.detachLocked(false); // exclusive access, StopDevice
+                for (EngineNode node : EngineNode.values()) {
+                    quietly(() -> driver.resetEngine(node));
+                }
+                String refusal = same == null ? "driver gone" : a.drivers.attachLocked(same); // AddDevice, start, replay
+                if (refusal != null) {
+                    outcome += "; restarting the driver failed: " + refusal;
+                    a.drivers.reconsiderLocked();
+                }
+            }
+            resubmitLocked(dropped, a.byKmdHandle.get(f.contextHandle()));
+        }
+        GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
+                pending.va(), pending.write(), pending.reason(), outcome, a.index);
+        a.faults.replace(pending, done);
+        a.post(VidMmEvents.ENGINE_RESET, VidMmEventProperties.fault(done));
+    }
+
+    /**
+     * Resubmits the queued work of every active device on {@code nodes} (an engine reset dropped it),
+     * except {@code faulted}'s (its fault may not have put it in error yet).
+     */
+    void resubmitLocked(Set<EngineNode> nodes, DeviceState faulted) {
+        KernelModeDriver kmd = a.kmd;
+        for (DeviceState d : a.devices.values()) {
+            if (d != faulted && d.active() && kmd != null) {
+                for (EngineNode node : nodes) {
+                    d.pendingOn(node).forEach((fence, p) ->
+                            quietly(() -> kmd.submitCommand(d.kmdHandle, p.node(), p.commands(), fence)));
+                }
+            }
+        }
+    }
+
+    // ---- timeout detection and recovery ----
+
+    /** The watchdog's tick: an engine that hung is recovered. */
+    private void detectTimeouts() {
+        try {
+            synchronized (a.lock) {
+                for (EngineNode node : EngineNode.values()) {
+                    TdrWatchdog.Hang hang = a.stopped || a.kmd == null ? null : watchdog.hung(node, a.devices.values());
+                    if (hang != null) {
+                        timeoutLocked(hang.node(), hang.device(), hang.fence());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "adapter " + a.index + ": TDR watchdog failed", e);
+        }
+    }
+
+    /**
+     * TDR: the device that hung is put in error (its fences complete with an error), the engine is
+     * reset, other devices' queued work is resubmitted; past TdrLimitCount within TdrLimitTime the
+     * driver is given up and the next best one tried.
+     */
+    private void timeoutLocked(EngineNode node, DeviceState hung, long fence) {
+        hung.fault();
+        String outcome;
+        try {
+            a.kmd.resetEngine(node);
+            outcome = "engine reset (TDR)";
+        } catch (RuntimeException e) {
+            outcome = "engine reset failed: " + e.getMessage();
+        }
+        watchdog.progressed(node);
+        resubmitLocked(EnumSet.of(node), hung);
+        TdrPolicy tdr = watchdog.policy();
+        if (tdr.timedOut(System.currentTimeMillis())) {
+            String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
+            AdapterDrivers.Candidate given = a.drivers.attached();
+            a.drivers.refuseLocked(given, why);
+            a.drivers.detachLocked(false);
+            a.drivers.reconsiderLocked();
+            outcome += "; " + why + ": " + given.name() + " given up";
+        }
+        GpuFault record = new GpuFault(a.faults.nextSequence(), hung.handle, hung.pid, node, hung.pasid, 0, false,
+                "TIMEOUT: fence " + fence + " made no progress for " + tdr.delayMillis + " ms", outcome, a.index);
+        a.faults.add(record);
+        a.post(VidMmEvents.TIMEOUT, VidMmEventProperties.fault(record));
+    }
+
+    /** Waits until recovery work queued so far has run (tests and the shell use it). */
+    void awaitRecovery() throws Exception {
+        recovery.submit(() -> { }).get(5, TimeUnit.SECONDS);
+    }
+}
