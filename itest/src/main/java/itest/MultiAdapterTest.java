@@ -109,6 +109,28 @@ class MultiAdapterTest {
     }
 
     @Test
+    void theMachineIsNamedFactoryConfigurationsTheShellCanRead() throws Exception {
+        String list = shell.run("config:list");
+        assertTrue(list.matches("(?s).*gpu\\.hw\\.Adapter~1\\s+configured\\s+GPU adapter.*"), list);
+        assertTrue(list.matches("(?s).*iommu\\.hw\\.Iommu~NAME\\s+factory.*"), list);
+        String adapter1 = shell.run("config:get gpu.hw.Adapter~1");
+        assertTrue(adapter1.matches("(?s).*pci\\.device\\s+= 8738\\s+set.*"), adapter1);
+        assertTrue(adapter1.matches("(?s).*dma\\.target\\s+= \\(iommu\\.unit=1\\)\\s+set.*"), adapter1);
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                () -> shell.run("config:set gpu.hw.Adapter displaySources=1"));
+        assertTrue(e.getMessage().contains("gpu.hw.Adapter is a factory"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                () -> shell.run("config:set gpu.hw.Adapter~1 displaySources=9"));
+        assertTrue(e.getMessage().contains("refused by the metatype"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> shell.run("gpu:info 7"));
+        assertTrue(e.getMessage().contains("ADAPTER 7 does not exist"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> shell.run("iommu:pasids 5"));
+        assertTrue(e.getMessage().contains("UNIT 5 does not exist"), e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> shell.run("vidmm:device 4 9"));
+        assertTrue(e.getMessage().contains("adapter 9 does not exist"), e.getMessage());
+    }
+
+    @Test
     void hybridRendersOnOneAdapterAndPresentsOnTheOtherThroughEverySwap() throws Exception {
         Path jar = Path.of(context.getProperty("example.kmd.jar"));
         assertTrue(Files.isRegularFile(jar), "the example vendor bundle was built at " + jar);

@@ -87,6 +87,13 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
                 Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
     }
 
+    /** VidMm with no adapter and no driver yet: they come by {@link #addAdapter} and {@link #bindDriver}. */
+    VideoMemoryManager(MemoryManager mm, long budgetBytes, TdrPolicy tdr) {
+        this.mm = mm;
+        this.budgetBytes = budgetBytes;
+        this.tdr = tdr;
+    }
+
     /**
      * VidMm with one adapter (index 0, IOMMU unit 0) driven by {@code kmd}, a context made for it, and
      * a residency budget of {@code budgetBytes} per process: for tests, benchmarks and embedding.

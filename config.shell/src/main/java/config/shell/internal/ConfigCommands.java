@@ -32,17 +32,29 @@ public final class ConfigCommands {
 
     @Activate
     public ConfigCommands(BundleContext context, @Reference ConfigurationAdmin admin, @Reference MetaTypeService metaType) {
-        this.shell = new ConfigShell(admin, () -> metatypes(context, metaType));
+        this.shell = new ConfigShell(admin, new ConfigShell.Metatypes() {
+            @Override
+            public SortedMap<String, ObjectClassDefinition> all() {
+                return metatypes(context, metaType, false);
+            }
+
+            @Override
+            public SortedMap<String, ObjectClassDefinition> factories() {
+                return metatypes(context, metaType, true);
+            }
+        });
     }
 
-    private static SortedMap<String, ObjectClassDefinition> metatypes(BundleContext context, MetaTypeService metaType) {
+    private static SortedMap<String, ObjectClassDefinition> metatypes(BundleContext context, MetaTypeService metaType,
+                                                                     boolean factories) {
         SortedMap<String, ObjectClassDefinition> all = new TreeMap<>();
         for (Bundle bundle : context.getBundles()) {
             MetaTypeInformation info = metaType.getMetaTypeInformation(bundle);
             if (info == null) {
                 continue;
             }
-            Arrays.stream(info.getPids()).forEach(pid -> all.put(pid, info.getObjectClassDefinition(pid, null)));
+            Arrays.stream(factories ? info.getFactoryPids() : info.getPids())
+                    .forEach(pid -> all.put(pid, info.getObjectClassDefinition(pid, null)));
         }
         return all;
     }

@@ -22,12 +22,15 @@ import org.osgi.service.metatype.ObjectClassDefinition;
 /**
  * What the config commands do, over Config Admin and the metatype the bundles publish. Every change
  * is checked whole against the metatype first; a bad PID, key or value throws naming it and
- * changes nothing.
+ * changes nothing. A factory's configurations are named {@code factoryPid~name} (Config Admin's
+ * named factory configurations) and are checked against the factory's metatype.
  */
 final class ConfigShell {
-    /** The metatype of every PID that has one. */
+    /** The metatype of every PID, and of every factory PID, that has one. */
     interface Metatypes {
         SortedMap<String, ObjectClassDefinition> all();
+
+        SortedMap<String, ObjectClassDefinition> factories();
     }
 
     private final ConfigurationAdmin admin;
@@ -45,14 +48,33 @@ final class ConfigShell {
             rows.put(e.getKey(), String.format("%-32s %-10s %s", e.getKey(), configuration(e.getKey()) == null
                     ? "defaults" : "configured", e.getValue().getName()));
         }
+        SortedMap<String, ObjectClassDefinition> factories = metatypes.factories();
+        for (var e : factories.entrySet()) {
+            rows.put(e.getKey() + "~", String.format("%-32s %-10s %s", e.getKey() + "~NAME", "factory", e.getValue().getName()));
+        }
         for (Configuration c : configurations(null)) {
-            rows.putIfAbsent(c.getPid(), String.format("%-32s %-10s %s", c.getPid(), "configured", "(no metatype)"));
+            ObjectClassDefinition ocd = c.getFactoryPid() == null ? null : factories.get(c.getFactoryPid());
+            rows.putIfAbsent(c.getPid(), String.format("%-32s %-10s %s", c.getPid(), "configured",
+                    ocd == null ? "(no metatype)" : ocd.getName()));
         }
         return String.format("%-32s %-10s %s%n", "PID", "STATE", "NAME") + String.join("\n", rows.values());
     }
 
+    /** The metatype of a PID, or of the factory of a {@code factoryPid~name}; null if none. */
+    private ObjectClassDefinition ocd(String pid) {
+        int tilde = pid.indexOf('~');
+        if (tilde > 0) {
+            return metatypes.factories().get(pid.substring(0, tilde));
+        }
+        if (metatypes.factories().containsKey(pid)) {
+            throw new IllegalArgumentException(pid + " is a factory: name one of its configurations, as " + pid
+                    + "~0 (config:list shows them)");
+        }
+        return metatypes.all().get(pid);
+    }
+
     String get(String pid) throws IOException {
-        ObjectClassDefinition ocd = metatypes.all().get(pid);
+        ObjectClassDefinition ocd = ocd(pid);
         Configuration c = configuration(pid);
         Dictionary<String, Object> props = c == null ? null : c.getProperties();
         if (ocd == null) {
@@ -78,7 +100,7 @@ final class ConfigShell {
     }
 
     String set(String pid, String... assignments) throws IOException {
-        ObjectClassDefinition ocd = metatypes.all().get(pid);
+        ObjectClassDefinition ocd = ocd(pid);
         if (ocd == null) {
             throw unknown(pid);
         }
@@ -103,7 +125,9 @@ final class ConfigShell {
             }
             values.put(key, typed(pid, ad, a.substring(eq + 1)));
         }
-        Configuration c = admin.getConfiguration(pid, "?");
+        int tilde = pid.indexOf('~');
+        Configuration c = tilde > 0 ? admin.getFactoryConfiguration(pid.substring(0, tilde), pid.substring(tilde + 1), "?")
+                : admin.getConfiguration(pid, "?");
         Dictionary<String, Object> props = c.getProperties() == null ? new Hashtable<>() : c.getProperties();
         values.forEach(props::put);
         c.update(props);
