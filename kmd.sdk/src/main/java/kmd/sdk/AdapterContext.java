@@ -22,11 +22,14 @@ import kmd.api.callbacks.InterruptNotification;
  * A base for a driver's context on one adapter: what every driver of the simulated GPU does the same
  * way. It keeps the callbacks and delivers the adapter's interrupts to them, refuses work during
  * exclusive access, runs paging operations (aperture maps at once, the rest on the copy engine),
- * reports the video present sources, points them at the aperture segment, and resets engines. A
- * driver implements the rest: its adapter info, processes, devices and allocations.
+ * reports the video present sources, points them at the aperture segment, resets engines, and keeps
+ * process and device handles with their PASIDs ({@link DriverHandles}). A driver implements the rest:
+ * its adapter info and allocations.
  */
 public abstract class AdapterContext implements KernelModeDriver, InterruptSink {
     protected final GpuAdapter gpu;
+    /** The processes and devices VidMm created on this context. */
+    protected final DriverHandles handles;
     private final String name;
     private final int apertureSegment;
     private volatile DxgkCallbacks callbacks;
@@ -36,18 +39,38 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
      * @param name            the driver's name, in its error messages and {@code gpu:list}
      * @param gpu             the adapter this context drives
      * @param apertureSegment the id of the aperture segment the driver reports
+     * @param firstHandle     the driver's process and device handles count up from here
      */
-    protected AdapterContext(String name, GpuAdapter gpu, int apertureSegment) {
+    protected AdapterContext(String name, GpuAdapter gpu, int apertureSegment, long firstHandle) {
+        this.handles = new DriverHandles(name, firstHandle);
         this.name = Objects.requireNonNull(name, "name");
         this.gpu = Objects.requireNonNull(gpu, "adapter");
         this.apertureSegment = apertureSegment;
     }
 
-    /** Forgets every process, device and allocation (the driver is stopped). */
-    protected abstract void forget();
+    /** Forgets what the driver keeps beyond its handles (the driver is stopped); nothing by default. */
+    protected void forget() {
+    }
 
-    /** The PASID of a device, or an IllegalArgumentException naming the unknown handle. */
-    protected abstract int devicePasid(long hDevice);
+    @Override
+    public long createProcess(int pid, int[] pasids) {
+        return handles.createProcess(pid, pasids);
+    }
+
+    @Override
+    public void destroyProcess(long hProcess) {
+        handles.destroyProcess(hProcess);
+    }
+
+    @Override
+    public long createDevice(long hProcess, int ownerPasid) {
+        return handles.createDevice(hProcess, ownerPasid);
+    }
+
+    @Override
+    public void destroyDevice(long hDevice) {
+        handles.destroyDevice(hDevice);
+    }
 
     /** This driver's encoding of a DMA command; the standard one by default. */
     protected GpuCommand encode(DmaCommand command) {
@@ -79,6 +102,7 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         gpu.detach(this);
         callbacks = null;
         exclusive = false;
+        handles.clear();
         forget();
     }
 
@@ -130,7 +154,7 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
     @Override
     public void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue) {
         requireAccess("SubmitCommand");
-        int pasid = devicePasid(hDevice);
+        int pasid = handles.devicePasid(hDevice);
         List<GpuCommand> encoded = new ArrayList<>(commands.size());
         for (DmaCommand c : commands) {
             encoded.add(encode(c));

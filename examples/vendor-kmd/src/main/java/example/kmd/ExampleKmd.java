@@ -1,9 +1,6 @@
 package example.kmd;
 
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 import gpu.hw.EngineType;
 import gpu.hw.GpuAdapter;
@@ -18,18 +15,15 @@ import kmd.sdk.AdapterContext;
 
 /**
  * The example driver's context on one adapter, as a template: {@link AdapterContext} (kmd.sdk) does
- * the hardware programming every driver of the simulated GPU shares; this class keeps what is its
- * own: adapter info, process and device handles with their PASIDs, allocation descriptions. Every
- * GPU command runs on the render engine.
+ * what every driver of the simulated GPU does the same way (hardware programming, interrupts, process
+ * and device handles); this class keeps what is its own: adapter info and allocation descriptions.
+ * Every GPU command runs on the render engine.
  */
 final class ExampleKmd extends AdapterContext {
     private static final int APERTURE = 2;
 
-    private final AtomicLong handles = new AtomicLong(0xE000);
-    private final Map<Long, Integer> pasids = new ConcurrentHashMap<>(); // process and device handles -> PASID
-
     ExampleKmd(GpuAdapter gpu) {
-        super("example", gpu, APERTURE);
+        super("example", gpu, APERTURE, 0xE000);
     }
 
     @Override
@@ -40,46 +34,8 @@ final class ExampleKmd extends AdapterContext {
     }
 
     @Override
-    protected void forget() {
-        pasids.clear();
-    }
-
-    @Override
     protected EngineType engineFor(EngineNode node) {
         return EngineType.RENDER;
-    }
-
-    @Override
-    public long createProcess(int pid, int[] processPasids) {
-        long h = handles.incrementAndGet();
-        pasids.put(h, processPasids[0]);
-        return h;
-    }
-
-    @Override
-    public void destroyProcess(long hProcess) {
-        pasids.remove(hProcess);
-    }
-
-    @Override
-    public long createDevice(long hProcess, int ownerPasid) {
-        long h = handles.incrementAndGet();
-        pasids.put(h, ownerPasid);
-        return h;
-    }
-
-    @Override
-    public void destroyDevice(long hDevice) {
-        pasids.remove(hDevice);
-    }
-
-    @Override
-    protected int devicePasid(long hDevice) {
-        Integer pasid = pasids.get(hDevice);
-        if (pasid == null) {
-            throw new IllegalArgumentException("example: unknown device 0x" + Long.toHexString(hDevice));
-        }
-        return pasid;
     }
 
     @Override

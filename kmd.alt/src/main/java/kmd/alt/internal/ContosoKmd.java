@@ -1,9 +1,6 @@
 package kmd.alt.internal;
 
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 import gpu.hw.GpuAdapter;
 import gpu.hw.GpuCommand;
@@ -25,13 +22,8 @@ import kmd.sdk.Hardware;
 final class ContosoKmd extends AdapterContext {
     static final int APERTURE_SEGMENT = 7;
 
-    private final AtomicLong handles = new AtomicLong(0xC000);
-    /** hProcess -> PASID and hDevice -> PASID: all this driver needs to remember. */
-    private final Map<Long, Integer> processes = new ConcurrentHashMap<>();
-    private final Map<Long, Integer> devices = new ConcurrentHashMap<>();
-
     ContosoKmd(GpuAdapter gpu) {
-        super("contoso", gpu, APERTURE_SEGMENT);
+        super("contoso", gpu, APERTURE_SEGMENT, 0xC000);
     }
 
     @Override
@@ -43,48 +35,13 @@ final class ContosoKmd extends AdapterContext {
     }
 
     @Override
-    protected void forget() {
-        processes.clear();
-        devices.clear();
-    }
-
-    @Override
-    public long createProcess(int pid, int[] pasids) {
-        long h = handles.incrementAndGet();
-        processes.put(h, pasids[0]);
-        return h;
-    }
-
-    @Override
-    public void destroyProcess(long hProcess) {
-        processes.remove(hProcess);
-    }
-
-    @Override
-    public long createDevice(long hProcess, int ownerPasid) {
-        Integer pasid = processes.get(hProcess);
-        if (pasid == null || pasid != ownerPasid) {
-            throw new IllegalArgumentException("Contoso: process 0x" + Long.toHexString(hProcess) + " with PASID " + ownerPasid
-                    + " is unknown");
-        }
-        long h = handles.incrementAndGet();
-        devices.put(h, ownerPasid);
-        return h;
-    }
-
-    @Override
-    public void destroyDevice(long hDevice) {
-        devices.remove(hDevice);
-    }
-
-    @Override
     public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
         return new AllocationDescription((request.size() + 4095) & ~4095L, 65536, 1, request.flags());
     }
 
     @Override
     public void openAllocation(long hDevice, long hAllocation, long va, long size) {
-        devicePasid(hDevice);
+        handles.device(hDevice);
     }
 
     @Override
@@ -93,15 +50,6 @@ final class ContosoKmd extends AdapterContext {
 
     @Override
     public void destroyAllocation(long hAllocation) {
-    }
-
-    @Override
-    protected int devicePasid(long hDevice) {
-        Integer pasid = devices.get(hDevice);
-        if (pasid == null) {
-            throw new IllegalArgumentException("Contoso: unknown device 0x" + Long.toHexString(hDevice));
-        }
-        return pasid;
     }
 
     /** Contoso's encoding: linear copies and fills as one-row rectangles, when they fit one row. */

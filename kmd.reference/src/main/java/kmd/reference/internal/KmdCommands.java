@@ -28,12 +28,10 @@ public final class KmdCommands {
         for (ReferenceKmd kmd : contexts) {
             b.append("adapter ").append(kmd.adapter().index()).append(": ").append(kmd.queryAdapterInfo().driverName())
                     .append('\n');
-            kmd.processes().stream().sorted(Comparator.comparingLong(ReferenceKmd.ProcessState::hProcess))
-                    .forEach(p -> b.append(String.format("process 0x%x pid %d PASIDs %s%n", p.hProcess(), p.pid(),
-                            java.util.Arrays.toString(p.pasids()))));
-            kmd.devices().stream().sorted(Comparator.comparingLong(ReferenceKmd.DeviceState::hDevice))
-                    .forEach(d -> b.append(String.format("device  0x%x process 0x%x PASID %d allocations %d%n", d.hDevice(),
-                            d.hProcess(), d.pasid(), d.allocations().size())));
+            kmd.processes().forEach(p -> b.append(String.format("process 0x%x pid %d PASIDs %s%n", p.handle(), p.pid(),
+                    java.util.Arrays.toString(p.pasids()))));
+            kmd.devices().forEach(d -> b.append(String.format("device  0x%x process 0x%x PASID %d allocations %d%n",
+                    d.handle(), d.process(), d.pasid(), kmd.openedBy(d.handle()))));
         }
         return b.toString().stripTrailing();
     }

@@ -1,0 +1,113 @@
+package kmd.sdk;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The process and device handles a driver hands VidMm, with the PASIDs each was created with: what
+ * CreateProcess, CreateDevice and their Destroy DDIs keep, checked as a driver should (an unknown
+ * handle, or a device PASID that is not its process's, is refused naming it). Thread safe.
+ */
+public final class DriverHandles {
+    /** A process as CreateProcess told the driver: one PASID per physical GPU. */
+    public record Process(long handle, int pid, int[] pasids) {
+        public Process {
+            pasids = pasids.clone();
+        }
+    }
+
+    /** A device as CreateDevice told the driver. */
+    public record Device(long handle, long process, int pasid) {
+    }
+
+    private final String driver;
+    private final AtomicLong next;
+    private final Map<Long, Process> processes = new ConcurrentHashMap<>();
+    private final Map<Long, Device> devices = new ConcurrentHashMap<>();
+
+    /**
+     * @param driver      the driver's name, in its refusals
+     * @param firstHandle handles are {@code firstHandle + 1, + 2, ...}, so each driver's are told apart
+     */
+    public DriverHandles(String driver, long firstHandle) {
+        this.driver = driver;
+        this.next = new AtomicLong(firstHandle);
+    }
+
+    public long createProcess(int pid, int[] pasids) {
+        if (pasids == null || pasids.length == 0) {
+            throw new IllegalArgumentException(driver + ": CreateProcess needs at least one PASID");
+        }
+        long h = next.incrementAndGet();
+        processes.put(h, new Process(h, pid, pasids));
+        return h;
+    }
+
+    public void destroyProcess(long hProcess) {
+        if (processes.remove(hProcess) == null) {
+            throw unknown("process", hProcess);
+        }
+    }
+
+    public long createDevice(long hProcess, int ownerPasid) {
+        Process p = processes.get(hProcess);
+        if (p == null) {
+            throw unknown("process", hProcess);
+        }
+        if (Arrays.stream(p.pasids()).noneMatch(x -> x == ownerPasid)) {
+            throw new IllegalArgumentException(driver + ": device PASID " + ownerPasid + " is not one of its process's PASIDs "
+                    + Arrays.toString(p.pasids()));
+        }
+        long h = next.incrementAndGet();
+        devices.put(h, new Device(h, hProcess, ownerPasid));
+        return h;
+    }
+
+    public void destroyDevice(long hDevice) {
+        if (devices.remove(hDevice) == null) {
+            throw unknown("device", hDevice);
+        }
+    }
+
+    /** The device's PASID; refuses an unknown handle. */
+    public int devicePasid(long hDevice) {
+        return device(hDevice).pasid();
+    }
+
+    public Device device(long hDevice) {
+        Device d = devices.get(hDevice);
+        if (d == null) {
+            throw unknown("device", hDevice);
+        }
+        return d;
+    }
+
+    /** Forgets every handle (StopDevice). */
+    public void clear() {
+        processes.clear();
+        devices.clear();
+    }
+
+    /** The processes, oldest handle first. */
+    public List<Process> processes() {
+        List<Process> list = new ArrayList<>(processes.values());
+        list.sort(Comparator.comparingLong(Process::handle));
+        return list;
+    }
+
+    /** The devices, oldest handle first. */
+    public List<Device> devices() {
+        List<Device> list = new ArrayList<>(devices.values());
+        list.sort(Comparator.comparingLong(Device::handle));
+        return list;
+    }
+
+    private IllegalArgumentException unknown(String what, long handle) {
+        return new IllegalArgumentException(driver + ": unknown " + what + " handle 0x" + Long.toHexString(handle));
+    }
+}
