@@ -141,7 +141,7 @@ final class ConfigShell {
             throw new IllegalArgumentException("config:delete: " + pid + " has no configuration (it runs on its defaults)");
         }
         c.delete();
-        return pid + " deleted: back to its defaults";
+        return pid + (pid.indexOf('~') > 0 ? " deleted" : " deleted: back to its defaults");
     }
 
     /** The value as the attribute's type, checked by the metatype (ranges, options). */
@@ -150,23 +150,29 @@ final class ConfigShell {
         Object value;
         try {
             value = switch (ad.getType()) {
-                case AttributeDefinition.LONG -> Long.valueOf(text.trim());
-                case AttributeDefinition.INTEGER -> Integer.valueOf(text.trim());
-                case AttributeDefinition.SHORT -> Short.valueOf(text.trim());
-                case AttributeDefinition.BYTE -> Byte.valueOf(text.trim());
+                case AttributeDefinition.LONG -> wholeNumber(text);
+                case AttributeDefinition.INTEGER -> Math.toIntExact(wholeNumber(text));
+                case AttributeDefinition.SHORT -> Short.valueOf(Long.toString(wholeNumber(text)));
+                case AttributeDefinition.BYTE -> Byte.valueOf(Long.toString(wholeNumber(text)));
                 case AttributeDefinition.DOUBLE -> Double.valueOf(text.trim());
                 case AttributeDefinition.FLOAT -> Float.valueOf(text.trim());
                 case AttributeDefinition.BOOLEAN -> parseBoolean(text);
                 default -> text;
             };
-        } catch (NumberFormatException e) {
+        } catch (NumberFormatException | ArithmeticException e) {
             throw new IllegalArgumentException(where + " must be " + article(typeName(ad.getType())) + ", not '" + text + "'");
         }
-        String problem = ad.validate(text.trim());
+        String problem = ad.validate(value instanceof Number ? value.toString() : text.trim());
         if (problem != null && !problem.isEmpty()) {
             throw new IllegalArgumentException(where + "=" + text + " is refused by the metatype: " + problem);
         }
         return value;
+    }
+
+    /** Decimal, or hex with {@code 0x}. */
+    private static long wholeNumber(String text) {
+        String t = text.trim();
+        return t.startsWith("0x") || t.startsWith("0X") ? Long.parseLong(t.substring(2), 16) : Long.parseLong(t);
     }
 
     private static Boolean parseBoolean(String text) {
