@@ -15,6 +15,8 @@ public enum VidMmStatus {
     NOT_SHARED,
     /** The kernel-mode driver refused the call; the message carries its reason. */
     DRIVER_REFUSED,
+    /** The driver did not return from a DDI within TdrDdiDelay: VidMm gave it up and moves to the next best. */
+    DRIVER_HUNG,
     /** The OS memory manager refused (no such process, no memory, ...). */
     MEMORY_MANAGER_REFUSED,
     /** The allocation is being displayed; present another primary first. */

@@ -36,6 +36,8 @@ final class AdapterDrivers {
     private Candidate attached;
     /** The attached context as the driver made it (VidMm calls it through {@link DdiTracing}). */
     private KernelModeDriver context;
+    /** The attached context's TdrDdiDelay guard. */
+    private DdiGuard guard;
     /** Identifies the current attachment; interrupts of an earlier one are ignored. */
     private volatile Object attachment;
 
@@ -123,6 +125,11 @@ final class AdapterDrivers {
         return attached;
     }
 
+    /** Whether {@code g} guards the attached context (a hang report about an earlier one is stale). */
+    boolean guards(DdiGuard g) {
+        return g != null && g == guard;
+    }
+
     /** Whether {@code c}'s service is still there (so that it may be started again). */
     boolean present(Candidate c) {
         return c != null && candidates.containsKey(c.driver());
@@ -164,9 +171,14 @@ final class AdapterDrivers {
     /**
      * Quiesces and detaches the attached driver: exclusive access, in-flight submissions finish (or,
      * after two seconds, their devices are put in error), then StopDevice and RemoveDevice. Processes
-     * keep their memory.
+     * keep their memory. A hung driver is not called (each call fails at once) and not removed.
      */
     void detachLocked(boolean quiesce) {
+        detachLocked(quiesce, null);
+    }
+
+    /** As {@link #detachLocked(boolean)}, running {@code afterStop} with the stopped context before it is closed. */
+    void detachLocked(boolean quiesce, java.util.function.Consumer<KernelModeDriver> afterStop) {
         KernelModeDriver old = a.kmd;
         quietly(old::beginExclusiveAccess);
         if (quiesce) {
@@ -174,15 +186,37 @@ final class AdapterDrivers {
         }
         attachment = null;
         quietly(old::stopDevice);
+        if (afterStop != null) {
+            afterStop.accept(old);
+        }
         KernelModeDriver made = context;
         Candidate was = attached;
-        quietly(() -> was.driver().removeDevice(made));
+        DdiGuard g = guard;
+        if (!g.hung()) {
+            quietly(() -> guarded(g, "DxgkDdiRemoveDevice", () -> {
+                was.driver().removeDevice(made);
+                return null;
+            }));
+        }
+        g.close();
         a.post(VidMmEvents.DRIVER_DETACHED, VidMmEventProperties.driver(was.name(), was.serviceId(), null));
         a.kmd = null;
         attached = null;
         context = null;
+        guard = null;
         a.byKmdHandle.clear();
         a.status = a.noDriver();
+    }
+
+    /** Runs a call of the driver's service (not of a context) under the guard, as a DDI is. */
+    private static Object guarded(DdiGuard g, String ddi, DdiGuard.Call call) {
+        try {
+            return g.call(ddi, call);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     /**
@@ -190,25 +224,39 @@ final class AdapterDrivers {
      * refused; a refused driver is stopped and removed again and VidMm's state is as it was.
      */
     String attachLocked(Candidate c) {
-        KernelModeDriver driver;
+        DdiGuard g = new DdiGuard(c.name(), a.index, a.work.ddiDelayMillis(), a.work::driverHung);
+        KernelModeDriver made;
         try {
-            driver = c.driver().addDevice(a.gpu);
-            if (driver == null) {
+            made = (KernelModeDriver) guarded(g, "DxgkDdiAddDevice", () -> c.driver().addDevice(a.gpu));
+            if (made == null) {
+                g.close();
                 return "AddDevice returned no context";
             }
         } catch (RuntimeException e) {
+            g.close();
             return "AddDevice failed: " + e;
         }
+        // every DDI call of the context timed, posted, and guarded by TdrDdiDelay
+        KernelModeDriver driver = DdiTracing.wrap(made, c.name(), g, a::post);
+        Runnable refused = () -> {
+            if (!g.hung()) {
+                quietly(() -> guarded(g, "DxgkDdiRemoveDevice", () -> {
+                    c.driver().removeDevice(made);
+                    return null;
+                }));
+            }
+            g.close();
+        };
         AdapterInfo info;
         try {
             info = driver.queryAdapterInfo();
         } catch (RuntimeException e) {
-            quietly(() -> c.driver().removeDevice(driver));
+            refused.run();
             return "QueryAdapterInfo failed: " + e;
         }
         String refusal = CapsValidator.refusal(info);
         if (refusal != null) {
-            quietly(() -> c.driver().removeDevice(driver));
+            refused.run();
             return refusal;
         }
         Object token = new Object();
@@ -221,7 +269,7 @@ final class AdapterDrivers {
             });
         } catch (RuntimeException e) {
             attachment = null;
-            quietly(() -> c.driver().removeDevice(driver));
+            refused.run();
             return "StartDevice failed: " + e;
         }
         KernelModeDriver previous = a.kmd;
@@ -231,20 +279,21 @@ final class AdapterDrivers {
         a.devices.values().forEach(d -> oldDeviceHandles.put(d, d.kmdHandle));
         ApertureSpace oldAperture = a.aperture;
         List<VidPnSourceMode> oldModes = a.sourceModes;
-        a.kmd = DdiTracing.wrap(driver, c.name(), a::post); // every DDI call timed and posted
+        a.kmd = driver;
         try {
             replayLocked(info);
             a.status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
                     AdapterStatus.AddressingModel.IOMMU, null, info);
             attached = c;
-            context = driver;
+            context = made;
+            guard = g;
             a.work.attached();
             a.post(VidMmEvents.DRIVER_ATTACHED, VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;
         } catch (RuntimeException e) {
             attachment = null;
             quietly(driver::stopDevice);
-            quietly(() -> c.driver().removeDevice(driver));
+            refused.run();
             a.kmd = previous;
             oldProcessHandles.forEach((p, h) -> p.kmdHandle = h);
             oldDeviceHandles.forEach((d, h) -> d.kmdHandle = h);

@@ -9,25 +9,34 @@ import java.util.function.BiConsumer;
 import kmd.api.KernelModeDriver;
 import vidmm.VidMmEvents;
 
-/** Times every DDI call into a driver and posts it as a {@link VidMmEvents#DDI_CALL} event. */
+/**
+ * How VidMm sees an attached driver context: a proxy that runs every DDI call through the context's
+ * {@link DdiGuard} (TdrDdiDelay) and times it, posting it as a {@link VidMmEvents#DDI_CALL} event.
+ * The driver's exceptions pass through unchanged.
+ */
 final class DdiTracing {
     private DdiTracing() {
     }
 
-    /** The driver, seen through a proxy that times each call; its exceptions pass through unchanged. */
-    static KernelModeDriver wrap(KernelModeDriver driver, String name, BiConsumer<String, Map<String, Object>> post) {
+    static KernelModeDriver wrap(KernelModeDriver driver, String name, DdiGuard guard,
+                                 BiConsumer<String, Map<String, Object>> post) {
         return (KernelModeDriver) Proxy.newProxyInstance(KernelModeDriver.class.getClassLoader(),
                 new Class<?>[] {KernelModeDriver.class}, (proxy, method, args) -> {
                     if (method.getDeclaringClass() == Object.class) {
                         return method.invoke(driver, args);
                     }
+                    String ddi = ddiName(method.getName());
                     long start = System.nanoTime();
                     try {
-                        return method.invoke(driver, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
+                        return guard.call(ddi, () -> {
+                            try {
+                                return method.invoke(driver, args);
+                            } catch (InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
                     } finally {
-                        post.accept(VidMmEvents.DDI_CALL, VidMmEventProperties.ddi(name, ddiName(method.getName()), start,
+                        post.accept(VidMmEvents.DDI_CALL, VidMmEventProperties.ddi(name, ddi, start,
                                 System.nanoTime() - start));
                     }
                 });

@@ -52,6 +52,61 @@ final class GpuWork {
         watchdog.stop();
     }
 
+    long ddiDelayMillis() {
+        return watchdog.policy().ddiDelayMillis;
+    }
+
+    /**
+     * A DDI of the context {@code guard} watches did not return within TdrDdiDelay. Its caller got
+     * DRIVER_HUNG and let the adapter's lock go; the recovery thread gives the driver up.
+     */
+    void driverHung(DdiGuard guard, String ddi) {
+        try {
+            recovery.execute(() -> recoverHung(guard, ddi));
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // VidMm is stopping: nothing to recover
+        }
+    }
+
+    /**
+     * TdrDdiDelay: the hung driver is refused and detached without being called again; devices with work
+     * it will never report are put in error; the next best driver is attached with a replay, and the
+     * engines reset so that nothing the hung driver queued runs on.
+     */
+    private void recoverHung(DdiGuard guard, String ddi) {
+        GpuFault record;
+        synchronized (a.lock) {
+            if (a.stopped || !a.drivers.guards(guard)) {
+                return; // detached meanwhile
+            }
+            AdapterDrivers.Candidate given = a.drivers.attached();
+            String why = "hung in " + ddi + " for more than " + ddiDelayMillis() + " ms (TdrDdiDelay)";
+            a.drivers.refuseLocked(given, why);
+            for (DeviceState d : a.devices.values()) {
+                DeviceInfo info = d.info();
+                if (info.completedFence() < info.submittedFence()) {
+                    d.fault();
+                }
+            }
+            a.drivers.detachLocked(false);
+            a.drivers.reconsiderLocked();
+            KernelModeDriver kmd = a.kmd;
+            if (kmd != null) {
+                for (EngineNode node : EngineNode.values()) {
+                    quietly(() -> kmd.resetEngine(node));
+                    watchdog.progressed(node);
+                }
+            }
+            String outcome = given.name() + " given up; " + (kmd == null ? "no other driver: adapter stopped"
+                    : a.drivers.attached().name() + " attached");
+            record = new GpuFault(a.faults.nextSequence(), 0, 0, null, 0, 0, false,
+                    "TIMEOUT: " + given.name() + " did not return from " + ddi + " within " + ddiDelayMillis() + " ms",
+                    outcome, a.index);
+            a.faults.add(record);
+        }
+        a.post(VidMmEvents.TIMEOUT, VidMmEventProperties.fault(record));
+    }
+
     /** A driver was attached: the TDR count starts again. */
     void attached() {
         watchdog.policy().reset();
@@ -214,11 +269,11 @@ final class GpuWork {
                 outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")";
                 AdapterDrivers.Candidate current = a.drivers.attached();
                 AdapterDrivers.Candidate same = a.drivers.present(current) ? current : null;
-                KernelModeDriver driver = a.kmd;
-                a.drivers.detachLocked(false); // exclusive access, StopDevice
-                for (EngineNode node : EngineNode.values()) {
-                    quietly(() -> driver.resetEngine(node));
-                }
+                a.drivers.detachLocked(false, stopped -> { // exclusive access, StopDevice, then the hardware reset
+                    for (EngineNode node : EngineNode.values()) {
+                        quietly(() -> stopped.resetEngine(node));
+                    }
+                });
                 String refusal = same == null ? "driver gone" : a.drivers.attachLocked(same); // AddDevice, start, replay
                 if (refusal != null) {
                     outcome += "; restarting the driver failed: " + refusal;

@@ -3,35 +3,43 @@ package vidmm.internal;
 import java.util.ArrayDeque;
 
 /**
- * Timeout detection and recovery, as Windows' TdrDelay, TdrLimitCount and TdrLimitTime: a submission
- * whose engine makes no progress for {@code delayMillis} is a timeout; more than {@code limitCount}
+ * Timeout detection and recovery, as Windows' TdrDelay, TdrDdiDelay, TdrLimitCount and TdrLimitTime:
+ * a submission whose engine makes no progress for {@code delayMillis} is a timeout; a DDI call that
+ * does not return within {@code ddiDelayMillis} hangs its driver (0: DDIs are not guarded); more than {@code limitCount}
  * timeouts within {@code limitWindowMillis} and the driver is given up. Counting is not thread safe:
  * guarded by VidMm's lock.
  */
 final class TdrPolicy {
     final long delayMillis;
+    final long ddiDelayMillis;
     final int limitCount;
     final long limitWindowMillis;
     private final ArrayDeque<Long> timeouts = new ArrayDeque<>();
 
+    /** With Windows' TdrDdiDelay of 5 s. */
     TdrPolicy(long delayMillis, int limitCount, long limitWindowMillis) {
-        if (delayMillis < 1 || limitCount < 1 || limitWindowMillis < 1) {
-            throw new IllegalArgumentException("TDR delay, limit count and limit time must be positive, not " + delayMillis
-                    + " ms, " + limitCount + ", " + limitWindowMillis + " ms");
+        this(delayMillis, 5000, limitCount, limitWindowMillis);
+    }
+
+    TdrPolicy(long delayMillis, long ddiDelayMillis, int limitCount, long limitWindowMillis) {
+        if (delayMillis < 1 || ddiDelayMillis < 0 || limitCount < 1 || limitWindowMillis < 1) {
+            throw new IllegalArgumentException("TDR delays, limit count and limit time must be positive (TdrDdiDelay may be 0: off), not " + delayMillis
+                    + " ms, " + ddiDelayMillis + " ms, " + limitCount + ", " + limitWindowMillis + " ms");
         }
         this.delayMillis = delayMillis;
+        this.ddiDelayMillis = ddiDelayMillis;
         this.limitCount = limitCount;
         this.limitWindowMillis = limitWindowMillis;
     }
 
-    /** Windows' defaults: 2 s, 5 timeouts within 60 s. */
     /** The same delays and limits, with no timeout counted yet (each adapter counts its own). */
     TdrPolicy copy() {
-        return new TdrPolicy(delayMillis, limitCount, limitWindowMillis);
+        return new TdrPolicy(delayMillis, ddiDelayMillis, limitCount, limitWindowMillis);
     }
 
+    /** Windows' defaults: 2 s, 5 s for a DDI, 5 timeouts within 60 s. */
     static TdrPolicy defaults() {
-        return new TdrPolicy(2000, 5, 60_000);
+        return new TdrPolicy(2000, 5000, 5, 60_000);
     }
 
     /** Counts a timeout at {@code nowMillis}; returns whether that makes more than the limit within the window. */

@@ -14,6 +14,10 @@ public @interface VidMmConfig {
             description = "A submission whose engine makes no progress for this long is a timeout: its device is put in error and the engine reset.")
     long tdrDelayMillis() default 2000;
 
+    @AttributeDefinition(name = "TdrDdiDelay (ms)", min = "0", max = "600000",
+            description = "A DDI call that does not return within this long hangs its driver: VidMm stops waiting, refuses the driver and attaches the next best with a replay. 0: DDIs run on the caller's thread, unguarded (about 1.5 us less a call).")
+    long tdrDdiDelayMillis() default 5000;
+
     @AttributeDefinition(name = "TdrLimitCount", min = "1", max = "1000",
             description = "More timeouts than this within TdrLimitTime, and the driver is given up (the next best is tried).")
     int tdrLimitCount() default 5;

@@ -1,0 +1,145 @@
+package vidmm.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import gpu.hw.PciIdentity;
+import gpu.hw.internal.SimulatedGpu;
+import iommu.hw.internal.IommuUnit;
+import iommu.hw.internal.LazySystemMemory;
+import kmd.api.AdapterInfo;
+import kmd.api.AllocationDescription;
+import kmd.api.DisplayDriver;
+import kmd.api.DmaCommand;
+import kmd.api.DriverCaps;
+import kmd.api.EngineNode;
+import kmd.api.KernelModeDriver;
+import kmd.api.VidMmCaps;
+import kmd.reference.internal.ReferenceKmd;
+import os.memmgr.internal.WindowsMemoryManager;
+import vidmm.Allocation;
+import vidmm.DriverBinding;
+import vidmm.FenceWait;
+import vidmm.GpuFault;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
+
+/** TdrDdiDelay: a driver that never returns from a DDI is given up, and the next best takes over with a replay. */
+class HungDdiTest {
+    static final long DDI_DELAY = 300;
+    static final VidMmCaps IOMMU = new VidMmCaps(true, true, false, false, false);
+
+    final LazySystemMemory memory = new LazySystemMemory(64L << 20);
+    final IommuUnit iommu = new IommuUnit(memory, 1024, 64, 4);
+    final WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+    final SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 1024,
+            SimulatedGpu.modes(1, 64, 48));
+    final VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, IOMMU, 16L << 20), mm, 1L << 30,
+            new TdrPolicy(2000, DDI_DELAY, 5, 60_000));
+    /** Released when the test ends, so the hung DDI thread ends too. */
+    final CountDownLatch forever = new CountDownLatch(1);
+    final AtomicLong handles = new AtomicLong(0x7000);
+
+    HungDdiTest() {
+        mm.addProcessListener(vidmm);
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        forever.countDown();
+        vidmm.stop();
+        gpu.powerOff();
+    }
+
+    /** A driver that hangs in CreateAllocation from the {@code hangFrom}-th call on. */
+    KernelModeDriver hangingIn(int hangFrom) {
+        KernelModeDriver kmd = mock(KernelModeDriver.class);
+        when(kmd.queryAdapterInfo()).thenReturn(new AdapterInfo("hanging", IOMMU, new DriverCaps(1 << 20), List.of()));
+        when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> handles.incrementAndGet());
+        when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> handles.incrementAndGet());
+        AtomicLong calls = new AtomicLong();
+        when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> {
+            if (calls.incrementAndGet() >= hangFrom) {
+                forever.await();
+            }
+            return new AllocationDescription(4096, 4096, 1, Set.of());
+        });
+        return kmd;
+    }
+
+    @Test
+    void aHungDdiIsGivenUpWithinTdrDdiDelayAndTheNextBestDriverTakesOverWithAReplay() throws Exception {
+        KernelModeDriver hanging = hangingIn(2);
+        vidmm.addDriver(hanging, Map.of("service.id", 9L, VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "hanging"));
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        Allocation first = vidmm.allocate(device, 4096, Set.of());
+
+        CompletableFuture<Object> hung = CompletableFuture.supplyAsync(() -> vidmm.allocate(device, 4096, Set.of()));
+        Thread.sleep(DDI_DELAY / 3);
+        long asked = System.nanoTime();
+        assertEquals(1, vidmm.allocations().size(), "VidMm answers while a DDI hangs");
+        assertTrue(System.nanoTime() - asked < TimeUnit.MILLISECONDS.toNanos(DDI_DELAY * 3));
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> hung.get(DDI_DELAY * 10, TimeUnit.MILLISECONDS), "the caller stopped waiting within TdrDdiDelay");
+        VidMmException cause = (VidMmException) e.getCause();
+        assertEquals(VidMmStatus.DRIVER_HUNG, cause.status());
+        assertTrue(cause.getMessage().contains("DxgkDdiCreateAllocation"), cause.getMessage());
+
+        vidmm.awaitRecovery();
+        DriverBinding given = vidmm.drivers().stream().filter(d -> d.name().equals("hanging")).findFirst().orElseThrow();
+        assertTrue(given.refusal().startsWith("hung in DxgkDdiCreateAllocation"), given.refusal());
+        assertEquals("ReferenceKmd", vidmm.drivers().stream().filter(DriverBinding::attached).findFirst().orElseThrow().name());
+        GpuFault timeout = vidmm.faults().get(vidmm.faults().size() - 1);
+        assertTrue(timeout.reason().startsWith("TIMEOUT: hanging did not return from DxgkDdiCreateAllocation"),
+                timeout.reason());
+        assertEquals(List.of(first.handle()), vidmm.allocations().stream().map(Allocation::handle).toList(),
+                "the refused call left nothing behind");
+
+        // the replayed device works on the reference driver
+        long fence = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Fill(first.va(), 4096, 0x01020304)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+        assertEquals(0x04, mm.addressSpace(pid).read(first.va(), 1)[0]);
+        mm.kill(pid);
+        assertTrue(iommu.boundPasids().isEmpty());
+    }
+
+    @Test
+    void aDriverThatHangsWhileStartingIsRefusedAndTheAdapterKeepsItsDriver() throws Exception {
+        KernelModeDriver hanging = mock(KernelModeDriver.class);
+        when(hanging.queryAdapterInfo()).thenAnswer(i -> {
+            forever.await();
+            return null;
+        });
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        long started = System.nanoTime();
+        vidmm.addDriver(hanging, Map.of("service.id", 9L, VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "hanging"));
+        assertTrue(System.nanoTime() - started < TimeUnit.MILLISECONDS.toNanos(DDI_DELAY * 10), "the attach gave up in time");
+        vidmm.awaitRecovery();
+        DriverBinding given = vidmm.drivers().stream().filter(d -> d.name().equals("hanging")).findFirst().orElseThrow();
+        assertTrue(given.refusal().contains("DRIVER_HUNG"), given.refusal());
+        assertEquals("ReferenceKmd", vidmm.drivers().stream().filter(DriverBinding::attached).findFirst().orElseThrow().name());
+        Allocation a = vidmm.allocate(device, 4096, Set.of());
+        long fence = vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(a.va(), 4096, 7)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+        mm.kill(pid);
+    }
+}
