@@ -30,19 +30,29 @@ final class Shell implements AutoCloseable {
 
     /**
      * Runs {@code line} until its output matches {@code regex} (dot matches newlines), for state that
-     * settles asynchronously (a service re-registering); fails after 5 s with the last output.
+     * settles asynchronously (a service re-registering, a command that is not there yet); fails after
+     * 5 s with the last output.
      */
     String awaitOutput(String line, String regex) throws Exception {
         long deadline = System.currentTimeMillis() + 5000;
-        String out = run(line);
+        String out = runOrError(line);
         while (!Pattern.compile(regex, Pattern.DOTALL).matcher(out).matches()) {
             if (System.currentTimeMillis() > deadline) {
                 throw new AssertionError("'" + line + "' never matched " + regex + "; last output:\n" + out);
             }
             Thread.sleep(20);
-            out = run(line);
+            out = runOrError(line);
         }
         return out;
+    }
+
+    /** The output, or the error of a command that is not there yet (its component restarting). */
+    private String runOrError(String line) throws Exception {
+        try {
+            return run(line);
+        } catch (IllegalArgumentException notThereYet) {
+            return "error: " + notThereYet.getMessage();
+        }
     }
 
     @Override

@@ -184,9 +184,14 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
 
     @Override
     public void interrupt(Interrupt interrupt) {
+        notifyVidMm(Hardware.notification(interrupt));
+    }
+
+    /** DxgkCbNotifyInterrupt, if the context is started (dropped otherwise, as the hardware's would be). */
+    protected void notifyVidMm(InterruptNotification notification) {
         DxgkCallbacks cb = callbacks;
         if (cb != null) {
-            cb.notifyInterrupt(Hardware.notification(interrupt));
+            cb.notifyInterrupt(notification);
         }
     }
 }
