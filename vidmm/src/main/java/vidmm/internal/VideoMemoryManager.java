@@ -102,6 +102,12 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
         this(kmd, mm, budgetBytes, TdrPolicy.defaults());
     }
 
+    /** As {@link #VideoMemoryManager(KernelModeDriver, MemoryManager, long)}, with TdrDelay and TdrDdiDelay (0: off). */
+    public VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes, long tdrDelayMillis,
+                              long tdrDdiDelayMillis) {
+        this(kmd, mm, budgetBytes, new TdrPolicy(tdrDelayMillis, tdrDdiDelayMillis, 5, 60_000));
+    }
+
     VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes, TdrPolicy tdr) {
         this.mm = mm;
         this.budgetBytes = budgetBytes;

@@ -34,13 +34,15 @@ import umd.api.Resource;
 import umd.api.UmdDevice;
 import umd.api.WaitResult;
 import umd.reference.internal.ReferenceUmd;
+import vidmm.VidMmEvents;
 import vidmm.internal.VidMmThunks;
 import vidmm.internal.VideoMemoryManager;
 
 /**
  * Everything at once, seeded: processes allocate, write, submit on both engines, present and exit,
  * while a chaos thread trims working sets, swaps drivers in and out, restarts the UMD and injects GPU
- * faults, on a machine small enough to page. Every page a process writes carries its pid as a tag: a
+ * faults, submissions that never complete (TdrDelay) and DDIs that never return (TdrDdiDelay), on a
+ * machine small enough to page. Every page a process writes carries its pid as a tag: a
  * read of another process's tag breaks isolation. At the end every process is killed and frames,
  * PASIDs, allocations and pagefile slots must all be back; every second the frame accounting and the
  * commit charge are checked while everything runs. Default run: 4 seconds; {@code -Psoak} runs it
@@ -62,6 +64,11 @@ class ChaosSoakTest {
     final AtomicLong umdRestarts = new AtomicLong();
     final AtomicLong trims = new AtomicLong();
     final AtomicLong checks = new AtomicLong();
+    final AtomicLong timeoutsInjected = new AtomicLong();
+    final AtomicLong hangsInjected = new AtomicLong();
+    final AtomicLong recoveries = new AtomicLong();
+    /** Released at the end, so the DDI threads of hung drivers end too. */
+    final java.util.concurrent.CountDownLatch forever = new java.util.concurrent.CountDownLatch(1);
     final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
 
     volatile ReferenceUmd umd;
@@ -77,8 +84,22 @@ class ChaosSoakTest {
                 SimulatedGpu.modes(2, 64, 48));
         VidMmCaps caps = new VidMmCaps(true, true, false, false, false);
         FrameCounts start = mm.frames();
-        VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, caps, 16L << 20), mm, 8L << 20);
+        VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, caps, 16L << 20), mm, 8L << 20, 300, 300);
         mm.addProcessListener(vidmm);
+        org.osgi.service.event.EventAdmin counter = new org.osgi.service.event.EventAdmin() {
+            @Override
+            public void postEvent(org.osgi.service.event.Event event) {
+                if (event.getTopic().equals(VidMmEvents.TIMEOUT)) {
+                    recoveries.incrementAndGet();
+                }
+            }
+
+            @Override
+            public void sendEvent(org.osgi.service.event.Event event) {
+                postEvent(event);
+            }
+        };
+        setEvents(vidmm, counter);
         VidMmThunks thunks = new VidMmThunks(vidmm, mm);
         umd = new ReferenceUmd(thunks);
         long deadline = System.currentTimeMillis() + seconds * 1000;
@@ -94,11 +115,12 @@ class ChaosSoakTest {
         Random chaosRnd = new Random(seed - 1);
         threads.add(new Thread(() -> {
             KernelModeDriver better = null;
+            Faults betterFaults = null;
             long nextCheck = System.currentTimeMillis() + 1000;
             while (System.currentTimeMillis() < deadline && failures.isEmpty()) {
                 try {
                     Thread.sleep(20 + chaosRnd.nextInt(80));
-                    switch (chaosRnd.nextInt(4)) {
+                    switch (chaosRnd.nextInt(6)) {
                         case 0 -> {
                             List<ProcessInfo> ps = mm.processes();
                             if (!ps.isEmpty()) {
@@ -112,7 +134,8 @@ class ChaosSoakTest {
                         }
                         case 1 -> {
                             if (better == null) {
-                                better = new ReferenceKmd(gpu, caps, 16L << 20);
+                                betterFaults = new Faults();
+                                better = faulty(new ReferenceKmd(gpu, caps, 16L << 20), betterFaults);
                                 vidmm.addDriver(better, Map.of("service.id", 1000L + swaps.get(),
                                         VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "better"));
                             } else {
@@ -120,6 +143,16 @@ class ChaosSoakTest {
                                 better = null;
                             }
                             swaps.incrementAndGet();
+                        }
+                        case 3 -> { // the better driver (when attached) swallows its next submission: a timeout
+                            if (betterFaults != null) {
+                                betterFaults.stall.set(true);
+                            }
+                        }
+                        case 4 -> { // now and then, the better driver never returns from its next DDI
+                            if (betterFaults != null && chaosRnd.nextInt(4) == 0) {
+                                betterFaults.hang.set(true);
+                            }
                         }
                         case 2 -> {
                             ReferenceUmd old = umd;
@@ -151,6 +184,7 @@ class ChaosSoakTest {
             t.join(seconds * 1000 + 120_000);
             assertTrue(!t.isAlive(), t.getName() + " is stuck");
         }
+        forever.countDown();
         for (ProcessInfo p : mm.processes()) {
             mm.kill(p.pid());
         }
@@ -158,17 +192,55 @@ class ChaosSoakTest {
         boolean balanced = start.equals(mm.frames()) && iommu.boundPasids().isEmpty() && vidmm.allocations().isEmpty()
                 && mm.paging().slotsUsed() == 0 && mm.paging().commitCharge() == 0;
         String summary = String.format("chaos (seed %d, %d s): operations %d, submissions %d, faults injected %d"
-                        + " (engine resets among the last 256 logged: %d), disrupted calls %d, swaps %d, UMD restarts %d, trims %d, pages out %d, page requests %d,"
-                        + " invariant checks %d, failures %d", seed, seconds, ops.get(), submissions.get(), faultsInjected.get(),
-                vidmm.faults().stream().filter(f -> f.outcome().startsWith("engine reset")).count(), disrupted.get(),
-                swaps.get(), umdRestarts.get(), trims.get(), mm.paging().pagesOut(), iommu.stats().pageRequests(),
-                checks.get(), failures.size() + (balanced ? 0 : 1));
+                        + " (engine resets among the last 256 logged: %d), submissions never completed %d, DDIs never returned %d,"
+                        + " TDR recoveries %d, disrupted calls %d, swaps %d, UMD restarts %d, trims %d, pages out %d,"
+                        + " page requests %d, invariant checks %d, failures %d", seed, seconds, ops.get(), submissions.get(),
+                faultsInjected.get(), vidmm.faults().stream().filter(f -> f.outcome().startsWith("engine reset")).count(),
+                timeoutsInjected.get(), hangsInjected.get(), recoveries.get(), disrupted.get(), swaps.get(),
+                umdRestarts.get(), trims.get(), mm.paging().pagesOut(), iommu.stats().pageRequests(), checks.get(),
+                failures.size() + (balanced ? 0 : 1));
         System.out.println(summary);
         vidmm.stop();
         gpu.powerOff();
         mm.shutdown();
         assertTrue(failures.isEmpty(), summary + "\n" + String.join("\n", failures));
         assertTrue(balanced, "after every exit: " + mm.frames() + " vs " + start + ", PASIDs " + iommu.boundPasids());
+    }
+
+    /** What the chaos thread tells the better driver to do wrong next; counted when the driver does it. */
+    static final class Faults {
+        final java.util.concurrent.atomic.AtomicBoolean stall = new java.util.concurrent.atomic.AtomicBoolean();
+        final java.util.concurrent.atomic.AtomicBoolean hang = new java.util.concurrent.atomic.AtomicBoolean();
+    }
+
+    /** {@code kmd}, but swallowing a submission when told to stall, and never returning from a DDI when told to hang. */
+    KernelModeDriver faulty(KernelModeDriver kmd, Faults faults) {
+        return (KernelModeDriver) java.lang.reflect.Proxy.newProxyInstance(KernelModeDriver.class.getClassLoader(),
+                new Class<?>[] {KernelModeDriver.class}, (proxy, method, args) -> {
+                    if (method.getDeclaringClass() == Object.class) {
+                        return method.invoke(kmd, args);
+                    }
+                    if (faults.hang.compareAndSet(true, false)) {
+                        hangsInjected.incrementAndGet();
+                        forever.await();
+                    }
+                    if (method.getName().equals("submitCommand") && faults.stall.compareAndSet(true, false)) {
+                        timeoutsInjected.incrementAndGet();
+                        return null; // its fence never completes: TDR
+                    }
+                    try {
+                        return method.invoke(kmd, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** VidMm's optional Event Admin, set as SCR would set the field. */
+    static void setEvents(VideoMemoryManager vidmm, org.osgi.service.event.EventAdmin admin) throws Exception {
+        java.lang.reflect.Field f = VideoMemoryManager.class.getDeclaredField("events");
+        f.setAccessible(true);
+        f.set(vidmm, admin);
     }
 
     static byte[] tagged(int pid, long sequence) {
