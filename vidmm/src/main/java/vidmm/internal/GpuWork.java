@@ -328,7 +328,12 @@ final class GpuWork {
      * driver is given up and the next best one tried.
      */
     private void timeoutLocked(EngineNode node, DeviceState hung, long fence) {
-        hung.fault();
+        TdrPolicy tdr = watchdog.policy();
+        GpuFault pending = new GpuFault(a.faults.nextSequence(), hung.handle, hung.pid, node, hung.pasid, 0, false,
+                "TIMEOUT: fence " + fence + " made no progress for " + tdr.delayMillis + " ms", "engine reset pending",
+                a.index);
+        a.faults.add(pending);
+        hung.fault(); // after the record: its waiters find the timeout in vidmm:faults
         String outcome;
         try {
             a.kmd.resetEngine(node);
@@ -338,7 +343,6 @@ final class GpuWork {
         }
         watchdog.progressed(node);
         resubmitLocked(EnumSet.of(node), hung);
-        TdrPolicy tdr = watchdog.policy();
         if (tdr.timedOut(System.currentTimeMillis())) {
             String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
             AdapterDrivers.Candidate given = a.drivers.attached();
@@ -347,9 +351,9 @@ final class GpuWork {
             a.drivers.reconsiderLocked();
             outcome += "; " + why + ": " + given.name() + " given up";
         }
-        GpuFault record = new GpuFault(a.faults.nextSequence(), hung.handle, hung.pid, node, hung.pasid, 0, false,
-                "TIMEOUT: fence " + fence + " made no progress for " + tdr.delayMillis + " ms", outcome, a.index);
-        a.faults.add(record);
+        GpuFault record = new GpuFault(pending.sequence(), pending.device(), pending.pid(), node, pending.pasid(), 0, false,
+                pending.reason(), outcome, a.index);
+        a.faults.replace(pending, record);
         a.post(VidMmEvents.TIMEOUT, VidMmEventProperties.fault(record));
     }
 

@@ -83,6 +83,44 @@ final class PagingFile implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #open(Path, long)}, but I/O operation {@code n} (1, 2, ... counting writes and reads)
+     * fails with an IOException when {@code fails.test(n)}: for fail-the-Nth-call tests.
+     */
+    static PagingFile open(Path path, long sizeMiB, java.util.function.LongPredicate fails) {
+        PagingFile real = open(path, sizeMiB);
+        if (real.io == null) {
+            return real;
+        }
+        java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
+        Io io = new Io() {
+            private void maybeFail(String op) throws IOException {
+                long n = count.incrementAndGet();
+                if (fails.test(n)) {
+                    throw new IOException("injected failure of pagefile " + op + " #" + n);
+                }
+            }
+
+            @Override
+            public void write(long position, ByteBuffer src) throws IOException {
+                maybeFail("write");
+                real.io.write(position, src);
+            }
+
+            @Override
+            public void read(long position, ByteBuffer dst) throws IOException {
+                maybeFail("read");
+                real.io.read(position, dst);
+            }
+
+            @Override
+            public void close() throws IOException {
+                real.close();
+            }
+        };
+        return new PagingFile(path, real.slots, io);
+    }
+
     private static Io channelIo(FileChannel channel, Path path) {
         return new Io() {
             @Override

@@ -78,6 +78,15 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
         this(memory, iommu, PagingFile.open(pagefile, pagefileMiB), lowWaterPercent);
     }
 
+    /**
+     * With a pagefile whose I/O operation {@code n} fails when {@code failIo.test(n)}: for
+     * fail-the-Nth-call tests of everything above the pagefile.
+     */
+    public WindowsMemoryManager(SystemMemory memory, Iommu iommu, java.nio.file.Path pagefile, long pagefileMiB,
+                                int lowWaterPercent, java.util.function.LongPredicate failIo) {
+        this(memory, iommu, PagingFile.open(pagefile, pagefileMiB, failIo), lowWaterPercent);
+    }
+
     WindowsMemoryManager(SystemMemory memory, Iommu iommu, PagingFile pagefile, int lowWaterPercent) {
         this.memory = memory;
         this.frames = new FrameDatabase(memory);
