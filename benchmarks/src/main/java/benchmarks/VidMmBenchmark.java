@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -48,6 +49,7 @@ public class VidMmBenchmark {
     public static class Machine {
         LazySystemMemory memory;
         IommuUnit iommu;
+        WindowsMemoryManager mm;
         SimulatedGpu gpu;
         VideoMemoryManager vidmm;
         long device;
@@ -61,7 +63,7 @@ public class VidMmBenchmark {
         public void setUp() {
             memory = new LazySystemMemory(1L << 30);
             iommu = new IommuUnit(memory, 65536, 64, 4);
-            WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+            mm = new WindowsMemoryManager(memory, iommu);
             gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(2, 64, 48));
             vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20),
                     mm, 1L << 30);
@@ -79,6 +81,34 @@ public class VidMmBenchmark {
             vidmm.stop();
             gpu.powerOff();
         }
+    }
+
+    /** A process of its own per benchmark thread: its device, and a source and destination resident. */
+    @State(Scope.Thread)
+    public static class Process {
+        long device;
+        Allocation src;
+        Allocation dst;
+
+        @Setup(Level.Trial)
+        public void setUp(Machine m) {
+            int pid = m.mm.spawn("bench-thread");
+            device = m.vidmm.createDevice(pid);
+            src = m.vidmm.allocate(device, BYTES, Set.of());
+            dst = m.vidmm.allocate(device, BYTES, Set.of());
+            m.vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
+        }
+    }
+
+    /**
+     * Two processes, each copying on its own device: the driver gives each device its own copy engine
+     * (the adapter has two), so the copies run in parallel. Beside {@link #gpuCopyThroughVidMm}, one.
+     */
+    @Benchmark
+    @Threads(2)
+    public FenceWait gpuCopyTwoProcesses(Machine m, Process p) {
+        long fence = m.vidmm.submit(p.device, EngineNode.COPY, List.of(new DmaCommand.Copy(p.src.va(), p.dst.va(), BYTES)));
+        return m.vidmm.waitForFence(p.device, fence, 10_000);
     }
 
     @Benchmark

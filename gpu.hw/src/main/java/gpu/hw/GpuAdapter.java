@@ -42,13 +42,31 @@ public interface GpuAdapter {
      * @throws IllegalArgumentException naming the field, for a PASID outside 1..2^20-1, an empty
      *                                  command list, or a command with a negative size
      */
-    void submit(EngineType engine, Submission submission);
-
-    EngineStatus status(EngineType engine);
+    default void submit(EngineType engine, Submission submission) {
+        submit(engine, 0, submission);
+    }
 
     /**
-     * Resets an engine: queued submissions are dropped, a faulted engine becomes idle. Waits for the
-     * command in execution to stop.
+     * Queues a submission on engine {@code instance} of a type (0 .. {@link #engineCount} - 1); each
+     * engine executes its queue in order, engines in parallel.
+     *
+     * @throws IllegalArgumentException as {@link #submit(EngineType, Submission)}, or naming an
+     *                                  instance that does not exist
+     */
+    void submit(EngineType engine, int instance, Submission submission);
+
+    /** How many engines of a type the adapter has: one render engine, one or more copy engines. */
+    int engineCount(EngineType engine);
+
+    default EngineStatus status(EngineType engine) {
+        return status(engine, 0);
+    }
+
+    EngineStatus status(EngineType engine, int instance);
+
+    /**
+     * Resets every engine of a type: queued submissions are dropped, a faulted engine becomes idle.
+     * Waits for the commands in execution to stop.
      *
      * @return the number of queued submissions dropped
      */

@@ -77,6 +77,15 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         return Hardware.encode(command);
     }
 
+    /**
+     * Which engine of a type runs a device's work: each device keeps one (so that its fences complete
+     * in order), and devices are spread over the adapter's copy engines in turn, so that two
+     * processes copy in parallel.
+     */
+    protected int engineInstanceFor(long hDevice, EngineType type) {
+        return (int) Long.remainderUnsigned(handles.device(hDevice).ordinal(), gpu.engineCount(type));
+    }
+
     /** The engine a node's work runs on; the node's own engine by default. */
     protected EngineType engineFor(EngineNode node) {
         return Hardware.engine(node);
@@ -159,7 +168,8 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         for (DmaCommand c : commands) {
             encoded.add(encode(c));
         }
-        gpu.submit(engineFor(node), new Submission(pasid, hDevice, encoded, fenceValue));
+        EngineType engine = engineFor(node);
+        gpu.submit(engine, engineInstanceFor(hDevice, engine), new Submission(pasid, hDevice, encoded, fenceValue));
     }
 
     @Override

@@ -21,12 +21,17 @@ public final class DriverHandles {
         }
     }
 
-    /** A device as CreateDevice told the driver. */
-    public record Device(long handle, long process, int pasid) {
+    /**
+     * A device as CreateDevice told the driver.
+     *
+     * @param ordinal how many devices were created before it (0, 1, ...): spreads devices over engines
+     */
+    public record Device(long handle, long process, int pasid, long ordinal) {
     }
 
     private final String driver;
     private final AtomicLong next;
+    private final AtomicLong created = new AtomicLong();
     private final Map<Long, Process> processes = new ConcurrentHashMap<>();
     private final Map<Long, Device> devices = new ConcurrentHashMap<>();
 
@@ -64,7 +69,7 @@ public final class DriverHandles {
                     + Arrays.toString(p.pasids()));
         }
         long h = next.incrementAndGet();
-        devices.put(h, new Device(h, hProcess, ownerPasid));
+        devices.put(h, new Device(h, hProcess, ownerPasid, created.getAndIncrement()));
         return h;
     }
 

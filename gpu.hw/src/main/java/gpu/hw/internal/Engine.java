@@ -29,11 +29,11 @@ final class Engine implements Runnable {
     long dropped;
     long resets;
 
-    Engine(EngineType type, CommandExecutor executor, Consumer<Interrupt> interrupts) {
+    Engine(EngineType type, int instance, CommandExecutor executor, Consumer<Interrupt> interrupts) {
         this.type = type;
         this.executor = executor;
         this.interrupts = interrupts;
-        this.thread = new Thread(this, "gpu-engine-" + type.name().toLowerCase(java.util.Locale.ROOT));
+        this.thread = new Thread(this, "gpu-engine-" + type.name().toLowerCase(java.util.Locale.ROOT) + "-" + instance);
         this.thread.setDaemon(true);
     }
 

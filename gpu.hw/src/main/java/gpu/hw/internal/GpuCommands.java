@@ -47,7 +47,9 @@ public final class GpuCommands {
         StringBuilder b = new StringBuilder("adapter  ").append(gpu.index()).append("  ").append(gpu.identity())
                 .append("  IOMMU unit ").append(gpu.iommuUnit()).append('\n');
         for (EngineType e : EngineType.values()) {
-            b.append(String.format("engine   %-7s %s%n", e, gpu.status(e)));
+            for (int i = 0; i < gpu.engineCount(e); i++) {
+                b.append(String.format("engine   %-7s %d %s%n", e, i, gpu.status(e, i)));
+            }
         }
         GpuStats s = gpu.stats();
         return b.append(String.format("submissions completed %d, faulted %d, dropped %d; engine resets %d%n"

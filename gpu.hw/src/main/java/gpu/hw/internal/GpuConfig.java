@@ -32,6 +32,10 @@ public @interface GpuConfig {
     @AttributeDefinition(name = "Aperture (MiB)", min = "1", max = "4096")
     int apertureMiB() default 256;
 
+    @AttributeDefinition(name = "Copy engines", min = "1", max = "4",
+            description = "Copy engines that run in parallel; a driver gives each device one of them.")
+    int copyEngines() default 2;
+
     @AttributeDefinition(name = "Video present sources", min = "0", max = "4", description = "0 = a render-only adapter.")
     int displaySources() default 2;
 

@@ -46,7 +46,8 @@ public final class SimulatedGpu implements GpuAdapter {
     private final int iommuUnit;
     private final PciIdentity identity;
     private final CommandExecutor executor;
-    private final Map<EngineType, Engine> engines = new EnumMap<>(EngineType.class);
+    /** Per type, its engines: one render engine, {@code copyEngines} copy engines. */
+    private final Map<EngineType, Engine[]> engines = new EnumMap<>(EngineType.class);
     private final AtomicReference<InterruptSink> sink = new AtomicReference<>();
     private final Aperture aperture;
     private final DisplayController display;
@@ -56,7 +57,7 @@ public final class SimulatedGpu implements GpuAdapter {
         this(clamp(config.adapter_index(), 0, 15, 0), dma, memory, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF,
                         config.pci_revision() & 0xFF), clamp(config.apertureMiB(), 1, 4096, 256) << 8,
                 modes(clamp(config.displaySources(), 0, 4, 2), clamp(config.displayWidth(), 1, 8192, 320),
-                        clamp(config.displayHeight(), 1, 8192, 240)));
+                        clamp(config.displayHeight(), 1, 8192, 240)), clamp(config.copyEngines(), 1, 4, 2));
     }
 
     /** Adapter 0 with an aperture of {@code aperturePages} (dummy page: frame 0) and the given sources. */
@@ -65,9 +66,18 @@ public final class SimulatedGpu implements GpuAdapter {
         this(0, dma, memory, identity, aperturePages, modes);
     }
 
-    /** Adapter {@code index} behind {@code dma}'s IOMMU unit. */
+    /** Adapter {@code index} behind {@code dma}'s IOMMU unit, with two copy engines. */
     public SimulatedGpu(int index, DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
                         List<DisplayMode> modes) {
+        this(index, dma, memory, identity, aperturePages, modes, 2);
+    }
+
+    /** Adapter {@code index} behind {@code dma}'s IOMMU unit, with {@code copyEngines} copy engines. */
+    public SimulatedGpu(int index, DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
+                        List<DisplayMode> modes, int copyEngines) {
+        if (copyEngines < 1) {
+            throw new IllegalArgumentException("an adapter needs at least one copy engine, not " + copyEngines);
+        }
         this.index = index;
         this.iommuUnit = dma.unit();
         this.identity = identity;
@@ -75,9 +85,12 @@ public final class SimulatedGpu implements GpuAdapter {
         this.aperture = new Aperture(aperturePages, 0, memory.frameCount());
         this.display = new DisplayController(modes, aperture, memory);
         for (EngineType type : EngineType.values()) {
-            Engine engine = new Engine(type, executor, this::raise);
-            engines.put(type, engine);
-            engine.start();
+            Engine[] of = new Engine[type == EngineType.COPY ? copyEngines : 1];
+            for (int i = 0; i < of.length; i++) {
+                of[i] = new Engine(type, i, executor, this::raise);
+                of[i].start();
+            }
+            engines.put(type, of);
         }
     }
 
@@ -101,8 +114,10 @@ public final class SimulatedGpu implements GpuAdapter {
 
     @Deactivate
     public void powerOff() throws InterruptedException {
-        for (Engine engine : engines.values()) {
-            engine.stop();
+        for (Engine[] of : engines.values()) {
+            for (Engine engine : of) {
+                engine.stop();
+            }
         }
     }
 
@@ -150,10 +165,24 @@ public final class SimulatedGpu implements GpuAdapter {
     }
 
     @Override
-    public void submit(EngineType engine, Submission submission) {
-        java.util.Objects.requireNonNull(engine, "engine");
+    public void submit(EngineType engine, int instance, Submission submission) {
         validate(submission);
-        engines.get(engine).submit(submission);
+        engine(engine, instance).submit(submission);
+    }
+
+    private Engine engine(EngineType type, int instance) {
+        java.util.Objects.requireNonNull(type, "engine");
+        Engine[] of = engines.get(type);
+        if (instance < 0 || instance >= of.length) {
+            throw new IllegalArgumentException(type + " engine " + instance + " does not exist; the adapter has "
+                    + of.length);
+        }
+        return of[instance];
+    }
+
+    @Override
+    public int engineCount(EngineType type) {
+        return engines.get(java.util.Objects.requireNonNull(type, "engine")).length;
     }
 
     static void validate(Submission s) {
@@ -188,14 +217,18 @@ public final class SimulatedGpu implements GpuAdapter {
     }
 
     @Override
-    public EngineStatus status(EngineType engine) {
-        return engines.get(engine).status();
+    public EngineStatus status(EngineType engine, int instance) {
+        return engine(engine, instance).status();
     }
 
     @Override
     public int resetEngine(EngineType engine) {
         try {
-            return engines.get(engine).reset();
+            int dropped = 0;
+            for (Engine e : engines.get(java.util.Objects.requireNonNull(engine, "engine"))) {
+                dropped += e.reset();
+            }
+            return dropped;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while resetting engine " + engine, e);
@@ -208,7 +241,7 @@ public final class SimulatedGpu implements GpuAdapter {
         long faulted = 0;
         long dropped = 0;
         long resets = 0;
-        for (Engine e : engines.values()) {
+        for (Engine e : engines.values().stream().flatMap(java.util.Arrays::stream).toList()) {
             synchronized (e) {
                 completed += e.completed;
                 faulted += e.faulted;

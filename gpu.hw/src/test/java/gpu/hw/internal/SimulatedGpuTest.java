@@ -137,4 +137,25 @@ class SimulatedGpuTest {
         assertTrue(e.getMessage().contains("pitch 8"), e.getMessage());
         assertEquals(0, gpu.stats().submissionsCompleted() + gpu.stats().submissionsFaulted());
     }
+
+    @Test
+    void copyEnginesRunApartAFaultHaltsOnlyItsOwn() throws InterruptedException {
+        assertEquals(2, gpu.engineCount(EngineType.COPY));
+        assertEquals(1, gpu.engineCount(EngineType.RENDER));
+        long ro = as.allocate(4096, PageProtection.READONLY);
+        as.read(ro, 1);
+        long rw = as.allocate(4096, PageProtection.READWRITE);
+        gpu.submit(EngineType.COPY, 0, new Submission(pasid, 7, List.of(new GpuCommand.Fill(ro, 16, -1)), 1));
+        assertInstanceOf(Interrupt.DmaPageFaulted.class, interrupts.poll(5, TimeUnit.SECONDS));
+        assertEquals(EngineStatus.FAULTED, gpu.status(EngineType.COPY, 0));
+        gpu.submit(EngineType.COPY, 1, new Submission(pasid, 8, List.of(new GpuCommand.Fill(rw, 4, 0x01010101)), 1));
+        assertInstanceOf(Interrupt.DmaCompleted.class, interrupts.poll(5, TimeUnit.SECONDS), "copy engine 1 runs on");
+        assertEquals(1, as.read(rw, 1)[0]);
+        assertEquals(EngineStatus.IDLE, gpu.status(EngineType.COPY, 1));
+        var e = assertThrows(IllegalArgumentException.class, () -> gpu.submit(EngineType.COPY, 2,
+                new Submission(pasid, 7, List.of(new GpuCommand.Fill(rw, 4, 0)), 2)));
+        assertTrue(e.getMessage().contains("COPY engine 2 does not exist"), e.getMessage());
+        gpu.resetEngine(EngineType.COPY); // every copy engine
+        assertEquals(EngineStatus.IDLE, gpu.status(EngineType.COPY, 0));
+    }
 }
