@@ -23,17 +23,55 @@ public final class PageTableWalker {
      */
     public static Translation walk(SystemMemory memory, long root, int pasid, long va, Access access,
                                    boolean userRequest) {
+        return walk(memory, root, pasid, va, access, userRequest, null);
+    }
+
+    /** Rights bits of a PDE word (see {@link #walk(SystemMemory, long, int, long, Access, boolean, long[])}). */
+    public static final long PDE_WRITABLE = 1;
+    public static final long PDE_USER = 2;
+    public static final long PDE_EXECUTABLE = 4;
+    /** A PDE word that holds nothing. */
+    public static final long NO_PDE = -1;
+
+    /**
+     * As {@link #walk(SystemMemory, long, int, long, Access, boolean)}; and when the walk goes through a
+     * present page-directory entry that points at a page table (not a 2 MiB page), {@code pde[0]} is
+     * set to that table's physical address ORed with the rights the levels above it allow
+     * ({@link #PDE_WRITABLE}, {@link #PDE_USER}, {@link #PDE_EXECUTABLE}), else to {@link #NO_PDE}: what
+     * a paging-structure (PDE) cache keeps, so that a later miss under the same 2 MiB reads one entry.
+     */
+    public static Translation walk(SystemMemory memory, long root, int pasid, long va, Access access,
+                                   boolean userRequest, long[] pde) {
+        if (pde != null) {
+            pde[0] = NO_PDE;
+        }
         if (!Pte.isCanonical(va)) {
             return new Translation.Fault(FaultKind.NON_CANONICAL, pasid, va, access);
         }
+        return walkFrom(memory, root, 4, true, true, true, pasid, va, access, userRequest, pde);
+    }
+
+    /**
+     * The last level of a walk, from a PDE word {@link #walk(SystemMemory, long, int, long, Access, boolean, long[])}
+     * reported for the 2 MiB region holding {@code va}: reads the one page-table entry.
+     */
+    public static Translation walkFromPde(SystemMemory memory, long pdeWord, int pasid, long va, Access access,
+                                          boolean userRequest) {
+        return walkFrom(memory, pdeWord & ~0xFFFL, 1, (pdeWord & PDE_WRITABLE) != 0, (pdeWord & PDE_USER) != 0,
+                (pdeWord & PDE_EXECUTABLE) != 0, pasid, va, access, userRequest, null);
+    }
+
+    private static Translation walkFrom(SystemMemory memory, long startTable, int startLevel, boolean startWritable,
+                                        boolean startUser, boolean startExecutable, int pasid, long va, Access access,
+                                        boolean userRequest, long[] pde) {
         final long memorySize = memory.size();
         restart:
         while (true) {
-            long table = root;
-            boolean writable = true;
-            boolean user = true;
-            boolean executable = true;
-            for (int level = 4; level >= 1; level--) {
+            long table = startTable;
+            boolean writable = startWritable;
+            boolean user = startUser;
+            boolean executable = startExecutable;
+            for (int level = startLevel; level >= 1; level--) {
                 long entryAddress = table + 8L * Pte.index(va, level);
                 long entry = memory.readLong(entryAddress);
                 if (!Pte.isPresent(entry)) {
@@ -55,6 +93,10 @@ public final class PageTableWalker {
                     if ((entry & Pte.ACCESSED) == 0
                             && !memory.compareAndSetLong(entryAddress, entry, entry | Pte.ACCESSED)) {
                         continue restart;
+                    }
+                    if (level == 2 && pde != null) {
+                        pde[0] = address | (writable ? PDE_WRITABLE : 0) | (user ? PDE_USER : 0)
+                                | (executable ? PDE_EXECUTABLE : 0);
                     }
                     table = address;
                     continue;

@@ -211,7 +211,17 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         if (root < 0) {
             return new Fault(FaultKind.PASID_NOT_BOUND, pasid, va, access);
         }
-        Translation t = PageTableWalker.walk(memory, root, pasid, va, access, true);
+        long pde = iotlb.lookupPde(pasid, va);
+        Translation t;
+        if (pde != Iotlb.MISS) {
+            t = PageTableWalker.walkFromPde(memory, pde, pasid, va, access, true); // one entry read, not four
+        } else {
+            long[] walked = new long[1];
+            t = PageTableWalker.walk(memory, root, pasid, va, access, true, walked);
+            if (walked[0] != PageTableWalker.NO_PDE) {
+                iotlb.storePde(pasid, va, walked[0], startGeneration);
+            }
+        }
         if (t instanceof Mapping m) {
             iotlb.store(pasid, m, startGeneration);
         }

@@ -243,4 +243,45 @@ class IommuUnitTest {
         assertEquals(20, iommu.faults().get(7).sequence());
         assertEquals(20, iommu.stats().faults());
     }
+
+    static long pa(Translation t) {
+        return ((Translation.Mapping) t).pagePa();
+    }
+
+    @Test
+    void aMissUnderARegionWalkedBeforeReadsOneEntryThroughThePdeCache() {
+        tables.map4k(0x200000, 0x300000, USER_RW);
+        tables.map4k(0x201000, 0x301000, USER_RW);
+        assertEquals(0x300000, pa(iommu.translate(PASID, 0x200000, Access.READ)));
+        // the upper levels now say "not present": only a cached PDE can still reach the second page
+        long pml4e = tables.root + 8L * Pte.index(0x201000, 4);
+        long saved = memory.readLong(pml4e);
+        memory.writeLong(pml4e, 0);
+        assertEquals(0x301000, pa(iommu.translate(PASID, 0x201000, Access.READ)), "walked from the cached PDE");
+        memory.writeLong(pml4e, saved);
+    }
+
+    @Test
+    void aReboundPasidWalksItsNewTableNotACachedPde() {
+        tables.map4k(0x200000, 0x300000, USER_RW);
+        assertEquals(0x300000, pa(iommu.translate(PASID, 0x200000, Access.READ)));
+        iommu.unbind(PASID);
+        Tables other = new Tables(memory, 64);
+        other.map4k(0x201000, 0x401000, USER_RW);
+        iommu.bind(PASID, other.root);
+        assertEquals(0x401000, pa(iommu.translate(PASID, 0x201000, Access.READ)),
+                "the unbind invalidated the PASID's cached page-directory entries");
+    }
+
+    @Test
+    void aRangeInvalidationDropsThePdeOfTheRegionsItTouches() {
+        tables.map4k(0x200000, 0x300000, USER_RW);
+        assertEquals(0x300000, pa(iommu.translate(PASID, 0x200000, Access.READ)));
+        long table = tables.frame(); // a new page table for the region, as an OS that rebuilt it
+        memory.writeLong(table + 8L * Pte.index(0x201000, 1), 0x501000 | USER_RW);
+        memory.writeLong(tables.entry(0x200000, 2, Tables.TABLE), Pte.make(table, Tables.TABLE));
+        iommu.invalidate(new Invalidation.OfRange(PASID, 0x200000, 0x200000));
+        assertEquals(0x501000, pa(iommu.translate(PASID, 0x201000, Access.READ)),
+                "the range invalidation removed the region's cached PDE");
+    }
 }
