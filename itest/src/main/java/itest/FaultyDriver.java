@@ -9,8 +9,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import gpu.hw.GpuAdapter;
 import gpu.hw.PciIdentity;
 import kmd.api.AdapterInfo;
-import kmd.api.AllocationDescription;
-import kmd.api.AllocationRequest;
 import kmd.api.DisplayDriver;
 import kmd.api.DriverCaps;
 import kmd.api.EngineNode;
@@ -38,24 +36,6 @@ final class FaultyDriver implements DisplayDriver {
             return new AdapterInfo("faulty KMD", new VidMmCaps(true, true, false, false, false),
                     new DriverCaps(gpu.aperture().size()), List.of(new SegmentDescriptor(1, "system", 0, true, false),
                     new SegmentDescriptor(2, "aperture", gpu.aperture().size(), true, true)));
-        }
-
-        @Override
-        public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
-            handles.device(hDevice);
-            return new AllocationDescription((request.size() + 4095) & ~4095L, 4096, 1, request.flags());
-        }
-
-        @Override
-        public void openAllocation(long hDevice, long hAllocation, long va, long size) {
-        }
-
-        @Override
-        public void closeAllocation(long hDevice, long hAllocation) {
-        }
-
-        @Override
-        public void destroyAllocation(long hAllocation) {
         }
 
         /** Sends DxgkCbNotifyInterrupt as the hardware would not. */

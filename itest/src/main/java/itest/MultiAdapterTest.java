@@ -116,18 +116,16 @@ class MultiAdapterTest {
         String adapter1 = shell.run("config:get gpu.hw.Adapter~1");
         assertTrue(adapter1.matches("(?s).*pci\\.device\\s+= 8738\\s+set.*"), adapter1);
         assertTrue(adapter1.matches("(?s).*dma\\.target\\s+= \\(iommu\\.unit=1\\)\\s+set.*"), adapter1);
-        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
-                () -> shell.run("config:set gpu.hw.Adapter displaySources=1"));
-        assertTrue(e.getMessage().contains("gpu.hw.Adapter is a factory"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
-                () -> shell.run("config:set gpu.hw.Adapter~1 displaySources=9"));
-        assertTrue(e.getMessage().contains("refused by the metatype"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> shell.run("gpu:info 7"));
-        assertTrue(e.getMessage().contains("ADAPTER 7 does not exist"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> shell.run("iommu:pasids 5"));
-        assertTrue(e.getMessage().contains("UNIT 5 does not exist"), e.getMessage());
-        e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> shell.run("vidmm:device 4 9"));
-        assertTrue(e.getMessage().contains("adapter 9 does not exist"), e.getMessage());
+        assertError("gpu.hw.Adapter is a factory", "config:set gpu.hw.Adapter displaySources=1");
+        assertError("refused by the metatype", "config:set gpu.hw.Adapter~1 displaySources=9");
+        assertError("ADAPTER 7 does not exist", "gpu:info 7");
+        assertError("UNIT 5 does not exist", "iommu:pasids 5");
+        assertError("adapter 9 does not exist", "vidmm:device 4 9");
+    }
+
+    void assertError(String expected, String line) {
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> shell.run(line), line);
+        assertTrue(e.getMessage().contains(expected) && !e.getMessage().contains("\n"), line + " -> " + e.getMessage());
     }
 
     @Test

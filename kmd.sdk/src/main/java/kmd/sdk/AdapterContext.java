@@ -10,6 +10,8 @@ import gpu.hw.GpuCommand;
 import gpu.hw.Interrupt;
 import gpu.hw.InterruptSink;
 import gpu.hw.Submission;
+import kmd.api.AllocationDescription;
+import kmd.api.AllocationRequest;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
@@ -23,8 +25,9 @@ import kmd.api.callbacks.InterruptNotification;
  * way. It keeps the callbacks and delivers the adapter's interrupts to them, refuses work during
  * exclusive access, runs paging operations (aperture maps at once, the rest on the copy engine),
  * reports the video present sources, points them at the aperture segment, resets engines, and keeps
- * process and device handles with their PASIDs ({@link DriverHandles}). A driver implements the rest:
- * its adapter info and allocations.
+ * process and device handles with their PASIDs ({@link DriverHandles}), and describes allocations as
+ * whole pages aligned to 4 KiB in segment 1. A driver implements the rest: its adapter info, and what
+ * it does differently.
  */
 public abstract class AdapterContext implements KernelModeDriver, InterruptSink {
     protected final GpuAdapter gpu;
@@ -70,6 +73,27 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
     @Override
     public void destroyDevice(long hDevice) {
         handles.destroyDevice(hDevice);
+    }
+
+    /** Whole pages, 4 KiB aligned, in segment 1 (system memory), with the flags asked for. */
+    @Override
+    public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
+        handles.device(hDevice);
+        return new AllocationDescription((request.size() + 4095) & ~4095L, 4096, 1, request.flags());
+    }
+
+    /** Nothing to program: the device reaches the allocation at its VA through the IOMMU. */
+    @Override
+    public void openAllocation(long hDevice, long hAllocation, long va, long size) {
+        handles.device(hDevice);
+    }
+
+    @Override
+    public void closeAllocation(long hDevice, long hAllocation) {
+    }
+
+    @Override
+    public void destroyAllocation(long hAllocation) {
     }
 
     /** This driver's encoding of a DMA command; the standard one by default. */

@@ -5,8 +5,6 @@ import java.util.List;
 import gpu.hw.EngineType;
 import gpu.hw.GpuAdapter;
 import kmd.api.AdapterInfo;
-import kmd.api.AllocationDescription;
-import kmd.api.AllocationRequest;
 import kmd.api.DriverCaps;
 import kmd.api.EngineNode;
 import kmd.api.SegmentDescriptor;
@@ -16,8 +14,8 @@ import kmd.sdk.AdapterContext;
 /**
  * The example driver's context on one adapter, as a template: {@link AdapterContext} (kmd.sdk) does
  * what every driver of the simulated GPU does the same way (hardware programming, interrupts, process
- * and device handles); this class keeps what is its own: adapter info and allocation descriptions.
- * Every GPU command runs on the render engine.
+ * and device handles, allocation descriptions); this class keeps what is its own: its adapter info,
+ * and every GPU command runs on the render engine.
  */
 final class ExampleKmd extends AdapterContext {
     private static final int APERTURE = 2;
@@ -36,22 +34,5 @@ final class ExampleKmd extends AdapterContext {
     @Override
     protected EngineType engineFor(EngineNode node) {
         return EngineType.RENDER;
-    }
-
-    @Override
-    public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
-        return new AllocationDescription((request.size() + 4095) & ~4095L, 4096, 1, request.flags());
-    }
-
-    @Override
-    public void openAllocation(long hDevice, long hAllocation, long va, long size) {
-    }
-
-    @Override
-    public void closeAllocation(long hDevice, long hAllocation) {
-    }
-
-    @Override
-    public void destroyAllocation(long hAllocation) {
     }
 }

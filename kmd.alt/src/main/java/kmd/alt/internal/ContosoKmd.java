@@ -39,19 +39,6 @@ final class ContosoKmd extends AdapterContext {
         return new AllocationDescription((request.size() + 4095) & ~4095L, 65536, 1, request.flags());
     }
 
-    @Override
-    public void openAllocation(long hDevice, long hAllocation, long va, long size) {
-        handles.device(hDevice);
-    }
-
-    @Override
-    public void closeAllocation(long hDevice, long hAllocation) {
-    }
-
-    @Override
-    public void destroyAllocation(long hAllocation) {
-    }
-
     /** Contoso's encoding: linear copies and fills as one-row rectangles, when they fit one row. */
     @Override
     protected GpuCommand encode(DmaCommand c) {

@@ -6,8 +6,6 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import gpu.hw.GpuAdapter;
 import kmd.api.AdapterInfo;
-import kmd.api.AllocationDescription;
-import kmd.api.AllocationRequest;
 import kmd.api.DriverCaps;
 import kmd.api.SegmentDescriptor;
 import kmd.api.VidMmCaps;
@@ -51,13 +49,6 @@ public final class ReferenceKmd extends AdapterContext {
     public void destroyDevice(long hDevice) {
         super.destroyDevice(hDevice);
         opened.remove(hDevice);
-    }
-
-    @Override
-    public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
-        handles.device(hDevice);
-        long size = (request.size() + 4095) & ~4095L;
-        return new AllocationDescription(size, 4096, 1, request.flags());
     }
 
     @Override
