@@ -111,7 +111,9 @@ final class Display {
                 paging("UnmapApertureSegment", new PagingOperation.UnmapApertureSegment(a.aperture.segmentId, x.firstPage(),
                         x.pages()));
             } catch (VidMmException e) {
-                System.getLogger(Display.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+                if (e.status() != VidMmStatus.DRIVER_HUNG) { // a hung driver is given up: nothing to unmap through it
+                    System.getLogger(Display.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+                }
             }
         }
         a.aperture.release(x.firstPage(), x.pages());
