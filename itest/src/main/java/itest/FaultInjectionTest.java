@@ -60,11 +60,7 @@ class FaultInjectionTest {
         props.put("tdrDelayMillis", TDR_MILLIS);
         props.put("tdrDdiDelayMillis", DDI_MILLIS);
         vidmmConfig.update(props); // VidMm restarts with these delays, asynchronously: wait for that one
-        long deadline = System.currentTimeMillis() + 5000;
-        while (context.getServiceReferences(vidmm.VidMm.class, "(tdrDdiDelayMillis=" + DDI_MILLIS + ")").isEmpty()) {
-            assertTrue(System.currentTimeMillis() < deadline, "VidMm restarted with the test's TDR delays");
-            Thread.sleep(20);
-        }
+        awaitVidMm(true);
         shell.awaitOutput("kmd:list", "(?s).*\\n1\\s+\\d+\\s+reference\\s+2\\s+\\d+\\s+attached.*");
         faulty = new FaultyDriver();
         Dictionary<String, Object> service = new Hashtable<>();
@@ -78,11 +74,24 @@ class FaultInjectionTest {
         faulty.release.countDown();
         registration.unregister();
         vidmmConfig.delete();
+        awaitVidMm(false); // back on its defaults before the next test changes them again
         shell.awaitOutput("kmd:list", "(?s).*\\n1\\s+\\d+\\s+reference\\s+2\\s+\\d+\\s+attached.*");
         shell.close();
         MemoryManager mm = Shell.await(context, MemoryManager.class);
         for (ProcessInfo p : mm.processes()) {
             mm.kill(p.pid());
+        }
+    }
+
+    /** Waits until VidMm runs with the test's TDR delays ({@code configured}) or without them. */
+    void awaitVidMm(boolean configured) throws Exception {
+        String filter = "(tdrDdiDelayMillis=" + DDI_MILLIS + ")";
+        long deadline = System.currentTimeMillis() + 5000;
+        while (context.getServiceReferences(vidmm.VidMm.class, configured ? filter : "(!" + filter + ")").isEmpty()
+                || (!configured && !context.getServiceReferences(vidmm.VidMm.class, filter).isEmpty())) {
+            assertTrue(System.currentTimeMillis() < deadline, "VidMm restarted " + (configured ? "with" : "without")
+                    + " the test's TDR delays");
+            Thread.sleep(20);
         }
     }
 
