@@ -22,6 +22,17 @@ final class Rig {
         pasid = mm.bindIommu(pid);
     }
 
+    /** Allocates {@code bytes} of 2 MiB pages and writes every 4 KiB of them once (as {@link #committed}). */
+    long committedLarge(long bytes) {
+        long va = space.allocateLarge(bytes, PageProtection.READWRITE);
+        byte[] page = new byte[4096];
+        for (long off = 0; off < bytes; off += 4096) {
+            page[0] = (byte) (off >>> 12);
+            iommu.write(pasid, va + off, page);
+        }
+        return va;
+    }
+
     /** Allocates and touches {@code bytes} (every page gets a frame). */
     long committed(long bytes) {
         long va = space.allocate(bytes, PageProtection.READWRITE);

@@ -39,6 +39,17 @@ public interface AddressSpace {
     /** Reserve and commit in one call (VirtualAlloc with MEM_RESERVE | MEM_COMMIT). */
     long allocate(long size, PageProtection protection);
 
+    /**
+     * VirtualAlloc with MEM_RESERVE | MEM_COMMIT | MEM_LARGE_PAGES: {@code size} bytes (a multiple of
+     * 2 MiB) of 2 MiB pages, each physically contiguous and aligned, mapped at once by page-directory
+     * leaves, at a 2 MiB aligned VA. Large pages are never paged, keep their protection (not
+     * NOACCESS) and are released whole.
+     *
+     * @throws MemoryException INVALID_PARAMETER for a bad size or protection, NO_MEMORY when no free
+     *                         contiguous 2 MiB is left (nothing is trimmed to make one), COMMITMENT_LIMIT
+     */
+    long allocateLarge(long size, PageProtection protection);
+
     /** Decommits pages of a private reservation; their frames are freed. */
     void decommit(long va, long size);
 

@@ -162,18 +162,16 @@ public final class LazySystemMemory implements SystemMemory {
 
     /** The bank holding {@code pa}, made if needed, with the frame of {@code pa} marked written first. */
     private byte[] bankForWrite(long pa) {
-        long frame = pa >>> FRAME_SHIFT;
-        int word = (int) (frame >>> 6);
-        long bit = 1L << (frame & 63);
-        long bits = (long) WORDS.getVolatile(written, word);
-        while ((bits & bit) == 0) {
-            long seen = (long) WORDS.compareAndExchange(written, word, bits, bits | bit);
-            if (seen == bits) {
-                touched.increment();
-                INTS.getAndAdd(fills, (int) (pa >>> BANK_SHIFT), 1);
-                break;
-            }
-            bits = seen;
+        return bankForWrite(pa, 1);
+    }
+
+    /**
+     * The bank holding {@code pa}, made if needed, with the frames of {@code [pa, pa + length)} (all in
+     * that bank) marked written first.
+     */
+    private byte[] bankForWrite(long pa, int length) {
+        for (long frame = pa >>> FRAME_SHIFT; frame <= (pa + length - 1) >>> FRAME_SHIFT; frame++) {
+            markWritten(frame, pa);
         }
         int index = (int) (pa >>> BANK_SHIFT);
         while (true) {
@@ -185,6 +183,21 @@ public final class LazySystemMemory implements SystemMemory {
             } else if (BANKS.compareAndSet(banks, index, (byte[]) null, new byte[BANK_SIZE])) {
                 bankCount.increment();
             }
+        }
+    }
+
+    private void markWritten(long frame, long pa) {
+        int word = (int) (frame >>> 6);
+        long bit = 1L << (frame & 63);
+        long bits = (long) WORDS.getVolatile(written, word);
+        while ((bits & bit) == 0) {
+            long seen = (long) WORDS.compareAndExchange(written, word, bits, bits | bit);
+            if (seen == bits) {
+                touched.increment();
+                INTS.getAndAdd(fills, (int) (pa >>> BANK_SHIFT), 1);
+                break;
+            }
+            bits = seen;
         }
     }
 
@@ -267,10 +280,11 @@ public final class LazySystemMemory implements SystemMemory {
         checkRange(src, length, "copy source");
         checkRange(dst, length, "copy destination");
         while (length > 0) {
-            int n = Math.min(length, Math.min(FRAME_SIZE - (int) (src & (FRAME_SIZE - 1)),
-                    FRAME_SIZE - (int) (dst & (FRAME_SIZE - 1))));
+            // up to the end of a bank on both sides: frames contiguous in a bank are contiguous host memory
+            int n = Math.min(length, Math.min(BANK_SIZE - (int) (src & (BANK_SIZE - 1)),
+                    BANK_SIZE - (int) (dst & (BANK_SIZE - 1))));
             byte[] from = bankForRead(src);
-            byte[] to = bankForWrite(dst);
+            byte[] to = bankForWrite(dst, n);
             if (from == null) {
                 Arrays.fill(to, offset(dst), offset(dst) + n, (byte) 0);
             } else {

@@ -42,9 +42,16 @@ final class FrameDatabase {
         if (state == State.FREE || state == State.RESERVED || state == State.TRANSITION) {
             throw new IllegalArgumentException("cannot allocate a frame as " + state);
         }
-        long frame;
-        if (freeTop > 0) {
-            frame = freeStack[--freeTop];
+        long frame = -1;
+        while (freeTop > 0) {
+            long candidate = freeStack[--freeTop];
+            if (state(candidate) == State.FREE) { // a contiguous allocation may have taken it meanwhile
+                frame = candidate;
+                break;
+            }
+        }
+        if (frame >= 0) {
+            // from the free stack
         } else if (neverUsed < states.length) {
             frame = neverUsed++;
         } else {
@@ -52,6 +59,39 @@ final class FrameDatabase {
         }
         move(frame, State.FREE, state);
         return frame;
+    }
+
+    /**
+     * {@code count} free frames in a row, the first a multiple of {@code count} (a large page: physically
+     * contiguous and aligned), as {@code state}; returns the first, or -1 when no such run is free.
+     * Nothing is trimmed to make one.
+     */
+    synchronized long allocateContiguous(int count, State state) {
+        if (state != State.PRIVATE || Integer.bitCount(count) != 1) {
+            throw new IllegalArgumentException("contiguous frames are private, a power of two in number");
+        }
+        for (long first = count; first + count <= states.length; first += count) {
+            boolean free = true;
+            for (long f = first + count - 1; f >= first; f--) {
+                if (states[(int) f] != (byte) State.FREE.ordinal()) {
+                    free = false;
+                    break;
+                }
+            }
+            if (free) {
+                for (long f = first; f < first + count; f++) {
+                    move(f, State.FREE, state);
+                }
+                if (first + count > neverUsed) { // never-used frames skipped below the run go to the free stack
+                    for (long f = neverUsed; f < first; f++) {
+                        push(f);
+                    }
+                    neverUsed = first + count;
+                }
+                return first;
+            }
+        }
+        return -1;
     }
 
     /** Frees a frame its owner no longer maps (after the IOMMU was invalidated for it). */
@@ -70,6 +110,10 @@ final class FrameDatabase {
     private void release(long frame, State state) {
         memory.zeroFrame(frame);
         move(frame, state, State.FREE);
+        push(frame);
+    }
+
+    private void push(long frame) {
         if (freeTop == freeStack.length) {
             freeStack = java.util.Arrays.copyOf(freeStack, freeTop * 2);
         }

@@ -97,6 +97,19 @@ public final class MmCommands {
         return String.format("0x%x", va);
     }
 
+    @Descriptor("reserves and commits; with 'large', 2 MiB pages (MEM_LARGE_PAGES: contiguous, never paged); prints the VA")
+    public String alloc(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("size in bytes; for large pages a multiple of 2M") String bytes,
+                        @Descriptor("protection: none, r, rw, x, rx, rwx, or a Windows name such as PAGE_READWRITE") String prot,
+                        @Descriptor("large: 2 MiB pages") String kind) {
+        if (!"large".equalsIgnoreCase(kind)) {
+            throw new IllegalArgumentException("the fourth argument may only be 'large', not '" + kind + "'");
+        }
+        AddressSpace space = space(pid);
+        PageProtection protection = PageProtection.parse(prot);
+        long va = space.allocateLarge(Args.size("BYTES", bytes, AddressSpace.MAX_RESERVATION), protection);
+        return String.format("0x%x (large pages)", va);
+    }
+
     /** mm:reserve PID BYTES [VA] - reserve only; prints the VA. */
     @Descriptor("reserves address space (64 KiB aligned), anywhere or at VA; prints the VA")
     public String reserve(@Descriptor("process id, as mm:spawn printed it") String pid, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {

@@ -45,8 +45,17 @@ final class PageMapper {
         return table.root();
     }
 
+    PageTable table() {
+        return table;
+    }
+
     long residentPages() {
         return residentPages;
+    }
+
+    /** Large pages mapped ({@code pages} > 0) or unmapped (< 0), in 4 KiB pages. */
+    void largeResident(long pages) {
+        residentPages += pages;
     }
 
     Pager pager() {
@@ -72,8 +81,8 @@ final class PageMapper {
      * @throws MemoryException NO_MEMORY or IN_PAGE_ERROR when the page cannot be had
      */
     private long map(Vad vad, long va, Access access) {
-        if (vad == null) {
-            return -1;
+        if (vad == null || vad.large()) {
+            return -1; // a large page is present from its allocation to its release: a fault there is refused
         }
         int page = vad.pageIndex(va);
         if (!vad.committed(page) || !Ranges.permits(vad.protection(page), access)) {

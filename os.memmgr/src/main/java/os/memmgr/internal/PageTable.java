@@ -56,6 +56,39 @@ final class PageTable {
         return table + 8L * Pte.index(va, 1);
     }
 
+    /**
+     * Maps the 2 MiB page holding {@code va} with a page-directory leaf {@code entry} (a large page),
+     * making the tables above it. The region must have no page table of its own in use.
+     */
+    void setLarge(long va, long entry) {
+        long table = root;
+        for (int level = 4; level >= 3; level--) {
+            long entryAddress = table + 8L * Pte.index(va, level);
+            long e = memory.readLong(entryAddress);
+            if (!Pte.isPresent(e)) {
+                long frame = frames.allocate(FrameDatabase.State.PAGE_TABLE);
+                tableFrames.add(frame);
+                e = Pte.make(frame << SystemMemory.FRAME_SHIFT, TABLE_FLAGS);
+                memory.writeLong(entryAddress, e);
+            }
+            table = Pte.address(e);
+        }
+        memory.writeLong(table + 8L * Pte.index(va, 2), entry);
+    }
+
+    /** Clears the page-directory leaf of the large page holding {@code va}; returns the old entry. */
+    long clearLarge(long va) {
+        long table = root;
+        for (int level = 4; level >= 3; level--) {
+            long e = memory.readLong(table + 8L * Pte.index(va, level));
+            if (!Pte.isPresent(e)) {
+                return 0;
+            }
+            table = Pte.address(e);
+        }
+        return memory.getAndSetLong(table + 8L * Pte.index(va, 2), 0);
+    }
+
     /** Clears the PTE of {@code va}; returns the old entry (0 if there was no table). */
     long clear(long va) {
         long at = pteAddress(va, false);

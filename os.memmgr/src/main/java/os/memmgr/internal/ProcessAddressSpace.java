@@ -9,6 +9,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import iommu.hw.Access;
 import iommu.hw.Invalidation;
 import iommu.hw.PageResponse;
+import iommu.hw.Pte;
 import iommu.hw.SystemMemory;
 import os.memmgr.AddressSpace;
 import os.memmgr.MemoryException;
@@ -29,6 +30,7 @@ import os.memmgr.Status;
  */
 final class ProcessAddressSpace implements AddressSpace {
     private static final int MAX_CPU_ACCESS = 64 << 20;
+    private static final long LARGE_PAGE_SIZE = 2L << 20;
 
     private final int pid;
     private final String name;
@@ -248,6 +250,7 @@ final class ProcessAddressSpace implements AddressSpace {
             ensureLive();
             long pages = Ranges.checkRange("commit", va, size);
             Vad vad = vads.covering("commit", va, pages);
+            refuseLarge("commit", vad);
             if (vad.section != null) {
                 throw new MemoryException(Status.INVALID_RANGE, String.format(
                         "commit: 0x%x is in a section view, which is committed whole", va));
@@ -288,6 +291,87 @@ final class ProcessAddressSpace implements AddressSpace {
         }
     }
 
+    @Override
+    public long allocateLarge(long size, PageProtection protection) {
+        java.util.Objects.requireNonNull(protection, "protection");
+        if (size <= 0 || size % LARGE_PAGE_SIZE != 0) {
+            throw new MemoryException(Status.INVALID_PARAMETER, "allocate large: size must be a positive multiple of"
+                    + " 2 MiB (the large-page size), not " + size);
+        }
+        if (protection == PageProtection.NOACCESS) {
+            throw new MemoryException(Status.INVALID_PARAMETER, "allocate large: large pages cannot be NOACCESS");
+        }
+        lock.lock();
+        try {
+            ensureLive();
+            int count = (int) (size / LARGE_PAGE_SIZE);
+            Vad vad = vads.reserveLarge("allocate large", size, new long[count]);
+            int framesPerPage = (int) (LARGE_PAGE_SIZE >>> SystemMemory.FRAME_SHIFT);
+            int made = 0;
+            boolean charged = false;
+            try {
+                charge("allocate large", vad.pages);
+                charged = true;
+                for (; made < count; made++) {
+                    long first = frames.allocateContiguous(framesPerPage, FrameDatabase.State.PRIVATE);
+                    if (first < 0) {
+                        throw new MemoryException(Status.NO_MEMORY, "allocate large: no 2 MiB of free, physically"
+                                + " contiguous and aligned memory for large page " + (made + 1) + " of " + count);
+                    }
+                    vad.largeFrames[made] = first;
+                }
+            } catch (MemoryException e) {
+                for (int i = 0; i < made; i++) {
+                    freeLargePage(vad.largeFrames[i]);
+                }
+                if (charged) {
+                    uncharge(vad.pages);
+                }
+                vads.remove(vad.base);
+                throw e;
+            }
+            long flags = Ranges.leafFlags(protection) | Pte.PAGE_SIZE | Pte.ACCESSED | Pte.DIRTY;
+            for (int i = 0; i < count; i++) {
+                mapper.table().setLarge(vad.base + i * LARGE_PAGE_SIZE,
+                        Pte.make(vad.largeFrames[i] << SystemMemory.FRAME_SHIFT, flags));
+            }
+            invalidate(vad.base, size); // a page-directory entry an IOMMU cached for an earlier page table there
+            commitWhole(vad, protection);
+            mapper.largeResident(vad.pages);
+            return vad.base;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void freeLargePage(long firstFrame) {
+        for (long f = firstFrame; f < firstFrame + (LARGE_PAGE_SIZE >>> SystemMemory.FRAME_SHIFT); f++) {
+            frames.free(f);
+        }
+    }
+
+    /** Unmaps a large-page VAD: its page-directory leaves cleared, every IOMMU unit invalidated, then its frames freed. */
+    private void unmapLarge(Vad vad) {
+        for (int i = 0; i < vad.largeFrames.length; i++) {
+            mapper.table().clearLarge(vad.base + i * LARGE_PAGE_SIZE);
+        }
+        invalidate(vad.base, vad.pages * PAGE_SIZE);
+        for (long first : vad.largeFrames) {
+            freeLargePage(first);
+        }
+        mapper.largeResident(-vad.pages);
+        committedPages -= vad.pages;
+        uncharge(vad.pages);
+    }
+
+    /** Refuses an operation on part of large-page memory, which is allocated and released whole. */
+    private static void refuseLarge(String op, Vad vad) {
+        if (vad.large()) {
+            throw new MemoryException(Status.INVALID_PARAMETER, String.format("%s: 0x%x is large-page memory, which"
+                    + " keeps its protection and is released whole (mm:free)", op, vad.base));
+        }
+    }
+
     /** Commits every page of a fresh VAD (charged already, or a section view). */
     private void commitWhole(Vad vad, PageProtection protection) {
         for (int i = 0; i < vad.pages; i++) {
@@ -302,6 +386,7 @@ final class ProcessAddressSpace implements AddressSpace {
             ensureLive();
             long pages = Ranges.checkRange("decommit", va, size);
             Vad vad = vads.covering("decommit", va, pages);
+            refuseLarge("decommit", vad);
             if (vad.section != null) {
                 throw new MemoryException(Status.INVALID_RANGE, String.format(
                         "decommit: 0x%x is in a section view; release the view instead", va));
@@ -346,7 +431,11 @@ final class ProcessAddressSpace implements AddressSpace {
     }
 
     private void releaseVad(Vad vad) {
-        unmapPages(vad, 0, vad.pages, false);
+        if (vad.large()) {
+            unmapLarge(vad);
+        } else {
+            unmapPages(vad, 0, vad.pages, false);
+        }
         vads.remove(vad.base);
         if (vad.section != null && vad.section.removeView()) {
             kernel.sectionUnmapped(vad.section);
@@ -360,6 +449,7 @@ final class ProcessAddressSpace implements AddressSpace {
             ensureLive();
             long pages = Ranges.checkRange("protect", va, size);
             Vad vad = vads.covering("protect", va, pages);
+            refuseLarge("protect", vad);
             int first = vad.pageIndex(va);
             for (int i = first; i < first + pages; i++) {
                 if (!vad.committed(i)) {

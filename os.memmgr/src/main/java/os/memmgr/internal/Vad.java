@@ -13,13 +13,24 @@ final class Vad {
     final long pages;
     /** The mapped section, or {@code null} for private memory. */
     final Section section;
+    /** For large-page memory (MEM_LARGE_PAGES), the first frame of each 2 MiB page; else null. */
+    final long[] largeFrames;
     private final byte[] state;
 
     Vad(long base, long pages, Section section) {
+        this(base, pages, section, null);
+    }
+
+    Vad(long base, long pages, Section section, long[] largeFrames) {
         this.base = base;
         this.pages = pages;
         this.section = section;
+        this.largeFrames = largeFrames;
         this.state = new byte[(int) pages];
+    }
+
+    boolean large() {
+        return largeFrames != null;
     }
 
     long end() {

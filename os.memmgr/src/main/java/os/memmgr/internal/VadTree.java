@@ -67,6 +67,25 @@ final class VadTree {
         return put(new Vad(cursor, pages, section));
     }
 
+    /** A large-page VAD of {@code size} bytes (a multiple of 2 MiB) at a free 2 MiB aligned VA. */
+    Vad reserveLarge(String op, long size, long[] largeFrames) {
+        long align = 2L << 20;
+        long pages = Ranges.checkRange(op, AddressSpace.USER_MIN, size);
+        long bytes = pages * PAGE_SIZE;
+        long cursor = (AddressSpace.USER_MIN + align - 1) & ~(align - 1);
+        for (Vad vad : vads.values()) {
+            if (vad.base - cursor >= bytes) {
+                break;
+            }
+            cursor = Math.max(cursor, (vad.end() + align - 1) & ~(align - 1));
+        }
+        if (AddressSpace.USER_MAX - cursor < bytes) {
+            throw new MemoryException(Status.NO_MEMORY, op + ": no free 2 MiB aligned range of " + size
+                    + " bytes in the address space");
+        }
+        return put(new Vad(cursor, pages, null, largeFrames));
+    }
+
     private Vad put(Vad vad) {
         vads.put(vad.base, vad);
         return vad;
