@@ -52,6 +52,8 @@ import iommu.hw.Translation.Mapping;
 public final class IommuUnit implements Iommu, DmaInitiator {
     /** DMA re-enters the gate at least every this many pages, so invalidations never wait long. */
     private static final int PAGES_PER_GATE = 64;
+    /** A copy extends over physically contiguous pages up to this many bytes at once (a memory bank). */
+    private static final int RUN_BYTES = 64 * 1024;
 
     private final int unit;
     private final SystemMemory memory;
@@ -430,8 +432,21 @@ public final class IommuUnit implements Iommu, DmaInitiator {
             if (d < 0) {
                 return -1;
             }
+            long srcPa = Iotlb.physicalAddress(s, from);
+            long dstPa = Iotlb.physicalAddress(d, to);
             int n = Math.min(bytesToPageEnd(s, from, length - done), bytesToPageEnd(d, to, length - done));
-            memory.copy(Iotlb.physicalAddress(s, from), Iotlb.physicalAddress(d, to), n);
+            // while the IOTLB maps the next pages of both sides to the next frames, one copy covers them
+            while (n < RUN_BYTES && done + n < length) {
+                long s2 = iotlb.lookupData(pasid, from + n);
+                long d2 = iotlb.lookupData(pasid, to + n);
+                if (s2 == Iotlb.MISS || d2 == Iotlb.MISS || (s2 & needRead) != needRead || (d2 & needWrite) != needWrite
+                        || Iotlb.physicalAddress(s2, from + n) != srcPa + n || Iotlb.physicalAddress(d2, to + n) != dstPa + n) {
+                    break;
+                }
+                counts[0] += 2;
+                n += Math.min(bytesToPageEnd(s2, from + n, length - done - n), bytesToPageEnd(d2, to + n, length - done - n));
+            }
+            memory.copy(srcPa, dstPa, n);
             return n;
         });
     }

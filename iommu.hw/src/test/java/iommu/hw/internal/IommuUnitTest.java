@@ -284,4 +284,37 @@ class IommuUnitTest {
         assertEquals(0x501000, pa(iommu.translate(PASID, 0x201000, Access.READ)),
                 "the range invalidation removed the region's cached PDE");
     }
+
+    @Test
+    void aCopyOverContiguousFramesStopsAtAPageItMayNotWriteAndCopiesRightAcrossAGapInTheFrames() {
+        long src = 0x400000;
+        long dst = 0x500000;
+        long[] srcFrames = {0x600000, 0x601000, 0x700000, 0x701000}; // contiguous in pairs, a gap between
+        for (int i = 0; i < 4; i++) {
+            tables.map4k(src + i * 4096L, srcFrames[i], USER_RW);
+            byte[] page = new byte[4096];
+            Arrays.fill(page, (byte) (i + 1));
+            memory.write(srcFrames[i], page, 0, 4096);
+        }
+        for (int i = 0; i < 4; i++) { // contiguous destination frames; page 3 read-only
+            tables.map4k(dst + i * 4096L, 0x800000 + i * 4096L, i == 3 ? Pte.PRESENT | Pte.USER : USER_RW);
+        }
+        for (int i = 0; i < 4; i++) { // warm: every translation in the IOTLB, so runs may extend
+            iommu.translate(PASID, src + i * 4096L, Access.READ);
+            iommu.translate(PASID, dst + i * 4096L, Access.READ);
+        }
+        DmaResult r = iommu.copy(PASID, src, dst, 4 * 4096);
+        assertEquals(3 * 4096, r.bytesTransferred(), "stopped at the read-only page");
+        assertEquals(FaultKind.WRITE_PROTECTED, r.fault().kind());
+        for (int i = 0; i < 3; i++) {
+            byte[] out = new byte[4096];
+            memory.read(0x800000 + i * 4096L, out, 0, 4096);
+            byte[] expected = new byte[4096];
+            Arrays.fill(expected, (byte) (i + 1));
+            assertArrayEquals(expected, out, "page " + i);
+        }
+        byte[] untouched = new byte[4096];
+        memory.read(0x803000, untouched, 0, 4096);
+        assertArrayEquals(new byte[4096], untouched, "nothing written past the fault");
+    }
 }
