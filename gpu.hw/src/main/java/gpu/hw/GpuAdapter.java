@@ -22,8 +22,25 @@ public interface GpuAdapter {
     /** The adapter's index on the machine (0, 1, ...). */
     int index();
 
-    /** The index of the IOMMU unit the adapter's DMA goes through. */
+    /** The index of the IOMMU unit the adapter's DMA goes through (its first physical GPU's). */
     int iommuUnit();
+
+    /**
+     * How many physical GPUs the adapter has: 1, or 2 for a linked adapter (one driver context over two
+     * GPUs). Engines are numbered GPU by GPU: GPU {@code g} has instances
+     * {@code g * n .. g * n + n - 1} of a type, {@code n = engineCount(type) / physicalGpus()}.
+     */
+    default int physicalGpus() {
+        return 1;
+    }
+
+    /** The IOMMU unit physical GPU {@code physicalGpu}'s DMA goes through. */
+    default int iommuUnit(int physicalGpu) {
+        if (physicalGpu != 0) {
+            throw new IllegalArgumentException("physical GPU " + physicalGpu + " does not exist; the adapter has 1");
+        }
+        return iommuUnit();
+    }
 
     /** The attached interrupt sink's driver name, or null when no driver is attached. */
     String attachedDriver();

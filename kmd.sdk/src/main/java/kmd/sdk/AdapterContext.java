@@ -103,11 +103,20 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
 
     /**
      * Which engine of a type runs a device's work: each device keeps one (so that its fences complete
-     * in order), and devices are spread over the adapter's copy engines in turn, so that two
-     * processes copy in parallel.
+     * in order); devices are spread over the physical GPUs of a linked adapter, and over each GPU's
+     * copy engines, in turn, so that two processes copy in parallel.
      */
     protected int engineInstanceFor(long hDevice, EngineType type) {
-        return (int) Long.remainderUnsigned(handles.device(hDevice).ordinal(), gpu.engineCount(type));
+        long ordinal = handles.device(hDevice).ordinal();
+        int gpus = gpu.physicalGpus();
+        int perGpu = gpu.engineCount(type) / gpus;
+        int physical = physicalGpuOf(hDevice);
+        return physical * perGpu + (int) Long.remainderUnsigned(ordinal / gpus, perGpu);
+    }
+
+    /** The physical GPU of a linked adapter that runs a device's work (0 on an adapter of one GPU). */
+    protected int physicalGpuOf(long hDevice) {
+        return (int) Long.remainderUnsigned(handles.device(hDevice).ordinal(), gpu.physicalGpus());
     }
 
     /** The engine a node's work runs on; the node's own engine by default. */
@@ -187,7 +196,7 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
     @Override
     public void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue) {
         requireAccess("SubmitCommand");
-        int pasid = handles.devicePasid(hDevice);
+        int pasid = handles.pasidOn(hDevice, physicalGpuOf(hDevice)); // that GPU's IOMMU unit knows this one
         List<GpuCommand> encoded = new ArrayList<>(commands.size());
         for (DmaCommand c : commands) {
             encoded.add(encode(c));

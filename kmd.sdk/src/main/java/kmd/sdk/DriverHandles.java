@@ -79,6 +79,16 @@ public final class DriverHandles {
         }
     }
 
+    /**
+     * The PASID the device's work carries on physical GPU {@code physicalGpu}: its process's PASID for
+     * that GPU (CreateProcess got one per GPU), or the device's own when the process has only one.
+     */
+    public int pasidOn(long hDevice, int physicalGpu) {
+        Device d = device(hDevice);
+        Process p = processes.get(d.process());
+        return p != null && physicalGpu > 0 && physicalGpu < p.pasids().length ? p.pasids()[physicalGpu] : d.pasid();
+    }
+
     /** The device's PASID; refuses an unknown handle. */
     public int devicePasid(long hDevice) {
         return device(hDevice).pasid();

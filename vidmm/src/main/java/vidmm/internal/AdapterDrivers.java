@@ -317,7 +317,7 @@ final class AdapterDrivers {
         KernelModeDriver kmd = a.kmd;
         List<VidPnSourceMode> modes = List.copyOf(kmd.queryVidPnSourceModes());
         for (AdapterVidMm.ProcessState p : a.processes.values()) {
-            p.kmdHandle = kmd.createProcess(p.pid, new int[] {p.pasid});
+            p.kmdHandle = kmd.createProcess(p.pid, p.pasids.clone());
         }
         a.byKmdHandle.clear();
         for (DeviceState d : a.devices.values()) {

@@ -61,21 +61,28 @@ final class AdapterVidMm {
         void post(String topic, Map<String, Object> properties);
     }
 
-    /** A process with devices on this adapter; {@code kmdHandle} is the attached driver's handle of it. */
+    /**
+     * A process with devices on this adapter: its PASID on the IOMMU unit of each physical GPU (the first
+     * is its devices' owner PASID); {@code kmdHandle} is the attached driver's handle of it.
+     */
     static final class ProcessState {
         final int pid;
+        final int[] pasids;
         final int pasid;
         final List<Long> devices = new ArrayList<>();
         long kmdHandle;
 
-        ProcessState(int pid, int pasid, long kmdHandle) {
+        ProcessState(int pid, int[] pasids, long kmdHandle) {
             this.pid = pid;
-            this.pasid = pasid;
+            this.pasids = pasids.clone();
+            this.pasid = pasids[0];
             this.kmdHandle = kmdHandle;
         }
     }
 
     final int index;
+    /** The IOMMU unit of each physical GPU of the adapter (two for a linked adapter). */
+    final int[] iommuUnits;
     final int iommuUnit;
     /** The hardware, handed to a driver's AddDevice; null when a test gives the driver context directly. */
     final GpuAdapter gpu;
@@ -100,10 +107,11 @@ final class AdapterVidMm {
     /** Set by {@link #stop()}: nothing is attached afterwards. */
     boolean stopped;
 
-    AdapterVidMm(int index, int iommuUnit, GpuAdapter gpu, MemoryManager mm, Kernel kernel, long budgetBytes,
+    AdapterVidMm(int index, int[] iommuUnits, GpuAdapter gpu, MemoryManager mm, Kernel kernel, long budgetBytes,
                  TdrPolicy tdr) {
         this.index = index;
-        this.iommuUnit = iommuUnit;
+        this.iommuUnits = iommuUnits.clone();
+        this.iommuUnit = iommuUnits[0];
         this.gpu = gpu;
         this.mm = mm;
         this.kernel = kernel;
@@ -186,15 +194,22 @@ final class AdapterVidMm {
             ProcessState process = processes.get(pid);
             boolean first = process == null;
             if (first) {
-                int pasid = os(() -> kernel.acquirePasid(pid, iommuUnit));
+                int[] pasids = new int[iommuUnits.length];
+                int bound = 0;
                 long hProcess;
                 try {
-                    hProcess = ddi("DxgkDdiCreateProcess", () -> kmd.createProcess(pid, new int[] {pasid}));
+                    for (; bound < iommuUnits.length; bound++) {
+                        int unit = iommuUnits[bound];
+                        pasids[bound] = os(() -> kernel.acquirePasid(pid, unit));
+                    }
+                    hProcess = ddi("DxgkDdiCreateProcess", () -> kmd.createProcess(pid, pasids.clone()));
                 } catch (VidMmException e) {
-                    kernel.releasePasid(pid, iommuUnit);
+                    for (int i = 0; i < bound; i++) {
+                        kernel.releasePasid(pid, iommuUnits[i]);
+                    }
                     throw e;
                 }
-                process = new ProcessState(pid, pasid, hProcess);
+                process = new ProcessState(pid, pasids, hProcess);
             }
             ProcessState p = process;
             long hDevice;
@@ -220,7 +235,9 @@ final class AdapterVidMm {
         if (kmd != null) {
             quietly(() -> kmd.destroyProcess(p.kmdHandle));
         }
-        kernel.releasePasid(p.pid, iommuUnit);
+        for (int unit : iommuUnits) {
+            kernel.releasePasid(p.pid, unit);
+        }
         processes.remove(p.pid);
     }
 
@@ -459,7 +476,9 @@ final class AdapterVidMm {
         synchronized (lock) {
             List<ProcessRegistration> list = new ArrayList<>();
             for (ProcessState p : processes.values()) {
-                list.add(new ProcessRegistration(p.pid, p.pasid, p.devices, index, iommuUnit));
+                for (int g = 0; g < iommuUnits.length; g++) {
+                    list.add(new ProcessRegistration(p.pid, p.pasids[g], p.devices, index, iommuUnits[g]));
+                }
             }
             return list;
         }

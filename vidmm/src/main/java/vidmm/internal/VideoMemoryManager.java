@@ -112,7 +112,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
         this.mm = mm;
         this.budgetBytes = budgetBytes;
         this.tdr = tdr;
-        adapters.put(0, new AdapterVidMm(0, 0, null, mm, this, budgetBytes, tdr));
+        adapters.put(0, new AdapterVidMm(0, new int[] {0}, null, mm, this, budgetBytes, tdr));
         addDriver(kmd, Map.of());
     }
 
@@ -130,7 +130,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
                 LOG.log(System.Logger.Level.ERROR, "two adapters have index " + gpu.index() + "; the second is not used");
                 return;
             }
-            AdapterVidMm a = new AdapterVidMm(gpu.index(), gpu.iommuUnit(), gpu, mm, this, budgetBytes, tdr.copy());
+            int[] units = new int[gpu.physicalGpus()];
+            for (int g = 0; g < units.length; g++) {
+                units[g] = gpu.iommuUnit(g);
+            }
+            AdapterVidMm a = new AdapterVidMm(gpu.index(), units, gpu, mm, this, budgetBytes, tdr.copy());
             adapters.put(a.index, a);
             byHardware.put(gpu, a);
             drivers.forEach(a.drivers::add);

@@ -44,6 +44,7 @@ class MultiAdapterTest {
         final IntPredicate drives;
         final IntPredicate throwsOn;
         final AtomicInteger added = new AtomicInteger();
+        volatile ReferenceKmd last;
 
         TestDriver(int score, IntPredicate drives, IntPredicate throwsOn) {
             this.score = score;
@@ -62,7 +63,8 @@ class MultiAdapterTest {
                 throw new IllegalStateException("no firmware for adapter " + adapter.index());
             }
             added.incrementAndGet();
-            return new ReferenceKmd(adapter, IOMMU, 16L << 20);
+            last = new ReferenceKmd(adapter, IOMMU, 16L << 20);
+            return last;
         }
 
         @Override
@@ -199,5 +201,45 @@ class MultiAdapterTest {
                 vidmm.allocate(d1, 4096, Set.of()).va(), 4096, 1)));
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(d1, fence, 5000), "adapter 1 works on, untouched");
         mm.kill(pid);
+    }
+
+    @Test
+    void aLinkedAdapterGivesItsDriverAPasidPerPhysicalGpuAndRunsDevicesOnBoth() throws Exception {
+        SimulatedGpu linked = new SimulatedGpu(2, List.of(unit0, unit1), memory, new PciIdentity(0x1234, 0x1111, 2), 1024,
+                SimulatedGpu.modes(1, 64, 48), 1);
+        TestDriver both = new TestDriver(2, id -> true, i -> false);
+        try {
+            vidmm.addAdapter(linked);
+            vidmm.bindDriver(both, service(1, "both"));
+            assertEquals(2, linked.physicalGpus());
+            int other = mm.spawn("other");
+            vidmm.createDevice(1, other); // takes PASID 1 of unit 1: the linked process's PASIDs then differ
+            int pid = mm.spawn("linked");
+            long first = vidmm.createDevice(2, pid);
+            long second = vidmm.createDevice(2, pid);
+            Map<Integer, Integer> pasids = mm.addressSpace(pid).pasids();
+            assertEquals(2, pasids.size(), "bound to both units");
+            assertTrue(both.last.processesForTest().contains(pid + ":" + pasids.get(0) + "," + pasids.get(1)),
+                    "CreateProcess got one PASID per physical GPU: " + both.last.processesForTest());
+            List<ProcessRegistration> registrations = vidmm.processes().stream()
+                    .filter(p -> p.pid() == pid && p.adapter() == 2).toList();
+            assertEquals(List.of(0, 1), registrations.stream().map(ProcessRegistration::iommuUnit).toList());
+
+            long[] through = {unit0.stats().translations(), unit1.stats().translations()};
+            for (long device : new long[] {first, second}) {
+                Allocation a = vidmm.allocate(device, 8192, Set.of());
+                long fence = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Fill(a.va(), 8192, 0x11111111)));
+                assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+                assertEquals(0x11, mm.addressSpace(pid).read(a.va() + 8191, 1)[0]);
+            }
+            assertTrue(unit0.stats().translations() > through[0], "the first device ran on GPU 0, through unit 0");
+            assertTrue(unit1.stats().translations() > through[1], "the second device ran on GPU 1, through unit 1");
+            mm.kill(pid);
+            mm.kill(other);
+            assertTrue(unit0.boundPasids().isEmpty() && unit1.boundPasids().isEmpty());
+        } finally {
+            vidmm.removeAdapter(linked);
+            linked.powerOff();
+        }
     }
 }

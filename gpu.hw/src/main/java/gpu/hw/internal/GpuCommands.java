@@ -29,7 +29,11 @@ public final class GpuCommands {
                 "SOURCES", "DRIVER"));
         for (GpuAdapter a : list) {
             String driver = a.attachedDriver();
-            b.append(String.format("%n%-8d %-21s %-11d %-8s %s", a.index(), a.identity(), a.iommuUnit(),
+            StringBuilder units = new StringBuilder().append(a.iommuUnit(0));
+            for (int g = 1; g < a.physicalGpus(); g++) {
+                units.append('+').append(a.iommuUnit(g));
+            }
+            b.append(String.format("%n%-8d %-21s %-11s %-8s %s", a.index(), a.identity(), units,
                     a.displayModes().isEmpty() ? "none" : Integer.toString(a.displayModes().size()),
                     driver == null ? "(none)" : driver));
         }

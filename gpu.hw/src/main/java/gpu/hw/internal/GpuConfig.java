@@ -20,6 +20,10 @@ public @interface GpuConfig {
     @AttributeDefinition(name = "IOMMU unit", description = "Filter selecting the IOMMU unit the adapter sits behind.")
     String dma_target() default "(iommu.unit=0)";
 
+    @AttributeDefinition(name = "Linked GPU's IOMMU unit", description = "Filter selecting the IOMMU unit of a second"
+            + " physical GPU: set, the adapter is a linked adapter (two GPUs, one driver context); none by default.")
+    String linked_target() default "(iommu.unit=-1)";
+
     @AttributeDefinition(name = "PCI vendor id", min = "0", max = "65535")
     int pci_vendor() default 0x1234;
 

@@ -9,6 +9,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.metatype.annotations.Designate;
 
 import java.util.List;
@@ -43,18 +44,26 @@ public final class SimulatedGpu implements GpuAdapter {
     private static final System.Logger LOG = System.getLogger(SimulatedGpu.class.getName());
 
     private final int index;
-    private final int iommuUnit;
+    /** Per physical GPU (one, or two for a linked adapter): the IOMMU unit its DMA goes through. */
+    private final int[] iommuUnits;
     private final PciIdentity identity;
-    private final CommandExecutor executor;
-    /** Per type, its engines: one render engine, {@code copyEngines} copy engines. */
+    /** Per physical GPU, the executor of its engines' commands (its own DMA port). */
+    private final CommandExecutor[] executors;
+    /**
+     * Per type, its engines: per physical GPU one render engine and {@code copyEngines} copy engines;
+     * GPU 0's first, then GPU 1's.
+     */
     private final Map<EngineType, Engine[]> engines = new EnumMap<>(EngineType.class);
     private final AtomicReference<InterruptSink> sink = new AtomicReference<>();
     private final Aperture aperture;
     private final DisplayController display;
 
     @Activate
-    public SimulatedGpu(@Reference(name = "dma") DmaInitiator dma, @Reference SystemMemory memory, GpuConfig config) {
-        this(clamp(config.adapter_index(), 0, 15, 0), dma, memory, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF,
+    public SimulatedGpu(@Reference(name = "dma") DmaInitiator dma,
+                        @Reference(name = "linked", cardinality = ReferenceCardinality.OPTIONAL, target = "(iommu.unit=-1)")
+                        DmaInitiator linked,
+                        @Reference SystemMemory memory, GpuConfig config) {
+        this(clamp(config.adapter_index(), 0, 15, 0), linked == null ? List.of(dma) : List.of(dma, linked), memory, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF,
                         config.pci_revision() & 0xFF), clamp(config.apertureMiB(), 1, 4096, 256) << 8,
                 modes(clamp(config.displaySources(), 0, 4, 2), clamp(config.displayWidth(), 1, 8192, 320),
                         clamp(config.displayHeight(), 1, 8192, 240)), clamp(config.copyEngines(), 1, 4, 2));
@@ -75,19 +84,33 @@ public final class SimulatedGpu implements GpuAdapter {
     /** Adapter {@code index} behind {@code dma}'s IOMMU unit, with {@code copyEngines} copy engines. */
     public SimulatedGpu(int index, DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
                         List<DisplayMode> modes, int copyEngines) {
+        this(index, List.of(dma), memory, identity, aperturePages, modes, copyEngines);
+    }
+
+    /**
+     * Adapter {@code index} with one physical GPU per DMA port in {@code gpus} (two: a linked adapter,
+     * one driver context over two GPUs, each behind its own IOMMU unit), each with one render engine
+     * and {@code copyEngines} copy engines.
+     */
+    public SimulatedGpu(int index, List<DmaInitiator> gpus, SystemMemory memory, PciIdentity identity, long aperturePages,
+                        List<DisplayMode> modes, int copyEngines) {
         if (copyEngines < 1) {
             throw new IllegalArgumentException("an adapter needs at least one copy engine, not " + copyEngines);
         }
+        if (gpus.isEmpty() || gpus.size() > 2) {
+            throw new IllegalArgumentException("an adapter has one or two physical GPUs, not " + gpus.size());
+        }
         this.index = index;
-        this.iommuUnit = dma.unit();
+        this.iommuUnits = gpus.stream().mapToInt(DmaInitiator::unit).toArray();
         this.identity = identity;
-        this.executor = new CommandExecutor(dma);
+        this.executors = gpus.stream().map(CommandExecutor::new).toArray(CommandExecutor[]::new);
         this.aperture = new Aperture(aperturePages, 0, memory.frameCount());
         this.display = new DisplayController(modes, aperture, memory);
         for (EngineType type : EngineType.values()) {
-            Engine[] of = new Engine[type == EngineType.COPY ? copyEngines : 1];
+            int perGpu = type == EngineType.COPY ? copyEngines : 1;
+            Engine[] of = new Engine[perGpu * executors.length];
             for (int i = 0; i < of.length; i++) {
-                of[i] = new Engine(type, i, executor, this::raise);
+                of[i] = new Engine(type, i, executors[i / perGpu], this::raise);
                 of[i].start();
             }
             engines.put(type, of);
@@ -145,7 +168,21 @@ public final class SimulatedGpu implements GpuAdapter {
 
     @Override
     public int iommuUnit() {
-        return iommuUnit;
+        return iommuUnits[0];
+    }
+
+    @Override
+    public int physicalGpus() {
+        return iommuUnits.length;
+    }
+
+    @Override
+    public int iommuUnit(int physicalGpu) {
+        if (physicalGpu < 0 || physicalGpu >= iommuUnits.length) {
+            throw new IllegalArgumentException("physical GPU " + physicalGpu + " does not exist; the adapter has "
+                    + iommuUnits.length);
+        }
+        return iommuUnits[physicalGpu];
     }
 
     @Override
@@ -249,7 +286,13 @@ public final class SimulatedGpu implements GpuAdapter {
                 resets += e.resets;
             }
         }
-        return new GpuStats(completed, faulted, dropped, executor.bytesRead.sum(), executor.bytesWritten.sum(), resets);
+        long read = 0;
+        long written = 0;
+        for (CommandExecutor x : executors) {
+            read += x.bytesRead.sum();
+            written += x.bytesWritten.sum();
+        }
+        return new GpuStats(completed, faulted, dropped, read, written, resets);
     }
 
     @Override

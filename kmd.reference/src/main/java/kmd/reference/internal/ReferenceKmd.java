@@ -71,10 +71,11 @@ public final class ReferenceKmd extends AdapterContext {
         opened.values().forEach(of -> of.remove(hAllocation));
     }
 
-    /** "pid:pasid" of every process the driver was told about (its first PASID; for tests). */
+    /** "pid:pasid" of every process the driver was told about, its PASIDs comma separated (for tests). */
     public java.util.Set<String> processesForTest() {
         java.util.Set<String> out = new java.util.TreeSet<>();
-        handles.processes().forEach(p -> out.add(p.pid() + ":" + p.pasids()[0]));
+        handles.processes().forEach(p -> out.add(p.pid() + ":" + java.util.Arrays.stream(p.pasids())
+                .mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(","))));
         return out;
     }
 
