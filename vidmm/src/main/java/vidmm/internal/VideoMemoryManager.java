@@ -83,8 +83,9 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
         this.mm = mm;
         this.budgetBytes = Math.max(1, config.budgetMiB()) << 20;
-        this.tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), config.tdrDdiDelayMillis() <= 0 ? 0 : Math.max(10, config.tdrDdiDelayMillis()),
-                Math.max(1, config.tdrLimitCount()), Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
+        long ddiDelay = config.tdrDdiDelayMillis() <= 0 ? 0 : Math.max(10, config.tdrDdiDelayMillis()); // 0: unguarded
+        this.tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), ddiDelay, Math.max(1, config.tdrLimitCount()),
+                Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
     }
 
     /** VidMm with no adapter and no driver yet: they come by {@link #addAdapter} and {@link #bindDriver}. */
