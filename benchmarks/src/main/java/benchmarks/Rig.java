@@ -24,18 +24,16 @@ final class Rig {
 
     /** Allocates {@code bytes} of 2 MiB pages and writes every 4 KiB of them once (as {@link #committed}). */
     long committedLarge(long bytes) {
-        long va = space.allocateLarge(bytes, PageProtection.READWRITE);
-        byte[] page = new byte[4096];
-        for (long off = 0; off < bytes; off += 4096) {
-            page[0] = (byte) (off >>> 12);
-            iommu.write(pasid, va + off, page);
-        }
-        return va;
+        return touched(space.allocateLarge(bytes, PageProtection.READWRITE), bytes);
     }
 
     /** Allocates and touches {@code bytes} (every page gets a frame). */
     long committed(long bytes) {
-        long va = space.allocate(bytes, PageProtection.READWRITE);
+        return touched(space.allocate(bytes, PageProtection.READWRITE), bytes);
+    }
+
+    /** Writes every 4 KiB of {@code [va, va + bytes)} once, by DMA; returns {@code va}. */
+    private long touched(long va, long bytes) {
         byte[] page = new byte[4096];
         for (long off = 0; off < bytes; off += 4096) {
             page[0] = (byte) (off >>> 12);

@@ -38,9 +38,14 @@ final class PageTable {
 
     /** Physical address of the PTE of {@code va}, making missing tables if {@code create}, else -1. */
     long pteAddress(long va, boolean create) {
+        return entryAddress(va, 1, create);
+    }
+
+    /** Physical address of {@code va}'s entry at {@code level}, making missing tables above it if {@code create}, else -1. */
+    private long entryAddress(long va, int level, boolean create) {
         long table = root;
-        for (int level = 4; level >= 2; level--) {
-            long entryAddress = table + 8L * Pte.index(va, level);
+        for (int l = 4; l > level; l--) {
+            long entryAddress = table + 8L * Pte.index(va, l);
             long entry = memory.readLong(entryAddress);
             if (!Pte.isPresent(entry)) {
                 if (!create) {
@@ -53,7 +58,7 @@ final class PageTable {
             }
             table = Pte.address(entry);
         }
-        return table + 8L * Pte.index(va, 1);
+        return table + 8L * Pte.index(va, level);
     }
 
     /**
@@ -61,32 +66,13 @@ final class PageTable {
      * making the tables above it. The region must have no page table of its own in use.
      */
     void setLarge(long va, long entry) {
-        long table = root;
-        for (int level = 4; level >= 3; level--) {
-            long entryAddress = table + 8L * Pte.index(va, level);
-            long e = memory.readLong(entryAddress);
-            if (!Pte.isPresent(e)) {
-                long frame = frames.allocate(FrameDatabase.State.PAGE_TABLE);
-                tableFrames.add(frame);
-                e = Pte.make(frame << SystemMemory.FRAME_SHIFT, TABLE_FLAGS);
-                memory.writeLong(entryAddress, e);
-            }
-            table = Pte.address(e);
-        }
-        memory.writeLong(table + 8L * Pte.index(va, 2), entry);
+        memory.writeLong(entryAddress(va, 2, true), entry);
     }
 
     /** Clears the page-directory leaf of the large page holding {@code va}; returns the old entry. */
     long clearLarge(long va) {
-        long table = root;
-        for (int level = 4; level >= 3; level--) {
-            long e = memory.readLong(table + 8L * Pte.index(va, level));
-            if (!Pte.isPresent(e)) {
-                return 0;
-            }
-            table = Pte.address(e);
-        }
-        return memory.getAndSetLong(table + 8L * Pte.index(va, 2), 0);
+        long at = entryAddress(va, 2, false);
+        return at < 0 ? 0 : memory.getAndSetLong(at, 0);
     }
 
     /** Clears the PTE of {@code va}; returns the old entry (0 if there was no table). */
