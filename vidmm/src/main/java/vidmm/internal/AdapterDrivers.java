@@ -138,7 +138,7 @@ final class AdapterDrivers {
     /** Gives a driver up on this adapter (TDR limit): it is refused until its service comes again. */
     void refuseLocked(Candidate c, String why) {
         refused.put(c.serviceId(), why);
-        a.post(VidMmEvents.DRIVER_REFUSED, VidMmEventProperties.driver(c.name(), c.serviceId(), why));
+        a.post(VidMmEvents.DRIVER_REFUSED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), why));
     }
 
     /** Attaches the best driver if it is not the attached one, replaying every live object to it. */
@@ -199,7 +199,7 @@ final class AdapterDrivers {
             }));
         }
         g.close();
-        a.post(VidMmEvents.DRIVER_DETACHED, VidMmEventProperties.driver(was.name(), was.serviceId(), null));
+        a.post(VidMmEvents.DRIVER_DETACHED, () -> VidMmEventProperties.driver(was.name(), was.serviceId(), null));
         a.kmd = null;
         attached = null;
         context = null;
@@ -288,7 +288,7 @@ final class AdapterDrivers {
             context = made;
             guard = g;
             a.work.attached();
-            a.post(VidMmEvents.DRIVER_ATTACHED, VidMmEventProperties.driver(c.name(), c.serviceId(), null));
+            a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;
         } catch (RuntimeException e) {
             attachment = null;

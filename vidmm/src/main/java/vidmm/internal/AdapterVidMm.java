@@ -58,7 +58,8 @@ final class AdapterVidMm {
 
         void deviceDestroyed(long handle);
 
-        void post(String topic, Map<String, Object> properties);
+        /** Posts an event; {@code properties} is only called when there is an Event Admin to post to. */
+        void post(String topic, java.util.function.Supplier<Map<String, Object>> properties);
     }
 
     /**
@@ -131,10 +132,13 @@ final class AdapterVidMm {
                 null);
     }
 
-    void post(String topic, Map<String, Object> properties) {
-        Map<String, Object> p = new java.util.HashMap<>(properties);
-        p.put(vidmm.VidMmEvents.ADAPTER, index);
-        kernel.post(topic, p);
+    /** Posts an event of this adapter; {@code properties} is built only when someone listens (DDIs are a hot path). */
+    void post(String topic, java.util.function.Supplier<Map<String, Object>> properties) {
+        kernel.post(topic, () -> {
+            Map<String, Object> p = new java.util.HashMap<>(properties.get());
+            p.put(vidmm.VidMmEvents.ADAPTER, index);
+            return p;
+        });
     }
 
     /** Destroys every device (returning its memory and PASID) and detaches the driver. */

@@ -92,7 +92,7 @@ final class Display {
             if (previous != null) {
                 releaseLocked(previous);
             }
-            a.post(VidMmEvents.PRESENT, VidMmEventProperties.present(d.handle, d.pid, x.handle, source, x.va));
+            a.post(VidMmEvents.PRESENT, () -> VidMmEventProperties.present(d.handle, d.pid, x.handle, source, x.va));
         }
     }
 

@@ -104,7 +104,7 @@ final class GpuWork {
                     outcome, a.index);
             a.faults.add(record);
         }
-        a.post(VidMmEvents.TIMEOUT, VidMmEventProperties.fault(record));
+        a.post(VidMmEvents.TIMEOUT, () -> VidMmEventProperties.fault(record));
     }
 
     /** A driver was attached: the TDR count starts again. */
@@ -144,7 +144,7 @@ final class GpuWork {
                 }
                 throw e;
             }
-            a.post(VidMmEvents.SUBMIT, VidMmEventProperties.submission(d.handle, d.pid, d.pasid, node, fence, commands,
+            a.post(VidMmEvents.SUBMIT, () -> VidMmEventProperties.submission(d.handle, d.pid, d.pasid, node, fence, commands,
                     submitted));
             return fence;
         }
@@ -234,7 +234,7 @@ final class GpuWork {
                         + " of device 0x" + Long.toHexString(d.handle) + ", which never submitted it; ignored");
             } else {
                 watchdog.progressed(done.node());
-                a.post(VidMmEvents.FENCE_COMPLETED, VidMmEventProperties.completion(d.handle, n.fenceValue()));
+                a.post(VidMmEvents.FENCE_COMPLETED, () -> VidMmEventProperties.completion(d.handle, n.fenceValue()));
             }
             return;
         }
@@ -242,7 +242,7 @@ final class GpuWork {
         GpuFault record = new GpuFault(a.faults.nextSequence(), d == null ? 0 : d.handle, d == null ? 0 : d.pid,
                 f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), "engine reset pending", a.index);
         a.faults.add(record);
-        a.post(VidMmEvents.GPU_FAULT, VidMmEventProperties.fault(record));
+        a.post(VidMmEvents.GPU_FAULT, () -> VidMmEventProperties.fault(record));
         try {
             recovery.execute(() -> recover(f, record));
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
@@ -285,7 +285,7 @@ final class GpuWork {
         GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
                 pending.va(), pending.write(), pending.reason(), outcome, a.index);
         a.faults.replace(pending, done);
-        a.post(VidMmEvents.ENGINE_RESET, VidMmEventProperties.fault(done));
+        a.post(VidMmEvents.ENGINE_RESET, () -> VidMmEventProperties.fault(done));
     }
 
     /**
@@ -354,7 +354,7 @@ final class GpuWork {
         GpuFault record = new GpuFault(pending.sequence(), pending.device(), pending.pid(), node, pending.pasid(), 0, false,
                 pending.reason(), outcome, a.index);
         a.faults.replace(pending, record);
-        a.post(VidMmEvents.TIMEOUT, VidMmEventProperties.fault(record));
+        a.post(VidMmEvents.TIMEOUT, () -> VidMmEventProperties.fault(record));
     }
 
     /** Waits until recovery work queued so far has run (tests and the shell use it). */

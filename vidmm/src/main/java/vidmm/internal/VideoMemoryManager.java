@@ -448,9 +448,10 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     }
 
     @Override
-    public void post(String topic, Map<String, Object> properties) {
+    public void post(String topic, java.util.function.Supplier<Map<String, Object>> lazyProperties) {
         EventAdmin admin = events;
         if (admin != null) {
+            Map<String, Object> properties = lazyProperties.get();
             if (!properties.containsKey(VidMmEvents.NANOS)) {
                 properties = new HashMap<>(properties);
                 properties.put(VidMmEvents.NANOS, System.nanoTime());
