@@ -53,7 +53,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     /** DMA re-enters the gate at least every this many pages, so invalidations never wait long. */
     private static final int PAGES_PER_GATE = 64;
     /** A copy extends over physically contiguous pages up to this many bytes at once (a memory bank). */
-    private static final int RUN_BYTES = 64 * 1024;
+    private static final int RUN_BYTES = 256 * 1024;
 
     private final int unit;
     private final SystemMemory memory;
@@ -435,16 +435,16 @@ public final class IommuUnit implements Iommu, DmaInitiator {
             long srcPa = Iotlb.physicalAddress(s, from);
             long dstPa = Iotlb.physicalAddress(d, to);
             int n = Math.min(bytesToPageEnd(s, from, length - done), bytesToPageEnd(d, to, length - done));
-            // while the IOTLB maps the next pages of both sides to the next frames, one copy covers them
-            while (n < RUN_BYTES && done + n < length) {
-                long s2 = iotlb.lookupData(pasid, from + n);
-                long d2 = iotlb.lookupData(pasid, to + n);
-                if (s2 == Iotlb.MISS || d2 == Iotlb.MISS || (s2 & needRead) != needRead || (d2 & needWrite) != needWrite
-                        || Iotlb.physicalAddress(s2, from + n) != srcPa + n || Iotlb.physicalAddress(d2, to + n) != dstPa + n) {
-                    break;
+            // while the IOTLB maps the next 4 KiB pages of both sides to the next frames, one copy covers them
+            long left = length - done;
+            if (n < RUN_BYTES && n < left && ((from + n) & 0xFFF) == 0 && ((to + n) & 0xFFF) == 0) {
+                int max = (int) Math.min((RUN_BYTES - n) >>> 12, (left - n) >>> 12);
+                int pages = iotlb.contiguousPages(pasid, from + n, srcPa + n, needRead, max);
+                if (pages > 0) {
+                    pages = iotlb.contiguousPages(pasid, to + n, dstPa + n, needWrite, pages);
                 }
-                counts[0] += 2;
-                n += Math.min(bytesToPageEnd(s2, from + n, length - done - n), bytesToPageEnd(d2, to + n, length - done - n));
+                counts[0] += 2L * pages;
+                n += pages << 12;
             }
             memory.copy(srcPa, dstPa, n);
             return n;

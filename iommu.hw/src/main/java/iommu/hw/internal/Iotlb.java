@@ -126,6 +126,38 @@ final class Iotlb {
         return (long) LONGS.getOpaque(words, 2 * i) == key ? word : MISS;
     }
 
+    /**
+     * How many pages from the 4 KiB page at {@code va} (page aligned) on are cached as 4 KiB entries
+     * mapping to the frames from {@code pa} on, one after the other, each granting {@code need}: at
+     * most {@code maxPages}. A DMA engine copies such a run at once. Consecutive pages of a PASID sit in
+     * consecutive slots, so the scan reads one slot after the other. No allocation.
+     */
+    int contiguousPages(int pasid, long va, long pa, long need, int maxPages) {
+        if (!Pte.isCanonical(va) || !Pte.isCanonical(va + ((long) maxPages << 12) - 1)) {
+            return 0;
+        }
+        int i = index(pasid, va, PageSize.SIZE_4K);
+        long key = tag(pasid, va, PageSize.SIZE_4K);
+        long expected = pa & ADDRESS_MASK;
+        int n = 0;
+        while (n < maxPages) {
+            if ((long) LONGS.getAcquire(words, 2 * i) != key) {
+                break;
+            }
+            long word = (long) LONGS.getOpaque(words, 2 * i + 1);
+            VarHandle.loadLoadFence();
+            if ((long) LONGS.getOpaque(words, 2 * i) != key || (word & ADDRESS_MASK) != expected || (word & need) != need
+                    || (word >>> SIZE_SHIFT & 3) != 0) {
+                break;
+            }
+            n++;
+            i = (i + 1) & mask;
+            key++;
+            expected += 4096;
+        }
+        return n;
+    }
+
     private int pdeIndex(int pasid, long va) {
         return (int) ((va >>> 21) + pasid * 0x9E3779B1L) & pdeMask;
     }

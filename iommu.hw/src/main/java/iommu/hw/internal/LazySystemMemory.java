@@ -14,12 +14,14 @@ import org.osgi.service.metatype.annotations.Designate;
 import iommu.hw.SystemMemory;
 
 /**
- * System memory as banks of 16 frames (64 KiB), each a {@code byte[]} created on the first write to any
+ * System memory as banks of 64 frames (256 KiB), each a {@code byte[]} created on the first write to any
  * of its frames, so that physically contiguous frames are contiguous host memory. A page-table read is
- * an array load and a VarHandle read; a page copy is one {@link System#arraycopy}.
+ * an array load and a VarHandle read; a page copy is one {@link System#arraycopy}. A bank is 256 KiB
+ * because DMA over contiguous frames then runs at a plain array copy's speed (64 KiB banks ran ~10%
+ * below it, DmaBenchmark); its 64 written bits are one word of {@link #written}.
  *
  * <p>Host memory follows live data: {@link #zeroFrame} clears the frame's written bit, and a bank none
- * of whose 16 frames is written any more is given back to the host, once {@link #KEPT_BANKS} banks
+ * of whose 64 frames is written any more is given back to the host, once {@link #KEPT_BANKS} banks
  * emptied after it (so that frames freed and soon reused, as the OS's last-in first-out free list
  * reuses them, do not make and drop a bank each time). Giving a bank back parks the
  * {@link #RELEASING} marker in its slot, checks the bank's written bits again, and only then drops it
@@ -33,13 +35,15 @@ public final class LazySystemMemory implements SystemMemory {
     private static final System.Logger LOG = System.getLogger(LazySystemMemory.class.getName());
     private static final VarHandle BANKS = MethodHandles.arrayElementVarHandle(byte[][].class);
     private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
-    static final int BANK_SHIFT = 16;
-    private static final int BANK_SIZE = 1 << BANK_SHIFT;
+    static final int BANK_SHIFT = 18;
+    static final int BANK_SIZE = 1 << BANK_SHIFT;
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte[] ZEROS = new byte[FRAME_SIZE];
     /** Parked in a bank's slot while the bank is being given back. */
     private static final byte[] RELEASING = new byte[0];
-    private static final int FRAMES_PER_BANK = BANK_SIZE / FRAME_SIZE;
+    static final int FRAMES_PER_BANK = BANK_SIZE / FRAME_SIZE;
+    /** The written bits of one bank's frames, which share one word of {@link #written}. */
+    private static final long BANK_BITS = FRAMES_PER_BANK == 64 ? -1L : (1L << FRAMES_PER_BANK) - 1;
 
     private final byte[][] banks;
     /** One bit per frame: written since last zeroed. */
@@ -49,7 +53,7 @@ public final class LazySystemMemory implements SystemMemory {
     private final LongAdder touched = new LongAdder();
     private final LongAdder bankCount = new LongAdder();
     /** Emptied banks given back only {@link #keptBanks} emptyings later, oldest first. */
-    static final int KEPT_BANKS = 64;
+    static final int KEPT_BANKS = 16;
     private final int keptBanks;
     /** Emptied banks, oldest first: {index, the bank's fill count when it emptied}. */
     private final java.util.ArrayDeque<long[]> emptied = new java.util.ArrayDeque<>();
@@ -201,11 +205,11 @@ public final class LazySystemMemory implements SystemMemory {
         }
     }
 
-    /** The written bits of the 16 frames of {@code bank}. */
+    /** The written bits of the frames of {@code bank}. */
     private long bankBits(int bank) {
         long firstFrame = (long) bank * FRAMES_PER_BANK;
         long word = (long) WORDS.getVolatile(written, (int) (firstFrame >>> 6));
-        return (word >>> (firstFrame & 63)) & ((1L << FRAMES_PER_BANK) - 1);
+        return (word >>> (firstFrame & 63)) & BANK_BITS;
     }
 
     /**

@@ -299,9 +299,9 @@ class IommuUnitTest {
         for (int i = 0; i < 4; i++) { // contiguous destination frames; page 3 read-only
             tables.map4k(dst + i * 4096L, 0x800000 + i * 4096L, i == 3 ? Pte.PRESENT | Pte.USER : USER_RW);
         }
-        for (int i = 0; i < 4; i++) { // warm: every translation in the IOTLB, so runs may extend
+        for (int i = 0; i < 4; i++) { // warm: every translation in the IOTLB (dirty where writable), so runs may extend
             iommu.translate(PASID, src + i * 4096L, Access.READ);
-            iommu.translate(PASID, dst + i * 4096L, Access.READ);
+            iommu.translate(PASID, dst + i * 4096L, i == 3 ? Access.READ : Access.WRITE);
         }
         DmaResult r = iommu.copy(PASID, src, dst, 4 * 4096);
         assertEquals(3 * 4096, r.bytesTransferred(), "stopped at the read-only page");

@@ -21,7 +21,7 @@ class LazySystemMemoryTest {
         assertEquals(0, memory.hostBytes());
         memory.write(0x1000 - 2, new byte[] {1, 2, 3, 4}, 0, 4);
         assertEquals(2, memory.touchedFrames(), "a write across a frame boundary touches two frames");
-        assertEquals(64 * 1024, memory.hostBytes(), "both frames are in the first 64 KiB bank");
+        assertEquals(LazySystemMemory.BANK_SIZE, memory.hostBytes(), "both frames are in the first bank");
         memory.zeroFrame(0);
         assertEquals(1, memory.touchedFrames());
         byte[] back = new byte[4];
@@ -70,11 +70,11 @@ class LazySystemMemoryTest {
         memory.write(0x10_0000, new byte[] {1}, 0, 1);
         memory.write(0x10_3000, new byte[] {2}, 0, 1);
         memory.write(0x20_0000, new byte[] {3}, 0, 1);
-        assertEquals(2 * 64 * 1024, memory.hostBytes());
+        assertEquals(2L * LazySystemMemory.BANK_SIZE, memory.hostBytes());
         memory.zeroFrame(0x100);
-        assertEquals(2 * 64 * 1024, memory.hostBytes(), "frame 0x103 still holds data in the bank");
+        assertEquals(2L * LazySystemMemory.BANK_SIZE, memory.hostBytes(), "frame 0x103 still holds data in the bank");
         memory.zeroFrame(0x103);
-        assertEquals(64 * 1024, memory.hostBytes(), "the bank of frames 0x100..0x10f is given back");
+        assertEquals(LazySystemMemory.BANK_SIZE, memory.hostBytes(), "the bank of frame 0x100 and 0x103 is given back");
         byte[] one = new byte[1];
         memory.read(0x20_0000, one, 0, 1);
         assertEquals(3, one[0], "the other bank keeps its data");
@@ -88,20 +88,22 @@ class LazySystemMemoryTest {
     @Test
     void emptiedBanksAreKeptForAWhileSoThatReusedFramesDoNotChurnHostMemory() {
         int kept = LazySystemMemory.KEPT_BANKS;
+        int shift = LazySystemMemory.BANK_SHIFT;
+        long framesPerBank = LazySystemMemory.FRAMES_PER_BANK;
         for (int bank = 0; bank <= kept + 1; bank++) {
-            memory.write((long) bank << 16, new byte[] {1}, 0, 1);
+            memory.write((long) bank << shift, new byte[] {1}, 0, 1);
         }
         memory.zeroFrame(0);
-        memory.zeroFrame(1L << 4);
-        memory.write(1L << 16, new byte[] {2}, 0, 1); // bank 1 is used again before its turn comes
-        assertEquals((kept + 2) * 65536L, memory.hostBytes(), "emptied banks are kept");
+        memory.zeroFrame(framesPerBank);
+        memory.write(1L << shift, new byte[] {2}, 0, 1); // bank 1 is used again before its turn comes
+        assertEquals((kept + 2L) << shift, memory.hostBytes(), "emptied banks are kept");
         for (int bank = 2; bank <= kept + 1; bank++) {
-            memory.zeroFrame((long) bank << 4);
+            memory.zeroFrame(bank * framesPerBank);
         }
-        assertEquals((kept + 1) * 65536L, memory.hostBytes(),
-                "bank 0 went back once 64 banks emptied after it; bank 1, written again, stays");
+        assertEquals((kept + 1L) << shift, memory.hostBytes(),
+                "bank 0 went back once " + kept + " banks emptied after it; bank 1, written again, stays");
         byte[] one = new byte[1];
-        memory.read(1L << 16, one, 0, 1);
+        memory.read(1L << shift, one, 0, 1);
         assertEquals(2, one[0]);
     }
 
