@@ -53,6 +53,12 @@ public interface Iommu {
     Translation translate(int pasid, long va, Access access);
 
     /**
+     * A new {@link TranslationPort} for one requester's thread: translation that allocates nothing and
+     * counts on its own. Close it when the requester goes away.
+     */
+    TranslationPort openPort();
+
+    /**
      * Removes cached translations in {@code scope}. When this returns, no request that could still
      * use a removed translation is in flight: the OS may then reuse the frames it unmapped.
      */

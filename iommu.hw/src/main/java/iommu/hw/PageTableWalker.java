@@ -4,8 +4,32 @@ package iommu.hw;
  * The x86-64 4-level page walk, shared by the IOMMU and the OS's CPU accesses so that both read
  * the very same page table. A pure function of system memory, apart from setting the accessed bit
  * of every entry used and the dirty bit of the leaf on a write, as the hardware does.
+ *
+ * <p>Two forms: {@link #walk} returns a {@link Translation} value; {@link #walkPacked} returns the same
+ * result packed in a {@code long} and allocates nothing, for hardware paths that translate per page.
+ * A packed mapping is the page's physical address ORed with {@link #PACKED_WRITABLE},
+ * {@link #PACKED_USER}, {@link #PACKED_EXECUTABLE}, {@link #PACKED_DIRTY} and the page size's ordinal at
+ * {@link #PACKED_SIZE_SHIFT}; a packed fault is {@link #PACKED_FAULT} ORed with the {@link FaultKind}'s
+ * ordinal (negative, so {@code packed < 0} tells a fault).
  */
 public final class PageTableWalker {
+    public static final long PACKED_WRITABLE = 1;
+    public static final long PACKED_USER = 2;
+    public static final long PACKED_EXECUTABLE = 4;
+    public static final long PACKED_DIRTY = 8;
+    public static final int PACKED_SIZE_SHIFT = 4;
+    public static final long PACKED_FAULT = Long.MIN_VALUE;
+
+    /** Rights bits of a PDE word (see {@link #walk(SystemMemory, long, int, long, Access, boolean, long[])}). */
+    public static final long PDE_WRITABLE = PACKED_WRITABLE;
+    public static final long PDE_USER = PACKED_USER;
+    public static final long PDE_EXECUTABLE = PACKED_EXECUTABLE;
+    /** A PDE word that holds nothing. */
+    public static final long NO_PDE = -1;
+
+    private static final long ALL_RIGHTS = PACKED_WRITABLE | PACKED_USER | PACKED_EXECUTABLE;
+    private static final PageSize[] SIZES = PageSize.values();
+    private static final FaultKind[] KINDS = FaultKind.values();
 
     private PageTableWalker() {
     }
@@ -26,13 +50,6 @@ public final class PageTableWalker {
         return walk(memory, root, pasid, va, access, userRequest, null);
     }
 
-    /** Rights bits of a PDE word (see {@link #walk(SystemMemory, long, int, long, Access, boolean, long[])}). */
-    public static final long PDE_WRITABLE = 1;
-    public static final long PDE_USER = 2;
-    public static final long PDE_EXECUTABLE = 4;
-    /** A PDE word that holds nothing. */
-    public static final long NO_PDE = -1;
-
     /**
      * As {@link #walk(SystemMemory, long, int, long, Access, boolean)}; and when the walk goes through a
      * present page-directory entry that points at a page table (not a 2 MiB page), {@code pde[0]} is
@@ -42,13 +59,19 @@ public final class PageTableWalker {
      */
     public static Translation walk(SystemMemory memory, long root, int pasid, long va, Access access,
                                    boolean userRequest, long[] pde) {
+        return unpack(walkPacked(memory, root, va, access, userRequest, pde), pasid, va, access);
+    }
+
+    /** As {@link #walk(SystemMemory, long, int, long, Access, boolean, long[])}, packed; allocates nothing. */
+    public static long walkPacked(SystemMemory memory, long root, long va, Access access, boolean userRequest,
+                                  long[] pde) {
         if (pde != null) {
             pde[0] = NO_PDE;
         }
         if (!Pte.isCanonical(va)) {
-            return new Translation.Fault(FaultKind.NON_CANONICAL, pasid, va, access);
+            return PACKED_FAULT | FaultKind.NON_CANONICAL.ordinal();
         }
-        return walkFrom(memory, root, 4, true, true, true, pasid, va, access, userRequest, pde);
+        return walkFrom(memory, root, 4, ALL_RIGHTS, va, access, userRequest, pde);
     }
 
     /**
@@ -57,37 +80,81 @@ public final class PageTableWalker {
      */
     public static Translation walkFromPde(SystemMemory memory, long pdeWord, int pasid, long va, Access access,
                                           boolean userRequest) {
-        return walkFrom(memory, pdeWord & ~0xFFFL, 1, (pdeWord & PDE_WRITABLE) != 0, (pdeWord & PDE_USER) != 0,
-                (pdeWord & PDE_EXECUTABLE) != 0, pasid, va, access, userRequest, null);
+        return unpack(walkPackedFromPde(memory, pdeWord, va, access, userRequest), pasid, va, access);
     }
 
-    private static Translation walkFrom(SystemMemory memory, long startTable, int startLevel, boolean startWritable,
-                                        boolean startUser, boolean startExecutable, int pasid, long va, Access access,
-                                        boolean userRequest, long[] pde) {
+    /** As {@link #walkFromPde}, packed; allocates nothing. */
+    public static long walkPackedFromPde(SystemMemory memory, long pdeWord, long va, Access access, boolean userRequest) {
+        return walkFrom(memory, pdeWord & ~0xFFFL, 1, pdeWord & ALL_RIGHTS, va, access, userRequest, null);
+    }
+
+    /** The translation a packed result stands for. */
+    public static Translation unpack(long packed, int pasid, long va, Access access) {
+        if (packed < 0) {
+            return new Translation.Fault(faultKind(packed), pasid, va, access);
+        }
+        PageSize size = sizeOf(packed);
+        return new Translation.Mapping(va & ~size.offsetMask(), packed & ~0xFFFL, size, (packed & PACKED_WRITABLE) != 0,
+                (packed & PACKED_USER) != 0, (packed & PACKED_EXECUTABLE) != 0, (packed & PACKED_DIRTY) != 0);
+    }
+
+    /** A mapping, packed. */
+    public static long pack(Translation.Mapping m) {
+        return m.pagePa() | (m.writable() ? PACKED_WRITABLE : 0) | (m.user() ? PACKED_USER : 0)
+                | (m.executable() ? PACKED_EXECUTABLE : 0) | (m.dirty() ? PACKED_DIRTY : 0)
+                | ((long) m.size().ordinal() << PACKED_SIZE_SHIFT);
+    }
+
+    /** The fault kind of a packed fault. */
+    public static FaultKind faultKind(long packed) {
+        return KINDS[(int) (packed & 0xFF)];
+    }
+
+    /** The page size of a packed mapping. */
+    public static PageSize sizeOf(long packed) {
+        return SIZES[(int) ((packed >>> PACKED_SIZE_SHIFT) & 3)];
+    }
+
+    /** The physical address of {@code va} under a packed mapping of the page holding it. */
+    public static long physicalAddress(long packed, long va) {
+        return (packed & ~0xFFFL) + (va & sizeOf(packed).offsetMask());
+    }
+
+    private static long fault(FaultKind kind) {
+        return PACKED_FAULT | kind.ordinal();
+    }
+
+    private static long walkFrom(SystemMemory memory, long startTable, int startLevel, long startRights, long va,
+                                 Access access, boolean userRequest, long[] pde) {
         final long memorySize = memory.size();
         restart:
         while (true) {
             long table = startTable;
-            boolean writable = startWritable;
-            boolean user = startUser;
-            boolean executable = startExecutable;
+            long rights = startRights;
             for (int level = startLevel; level >= 1; level--) {
                 long entryAddress = table + 8L * Pte.index(va, level);
                 long entry = memory.readLong(entryAddress);
                 if (!Pte.isPresent(entry)) {
-                    return new Translation.Fault(FaultKind.NOT_PRESENT, pasid, va, access);
+                    return fault(FaultKind.NOT_PRESENT);
                 }
                 boolean leaf = level == 1 || (level < 4 && (entry & Pte.PAGE_SIZE) != 0);
                 if ((entry & Pte.reservedMask(level, leaf && level > 1)) != 0) {
-                    return new Translation.Fault(FaultKind.RESERVED_BIT, pasid, va, access);
+                    return fault(FaultKind.RESERVED_BIT);
                 }
-                writable &= (entry & Pte.WRITABLE) != 0;
-                user &= (entry & Pte.USER) != 0;
-                executable &= (entry & Pte.NO_EXECUTE) == 0;
-                PageSize size = leaf ? sizeAt(level) : PageSize.SIZE_4K;
+                if ((entry & Pte.WRITABLE) == 0) {
+                    rights &= ~PACKED_WRITABLE;
+                }
+                if ((entry & Pte.USER) == 0) {
+                    rights &= ~PACKED_USER;
+                }
+                if ((entry & Pte.NO_EXECUTE) != 0) {
+                    rights &= ~PACKED_EXECUTABLE;
+                }
+                int sizeOrdinal = leaf ? level - 1 : 0; // level 1: 4 KiB, 2: 2 MiB, 3: 1 GiB
+                PageSize size = SIZES[sizeOrdinal];
                 long address = Pte.leafAddress(entry, size);
                 if (address + size.bytes() > memorySize) {
-                    return new Translation.Fault(FaultKind.NON_EXISTENT_MEMORY, pasid, va, access);
+                    return fault(FaultKind.NON_EXISTENT_MEMORY);
                 }
                 if (!leaf) {
                     if ((entry & Pte.ACCESSED) == 0
@@ -95,40 +162,34 @@ public final class PageTableWalker {
                         continue restart;
                     }
                     if (level == 2 && pde != null) {
-                        pde[0] = address | (writable ? PDE_WRITABLE : 0) | (user ? PDE_USER : 0)
-                                | (executable ? PDE_EXECUTABLE : 0);
+                        pde[0] = address | rights;
                     }
                     table = address;
                     continue;
                 }
-                Translation.Mapping mapping = new Translation.Mapping(va & ~size.offsetMask(), address, size,
-                        writable, user, executable, (entry & Pte.DIRTY) != 0);
-                FaultKind denied = mapping.check(access, userRequest);
-                if (denied != null) {
-                    return new Translation.Fault(denied, pasid, va, access);
+                // the checks of Translation.Mapping#check, in its order
+                if (userRequest && (rights & PACKED_USER) == 0) {
+                    return fault(FaultKind.SUPERVISOR_ONLY);
                 }
+                if (access == Access.WRITE && (rights & PACKED_WRITABLE) == 0) {
+                    return fault(FaultKind.WRITE_PROTECTED);
+                }
+                if (access == Access.EXECUTE && (rights & PACKED_EXECUTABLE) == 0) {
+                    return fault(FaultKind.EXECUTE_PROTECTED);
+                }
+                long dirty = (entry & Pte.DIRTY) != 0 ? PACKED_DIRTY : 0;
                 long updated = entry | Pte.ACCESSED | (access == Access.WRITE ? Pte.DIRTY : 0);
                 if (updated != entry) {
                     if (!memory.compareAndSetLong(entryAddress, entry, updated)) {
                         continue restart;
                     }
-                    if (!mapping.dirty() && access == Access.WRITE) {
-                        mapping = new Translation.Mapping(mapping.pageVa(), address, size, writable, user,
-                                executable, true);
+                    if (access == Access.WRITE) {
+                        dirty = PACKED_DIRTY;
                     }
                 }
-                return mapping;
+                return address | rights | dirty | ((long) sizeOrdinal << PACKED_SIZE_SHIFT);
             }
             throw new AssertionError("a level-1 entry is always a leaf");
         }
-    }
-
-    private static PageSize sizeAt(int level) {
-        return switch (level) {
-            case 1 -> PageSize.SIZE_4K;
-            case 2 -> PageSize.SIZE_2M;
-            case 3 -> PageSize.SIZE_1G;
-            default -> throw new IllegalArgumentException("no page size at level " + level);
-        };
     }
 }

@@ -2,7 +2,9 @@ package iommu.hw.internal;
 
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.SortedMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -20,7 +22,6 @@ import org.osgi.service.metatype.annotations.Designate;
 import iommu.hw.Access;
 import iommu.hw.DmaInitiator;
 import iommu.hw.DmaResult;
-import iommu.hw.FaultKind;
 import iommu.hw.FaultRecord;
 import iommu.hw.Invalidation;
 import iommu.hw.Iommu;
@@ -29,44 +30,44 @@ import iommu.hw.IommuStats;
 import iommu.hw.PageRequest;
 import iommu.hw.PageRequestHandler;
 import iommu.hw.PageResponse;
-import iommu.hw.PageSize;
-import iommu.hw.PageTableWalker;
 import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation;
+import iommu.hw.TranslationPort;
 import iommu.hw.Translation.Fault;
 import iommu.hw.Translation.Mapping;
 
 /**
- * The IOMMU: PASID table -> IOTLB lookup -> on a miss, a pure page walk -> IOTLB fill. Also the
- * bus-master DMA port through which devices reach memory.
+ * The IOMMU unit: the PASID table, the IOTLB, the fault log, page requests to the OS, invalidation and
+ * statistics; translation itself is the {@link Translator}'s, per requester through a {@link UnitPort},
+ * and the bus-master DMA port is {@link Dma}.
  *
  * <p>Stale translations are excluded by two mechanisms. IOTLB fills and invalidations are ordered
- * by {@link #lock}, and a walk that started before an invalidation does not fill (the generation
- * check). DMA runs inside the {@link InflightGate}, and every invalidation drains the gate before
- * it returns, so no transfer still uses a translation it removed.
+ * by the IOTLB's stripe locks, and a walk that started before an invalidation does not fill (the
+ * generation check). DMA runs inside the {@link InflightGate}, and every invalidation drains the gate
+ * before it returns, so no transfer still uses a translation it removed.
  */
 @Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID, immediate = true,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = IommuConfig.class, factory = true)
 public final class IommuUnit implements Iommu, DmaInitiator {
-    /** DMA re-enters the gate at least every this many pages, so invalidations never wait long. */
-    private static final int PAGES_PER_GATE = 64;
-    /** A copy extends over physically contiguous pages up to this many bytes at once (a memory bank). */
-    private static final int RUN_BYTES = 256 * 1024;
-
     private final int unit;
     private final SystemMemory memory;
     private final Iotlb iotlb;
     private final PasidTable pasids = new PasidTable();
     private final FaultLog faultLog;
-    private final int pageRequestAttempts;
     private final InflightGate gate = new InflightGate();
+    private final Translator translator;
+    private final Dma dma;
     private final Object lock = new Object();
     private final AtomicReference<PageRequestHandler> handler = new AtomicReference<>();
 
+    /** Hits and misses of {@link #translate}; ports count their own (open ones in {@link #openPorts}). */
     private final PerThreadCounter hits = new PerThreadCounter();
     private final LongAdder misses = new LongAdder();
+    private final Set<UnitPort> openPorts = ConcurrentHashMap.newKeySet();
+    private final LongAdder retiredPortHits = new LongAdder();
+    private final LongAdder retiredPortMisses = new LongAdder();
     private final LongAdder pageRequests = new LongAdder();
     private final LongAdder pageRequestsFailed = new LongAdder();
     private final LongAdder invalidations = new LongAdder();
@@ -117,7 +118,18 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         this.memory = memory;
         this.iotlb = new Iotlb(iotlbEntries);
         this.faultLog = new FaultLog(faultLogSize);
-        this.pageRequestAttempts = pageRequestAttempts;
+        this.translator = new Translator(memory, iotlb, pasids, pageRequestAttempts, new Translator.Outcomes() {
+            @Override
+            public PageResponse pageRequest(int pasid, long va, Access access) {
+                return IommuUnit.this.pageRequest(pasid, va, access);
+            }
+
+            @Override
+            public void record(Fault fault) {
+                IommuUnit.this.record(fault);
+            }
+        });
+        this.dma = new Dma(unit, memory, translator, gate, this::retire);
     }
 
     @Override
@@ -173,89 +185,37 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public Translation translate(int pasid, long va, Access access) {
-        checkPasid(pasid);
+        Translator.checkPasid(pasid);
         for (int attempt = 1; ; attempt++) {
-            Translation t = translateOnce(pasid, va, access);
+            Mapping cached = iotlb.lookup(pasid, va);
+            if (cached != null && cached.check(access, true) == null && (access != Access.WRITE || cached.dirty())) {
+                hits.increment();
+                return cached;
+            }
+            misses.increment();
+            Translation t = translator.fillValue(pasid, va, access);
             if (!(t instanceof Fault f)) {
                 return t;
             }
-            PageResponse response = f.kind() != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts ? null
-                    : pageRequest(pasid, va, access);
-            if (response != PageResponse.SUCCESS) {
-                Fault recorded = response == PageResponse.FAILURE ? failedRequest(f) : f;
-                record(recorded);
-                return recorded;
+            Fault settled = translator.settle(f.kind(), attempt, pasid, va, access);
+            if (settled != null) {
+                return settled;
             }
         }
     }
 
-    private static void checkPasid(int pasid) {
-        if (pasid < 0 || pasid > Pasid.MAX) {
-            throw new IllegalArgumentException(String.format(
-                    "PASID %d does not fit the 20-bit PASID table (0..%d)", pasid, Pasid.MAX));
-        }
+    @Override
+    public TranslationPort openPort() {
+        UnitPort port = new UnitPort(unit, translator, this::retire);
+        openPorts.add(port);
+        return port;
     }
 
-    /** IOTLB lookup, or walk and fill; no page request, no fault record. */
-    Translation translateOnce(int pasid, long va, Access access) {
-        Mapping cached = iotlb.lookup(pasid, va);
-        if (cached != null && cached.check(access, true) == null && (access != Access.WRITE || cached.dirty())) {
-            hits.increment();
-            return cached;
-        }
-        misses.increment();
-        return walkAndFill(pasid, va, access);
-    }
-
-    private Translation walkAndFill(int pasid, long va, Access access) {
-        long startGeneration = iotlb.generation();
-        long root = pasids.root(pasid);
-        if (root < 0) {
-            return new Fault(FaultKind.PASID_NOT_BOUND, pasid, va, access);
-        }
-        long pde = iotlb.lookupPde(pasid, va);
-        Translation t;
-        if (pde != Iotlb.MISS) {
-            t = PageTableWalker.walkFromPde(memory, pde, pasid, va, access, true); // one entry read, not four
-        } else {
-            long[] walked = new long[1];
-            t = PageTableWalker.walk(memory, root, pasid, va, access, true, walked);
-            if (walked[0] != PageTableWalker.NO_PDE) {
-                iotlb.storePde(pasid, va, walked[0], startGeneration);
-            }
-        }
-        if (t instanceof Mapping m) {
-            iotlb.store(pasid, m, startGeneration);
-        }
-        return t;
-    }
-
-    /** Rights an access needs in an IOTLB data word (user requests always need USER). */
-    private static long needed(Access access) {
-        return switch (access) {
-            case READ -> Iotlb.USER;
-            case WRITE -> Iotlb.USER | Iotlb.WRITABLE | Iotlb.DIRTY;
-            case EXECUTE -> Iotlb.USER | Iotlb.EXECUTABLE;
-        };
-    }
-
-    /**
-     * The DMA path: the IOTLB data word for {@code va} (hit, or walk and fill), or -1 with the fault
-     * in {@code fault[0]}. Counts into {@code counts} ({hits, misses}) instead of the shared counters.
-     */
-    private long translateForDma(int pasid, long va, Access access, long need, Fault[] fault, long[] counts) {
-        long word = iotlb.lookupData(pasid, va);
-        if (word != Iotlb.MISS && (word & need) == need) {
-            counts[0]++;
-            return word;
-        }
-        counts[1]++;
-        Translation t = walkAndFill(pasid, va, access);
-        if (t instanceof Fault f) {
-            fault[0] = f;
-            return -1;
-        }
-        return Iotlb.encode((Mapping) t);
+    /** A port's counts go to the unit's totals; statistics may count them twice for a moment, never lose them. */
+    private void retire(UnitPort port) {
+        retiredPortHits.add(port.hits());
+        retiredPortMisses.add(port.misses());
+        openPorts.remove(port);
     }
 
     private void record(Fault f) {
@@ -275,11 +235,6 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                 // an Event Admin that is going away: the model goes on without it
             }
         }
-    }
-
-    /** A not-present fault whose page request the OS could not satisfy. */
-    private static Fault failedRequest(Fault f) {
-        return new Fault(FaultKind.PAGE_REQUEST_FAILED, f.pasid(), f.va(), f.access());
     }
 
     private PageResponse pageRequest(int pasid, long va, Access access) {
@@ -318,8 +273,12 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public IommuStats stats() {
-        long h = hits.sum();
-        long m = misses.sum();
+        long h = hits.sum() + retiredPortHits.sum();
+        long m = misses.sum() + retiredPortMisses.sum();
+        for (UnitPort port : openPorts) {
+            h += port.hits();
+            m += port.misses();
+        }
         int entries = iotlb.size();
         return new IommuStats(h + m, h, m, faultLog.total(), pageRequests.sum(), pageRequestsFailed.sum(),
                 invalidations.sum(), entries);
@@ -332,122 +291,18 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     // ---- DMA ----
 
-    /** One step of a transfer: translates at position {@code done} and moves up to a page. */
-    private interface Step {
-        /** Returns the bytes moved, or -1 after storing the fault in {@code fault[0]}. */
-        int run(long done, Fault[] fault, long[] counts);
-    }
-
-    private DmaResult transfer(int pasid, long length, Step step) {
-        checkPasid(pasid);
-        long done = 0;
-        int attempts = 0;
-        Fault[] fault = new Fault[1];
-        long[] counts = new long[2];
-        try {
-            while (done < length) {
-                Fault pending = null;
-                int token = gate.enter();
-                try {
-                    for (int pages = 0; done < length && pages < PAGES_PER_GATE; pages++) {
-                        int moved = step.run(done, fault, counts);
-                        if (moved < 0) {
-                            pending = fault[0];
-                            break;
-                        }
-                        done += moved;
-                        attempts = 0;
-                    }
-                } finally {
-                    gate.exit(token);
-                }
-                if (pending != null) {
-                    PageResponse response = pending.kind() != FaultKind.NOT_PRESENT || ++attempts > pageRequestAttempts
-                            ? null : pageRequest(pasid, pending.va(), pending.access());
-                    if (response != PageResponse.SUCCESS) {
-                        Fault recorded = response == PageResponse.FAILURE ? failedRequest(pending) : pending;
-                        record(recorded);
-                        return new DmaResult(done, recorded);
-                    }
-                }
-            }
-            return new DmaResult(done, null);
-        } finally {
-            hits.add(counts[0]);
-            misses.add(counts[1]);
-        }
-    }
-
-    private static int bytesToPageEnd(long word, long va, long remaining) {
-        PageSize size = Iotlb.sizeOf(word);
-        long toEnd = size.bytes() - (va & size.offsetMask());
-        return (int) Math.min(Math.min(toEnd, remaining), Integer.MAX_VALUE);
-    }
-
     @Override
     public DmaResult read(int pasid, long va, byte[] dst) {
-        return transferBuffer(pasid, va, dst, Access.READ);
+        return dma.transferBuffer(pasid, va, dst, Access.READ);
     }
 
     @Override
     public DmaResult write(int pasid, long va, byte[] src) {
-        return transferBuffer(pasid, va, src, Access.WRITE);
-    }
-
-    /** A read into, or a write from, {@code buffer}: page by page, one bulk copy each. */
-    private DmaResult transferBuffer(int pasid, long va, byte[] buffer, Access access) {
-        long need = needed(access);
-        boolean write = access == Access.WRITE;
-        return transfer(pasid, buffer.length, (done, fault, counts) -> {
-            long at = va + done;
-            long word = translateForDma(pasid, at, access, need, fault, counts);
-            if (word < 0) {
-                return -1;
-            }
-            int n = bytesToPageEnd(word, at, buffer.length - done);
-            if (write) {
-                memory.write(Iotlb.physicalAddress(word, at), buffer, (int) done, n);
-            } else {
-                memory.read(Iotlb.physicalAddress(word, at), buffer, (int) done, n);
-            }
-            return n;
-        });
+        return dma.transferBuffer(pasid, va, src, Access.WRITE);
     }
 
     @Override
     public DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
-        if (length < 0) {
-            throw new IllegalArgumentException("DMA copy length must be >= 0, not " + length);
-        }
-        long needRead = needed(Access.READ);
-        long needWrite = needed(Access.WRITE);
-        return transfer(pasid, length, (done, fault, counts) -> {
-            long from = srcVa + done;
-            long to = dstVa + done;
-            long s = translateForDma(pasid, from, Access.READ, needRead, fault, counts);
-            if (s < 0) {
-                return -1;
-            }
-            long d = translateForDma(pasid, to, Access.WRITE, needWrite, fault, counts);
-            if (d < 0) {
-                return -1;
-            }
-            long srcPa = Iotlb.physicalAddress(s, from);
-            long dstPa = Iotlb.physicalAddress(d, to);
-            int n = Math.min(bytesToPageEnd(s, from, length - done), bytesToPageEnd(d, to, length - done));
-            // while the IOTLB maps the next 4 KiB pages of both sides to the next frames, one copy covers them
-            long left = length - done;
-            if (n < RUN_BYTES && n < left && ((from + n) & 0xFFF) == 0 && ((to + n) & 0xFFF) == 0) {
-                int max = (int) Math.min((RUN_BYTES - n) >>> 12, (left - n) >>> 12);
-                int pages = iotlb.contiguousPages(pasid, from + n, srcPa + n, needRead, max);
-                if (pages > 0) {
-                    pages = iotlb.contiguousPages(pasid, to + n, dstPa + n, needWrite, pages);
-                }
-                counts[0] += 2L * pages;
-                n += pages << 12;
-            }
-            memory.copy(srcPa, dstPa, n);
-            return n;
-        });
+        return dma.copy(pasid, srcVa, dstVa, length);
     }
 }

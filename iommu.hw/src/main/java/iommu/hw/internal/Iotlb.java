@@ -6,6 +6,7 @@ import java.util.concurrent.locks.StampedLock;
 
 import iommu.hw.Invalidation;
 import iommu.hw.PageSize;
+import iommu.hw.PageTableWalker;
 import iommu.hw.Pte;
 import iommu.hw.Translation.Mapping;
 
@@ -13,9 +14,9 @@ import iommu.hw.Translation.Mapping;
  * The IOTLB: a direct-mapped cache of (PASID, page) -> translation, indexed by the low bits of the
  * page number mixed with the PASID, so that consecutive pages of one PASID never collide.
  *
- * <p>Each slot is a tag word and a data word (frame address, rights, size), side by side in one
- * array so that a lookup reads one cache line, and the {@link Mapping} value handed to
- * {@link #lookup} callers. Lookups are lock free: read the tag, read the data, read
+ * <p>Each slot is a tag word and a data word (a packed mapping, see {@link PageTableWalker}), side by
+ * side in one array so that a lookup reads one cache line, and the {@link Mapping} value handed to
+ * {@link #lookup} callers when the filler had one. Lookups are lock free: read the tag, read the data, read
  * the tag again; a store marks the slot {@link #BUSY} before it writes and publishes the tag last.
  * Fills hold one of {@link #STRIPES} read locks (one per thread stripe, so fills on different
  * threads do not contend); invalidation holds all of them as write locks, so a fill never lands
@@ -35,9 +36,10 @@ final class Iotlb {
     /** Invalidate a range slot by slot up to this many 4 KiB pages; scan the whole table beyond. */
     private static final long PROBE_LIMIT = 256;
 
-    // data word: page frame address | rights | size
-    static final long WRITABLE = 1, USER = 2, EXECUTABLE = 4, DIRTY = 8;
-    private static final int SIZE_SHIFT = 4;
+    // data word: a packed mapping (PageTableWalker): page frame address | rights | size
+    static final long WRITABLE = PageTableWalker.PACKED_WRITABLE, USER = PageTableWalker.PACKED_USER,
+            EXECUTABLE = PageTableWalker.PACKED_EXECUTABLE, DIRTY = PageTableWalker.PACKED_DIRTY;
+    private static final int SIZE_SHIFT = PageTableWalker.PACKED_SIZE_SHIFT;
     private static final long ADDRESS_MASK = ~0xFFFL;
 
     private static final PageSize[] SIZES = PageSize.values();
@@ -84,20 +86,6 @@ final class Iotlb {
     private static long tag(int pasid, long va, PageSize size) {
         long pageBits = 48 - size.shift();
         return VALID | ((long) pasid << 38) | ((long) size.ordinal() << 36) | ((va >>> size.shift()) & ((1L << pageBits) - 1));
-    }
-
-    static long encode(Mapping m) {
-        return m.pagePa() | (m.writable() ? WRITABLE : 0) | (m.user() ? USER : 0) | (m.executable() ? EXECUTABLE : 0)
-                | (m.dirty() ? DIRTY : 0) | ((long) m.size().ordinal() << SIZE_SHIFT);
-    }
-
-    /** The physical address of {@code va} given a data word from {@link #lookupData}. */
-    static long physicalAddress(long word, long va) {
-        return (word & ADDRESS_MASK) + (va & sizeOf(word).offsetMask());
-    }
-
-    static PageSize sizeOf(long word) {
-        return SIZES[(int) ((word >>> SIZE_SHIFT) & 3)];
     }
 
     /** The data word of the page holding {@code va}, or {@link #MISS}. No allocation. */
@@ -201,53 +189,71 @@ final class Iotlb {
         }
     }
 
-    /** The cached mapping of the page holding {@code va}, or {@code null}. No allocation. */
+    /**
+     * The cached mapping of the page holding {@code va}, or {@code null}. No allocation, except once for
+     * an entry a port filled (which keeps no mapping object): the object made is kept with the entry.
+     */
     Mapping lookup(int pasid, long va) {
         if (!Pte.isCanonical(va)) {
             return null;
         }
-        Mapping m = probe(pasid, va, PageSize.SIZE_4K);
+        long startGeneration = generation;
+        Mapping m = probe(pasid, va, PageSize.SIZE_4K, startGeneration);
         if (m == null && has2M) {
-            m = probe(pasid, va, PageSize.SIZE_2M);
+            m = probe(pasid, va, PageSize.SIZE_2M, startGeneration);
         }
         if (m == null && has1G) {
-            m = probe(pasid, va, PageSize.SIZE_1G);
+            m = probe(pasid, va, PageSize.SIZE_1G, startGeneration);
         }
         return m;
     }
 
-    private Mapping probe(int pasid, long va, PageSize size) {
+    private Mapping probe(int pasid, long va, PageSize size, long startGeneration) {
         int i = index(pasid, va, size);
         long key = tag(pasid, va, size);
         if ((long) LONGS.getAcquire(words, 2 * i) != key) {
             return null;
         }
         Mapping m = (Mapping) MAPPINGS.getOpaque(mappings, i);
+        long word = (long) LONGS.getOpaque(words, 2 * i + 1);
         VarHandle.loadLoadFence();
-        return (long) LONGS.getOpaque(words, 2 * i) == key ? m : null;
+        if ((long) LONGS.getOpaque(words, 2 * i) != key) {
+            return null;
+        }
+        if (m == null) {
+            m = (Mapping) PageTableWalker.unpack(word, pasid, va, iommu.hw.Access.READ);
+            store(pasid, va, word, m, startGeneration); // as a fill that began when this lookup did
+        }
+        return m;
     }
 
-    /** Caches {@code m} unless an invalidation started since {@code startGeneration}, or the slot is busy. */
-    void store(int pasid, Mapping m, long startGeneration) {
+    /**
+     * Caches the packed mapping {@code word} of the page holding {@code va} (and {@code mapping}, the same
+     * as a value, or {@code null}) unless an invalidation started since {@code startGeneration}, or the
+     * slot is busy.
+     */
+    void store(int pasid, long va, long word, Mapping mapping, long startGeneration) {
+        PageSize size = PageTableWalker.sizeOf(word);
+        long pageVa = va & ~size.offsetMask();
         StampedLock lock = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
         long stamp = lock.readLock();
         try {
             if (generation != startGeneration) {
                 return;
             }
-            int i = index(pasid, m.pageVa(), m.size());
+            int i = index(pasid, pageVa, size);
             long old = (long) LONGS.getAcquire(words, 2 * i);
             if (old == BUSY || !LONGS.compareAndSet(words, 2 * i, old, BUSY)) {
                 return;
             }
-            LONGS.setOpaque(words, 2 * i + 1, encode(m));
-            MAPPINGS.setOpaque(mappings, i, m);
-            if (m.size() == PageSize.SIZE_2M && !has2M) {
+            LONGS.setOpaque(words, 2 * i + 1, word);
+            MAPPINGS.setOpaque(mappings, i, mapping);
+            if (size == PageSize.SIZE_2M && !has2M) {
                 has2M = true;
-            } else if (m.size() == PageSize.SIZE_1G && !has1G) {
+            } else if (size == PageSize.SIZE_1G && !has1G) {
                 has1G = true;
             }
-            LONGS.setRelease(words, 2 * i, tag(pasid, m.pageVa(), m.size()));
+            LONGS.setRelease(words, 2 * i, tag(pasid, pageVa, size));
         } finally {
             lock.unlockRead(stamp);
         }

@@ -17,7 +17,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import iommu.hw.Access;
 import iommu.hw.DmaResult;
+import iommu.hw.TranslationPort;
 import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryException;
@@ -52,6 +54,9 @@ class RandomizedDifferentialTest {
 
     @TempDir
     Path dir;
+
+    /** The run's translation port (as a GPU engine holds one). */
+    TranslationPort port;
 
     @Test
     void randomOperationsAgreeWithTheReferenceModel() {
@@ -102,6 +107,7 @@ class RandomizedDifferentialTest {
     void runUnchecked(long seed, int ops, Machine m, boolean paging) {
         Random rnd = new Random(seed);
         FrameCounts start = m.mm.frames();
+        port = m.iommu.openPort();
         List<ModelProcess> procs = new ArrayList<>();
         for (int op = 0; op < ops; op++) {
             if (procs.size() < 2 || rnd.nextInt(60) == 0) {
@@ -146,6 +152,11 @@ class RandomizedDifferentialTest {
         for (ModelProcess p : procs) {
             m.mm.kill(p.pid);
         }
+        long portCounts = port.hits() + port.misses();
+        assertTrue(portCounts > 0, "the port translated nothing");
+        long before = m.iommu.stats().translations();
+        port.close();
+        assertEquals(before, m.iommu.stats().translations(), "closing a port keeps its counts in the unit's");
         assertEquals(start, m.mm.frames(), "every frame returned after all processes exited");
         assertEquals(0, m.iommu.boundPasids().size());
         assertEquals(0, m.mm.paging().slotsUsed(), "every pagefile slot returned");
@@ -182,7 +193,20 @@ class RandomizedDifferentialTest {
             }
         } else {
             byte[] expected = expectedBytes(p, va, length);
-            if (gpu) {
+            if (gpu && kind % 5 == 0) {
+                // a translation port: the physical address it gives holds the model's bytes
+                long pa = port.physicalAddress(p.pasid, va, Access.READ);
+                if (allowed == 0) {
+                    assertEquals(TranslationPort.FAULTED, pa, String.format("port translated unreadable 0x%x", va));
+                    assertNotNull(port.lastFault());
+                } else {
+                    assertTrue(pa >= 0, "port fault where the model allows a read: " + port.lastFault());
+                    byte[] out = new byte[(int) Math.min(length, PAGE - (va & (PAGE - 1)))];
+                    m.memory.read(pa, out, 0, out.length);
+                    assertArrayEquals(java.util.Arrays.copyOf(expected, out.length), out,
+                            String.format("bytes at the port's translation of 0x%x", va));
+                }
+            } else if (gpu) {
                 byte[] out = new byte[length];
                 DmaResult r = m.iommu.read(p.pasid, va, out);
                 assertEquals(allowed, r.bytesTransferred(), "DMA read stops exactly at the first unreadable page");
