@@ -117,7 +117,8 @@ public final class PageTableWalker {
 
     /** The physical address of {@code va} under a packed mapping of the page holding it. */
     public static long physicalAddress(long packed, long va) {
-        return (packed & ~0xFFFL) + (va & sizeOf(packed).offsetMask());
+        int shift = 12 + 9 * (int) ((packed >>> PACKED_SIZE_SHIFT) & 3); // 12, 21, 30: no enum load on the hot path
+        return (packed & ~0xFFFL) + (va & ((1L << shift) - 1));
     }
 
     private static long fault(FaultKind kind) {

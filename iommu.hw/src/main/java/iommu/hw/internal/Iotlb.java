@@ -93,7 +93,7 @@ final class Iotlb {
         if (!Pte.isCanonical(va)) {
             return MISS; // tags keep 48 address bits: only canonical addresses may match
         }
-        long word = probeData(pasid, va, PageSize.SIZE_4K);
+        long word = probe4k(pasid, va);
         if (word == MISS && has2M) {
             word = probeData(pasid, va, PageSize.SIZE_2M);
         }
@@ -101,6 +101,27 @@ final class Iotlb {
             word = probeData(pasid, va, PageSize.SIZE_1G);
         }
         return word;
+    }
+
+    /** The data word of the 4 KiB page holding {@code va}, or {@link #MISS} (also when a larger page maps it). */
+    long lookup4k(int pasid, long va) {
+        return Pte.isCanonical(va) ? probe4k(pasid, va) : MISS;
+    }
+
+    /**
+     * {@link #probeData} for a 4 KiB page, with the index and tag of {@link #index} and {@link #tag}
+     * written out (an enum's fields are loads to the JIT, not constants): the hit path of every port.
+     */
+    private long probe4k(int pasid, long va) {
+        long page = va >>> 12;
+        int i = (int) (page + pasid * 0x9E3779B1L) & mask;
+        long key = VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1));
+        if ((long) LONGS.getAcquire(words, 2 * i) != key) {
+            return MISS;
+        }
+        long word = (long) LONGS.getOpaque(words, 2 * i + 1);
+        VarHandle.loadLoadFence();
+        return (long) LONGS.getOpaque(words, 2 * i) == key ? word : MISS;
     }
 
     private long probeData(int pasid, long va, PageSize size) {

@@ -11,11 +11,14 @@ import iommu.hw.Translation.Fault;
 
 /**
  * A {@link TranslationPort}: an IOTLB probe on a hit, the unit's {@link Translator} on a miss. Its counts
- * are plain fields only its thread writes (opaque, so the unit's statistics may read them at any time);
- * closing hands them to the unit. DMA transfers use one too (without page requests per page: those are
+ * are plain fields only its thread writes; the unit's statistics read them opaquely at any time, so an
+ * open port's counts may show there a little late (never torn: a 64-bit field is one move on the JVMs
+ * we run). Closing hands them to the unit, exactly. DMA transfers use one too (without page requests per page: those are
  * made outside the in-flight gate, see {@link Dma}).
  */
 final class UnitPort implements TranslationPort {
+    /** What a closed port probes: an IOTLB with no entry, so that every call takes the miss path, which refuses it. */
+    private static final Iotlb CLOSED = new Iotlb(1);
     private static final VarHandle HITS;
     private static final VarHandle MISSES;
 
@@ -30,13 +33,13 @@ final class UnitPort implements TranslationPort {
 
     private final int unit;
     private final Translator translator;
-    private final Iotlb iotlb;
+    /** The unit's IOTLB; {@link #CLOSED} once the port is closed. */
+    private Iotlb iotlb;
     private final Consumer<UnitPort> retire;
     private final long[] scratch = new long[1];
     private final Fault[] fault = new Fault[1];
-    @SuppressWarnings("unused") // written through HITS
+    /** Written plainly by the port's thread (as the JIT likes it on the hit path), read opaquely by others. */
     private long hits;
-    @SuppressWarnings("unused") // written through MISSES
     private long misses;
     private Fault lastFault;
     private boolean closed;
@@ -55,17 +58,29 @@ final class UnitPort implements TranslationPort {
 
     @Override
     public long physicalAddress(int pasid, long va, Access access) {
+        // nothing but a 4 KiB probe on the hit path: a PASID outside the table never matches a tag (its
+        // bits do not fit the tag's PASID field), and a closed port probes an IOTLB that holds nothing
+        long need = Translator.needed(access);
+        long word = iotlb.lookup4k(pasid, va);
+        if (word != Iotlb.MISS && (word & need) == need) {
+            hits++;
+            return (word & ~0xFFFL) | (va & 0xFFF);
+        }
+        return notA4kHit(pasid, va, access, need);
+    }
+
+    /** A large page's hit, or a miss: a walk, with page requests. */
+    private long notA4kHit(int pasid, long va, Access access, long need) {
         if (closed) {
             throw new IllegalStateException("translation port of IOMMU unit " + unit + " is closed");
         }
         Translator.checkPasid(pasid);
-        long need = Translator.needed(access);
         long word = iotlb.lookupData(pasid, va);
         if (word != Iotlb.MISS && (word & need) == need) {
-            HITS.setOpaque(this, hits + 1);
+            hits++;
             return PageTableWalker.physicalAddress(word, va);
         }
-        MISSES.setOpaque(this, misses + 1);
+        misses++;
         long packed = translator.resolve(pasid, va, access, scratch, fault);
         if (packed < 0) {
             lastFault = fault[0];
@@ -81,10 +96,10 @@ final class UnitPort implements TranslationPort {
     long word(int pasid, long va, Access access, long need) {
         long word = iotlb.lookupData(pasid, va);
         if (word != Iotlb.MISS && (word & need) == need) {
-            HITS.setOpaque(this, hits + 1);
+            hits++;
             return word;
         }
-        MISSES.setOpaque(this, misses + 1);
+        misses++;
         long packed = translator.fill(pasid, va, access, scratch);
         if (packed < 0) {
             lastFault = new Fault(PageTableWalker.faultKind(packed), pasid, va, access);
@@ -94,7 +109,7 @@ final class UnitPort implements TranslationPort {
 
     /** Counts {@code n} hits found without a lookup each (a DMA run the IOTLB proved contiguous). */
     void countHits(long n) {
-        HITS.setOpaque(this, hits + n);
+        hits += n;
     }
 
     @Override
@@ -116,6 +131,7 @@ final class UnitPort implements TranslationPort {
     public void close() {
         if (!closed) {
             closed = true;
+            iotlb = CLOSED;
             retire.accept(this);
         }
     }
