@@ -36,7 +36,7 @@ import iommu.hw.TranslationPort;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(2)
+@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"})
 public class TranslationBenchmark {
     static final int PAGES = 4096;
     static final int COLD_PAGES = 65536;

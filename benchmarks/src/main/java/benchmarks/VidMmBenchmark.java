@@ -35,13 +35,19 @@ import vidmm.internal.VideoMemoryManager;
  * A 16 MiB copy on the GPU's copy engine, submitted through VidMm and the reference KMD, each page
  * through the IOMMU, and waited for; beside the same bytes copied page by page on the CPU, and the
  * same copy by the IOMMU test initiator (no VidMm, no engine thread). And Allocate + Destroy of a
- * 64 KiB allocation per operation.
+ * 64 KiB allocation per operation, beside the same with TdrDdiDelay off (DDIs on the caller's thread)
+ * and the OS's VirtualAlloc + VirtualFree alone. The source allocations hold data (written once), so
+ * that copies move bytes rather than the zeros of frames never written.
+ *
+ * <p>The heap is touched before the run ({@code -XX:+AlwaysPreTouch}): without it allocateAndDestroy ran
+ * 2-5x slower until G1 had once cycled through a fresh eden (the host zeroing new pages), and its
+ * error exceeded its score.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
 public class VidMmBenchmark {
     static final int BYTES = 16 << 20;
 
@@ -55,31 +61,57 @@ public class VidMmBenchmark {
         long device;
         Allocation src;
         Allocation dst;
+        int pid;
         int pasid;
         byte[] plainSrc = new byte[BYTES];
         byte[] plainDst = new byte[BYTES];
 
         @Setup(Level.Trial)
         public void setUp() {
+            build(5000); // vidmm's default tdrDdiDelayMillis
+        }
+
+        /** The machine, with DDIs guarded by TdrDdiDelay (0: run on the caller's thread, unguarded). */
+        void build(long tdrDdiDelayMillis) {
             memory = new LazySystemMemory(1L << 30);
             iommu = new IommuUnit(memory, 65536, 64, 4);
             mm = new WindowsMemoryManager(memory, iommu);
             gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(2, 64, 48));
             vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20),
-                    mm, 1L << 30);
-            int pid = mm.spawn("bench");
+                    mm, 1L << 30, 2000, tdrDdiDelayMillis);
+            pid = mm.spawn("bench");
             device = vidmm.createDevice(pid);
             pasid = mm.addressSpace(pid).pasid();
             src = vidmm.allocate(device, BYTES, Set.of());
             dst = vidmm.allocate(device, BYTES, Set.of());
             vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
             java.util.Arrays.fill(plainSrc, (byte) 3);
+            written(this, pasid, src);
         }
 
         @TearDown(Level.Trial)
         public void tearDown() throws InterruptedException {
             vidmm.stop();
             gpu.powerOff();
+        }
+    }
+
+    /** The same machine with TdrDdiDelay 0: every DDI on the caller's thread, no hand-off, nothing guarded. */
+    @State(Scope.Benchmark)
+    public static class UnguardedMachine extends Machine {
+        @Override
+        @Setup(Level.Trial)
+        public void setUp() {
+            build(0);
+        }
+    }
+
+    /** Writes every byte of {@code a} (so that copies move data, not the zeros of frames never written). */
+    static void written(Machine m, int pasid, Allocation a) {
+        byte[] data = new byte[(int) a.size()];
+        java.util.Arrays.fill(data, (byte) 5);
+        if (!m.iommu.write(pasid, a.va(), data).completed()) {
+            throw new IllegalStateException("could not write the source allocation");
         }
     }
 
@@ -97,6 +129,7 @@ public class VidMmBenchmark {
             src = m.vidmm.allocate(device, BYTES, Set.of());
             dst = m.vidmm.allocate(device, BYTES, Set.of());
             m.vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
+            written(m, m.mm.addressSpace(pid).pasid(), src);
         }
     }
 
@@ -127,11 +160,29 @@ public class VidMmBenchmark {
         return Baselines.pageCopies(m.plainSrc, m.plainDst, BYTES);
     }
 
+    /** Allocate + Destroy of 64 KiB: four DDIs, each handed to the driver context's DDI thread (TdrDdiDelay). */
     @Benchmark
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
     public long allocateAndDestroy(Machine m) {
         Allocation a = m.vidmm.allocate(m.device, 64 * 1024, Set.of());
         m.vidmm.destroyAllocation(m.device, a.handle());
         return a.va();
+    }
+
+    /** The same with TdrDdiDelay 0: the DDIs on the caller's thread, what the guard's hand-offs cost. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    public long baselineAllocateAndDestroyUnguarded(UnguardedMachine m) {
+        return allocateAndDestroy(m);
+    }
+
+    /** The OS part alone: VirtualAlloc + VirtualFree of 64 KiB in the same process, no VidMm, no driver. */
+    @Benchmark
+    @OutputTimeUnit(TimeUnit.MILLISECONDS)
+    public long baselineVirtualAllocAndFree(Machine m) {
+        var space = m.mm.addressSpace(m.pid);
+        long va = space.allocate(64 * 1024, os.memmgr.PageProtection.READWRITE);
+        space.release(va);
+        return va;
     }
 }
