@@ -2,7 +2,6 @@ package iommu.hw.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.StampedLock;
 
 import iommu.hw.Invalidation;
 import iommu.hw.PageSize;
@@ -17,22 +16,29 @@ import iommu.hw.Translation.Mapping;
  * <p>Each slot is a tag word and a data word (a packed mapping, see {@link PageTableWalker}), side by
  * side in one array so that a lookup reads one cache line, and the {@link Mapping} value handed to
  * {@link #lookup} callers when the filler had one. Lookups are lock free: read the tag, read the data, read
- * the tag again; a store marks the slot {@link #BUSY} before it writes and publishes the tag last.
- * Fills hold one of {@link #STRIPES} read locks (one per thread stripe, so fills on different
- * threads do not contend); invalidation holds all of them as write locks, so a fill never lands
- * half way through an invalidation, and a fill whose walk started before an invalidation is dropped
- * (the generation check).
+ * the tag again; a store claims the slot by setting its tag to {@link #BUSY} (a compare-and-set),
+ * writes, and publishes the tag last.
+ *
+ * <p>No fill may leave behind an entry an invalidation should have removed, and no lock orders them:
+ * an invalidation first advances {@link #generation} (an atomic add), then removes what its scope
+ * covers, waiting out any slot it finds {@link #BUSY}; a fill claims its slot first and only then
+ * compares the generation with the one it read before its walk. If it still matches, the claim came
+ * before the invalidation's advance, so the invalidation's scan finds the slot busy or filled, and
+ * removes the entry if it is in scope; if not, the walk may have read the table before the change
+ * the invalidation announces, and the fill leaves the slot empty. A fill is one compare-and-set.
+ * The generation is odd while an invalidation runs: a value lookup that keeps a mapping object for an
+ * entry (see {@link #lookup}) does so only when it began outside one, since an entry it read may be
+ * one the running invalidation has yet to remove.
  *
  * <p>Beside it, a paging-structure cache of page-directory entries, as VT-d keeps beside its IOTLB:
  * (PASID, 2 MiB region) -> the page table's address and the rights of the levels above, so that a
  * miss in a region walked before reads one entry instead of four. It is filled and invalidated with
- * the IOTLB, under the same locks and by the same scopes (a range removes the regions it touches).
+ * the IOTLB, by the same protocol and the same scopes (a range removes the regions it touches).
  */
 final class Iotlb {
     static final long MISS = -1;
     private static final long VALID = 1L << 63;
     private static final long BUSY = 1;
-    private static final int STRIPES = 16;
     /** Invalidate a range slot by slot up to this many 4 KiB pages; scan the whole table beyond. */
     private static final long PROBE_LIMIT = 256;
 
@@ -45,6 +51,15 @@ final class Iotlb {
     private static final PageSize[] SIZES = PageSize.values();
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle MAPPINGS = MethodHandles.arrayElementVarHandle(Mapping[].class);
+    private static final VarHandle GENERATION;
+
+    static {
+        try {
+            GENERATION = MethodHandles.lookup().findVarHandle(Iotlb.class, "generation", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Slot i: tag at [2i], data word at [2i+1]. */
     private final long[] words;
@@ -53,8 +68,9 @@ final class Iotlb {
     private final int pdeMask;
     private final Mapping[] mappings;
     private final int mask;
-    private final StampedLock[] stripes = new StampedLock[STRIPES];
+    /** Advanced by every invalidation before it removes anything and after (through {@link #GENERATION}). */
     private volatile long generation;
+    private final Object invalidating = new Object();
     private volatile boolean has2M;
     private volatile boolean has1G;
 
@@ -68,9 +84,6 @@ final class Iotlb {
         int pdeEntries = Math.max(16, entries / 16);
         pdes = new long[2 * pdeEntries];
         pdeMask = pdeEntries - 1;
-        for (int i = 0; i < STRIPES; i++) {
-            stripes[i] = new StampedLock();
-        }
     }
 
     /** Read before a walk; pass to {@link #store} so that a walk older than an invalidation does not fill. */
@@ -192,22 +205,28 @@ final class Iotlb {
 
     /** Caches a PDE word for the region holding {@code va}, unless an invalidation started since {@code startGeneration}. */
     void storePde(int pasid, long va, long word, long startGeneration) {
-        StampedLock lock = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
-        long stamp = lock.readLock();
-        try {
-            if (generation != startGeneration) {
-                return;
-            }
-            int i = pdeIndex(pasid, va);
-            long old = (long) LONGS.getAcquire(pdes, 2 * i);
-            if (old == BUSY || !LONGS.compareAndSet(pdes, 2 * i, old, BUSY)) {
-                return;
-            }
+        int i = pdeIndex(pasid, va);
+        if (claim(pdes, i, startGeneration)) {
             LONGS.setOpaque(pdes, 2 * i + 1, word);
             LONGS.setRelease(pdes, 2 * i, pdeTag(pasid, va));
-        } finally {
-            lock.unlockRead(stamp);
         }
+    }
+
+    /**
+     * Claims slot {@code i} of {@code table} for a store: true when its tag is now {@link #BUSY} and no
+     * invalidation began since {@code startGeneration}. A slot another store holds is left alone; a claim
+     * that came after an invalidation's advance leaves the slot empty (see the class comment).
+     */
+    private boolean claim(long[] table, int i, long startGeneration) {
+        long old = (long) LONGS.getAcquire(table, 2 * i);
+        if (old == BUSY || !LONGS.compareAndSet(table, 2 * i, old, BUSY)) {
+            return false;
+        }
+        if (generation != startGeneration) {
+            LONGS.setRelease(table, 2 * i, 0L);
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -243,7 +262,11 @@ final class Iotlb {
         }
         if (m == null) {
             m = (Mapping) PageTableWalker.unpack(word, pasid, va, iommu.hw.Access.READ);
-            store(pasid, va, word, m, startGeneration); // as a fill that began when this lookup did
+            if ((startGeneration & 1) == 0) {
+                // kept as a fill that began when this lookup did; not while an invalidation runs, which
+                // may not have removed this entry yet (its advance came before this lookup read the slot)
+                store(pasid, va, word, m, startGeneration);
+            }
         }
         return m;
     }
@@ -256,42 +279,31 @@ final class Iotlb {
     void store(int pasid, long va, long word, Mapping mapping, long startGeneration) {
         PageSize size = PageTableWalker.sizeOf(word);
         long pageVa = va & ~size.offsetMask();
-        StampedLock lock = stripes[(int) Thread.currentThread().getId() & (STRIPES - 1)];
-        long stamp = lock.readLock();
-        try {
-            if (generation != startGeneration) {
-                return;
-            }
-            int i = index(pasid, pageVa, size);
-            long old = (long) LONGS.getAcquire(words, 2 * i);
-            if (old == BUSY || !LONGS.compareAndSet(words, 2 * i, old, BUSY)) {
-                return;
-            }
-            LONGS.setOpaque(words, 2 * i + 1, word);
-            MAPPINGS.setOpaque(mappings, i, mapping);
-            if (size == PageSize.SIZE_2M && !has2M) {
-                has2M = true;
-            } else if (size == PageSize.SIZE_1G && !has1G) {
-                has1G = true;
-            }
-            LONGS.setRelease(words, 2 * i, tag(pasid, pageVa, size));
-        } finally {
-            lock.unlockRead(stamp);
+        int i = index(pasid, pageVa, size);
+        if (!claim(words, i, startGeneration)) {
+            return;
         }
+        LONGS.setOpaque(words, 2 * i + 1, word);
+        MAPPINGS.setOpaque(mappings, i, mapping);
+        if (size == PageSize.SIZE_2M && !has2M) {
+            has2M = true;
+        } else if (size == PageSize.SIZE_1G && !has1G) {
+            has1G = true;
+        }
+        LONGS.setRelease(words, 2 * i, tag(pasid, pageVa, size));
     }
 
-    /** Removes the entries in scope, excluding every fill meanwhile. */
+    /**
+     * Removes the entries in scope; a fill that races with it either lands before and is removed, or drops
+     * out. The generation is odd while an invalidation runs (invalidations run one at a time).
+     */
     void invalidate(Invalidation scope) {
-        long[] stamps = new long[STRIPES];
-        for (int s = 0; s < STRIPES; s++) {
-            stamps[s] = stripes[s].writeLock();
-        }
-        try {
-            generation++;
-            remove(scope);
-        } finally {
-            for (int s = STRIPES - 1; s >= 0; s--) {
-                stripes[s].unlockWrite(stamps[s]);
+        synchronized (invalidating) {
+            GENERATION.getAndAdd(this, 1L);
+            try {
+                remove(scope);
+            } finally {
+                GENERATION.getAndAdd(this, 1L);
             }
         }
     }
@@ -303,13 +315,13 @@ final class Iotlb {
                 long first = r.va() & ~size.offsetMask();
                 long last = (r.va() + r.length() - 1) & ~size.offsetMask();
                 for (long page = first; Long.compareUnsigned(page, last) <= 0; page += size.bytes()) {
-                    removeIf(index(r.pasid(), page, size), scope);
+                    removeIf(words, index(r.pasid(), page, size), scope, false);
                 }
             }
             return;
         }
         for (int i = 0; i < mappings.length; i++) {
-            removeIf(i, scope);
+            removeIf(words, i, scope, false);
         }
         if (scope instanceof Invalidation.All) {
             has2M = false;
@@ -322,40 +334,49 @@ final class Iotlb {
             long first = r.va() & ~PageSize.SIZE_2M.offsetMask();
             long last = (r.va() + r.length() - 1) & ~PageSize.SIZE_2M.offsetMask();
             for (long region = first; Long.compareUnsigned(region, last) <= 0; region += PageSize.SIZE_2M.bytes()) {
-                int i = pdeIndex(r.pasid(), region);
-                if (pdes[2 * i] == pdeTag(r.pasid(), region)) {
-                    LONGS.setRelease(pdes, 2 * i, 0L);
-                }
+                removeIf(pdes, pdeIndex(r.pasid(), region), scope, true);
             }
             return;
         }
-        for (int i = 0; i < pdes.length; i += 2) {
-            long t = pdes[i];
-            if ((t & VALID) == 0) {
+        for (int i = 0; i < pdes.length / 2; i++) {
+            removeIf(pdes, i, scope, true);
+        }
+    }
+
+    /**
+     * Empties slot {@code i} of {@code table} (the IOTLB, or the PDE cache) if its entry is in scope;
+     * waits out a store in progress there, so that what it publishes is judged too.
+     */
+    private void removeIf(long[] table, int i, Invalidation scope, boolean pde) {
+        for (int spins = 0; ; spins++) {
+            // a volatile read: in the order of volatile accesses it comes after this invalidation's advance,
+            // so it sees the claim of any fill that read the generation before that advance
+            long t = (long) LONGS.getVolatile(table, 2 * i);
+            if (t == BUSY) {
+                if (spins < 100) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield(); // the storing thread was descheduled between its claim and its publish
+                }
                 continue;
             }
-            int pasid = (int) ((t >>> 27) & 0xFFFFF);
-            boolean match;
-            if (scope instanceof Invalidation.OfPasid p) {
-                match = pasid == p.pasid();
-            } else if (scope instanceof Invalidation.OfRange r) {
-                long start = (((t & ((1L << 27) - 1)) << 21) << 16) >> 16; // sign-extend the 48-bit address
-                match = pasid == r.pasid() && start < r.va() + r.length() && r.va() < start + PageSize.SIZE_2M.bytes();
-            } else {
-                match = true;
-            }
-            if (match) {
-                LONGS.setRelease(pdes, i, 0L);
+            if ((t & VALID) == 0 || !(pde ? pdeMatches(t, scope) : matches(t, scope))
+                    || LONGS.compareAndSet(table, 2 * i, t, 0L)) {
+                return;
             }
         }
     }
 
-    private void removeIf(int i, Invalidation scope) {
-        long t = words[2 * i];
-        if ((t & VALID) != 0 && matches(t, scope)) {
-            LONGS.setRelease(words, 2 * i, 0L);
-            MAPPINGS.setOpaque(mappings, i, (Mapping) null);
+    private static boolean pdeMatches(long t, Invalidation scope) {
+        int pasid = (int) ((t >>> 27) & 0xFFFFF);
+        if (scope instanceof Invalidation.OfPasid p) {
+            return pasid == p.pasid();
         }
+        if (scope instanceof Invalidation.OfRange r) {
+            long start = (((t & ((1L << 27) - 1)) << 21) << 16) >> 16; // sign-extend the 48-bit address
+            return pasid == r.pasid() && start < r.va() + r.length() && r.va() < start + PageSize.SIZE_2M.bytes();
+        }
+        return true;
     }
 
     private static boolean matches(long tag, Invalidation scope) {

@@ -130,4 +130,41 @@ class TranslationPortTest {
             assertTrue(port.hits() > 0 && port.misses() > 0, "hits " + port.hits() + ", misses " + port.misses());
         }
     }
+
+    /**
+     * One thread keeps translating a page (each invalidation makes it walk and fill again) while another
+     * remaps the page and invalidates: once an invalidation has returned, no fill whose walk read the old
+     * entry may be found in the IOTLB, for a port's fills or for the value path's.
+     */
+    @Test
+    void aFillRacingAnInvalidationNeverLeavesTheOldTranslationBehind() throws Exception {
+        long va = 0x7000_0000L;
+        tables.map4k(va, 0x100_0000L, USER_RW);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread filler = new Thread(() -> {
+            try (TranslationPort port = iommu.openPort()) {
+                for (int n = 0; !done.get(); n++) {
+                    if (n % 2 == 0) {
+                        port.physicalAddress(PASID, va, Access.READ);
+                    } else {
+                        iommu.translate(PASID, va, Access.READ);
+                    }
+                }
+            }
+        });
+        filler.start();
+        int rounds = Integer.getInteger("soak.factor", 1) * 100_000;
+        try (TranslationPort port = iommu.openPort()) {
+            for (int k = 1; k <= rounds; k++) {
+                long frame = 0x100_0000L + (k % 2) * 0x1000;
+                tables.map4k(va, frame, USER_RW);
+                iommu.invalidate(new Invalidation.OfRange(PASID, va, 4096));
+                assertEquals(frame, port.physicalAddress(PASID, va, Access.READ), "round " + k + ": a stale fill survived");
+                assertEquals(frame, ((Translation.Mapping) iommu.translate(PASID, va, Access.READ)).pagePa(), "round " + k);
+            }
+        } finally {
+            done.set(true);
+            filler.join();
+        }
+    }
 }
