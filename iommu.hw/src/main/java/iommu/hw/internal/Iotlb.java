@@ -116,6 +116,18 @@ final class Iotlb {
         return word;
     }
 
+    /** The data word of the 2 MiB or 1 GiB page holding {@code va}, or {@link #MISS}: what a 4 KiB probe misses. */
+    long lookupLarge(int pasid, long va) {
+        if (!Pte.isCanonical(va)) {
+            return MISS;
+        }
+        long word = has2M ? probeData(pasid, va, PageSize.SIZE_2M) : MISS;
+        if (word == MISS && has1G) {
+            word = probeData(pasid, va, PageSize.SIZE_1G);
+        }
+        return word;
+    }
+
     /** The data word of the 4 KiB page holding {@code va}, or {@link #MISS} (also when a larger page maps it). */
     long lookup4k(int pasid, long va) {
         return Pte.isCanonical(va) ? probe4k(pasid, va) : MISS;

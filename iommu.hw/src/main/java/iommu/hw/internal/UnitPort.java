@@ -75,7 +75,7 @@ final class UnitPort implements TranslationPort {
             throw new IllegalStateException("translation port of IOMMU unit " + unit + " is closed");
         }
         Translator.checkPasid(pasid);
-        long word = iotlb.lookupData(pasid, va);
+        long word = iotlb.lookupLarge(pasid, va);
         if (word != Iotlb.MISS && (word & need) == need) {
             hits++;
             return PageTableWalker.physicalAddress(word, va);
