@@ -9,7 +9,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * misses, so that a hit costs an IOTLB probe and no write to anything shared.
  *
  * <p>Not thread safe: one port per thread. The unit's {@link Iommu#stats()} include the counts of open
- * ports; {@link #close()} adds them to the unit's totals. Bad arguments throw as {@link Iommu#translate}
+ * ports (as of a moment ago: the port's thread writes them without synchronization); {@link #close()}
+ * adds them, exactly, to the unit's totals. Bad arguments throw as {@link Iommu#translate}
  * does; a port used after {@link #close()} throws {@link IllegalStateException}.
  */
 @ProviderType

@@ -42,10 +42,10 @@ import iommu.hw.Translation.Mapping;
  * statistics; translation itself is the {@link Translator}'s, per requester through a {@link UnitPort},
  * and the bus-master DMA port is {@link Dma}.
  *
- * <p>Stale translations are excluded by two mechanisms. IOTLB fills and invalidations are ordered
- * by the IOTLB's stripe locks, and a walk that started before an invalidation does not fill (the
- * generation check). DMA runs inside the {@link InflightGate}, and every invalidation drains the gate
- * before it returns, so no transfer still uses a translation it removed.
+ * <p>Stale translations are excluded by two mechanisms. A walk that started before an invalidation
+ * does not fill the IOTLB (the generation check of {@link Iotlb}'s lock-free fill), and a fill that
+ * landed before is removed by it. DMA runs inside the {@link InflightGate}, and every invalidation
+ * drains the gate before it returns, so no transfer still uses a translation it removed.
  */
 @Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID, immediate = true,
         configurationPolicy = ConfigurationPolicy.REQUIRE)

@@ -17,8 +17,8 @@ import iommu.hw.SystemMemory;
  * System memory as banks of 64 frames (256 KiB), each a {@code byte[]} created on the first write to any
  * of its frames, so that physically contiguous frames are contiguous host memory. A page-table read is
  * an array load and a VarHandle read; a page copy is one {@link System#arraycopy}. A bank is 256 KiB
- * because DMA over contiguous frames then runs at a plain array copy's speed (64 KiB banks ran ~10%
- * below it, DmaBenchmark); its 64 written bits are one word of {@link #written}.
+ * because a copy of whole banks then runs at a plain array copy's speed (DMA over 2 MiB pages in
+ * DmaBenchmark; 64 KiB banks ran ~10% below it); its 64 written bits are one word of {@link #written}.
  *
  * <p>Host memory follows live data: {@link #zeroFrame} clears the frame's written bit, and a bank none
  * of whose 64 frames is written any more is given back to the host, once {@link #KEPT_BANKS} banks
