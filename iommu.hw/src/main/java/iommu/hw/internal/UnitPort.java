@@ -13,8 +13,8 @@ import iommu.hw.Translation.Fault;
  * A {@link TranslationPort}: an IOTLB probe on a hit, the unit's {@link Translator} on a miss. Its counts
  * are plain fields only its thread writes; the unit's statistics read them opaquely at any time, so an
  * open port's counts may show there a little late (never torn: a 64-bit field is one move on the JVMs
- * we run). Closing hands them to the unit, exactly. DMA transfers use one too (without page requests per page: those are
- * made outside the in-flight gate, see {@link Dma}).
+ * we run). Closing hands them to the unit, exactly. DMA transfers use one too, through {@link #word}
+ * (no page requests: those are made outside the in-flight gate, see {@link Dma}).
  */
 final class UnitPort implements TranslationPort {
     /** What a closed port probes: an IOTLB with no entry, so that every call takes the miss path, which refuses it. */
