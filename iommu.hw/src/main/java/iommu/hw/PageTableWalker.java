@@ -98,13 +98,6 @@ public final class PageTableWalker {
                 (packed & PACKED_USER) != 0, (packed & PACKED_EXECUTABLE) != 0, (packed & PACKED_DIRTY) != 0);
     }
 
-    /** A mapping, packed. */
-    public static long pack(Translation.Mapping m) {
-        return m.pagePa() | (m.writable() ? PACKED_WRITABLE : 0) | (m.user() ? PACKED_USER : 0)
-                | (m.executable() ? PACKED_EXECUTABLE : 0) | (m.dirty() ? PACKED_DIRTY : 0)
-                | ((long) m.size().ordinal() << PACKED_SIZE_SHIFT);
-    }
-
     /** The fault kind of a packed fault. */
     public static FaultKind faultKind(long packed) {
         return KINDS[(int) (packed & 0xFF)];

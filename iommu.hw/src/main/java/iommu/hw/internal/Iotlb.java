@@ -103,23 +103,14 @@ final class Iotlb {
 
     /** The data word of the page holding {@code va}, or {@link #MISS}. No allocation. */
     long lookupData(int pasid, long va) {
-        if (!Pte.isCanonical(va)) {
-            return MISS; // tags keep 48 address bits: only canonical addresses may match
-        }
-        long word = probe4k(pasid, va);
-        if (word == MISS && has2M) {
-            word = probeData(pasid, va, PageSize.SIZE_2M);
-        }
-        if (word == MISS && has1G) {
-            word = probeData(pasid, va, PageSize.SIZE_1G);
-        }
-        return word;
+        long word = lookup4k(pasid, va);
+        return word != MISS ? word : lookupLarge(pasid, va);
     }
 
     /** The data word of the 2 MiB or 1 GiB page holding {@code va}, or {@link #MISS}: what a 4 KiB probe misses. */
     long lookupLarge(int pasid, long va) {
         if (!Pte.isCanonical(va)) {
-            return MISS;
+            return MISS; // tags keep 48 address bits: only canonical addresses may match
         }
         long word = has2M ? probeData(pasid, va, PageSize.SIZE_2M) : MISS;
         if (word == MISS && has1G) {

@@ -39,11 +39,6 @@ final class PerThreadCounter {
         VALUE.setOpaque(cell, (long) VALUE.getOpaque(cell) + 1);
     }
 
-    void add(long n) {
-        Cell cell = local.get();
-        VALUE.setOpaque(cell, (long) VALUE.getOpaque(cell) + n);
-    }
-
     long sum() {
         long sum = 0;
         for (Cell cell : cells) {
