@@ -10,7 +10,8 @@ public @interface PagingConfig {
     long MAX_MIB = 1L << 20;
 
     @AttributeDefinition(name = "Path", description = "The pagefile; relative paths are under the working directory."
-            + " A stale one is truncated at start and the file is deleted at a clean stop.")
+            + " Locked while in use: a second instance pages to pagefile-2.sys, ... A stale one nobody holds is"
+            + " truncated at start; a clean stop deletes only its own file.")
     String path() default "pagefile.sys";
 
     @AttributeDefinition(name = "Size (MiB)", min = "0", max = "1048576", description = "0 = no pagefile.")

@@ -4,15 +4,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The pagefile: a real file of page-sized slots, written and read at page-aligned offsets, with a
- * free-slot map. A pagefile left by a crash is never trusted: opening truncates it. Closing deletes
- * it (and so does JVM exit, for a framework that was never stopped). A pagefile of 0 slots is "no pagefile": every slot allocation fails.
+ * free-slot map. A pagefile of 0 slots is "no pagefile": every slot allocation fails.
+ *
+ * <p>Ownership: an instance owns its pagefile through an exclusive OS file lock, held from open to
+ * close ({@link PagefileClaim}). A file another live instance holds is never touched: the next name
+ * ({@code pagefile-2.sys}, ...) is tried instead. A file nobody holds was left by a crash and is
+ * never trusted: opening truncates it. Closing deletes the file while still holding its lock, so
+ * that only the owner ever removes it (and so does JVM exit, for a framework that was never stopped).
  *
  * <p>Slot allocation is thread safe; a slot's reads and writes are made by the one address space
  * that owns the slot, under its lock.
@@ -59,28 +62,25 @@ final class PagingFile implements AutoCloseable {
     }
 
     /**
-     * Opens (creating, or truncating a stale one) a pagefile of {@code sizeMiB} MiB at {@code path}.
+     * Opens a pagefile of {@code sizeMiB} MiB at {@code path}, or, when another live instance holds
+     * that file, at the first free numbered name beside it (saying so in one line); a stale file
+     * nobody holds is truncated and reused.
      *
-     * @throws UncheckedIOException naming the path when the file cannot be opened
+     * @throws UncheckedIOException naming the path when no file can be opened and locked
      */
     static PagingFile open(Path path, long sizeMiB) {
         if (sizeMiB == 0) {
             return none();
         }
-        try {
-            Path parent = path.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-            PagingFile file = new PagingFile(path, sizeMiB << 8, channelIo(channel, path));
-            file.exitHook = new Thread(file::close, "pagefile-delete");
-            Runtime.getRuntime().addShutdownHook(file.exitHook); // a JVM that exits without stopping the framework
-            return file;
-        } catch (IOException e) {
-            throw new UncheckedIOException("pagefile " + path + " cannot be opened: " + e.getMessage(), e);
+        PagefileClaim claim = PagefileClaim.claim(path);
+        if (!claim.path().equals(path)) {
+            System.getLogger(PagingFile.class.getName()).log(System.Logger.Level.WARNING, "pagefile " + path
+                    + " is in use by another instance; this instance pages to " + claim.path());
         }
+        PagingFile file = new PagingFile(claim.path(), sizeMiB << 8, channelIo(claim));
+        file.exitHook = new Thread(file::close, "pagefile-delete");
+        Runtime.getRuntime().addShutdownHook(file.exitHook); // a JVM that exits without stopping the framework
+        return file;
     }
 
     /**
@@ -121,7 +121,9 @@ final class PagingFile implements AutoCloseable {
         return new PagingFile(path, real.slots, io);
     }
 
-    private static Io channelIo(FileChannel channel, Path path) {
+    private static Io channelIo(PagefileClaim claim) {
+        FileChannel channel = claim.channel();
+        Path path = claim.path();
         return new Io() {
             @Override
             public void write(long position, ByteBuffer src) throws IOException {
@@ -143,8 +145,7 @@ final class PagingFile implements AutoCloseable {
 
             @Override
             public void close() throws IOException {
-                channel.close();
-                Files.deleteIfExists(path);
+                claim.release();
             }
         };
     }
