@@ -59,6 +59,8 @@ public class VidMmBenchmark {
         SimulatedGpu gpu;
         VideoMemoryManager vidmm;
         long device;
+        /** The device's copy context: every submission of the benchmark goes there. */
+        long context;
         Allocation src;
         Allocation dst;
         int pid;
@@ -81,6 +83,7 @@ public class VidMmBenchmark {
                     mm, 1L << 30, 2000, tdrDdiDelayMillis);
             pid = mm.spawn("bench");
             device = vidmm.createDevice(pid);
+            context = vidmm.createContext(device, EngineNode.COPY, 0);
             pasid = mm.addressSpace(pid).pasid();
             src = vidmm.allocate(device, BYTES, Set.of());
             dst = vidmm.allocate(device, BYTES, Set.of());
@@ -119,6 +122,7 @@ public class VidMmBenchmark {
     @State(Scope.Thread)
     public static class Process {
         long device;
+        long context;
         Allocation src;
         Allocation dst;
 
@@ -126,6 +130,7 @@ public class VidMmBenchmark {
         public void setUp(Machine m) {
             int pid = m.mm.spawn("bench-thread");
             device = m.vidmm.createDevice(pid);
+            context = m.vidmm.createContext(device, EngineNode.COPY, 0);
             src = m.vidmm.allocate(device, BYTES, Set.of());
             dst = m.vidmm.allocate(device, BYTES, Set.of());
             m.vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
@@ -140,14 +145,48 @@ public class VidMmBenchmark {
     @Benchmark
     @Threads(2)
     public FenceWait gpuCopyTwoProcesses(Machine m, Process p) {
-        long fence = m.vidmm.submit(p.device, EngineNode.COPY, List.of(new DmaCommand.Copy(p.src.va(), p.dst.va(), BYTES)));
-        return m.vidmm.waitForFence(p.device, fence, 10_000);
+        long fence = m.vidmm.submit(p.context, List.of(new DmaCommand.Copy(p.src.va(), p.dst.va(), BYTES)));
+        return m.vidmm.waitForFence(p.context, fence, 10_000);
     }
 
     @Benchmark
     public FenceWait gpuCopyThroughVidMm(Machine m) {
-        long fence = m.vidmm.submit(m.device, EngineNode.COPY, List.of(new DmaCommand.Copy(m.src.va(), m.dst.va(), BYTES)));
-        return m.vidmm.waitForFence(m.device, fence, 10_000);
+        long fence = m.vidmm.submit(m.context, List.of(new DmaCommand.Copy(m.src.va(), m.dst.va(), BYTES)));
+        return m.vidmm.waitForFence(m.context, fence, 10_000);
+    }
+
+    /**
+     * The round trip of the smallest submission (a 4-byte fill): SubmitCommand through VidMm and the
+     * driver, the engine thread runs it, its interrupt completes the context's fence, the caller
+     * wakes. Beside {@link #baselineThreadHandOff}, what any hand-off to another thread and back costs.
+     */
+    @Benchmark
+    public FenceWait submitAndWaitEmpty(Machine m) {
+        long fence = m.vidmm.submit(m.context, List.of(new DmaCommand.Fill(m.dst.va(), 4, 0)));
+        return m.vidmm.waitForFence(m.context, fence, 10_000);
+    }
+
+    /** The baseline of {@link #submitAndWaitEmpty}: a task handed to another thread and its result back. */
+    @Benchmark
+    public Object baselineThreadHandOff(HandOff h) throws Exception {
+        return h.thread.submit(h.task).get();
+    }
+
+    /** One thread that runs what it is handed. */
+    @State(Scope.Benchmark)
+    public static class HandOff {
+        java.util.concurrent.ExecutorService thread;
+        final java.util.concurrent.Callable<Long> task = System::nanoTime;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            thread.shutdownNow();
+        }
     }
 
     @Benchmark

@@ -125,7 +125,7 @@ class FaultInjectionTest {
         long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(out.contains("device faulted and is in error"), out);
         assertTrue(took < TDR_MILLIS * 10, "recovered in " + took + " ms");
-        assertTrue(shell.run("vidmm:faults").contains("TIMEOUT: fence 1 made no progress for " + TDR_MILLIS + " ms"),
+        assertTrue(shell.run("vidmm:faults").matches("(?s).*TIMEOUT: fence 1 of context 0x\\w+ made no progress for " + TDR_MILLIS + " ms.*"),
                 shell.run("vidmm:faults"));
     }
 
@@ -152,14 +152,16 @@ class FaultInjectionTest {
     void falsePageFaultsAndInterruptsForUnknownWorkAreHandled() throws Exception {
         String[] d = deviceOnAdapter1();
         faulty.completionOfUnknownDevice();
-        faulty.completionOfUnknownFence(faulty.context.newestDevice());
+        assertTrue(shell.run("vidmm:submit " + d[0] + " \"fill " + d[1] + " 16\"").contains("fence 1 completed"));
+        faulty.completionOfUnknownFence(faulty.context.newestContext());
         assertEquals("no GPU faults", shell.run("vidmm:faults"));
-        assertTrue(shell.run("vidmm:submit " + d[0] + " \"fill " + d[1] + " 16\"").contains("fence 1 completed"),
-                "an interrupt for a fence never submitted did not complete anything");
+        assertTrue(shell.run("vidmm:contexts").matches("(?s).*RENDER +0 +1 +1 +ACTIVE.*"),
+                "an interrupt for a fence never submitted did not complete anything: " + shell.run("vidmm:contexts"));
+        assertTrue(shell.run("vidmm:submit " + d[0] + " \"fill " + d[1] + " 16\"").contains("fence 2 completed"));
         String allocations = shell.run("vidmm:allocations");
 
         int pasid = Integer.parseInt(Shell.group("(?m)^\\d+\\s+1\\s+1\\s+(\\d+)", shell.run("vidmm:processes")));
-        faulty.pageFault(faulty.context.newestDevice(), 1, Long.decode(d[1]), pasid);
+        faulty.pageFault(faulty.context.newestContext(), 1, Long.decode(d[1]), pasid);
         String faults = shell.awaitOutput("vidmm:faults", "(?s).*NOT_PRESENT.*engine reset.*");
         assertTrue(faults.contains("device " + d[0]), faults);
         Exception e = assertThrows(Exception.class, () -> shell.run("vidmm:submit " + d[0] + " \"fill " + d[1] + " 16\""));

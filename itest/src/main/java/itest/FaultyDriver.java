@@ -43,10 +43,10 @@ final class FaultyDriver implements DisplayDriver {
             notifyVidMm(n);
         }
 
-        /** The newest device handle VidMm created here. */
-        long newestDevice() {
-            var devices = handles.devices();
-            return devices.get(devices.size() - 1).handle();
+        /** The newest context handle VidMm created here. */
+        long newestContext() {
+            var contexts = handles.contexts();
+            return contexts.get(contexts.size() - 1).handle();
         }
     }
 
@@ -91,19 +91,19 @@ final class FaultyDriver implements DisplayDriver {
     public void removeDevice(KernelModeDriver removed) {
     }
 
-    /** A page fault the hardware did not raise: on {@code va} of {@code hDevice}'s work at {@code fence}. */
-    void pageFault(long hDevice, long fence, long va, int pasid) {
-        context.notify(new InterruptNotification.DmaPageFaulted(EngineNode.RENDER, hDevice, fence, va, pasid, true,
+    /** A page fault the hardware did not raise: on {@code va} of {@code hContext}'s work at {@code fence}. */
+    void pageFault(long hContext, long fence, long va, int pasid) {
+        context.notify(new InterruptNotification.DmaPageFaulted(EngineNode.RENDER, hContext, fence, va, pasid, true,
                 "NOT_PRESENT", true));
     }
 
-    /** A completion for a device context the driver never created. */
+    /** A completion for a context the driver never created. */
     void completionOfUnknownDevice() {
         context.notify(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0xDEAD, 1));
     }
 
-    /** A completion of a fence the device never submitted. */
-    void completionOfUnknownFence(long hDevice) {
-        context.notify(new InterruptNotification.DmaCompleted(EngineNode.COPY, hDevice, 1_000_000));
+    /** A completion of a fence the context never submitted. */
+    void completionOfUnknownFence(long hContext) {
+        context.notify(new InterruptNotification.DmaCompleted(EngineNode.COPY, hContext, 1_000_000));
     }
 }

@@ -105,8 +105,8 @@ class GpuPathTest extends ShellTestBase {
         int pid = mm.spawn("worker");
         long device = vidmm.createDevice(pid);
         Allocation a = vidmm.allocate(device, 1 << 20, Set.of(AllocationFlag.SHARED));
-        long fence = vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(a.va(), 1 << 20, 0x12345678)));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+        long fence = vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(a.va(), 1 << 20, 0x12345678)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.RENDER), fence, 5000));
         int pasid = mm.addressSpace(pid).pasid();
         mm.kill(pid);
         assertTrue(!iommu.boundPasids().containsKey(pasid));

@@ -29,7 +29,7 @@ class HelpTest extends ShellTestBase {
                     String command = ref.getProperty("osgi.command.scope") + ":" + name;
                     boolean found = false;
                     for (Method m : service.getClass().getMethods()) {
-                        if (!m.getName().equals(name)) {
+                        if (!m.getName().equals(name) || m.getDeclaringClass() == Object.class) {
                             continue;
                         }
                         found = true;

@@ -98,15 +98,43 @@ public interface VidMm {
     VideoMemoryInfo queryVideoMemoryInfo(long device);
 
     /**
-     * Submits commands: the allocations of the device that the commands touch (the submission's
-     * allocation list) are made resident first, then the buffer goes to the driver.
+     * D3DKMTCreateContext: a context of the device on {@code node} of physical GPU {@code gpu} (0
+     * unless the adapter is linked), with its own fence timeline: its submissions get fences 1, 2, ...,
+     * complete in order, and a completion on another context never completes one of them.
      *
-     * @return the submission's fence value
+     * @throws VidMmException INVALID_HANDLE for an unknown device, INVALID_PARAMETER naming a GPU the
+     *                        adapter does not have, DEVICE_IN_ERROR, or the driver's refusal
      */
-    long submit(long device, EngineNode node, List<DmaCommand> commands);
+    long createContext(long device, EngineNode node, int gpu);
 
-    /** Waits until the device's fence reaches {@code fence}, the device faults, or the time is up. */
-    FenceWait waitForFence(long device, long fence, long timeoutMillis);
+    /**
+     * The device's first context on {@code node} on its own physical GPU, created on first use: the
+     * shorthand for a caller that wants one queue per node (as {@code vidmm:submit DEVICE} does).
+     */
+    long context(long device, EngineNode node);
+
+    /** D3DKMTDestroyContext: waits for (or cuts off) its queued work, then destroys it. */
+    void destroyContext(long context);
+
+    /**
+     * SubmitCommand on a context: the allocations of the device that the commands touch (the
+     * submission's allocation list) are made resident first, then the buffer goes to the driver.
+     *
+     * @return the submission's fence value on that context
+     */
+    long submit(long context, List<DmaCommand> commands);
+
+    /**
+     * Waits until the context's fence reaches {@code fence} (its work, and only its work, completed),
+     * the context's device faults, or the time is up.
+     */
+    FenceWait waitForFence(long context, long fence, long timeoutMillis);
+
+    /** One context's state. */
+    ContextInfo contextInfo(long context);
+
+    /** Every context of every adapter, by handle. */
+    List<ContextInfo> contexts();
 
     /**
      * Displays a primary on a video present source: pins it, maps it into the aperture segment

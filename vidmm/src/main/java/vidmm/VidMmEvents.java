@@ -16,15 +16,20 @@ public final class VidMmEvents {
     public static final String DRIVER_REFUSED = "vidmm/DRIVER_REFUSED";
     /** A primary is on screen: {@link #ADAPTER}, {@link #DEVICE}, {@link #PID}, {@link #HANDLE} (the allocation), {@link #SOURCE}, {@link #VA}. */
     public static final String PRESENT = "display/PRESENT";
-    /** A submission went to the driver: {@link #ADAPTER}, {@link #DEVICE}, {@link #PID}, {@link #PASID}, {@link #ENGINE}, {@link #FENCE}, {@link #COMMANDS} (kinds, comma separated), {@link #BYTES}. */
+    /** A submission went to the driver: {@link #ADAPTER}, {@link #DEVICE}, {@link #CONTEXT}, {@link #PID}, {@link #PASID}, {@link #ENGINE}, {@link #FENCE}, {@link #COMMANDS} (kinds, comma separated), {@link #BYTES}. */
     public static final String SUBMIT = "vidmm/SUBMIT";
-    /** A device's fence completed (its submissions up to it are done): {@link #ADAPTER}, {@link #DEVICE}, {@link #FENCE}. */
+    /**
+     * A context's fence completed (its submissions up to it are done; fences are per context):
+     * {@link #ADAPTER}, {@link #DEVICE}, {@link #CONTEXT}, {@link #FENCE}.
+     */
     public static final String FENCE_COMPLETED = "vidmm/FENCE_COMPLETED";
     /** A DDI call returned (or threw): {@link #ADAPTER}, {@link #DRIVER}, {@link #DDI}, {@link #NANOS} (its start), {@link #DURATION_NANOS}. */
     public static final String DDI_CALL = "vidmm/DDI";
 
     public static final String ADAPTER = "adapter";
     public static final String DEVICE = "device";
+    /** VidMm's context handle: a fence value means something only with its context. */
+    public static final String CONTEXT = "context";
     public static final String PID = "pid";
     public static final String PASID = "pasid";
     public static final String ENGINE = "engine";

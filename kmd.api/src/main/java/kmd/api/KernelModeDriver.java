@@ -69,12 +69,34 @@ public interface KernelModeDriver {
     void buildPagingBuffer(PagingOperation operation, long pagingFenceValue);
 
     /**
-     * DxgkDdiSubmitCommand: queues the commands on {@code node} for device {@code hDevice}; completion
-     * reports {@code fenceValue} with the device handle as context.
+     * DxgkDdiCreateContext: a context of device {@code hDevice} that runs on {@code node} of physical
+     * GPU {@code physicalGpu} (DXGKARG_CREATECONTEXT's NodeOrdinal and EngineAffinity; 0 on an adapter
+     * of one GPU, below the number of PASIDs CreateProcess gave on a linked adapter). The context's
+     * submissions run in the order submitted, on one engine; its accesses carry its process's PASID
+     * for that GPU. The returned handle is the context's in {@link #submitCommand} and in every
+     * interrupt its work raises. Must be unique among the driver's live handles.
      */
-    void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue);
+    long createContext(long hDevice, EngineNode node, int physicalGpu);
 
-    /** DxgkDdiResetEngine: drops queued work and clears a fault. Throws if the engine cannot be reset. */
+    /**
+     * DxgkDdiDestroyContext: the context is gone. VidMm calls it only when none of the context's
+     * submissions is queued any more (completed, or dropped by an engine reset).
+     */
+    void destroyContext(long hContext);
+
+    /**
+     * DxgkDdiSubmitCommand: queues the commands on context {@code hContext}'s engine, after the
+     * context's earlier submissions. When they have run, the driver reports {@code fenceValue} with
+     * {@code hContext} as context: VidMm takes that as "every submission of this context up to this
+     * fence value completed" (the context's monitored fence reached it), and never as a completion
+     * of another context's work. Fence values of a context increase by one per submission.
+     */
+    void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue);
+
+    /**
+     * DxgkDdiResetEngine: drops the queued work of every context on {@code node} and clears a fault.
+     * Throws if the engine cannot be reset. VidMm then resubmits what other contexts still need.
+     */
     void resetEngine(EngineNode node);
 
     /** The video present sources and their current modes (DxgkDdiCommitVidPn has set them). */

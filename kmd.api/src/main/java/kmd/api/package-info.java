@@ -5,10 +5,15 @@
  * {@link kmd.api.KernelModeDriver} context per adapter it attaches it to, and calls the DDIs on that. Callbacks VidMm offers the driver are in
  * {@code kmd.api.callbacks}.
  *
- * <p>Handles are opaque longs. A driver handle (process, device) is chosen by the driver and passed
+ * <p>Handles are opaque longs. A driver handle (process, device, context) is chosen by the driver and passed
  * back to it; an allocation handle is chosen by VidMm.
+ *
+ * <p>Work runs on contexts (DxgkDdiCreateContext): a device has any number, each on one node
+ * (RENDER, COPY) of one physical GPU, each with its own fence timeline. A completion reported for
+ * one context never completes another's fences, so a small copy on a copy context cannot complete
+ * a long render on a render context of the same device.
  */
-@Version("0.2.0")
+@Version("0.3.0")
 @Export
 package kmd.api;
 

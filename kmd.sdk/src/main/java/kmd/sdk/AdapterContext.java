@@ -25,7 +25,7 @@ import kmd.api.callbacks.InterruptNotification;
  * way. It keeps the callbacks and delivers the adapter's interrupts to them, refuses work during
  * exclusive access, runs paging operations (aperture maps at once, the rest on the copy engine),
  * reports the video present sources, points them at the aperture segment, resets engines, and keeps
- * process and device handles with their PASIDs ({@link DriverHandles}), and describes allocations as
+ * process, device and context handles with their PASIDs ({@link DriverHandles}), and describes allocations as
  * whole pages aligned to 4 KiB in segment 1. A driver implements the rest: its adapter info, and what
  * it does differently.
  */
@@ -75,6 +75,16 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         handles.destroyDevice(hDevice);
     }
 
+    @Override
+    public long createContext(long hDevice, EngineNode node, int physicalGpu) {
+        return handles.createContext(hDevice, node, physicalGpu, gpu.physicalGpus());
+    }
+
+    @Override
+    public void destroyContext(long hContext) {
+        handles.destroyContext(hContext);
+    }
+
     /** Whole pages, 4 KiB aligned, in segment 1 (system memory), with the flags asked for. */
     @Override
     public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
@@ -102,21 +112,15 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
     }
 
     /**
-     * Which engine of a type runs a device's work: each device keeps one (so that its fences complete
-     * in order); devices are spread over the physical GPUs of a linked adapter, and over each GPU's
-     * copy engines, in turn, so that two processes copy in parallel.
+     * Which engine of a type runs a context's work: one engine per context (so that its fences
+     * complete in order), on the context's physical GPU; a GPU's devices are spread over its engines
+     * of the type in turn, so that two processes copy in parallel.
      */
-    protected int engineInstanceFor(long hDevice, EngineType type) {
-        long ordinal = handles.device(hDevice).ordinal();
-        int gpus = gpu.physicalGpus();
-        int perGpu = gpu.engineCount(type) / gpus;
-        int physical = physicalGpuOf(hDevice);
-        return physical * perGpu + (int) Long.remainderUnsigned(ordinal / gpus, perGpu);
-    }
-
-    /** The physical GPU of a linked adapter that runs a device's work (0 on an adapter of one GPU). */
-    protected int physicalGpuOf(long hDevice) {
-        return (int) Long.remainderUnsigned(handles.device(hDevice).ordinal(), gpu.physicalGpus());
+    protected int engineInstanceFor(long hContext, EngineType type) {
+        DriverHandles.Context c = handles.context(hContext);
+        long ordinal = handles.device(c.device()).ordinal();
+        int perGpu = Math.max(1, gpu.engineCount(type) / gpu.physicalGpus());
+        return c.physicalGpu() * perGpu + (int) Long.remainderUnsigned(ordinal, perGpu);
     }
 
     /** The engine a node's work runs on; the node's own engine by default. */
@@ -131,6 +135,11 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
 
     public GpuAdapter adapter() {
         return gpu;
+    }
+
+    /** The processes, devices and contexts VidMm created on this context, as the driver keeps them. */
+    public DriverHandles handles() {
+        return handles;
     }
 
     @Override
@@ -194,15 +203,16 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
     }
 
     @Override
-    public void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue) {
+    public void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue) {
         requireAccess("SubmitCommand");
-        int pasid = handles.pasidOn(hDevice, physicalGpuOf(hDevice)); // that GPU's IOMMU unit knows this one
+        DriverHandles.Context c = handles.context(hContext);
+        int pasid = handles.pasidOn(c.device(), c.physicalGpu()); // that GPU's IOMMU unit knows this one
         List<GpuCommand> encoded = new ArrayList<>(commands.size());
-        for (DmaCommand c : commands) {
-            encoded.add(encode(c));
+        for (DmaCommand command : commands) {
+            encoded.add(encode(command));
         }
-        EngineType engine = engineFor(node);
-        gpu.submit(engine, engineInstanceFor(hDevice, engine), new Submission(pasid, hDevice, encoded, fenceValue));
+        EngineType engine = engineFor(c.node());
+        gpu.submit(engine, engineInstanceFor(hContext, engine), new Submission(pasid, hContext, encoded, fenceValue));
     }
 
     @Override

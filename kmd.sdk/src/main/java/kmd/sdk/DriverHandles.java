@@ -9,8 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The process and device handles a driver hands VidMm, with the PASIDs each was created with: what
- * CreateProcess, CreateDevice and their Destroy DDIs keep, checked as a driver should (an unknown
+ * The process, device and context handles a driver hands VidMm, with the PASIDs each was created
+ * with: what CreateProcess, CreateDevice, CreateContext and their Destroy DDIs keep, checked as a driver should (an unknown
  * handle, or a device PASID that is not its process's, is refused naming it). Thread safe.
  */
 public final class DriverHandles {
@@ -29,11 +29,16 @@ public final class DriverHandles {
     public record Device(long handle, long process, int pasid, long ordinal) {
     }
 
+    /** A context as CreateContext told the driver: its device, node and physical GPU. */
+    public record Context(long handle, long device, kmd.api.EngineNode node, int physicalGpu) {
+    }
+
     private final String driver;
     private final AtomicLong next;
     private final AtomicLong created = new AtomicLong();
     private final Map<Long, Process> processes = new ConcurrentHashMap<>();
     private final Map<Long, Device> devices = new ConcurrentHashMap<>();
+    private final Map<Long, Context> contexts = new ConcurrentHashMap<>();
 
     /**
      * @param driver      the driver's name, in its refusals
@@ -77,6 +82,46 @@ public final class DriverHandles {
         if (devices.remove(hDevice) == null) {
             throw unknown("device", hDevice);
         }
+        contexts.values().removeIf(c -> c.device() == hDevice);
+    }
+
+    /**
+     * A context of a known device on {@code physicalGpu} of {@code physicalGpus}; refuses an unknown
+     * device, a missing node or a GPU the adapter does not have, naming it.
+     */
+    public long createContext(long hDevice, kmd.api.EngineNode node, int physicalGpu, int physicalGpus) {
+        device(hDevice);
+        if (node == null) {
+            throw new IllegalArgumentException(driver + ": CreateContext needs a node");
+        }
+        if (physicalGpu < 0 || physicalGpu >= physicalGpus) {
+            throw new IllegalArgumentException(driver + ": physical GPU " + physicalGpu + " is not one of the adapter's "
+                    + physicalGpus);
+        }
+        long h = next.incrementAndGet();
+        contexts.put(h, new Context(h, hDevice, node, physicalGpu));
+        return h;
+    }
+
+    public void destroyContext(long hContext) {
+        if (contexts.remove(hContext) == null) {
+            throw unknown("context", hContext);
+        }
+    }
+
+    public Context context(long hContext) {
+        Context c = contexts.get(hContext);
+        if (c == null) {
+            throw unknown("context", hContext);
+        }
+        return c;
+    }
+
+    /** The contexts, oldest handle first. */
+    public List<Context> contexts() {
+        List<Context> list = new ArrayList<>(contexts.values());
+        list.sort(Comparator.comparingLong(Context::handle));
+        return list;
     }
 
     /**
@@ -106,6 +151,7 @@ public final class DriverHandles {
     public void clear() {
         processes.clear();
         devices.clear();
+        contexts.clear();
     }
 
     /** The processes, oldest handle first. */

@@ -115,14 +115,14 @@ final class ChromeTrace {
     }
 
     private void add(List<Entry> entries) {
-        Map<Long, List<long[]>> completions = new HashMap<>(); // device -> {fence, nanos}
+        Map<Long, List<long[]>> completions = new HashMap<>(); // fence timeline -> {fence, nanos}
         List<Entry> submissions = new ArrayList<>();
         List<Entry> ddis = new ArrayList<>();
         for (Entry e : entries) {
             Map<String, Object> p = e.properties();
             switch (e.topic()) {
                 case VidMmEvents.SUBMIT -> submissions.add(e);
-                case VidMmEvents.FENCE_COMPLETED -> completions.computeIfAbsent(number(p, VidMmEvents.DEVICE),
+                case VidMmEvents.FENCE_COMPLETED -> completions.computeIfAbsent(timeline(p),
                         d -> new ArrayList<>()).add(new long[] {number(p, VidMmEvents.FENCE), e.nanos()});
                 case VidMmEvents.DDI_CALL -> ddis.add(e);
                 case MemoryEvents.PROCESS_CREATED -> {
@@ -162,6 +162,11 @@ final class ChromeTrace {
         addDdis(ddis);
     }
 
+    /** Whose fence values an event's fence counts: its context's (a device's, in a trace of a model without contexts). */
+    private static long timeline(Map<String, Object> p) {
+        return p.containsKey(VidMmEvents.CONTEXT) ? number(p, VidMmEvents.CONTEXT) : number(p, VidMmEvents.DEVICE);
+    }
+
     /** A slice per submission on its engine's track, from when the engine could start it to its fence. */
     private void addSubmissions(List<Entry> submissions, Map<Long, List<long[]>> fenceAndNanos) {
         Map<Long, Completions> completions = new HashMap<>();
@@ -172,19 +177,19 @@ final class ChromeTrace {
             Map<String, Object> p = e.properties();
             int a = adapter(p);
             int tid = engine(a, text(p, VidMmEvents.ENGINE));
-            Completions device = completions.get(number(p, VidMmEvents.DEVICE));
+            Completions device = completions.get(timeline(p));
             long done = device == null ? -1 : device.of(number(p, VidMmEvents.FENCE));
             long begin = Math.max(e.nanos(), trackEnd.getOrDefault(a + "/" + tid, Long.MIN_VALUE));
             long end = Math.max(begin, done < 0 ? stop : done);
             trackEnd.put(a + "/" + tid, end);
-            Map<String, Object> args = args(p, VidMmEvents.PID, VidMmEvents.PASID, VidMmEvents.DEVICE, VidMmEvents.FENCE,
+            Map<String, Object> args = args(p, VidMmEvents.PID, VidMmEvents.PASID, VidMmEvents.DEVICE, VidMmEvents.CONTEXT, VidMmEvents.FENCE,
                     VidMmEvents.BYTES);
             args.put("completed", done >= 0);
             slices.add(new Slice(a, tid, micros(begin), Math.max(0, micros(end) - micros(begin)), text(p, VidMmEvents.COMMANDS), args));
         }
     }
 
-    /** A device's fence completions: fences ascending, and for each the earliest arrival of it or a later one. */
+    /** A context's fence completions: fences ascending, and for each the earliest arrival of it or a later one. */
     private record Completions(long[] fences, long[] earliest) {
         static Completions of(List<long[]> fenceAndNanos) {
             fenceAndNanos.sort(Comparator.comparingLong(c -> c[0]));

@@ -18,7 +18,7 @@ public interface KernelThunks {
 
     /**
      * The thunks as process {@code pid} calls them (D3DKMT calls always act for the calling process):
-     * a device of another process, and so its allocations and fences, is refused with
+     * a device of another process, and so its allocations, contexts and fences, is refused with
      * {@code INVALID_HANDLE}, and the other process's state is unchanged. A UMD uses the view of the
      * process it was opened for.
      *
@@ -65,11 +65,24 @@ public interface KernelThunks {
      */
     VideoMemoryInfo queryVideoMemoryInfo(long device);
 
-    /** D3DKMTSubmitCommand; returns the submission's fence value. */
-    long submit(long device, EngineNode node, List<DmaCommand> commands);
+    /**
+     * D3DKMTCreateContext: a context of the device on {@code node} of physical GPU {@code gpu} (0
+     * unless the adapter is linked), as a D3D12 command queue is bound to one. Each context has its
+     * own fence timeline.
+     */
+    long createContext(long device, EngineNode node, int gpu);
 
-    /** D3DKMTWaitForSynchronizationObject on a submission fence. */
-    WaitResult waitForFence(long device, long fence, long timeoutMillis);
+    /** D3DKMTDestroyContext: its queued work finishes (or is cut off) first. */
+    void destroyContext(long context);
+
+    /** D3DKMTSubmitCommand on a context; returns the submission's fence value on that context. */
+    long submit(long context, List<DmaCommand> commands);
+
+    /**
+     * D3DKMTWaitForSynchronizationObject on a context's submission fence: completed only when that
+     * context's work up to the fence completed.
+     */
+    WaitResult waitForFence(long context, long fence, long timeoutMillis);
 
     /** D3DKMTPresent: displays a primary allocation on a source. */
     void present(long device, long allocation, int source);

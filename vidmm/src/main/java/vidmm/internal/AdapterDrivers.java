@@ -275,8 +275,10 @@ final class AdapterDrivers {
         KernelModeDriver previous = a.kmd;
         Map<AdapterVidMm.ProcessState, Long> oldProcessHandles = new HashMap<>();
         Map<DeviceState, Long> oldDeviceHandles = new HashMap<>();
+        Map<ContextState, Long> oldContextHandles = new HashMap<>();
         a.processes.values().forEach(p -> oldProcessHandles.put(p, p.kmdHandle));
         a.devices.values().forEach(d -> oldDeviceHandles.put(d, d.kmdHandle));
+        a.contexts.values().forEach(x -> oldContextHandles.put(x, x.kmdHandle));
         ApertureSpace oldAperture = a.aperture;
         List<VidPnSourceMode> oldModes = a.sourceModes;
         a.kmd = driver;
@@ -297,6 +299,7 @@ final class AdapterDrivers {
             a.kmd = previous;
             oldProcessHandles.forEach((p, h) -> p.kmdHandle = h);
             oldDeviceHandles.forEach((d, h) -> d.kmdHandle = h);
+            oldContextHandles.forEach((x, h) -> x.kmdHandle = h);
             a.byKmdHandle.clear();
             a.aperture = oldAperture;
             a.sourceModes = oldModes;
@@ -304,7 +307,7 @@ final class AdapterDrivers {
         }
     }
 
-    /** Tells the just-started driver about every process, device, allocation and displayed primary. */
+    /** Tells the just-started driver about every process, device, context, allocation and displayed primary. */
     private void replayLocked(AdapterInfo info) {
         ApertureSpace space = new ApertureSpace(0, 0, 0);
         for (SegmentDescriptor s : info.segments()) {
@@ -322,7 +325,10 @@ final class AdapterDrivers {
         a.byKmdHandle.clear();
         for (DeviceState d : a.devices.values()) {
             d.kmdHandle = kmd.createDevice(a.processes.get(d.pid).kmdHandle, d.pasid);
-            a.byKmdHandle.put(d.kmdHandle, d);
+            for (ContextState x : d.contexts()) {
+                x.kmdHandle = kmd.createContext(d.kmdHandle, x.node, x.gpu);
+                a.byKmdHandle.put(x.kmdHandle, x);
+            }
             for (AllocationState x : d.allocations.values()) {
                 if (x.owner) {
                     AllocationRequest request = new AllocationRequest(x.size, x.flags);

@@ -58,6 +58,10 @@ final class AdapterVidMm {
 
         void deviceDestroyed(long handle);
 
+        void contextCreated(long handle, AdapterVidMm adapter);
+
+        void contextDestroyed(long handle);
+
         /** Posts an event; {@code properties} is only called when there is an Event Admin to post to. */
         void post(String topic, java.util.function.Supplier<Map<String, Object>> properties);
     }
@@ -95,7 +99,11 @@ final class AdapterVidMm {
     final PagingFence pagingFence = new PagingFence();
     final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
     final Map<Long, DeviceState> devices = new LinkedHashMap<>();
-    final Map<Long, DeviceState> byKmdHandle = new ConcurrentHashMap<>();
+    final Map<Long, ContextState> contexts = new LinkedHashMap<>();
+    /** The attached driver's context handles: where its interrupts go. Read on engine threads. */
+    final Map<Long, ContextState> byKmdHandle = new ConcurrentHashMap<>();
+    /** Devices created here so far: spreads shorthand contexts over a linked adapter's GPUs. */
+    private long devicesCreated;
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
     final AdapterDrivers drivers;
     final GpuWork work;
@@ -226,9 +234,9 @@ final class AdapterVidMm {
                 throw e;
             }
             processes.put(pid, p);
-            DeviceState d = new DeviceState(kernel.nextHandle(), pid, p.pasid, hDevice, index);
+            DeviceState d = new DeviceState(kernel.nextHandle(), pid, p.pasid, hDevice, index,
+                    (int) (devicesCreated++ % iommuUnits.length));
             devices.put(d.handle, d);
-            byKmdHandle.put(hDevice, d);
             p.devices.add(d.handle);
             kernel.deviceCreated(d.handle, this);
             return d.handle;
@@ -259,17 +267,83 @@ final class AdapterVidMm {
         for (AllocationState a : all) {
             destroyAllocationLocked(a);
         }
+        for (ContextState c : d.contexts()) {
+            destroyContextLocked(c); // drained: nothing of it is queued
+        }
         if (kmd != null) {
             quietly(() -> kmd.destroyDevice(d.kmdHandle));
         }
         devices.remove(d.handle);
-        byKmdHandle.remove(d.kmdHandle);
         kernel.deviceDestroyed(d.handle);
         ProcessState p = processes.get(d.pid);
         p.devices.remove(d.handle);
         if (p.devices.isEmpty()) {
             unregisterLocked(p);
         }
+    }
+
+    // ---- contexts ----
+
+    ContextState contextLocked(long handle) {
+        ContextState c = contexts.get(handle);
+        if (c == null) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no context has handle 0x" + Long.toHexString(handle));
+        }
+        return c;
+    }
+
+    /** D3DKMTCreateContext: DxgkDdiCreateContext on the device's node and physical GPU. */
+    long createContext(long device, kmd.api.EngineNode node, int gpu) {
+        java.util.Objects.requireNonNull(node, "engine node");
+        synchronized (lock) {
+            requireStarted();
+            DeviceState d = deviceLocked(device);
+            requireActive(d);
+            if (gpu < 0 || gpu >= iommuUnits.length) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + index + " has physical GPUs 0.."
+                        + (iommuUnits.length - 1) + ", not " + gpu);
+            }
+            long hContext = ddi("DxgkDdiCreateContext", () -> kmd.createContext(d.kmdHandle, node, gpu));
+            ContextState c = new ContextState(kernel.nextHandle(), d, node, gpu, hContext);
+            contexts.put(c.handle, c);
+            byKmdHandle.put(hContext, c);
+            d.added(c);
+            kernel.contextCreated(c.handle, this);
+            return c.handle;
+        }
+    }
+
+    /** The device's first context on {@code node} (its shorthand context), created on first use. */
+    long defaultContext(long device, kmd.api.EngineNode node) {
+        synchronized (lock) {
+            DeviceState d = deviceLocked(device);
+            for (ContextState c : d.contexts()) {
+                if (c.node == node && c.gpu == d.defaultGpu) {
+                    return c.handle;
+                }
+            }
+            return createContext(device, node, d.defaultGpu);
+        }
+    }
+
+    /** D3DKMTDestroyContext: its work is drained (or cut off) first. */
+    void destroyContext(long context) {
+        synchronized (lock) {
+            ContextState c = contextLocked(context);
+            work.drainLocked(c.device, java.util.List.of(c));
+            destroyContextLocked(c);
+        }
+    }
+
+    private void destroyContextLocked(ContextState c) {
+        if (kmd != null) {
+            quietly(() -> kmd.destroyContext(c.kmdHandle));
+        }
+        contexts.remove(c.handle);
+        byKmdHandle.remove(c.kmdHandle);
+        c.device.removed(c);
+        c.fault(); // a late waiter is not left waiting
+        kernel.contextDestroyed(c.handle);
     }
 
     void processExiting(int pid) {

@@ -20,7 +20,8 @@ import kmd.api.EngineNode;
  * </pre>
  */
 final class CommandSyntax {
-    record Parsed(EngineNode node, List<DmaCommand> commands) {
+    /** The commands, and the node they ask for ({@code explicit} when a leading @copy / @render named it). */
+    record Parsed(EngineNode node, boolean explicit, List<DmaCommand> commands) {
     }
 
     private CommandSyntax() {
@@ -31,6 +32,7 @@ final class CommandSyntax {
             throw new IllegalArgumentException("COMMANDS is empty; e.g. \"fill 0x10000 4096 0xff; copy 0x10000 0x20000 4096\"");
         }
         EngineNode node = EngineNode.RENDER;
+        boolean explicit = false;
         List<DmaCommand> commands = new ArrayList<>();
         String[] parts = text.split(";");
         for (int i = 0; i < parts.length; i++) {
@@ -46,6 +48,7 @@ final class CommandSyntax {
                     case "@render" -> EngineNode.RENDER;
                     default -> throw new IllegalArgumentException(where + ": engine must be @copy or @render");
                 };
+                explicit = true;
                 w = java.util.Arrays.copyOfRange(w, 1, w.length);
                 if (w.length == 0) {
                     continue;
@@ -57,7 +60,7 @@ final class CommandSyntax {
         if (commands.isEmpty()) {
             throw new IllegalArgumentException("COMMANDS has no command");
         }
-        return new Parsed(node, commands);
+        return new Parsed(node, explicit, commands);
     }
 
     private static DmaCommand command(String where, String verb, String[] w) {

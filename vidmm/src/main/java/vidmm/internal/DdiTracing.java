@@ -133,8 +133,18 @@ final class DdiTracing implements KernelModeDriver {
     }
 
     @Override
-    public void submitCommand(long hDevice, EngineNode node, List<DmaCommand> commands, long fenceValue) {
-        run("DxgkDdiSubmitCommand", () -> driver.submitCommand(hDevice, node, commands, fenceValue));
+    public long createContext(long hDevice, EngineNode node, int physicalGpu) {
+        return call("DxgkDdiCreateContext", () -> driver.createContext(hDevice, node, physicalGpu));
+    }
+
+    @Override
+    public void destroyContext(long hContext) {
+        run("DxgkDdiDestroyContext", () -> driver.destroyContext(hContext));
+    }
+
+    @Override
+    public void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue) {
+        run("DxgkDdiSubmitCommand", () -> driver.submitCommand(hContext, commands, fenceValue));
     }
 
     @Override

@@ -12,7 +12,6 @@ import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
 import kmd.api.callbacks.InterruptNotification;
-import vidmm.DeviceInfo;
 import vidmm.FenceWait;
 import vidmm.GpuFault;
 import vidmm.VidMmEvents;
@@ -83,8 +82,7 @@ final class GpuWork {
             String why = "hung in " + ddi + " for more than " + ddiDelayMillis() + " ms (TdrDdiDelay)";
             a.drivers.refuseLocked(given, why);
             for (DeviceState d : a.devices.values()) {
-                DeviceInfo info = d.info();
-                if (info.completedFence() < info.submittedFence()) {
+                if (!d.idle()) {
                     d.fault();
                 }
             }
@@ -114,11 +112,11 @@ final class GpuWork {
 
     // ---- submission ----
 
-    long submit(long device, EngineNode node, List<DmaCommand> commands) {
-        java.util.Objects.requireNonNull(node, "engine node");
+    long submit(long context, List<DmaCommand> commands) {
         synchronized (a.lock) {
             a.requireStarted();
-            DeviceState d = a.deviceLocked(device);
+            ContextState c = a.contextLocked(context);
+            DeviceState d = c.device;
             AdapterVidMm.requireActive(d);
             if (commands == null || commands.isEmpty()) {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
@@ -131,32 +129,32 @@ final class GpuWork {
                 }
             }
             a.makeResidentLocked(d, notResident, touched);
-            long fence = d.nextFence(node, commands);
-            touched.forEach(x -> a.residency.used(x, fence));
+            long fence = c.nextFence(commands);
+            touched.forEach(x -> a.residency.used(x, c, fence));
             long submitted = System.nanoTime();
             KernelModeDriver kmd = a.kmd;
             try {
-                ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(d.kmdHandle, node, commands, fence));
+                ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(c.kmdHandle, commands, fence));
             } catch (VidMmException e) {
-                d.withdraw(fence);
+                c.withdraw(fence);
                 for (AllocationState x : notResident) {
                     a.residency.unpin(x);
                 }
                 throw e;
             }
-            a.post(VidMmEvents.SUBMIT, () -> VidMmEventProperties.submission(d.handle, d.pid, d.pasid, node, fence, commands,
-                    submitted));
+            a.post(VidMmEvents.SUBMIT, () -> VidMmEventProperties.submission(d.handle, c.handle, d.pid, d.pasid, c.node,
+                    fence, commands, submitted));
             return fence;
         }
     }
 
-    FenceWait waitForFence(long device, long fence, long timeoutMillis) {
-        DeviceState d;
+    FenceWait waitForFence(long context, long fence, long timeoutMillis) {
+        ContextState c;
         synchronized (a.lock) {
-            d = a.deviceLocked(device);
+            c = a.contextLocked(context);
         }
         try {
-            return d.await(fence, Math.max(0, timeoutMillis));
+            return c.await(fence, Math.max(0, timeoutMillis));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return FenceWait.TIMED_OUT;
@@ -179,42 +177,45 @@ final class GpuWork {
     }
 
     /**
-     * No work of a device that goes may run once its PASID can be given to another process: its
-     * queued submissions are waited for (up to two seconds), or else cut off by resetting the engines
-     * that hold them (the other devices' work there is resubmitted).
+     * No work of a device that goes may run once its PASID can be given to another process: every
+     * context's queued submissions are waited for (up to two seconds), or else cut off by resetting
+     * the engines that hold them (the other contexts' work there is resubmitted).
      */
     void drainLocked(DeviceState d) {
+        drainLocked(d, d.contexts());
+    }
+
+    /** As {@link #drainLocked(DeviceState)}, for some of the device's contexts (one that is destroyed). */
+    void drainLocked(DeviceState d, List<ContextState> contexts) {
         if (a.kmd == null) {
             return; // no driver: nothing of it runs
         }
-        try {
-            d.awaitIdle(System.nanoTime() + 2_000_000_000L);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
+        for (ContextState c : contexts) {
+            try {
+                c.awaitIdle(deadline);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // still queued, or put in error by VidMm (a swap's quiesce, a timeout, a fault) while the
+            // engine may hold its work: its engine is cut off
+            if (!c.idle() || c.inError()) {
+                nodes.add(c.node);
+            }
         }
-        DeviceInfo info = d.info();
-        if (info.completedFence() >= info.submittedFence()) {
+        if (nodes.isEmpty()) {
             return; // everything it submitted completed: nothing of it is left on an engine
         }
-        // still queued, or put in error by VidMm (a swap's quiesce, a timeout) while the engine may hold
-        // its work: cut every engine that may hold it off, and give the others their work back
-        Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
-        if (info.status() == DeviceInfo.Status.ACTIVE) {
-            for (EngineNode node : EngineNode.values()) {
-                if (!d.pendingOn(node).isEmpty()) {
-                    nodes.add(node);
-                }
-            }
-        } else {
-            nodes.addAll(EnumSet.allOf(EngineNode.class));
+        for (ContextState c : contexts) {
+            c.fault();
         }
-        d.fault();
         KernelModeDriver kmd = a.kmd;
         for (EngineNode node : nodes) {
             quietly(() -> kmd.resetEngine(node));
             watchdog.progressed(node);
         }
-        resubmitLocked(nodes, d);
+        resubmitLocked(nodes, Set.copyOf(contexts));
     }
 
     // ---- interrupts and recovery ----
@@ -224,21 +225,23 @@ final class GpuWork {
             a.pagingFence.completed(n.fenceValue());
             return;
         }
-        DeviceState d = a.byKmdHandle.get(n.contextHandle());
+        ContextState c = a.byKmdHandle.get(n.contextHandle());
         if (n instanceof InterruptNotification.DmaCompleted done) {
-            if (d == null) {
+            if (c == null) {
                 LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
-                        + " of an unknown device context 0x" + Long.toHexString(n.contextHandle()) + "; ignored");
-            } else if (!d.completed(n.fenceValue())) {
+                        + " of an unknown context 0x" + Long.toHexString(n.contextHandle()) + "; ignored");
+            } else if (!c.completed(n.fenceValue())) {
                 LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
-                        + " of device 0x" + Long.toHexString(d.handle) + ", which never submitted it; ignored");
+                        + " of context 0x" + Long.toHexString(c.handle) + ", which never submitted it; ignored");
             } else {
                 watchdog.progressed(done.node());
-                a.post(VidMmEvents.FENCE_COMPLETED, () -> VidMmEventProperties.completion(d.handle, n.fenceValue()));
+                a.post(VidMmEvents.FENCE_COMPLETED, () -> VidMmEventProperties.completion(c.device.handle, c.handle,
+                        n.fenceValue()));
             }
             return;
         }
         InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
+        DeviceState d = c == null ? null : c.device;
         GpuFault record = new GpuFault(a.faults.nextSequence(), d == null ? 0 : d.handle, d == null ? 0 : d.pid,
                 f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), "engine reset pending", a.index);
         a.faults.add(record);
@@ -280,7 +283,8 @@ final class GpuWork {
                     a.drivers.reconsiderLocked();
                 }
             }
-            resubmitLocked(dropped, a.byKmdHandle.get(f.contextHandle()));
+            ContextState faulted = a.byKmdHandle.get(f.contextHandle());
+            resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
         }
         GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
                 pending.va(), pending.write(), pending.reason(), outcome, a.index);
@@ -289,17 +293,17 @@ final class GpuWork {
     }
 
     /**
-     * Resubmits the queued work of every active device on {@code nodes} (an engine reset dropped it),
-     * except {@code faulted}'s (its fault may not have put it in error yet).
+     * Resubmits the queued work of every active context on {@code nodes} (an engine reset dropped
+     * it), except {@code skip}'s (a fault may not have put them in error yet).
      */
-    void resubmitLocked(Set<EngineNode> nodes, DeviceState faulted) {
+    void resubmitLocked(Set<EngineNode> nodes, Set<ContextState> skip) {
         KernelModeDriver kmd = a.kmd;
-        for (DeviceState d : a.devices.values()) {
-            if (d != faulted && d.active() && kmd != null) {
-                for (EngineNode node : nodes) {
-                    d.pendingOn(node).forEach((fence, p) ->
-                            quietly(() -> kmd.submitCommand(d.kmdHandle, p.node(), p.commands(), fence)));
-                }
+        if (kmd == null) {
+            return;
+        }
+        for (ContextState c : a.contexts.values()) {
+            if (!skip.contains(c) && nodes.contains(c.node) && c.device.active()) {
+                c.pendingCopy().forEach((fence, p) -> quietly(() -> kmd.submitCommand(c.kmdHandle, p.commands(), fence)));
             }
         }
     }
@@ -311,9 +315,9 @@ final class GpuWork {
         try {
             synchronized (a.lock) {
                 for (EngineNode node : EngineNode.values()) {
-                    TdrWatchdog.Hang hang = a.stopped || a.kmd == null ? null : watchdog.hung(node, a.devices.values());
+                    TdrWatchdog.Hang hang = a.stopped || a.kmd == null ? null : watchdog.hung(node, a.contexts.values());
                     if (hang != null) {
-                        timeoutLocked(hang.node(), hang.device(), hang.fence());
+                        timeoutLocked(hang.node(), hang.context(), hang.fence());
                     }
                 }
             }
@@ -327,10 +331,12 @@ final class GpuWork {
      * reset, other devices' queued work is resubmitted; past TdrLimitCount within TdrLimitTime the
      * driver is given up and the next best one tried.
      */
-    private void timeoutLocked(EngineNode node, DeviceState hung, long fence) {
+    private void timeoutLocked(EngineNode node, ContextState context, long fence) {
+        DeviceState hung = context.device;
         TdrPolicy tdr = watchdog.policy();
         GpuFault pending = new GpuFault(a.faults.nextSequence(), hung.handle, hung.pid, node, hung.pasid, 0, false,
-                "TIMEOUT: fence " + fence + " made no progress for " + tdr.delayMillis + " ms", "engine reset pending",
+                "TIMEOUT: fence " + fence + " of context 0x" + Long.toHexString(context.handle) + " made no progress for "
+                        + tdr.delayMillis + " ms", "engine reset pending",
                 a.index);
         a.faults.add(pending);
         hung.fault(); // after the record: its waiters find the timeout in vidmm:faults
@@ -342,7 +348,7 @@ final class GpuWork {
             outcome = "engine reset failed: " + e.getMessage();
         }
         watchdog.progressed(node);
-        resubmitLocked(EnumSet.of(node), hung);
+        resubmitLocked(EnumSet.of(node), Set.copyOf(hung.contexts()));
         if (tdr.timedOut(System.currentTimeMillis())) {
             String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
             AdapterDrivers.Candidate given = a.drivers.attached();

@@ -18,8 +18,9 @@ import vidmm.VidMmException;
 
 /**
  * The thunks of one process: every call names a device, and a device of another process is refused
- * with INVALID_HANDLE before anything is done. Allocations and fences are the device's own, so they
- * cannot name another process's either.
+ * with INVALID_HANDLE before anything is done, and so is a context of another process's device.
+ * Allocations are the device's own and fences the context's, so they cannot name another
+ * process's either.
  */
 final class ProcessThunks implements KernelThunks {
     private final KernelThunks all;
@@ -45,6 +46,21 @@ final class ProcessThunks implements KernelThunks {
                     thunk, device, pid), null);
         }
         return device;
+    }
+
+    /** {@code context}, if it is a context of this process's device; else INVALID_HANDLE naming the thunk. */
+    private long ownContext(String thunk, long context) {
+        int owner;
+        try {
+            owner = vidmm.contextInfo(context).pid();
+        } catch (VidMmException unknown) {
+            throw new ThunkException(unknown.status().name(), thunk + ": " + unknown.getMessage(), unknown);
+        }
+        if (owner != pid) {
+            throw new ThunkException("INVALID_HANDLE", String.format("%s: context 0x%x is not a context of process %d",
+                    thunk, context, pid), null);
+        }
+        return context;
     }
 
     private void self(String thunk, int other) {
@@ -107,13 +123,23 @@ final class ProcessThunks implements KernelThunks {
     }
 
     @Override
-    public long submit(long device, EngineNode node, List<DmaCommand> commands) {
-        return all.submit(own("D3DKMTSubmitCommand", device), node, commands);
+    public long createContext(long device, EngineNode node, int gpu) {
+        return all.createContext(own("D3DKMTCreateContext", device), node, gpu);
     }
 
     @Override
-    public WaitResult waitForFence(long device, long fence, long timeoutMillis) {
-        return all.waitForFence(own("D3DKMTWaitForSynchronizationObject", device), fence, timeoutMillis);
+    public void destroyContext(long context) {
+        all.destroyContext(ownContext("D3DKMTDestroyContext", context));
+    }
+
+    @Override
+    public long submit(long context, List<DmaCommand> commands) {
+        return all.submit(ownContext("D3DKMTSubmitCommand", context), commands);
+    }
+
+    @Override
+    public WaitResult waitForFence(long context, long fence, long timeoutMillis) {
+        return all.waitForFence(ownContext("D3DKMTWaitForSynchronizationObject", context), fence, timeoutMillis);
     }
 
     @Override

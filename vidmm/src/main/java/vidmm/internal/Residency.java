@@ -73,7 +73,7 @@ final class Residency {
         }
         for (AllocationState a : list) {
             a.residencyRefs++;
-            used(a, 0);
+            used(a, null, 0);
         }
     }
 
@@ -101,10 +101,18 @@ final class Residency {
         residentBytes.merge(a.device.pid, -a.size, Long::sum);
     }
 
-    /** A submission (fence {@code fence} of its device) or a MakeResident uses {@code a} now. */
-    void used(AllocationState a, long fence) {
+    /** A submission (fence {@code fence} of {@code context}) or a MakeResident (no context) uses {@code a} now. */
+    void used(AllocationState a, ContextState context, long fence) {
         a.lastUse = ++clock;
-        a.busyFence = Math.max(a.busyFence, fence);
+        if (context != null) {
+            a.busy.merge(context, fence, Math::max);
+        }
+    }
+
+    /** Whether no unfinished submission of any context references {@code a}. */
+    private static boolean idle(AllocationState a) {
+        a.busy.entrySet().removeIf(e -> e.getKey().done(e.getValue()));
+        return a.busy.isEmpty();
     }
 
     /**
@@ -124,7 +132,7 @@ final class Residency {
         List<AllocationState> candidates = new ArrayList<>();
         for (AllocationState a : resident) {
             if (a.device.pid == pid && a.pin != null && !keep.contains(a) && !displayed.contains(a)
-                    && a.device.done(a.busyFence)) {
+                    && idle(a)) {
                 candidates.add(a);
             }
         }

@@ -14,8 +14,8 @@ import kmd.api.EngineNode;
  * has hung on its oldest submission. It ticks on its own thread; VidMm does the recovery.
  */
 final class TdrWatchdog {
-    /** What hung: the device and the fence of the oldest submission on the engine. */
-    record Hang(EngineNode node, DeviceState device, long fence) {
+    /** What hung: the context and the fence of the oldest submission on the engine. */
+    record Hang(EngineNode node, ContextState context, long fence) {
     }
 
     private final TdrPolicy policy;
@@ -50,21 +50,21 @@ final class TdrWatchdog {
         progress.put(node, System.nanoTime());
     }
 
-    /** The engine of {@code node} has hung, if its oldest queued submission of {@code devices} waited too long; else null. */
-    Hang hung(EngineNode node, Collection<DeviceState> devices) {
-        DeviceState device = null;
-        Map.Entry<Long, DeviceState.Pending> oldest = null;
-        for (DeviceState d : devices) {
-            Map.Entry<Long, DeviceState.Pending> e = d.oldestOn(node);
+    /** The engine of {@code node} has hung, if its oldest queued submission of {@code contexts} waited too long; else null. */
+    Hang hung(EngineNode node, Collection<ContextState> contexts) {
+        ContextState context = null;
+        Map.Entry<Long, ContextState.Pending> oldest = null;
+        for (ContextState c : contexts) {
+            Map.Entry<Long, ContextState.Pending> e = c.node == node && c.device.active() ? c.oldest() : null;
             if (e != null && (oldest == null || e.getValue().submittedNanos() < oldest.getValue().submittedNanos())) {
                 oldest = e;
-                device = d;
+                context = c;
             }
         }
         if (oldest == null) {
             return null;
         }
         long since = Math.max(oldest.getValue().submittedNanos(), progress.getOrDefault(node, 0L));
-        return System.nanoTime() - since > policy.delayMillis * 1_000_000L ? new Hang(node, device, oldest.getKey()) : null;
+        return System.nanoTime() - since > policy.delayMillis * 1_000_000L ? new Hang(node, context, oldest.getKey()) : null;
     }
 }

@@ -17,7 +17,6 @@ import kmd.api.VidMmCaps;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.DeviceInfo;
-import vidmm.FenceWait;
 import vidmm.GpuFault;
 import vidmm.VidMm;
 
@@ -35,10 +34,8 @@ import vidmm.VidMm;
         "osgi.command.function=resident",
         "osgi.command.function=evict",
         "osgi.command.function=budget",
-        "osgi.command.function=submit",
         "osgi.command.function=faults"})
 public final class VidMmCommands {
-    static final long SUBMIT_WAIT_MILLIS = 5000;
     private final VidMm vidmm;
 
     @Activate
@@ -198,20 +195,6 @@ public final class VidMmCommands {
         return String.format("pid %d: Budget %d KiB, CurrentUsage %d KiB, AvailableForReservation %d KiB; "
                 + "%d allocations evicted to stay in budget", i.pid(), i.budget() >> 10, i.currentUsage() >> 10,
                 i.availableForReservation() >> 10, i.evictions());
-    }
-
-    /** vidmm:submit DEVICE "COMMANDS" - see README for the syntax; waits up to 5 s for the fence. */
-    @Descriptor("submits a command buffer to an engine (RENDER, or COPY with a leading @copy) and waits up to 5 s for its fence; example: vidmm:submit 0x101 \"@copy copy 0x10000 0x20000 11; fence 0x10ff8 1\"")
-    public String submit(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("command buffer, quoted: [@copy|@render] then commands separated by \";\": copy SRC DST LEN | fill DST LEN [PATTERN32] | rect DST PITCH WIDTH HEIGHT [PATTERN32] | blit SRC SRCPITCH DST DSTPITCH WIDTH HEIGHT | fence VA VALUE") String commands) {
-        long d = Args.number("DEVICE", device);
-        CommandSyntax.Parsed parsed = CommandSyntax.parse(commands);
-        long fence = vidmm.submit(d, parsed.node(), parsed.commands());
-        FenceWait wait = vidmm.waitForFence(d, fence, SUBMIT_WAIT_MILLIS);
-        return switch (wait) {
-            case COMPLETED -> "fence " + fence + " completed on " + parsed.node();
-            case TIMED_OUT -> "fence " + fence + " not completed after " + SUBMIT_WAIT_MILLIS + " ms";
-            case DEVICE_IN_ERROR -> "fence " + fence + ": device faulted and is in error; see vidmm:faults";
-        };
     }
 
     @Descriptor("GPU page faults: device, PASID, VA, reason, and what VidMm did")

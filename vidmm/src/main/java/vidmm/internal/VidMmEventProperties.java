@@ -33,7 +33,7 @@ final class VidMmEventProperties {
                 VidMmEvents.VA, f.va(), VidMmEvents.REASON, f.reason(), VidMmEvents.OUTCOME, f.outcome());
     }
 
-    static Map<String, Object> submission(long device, int pid, int pasid, kmd.api.EngineNode node, long fence,
+    static Map<String, Object> submission(long device, long context, int pid, int pasid, kmd.api.EngineNode node, long fence,
                                           java.util.List<kmd.api.DmaCommand> commands, long nanos) {
         java.util.Set<String> kinds = new java.util.LinkedHashSet<>();
         long bytes = 0;
@@ -41,13 +41,13 @@ final class VidMmEventProperties {
             kinds.add(c.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
             bytes += AllocationList.bytes(c);
         }
-        return of(VidMmEvents.DEVICE, device, VidMmEvents.PID, pid, VidMmEvents.PASID, pasid,
+        return of(VidMmEvents.DEVICE, device, VidMmEvents.CONTEXT, context, VidMmEvents.PID, pid, VidMmEvents.PASID, pasid,
                 VidMmEvents.ENGINE, node.name(), VidMmEvents.FENCE, fence, VidMmEvents.COMMANDS, String.join(",", kinds),
                 VidMmEvents.BYTES, bytes, VidMmEvents.NANOS, nanos);
     }
 
-    static Map<String, Object> completion(long device, long fence) {
-        return of(VidMmEvents.DEVICE, device, VidMmEvents.FENCE, fence);
+    static Map<String, Object> completion(long device, long context, long fence) {
+        return of(VidMmEvents.DEVICE, device, VidMmEvents.CONTEXT, context, VidMmEvents.FENCE, fence);
     }
 
     static Map<String, Object> ddi(String driver, String ddi, long nanos, long durationNanos) {

@@ -132,13 +132,23 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
-    public long submit(long device, EngineNode node, List<DmaCommand> commands) {
-        return thunk("D3DKMTSubmitCommand", () -> vidmm.submit(device, node, commands));
+    public long createContext(long device, EngineNode node, int gpu) {
+        return thunk("D3DKMTCreateContext", () -> vidmm.createContext(device, node, gpu));
     }
 
     @Override
-    public WaitResult waitForFence(long device, long fence, long timeoutMillis) {
-        return thunk("D3DKMTWaitForSynchronizationObject", () -> switch (vidmm.waitForFence(device, fence, timeoutMillis)) {
+    public void destroyContext(long context) {
+        thunk("D3DKMTDestroyContext", () -> vidmm.destroyContext(context));
+    }
+
+    @Override
+    public long submit(long context, List<DmaCommand> commands) {
+        return thunk("D3DKMTSubmitCommand", () -> vidmm.submit(context, commands));
+    }
+
+    @Override
+    public WaitResult waitForFence(long context, long fence, long timeoutMillis) {
+        return thunk("D3DKMTWaitForSynchronizationObject", () -> switch (vidmm.waitForFence(context, fence, timeoutMillis)) {
             case COMPLETED -> WaitResult.COMPLETED;
             case DEVICE_IN_ERROR -> WaitResult.DEVICE_ERROR;
             case TIMED_OUT -> WaitResult.TIMEOUT;

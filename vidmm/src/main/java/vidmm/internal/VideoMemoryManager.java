@@ -33,6 +33,7 @@ import os.memmgr.ProcessListener;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.ApertureMapping;
+import vidmm.ContextInfo;
 import vidmm.DeviceInfo;
 import vidmm.DriverBinding;
 import vidmm.FenceWait;
@@ -70,6 +71,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     private final Map<KernelModeDriver, FixedDriver> fixed = new HashMap<>();
     private final Object registry = new Object();
     private final Map<Long, AdapterVidMm> deviceAdapters = new ConcurrentHashMap<>();
+    private final Map<Long, AdapterVidMm> contextAdapters = new ConcurrentHashMap<>();
     private final Map<Long, AllocationState> shared = new ConcurrentHashMap<>();
     /** (pid, IOMMU unit) -> {users, PASID, whether VidMm bound it}. */
     private final Map<Long, int[]> pasidUsers = new HashMap<>();
@@ -234,6 +236,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
         return a;
     }
 
+    private AdapterVidMm adapterOfContext(long context) {
+        AdapterVidMm a = contextAdapters.get(context);
+        if (a == null) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no context has handle 0x" + Long.toHexString(context));
+        }
+        return a;
+    }
+
     private AdapterVidMm adapterOfDevice(long device) {
         AdapterVidMm a = deviceAdapters.get(device);
         if (a == null) {
@@ -314,13 +324,49 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     }
 
     @Override
-    public long submit(long device, EngineNode node, List<DmaCommand> commands) {
-        return adapterOfDevice(device).work.submit(device, node, commands);
+    public long createContext(long device, EngineNode node, int gpu) {
+        return adapterOfDevice(device).createContext(device, node, gpu);
     }
 
     @Override
-    public FenceWait waitForFence(long device, long fence, long timeoutMillis) {
-        return adapterOfDevice(device).work.waitForFence(device, fence, timeoutMillis);
+    public long context(long device, EngineNode node) {
+        java.util.Objects.requireNonNull(node, "engine node");
+        return adapterOfDevice(device).defaultContext(device, node);
+    }
+
+    @Override
+    public void destroyContext(long context) {
+        adapterOfContext(context).destroyContext(context);
+    }
+
+    @Override
+    public long submit(long context, List<DmaCommand> commands) {
+        return adapterOfContext(context).work.submit(context, commands);
+    }
+
+    @Override
+    public FenceWait waitForFence(long context, long fence, long timeoutMillis) {
+        return adapterOfContext(context).work.waitForFence(context, fence, timeoutMillis);
+    }
+
+    @Override
+    public ContextInfo contextInfo(long context) {
+        AdapterVidMm a = adapterOfContext(context);
+        synchronized (a.lock) {
+            return a.contextLocked(context).info();
+        }
+    }
+
+    @Override
+    public List<ContextInfo> contexts() {
+        List<ContextInfo> list = new ArrayList<>();
+        for (AdapterVidMm a : sortedAdapters()) {
+            synchronized (a.lock) {
+                a.contexts.values().forEach(c -> list.add(c.info()));
+            }
+        }
+        list.sort(Comparator.comparingLong(ContextInfo::handle));
+        return list;
     }
 
     @Override
@@ -445,6 +491,16 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     @Override
     public void deviceDestroyed(long handle) {
         deviceAdapters.remove(handle);
+    }
+
+    @Override
+    public void contextCreated(long handle, AdapterVidMm adapter) {
+        contextAdapters.put(handle, adapter);
+    }
+
+    @Override
+    public void contextDestroyed(long handle) {
+        contextAdapters.remove(handle);
     }
 
     @Override

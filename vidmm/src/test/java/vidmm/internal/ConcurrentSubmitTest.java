@@ -51,8 +51,8 @@ class ConcurrentSubmitTest {
                     Arrays.fill(tag, (byte) (id * 50 + round % 50));
                     s.mm.addressSpace(pid).write(src.va(), tag);
                     EngineNode node = round % 2 == 0 ? EngineNode.COPY : EngineNode.RENDER;
-                    long fence = s.vidmm.submit(device, node, List.of(new DmaCommand.Copy(src.va(), dst.va(), 16384)));
-                    FenceWait w = s.vidmm.waitForFence(device, fence, 10_000);
+                    long fence = s.vidmm.submit(s.vidmm.context(device, node), List.of(new DmaCommand.Copy(src.va(), dst.va(), 16384)));
+                    FenceWait w = s.vidmm.waitForFence(s.vidmm.context(device, node), fence, 10_000);
                     if (w != FenceWait.COMPLETED) {
                         failures.add("process " + id + " round " + round + ": " + w);
                         return;

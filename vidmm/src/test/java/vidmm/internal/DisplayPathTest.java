@@ -49,16 +49,16 @@ class DisplayPathTest {
 
     /** Fills a primary with one B8G8R8A8 colour on the GPU. */
     void gpuFill(Allocation p, int rgb) {
-        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(p.va(), BYTES, 0xFF000000 | rgb)));
-        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+        long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(p.va(), BYTES, 0xFF000000 | rgb)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.RENDER), fence, 5000));
     }
 
     @Test
     void theScannedFrameHasExactlyThePixelsTheCpuAndTheGpuWrote(@TempDir Path dir) throws Exception {
         Allocation p = primary();
-        long fence = s.vidmm.submit(device, EngineNode.RENDER,
+        long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), 
                 List.of(new DmaCommand.FillRect(p.va() + (H / 2) * W * 4, W * 4, W * 4, H / 2, 0xFF332211)));
-        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.RENDER), fence, 5000));
         byte[] row = new byte[W * 4];
         for (int x = 0; x < W; x++) {
             row[4 * x] = 0x10;

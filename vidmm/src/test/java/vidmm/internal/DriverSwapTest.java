@@ -49,9 +49,9 @@ class DriverSwapTest {
     }
 
     void draw() {
-        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(primary.va(), 64 * 48 * 4, 0xFF336699),
+        long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(primary.va(), 64 * 48 * 4, 0xFF336699),
                 new DmaCommand.FillRect(primary.va() + 10 * 256 + 40, 256, 80, 12, 0xFFFFCC00)));
-        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.RENDER), fence, 5000));
         s.vidmm.present(device, primary.handle(), 0);
     }
 
@@ -71,8 +71,8 @@ class DriverSwapTest {
         assertArrayEquals(before, s.gpu.scanout(0).rgb(), "the same image after the swap");
         assertTrue(s.gpu.scanout(0).errors().isEmpty());
 
-        long fence = s.vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Copy(primary.va(), buffer.va(), 4)));
-        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000), "work after the swap runs");
+        long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.COPY), List.of(new DmaCommand.Copy(primary.va(), buffer.va(), 4)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.COPY), fence, 5000), "work after the swap runs");
         assertArrayEquals(new byte[] {(byte) 0x99, 0x66, 0x33, (byte) 0xFF}, s.mm.addressSpace(pid).read(buffer.va(), 4));
 
         s.vidmm.removeDriver(better);
@@ -93,8 +93,8 @@ class DriverSwapTest {
         assertEquals(AdapterStatus.State.STARTED, s.vidmm.adapter().state());
         assertTrue(s.kmd.processesForTest().contains(pid + ":" + pasid));
         assertArrayEquals(before, s.gpu.scanout(0).rgb());
-        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(buffer.va(), 4, 7)));
-        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+        long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(buffer.va(), 4, 7)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.RENDER), fence, 5000));
     }
 
     @Test
@@ -126,8 +126,8 @@ class DriverSwapTest {
                 "the first driver (registered without properties: named by its class) is attached again");
         assertTrue(s.kmd.processesForTest().contains(pid + ":" + pasid), "the old driver is back with everything");
         assertArrayEquals(before, s.gpu.scanout(0).rgb());
-        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(buffer.va(), 4, 9)));
-        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+        long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(buffer.va(), 4, 9)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.RENDER), fence, 5000));
     }
 
     @Test
@@ -136,7 +136,7 @@ class DriverSwapTest {
         s.vidmm.removeDriver(s.kmd);
         assertEquals(AdapterStatus.State.STOPPED, s.vidmm.adapter().state());
         VidMmException e = assertThrows(VidMmException.class,
-                () -> s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(buffer.va(), 4, 7))));
+                () -> s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(buffer.va(), 4, 7))));
         assertEquals(VidMmStatus.ADAPTER_NOT_STARTED, e.status());
         assertTrue(e.getMessage().contains("no kernel-mode driver"), e.getMessage());
         assertArrayEquals(new byte[] {1, 2, 3}, s.mm.addressSpace(pid).read(buffer.va(), 3));
@@ -146,8 +146,8 @@ class DriverSwapTest {
         ReferenceKmd arriving = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
         s.vidmm.addDriver(arriving, props(70, 1, "arriving"));
         assertEquals(AdapterStatus.State.STARTED, s.vidmm.adapter().state());
-        long fence = s.vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(buffer.va(), 4, 0x04040404)));
-        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(device, fence, 5000));
+        long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(buffer.va(), 4, 0x04040404)));
+        assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.RENDER), fence, 5000));
         assertEquals(4, s.mm.addressSpace(pid).read(buffer.va(), 1)[0]);
         s.mm.kill(pid);
         assertEquals(start, s.mm.frames());

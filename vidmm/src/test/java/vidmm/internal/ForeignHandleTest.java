@@ -58,8 +58,9 @@ class ForeignHandleTest {
         KmtAllocation sharedA = asA.allocate(deviceA, 4096, Set.of(AllocationFlag.SHARED));
         KmtAllocation primaryA = asA.allocate(deviceA, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
         List<DmaCommand> fill = List.of(new DmaCommand.Fill(bufferA.va(), 16, 0x11111111));
-        long fenceA = asA.submit(deviceA, EngineNode.RENDER, fill);
-        assertEquals(WaitResult.COMPLETED, asA.waitForFence(deviceA, fenceA, 5000));
+        long contextA = asA.createContext(deviceA, EngineNode.RENDER, 0);
+        long fenceA = asA.submit(contextA, fill);
+        assertEquals(WaitResult.COMPLETED, asA.waitForFence(contextA, fenceA, 5000));
         long deviceB = asB.createDevice(b);
         var allocationsBefore = vidmm.allocations();
         var deviceBefore = vidmm.device(deviceA);
@@ -72,8 +73,10 @@ class ForeignHandleTest {
         refused("MakeResident", () -> asB.makeResident(deviceA, List.of(bufferA.handle())));
         refused("Evict", () -> asB.evict(deviceA, List.of(bufferA.handle())));
         refused("QueryVideoMemoryInfo", () -> asB.queryVideoMemoryInfo(deviceA));
-        refused("SubmitCommand", () -> asB.submit(deviceA, EngineNode.RENDER, fill));
-        refused("WaitForSynchronizationObject", () -> asB.waitForFence(deviceA, fenceA, 0));
+        refused("CreateContext", () -> asB.createContext(deviceA, EngineNode.COPY, 0));
+        refused("SubmitCommand", () -> asB.submit(contextA, fill));
+        refused("WaitForSynchronizationObject", () -> asB.waitForFence(contextA, fenceA, 0));
+        refused("DestroyContext", () -> asB.destroyContext(contextA));
         refused("Present", () -> asB.present(deviceA, primaryA.handle(), 0));
         for (KmtAllocation foreign : List.of(bufferA, sharedA, primaryA)) {
             refused("B's device, A's allocation: DestroyAllocation", () -> asB.deallocate(deviceB, foreign.handle()));

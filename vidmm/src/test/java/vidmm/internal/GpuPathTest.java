@@ -62,8 +62,8 @@ class GpuPathTest {
     }
 
     long submitAndWait(long device, EngineNode node, DmaCommand... commands) {
-        long fence = vidmm.submit(device, node, List.of(commands));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+        long fence = vidmm.submit(vidmm.context(device, node), List.of(commands));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, node), fence, 5000));
         return fence;
     }
 
@@ -77,7 +77,7 @@ class GpuPathTest {
         as.write(a.va() + 4090, text("through the IOMMU"));
         submitAndWait(device, EngineNode.COPY, new DmaCommand.Copy(a.va() + 4090, b.va() + 10, 17));
         assertArrayEquals(text("through the IOMMU"), as.read(b.va() + 10, 17));
-        assertEquals(1, vidmm.device(device).completedFence());
+        assertEquals(1, vidmm.contextInfo(vidmm.context(device, EngineNode.COPY)).completedFence());
     }
 
     @Test
@@ -105,8 +105,8 @@ class GpuPathTest {
         vas.protect(target.va(), 4096, PageProtection.READONLY);
         Allocation fine = vidmm.allocate(good, 4096, Set.of());
 
-        long fence = vidmm.submit(bad, EngineNode.RENDER, List.of(new DmaCommand.Fill(target.va(), 7, 0x21212121)));
-        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(bad, fence, 5000));
+        long fence = vidmm.submit(vidmm.context(bad, EngineNode.RENDER), List.of(new DmaCommand.Fill(target.va(), 7, 0x21212121)));
+        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(vidmm.context(bad, EngineNode.RENDER), fence, 5000));
         vidmm.awaitRecovery();
         assertArrayEquals(text("keep me"), vas.read(target.va(), 7));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(bad).status());
@@ -116,7 +116,7 @@ class GpuPathTest {
         assertEquals("WRITE_PROTECTED", f.reason());
         assertEquals("engine reset", f.outcome());
         assertEquals(VidMmStatus.DEVICE_IN_ERROR, assertThrows(VidMmException.class,
-                () -> vidmm.submit(bad, EngineNode.RENDER, List.of(new DmaCommand.Fill(target.va() + 4096, 4, 1)))).status());
+                () -> vidmm.submit(vidmm.context(bad, EngineNode.RENDER), List.of(new DmaCommand.Fill(target.va() + 4096, 4, 1)))).status());
 
         submitAndWait(good, EngineNode.RENDER, new DmaCommand.Fill(fine.va(), 4, 0x01020304));
         assertArrayEquals(new byte[] {4, 3, 2, 1}, mm.addressSpace(other).read(fine.va(), 4));

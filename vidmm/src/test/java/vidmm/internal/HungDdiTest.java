@@ -74,6 +74,7 @@ class HungDdiTest {
         when(kmd.queryAdapterInfo()).thenReturn(new AdapterInfo("hanging", IOMMU, new DriverCaps(1 << 20), List.of()));
         when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> handles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> handles.incrementAndGet());
+        when(kmd.createContext(anyLong(), any(), anyInt())).thenAnswer(i -> handles.incrementAndGet());
         AtomicLong calls = new AtomicLong();
         when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> {
             if (calls.incrementAndGet() >= hangFrom) {
@@ -114,8 +115,8 @@ class HungDdiTest {
                 "the refused call left nothing behind");
 
         // the replayed device works on the reference driver
-        long fence = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Fill(first.va(), 4096, 0x01020304)));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+        long fence = vidmm.submit(vidmm.context(device, EngineNode.COPY), List.of(new DmaCommand.Fill(first.va(), 4096, 0x01020304)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.COPY), fence, 5000));
         assertEquals(0x04, mm.addressSpace(pid).read(first.va(), 1)[0]);
         mm.kill(pid);
         assertTrue(iommu.boundPasids().isEmpty());
@@ -138,8 +139,8 @@ class HungDdiTest {
         assertTrue(given.refusal().contains("DRIVER_HUNG"), given.refusal());
         assertEquals("ReferenceKmd", vidmm.drivers().stream().filter(DriverBinding::attached).findFirst().orElseThrow().name());
         Allocation a = vidmm.allocate(device, 4096, Set.of());
-        long fence = vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(a.va(), 4096, 7)));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+        long fence = vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(a.va(), 4096, 7)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.RENDER), fence, 5000));
         mm.kill(pid);
     }
 }

@@ -164,12 +164,12 @@ class MultiAdapterTest {
         assertEquals(pasids.get(1), vidmm.device(render).pasid());
 
         Allocation shared = vidmm.allocate(render, 8192, Set.of(AllocationFlag.SHARED));
-        long fence = vidmm.submit(render, EngineNode.RENDER, List.of(new DmaCommand.Fill(shared.va(), 8192, 0x5a5a5a5a)));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(render, fence, 5000));
+        long fence = vidmm.submit(vidmm.context(render, EngineNode.RENDER), List.of(new DmaCommand.Fill(shared.va(), 8192, 0x5a5a5a5a)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(render, EngineNode.RENDER), fence, 5000));
         Allocation opened = vidmm.openShared(show, shared.handle());
         Allocation target = vidmm.allocate(show, 8192, Set.of());
-        fence = vidmm.submit(show, EngineNode.COPY, List.of(new DmaCommand.Copy(opened.va(), target.va(), 8192)));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(show, fence, 5000));
+        fence = vidmm.submit(vidmm.context(show, EngineNode.COPY), List.of(new DmaCommand.Copy(opened.va(), target.va(), 8192)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(show, EngineNode.COPY), fence, 5000));
         byte[] expected = new byte[8192];
         java.util.Arrays.fill(expected, (byte) 0x5a);
         assertArrayEquals(expected, mm.addressSpace(pid).read(target.va(), 8192), "adapter 0 copied what adapter 1 filled");
@@ -197,9 +197,9 @@ class MultiAdapterTest {
         assertEquals("both", attached(0));
         assertEquals("both", attached(1));
         assertEquals(addedBefore + 1, both.added.get(), "only adapter 0 got a new context");
-        long fence = vidmm.submit(d1, EngineNode.COPY, List.of(new DmaCommand.Fill(
+        long fence = vidmm.submit(vidmm.context(d1, EngineNode.COPY), List.of(new DmaCommand.Fill(
                 vidmm.allocate(d1, 4096, Set.of()).va(), 4096, 1)));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(d1, fence, 5000), "adapter 1 works on, untouched");
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(d1, EngineNode.COPY), fence, 5000), "adapter 1 works on, untouched");
         mm.kill(pid);
     }
 
@@ -228,8 +228,8 @@ class MultiAdapterTest {
             long[] through = {unit0.stats().translations(), unit1.stats().translations()};
             for (long device : new long[] {first, second}) {
                 Allocation a = vidmm.allocate(device, 8192, Set.of());
-                long fence = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Fill(a.va(), 8192, 0x11111111)));
-                assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+                long fence = vidmm.submit(vidmm.context(device, EngineNode.COPY), List.of(new DmaCommand.Fill(a.va(), 8192, 0x11111111)));
+                assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.COPY), fence, 5000));
                 assertEquals(0x11, mm.addressSpace(pid).read(a.va() + 8191, 1)[0]);
             }
             assertTrue(unit0.stats().translations() > through[0], "the first device ran on GPU 0, through unit 0");

@@ -66,8 +66,8 @@ class ResidencyPagingTest {
     }
 
     void copy(long device, long from, long to) {
-        long fence = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Copy(from, to, SIZE)));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, fence, 5000));
+        long fence = vidmm.submit(vidmm.context(device, EngineNode.COPY), List.of(new DmaCommand.Copy(from, to, SIZE)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.COPY), fence, 5000));
     }
 
     long pagedOut(int pid) {

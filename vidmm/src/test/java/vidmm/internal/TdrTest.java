@@ -54,8 +54,10 @@ class TdrTest {
     KernelModeDriver kmd = mock(KernelModeDriver.class);
     AtomicLong kmdHandles = new AtomicLong(0x9000);
     AtomicReference<DxgkCallbacks> interrupts = new AtomicReference<>();
-    /** Driver device handles whose submissions complete; the others hang. */
+    /** Driver context handles whose submissions complete; the others hang. */
     Set<Long> healthy = ConcurrentHashMap.newKeySet();
+    /** Each driver context handle's node, as CreateContext was told. */
+    java.util.Map<Long, EngineNode> nodes = new ConcurrentHashMap<>();
     VideoMemoryManager vidmm;
 
     @BeforeEach
@@ -68,18 +70,24 @@ class TdrTest {
                 new DriverCaps(1 << 20), List.of()));
         when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createContext(anyLong(), any(), anyInt())).thenAnswer(i -> {
+            long h = kmdHandles.incrementAndGet();
+            nodes.put(h, i.getArgument(1));
+            return h;
+        });
         when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> new AllocationDescription(4096, 4096, 1, Set.of()));
         doAnswer(i -> {
             interrupts.set(i.getArgument(0));
             return null;
         }).when(kmd).startDevice(any());
         doAnswer(i -> {
-            long device = i.getArgument(0);
-            if (healthy.contains(device)) {
-                interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(i.getArgument(1), device, i.getArgument(3)));
+            long context = i.getArgument(0);
+            if (healthy.contains(context)) {
+                interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(nodes.get(context), context,
+                        i.getArgument(2)));
             }
             return null;
-        }).when(kmd).submitCommand(anyLong(), any(), any(), anyLong());
+        }).when(kmd).submitCommand(anyLong(), any(), anyLong());
     }
 
     void start(TdrPolicy policy) {
@@ -97,19 +105,21 @@ class TdrTest {
         start(new TdrPolicy(100, 5, 60_000));
         long hung = vidmm.createDevice(mm.spawn("hung"));
         long other = vidmm.createDevice(mm.spawn("other"));
+        long hungContext = vidmm.context(hung, EngineNode.RENDER);
+        long otherContext = vidmm.context(other, EngineNode.RENDER);
         long otherKmd = kmdHandles.get();
         List<DmaCommand> fill = List.of(new DmaCommand.Fill(0x10000, 16, 1));
-        long stuck = vidmm.submit(hung, EngineNode.RENDER, fill);
-        long queued = vidmm.submit(other, EngineNode.RENDER, fill); // behind it on the engine, never run
+        long stuck = vidmm.submit(hungContext, fill);
+        long queued = vidmm.submit(otherContext, fill); // behind it on the engine, never run
         healthy.add(otherKmd); // once resubmitted after the reset, it completes
 
         long began = System.nanoTime();
-        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(hung, stuck, 5000));
+        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(hungContext, stuck, 5000));
         long waited = (System.nanoTime() - began) / 1_000_000;
         assertTrue(waited < 2000, "detected in " + waited + " ms, TdrDelay is 100 ms");
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(other, queued, 5000), "the other device's work was resubmitted");
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(otherContext, queued, 5000), "the other device's work was resubmitted");
         verify(kmd).resetEngine(EngineNode.RENDER);
-        verify(kmd, times(2)).submitCommand(eq(otherKmd), eq(EngineNode.RENDER), any(), eq(queued));
+        verify(kmd, times(2)).submitCommand(eq(otherKmd), any(), eq(queued));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(hung).status());
         assertEquals(DeviceInfo.Status.ACTIVE, vidmm.device(other).status());
         GpuFault f = vidmm.faults().get(vidmm.faults().size() - 1);
@@ -123,10 +133,10 @@ class TdrTest {
         start(new TdrPolicy(50, 1, 60_000));
         List<DmaCommand> fill = List.of(new DmaCommand.Fill(0x10000, 16, 1));
         long first = vidmm.createDevice(mm.spawn("a"));
-        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(first, vidmm.submit(first, EngineNode.COPY, fill), 5000));
+        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(vidmm.context(first, EngineNode.COPY), vidmm.submit(vidmm.context(first, EngineNode.COPY), fill), 5000));
         assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state(), "one timeout is within the limit");
         long second = vidmm.createDevice(mm.spawn("b"));
-        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(second, vidmm.submit(second, EngineNode.COPY, fill), 5000));
+        assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(vidmm.context(second, EngineNode.COPY), vidmm.submit(vidmm.context(second, EngineNode.COPY), fill), 5000));
         long deadline = System.currentTimeMillis() + 5000;
         while (vidmm.adapter().state() == AdapterStatus.State.STARTED && System.currentTimeMillis() < deadline) {
             Thread.sleep(10);
@@ -143,16 +153,17 @@ class TdrTest {
     void interruptsForUnknownDevicesOrFencesAreIgnored() {
         start(new TdrPolicy(60_000, 5, 60_000));
         long device = vidmm.createDevice(mm.spawn("app"));
-        long deviceKmd = kmdHandles.get();
-        long fence = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Fill(0x10000, 16, 1)));
+        long context = vidmm.context(device, EngineNode.COPY);
+        long deviceKmd = kmdHandles.get(); // the context's driver handle
+        long fence = vidmm.submit(context, List.of(new DmaCommand.Fill(0x10000, 16, 1)));
         interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0x7777, 1));
         interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, deviceKmd, fence + 10));
-        assertEquals(0, vidmm.device(device).completedFence(), "a fence never submitted does not complete anything");
-        assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(device, fence, 50));
-        long later = vidmm.submit(device, EngineNode.COPY, List.of(new DmaCommand.Fill(0x10000, 16, 2)));
-        assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(device, later, 50), "the next submission is not completed in advance");
+        assertEquals(0, vidmm.contextInfo(context).completedFence(), "a fence never submitted does not complete anything");
+        assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(context, fence, 50));
+        long later = vidmm.submit(context, List.of(new DmaCommand.Fill(0x10000, 16, 2)));
+        assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(context, later, 50), "the next submission is not completed in advance");
         interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, deviceKmd, later));
-        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(device, later, 1000));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(context, later, 1000));
         assertEquals(DeviceInfo.Status.ACTIVE, vidmm.device(device).status());
     }
 
@@ -165,13 +176,13 @@ class TdrTest {
     void aDeviceThatGoesWithWorkStillOnAnEngineHasThatEngineReset() {
         start(new TdrPolicy(60_000, 5, 60_000));
         long device = vidmm.createDevice(mm.spawn("app"));
-        vidmm.submit(device, EngineNode.RENDER, List.of(new DmaCommand.Fill(0x10000, 16, 1)));
+        vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(0x10000, 16, 1)));
         KernelModeDriver better = mock(KernelModeDriver.class);
         stub(better);
         vidmm.addDriver(better, Map.of("service.id", 7L, VideoMemoryManager.MATCH_SCORE, 9, DisplayDriver.NAME, "better"));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status(), "the quiesce gave up on its work after 2 s");
         vidmm.destroyDevice(device);
         verify(better).resetEngine(EngineNode.RENDER);
-        verify(better).resetEngine(EngineNode.COPY);
+        verify(better, org.mockito.Mockito.never()).resetEngine(EngineNode.COPY); // it has no context there: nothing of it can be on it
     }
 }

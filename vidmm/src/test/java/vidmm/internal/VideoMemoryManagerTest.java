@@ -56,6 +56,7 @@ class VideoMemoryManagerTest {
         when(kmd.queryAdapterInfo()).thenReturn(info(new VidMmCaps(true, true, false, false, false)));
         when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createContext(anyLong(), any(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> {
             kmd.api.AllocationRequest r = i.getArgument(1);
             return new AllocationDescription((r.size() + 4095) & ~4095L, 4096, 1, r.flags());
@@ -219,31 +220,34 @@ class VideoMemoryManagerTest {
         long device = vidmm.createDevice(pid);
         var a = vidmm.allocate(device, 4096, Set.of());
         List<DmaCommand> cmds = List.of(new DmaCommand.Fill(a.va(), 16, 7));
-        long fence = vidmm.submit(device, EngineNode.RENDER, cmds);
-        verify(kmd).submitCommand(0x9002, EngineNode.RENDER, cmds, fence);
+        long context = vidmm.context(device, EngineNode.RENDER);
+        verify(kmd).createContext(0x9002, EngineNode.RENDER, 0);
+        long fence = vidmm.submit(context, cmds);
+        verify(kmd).submitCommand(0x9003, cmds, fence);
         assertTrue(vidmm.allocations().get(0).resident());
 
         var b = vidmm.allocate(device, 4096, Set.of());
-        doThrow(new IllegalArgumentException("bad command")).when(kmd).submitCommand(anyLong(), any(), any(), anyLong());
+        doThrow(new IllegalArgumentException("bad command")).when(kmd).submitCommand(anyLong(), any(), anyLong());
         assertEquals(VidMmStatus.DRIVER_REFUSED,
-                assertThrows(VidMmException.class, () -> vidmm.submit(device, EngineNode.RENDER, cmds)).status());
-        assertEquals(fence, vidmm.device(device).submittedFence(), "fence withdrawn");
+                assertThrows(VidMmException.class, () -> vidmm.submit(vidmm.context(device, EngineNode.RENDER), cmds)).status());
+        assertEquals(fence, vidmm.contextInfo(context).submittedFence(), "fence withdrawn");
         assertTrue(!vidmm.allocations().stream().filter(x -> x.handle() == b.handle()).findFirst().get().resident(),
                 "implicit residency rolled back");
         assertEquals(VidMmStatus.INVALID_PARAMETER,
-                assertThrows(VidMmException.class, () -> vidmm.submit(device, EngineNode.RENDER, List.of())).status());
+                assertThrows(VidMmException.class, () -> vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of())).status());
     }
 
     @Test
     void aFailedEngineResetEscalatesToAnAdapterResetUnderExclusiveAccess() throws Exception {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
+        vidmm.context(device, EngineNode.RENDER); // driver handle 0x9003
         doThrow(new IllegalStateException("engine hung")).when(kmd).resetEngine(EngineNode.RENDER);
         org.mockito.ArgumentCaptor<kmd.api.callbacks.DxgkCallbacks> cb =
                 org.mockito.ArgumentCaptor.forClass(kmd.api.callbacks.DxgkCallbacks.class);
         verify(kmd).startDevice(cb.capture());
         cb.getValue().notifyInterrupt(new kmd.api.callbacks.InterruptNotification.DmaPageFaulted(EngineNode.RENDER,
-                0x9002, 1, 0x10000, vidmm.device(device).pasid(), true, "WRITE_PROTECTED", true));
+                0x9003, 1, 0x10000, vidmm.device(device).pasid(), true, "WRITE_PROTECTED", true));
         vidmm.awaitRecovery();
         assertTrue(vidmm.faults().get(0).outcome().startsWith("adapter reset (engine reset failed: engine hung"),
                 vidmm.faults().get(0).outcome());
@@ -254,6 +258,8 @@ class VideoMemoryManagerTest {
         order.verify(kmd).startDevice(any());
         order.verify(kmd).createProcess(pid, new int[] {pasid}); // the restarted driver is told everything again
         order.verify(kmd).createDevice(anyLong(), org.mockito.ArgumentMatchers.eq(pasid));
+        order.verify(kmd).createContext(anyLong(), org.mockito.ArgumentMatchers.eq(EngineNode.RENDER),
+                org.mockito.ArgumentMatchers.eq(0));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status());
         assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state());
     }

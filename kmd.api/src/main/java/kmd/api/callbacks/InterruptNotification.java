@@ -8,7 +8,10 @@ public sealed interface InterruptNotification permits InterruptNotification.DmaC
 
     EngineNode node();
 
-    /** The context (driver device handle, or 0 for paging) whose work faulted or completed. */
+    /**
+     * The context (the driver's handle from CreateContext, or 0 for paging) whose work faulted or
+     * completed; a completion completes that context's fences only.
+     */
     long contextHandle();
 
     long fenceValue();

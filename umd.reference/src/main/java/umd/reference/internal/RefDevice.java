@@ -33,6 +33,8 @@ final class RefDevice implements UmdDevice {
     private final ProcessMemory memory;
     private final int adapter;
     private final long device;
+    /** The device's direct queue: a render context on GPU 0 (D3D12's default node mask); its fences are this device's. */
+    private final long queue;
     private final Set<RefResource> resources = new LinkedHashSet<>();
     private final Set<RefTiledResource> tiled = new LinkedHashSet<>();
     private final Set<Long> resident = new LinkedHashSet<>();
@@ -46,6 +48,14 @@ final class RefDevice implements UmdDevice {
         this.memory = kmt.processMemory(pid);
         this.adapter = adapter;
         this.device = kmt.createDevice(pid, adapter);
+        long context;
+        try {
+            context = this.kmt.createContext(device, EngineNode.RENDER, 0);
+        } catch (RuntimeException e) {
+            this.kmt.destroyDevice(device);
+            throw e;
+        }
+        this.queue = context;
         this.onClose = onClose;
     }
 
@@ -255,7 +265,7 @@ final class RefDevice implements UmdDevice {
         if (dma.isEmpty()) {
             return lastFence; // everything fell on NULL tiles: nothing for the GPU to do
         }
-        lastFence = kmt.submit(device, EngineNode.RENDER, dma);
+        lastFence = kmt.submit(queue, dma);
         return lastFence;
     }
 
@@ -305,7 +315,7 @@ final class RefDevice implements UmdDevice {
     @Override
     public WaitResult waitForFence(long fence, long timeoutMillis) {
         open();
-        return fence == 0 ? WaitResult.COMPLETED : kmt.waitForFence(device, fence, timeoutMillis);
+        return fence == 0 ? WaitResult.COMPLETED : kmt.waitForFence(queue, fence, timeoutMillis);
     }
 
     @Override

@@ -1,0 +1,72 @@
+package itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Contexts from the shell, as a user types them: a render and a copy context on one device; a
+ * 128 MiB fill submitted nowait on the render context is not reported completed, by vidmm:wait or
+ * vidmm:contexts, before its last byte is written, even once a small copy on the copy context
+ * completed.
+ */
+class ContextShellTest extends ShellTestBase {
+    @Test
+    void aCopyContextsCompletionDoesNotCompleteTheRenderContextsFill() throws Exception {
+        String pid = group("pid (\\d+)", run("mm:spawn ctx"));
+        String device = group("device (0x\\w+)", run("vidmm:device " + pid));
+        String big = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 128M"));
+        String a = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 4K"));
+        String b = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 4K"));
+        String render = run("vidmm:context " + device + " render");
+        String copy = run("vidmm:context " + device + " copy");
+        assertTrue(render.matches("0x\\w+") && copy.matches("0x\\w+"), render + " / " + copy);
+        String last = String.format("0x%x", Long.decode(big) + (128L << 20) - 4);
+
+        assertEquals("fence 1 submitted on RENDER (context " + render + ")",
+                run("vidmm:submit " + render + " \"fill " + big + " 128M 0x5a5a5a5a\" nowait"));
+        assertEquals("fence 1 completed on COPY (context " + copy + ")",
+                run("vidmm:submit " + copy + " \"@copy copy " + a + " " + b + " 4096\""));
+        String now = run("vidmm:wait " + render + " 1 0");
+        String table = run("vidmm:contexts " + pid);
+        String bytes = run("mm:read " + pid + " " + last + " 4");
+        if (now.equals("timed out")) {
+            assertTrue(table.matches("(?s).*" + render + " .* RENDER +0 +1 +0 +ACTIVE.*"), "render: 1 submitted, 0 completed:\n" + table);
+        } else {
+            assertEquals("completed", now);
+            assertTrue(bytes.contains("5a 5a 5a 5a"), "completed only once its last byte is written: " + bytes);
+        }
+        assertEquals("completed", run("vidmm:wait " + render + " 1 30000"));
+        assertTrue(run("mm:read " + pid + " " + last + " 4").contains("5a 5a 5a 5a"));
+        assertTrue(run("vidmm:contexts " + pid).matches("(?s).*" + render + " .* RENDER +0 +1 +1 +ACTIVE.*"
+                + copy + " .* COPY +0 +1 +1 +ACTIVE.*"), run("vidmm:contexts " + pid));
+        // the device shorthand takes the device's first context of the node the commands ask for
+        assertEquals("fence 2 completed on RENDER (context " + render + ")",
+                run("vidmm:submit " + device + " \"fill " + a + " 16 0x01010101\""));
+    }
+
+    @Test
+    void badContextInputIsOneLineAndChangesNothing() throws Exception {
+        String pid = group("pid (\\d+)", run("mm:spawn bad"));
+        String device = group("device (0x\\w+)", run("vidmm:device " + pid));
+        String render = run("vidmm:context " + device + " render");
+        String before = run("vidmm:contexts");
+        assertMessage("NODE must be render or copy, not 'sideways'", "vidmm:context " + device + " sideways");
+        assertMessage("physical GPUs 0..0, not 3", "vidmm:context " + device + " copy 3");
+        assertMessage("no device has handle 0x7777", "vidmm:context 0x7777 copy");
+        assertMessage("no context or device has handle 0x7777", "vidmm:submit 0x7777 \"fill 0x10000 4\"");
+        assertMessage("runs on RENDER; the commands ask for @copy", "vidmm:submit " + render + " \"@copy fill 0x10000 4\"");
+        assertMessage("must be nowait (or wait)", "vidmm:submit " + render + " \"fill 0x10000 4\" later");
+        assertMessage("no context has handle 0x7777", "vidmm:wait 0x7777 1");
+        assertMessage("FENCE must be positive", "vidmm:wait " + render + " 0");
+        assertEquals(before, run("vidmm:contexts"));
+    }
+
+    void assertMessage(String expected, String line) {
+        Exception e = assertThrows(Exception.class, () -> run(line), line);
+        assertTrue(e.getMessage() != null && e.getMessage().contains(expected), line + " -> " + e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
+    }
+}

@@ -1,0 +1,157 @@
+package vidmm.internal;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+import org.apache.felix.service.command.Descriptor;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import iommu.hw.shell.Args;
+import kmd.api.EngineNode;
+import vidmm.ContextInfo;
+import vidmm.FenceWait;
+import vidmm.VidMm;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
+
+/** Gogo commands for contexts, submission and fences (scope {@code vidmm}). */
+@Component(service = ContextCommands.class, property = {
+        "osgi.command.scope=vidmm",
+        "osgi.command.function=context",
+        "osgi.command.function=contexts",
+        "osgi.command.function=submit",
+        "osgi.command.function=wait"})
+public final class ContextCommands {
+    static final long SUBMIT_WAIT_MILLIS = 5000;
+    private final VidMm vidmm;
+
+    @Activate
+    public ContextCommands(@Reference VidMm vidmm) {
+        this.vidmm = vidmm;
+    }
+
+    @Descriptor("D3DKMTCreateContext on physical GPU 0: a context of a device on one engine node, with its own fences; prints its handle")
+    public String context(@Descriptor("device handle, as vidmm:device printed it") String device,
+                          @Descriptor("render or copy") String node) {
+        return context(device, node, "0");
+    }
+
+    @Descriptor("D3DKMTCreateContext: a context of a device on one engine node of one physical GPU, with its own fences; prints its handle")
+    public String context(@Descriptor("device handle, as vidmm:device printed it") String device,
+                          @Descriptor("render or copy") String node,
+                          @Descriptor("physical GPU of a linked adapter (0 otherwise)") String gpu) {
+        long context = vidmm.createContext(Args.number("DEVICE", device), node(node), Args.id("GPU", gpu));
+        return String.format("0x%x", context);
+    }
+
+    private static EngineNode node(String text) {
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "render" -> EngineNode.RENDER;
+            case "copy" -> EngineNode.COPY;
+            default -> throw new IllegalArgumentException("NODE must be render or copy, not '" + text + "'");
+        };
+    }
+
+    @Descriptor("every context: handle, device, pid, node, GPU, last submitted and last completed fence, status")
+    public String contexts() {
+        return table(vidmm.contexts());
+    }
+
+    @Descriptor("the contexts of one process")
+    public String contexts(@Descriptor("process id, as mm:spawn printed it") String pid) {
+        int p = Args.id("PID", pid);
+        return table(vidmm.contexts().stream().filter(c -> c.pid() == p).toList());
+    }
+
+    private static String table(List<ContextInfo> list) {
+        if (list.isEmpty()) {
+            return "no contexts";
+        }
+        return "context  device  pid  node    gpu  submitted  completed  status\n" + list.stream()
+                .map(c -> String.format("0x%-5x  0x%-4x  %-3d  %-6s  %-3d  %-9d  %-9d  %s", c.handle(), c.device(), c.pid(),
+                        c.node(), c.gpu(), c.submittedFence(), c.completedFence(), c.status()))
+                .collect(Collectors.joining("\n"));
+    }
+
+    @Descriptor("submits a command buffer on a context (given a device: its first context on RENDER, or COPY with a leading @copy) and waits up to 5 s for its fence; example: vidmm:submit 0x101 \"@copy copy 0x10000 0x20000 11; fence 0x10ff8 1\"")
+    public String submit(@Descriptor("context handle (vidmm:context), or a device handle: its first context of the node the commands ask for") String handle,
+                         @Descriptor("command buffer, quoted: [@copy|@render] then commands separated by \";\": copy SRC DST LEN | fill DST LEN [PATTERN32] | rect DST PITCH WIDTH HEIGHT [PATTERN32] | blit SRC SRCPITCH DST DSTPITCH WIDTH HEIGHT | fence VA VALUE") String commands) {
+        return submit(handle, commands, "wait");
+    }
+
+    @Descriptor("submits a command buffer on a context; with nowait prints its fence at once (vidmm:wait waits for it)")
+    public String submit(@Descriptor("context handle (vidmm:context), or a device handle: its first context of the node the commands ask for") String handle,
+                         @Descriptor("command buffer, quoted, as for vidmm:submit HANDLE COMMANDS") String commands,
+                         @Descriptor("nowait, or wait (the default)") String mode) {
+        boolean wait = switch (mode.toLowerCase(Locale.ROOT)) {
+            case "wait" -> true;
+            case "nowait" -> false;
+            default -> throw new IllegalArgumentException("the third argument must be nowait (or wait), not '" + mode + "'");
+        };
+        long h = Args.number("HANDLE", handle);
+        CommandSyntax.Parsed parsed = CommandSyntax.parse(commands);
+        long context = contextFor(h, parsed);
+        ContextInfo c = vidmm.contextInfo(context);
+        long fence = vidmm.submit(context, parsed.commands());
+        String where = String.format("on %s (context 0x%x)", c.node(), context);
+        if (!wait) {
+            return "fence " + fence + " submitted " + where;
+        }
+        return switch (vidmm.waitForFence(context, fence, SUBMIT_WAIT_MILLIS)) {
+            case COMPLETED -> "fence " + fence + " completed " + where;
+            case TIMED_OUT -> "fence " + fence + " not completed after " + SUBMIT_WAIT_MILLIS + " ms " + where;
+            case DEVICE_IN_ERROR -> "fence " + fence + " " + where + ": device faulted and is in error; see vidmm:faults";
+        };
+    }
+
+    /** The context a handle names, or a device's shorthand context for the node the commands ask for. */
+    private long contextFor(long handle, CommandSyntax.Parsed parsed) {
+        ContextInfo c;
+        try {
+            c = vidmm.contextInfo(handle);
+        } catch (VidMmException notAContext) {
+            if (notAContext.status() != VidMmStatus.INVALID_HANDLE) {
+                throw notAContext;
+            }
+            try {
+                vidmm.device(handle);
+            } catch (VidMmException notADevice) {
+                throw new VidMmException(VidMmStatus.INVALID_HANDLE, String.format(
+                        "no context or device has handle 0x%x", handle));
+            }
+            return vidmm.context(handle, parsed.node());
+        }
+        if (parsed.explicit() && parsed.node() != c.node()) {
+            throw new IllegalArgumentException(String.format("context 0x%x runs on %s; the commands ask for @%s", handle,
+                    c.node(), parsed.node().name().toLowerCase(Locale.ROOT)));
+        }
+        return handle;
+    }
+
+    @Descriptor("waits up to 5 s for a context's fence; prints completed, timed out or device in error")
+    public String wait(@Descriptor("context handle, as vidmm:context printed it") String context,
+                       @Descriptor("fence value, as vidmm:submit printed it") String fence) {
+        return wait(context, fence, Long.toString(SUBMIT_WAIT_MILLIS));
+    }
+
+    @Descriptor("waits for a context's fence; prints completed, timed out or device in error")
+    public String wait(@Descriptor("context handle, as vidmm:context printed it") String context,
+                       @Descriptor("fence value, as vidmm:submit printed it") String fence,
+                       @Descriptor("milliseconds to wait at most (0: just look)") String millis) {
+        long c = Args.number("CONTEXT", context);
+        long f = Args.number("FENCE", fence);
+        long ms = Args.number("MILLIS", millis);
+        if (f <= 0) {
+            throw new IllegalArgumentException("FENCE must be positive, not " + f);
+        }
+        FenceWait w = vidmm.waitForFence(c, f, ms);
+        return switch (w) {
+            case COMPLETED -> "completed";
+            case TIMED_OUT -> "timed out";
+            case DEVICE_IN_ERROR -> "device in error";
+        };
+    }
+}
