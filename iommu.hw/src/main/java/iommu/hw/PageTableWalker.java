@@ -5,6 +5,13 @@ package iommu.hw;
  * the very same page table. A pure function of system memory, apart from setting the accessed bit
  * of every entry used and the dirty bit of the leaf on a write, as the hardware does.
  *
+ * <p>Accessed bits of the upper levels (PML4E, PDPTE, PDE): this walk sets them on every present
+ * non-leaf entry it passes, also when it then stops at a non-present or refusing leaf, as the
+ * hardware does. An access the OS refuses before any walk (a PAGE_NOACCESS page, an uncommitted
+ * address: the CPU path checks the region first) sets none; the SDM allows both (the A bits of
+ * paging-structure entries may be set speculatively or not at all for an access that faults), and
+ * the model keeps "no walk, no A bit" so that a refused access leaves the page table as it was.
+ *
  * <p>Two forms: {@link #walk} returns a {@link Translation} value; {@link #walkPacked} returns the same
  * result packed in a {@code long} and allocates nothing, for hardware paths that translate per page.
  * A packed mapping is the page's physical address ORed with {@link #PACKED_WRITABLE},

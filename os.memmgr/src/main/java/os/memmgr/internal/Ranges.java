@@ -49,11 +49,23 @@ final class Ranges {
         return Pte.PRESENT | Pte.USER | (p.writable() ? Pte.WRITABLE : 0) | (p.executable() ? 0 : Pte.NO_EXECUTE);
     }
 
+    /**
+     * The one permission rule of the CPU access path, the page-request (PRI) handler and the
+     * demand-zero / page-in path: what the leaf PTE {@link #leafFlags} writes for {@code p} allows
+     * the hardware that walks it, so that the region's protection and the MMU's or IOMMU's answer
+     * can never differ. On x86 a present user leaf is readable (there are no execute-only user
+     * pages without protection keys), so PAGE_EXECUTE reads; a write needs W; an instruction fetch
+     * needs NX clear. PAGE_NOACCESS has no present leaf at all: it allows nothing.
+     */
     static boolean permits(PageProtection p, Access access) {
+        if (p == PageProtection.NOACCESS) {
+            return false;
+        }
+        long leaf = leafFlags(p);
         return switch (access) {
-            case READ -> p.readable();
-            case WRITE -> p.writable();
-            case EXECUTE -> p.executable();
+            case READ -> (leaf & (Pte.PRESENT | Pte.USER)) == (Pte.PRESENT | Pte.USER);
+            case WRITE -> (leaf & Pte.WRITABLE) != 0;
+            case EXECUTE -> (leaf & Pte.NO_EXECUTE) == 0;
         };
     }
 }
