@@ -186,6 +186,47 @@ class ContextFenceTest {
         assertEquals(submissions, checked.get());
     }
 
+    /**
+     * A process exits while its fill is still queued on the render engine (behind another process's
+     * long fill); a new process is bound at once and gets the same PASID. The exit waited for (or cut
+     * off) the queued fill before the PASID went back, so it never runs under the new owner of the
+     * PASID: the new process's memory at the same VA never shows the old pattern.
+     */
+    @Test
+    void aPasidIsReusedOnlyAfterTheExitingProcesssWorkIsGone() throws Exception {
+        long size = 64L << 20;
+        int blocker = s.mm.spawn("blocker");
+        long busy = s.vidmm.createDevice(blocker);
+        Allocation long1 = s.vidmm.allocate(busy, 96L << 20, Set.of());
+        s.vidmm.makeResident(busy, List.of(long1.handle()));
+        int old = s.mm.spawn("old");
+        long device = s.vidmm.createDevice(old);
+        int pasid = s.vidmm.device(device).pasid();
+        Allocation big = s.vidmm.allocate(device, size, Set.of());
+        s.vidmm.makeResident(device, List.of(big.handle()));
+        long render = s.vidmm.createContext(device, EngineNode.RENDER, 0);
+        s.vidmm.submit(s.vidmm.createContext(busy, EngineNode.RENDER, 0),
+                List.of(new DmaCommand.Fill(long1.va(), 96L << 20, 0x11111111)));
+        s.vidmm.submit(render, List.of(new DmaCommand.Fill(big.va(), size, 0x0BAD0BAD))); // queued behind it
+        s.mm.kill(old);
+        assertTrue(s.vidmm.contexts().stream().noneMatch(c -> c.handle() == render), "the exit destroyed its context");
+
+        int fresh = s.mm.spawn("fresh");
+        long next = s.vidmm.createDevice(fresh);
+        assertEquals(pasid, s.vidmm.device(next).pasid(), "the PASID is given again at once");
+        Allocation mine = s.vidmm.allocate(next, size, Set.of());
+        assertEquals(big.va(), mine.va(), "the same VA in the new process");
+        s.vidmm.makeResident(next, List.of(mine.handle()));
+        AddressSpace as = s.mm.addressSpace(fresh);
+        long deadline = System.nanoTime() + 1_500_000_000L;
+        while (System.nanoTime() < deadline) {
+            for (long off = 0; off < size; off += 4L << 20) {
+                assertArrayEquals(new byte[4], as.read(mine.va() + off, 4),
+                        "the old process's fill reached the new one at +" + off);
+            }
+        }
+    }
+
     @Test
     void contextsAreCheckedAndGoWithTheirDevice() {
         int pid = s.mm.spawn("app");
