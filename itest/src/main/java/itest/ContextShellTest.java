@@ -47,6 +47,29 @@ class ContextShellTest extends ShellTestBase {
                 run("vidmm:submit " + device + " \"fill " + a + " 16 0x01010101\""));
     }
 
+    /** A copy context waits on the GPU for the render context's monitored fence, from the shell. */
+    @Test
+    void aMonitoredFenceOrdersACopyAfterARender() throws Exception {
+        String pid = group("pid (\\d+)", run("mm:spawn sync"));
+        String device = group("device (0x\\w+)", run("vidmm:device " + pid));
+        String big = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 64M"));
+        String small = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 4K"));
+        String render = run("vidmm:context " + device + " render");
+        String copy = run("vidmm:context " + device + " copy");
+        String sync = group("sync (0x\\w+)", run("vidmm:sync " + device));
+        String last = String.format("0x%x", Long.decode(big) + (64L << 20) - 16);
+        run("vidmm:submit " + render + " \"fill " + big + " 64M 0x5a5a5a5a\" nowait");
+        assertEquals("fence 2 on RENDER (context " + render + ") signals " + sync + " to 1", run("vidmm:signal " + render + " " + sync + " 1"));
+        assertEquals("context " + copy + " waits for " + sync + " to reach 1", run("vidmm:gpuwait " + copy + " " + sync + " 1"));
+        assertEquals("fence 1 completed on COPY (context " + copy + ")",
+                run("vidmm:submit " + copy + " \"@copy copy " + last + " " + small + " 16\""));
+        assertTrue(run("mm:read " + pid + " " + small + " 16").contains("5a 5a 5a 5a"), "the copy ran after the fill");
+        assertEquals("completed", run("vidmm:cpuwait " + sync + " 1 0"));
+        assertTrue(run("vidmm:syncs").matches("(?s).*" + sync + " +" + pid + " +0x\\w+ +1\\b.*"), run("vidmm:syncs"));
+        assertMessage("'s, not process " + pid + "'s", "vidmm:gpuwait " + copy + " " + group("sync (0x\\w+)",
+                run("vidmm:sync " + group("device (0x\\w+)", run("vidmm:device " + group("pid (\\d+)", run("mm:spawn other")))))) + " 1");
+    }
+
     @Test
     void badContextInputIsOneLineAndChangesNothing() throws Exception {
         String pid = group("pid (\\d+)", run("mm:spawn bad"));

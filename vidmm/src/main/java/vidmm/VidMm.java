@@ -130,6 +130,43 @@ public interface VidMm {
      */
     FenceWait waitForFence(long context, long fence, long timeoutMillis);
 
+    /**
+     * D3DKMTCreateSynchronizationObject of type monitored fence: a 64-bit value, 0 at first, in a
+     * page of the device's process that the CPU reads and the GPU writes. Any context of any device
+     * of that process, on any adapter, may signal it and wait for it.
+     */
+    long createSynchronizationObject(long device);
+
+    /** D3DKMTDestroySynchronizationObject: its page goes back; CPU waiters see {@link FenceWait#DEVICE_IN_ERROR}. */
+    void destroySynchronizationObject(long sync);
+
+    /**
+     * SignalSynchronizationObjectFromGpu: the context writes {@code value} to the object once its
+     * earlier work completed; the object reaches {@code value} then. Returns the signal's fence on
+     * the context.
+     *
+     * @throws VidMmException INVALID_HANDLE for an object of another process, INVALID_PARAMETER for a value under 1
+     */
+    long signalFromGpu(long context, long sync, long value);
+
+    /**
+     * WaitForSynchronizationObjectFromGpu: the context runs nothing submitted after this until the
+     * object reaches {@code value}. A wait never satisfied is a timeout (TDR) of the context's device.
+     */
+    void waitFromGpu(long context, long sync, long value);
+
+    /** SignalSynchronizationObjectFromCpu: the object reaches {@code value} now (a lower value changes nothing). */
+    void signalFromCpu(long sync, long value);
+
+    /** WaitForSynchronizationObjectFromCpu: until the object reaches {@code value}, or the time is up. */
+    FenceWait waitFromCpu(long sync, long value, long timeoutMillis);
+
+    /** One synchronization object's state. */
+    SyncObjectInfo syncObject(long sync);
+
+    /** Every synchronization object, by handle. */
+    List<SyncObjectInfo> syncObjects();
+
     /** One context's state. */
     ContextInfo contextInfo(long context);
 

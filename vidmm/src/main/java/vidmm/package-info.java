@@ -15,6 +15,16 @@
  * its PASID is released only after every context of it finished or its engines were reset.
  * {@link vidmm.VidMm#context} is the shorthand for "the device's first context on this node".
  *
+ * <h2>Monitored fences</h2>
+ * A synchronization object ({@link vidmm.VidMm#createSynchronizationObject}) is a 64-bit value in
+ * a page of its process. A context signals it from the GPU ({@link vidmm.VidMm#signalFromGpu}: a
+ * fence write after the context's earlier work; the object reaches the value when that submission
+ * completes) and waits for it on the GPU ({@link vidmm.VidMm#waitFromGpu}: VidMm holds back what the
+ * context is given after the wait and hands it to the driver once the value is reached; the driver
+ * never sees a wait). The CPU signals and waits too. Contexts of any of the process's devices, on any
+ * adapter, share its objects: a copy context can wait for a render context, or one adapter for
+ * another. A wait never satisfied is a timeout of its context's device (TDR), not a hang.
+ *
  * <p>A fault or a timeout of a context's work puts its device in error (as a lost WDDM device):
  * every context of it then answers {@link vidmm.FenceWait#DEVICE_IN_ERROR} and refuses new work.
  */

@@ -84,6 +84,28 @@ public interface KernelThunks {
      */
     WaitResult waitForFence(long context, long fence, long timeoutMillis);
 
+    /**
+     * D3DKMTCreateSynchronizationObject2 of type D3DDDI_MONITORED_FENCE: a 64-bit value, 0 at first,
+     * in a page of the device's process. Contexts of any of the process's devices, on any adapter,
+     * signal it and wait for it.
+     */
+    long createSynchronizationObject(long device);
+
+    /** D3DKMTDestroySynchronizationObject. */
+    void destroySynchronizationObject(long sync);
+
+    /** D3DKMTSignalSynchronizationObjectFromGpu: the context sets the value once its earlier work completed; returns that signal's fence on the context. */
+    long signalFromGpu(long context, long sync, long value);
+
+    /** D3DKMTWaitForSynchronizationObjectFromGpu: the context runs nothing submitted after this until the value is reached. */
+    void waitFromGpu(long context, long sync, long value);
+
+    /** D3DKMTSignalSynchronizationObjectFromCpu. */
+    void signalFromCpu(long sync, long value);
+
+    /** D3DKMTWaitForSynchronizationObjectFromCpu. */
+    WaitResult waitFromCpu(long sync, long value, long timeoutMillis);
+
     /** D3DKMTPresent: displays a primary allocation on a source. */
     void present(long device, long allocation, int source);
 

@@ -21,8 +21,15 @@ import vidmm.FenceWait;
  * rest is final or, for {@link #kmdHandle}, written under VidMm's lock when a driver is attached.
  */
 final class ContextState {
-    /** A submission not completed yet, and when it was submitted ({@code System.nanoTime()}). */
-    record Pending(List<DmaCommand> commands, long submittedNanos) {
+    /**
+     * A submission not completed yet, when it was submitted ({@code System.nanoTime()}), and the
+     * monitored fence value it signals when it completes ({@code signal} null if none).
+     */
+    record Pending(List<DmaCommand> commands, long submittedNanos, SyncObjectState signal, long signalValue) {
+    }
+
+    /** A GPU wait in the context's stream: what follows it goes to the driver once {@code sync} reaches {@code value}. */
+    record GpuWait(SyncObjectState sync, long value) {
     }
 
     final long handle;
@@ -33,6 +40,13 @@ final class ContextState {
     /** The attached driver's handle of this context; changes when a driver is attached and the state replayed. */
     volatile long kmdHandle;
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
+    /**
+     * The context's stream behind a GPU wait not yet satisfied: {@link GpuWait}s and the fences of
+     * submissions VidMm holds back from the driver until the waits before them are satisfied.
+     */
+    private final java.util.ArrayDeque<Object> held = new java.util.ArrayDeque<>();
+    /** Signals of completed submissions not handed on yet (see {@link #takeSignals}). */
+    private final List<Pending> signals = new java.util.ArrayList<>();
     private long submitted;
     private long completed;
     private boolean error;
@@ -47,9 +61,71 @@ final class ContextState {
 
     /** The next fence value of this context, with {@code commands} pending under it. */
     synchronized long nextFence(List<DmaCommand> commands) {
+        return nextFence(commands, null, 0);
+    }
+
+    /** As {@link #nextFence(List)}, signalling {@code sync} to {@code value} when it completes. */
+    synchronized long nextFence(List<DmaCommand> commands, SyncObjectState sync, long value) {
         long fence = ++submitted;
-        pending.put(fence, new Pending(List.copyOf(commands), System.nanoTime()));
+        pending.put(fence, new Pending(List.copyOf(commands), System.nanoTime(), sync, value));
         return fence;
+    }
+
+    /** Whether the stream waits on the GPU: a new submission is then held back, not given to the driver. */
+    synchronized boolean blocked() {
+        return !held.isEmpty();
+    }
+
+    /** A GPU wait for {@code sync} to reach {@code value} at the end of the stream. */
+    synchronized void holdUntil(SyncObjectState sync, long value) {
+        held.add(new GpuWait(sync, value));
+    }
+
+    /** Submission {@code fence} is held back behind a GPU wait. */
+    synchronized void hold(long fence) {
+        held.add(fence);
+    }
+
+    /**
+     * Takes from the head of the held stream what may go to the driver now, in order: the
+     * submissions up to the first GPU wait whose value is not reached, which stays (and is returned
+     * last, so that the caller waits for it again); empty when nothing is held.
+     */
+    synchronized List<Object> releasable() {
+        List<Object> out = new java.util.ArrayList<>();
+        while (!held.isEmpty()) {
+            Object head = held.peek();
+            if (head instanceof GpuWait w) {
+                if (!w.sync().reached(w.value())) {
+                    out.add(w);
+                    return out;
+                }
+                held.poll();
+            } else {
+                long fence = (Long) held.poll();
+                Pending p = pending.get(fence);
+                if (p != null) {
+                    out.add(Map.entry(fence, p));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The first submission held back, or 0: what the driver was never given starts there. */
+    private long firstHeld() {
+        for (Object o : held) {
+            if (o instanceof Long fence) {
+                return fence;
+            }
+        }
+        return 0;
+    }
+
+    /** Whether {@code fence} is held back behind a GPU wait (the driver has not been given it). */
+    synchronized boolean isHeld(long fence) {
+        long first = firstHeld();
+        return first != 0 && fence >= first;
     }
 
     /** Undoes {@link #nextFence} when the driver refused the submission. */
@@ -67,15 +143,32 @@ final class ContextState {
             return false;
         }
         completed = Math.max(completed, fence);
-        pending.headMap(fence, true).clear();
+        var done = pending.headMap(fence, true);
+        for (Pending p : done.values()) {
+            if (p.signal() != null) {
+                signals.add(p);
+            }
+        }
+        done.clear();
         notifyAll();
         return true;
+    }
+
+    /**
+     * The monitored-fence signals of the submissions completed so far, taken: the caller sets them
+     * outside this monitor, in completion order.
+     */
+    synchronized List<Pending> takeSignals() {
+        List<Pending> out = List.copyOf(signals);
+        signals.clear();
+        return out;
     }
 
     /** The context is in error (its device faulted or was cut off): nothing pending completes any more. */
     synchronized void fault() {
         error = true;
         pending.clear();
+        held.clear();
         notifyAll();
     }
 
@@ -110,9 +203,10 @@ final class ContextState {
         return error ? null : pending.firstEntry();
     }
 
-    /** Submissions still queued, in fence order. */
+    /** Submissions the driver was given and has not completed, in fence order (not those held back). */
     synchronized Map<Long, Pending> pendingCopy() {
-        return new LinkedHashMap<>(pending);
+        long first = firstHeld();
+        return new LinkedHashMap<>(first == 0 ? pending : pending.headMap(first, false));
     }
 
     synchronized FenceWait await(long fence, long timeoutMillis) throws InterruptedException {

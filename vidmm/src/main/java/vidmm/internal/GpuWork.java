@@ -3,6 +3,7 @@ package vidmm.internal;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -113,6 +114,15 @@ final class GpuWork {
     // ---- submission ----
 
     long submit(long context, List<DmaCommand> commands) {
+        return submit(context, commands, null, 0);
+    }
+
+    /**
+     * Submits on a context; when {@code sync} is given, the submission signals it to {@code value}
+     * once complete. Behind a GPU wait not yet satisfied the submission is held back: it gets its
+     * fence now and goes to the driver when the wait is satisfied.
+     */
+    long submit(long context, List<DmaCommand> commands, SyncObjectState sync, long value) {
         synchronized (a.lock) {
             a.requireStarted();
             ContextState c = a.contextLocked(context);
@@ -129,22 +139,77 @@ final class GpuWork {
                 }
             }
             a.makeResidentLocked(d, notResident, touched);
-            long fence = c.nextFence(commands);
+            long fence = c.nextFence(commands, sync, value);
             touched.forEach(x -> a.residency.used(x, c, fence));
             long submitted = System.nanoTime();
-            KernelModeDriver kmd = a.kmd;
-            try {
-                ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(c.kmdHandle, commands, fence));
-            } catch (VidMmException e) {
-                c.withdraw(fence);
-                for (AllocationState x : notResident) {
-                    a.residency.unpin(x);
+            if (c.blocked()) {
+                c.hold(fence); // behind a GPU wait: the driver gets it when the wait is satisfied
+            } else {
+                KernelModeDriver kmd = a.kmd;
+                try {
+                    ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(c.kmdHandle, commands, fence));
+                } catch (VidMmException e) {
+                    c.withdraw(fence);
+                    for (AllocationState x : notResident) {
+                        a.residency.unpin(x);
+                    }
+                    throw e;
                 }
-                throw e;
             }
             a.post(VidMmEvents.SUBMIT, () -> VidMmEventProperties.submission(d.handle, c.handle, d.pid, d.pasid, c.node,
                     fence, commands, submitted));
             return fence;
+        }
+    }
+
+    /**
+     * WaitForSynchronizationObjectFromGpu: what the context is given after this waits until
+     * {@code sync} reaches {@code value}. VidMm holds it back (the driver never sees a wait) and
+     * hands it to the driver, on the adapter's own thread, once the value is reached. A wait that
+     * is never satisfied is a timeout (TDR) of the context.
+     */
+    void waitFromGpu(long context, SyncObjectState sync, long value) {
+        synchronized (a.lock) {
+            a.requireStarted();
+            ContextState c = a.contextLocked(context);
+            AdapterVidMm.requireActive(c.device);
+            if (sync.reached(value) && !c.blocked()) {
+                return; // satisfied already: nothing to hold back
+            }
+            boolean first = !c.blocked();
+            c.holdUntil(sync, value);
+            if (first) {
+                sync.whenReached(value, () -> release(c));
+            }
+        }
+    }
+
+    /** A GPU wait of {@code c} may be satisfied: its held stream goes on, on the adapter's own thread. */
+    private void release(ContextState c) {
+        try {
+            recovery.execute(() -> {
+                synchronized (a.lock) {
+                    releaseLocked(c);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // VidMm is stopping: nothing runs on
+        }
+    }
+
+    private void releaseLocked(ContextState c) {
+        KernelModeDriver kmd = a.kmd;
+        if (kmd == null || !c.device.active()) {
+            return; // no driver, or its device is in error: nothing of it runs
+        }
+        for (Object item : c.releasable()) {
+            if (item instanceof ContextState.GpuWait w) {
+                w.sync().whenReached(w.value(), () -> release(c)); // the next wait in its stream
+            } else {
+                @SuppressWarnings("unchecked")
+                Map.Entry<Long, ContextState.Pending> e = (Map.Entry<Long, ContextState.Pending>) item;
+                quietly(() -> kmd.submitCommand(c.kmdHandle, e.getValue().commands(), e.getKey()));
+            }
         }
     }
 
@@ -230,7 +295,7 @@ final class GpuWork {
             if (c == null) {
                 LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
                         + " of an unknown context 0x" + Long.toHexString(n.contextHandle()) + "; ignored");
-            } else if (!c.completed(n.fenceValue())) {
+            } else if (!completed(c, n.fenceValue())) {
                 LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
                         + " of context 0x" + Long.toHexString(c.handle) + ", which never submitted it; ignored");
             } else {
@@ -254,6 +319,17 @@ final class GpuWork {
         if (d != null) {
             d.fault(); // last: waiters see the fault recorded and its recovery queued
         }
+    }
+
+    /** Completes the context's fences up to {@code fence}, then the monitored fences they signal. */
+    private static boolean completed(ContextState c, long fence) {
+        if (!c.completed(fence)) {
+            return false;
+        }
+        for (ContextState.Pending p : c.takeSignals()) {
+            p.signal().signalled(p.signalValue());
+        }
+        return true;
     }
 
     /** Resets the faulted engine (escalating to an adapter reset), then resubmits other devices' work. */

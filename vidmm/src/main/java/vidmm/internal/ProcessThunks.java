@@ -63,6 +63,53 @@ final class ProcessThunks implements KernelThunks {
         return context;
     }
 
+    /** {@code sync}, if it is this process's synchronization object; else INVALID_HANDLE naming the thunk. */
+    private long ownSync(String thunk, long sync) {
+        int owner;
+        try {
+            owner = vidmm.syncObject(sync).pid();
+        } catch (VidMmException unknown) {
+            throw new ThunkException(unknown.status().name(), thunk + ": " + unknown.getMessage(), unknown);
+        }
+        if (owner != pid) {
+            throw new ThunkException("INVALID_HANDLE", String.format("%s: synchronization object 0x%x is not process %d's",
+                    thunk, sync, pid), null);
+        }
+        return sync;
+    }
+
+    @Override
+    public long createSynchronizationObject(long device) {
+        return all.createSynchronizationObject(own("D3DKMTCreateSynchronizationObject2", device));
+    }
+
+    @Override
+    public void destroySynchronizationObject(long sync) {
+        all.destroySynchronizationObject(ownSync("D3DKMTDestroySynchronizationObject", sync));
+    }
+
+    @Override
+    public long signalFromGpu(long context, long sync, long value) {
+        String thunk = "D3DKMTSignalSynchronizationObjectFromGpu";
+        return all.signalFromGpu(ownContext(thunk, context), ownSync(thunk, sync), value);
+    }
+
+    @Override
+    public void waitFromGpu(long context, long sync, long value) {
+        String thunk = "D3DKMTWaitForSynchronizationObjectFromGpu";
+        all.waitFromGpu(ownContext(thunk, context), ownSync(thunk, sync), value);
+    }
+
+    @Override
+    public void signalFromCpu(long sync, long value) {
+        all.signalFromCpu(ownSync("D3DKMTSignalSynchronizationObjectFromCpu", sync), value);
+    }
+
+    @Override
+    public WaitResult waitFromCpu(long sync, long value, long timeoutMillis) {
+        return all.waitFromCpu(ownSync("D3DKMTWaitForSynchronizationObjectFromCpu", sync), value, timeoutMillis);
+    }
+
     private void self(String thunk, int other) {
         if (other != pid) {
             throw new ThunkException("INVALID_HANDLE", thunk + ": process " + pid + " cannot act for process " + other, null);

@@ -64,7 +64,9 @@ final class TdrWatchdog {
         if (oldest == null) {
             return null;
         }
-        long since = Math.max(oldest.getValue().submittedNanos(), progress.getOrDefault(node, 0L));
+        // a submission held back behind a GPU wait waits for the wait, not for the engine
+        long since = context.isHeld(oldest.getKey()) ? oldest.getValue().submittedNanos()
+                : Math.max(oldest.getValue().submittedNanos(), progress.getOrDefault(node, 0L));
         return System.nanoTime() - since > policy.delayMillis * 1_000_000L ? new Hang(node, context, oldest.getKey()) : null;
     }
 }

@@ -148,11 +148,45 @@ public final class VidMmThunks implements KernelThunks {
 
     @Override
     public WaitResult waitForFence(long context, long fence, long timeoutMillis) {
-        return thunk("D3DKMTWaitForSynchronizationObject", () -> switch (vidmm.waitForFence(context, fence, timeoutMillis)) {
+        return thunk("D3DKMTWaitForSynchronizationObject", () -> result(vidmm.waitForFence(context, fence, timeoutMillis)));
+    }
+
+    @Override
+    public long createSynchronizationObject(long device) {
+        return thunk("D3DKMTCreateSynchronizationObject2", () -> vidmm.createSynchronizationObject(device));
+    }
+
+    @Override
+    public void destroySynchronizationObject(long sync) {
+        thunk("D3DKMTDestroySynchronizationObject", () -> vidmm.destroySynchronizationObject(sync));
+    }
+
+    @Override
+    public long signalFromGpu(long context, long sync, long value) {
+        return thunk("D3DKMTSignalSynchronizationObjectFromGpu", () -> vidmm.signalFromGpu(context, sync, value));
+    }
+
+    @Override
+    public void waitFromGpu(long context, long sync, long value) {
+        thunk("D3DKMTWaitForSynchronizationObjectFromGpu", () -> vidmm.waitFromGpu(context, sync, value));
+    }
+
+    @Override
+    public void signalFromCpu(long sync, long value) {
+        thunk("D3DKMTSignalSynchronizationObjectFromCpu", () -> vidmm.signalFromCpu(sync, value));
+    }
+
+    @Override
+    public WaitResult waitFromCpu(long sync, long value, long timeoutMillis) {
+        return thunk("D3DKMTWaitForSynchronizationObjectFromCpu", () -> result(vidmm.waitFromCpu(sync, value, timeoutMillis)));
+    }
+
+    private static WaitResult result(vidmm.FenceWait w) {
+        return switch (w) {
             case COMPLETED -> WaitResult.COMPLETED;
             case DEVICE_IN_ERROR -> WaitResult.DEVICE_ERROR;
             case TIMED_OUT -> WaitResult.TIMEOUT;
-        });
+        };
     }
 
     @Override

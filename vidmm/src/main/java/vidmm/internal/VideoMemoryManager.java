@@ -72,6 +72,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     private final Object registry = new Object();
     private final Map<Long, AdapterVidMm> deviceAdapters = new ConcurrentHashMap<>();
     private final Map<Long, AdapterVidMm> contextAdapters = new ConcurrentHashMap<>();
+    private final Map<Long, SyncObjectState> syncObjects = new ConcurrentHashMap<>();
     private final Map<Long, AllocationState> shared = new ConcurrentHashMap<>();
     /** (pid, IOMMU unit) -> {users, PASID, whether VidMm bound it}. */
     private final Map<Long, int[]> pasidUsers = new HashMap<>();
@@ -349,6 +350,101 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
         return adapterOfContext(context).work.waitForFence(context, fence, timeoutMillis);
     }
 
+    // ---- synchronization objects (monitored fences) ----
+
+    private SyncObjectState syncObjectOf(long sync) {
+        SyncObjectState s = syncObjects.get(sync);
+        if (s == null) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no synchronization object has handle 0x"
+                    + Long.toHexString(sync));
+        }
+        return s;
+    }
+
+    /** The object, if the context's process is its process; else INVALID_HANDLE naming both. */
+    private SyncObjectState syncObjectFor(long context, long sync) {
+        SyncObjectState s = syncObjectOf(sync);
+        int pid = contextInfo(context).pid();
+        if (pid != s.pid) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, String.format(
+                    "synchronization object 0x%x is process %d's, not process %d's (context 0x%x)", sync, s.pid, pid, context));
+        }
+        return s;
+    }
+
+    private static void requirePositive(long value) {
+        if (value < 1) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a fence value must be 1 or more, not " + value);
+        }
+    }
+
+    @Override
+    public long createSynchronizationObject(long device) {
+        int pid = device(device).pid();
+        long va = Calls.os(() -> mm.addressSpace(pid).allocate(4096, os.memmgr.PageProtection.READWRITE));
+        SyncObjectState s = new SyncObjectState(nextHandle(), pid, va);
+        syncObjects.put(s.handle, s);
+        return s.handle;
+    }
+
+    @Override
+    public void destroySynchronizationObject(long sync) {
+        SyncObjectState s = syncObjectOf(sync);
+        if (syncObjects.remove(sync, s)) {
+            Calls.quietly(() -> mm.addressSpace(s.pid).release(s.va));
+            s.destroyed();
+        }
+    }
+
+    @Override
+    public long signalFromGpu(long context, long sync, long value) {
+        requirePositive(value);
+        SyncObjectState s = syncObjectFor(context, sync);
+        return adapterOfContext(context).work.submit(context, List.of(new DmaCommand.WriteFence(s.va, value)), s, value);
+    }
+
+    @Override
+    public void waitFromGpu(long context, long sync, long value) {
+        requirePositive(value);
+        adapterOfContext(context).work.waitFromGpu(context, syncObjectFor(context, sync), value);
+    }
+
+    @Override
+    public void signalFromCpu(long sync, long value) {
+        requirePositive(value);
+        SyncObjectState s = syncObjectOf(sync);
+        if (!s.reached(value)) {
+            byte[] le = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(value).array();
+            Calls.os(() -> {
+                mm.addressSpace(s.pid).write(s.va, le);
+                return null;
+            });
+            s.signalled(value);
+        }
+    }
+
+    @Override
+    public FenceWait waitFromCpu(long sync, long value, long timeoutMillis) {
+        SyncObjectState s = syncObjectOf(sync);
+        try {
+            return s.await(value, Math.max(0, timeoutMillis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FenceWait.TIMED_OUT;
+        }
+    }
+
+    @Override
+    public vidmm.SyncObjectInfo syncObject(long sync) {
+        SyncObjectState s = syncObjectOf(sync);
+        return new vidmm.SyncObjectInfo(s.handle, s.pid, s.va, s.value());
+    }
+
+    @Override
+    public List<vidmm.SyncObjectInfo> syncObjects() {
+        return syncObjects.keySet().stream().sorted().map(this::syncObject).toList();
+    }
+
     @Override
     public ContextInfo contextInfo(long context) {
         AdapterVidMm a = adapterOfContext(context);
@@ -420,6 +516,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     public void processExiting(int pid) {
         for (AdapterVidMm a : sortedAdapters()) {
             a.processExiting(pid);
+        }
+        for (SyncObjectState s : List.copyOf(syncObjects.values())) {
+            if (s.pid == pid && syncObjects.remove(s.handle, s)) {
+                s.destroyed(); // its page goes with the process
+            }
         }
     }
 

@@ -61,6 +61,7 @@ class ForeignHandleTest {
         long contextA = asA.createContext(deviceA, EngineNode.RENDER, 0);
         long fenceA = asA.submit(contextA, fill);
         assertEquals(WaitResult.COMPLETED, asA.waitForFence(contextA, fenceA, 5000));
+        long syncA = asA.createSynchronizationObject(deviceA);
         long deviceB = asB.createDevice(b);
         var allocationsBefore = vidmm.allocations();
         var deviceBefore = vidmm.device(deviceA);
@@ -77,6 +78,13 @@ class ForeignHandleTest {
         refused("SubmitCommand", () -> asB.submit(contextA, fill));
         refused("WaitForSynchronizationObject", () -> asB.waitForFence(contextA, fenceA, 0));
         refused("DestroyContext", () -> asB.destroyContext(contextA));
+        refused("CreateSynchronizationObject", () -> asB.createSynchronizationObject(deviceA));
+        refused("SignalSynchronizationObjectFromCpu", () -> asB.signalFromCpu(syncA, 1));
+        refused("WaitForSynchronizationObjectFromCpu", () -> asB.waitFromCpu(syncA, 1, 0));
+        refused("SignalSynchronizationObjectFromGpu", () -> asB.signalFromGpu(contextA, syncA, 1));
+        refused("WaitForSynchronizationObjectFromGpu", () -> asB.waitFromGpu(contextA, syncA, 1));
+        refused("DestroySynchronizationObject", () -> asB.destroySynchronizationObject(syncA));
+        assertEquals(0, vidmm.syncObject(syncA).value(), "A's monitored fence is as it was");
         refused("Present", () -> asB.present(deviceA, primaryA.handle(), 0));
         for (KmtAllocation foreign : List.of(bufferA, sharedA, primaryA)) {
             refused("B's device, A's allocation: DestroyAllocation", () -> asB.deallocate(deviceB, foreign.handle()));

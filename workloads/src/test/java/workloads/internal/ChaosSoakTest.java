@@ -72,6 +72,11 @@ class ChaosSoakTest {
     final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
 
     volatile ReferenceUmd umd;
+    /** The command lists the faulty driver swallowed, by identity. */
+    final java.util.Set<Object> swallowed = java.util.Collections.synchronizedSet(
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+    /** A render and a copy context of one device submitting without waiting, the fence invariants checked as they complete. */
+    final ContextChaos contexts = new ContextChaos(failures, swallowed::contains);
 
     @Test
     void everythingAtOnceKeepsIsolationAndReturnsEveryFrame() throws Exception {
@@ -112,6 +117,12 @@ class ChaosSoakTest {
                 }
             }, "chaos-process-" + w));
         }
+        Random contextRnd = new Random(seed + 100);
+        threads.add(new Thread(() -> {
+            while (System.currentTimeMillis() < deadline && failures.isEmpty()) {
+                contexts.process(mm, vidmm, contextRnd);
+            }
+        }, "chaos-contexts"));
         Random chaosRnd = new Random(seed - 1);
         threads.add(new Thread(() -> {
             KernelModeDriver better = null;
@@ -194,10 +205,12 @@ class ChaosSoakTest {
         String summary = String.format("chaos (seed %d, %d s): operations %d, submissions %d, faults injected %d"
                         + " (engine resets among the last 256 logged: %d), submissions never completed %d, DDIs never returned %d,"
                         + " TDR recoveries %d, disrupted calls %d, swaps %d, UMD restarts %d, trims %d, pages out %d,"
-                        + " page requests %d, invariant checks %d, failures %d", seed, seconds, ops.get(), submissions.get(),
+                        + " page requests %d, invariant checks %d, context submissions %d (fences checked against their"
+                        + " bytes %d, lost by the faulty driver %d, disrupted %d), failures %d", seed, seconds, ops.get(), submissions.get(),
                 faultsInjected.get(), vidmm.faults().stream().filter(f -> f.outcome().startsWith("engine reset")).count(),
                 timeoutsInjected.get(), hangsInjected.get(), recoveries.get(), disrupted.get(), swaps.get(),
                 umdRestarts.get(), trims.get(), mm.paging().pagesOut(), iommu.stats().pageRequests(), checks.get(),
+                contexts.submissions.get(), contexts.fencesChecked.get(), contexts.lostByDriver.get(), contexts.disrupted.get(),
                 failures.size() + (balanced ? 0 : 1));
         System.out.println(summary);
         vidmm.stop();
@@ -226,6 +239,7 @@ class ChaosSoakTest {
                     }
                     if (method.getName().equals("submitCommand") && faults.stall.compareAndSet(true, false)) {
                         timeoutsInjected.incrementAndGet();
+                        swallowed.add(args[1]);
                         return null; // its fence never completes: TDR
                     }
                     try {
