@@ -63,12 +63,20 @@ final class PageMapper {
     }
 
     /**
-     * Makes the page of {@code va} present. INVALID if the VAD does not allow the access.
+     * A page request (PRI): makes the page of {@code va} present. A committed page whose protection
+     * has a present leaf but does not allow this access (a write to a read-only page, a fetch from a
+     * no-execute one) is made present all the same, so that the IOMMU's retried walk reports the
+     * permission fault the hardware reports for a resident page (WRITE_PROTECTED, EXECUTE_PROTECTED):
+     * the fault kind does not depend on whether the page happened to be resident. INVALID only when
+     * nothing may be present there (not committed, PAGE_NOACCESS).
      *
      * @throws MemoryException NO_MEMORY or IN_PAGE_ERROR when the page cannot be had
      */
     PageResponse resolve(Vad vad, long va, Access access) {
-        return map(vad, va, access) < 0 ? PageResponse.INVALID : PageResponse.SUCCESS;
+        if (map(vad, va, access) >= 0) {
+            return PageResponse.SUCCESS;
+        }
+        return access != Access.READ && map(vad, va, Access.READ) >= 0 ? PageResponse.SUCCESS : PageResponse.INVALID;
     }
 
     /**

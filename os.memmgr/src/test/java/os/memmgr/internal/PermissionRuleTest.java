@@ -24,7 +24,8 @@ import os.memmgr.PageProtection;
  * One permission rule for CPU and GPU: every protection x every page state x every path (CPU
  * read / write, IOMMU translation for read / write / execute, DMA read / write through the IOMMU)
  * against a reference model of x86's answer. All paths of one access agree, whatever the page's
- * residency, and an allowed read returns the page's bytes (zeros for a page never touched).
+ * residency, an allowed read returns the page's bytes (zeros for a page never touched), and an
+ * IOMMU refusal has the same fault kind whether the page was never touched, resident or paged out.
  */
 class PermissionRuleTest {
     static final int PAGE = 4096;
@@ -64,6 +65,9 @@ class PermissionRuleTest {
         };
     }
 
+    /** The IOMMU fault kind of each refusal, by protection and path: the same whatever the page's state. */
+    final java.util.Map<String, String> kinds = new java.util.TreeMap<>();
+
     @Test
     void everyPathGivesTheSameVerdictForEveryProtectionAndState() {
         m = Machine.withPagefile(64L << 20, dir, 64);
@@ -74,6 +78,18 @@ class PermissionRuleTest {
             }
         }
         assertTrue(disagreements.isEmpty(), disagreements.size() + " disagreements:\n" + String.join("\n", disagreements));
+    }
+
+    /** Records a refusal's fault kind; a second state with another kind for the same protection and path disagrees. */
+    void kind(List<String> out, PageProtection p, State state, Path path, String kind) {
+        if (state == State.DECOMMITTED) {
+            return; // nothing is committed there: a different page altogether
+        }
+        String key = p + " " + path;
+        String before = kinds.putIfAbsent(key, kind + " (" + state + ")");
+        if (before != null && !before.startsWith(kind + " ")) {
+            out.add(String.format("%s page %s: %s refused with %s, but %s", p, state, path, kind, before));
+        }
     }
 
     @Test
@@ -127,15 +143,29 @@ class PermissionRuleTest {
                         allowed = false;
                     }
                 }
-                case TRANSLATE_READ, TRANSLATE_WRITE, TRANSLATE_EXECUTE ->
-                        allowed = m.iommu.translate(pasid, at, access(path)) instanceof Translation.Mapping;
+                case TRANSLATE_READ, TRANSLATE_WRITE, TRANSLATE_EXECUTE -> {
+                    Translation t = m.iommu.translate(pasid, at, access(path));
+                    allowed = t instanceof Translation.Mapping;
+                    if (t instanceof Translation.Fault f) {
+                        kind(out, p, state, path, f.kind().name());
+                    }
+                }
                 case DMA_READ -> {
                     byte[] b = new byte[16];
                     DmaResult r = m.iommu.read(pasid, at, b);
                     allowed = r.fault() == null;
                     got = b;
+                    if (!allowed) {
+                        kind(out, p, state, path, r.fault().kind().name());
+                    }
                 }
-                case DMA_WRITE -> allowed = m.iommu.write(pasid, at, new byte[16]).fault() == null;
+                case DMA_WRITE -> {
+                    DmaResult r = m.iommu.write(pasid, at, new byte[16]);
+                    allowed = r.fault() == null;
+                    if (!allowed) {
+                        kind(out, p, state, path, r.fault().kind().name());
+                    }
+                }
                 default -> throw new IllegalStateException();
             }
             boolean model = expected(p, state, access(path));
