@@ -151,9 +151,16 @@ final class AdapterVidMm {
 
     /** Destroys every device (returning its memory and PASID) and detaches the driver. */
     void stop() {
+        List<ContextState> draining = new ArrayList<>();
         synchronized (lock) {
             stopped = true;
             display.blankAll();
+            for (DeviceState d : devices.values()) {
+                draining.addAll(d.close());
+            }
+        }
+        GpuWork.awaitIdle(draining); // without the lock
+        synchronized (lock) {
             for (DeviceState d : new ArrayList<>(devices.values())) {
                 destroyDeviceLocked(d);
             }
@@ -182,6 +189,10 @@ final class AdapterVidMm {
     }
 
     static void requireActive(DeviceState d) {
+        if (d.closing()) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "device 0x" + Long.toHexString(d.handle)
+                    + " is being destroyed");
+        }
         if (!d.active()) {
             throw new VidMmException(VidMmStatus.DEVICE_IN_ERROR, "device 0x" + Long.toHexString(d.handle)
                     + " faulted and accepts no more work; destroy it and create another");
@@ -253,14 +264,34 @@ final class AdapterVidMm {
         processes.remove(p.pid);
     }
 
+    /**
+     * Destroys a device: it takes no more work at once; its contexts' work is waited for without
+     * the lock (up to two seconds, other calls on the adapter go on meanwhile), then cut off if
+     * still queued, and only then its memory and, with its process's last device, its PASID go.
+     */
     void destroyDevice(long device) {
+        List<ContextState> draining;
         synchronized (lock) {
-            destroyDeviceLocked(deviceLocked(device));
+            DeviceState d = deviceLocked(device);
+            if (d.closing()) {
+                throw new VidMmException(VidMmStatus.INVALID_HANDLE, "device 0x" + Long.toHexString(device)
+                        + " is being destroyed already");
+            }
+            draining = d.close();
+        }
+        GpuWork.awaitIdle(draining);
+        synchronized (lock) {
+            DeviceState d = devices.get(device);
+            if (d != null) {
+                destroyDeviceLocked(d);
+            }
         }
     }
 
+    /** Destroys a device whose work the caller waited for: what is still queued is cut off, nothing is waited for. */
     void destroyDeviceLocked(DeviceState d) {
-        work.drainLocked(d);
+        d.close();
+        work.cutOffLocked(d.contexts());
         display.blankShowing(d);
         List<AllocationState> all = new ArrayList<>(d.allocations.values());
         all.sort(Comparator.comparing(a -> a.owner)); // opened ones first
@@ -268,7 +299,7 @@ final class AdapterVidMm {
             destroyAllocationLocked(a);
         }
         for (ContextState c : d.contexts()) {
-            destroyContextLocked(c); // drained: nothing of it is queued
+            destroyContextLocked(c); // cut off: nothing of it is queued
         }
         if (kmd != null) {
             quietly(() -> kmd.destroyDevice(d.kmdHandle));
@@ -326,12 +357,22 @@ final class AdapterVidMm {
         }
     }
 
-    /** D3DKMTDestroyContext: its work is drained (or cut off) first. */
+    /**
+     * D3DKMTDestroyContext: it takes no more work at once (its handle is gone); its work is waited
+     * for without the lock (up to two seconds), then cut off if still queued.
+     */
     void destroyContext(long context) {
+        ContextState c;
         synchronized (lock) {
-            ContextState c = contextLocked(context);
-            work.drainLocked(c.device, java.util.List.of(c));
-            destroyContextLocked(c);
+            c = contextLocked(context);
+            contexts.remove(context); // no new submission finds it; its interrupts still do (byKmdHandle)
+        }
+        GpuWork.awaitIdle(List.of(c));
+        synchronized (lock) {
+            if (c.device.contexts().contains(c)) {
+                work.cutOffLocked(List.of(c));
+                destroyContextLocked(c);
+            }
         }
     }
 
@@ -346,7 +387,19 @@ final class AdapterVidMm {
         kernel.contextDestroyed(c.handle);
     }
 
+    /** The process exits: its devices take no more work, their work is waited for without the lock, then they go. */
     void processExiting(int pid) {
+        List<ContextState> draining = new ArrayList<>();
+        synchronized (lock) {
+            ProcessState p = processes.get(pid);
+            if (p == null) {
+                return;
+            }
+            for (Long device : p.devices) {
+                draining.addAll(devices.get(device).close());
+            }
+        }
+        GpuWork.awaitIdle(draining);
         synchronized (lock) {
             ProcessState p = processes.get(pid);
             if (p != null) {

@@ -28,6 +28,8 @@ final class DeviceState {
     final java.util.Set<Long> evictedForBudget = new java.util.LinkedHashSet<>();
     private final List<ContextState> contexts = new CopyOnWriteArrayList<>();
     private volatile DeviceInfo.Status status = DeviceInfo.Status.ACTIVE;
+    /** Set when it is being destroyed: it takes no more work or contexts. Written under VidMm's lock. */
+    private volatile boolean closing;
 
     DeviceState(long handle, int pid, int pasid, long kmdHandle, int adapter, int defaultGpu) {
         this.handle = handle;
@@ -57,6 +59,16 @@ final class DeviceState {
         for (ContextState c : contexts) {
             c.fault();
         }
+    }
+
+    /** It takes no more work or contexts (it is being destroyed); returns its contexts, whose work is waited for next. */
+    List<ContextState> close() {
+        closing = true;
+        return List.copyOf(contexts);
+    }
+
+    boolean closing() {
+        return closing;
     }
 
     boolean active() {

@@ -242,29 +242,34 @@ final class GpuWork {
     }
 
     /**
-     * No work of a device that goes may run once its PASID can be given to another process: every
-     * context's queued submissions are waited for (up to two seconds), or else cut off by resetting
-     * the engines that hold them (the other contexts' work there is resubmitted).
+     * No work of a device that goes may run once its PASID can be given to another process. First,
+     * without the adapter's lock (invariant 7), the caller waits up to two seconds for its contexts
+     * to finish ({@link #awaitIdle}); then, under the lock, {@link #cutOffLocked} resets the engines
+     * that may still hold its work, without waiting.
      */
-    void drainLocked(DeviceState d) {
-        drainLocked(d, d.contexts());
-    }
-
-    /** As {@link #drainLocked(DeviceState)}, for some of the device's contexts (one that is destroyed). */
-    void drainLocked(DeviceState d, List<ContextState> contexts) {
-        if (a.kmd == null) {
-            return; // no driver: nothing of it runs
-        }
+    static void awaitIdle(List<ContextState> contexts) {
         long deadline = System.nanoTime() + 2_000_000_000L;
-        Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
         for (ContextState c : contexts) {
             try {
                 c.awaitIdle(deadline);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                return; // cut off at once
             }
-            // still queued, or put in error by VidMm (a swap's quiesce, a timeout, a fault) while the
-            // engine may hold its work: its engine is cut off
+        }
+    }
+
+    /**
+     * Cuts off what of {@code contexts} may still be on an engine (queued, or put in error by VidMm
+     * while the engine may hold it): their engines are reset and the other contexts' work there is
+     * resubmitted. Waits for nothing.
+     */
+    void cutOffLocked(List<ContextState> contexts) {
+        if (a.kmd == null) {
+            return; // no driver: nothing of it runs
+        }
+        Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
+        for (ContextState c : contexts) {
             if (!c.idle() || c.inError()) {
                 nodes.add(c.node);
             }

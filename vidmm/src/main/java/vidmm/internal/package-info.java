@@ -10,9 +10,15 @@
  * <p>Locks are taken in this order, never the other way: the registry of adapters and drivers
  * ({@code VideoMemoryManager.registry}) -> an adapter's lock -> VidMm's PASID users
  * ({@code pasidUsers}) -> the OS memory manager's locks (address space, then the IOMMU's
- * invalidation and in-flight gate) -> a context's monitor. Interrupts take only a context's monitor.
- * Known debt: the quiesce and drains still wait up to two seconds for a context's
- * fence while holding the adapter's lock; each such wait is on a context's monitor, which an
- * interrupt takes without the adapter's lock, so it ends, but other calls on the adapter wait too.
+ * invalidation and in-flight gate) -> a context's monitor -> a synchronization object's monitor.
+ * Interrupts take only a context's and a synchronization object's monitor; what they release (a GPU
+ * wait's held submissions) runs on the adapter's own thread under the adapter's lock.
+ *
+ * <p>Waits: a device, context or process that goes is first closed under the lock (it takes no
+ * more work), its contexts' work is then waited for without the lock (up to two seconds; other
+ * devices' calls go on), and only then, under the lock again, what is still queued is cut off by
+ * engine resets and the device destroyed. Known debt: a driver swap's quiesce still waits up to two
+ * seconds under the adapter's lock (and the registry's), and a present waits for its paging fence
+ * under it (that fence completes as the driver's MapApertureSegment returns).
  */
 package vidmm.internal;
