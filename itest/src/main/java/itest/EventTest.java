@@ -119,9 +119,18 @@ class EventTest extends ShellTestBase {
         int pa = Integer.parseInt(pasid);
         Event out = await(MemoryEvents.PAGE_OUT, has(MemoryEvents.PID, p));
         assertEquals(1L, out.getProperty(MemoryEvents.PAGES));
-        assertEquals(pa, out.getProperty(MemoryEvents.PASID));
+        assertEquals("0:" + pa, out.getProperty(MemoryEvents.PASIDS), "the PASID travels with its unit");
         await(IommuEvents.INVALIDATION, has(IommuEvents.PASID, pa).and(has(IommuEvents.SCOPE, "range")));
         assertTrue(run("iommu:read " + pasid + " " + va + " 5").contains("|paged|"));
         await(IommuEvents.PAGE_REQUEST, has(IommuEvents.PASID, pa).and(has(IommuEvents.RESPONSE, "SUCCESS")));
+
+        // a process bound on unit 1 only: its page-out names unit 1, not a "PASID of unit 0"
+        String other = group("pid (\\d+)", run("mm:spawn pager1"));
+        String va1 = run("mm:alloc " + other + " 8192");
+        run("mm:write " + other + " " + va1 + " paged");
+        String pasid1 = group("PASID (\\d+)", run("iommu:bind " + other + " 1"));
+        run("mm:trim " + other);
+        Event out1 = await(MemoryEvents.PAGE_OUT, has(MemoryEvents.PID, Integer.parseInt(other)));
+        assertEquals("1:" + pasid1, out1.getProperty(MemoryEvents.PASIDS));
     }
 }

@@ -132,7 +132,7 @@ final class ChromeTrace {
                 }
                 case MemoryEvents.PROCESS_EXITED -> instant(process(p), 1, e.nanos(), "exited", args(p, MemoryEvents.PID));
                 case MemoryEvents.PAGE_OUT -> instant(process(p), 1, e.nanos(), "page-out " + number(p, MemoryEvents.PAGES)
-                        + " pages", args(p, MemoryEvents.PID, MemoryEvents.PASID, MemoryEvents.PAGES));
+                        + " pages", args(p, MemoryEvents.PID, MemoryEvents.PASIDS, MemoryEvents.PAGES));
                 case IommuEvents.FAULT -> instant(IOMMU, iommu(1, "faults"), e.nanos(), "fault " + text(p, IommuEvents.REASON),
                         args(p, IommuEvents.PASID, IommuEvents.VA, IommuEvents.ACCESS, IommuEvents.REASON));
                 case IommuEvents.PAGE_REQUEST -> instant(IOMMU, iommu(2, "page requests"), e.nanos(), "page request "

@@ -63,7 +63,7 @@ final class ProcessAddressSpace implements AddressSpace {
         CommitCharge commitCharge();
 
         /** {@code pages} of the space's working set were trimmed. */
-        void pagedOut(ProcessAddressSpace space, int pasid, long pages);
+        void pagedOut(ProcessAddressSpace space, java.util.SortedMap<Integer, Integer> pasids, long pages);
 
         /** A frame for {@code requester}, trimming working sets (its own included) if frames are short. */
         long allocateFrame(FrameDatabase.State state, ProcessAddressSpace requester);
@@ -581,7 +581,7 @@ final class ProcessAddressSpace implements AddressSpace {
     private long trimLocked(long pages) {
         long out = mapper.trim(pages);
         if (out > 0) {
-            kernel.pagedOut(this, pasids.getOrDefault(0, 0), out);
+            kernel.pagedOut(this, new java.util.TreeMap<>(pasids), out);
         }
         return out;
     }

@@ -327,8 +327,8 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     }
 
     @Override
-    public void pagedOut(ProcessAddressSpace space, int pasid, long pages) {
-        post(MemoryEvents.PAGE_OUT, Map.of(MemoryEvents.PID, space.pid(), MemoryEvents.PASID, pasid,
+    public void pagedOut(ProcessAddressSpace space, java.util.SortedMap<Integer, Integer> pasids, long pages) {
+        post(MemoryEvents.PAGE_OUT, Map.of(MemoryEvents.PID, space.pid(), MemoryEvents.PASIDS, MemoryEvents.pasids(pasids),
                 MemoryEvents.PAGES, pages));
     }
 
