@@ -147,7 +147,11 @@ public final class ContextCommands {
         if (f <= 0) {
             throw new IllegalArgumentException("FENCE must be positive, not " + f);
         }
-        FenceWait w = vidmm.waitForFence(c, f, ms);
+        return words(vidmm.waitForFence(c, f, ms));
+    }
+
+    /** A wait's outcome as the shell prints it. */
+    static String words(FenceWait w) {
         return switch (w) {
             case COMPLETED -> "completed";
             case TIMED_OUT -> "timed out";

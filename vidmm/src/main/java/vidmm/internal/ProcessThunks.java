@@ -33,49 +33,34 @@ final class ProcessThunks implements KernelThunks {
         this.pid = pid;
     }
 
-    /** {@code device}, if it is this process's; else INVALID_HANDLE naming the thunk. */
+    /**
+     * {@code handle}, if {@code ownerOf} says it is this process's {@code what}; else INVALID_HANDLE
+     * (or the kernel's status for an unknown handle) naming the thunk.
+     */
+    private long owned(String thunk, String what, long handle, java.util.function.LongToIntFunction ownerOf) {
+        int owner;
+        try {
+            owner = ownerOf.applyAsInt(handle);
+        } catch (VidMmException unknown) {
+            throw new ThunkException(unknown.status().name(), thunk + ": " + unknown.getMessage(), unknown);
+        }
+        if (owner != pid) {
+            throw new ThunkException("INVALID_HANDLE", String.format("%s: %s 0x%x is not process %d's", thunk, what, handle,
+                    pid), null);
+        }
+        return handle;
+    }
+
     private long own(String thunk, long device) {
-        int owner;
-        try {
-            owner = vidmm.device(device).pid();
-        } catch (VidMmException unknown) {
-            throw new ThunkException(unknown.status().name(), thunk + ": " + unknown.getMessage(), unknown);
-        }
-        if (owner != pid) {
-            throw new ThunkException("INVALID_HANDLE", String.format("%s: device 0x%x is not a device of process %d",
-                    thunk, device, pid), null);
-        }
-        return device;
+        return owned(thunk, "device", device, h -> vidmm.device(h).pid());
     }
 
-    /** {@code context}, if it is a context of this process's device; else INVALID_HANDLE naming the thunk. */
     private long ownContext(String thunk, long context) {
-        int owner;
-        try {
-            owner = vidmm.contextInfo(context).pid();
-        } catch (VidMmException unknown) {
-            throw new ThunkException(unknown.status().name(), thunk + ": " + unknown.getMessage(), unknown);
-        }
-        if (owner != pid) {
-            throw new ThunkException("INVALID_HANDLE", String.format("%s: context 0x%x is not a context of process %d",
-                    thunk, context, pid), null);
-        }
-        return context;
+        return owned(thunk, "context", context, h -> vidmm.contextInfo(h).pid());
     }
 
-    /** {@code sync}, if it is this process's synchronization object; else INVALID_HANDLE naming the thunk. */
     private long ownSync(String thunk, long sync) {
-        int owner;
-        try {
-            owner = vidmm.syncObject(sync).pid();
-        } catch (VidMmException unknown) {
-            throw new ThunkException(unknown.status().name(), thunk + ": " + unknown.getMessage(), unknown);
-        }
-        if (owner != pid) {
-            throw new ThunkException("INVALID_HANDLE", String.format("%s: synchronization object 0x%x is not process %d's",
-                    thunk, sync, pid), null);
-        }
-        return sync;
+        return owned(thunk, "synchronization object", sync, h -> vidmm.syncObject(h).pid());
     }
 
     @Override

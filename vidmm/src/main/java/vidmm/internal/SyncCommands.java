@@ -82,10 +82,7 @@ public final class SyncCommands {
     public String cpuwait(@Descriptor("synchronization object, as vidmm:sync printed it") String sync,
                           @Descriptor("the value to wait for") String value,
                           @Descriptor("milliseconds to wait at most (0: just look)") String millis) {
-        return switch (vidmm.waitFromCpu(Args.number("SYNC", sync), Args.number("VALUE", value), Args.number("MILLIS", millis))) {
-            case COMPLETED -> "completed";
-            case TIMED_OUT -> "timed out";
-            case DEVICE_IN_ERROR -> "device in error";
-        };
+        return ContextCommands.words(vidmm.waitFromCpu(Args.number("SYNC", sync), Args.number("VALUE", value),
+                Args.number("MILLIS", millis)));
     }
 }
