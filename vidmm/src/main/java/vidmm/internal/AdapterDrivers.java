@@ -29,17 +29,20 @@ final class AdapterDrivers {
     record Candidate(DisplayDriver driver, long serviceId, int ranking, int score, String name) {
     }
 
+    /**
+     * One driver attachment, published in one assignment: the candidate it came from (kept when its
+     * service goes, to name it), the context as the driver made it, the same context as VidMm calls
+     * it (through {@link DdiTracing}), and its TdrDdiDelay guard. Its identity also tells its
+     * interrupts from an earlier attachment's, which are ignored.
+     */
+    record Attachment(Candidate candidate, KernelModeDriver made, KernelModeDriver kmd, DdiGuard guard) {
+    }
+
     private final AdapterVidMm a;
     private final Map<DisplayDriver, Candidate> candidates = new LinkedHashMap<>();
     private final Map<Long, String> refused = new LinkedHashMap<>();
-    /** The candidate the attached context came from (kept when its service goes, to name it). */
-    private Candidate attached;
-    /** The attached context as the driver made it (VidMm calls it through {@link DdiTracing}). */
-    private KernelModeDriver context;
-    /** The attached context's TdrDdiDelay guard. */
-    private DdiGuard guard;
-    /** Identifies the current attachment; interrupts of an earlier one are ignored. */
-    private volatile Object attachment;
+    /** The attachment being replayed to or attached, or null; read without the lock by interrupts and {@link #kmd()}. */
+    private volatile Attachment attachment;
 
     AdapterDrivers(AdapterVidMm adapter) {
         this.a = adapter;
@@ -94,6 +97,7 @@ final class AdapterDrivers {
                 if (why == null && !eligible(c)) {
                     why = "does not match " + (a.identity() == null ? "the adapter" : a.identity());
                 }
+                Candidate attached = attached();
                 list.add(new DriverBinding(a.index, c.name(), c.serviceId(), c.score(), c.ranking(),
                         attached != null && c.driver() == attached.driver(), why));
             }
@@ -122,12 +126,20 @@ final class AdapterDrivers {
 
     /** The attached candidate, or null. */
     Candidate attached() {
-        return attached;
+        Attachment now = attachment;
+        return now == null ? null : now.candidate();
+    }
+
+    /** The attached context as VidMm calls it (through {@link DdiTracing}), or null. */
+    KernelModeDriver kmd() {
+        Attachment now = attachment;
+        return now == null ? null : now.kmd();
     }
 
     /** Whether {@code g} guards the attached context (a hang report about an earlier one is stale). */
     boolean guards(DdiGuard g) {
-        return g != null && g == guard;
+        Attachment now = attachment;
+        return g != null && now != null && g == now.guard();
     }
 
     /** Whether {@code c}'s service is still there (so that it may be started again). */
@@ -147,10 +159,11 @@ final class AdapterDrivers {
             return;
         }
         Candidate best = best();
-        if (best != null && a.kmd != null && best.driver() == attached.driver()) {
+        Attachment now = attachment;
+        if (best != null && now != null && best.driver() == now.candidate().driver()) {
             return;
         }
-        if (a.kmd != null) {
+        if (now != null) {
             detachLocked(true);
         }
         while (best != null) {
@@ -179,33 +192,34 @@ final class AdapterDrivers {
 
     /** As {@link #detachLocked(boolean)}, running {@code afterStop} with the stopped context before it is closed. */
     void detachLocked(boolean quiesce, java.util.function.Consumer<KernelModeDriver> afterStop) {
-        KernelModeDriver old = a.kmd;
+        Attachment was = attachment;
+        KernelModeDriver old = was.kmd();
         quietly(old::beginExclusiveAccess);
         if (quiesce) {
             a.work.quiesceLocked();
         }
-        attachment = null;
+        attachment = null; // its interrupts are ignored from here on
         quietly(old::stopDevice);
         if (afterStop != null) {
             afterStop.accept(old);
         }
-        KernelModeDriver made = context;
-        Candidate was = attached;
-        DdiGuard g = guard;
+        removeDevice(was);
+        a.post(VidMmEvents.DRIVER_DETACHED, () -> VidMmEventProperties.driver(was.candidate().name(),
+                was.candidate().serviceId(), null));
+        a.byKmdHandle.clear();
+        a.status = a.noDriver();
+    }
+
+    /** DxgkDdiRemoveDevice of a stopped attachment (not for a hung driver, which is not called again), and its guard closed. */
+    private static void removeDevice(Attachment gone) {
+        DdiGuard g = gone.guard();
         if (!g.hung()) {
             quietly(() -> guarded(g, "DxgkDdiRemoveDevice", () -> {
-                was.driver().removeDevice(made);
+                gone.candidate().driver().removeDevice(gone.made());
                 return null;
             }));
         }
         g.close();
-        a.post(VidMmEvents.DRIVER_DETACHED, () -> VidMmEventProperties.driver(was.name(), was.serviceId(), null));
-        a.kmd = null;
-        attached = null;
-        context = null;
-        guard = null;
-        a.byKmdHandle.clear();
-        a.status = a.noDriver();
     }
 
     /** Runs a call of the driver's service (not of a context) under the guard, as a DDI is. */
@@ -225,10 +239,10 @@ final class AdapterDrivers {
      */
     String attachLocked(Candidate c) {
         DdiGuard g = new DdiGuard(c.name(), a.index, a.work.ddiDelayMillis(), a.work::driverHung);
-        KernelModeDriver made;
+        KernelModeDriver context;
         try {
-            made = (KernelModeDriver) guarded(g, "DxgkDdiAddDevice", () -> c.driver().addDevice(a.gpu));
-            if (made == null) {
+            context = (KernelModeDriver) guarded(g, "DxgkDdiAddDevice", () -> c.driver().addDevice(a.gpu));
+            if (context == null) {
                 g.close();
                 return "AddDevice returned no context";
             }
@@ -237,42 +251,32 @@ final class AdapterDrivers {
             return "AddDevice failed: " + e;
         }
         // every DDI call of the context timed, posted, and guarded by TdrDdiDelay
-        KernelModeDriver driver = DdiTracing.wrap(made, c.name(), g, a::post);
-        Runnable refused = () -> {
-            if (!g.hung()) {
-                quietly(() -> guarded(g, "DxgkDdiRemoveDevice", () -> {
-                    c.driver().removeDevice(made);
-                    return null;
-                }));
-            }
-            g.close();
-        };
+        Attachment made = new Attachment(c, context, DdiTracing.wrap(context, c.name(), g, a::post), g);
+        KernelModeDriver driver = made.kmd();
         AdapterInfo info;
         try {
             info = driver.queryAdapterInfo();
         } catch (RuntimeException e) {
-            refused.run();
+            removeDevice(made);
             return "QueryAdapterInfo failed: " + e;
         }
         String refusal = CapsValidator.refusal(info);
         if (refusal != null) {
-            refused.run();
+            removeDevice(made);
             return refusal;
         }
-        Object token = new Object();
-        attachment = token;
+        attachment = made; // published: its interrupts (paging fences of the replay) count, and the replay calls it
         try {
             driver.startDevice(n -> {
-                if (attachment == token) {
+                if (attachment == made) {
                     a.work.interrupt(n);
                 }
             });
         } catch (RuntimeException e) {
             attachment = null;
-            refused.run();
+            removeDevice(made);
             return "StartDevice failed: " + e;
         }
-        KernelModeDriver previous = a.kmd;
         Map<AdapterVidMm.ProcessState, Long> oldProcessHandles = new HashMap<>();
         Map<DeviceState, Long> oldDeviceHandles = new HashMap<>();
         Map<ContextState, Long> oldContextHandles = new HashMap<>();
@@ -281,22 +285,17 @@ final class AdapterDrivers {
         a.contexts.values().forEach(x -> oldContextHandles.put(x, x.kmdHandle));
         ApertureSpace oldAperture = a.aperture;
         List<VidPnSourceMode> oldModes = a.sourceModes;
-        a.kmd = driver;
         try {
             replayLocked(info);
             a.status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
                     AdapterStatus.AddressingModel.IOMMU, null, info);
-            attached = c;
-            context = made;
-            guard = g;
             a.work.attached();
             a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;
         } catch (RuntimeException e) {
-            attachment = null;
+            attachment = null; // no driver was attached before: the caller detached it first
             quietly(driver::stopDevice);
-            refused.run();
-            a.kmd = previous;
+            removeDevice(made);
             oldProcessHandles.forEach((p, h) -> p.kmdHandle = h);
             oldDeviceHandles.forEach((d, h) -> d.kmdHandle = h);
             oldContextHandles.forEach((x, h) -> x.kmdHandle = h);
@@ -317,7 +316,7 @@ final class AdapterDrivers {
             }
         }
         a.display.reserveShownIn(space);
-        KernelModeDriver kmd = a.kmd;
+        KernelModeDriver kmd = kmd();
         List<VidPnSourceMode> modes = List.copyOf(kmd.queryVidPnSourceModes());
         for (AdapterVidMm.ProcessState p : a.processes.values()) {
             p.kmdHandle = kmd.createProcess(p.pid, p.pasids.clone());

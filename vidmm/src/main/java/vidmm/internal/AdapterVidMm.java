@@ -108,8 +108,6 @@ final class AdapterVidMm {
     final AdapterDrivers drivers;
     final GpuWork work;
     final Display display;
-    /** The attached driver context (seen through {@link DdiTracing}), or null; guarded by {@link #lock}. */
-    KernelModeDriver kmd;
     volatile AdapterStatus status;
     volatile List<VidPnSourceMode> sourceModes = List.of();
     ApertureSpace aperture = new ApertureSpace(0, 0, 0);
@@ -129,6 +127,11 @@ final class AdapterVidMm {
         this.drivers = new AdapterDrivers(this);
         this.work = new GpuWork(this, tdr);
         this.display = new Display(this);
+    }
+
+    /** The attached driver context (seen through {@link DdiTracing}), or null: {@link AdapterDrivers}' attachment. */
+    KernelModeDriver kmd() {
+        return drivers.kmd();
     }
 
     PciIdentity identity() {
@@ -164,7 +167,7 @@ final class AdapterVidMm {
             for (DeviceState d : new ArrayList<>(devices.values())) {
                 destroyDeviceLocked(d);
             }
-            if (kmd != null) {
+            if (kmd() != null) {
                 drivers.detachLocked(false);
             }
         }
@@ -225,7 +228,7 @@ final class AdapterVidMm {
                         int unit = iommuUnits[bound];
                         pasids[bound] = os(() -> kernel.acquirePasid(pid, unit));
                     }
-                    hProcess = ddi("DxgkDdiCreateProcess", () -> kmd.createProcess(pid, pasids.clone()));
+                    hProcess = ddi("DxgkDdiCreateProcess", () -> kmd().createProcess(pid, pasids.clone()));
                 } catch (VidMmException e) {
                     for (int i = 0; i < bound; i++) {
                         kernel.releasePasid(pid, iommuUnits[i]);
@@ -237,7 +240,7 @@ final class AdapterVidMm {
             ProcessState p = process;
             long hDevice;
             try {
-                hDevice = ddi("DxgkDdiCreateDevice", () -> kmd.createDevice(p.kmdHandle, p.pasid));
+                hDevice = ddi("DxgkDdiCreateDevice", () -> kmd().createDevice(p.kmdHandle, p.pasid));
             } catch (VidMmException e) {
                 if (first) {
                     unregisterLocked(p);
@@ -255,8 +258,8 @@ final class AdapterVidMm {
     }
 
     private void unregisterLocked(ProcessState p) {
-        if (kmd != null) {
-            quietly(() -> kmd.destroyProcess(p.kmdHandle));
+        if (kmd() != null) {
+            quietly(() -> kmd().destroyProcess(p.kmdHandle));
         }
         for (int unit : iommuUnits) {
             kernel.releasePasid(p.pid, unit);
@@ -301,8 +304,8 @@ final class AdapterVidMm {
         for (ContextState c : d.contexts()) {
             destroyContextLocked(c); // cut off: nothing of it is queued
         }
-        if (kmd != null) {
-            quietly(() -> kmd.destroyDevice(d.kmdHandle));
+        if (kmd() != null) {
+            quietly(() -> kmd().destroyDevice(d.kmdHandle));
         }
         devices.remove(d.handle);
         kernel.deviceDestroyed(d.handle);
@@ -334,7 +337,7 @@ final class AdapterVidMm {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + index + " has physical GPUs 0.."
                         + (iommuUnits.length - 1) + ", not " + gpu);
             }
-            long hContext = ddi("DxgkDdiCreateContext", () -> kmd.createContext(d.kmdHandle, node, gpu));
+            long hContext = ddi("DxgkDdiCreateContext", () -> kmd().createContext(d.kmdHandle, node, gpu));
             ContextState c = new ContextState(kernel.nextHandle(), d, node, gpu, hContext);
             contexts.put(c.handle, c);
             byKmdHandle.put(hContext, c);
@@ -377,8 +380,8 @@ final class AdapterVidMm {
     }
 
     private void destroyContextLocked(ContextState c) {
-        if (kmd != null) {
-            quietly(() -> kmd.destroyContext(c.kmdHandle));
+        if (kmd() != null) {
+            quietly(() -> kmd().destroyContext(c.kmdHandle));
         }
         contexts.remove(c.handle);
         byKmdHandle.remove(c.kmdHandle);
@@ -422,7 +425,7 @@ final class AdapterVidMm {
                         + " bytes, not " + size);
             }
             AllocationRequest request = new AllocationRequest(size, flags);
-            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> kmd.createAllocation(d.kmdHandle, request));
+            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> kmd().createAllocation(d.kmdHandle, request));
             checkDescription(request, described);
             // VidMm backs whole pages: a driver's odd size is rounded up, as the memory manager would
             AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
@@ -444,9 +447,9 @@ final class AdapterVidMm {
             AllocationState a = new AllocationState(handle, d, va, desc.size(), desc.flags(), section,
                     shared ? handle : 0, true);
             try {
-                ddi("DxgkDdiOpenAllocation", () -> kmd.openAllocation(d.kmdHandle, handle, va, desc.size()));
+                ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(d.kmdHandle, handle, va, desc.size()));
             } catch (VidMmException e) {
-                quietly(() -> kmd.destroyAllocation(handle));
+                quietly(() -> kmd().destroyAllocation(handle));
                 quietly(() -> space.release(va));
                 if (shared) {
                     quietly(() -> mm.closeSection(section));
@@ -503,7 +506,7 @@ final class AdapterVidMm {
             AllocationState a = new AllocationState(handle, d, va, source.size, source.flags, source.section,
                     source.handle, false);
             try {
-                ddi("DxgkDdiOpenAllocation", () -> kmd.openAllocation(d.kmdHandle, handle, va, source.size));
+                ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(d.kmdHandle, handle, va, source.size));
             } catch (VidMmException e) {
                 quietly(() -> space.release(va));
                 throw e;
@@ -528,10 +531,10 @@ final class AdapterVidMm {
         if (a.pin != null) {
             residency.unpin(a);
         }
-        if (kmd != null) {
-            quietly(() -> kmd.closeAllocation(d.kmdHandle, a.handle));
+        if (kmd() != null) {
+            quietly(() -> kmd().closeAllocation(d.kmdHandle, a.handle));
             if (a.owner) {
-                quietly(() -> kmd.destroyAllocation(a.handle));
+                quietly(() -> kmd().destroyAllocation(a.handle));
             }
         }
         quietly(() -> mm.addressSpace(d.pid).release(a.va));

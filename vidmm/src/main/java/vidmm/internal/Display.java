@@ -81,7 +81,7 @@ final class Display {
                 throw e;
             }
             Displayed shown = new Displayed(source, x, first, pages, pin);
-            KernelModeDriver kmd = a.kmd;
+            KernelModeDriver kmd = a.kmd();
             try {
                 ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(source, aperture.segmentId, first << 12));
             } catch (VidMmException e) {
@@ -99,14 +99,14 @@ final class Display {
     /** Runs a paging operation and waits for its paging fence. */
     private void paging(String name, PagingOperation op) {
         long fence = a.pagingFence.next();
-        KernelModeDriver kmd = a.kmd;
+        KernelModeDriver kmd = a.kmd();
         ddi("DxgkDdiBuildPagingBuffer(" + name + ")", () -> kmd.buildPagingBuffer(op, fence));
         a.pagingFence.await(fence, name, 5000);
     }
 
     /** Unmaps a primary from the aperture (dummy page again) and unpins it. */
     private void releaseLocked(Displayed x) {
-        if (a.kmd != null) {
+        if (a.kmd() != null) {
             try {
                 paging("UnmapApertureSegment", new PagingOperation.UnmapApertureSegment(a.aperture.segmentId, x.firstPage(),
                         x.pages()));
@@ -123,7 +123,7 @@ final class Display {
     /** Turns a source off (no surface) and releases the primary it showed. */
     private void blankLocked(int source) {
         Displayed x = displayed.remove(source);
-        KernelModeDriver kmd = a.kmd;
+        KernelModeDriver kmd = a.kmd();
         if (kmd != null) {
             quietly(() -> kmd.setVidPnSourceAddress(source, 0, 0));
         }
@@ -173,7 +173,7 @@ final class Display {
 
     /** Maps every displayed primary again and points its source at it (a new driver was attached). */
     void replayLocked() {
-        KernelModeDriver kmd = a.kmd;
+        KernelModeDriver kmd = a.kmd();
         for (Displayed x : displayed.values()) {
             paging("MapApertureSegment", new PagingOperation.MapApertureSegment(a.aperture.segmentId, x.firstPage(),
                     x.pin().frames()));

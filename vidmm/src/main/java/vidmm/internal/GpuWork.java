@@ -89,7 +89,7 @@ final class GpuWork {
             }
             a.drivers.detachLocked(false);
             a.drivers.reconsiderLocked();
-            KernelModeDriver kmd = a.kmd;
+            KernelModeDriver kmd = a.kmd();
             if (kmd != null) {
                 for (EngineNode node : EngineNode.values()) {
                     quietly(() -> kmd.resetEngine(node));
@@ -145,7 +145,7 @@ final class GpuWork {
             if (c.blocked()) {
                 c.hold(fence); // behind a GPU wait: the driver gets it when the wait is satisfied
             } else {
-                KernelModeDriver kmd = a.kmd;
+                KernelModeDriver kmd = a.kmd();
                 try {
                     ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(c.kmdHandle, commands, fence));
                 } catch (VidMmException e) {
@@ -198,7 +198,7 @@ final class GpuWork {
     }
 
     private void releaseLocked(ContextState c) {
-        KernelModeDriver kmd = a.kmd;
+        KernelModeDriver kmd = a.kmd();
         if (kmd == null || !c.device.active()) {
             return; // no driver, or its device is in error: nothing of it runs
         }
@@ -265,7 +265,7 @@ final class GpuWork {
      * resubmitted. Waits for nothing.
      */
     void cutOffLocked(List<ContextState> contexts) {
-        if (a.kmd == null) {
+        if (a.kmd() == null) {
             return; // no driver: nothing of it runs
         }
         Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
@@ -280,7 +280,7 @@ final class GpuWork {
         for (ContextState c : contexts) {
             c.fault();
         }
-        KernelModeDriver kmd = a.kmd;
+        KernelModeDriver kmd = a.kmd();
         for (EngineNode node : nodes) {
             quietly(() -> kmd.resetEngine(node));
             watchdog.progressed(node);
@@ -341,12 +341,12 @@ final class GpuWork {
     private void recover(InterruptNotification.DmaPageFaulted f, GpuFault pending) {
         String outcome;
         synchronized (a.lock) {
-            if (a.kmd == null) {
+            if (a.kmd() == null) {
                 return; // the driver went away meanwhile; nothing to reset
             }
             Set<EngineNode> dropped = EnumSet.of(f.node());
             try {
-                a.kmd.resetEngine(f.node());
+                a.kmd().resetEngine(f.node());
                 outcome = "engine reset";
             } catch (RuntimeException engineResetFailed) {
                 dropped = EnumSet.allOf(EngineNode.class);
@@ -378,7 +378,7 @@ final class GpuWork {
      * it), except {@code skip}'s (a fault may not have put them in error yet).
      */
     void resubmitLocked(Set<EngineNode> nodes, Set<ContextState> skip) {
-        KernelModeDriver kmd = a.kmd;
+        KernelModeDriver kmd = a.kmd();
         if (kmd == null) {
             return;
         }
@@ -396,7 +396,7 @@ final class GpuWork {
         try {
             synchronized (a.lock) {
                 for (EngineNode node : EngineNode.values()) {
-                    TdrWatchdog.Hang hang = a.stopped || a.kmd == null ? null : watchdog.hung(node, a.contexts.values());
+                    TdrWatchdog.Hang hang = a.stopped || a.kmd() == null ? null : watchdog.hung(node, a.contexts.values());
                     if (hang != null) {
                         timeoutLocked(hang.node(), hang.context(), hang.fence());
                     }
@@ -423,7 +423,7 @@ final class GpuWork {
         hung.fault(); // after the record: its waiters find the timeout in vidmm:faults
         String outcome;
         try {
-            a.kmd.resetEngine(node);
+            a.kmd().resetEngine(node);
             outcome = "engine reset (TDR)";
         } catch (RuntimeException e) {
             outcome = "engine reset failed: " + e.getMessage();

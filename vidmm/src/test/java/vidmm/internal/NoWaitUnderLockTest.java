@@ -29,6 +29,16 @@ class NoWaitUnderLockTest {
         s.stop();
     }
 
+    /** Whether the device refuses new contexts, as one being destroyed does (a context made before that goes with it). */
+    boolean closed(long device) {
+        try {
+            s.vidmm.createContext(device, EngineNode.RENDER, 0);
+            return false;
+        } catch (VidMmException e) {
+            return e.status() == VidMmStatus.INVALID_HANDLE;
+        }
+    }
+
     /**
      * Device A's copy context holds a submission behind a GPU wait nobody satisfies, so destroying A
      * waits the whole two seconds before cutting it off. Meanwhile device B of another process
@@ -51,7 +61,11 @@ class NoWaitUnderLockTest {
         }, "destroyer");
         destroyer.start();
         destroying.await();
-        Thread.sleep(200); // the destroy is waiting for A's work by now
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!closed(a)) { // the destroy closed A and waits for its work now
+            assertTrue(System.nanoTime() < deadline, "the destroy never closed the device");
+            Thread.sleep(5);
+        }
         assertEquals(VidMmStatus.INVALID_HANDLE, assertThrows(VidMmException.class,
                 () -> s.vidmm.submit(stuck, List.of(new DmaCommand.Fill(buffer.va(), 16, 2)))).status(),
                 "a device being destroyed takes no more work");
