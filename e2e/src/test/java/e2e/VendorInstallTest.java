@@ -13,16 +13,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * README's "Writing a vendor driver" shell session, typed into the launcher's own shell as a vendor
- * types it (the block is read from README.md, so the README cannot drift from what works): install
+ * The vendor guide's shell session (docs/vendor.md, linked from README), typed into the launcher's
+ * own shell as a vendor types it (the block is read from the guide, so it cannot drift from what works): install
  * the example driver, start it (it takes adapter 1), update it, stop it (adapter 1 goes back to the
- * reference driver), uninstall it. Every output line the README shows must appear, ids aside.
+ * reference driver), uninstall it. Every output line the guide shows must appear, ids aside.
  */
 class VendorInstallTest {
     @TempDir
     Path dir;
 
-    /** The ```-block of README.md that holds {@code marker}: its lines. */
+    /** The ```-block of a Markdown file that holds {@code marker}: its lines. */
     static List<String> readmeBlock(Path readme, String marker) throws Exception {
         List<String> block = new ArrayList<>();
         boolean in = false;
@@ -37,10 +37,10 @@ class VendorInstallTest {
                 block.add(line);
             }
         }
-        throw new AssertionError("README.md has no shell block with '" + marker + "'");
+        throw new AssertionError(readme + " has no shell block with '" + marker + "'");
     }
 
-    /** A regex of a line the README shows, ids aside: every number of two digits or more matches any number. */
+    /** A regex of a line the guide shows, ids aside: every number of two digits or more matches any number. */
     static String modIds(String line) {
         StringBuilder regex = new StringBuilder();
         java.util.regex.Matcher m = Pattern.compile("\\d{2,}").matcher(line);
@@ -61,11 +61,11 @@ class VendorInstallTest {
     }
 
     @Test
-    void readmesVendorSessionInstallsStartsUpdatesAndStopsTheExampleDriver() throws Exception {
+    void theVendorGuidesSessionInstallsStartsUpdatesAndStopsTheExampleDriver() throws Exception {
         Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("examples/vendor-kmd/target/example.kmd.jar");
         assertTrue(Files.isRegularFile(jar), "the example driver is built at " + jar);
-        List<String> block = readmeBlock(root.resolve("README.md"), "install file:/path/to/examples/vendor-kmd");
+        List<String> block = readmeBlock(root.resolve("docs/vendor.md"), "install file:/path/to/examples/vendor-kmd");
         try (LauncherShell shell = new LauncherShell(LauncherShell.builtJar(), dir)) {
             shell.awaitPrompt();
             assertTrue(attachedOnAdapter1(kmdList(shell), "reference"), "before: the reference driver on adapter 1");
@@ -93,7 +93,7 @@ class VendorInstallTest {
                         assertTrue(id.matches("\\d+"), "install printed a bundle id: " + out);
                     } else {
                         assertTrue(Pattern.compile(modIds(expected.trim())).matcher(out).find(),
-                                "'" + command + "' printed " + out + ", README shows " + expected);
+                                "'" + command + "' printed " + out + ", the guide shows " + expected);
                     }
                 }
                 if (command.startsWith("start ") || command.startsWith("update ")) {
@@ -104,7 +104,7 @@ class VendorInstallTest {
                             + " with the reference driver:\n" + shell.output());
                 }
             }
-            assertTrue(id != null, "README's block installs a bundle");
+            assertTrue(id != null, "the guide's block installs a bundle");
             assertTrue(shell.type("lb example", "(?s)(.*?)g! ").contains("No matching bundles"), "uninstalled");
             assertFalse(shell.output().contains("\tat "), "no stack trace:\n" + shell.output());
         }
