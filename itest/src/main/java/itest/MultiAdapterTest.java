@@ -137,6 +137,8 @@ class MultiAdapterTest {
         Path png = dir.resolve("hybrid.png");
         String report = shell.run("scenario:run hybrid keep=true out=" + png);
         assertTrue(report.contains("every pixel verified"), report);
+        assertTrue(report.matches("(?s).*the copy on adapter 0 waited on the GPU for adapter 1's fence 0x\\w+ \\(value 1\\).*"),
+                report);
         assertTrue(report.contains("rendered on adapter 1 (PCI 1234:2222 rev 02, IOMMU unit 1")
                 && report.contains("presented on adapter 0 (PCI 1234:1111 rev 02, IOMMU unit 0"), report);
         assertBars(png);

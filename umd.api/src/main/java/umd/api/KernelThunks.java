@@ -89,7 +89,7 @@ public interface KernelThunks {
      * in a page of the device's process. Contexts of any of the process's devices, on any adapter,
      * signal it and wait for it.
      */
-    long createSynchronizationObject(long device);
+    KmtSyncObject createSynchronizationObject(long device);
 
     /** D3DKMTDestroySynchronizationObject. */
     void destroySynchronizationObject(long sync);

@@ -57,6 +57,21 @@ public interface UmdDevice extends AutoCloseable {
 
     void present(Resource primary);
 
+    /** A fence of this device's process, at 0; other devices of the process (on any adapter) may use it too. */
+    Fence createFence();
+
+    /**
+     * ID3D12CommandQueue::Signal: {@code fence} reaches {@code value} once this device's work
+     * submitted so far has completed (on the GPU; the CPU does not wait).
+     */
+    void signal(Fence fence, long value);
+
+    /**
+     * ID3D12CommandQueue::Wait: this device's work submitted after this runs only once {@code fence}
+     * reached {@code value} (the GPU waits; the CPU does not).
+     */
+    void waitOnGpu(Fence fence, long value);
+
     /** Lock for CPU access: in the IoMmu model, the shared VA itself. */
     long lock(Resource resource);
 

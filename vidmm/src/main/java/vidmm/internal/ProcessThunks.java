@@ -64,7 +64,7 @@ final class ProcessThunks implements KernelThunks {
     }
 
     @Override
-    public long createSynchronizationObject(long device) {
+    public umd.api.KmtSyncObject createSynchronizationObject(long device) {
         return all.createSynchronizationObject(own("D3DKMTCreateSynchronizationObject2", device));
     }
 

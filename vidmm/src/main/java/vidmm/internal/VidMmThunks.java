@@ -152,8 +152,11 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
-    public long createSynchronizationObject(long device) {
-        return thunk("D3DKMTCreateSynchronizationObject2", () -> vidmm.createSynchronizationObject(device));
+    public umd.api.KmtSyncObject createSynchronizationObject(long device) {
+        return thunk("D3DKMTCreateSynchronizationObject2", () -> {
+            long handle = vidmm.createSynchronizationObject(device);
+            return new umd.api.KmtSyncObject(handle, vidmm.syncObject(handle).va());
+        });
     }
 
     @Override

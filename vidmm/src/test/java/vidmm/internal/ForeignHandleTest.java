@@ -61,7 +61,7 @@ class ForeignHandleTest {
         long contextA = asA.createContext(deviceA, EngineNode.RENDER, 0);
         long fenceA = asA.submit(contextA, fill);
         assertEquals(WaitResult.COMPLETED, asA.waitForFence(contextA, fenceA, 5000));
-        long syncA = asA.createSynchronizationObject(deviceA);
+        long syncA = asA.createSynchronizationObject(deviceA).handle();
         long deviceB = asB.createDevice(b);
         var allocationsBefore = vidmm.allocations();
         var deviceBefore = vidmm.device(deviceA);

@@ -4,6 +4,7 @@ import java.util.Map;
 
 import gpu.hw.GpuAdapter;
 import gpu.hw.ScanoutFrame;
+import umd.api.Fence;
 import umd.api.Resource;
 import umd.api.UmdDevice;
 import umd.api.WaitResult;
@@ -48,13 +49,18 @@ final class HybridScenario implements Scenario {
                 int x1 = (i + 1) * w / Pixels.BARS.length;
                 bars.fillRect(shared, x0, 0, x1 - x0, h, 0xFF000000 | Pixels.BARS[i]);
             }
-            if (render.waitForFence(render.submit(bars), 10_000) != WaitResult.COMPLETED) {
-                throw new IllegalStateException("rendering on adapter " + RENDER + " did not complete");
-            }
+            // the copy on the display adapter waits on the GPU for the render adapter's fence: the CPU does not wait
+            Fence rendered = render.createFence();
+            render.submit(bars);
+            render.signal(rendered, 1);
             Resource opened = show.openShared(shared.sharedHandle(), w, h);
+            show.waitOnGpu(rendered, 1);
             if (show.waitForFence(show.submit(show.createCommandList().blit(opened, 0, 0, primary, 0, 0, w, h)),
                     10_000) != WaitResult.COMPLETED) {
                 throw new IllegalStateException("the copy on adapter " + DISPLAY + " did not complete");
+            }
+            if (rendered.completedValue() != 1) {
+                throw new IllegalStateException("the copy ran before adapter " + RENDER + "'s fence reached 1");
             }
             show.present(primary);
             var png = Machine.png(options, name());
@@ -66,6 +72,8 @@ final class HybridScenario implements Scenario {
                     + Long.toHexString(shared.sharedHandle()) + ", presented on adapter " + DISPLAY + " ("
                     + display.identity() + ", IOMMU unit " + display.iommuUnit() + ", PASID "
                     + pasids.get(display.iommuUnit()) + ") at VA 0x" + Long.toHexString(opened.va()) + ", source " + source);
+            report.add("the copy on adapter " + DISPLAY + " waited on the GPU for adapter " + RENDER
+                    + "'s fence 0x" + Long.toHexString(rendered.handle()) + " (value " + rendered.completedValue() + ")");
             long wrong = wrongPixels(frame, w, h);
             report.add("wrote " + png + "; " + (wrong == 0 ? "every pixel verified" : wrong + " pixels differ from the bars")
                     + (frame.errors().isEmpty() ? "" : "; scanout errors " + frame.errors()));

@@ -12,6 +12,7 @@ import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import umd.api.CommandList;
+import umd.api.Fence;
 import umd.api.KernelThunks;
 import umd.api.KmtAllocation;
 import umd.api.ProcessMemory;
@@ -37,6 +38,8 @@ final class RefDevice implements UmdDevice {
     private final long queue;
     private final Set<RefResource> resources = new LinkedHashSet<>();
     private final Set<RefTiledResource> tiled = new LinkedHashSet<>();
+    /** The fences this device created: they go with it. */
+    private final Set<RefFence> fences = new LinkedHashSet<>();
     private final Set<Long> resident = new LinkedHashSet<>();
     private final java.util.function.Consumer<RefDevice> onClose;
     private long lastFence;
@@ -64,6 +67,7 @@ final class RefDevice implements UmdDevice {
         if (!closed) {
             closed = true;
             removed = why;
+            destroyFences();
             try {
                 kmt.destroyDevice(device);
             } catch (ThunkException alreadyGone) {
@@ -319,6 +323,38 @@ final class RefDevice implements UmdDevice {
     }
 
     @Override
+    public Fence createFence() {
+        open();
+        RefFence f = new RefFence(kmt, memory, kmt.createSynchronizationObject(device));
+        fences.add(f);
+        return f;
+    }
+
+    @Override
+    public void signal(Fence fence, long value) {
+        open();
+        kmt.signalFromGpu(queue, fence.handle(), value);
+    }
+
+    @Override
+    public void waitOnGpu(Fence fence, long value) {
+        open();
+        kmt.waitFromGpu(queue, fence.handle(), value);
+    }
+
+    /** Destroys the fences this device created (the device goes). */
+    private void destroyFences() {
+        for (RefFence f : fences) {
+            try {
+                kmt.destroySynchronizationObject(f.handle());
+            } catch (ThunkException alreadyGone) {
+                // the process exited first: its fences went with it
+            }
+        }
+        fences.clear();
+    }
+
+    @Override
     public void present(Resource primary) {
         open();
         if (!(primary instanceof RefResource r) || !owns(r) || r.source() < 0) {
@@ -366,6 +402,7 @@ final class RefDevice implements UmdDevice {
         if (!closed) {
             closed = true;
             onClose.accept(this);
+            destroyFences();
             kmt.destroyDevice(device);
         }
     }

@@ -31,6 +31,8 @@ import umd.api.TilePool;
 import umd.api.TiledResource;
 import umd.api.UmdDevice;
 import umd.api.WaitResult;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
 import vidmm.internal.VidMmThunks;
 import vidmm.internal.VideoMemoryManager;
 
@@ -71,6 +73,31 @@ class ReferenceUmdTest {
 
     void run(UmdDevice device, umd.api.CommandList list) {
         assertEquals(WaitResult.COMPLETED, device.waitForFence(device.submit(list), 5000));
+    }
+
+    /** A fence: signalled by one device after its work, waited for on the GPU by another, read and waited for by the CPU. */
+    @Test
+    void aFenceOrdersAnotherDevicesWorkAndTheCpuReadsItsValue() {
+        int pid = mm.spawn("fenced");
+        UmdDevice producer = umd.createDevice(pid);
+        try (UmdDevice consumer = umd.createDevice(pid)) {
+            Resource a = producer.createBuffer(1 << 20, false);
+            umd.api.Fence fence = producer.createFence();
+            assertEquals(0, fence.completedValue());
+            assertEquals(WaitResult.TIMEOUT, fence.waitFor(1, 10));
+            producer.submit(producer.createCommandList().fill(a, 0, 1 << 20, 0x7E7E7E7E));
+            producer.signal(fence, 1);
+            consumer.waitOnGpu(fence, 1);
+            assertEquals(WaitResult.COMPLETED, fence.waitFor(1, 5000));
+            assertEquals(1, fence.completedValue(), "the value is in the process's memory, as GetCompletedValue reads it");
+            long h = fence.handle();
+            producer.close();
+            VidMmException gone = org.junit.jupiter.api.Assertions.assertThrows(VidMmException.class,
+                    () -> vidmm.waitFromCpu(h, 1, 0));
+            assertEquals(VidMmStatus.INVALID_HANDLE, gone.status(), "the fence went with its device");
+        } finally {
+            mm.kill(pid);
+        }
     }
 
     @Test
