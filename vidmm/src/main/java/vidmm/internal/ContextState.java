@@ -28,8 +28,16 @@ final class ContextState {
     record Pending(List<DmaCommand> commands, long submittedNanos, SyncObjectState signal, long signalValue) {
     }
 
+    /** A step of the context's stream that VidMm held back behind a GPU wait: a wait, or a submission. */
+    sealed interface Step permits GpuWait, Submit {
+    }
+
     /** A GPU wait in the context's stream: what follows it goes to the driver once {@code sync} reaches {@code value}. */
-    record GpuWait(SyncObjectState sync, long value) {
+    record GpuWait(SyncObjectState sync, long value) implements Step {
+    }
+
+    /** A held submission, for the driver now. */
+    record Submit(long fence, List<DmaCommand> commands) implements Step {
     }
 
     final long handle;
@@ -91,8 +99,8 @@ final class ContextState {
      * submissions up to the first GPU wait whose value is not reached, which stays (and is returned
      * last, so that the caller waits for it again); empty when nothing is held.
      */
-    synchronized List<Object> releasable() {
-        List<Object> out = new java.util.ArrayList<>();
+    synchronized List<Step> releasable() {
+        List<Step> out = new java.util.ArrayList<>();
         while (!held.isEmpty()) {
             Object head = held.peek();
             if (head instanceof GpuWait w) {
@@ -105,7 +113,7 @@ final class ContextState {
                 long fence = (Long) held.poll();
                 Pending p = pending.get(fence);
                 if (p != null) {
-                    out.add(Map.entry(fence, p));
+                    out.add(new Submit(fence, p.commands()));
                 }
             }
         }

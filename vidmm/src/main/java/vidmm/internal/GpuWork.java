@@ -3,7 +3,6 @@ package vidmm.internal;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -202,13 +201,11 @@ final class GpuWork {
         if (kmd == null || !c.device.active()) {
             return; // no driver, or its device is in error: nothing of it runs
         }
-        for (Object item : c.releasable()) {
-            if (item instanceof ContextState.GpuWait w) {
+        for (ContextState.Step step : c.releasable()) {
+            if (step instanceof ContextState.GpuWait w) {
                 w.sync().whenReached(w.value(), () -> release(c)); // the next wait in its stream
-            } else {
-                @SuppressWarnings("unchecked")
-                Map.Entry<Long, ContextState.Pending> e = (Map.Entry<Long, ContextState.Pending>) item;
-                quietly(() -> kmd.submitCommand(c.kmdHandle, e.getValue().commands(), e.getKey()));
+            } else if (step instanceof ContextState.Submit held) {
+                quietly(() -> kmd.submitCommand(c.kmdHandle, held.commands(), held.fence()));
             }
         }
     }
