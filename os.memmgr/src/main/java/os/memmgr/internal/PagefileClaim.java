@@ -15,8 +15,9 @@ import java.nio.file.StandardOpenOption;
  * {@link #claim} to {@link #release}. The protocol that keeps two instances in one directory from
  * losing each other's pages:
  * <ol>
- * <li>open the name without truncating and try the lock; a file another instance (another JVM, or
- * another memory manager of this JVM) holds is left alone, and the next name is tried:
+ * <li>open the name without truncating and try the lock; a file another instance holds is left
+ * alone, and the next name is tried (a file another memory manager of this JVM holds is not even
+ * opened: closing a second channel of it could let its POSIX lock go):
  * {@code pagefile.sys}, {@code pagefile-2.sys}, ... up to {@link #MAX_INSTANCES};</li>
  * <li>with the lock held, check that the file was not deleted by an owner that was stopping between
  * our open and our lock: such an owner left a one-byte tombstone in it; then the name is tried
@@ -94,9 +95,25 @@ final class PagefileClaim {
     private record Outcome(PagefileClaim claim, boolean held) {
     }
 
+    /**
+     * The files this JVM holds: never opened a second time here, since closing any channel of a file
+     * may let go the POSIX lock another channel of this JVM holds on it.
+     */
+    private static final java.util.Set<Path> HELD_HERE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private static Outcome tryClaim(Path candidate) throws IOException {
-        FileChannel channel = FileChannel.open(candidate, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        Path key = candidate.toAbsolutePath().normalize();
+        if (!HELD_HERE.add(key)) {
+            return new Outcome(null, true); // another memory manager of this JVM owns it
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(candidate, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+        } catch (IOException | RuntimeException e) {
+            HELD_HERE.remove(key);
+            throw e;
+        }
         boolean keep = false;
         try {
             FileLock lock;
@@ -106,7 +123,7 @@ final class PagefileClaim {
                 lock = null;
             }
             if (lock == null) {
-                return new Outcome(null, true);
+                return new Outcome(null, true); // another process owns it
             }
             if (deletedByOwner(channel) && !(Files.exists(candidate) && Files.size(candidate) == 1)) {
                 // its owner deleted it after our open: closing the channel lets the lock go. (A name
@@ -118,6 +135,7 @@ final class PagefileClaim {
             return new Outcome(new PagefileClaim(candidate, channel, lock), false);
         } finally {
             if (!keep) {
+                HELD_HERE.remove(key);
                 channel.close();
             }
         }
@@ -150,6 +168,7 @@ final class PagefileClaim {
                 lock.release();
             } finally {
                 channel.close();
+                HELD_HERE.remove(path.toAbsolutePath().normalize());
             }
         }
     }

@@ -64,6 +64,46 @@ class PagefileClaimTest {
         }
     }
 
+    /**
+     * A second memory manager of this JVM leaves the first one's file alone entirely: its OS lock
+     * still keeps another process out afterwards (closing a second channel of the file here would
+     * have let it go).
+     */
+    @Test
+    void aSecondClaimInThisJvmKeepsTheFirstOnesLock() throws Exception {
+        Machine a = Machine.withPagefile(16L << 20, dir, 4);
+        Machine b = Machine.withPagefile(16L << 20, dir, 4);
+        try {
+            assertEquals(dir.resolve("pagefile-2.sys"), b.pagefile.path());
+            assertEquals("held", tryLockFromAnotherProcess(a.pagefile.path()));
+        } finally {
+            b.shutdown();
+            a.shutdown();
+        }
+    }
+
+    /** What another JVM's non-blocking lock of {@code file} answers: "locked" (it got it) or "held". */
+    static String tryLockFromAnotherProcess(Path file) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), TryLock.class.getName(),
+                file.toString()).redirectErrorStream(true).start();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()))) {
+            String answer = r.readLine();
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            return answer;
+        }
+    }
+
+    /** Tries once to lock a file and says whether it could. */
+    public static final class TryLock {
+        public static void main(String[] args) throws Exception {
+            try (FileChannel c = FileChannel.open(Path.of(args[0]), StandardOpenOption.READ, StandardOpenOption.WRITE);
+                 var lock = c.tryLock()) {
+                System.out.println(lock == null ? "held" : "locked");
+            }
+        }
+    }
+
     @Test
     void aStaleFileNobodyHoldsIsTruncatedAndReused() throws Exception {
         Path stale = dir.resolve("pagefile.sys");
