@@ -196,14 +196,7 @@ final class ContextState {
 
     /** Waits until nothing is pending (or the context is in error) or the deadline passes; returns whether idle. */
     synchronized boolean awaitIdle(long deadlineNanos) throws InterruptedException {
-        while (!pending.isEmpty() && !error) {
-            long left = deadlineNanos - System.nanoTime();
-            if (left <= 0) {
-                return false;
-            }
-            wait(Math.max(1, left / 1_000_000L));
-        }
-        return true;
+        return Monitors.awaitUntil(this, () -> pending.isEmpty() || error, deadlineNanos);
     }
 
     /** The oldest submission still queued, or null (also when in error: nothing of it runs on). */
@@ -218,13 +211,8 @@ final class ContextState {
     }
 
     synchronized FenceWait await(long fence, long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while (completed < fence && !error) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return FenceWait.TIMED_OUT;
-            }
-            wait(Math.max(1, left / 1_000_000L));
+        if (!Monitors.awaitUntil(this, () -> completed >= fence || error, System.nanoTime() + timeoutMillis * 1_000_000L)) {
+            return FenceWait.TIMED_OUT;
         }
         return completed >= fence ? FenceWait.COMPLETED : FenceWait.DEVICE_IN_ERROR;
     }

@@ -74,13 +74,8 @@ final class SyncObjectState {
 
     /** D3DKMTWaitForSynchronizationObjectFromCpu: until the value reaches {@code v}, or the time is up. */
     synchronized FenceWait await(long v, long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while (value < v && !gone) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return FenceWait.TIMED_OUT;
-            }
-            wait(Math.max(1, left / 1_000_000L));
+        if (!Monitors.awaitUntil(this, () -> value >= v || gone, System.nanoTime() + timeoutMillis * 1_000_000L)) {
+            return FenceWait.TIMED_OUT;
         }
         return value >= v ? FenceWait.COMPLETED : FenceWait.DEVICE_IN_ERROR;
     }
