@@ -4,21 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
-import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.HttpURLConnection;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Base64;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import javax.imageio.ImageIO;
@@ -34,6 +28,8 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 
+import e2e.LauncherShell;
+
 /**
  * The model's Web Console page in headless Chromium: the launcher runs the gradient scenario with
  * keep=true, the page lists the process and its PASID, and the frame it serves has exactly the
@@ -44,62 +40,6 @@ class ConsoleBrowserTest {
 
     @TempDir
     Path dir;
-
-    /** The launcher's shell: lines in, everything it prints collected. */
-    static final class Felix implements AutoCloseable {
-        final Process process;
-        final Writer in;
-        final StringBuffer out = new StringBuffer();
-
-        Felix(Path jar, Path workingDirectory) throws IOException {
-            process = new ProcessBuilder("java", "-jar", jar.toString()).directory(workingDirectory.toFile())
-                    .redirectErrorStream(true).start();
-            in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        out.append(line).append('\n');
-                    }
-                } catch (IOException ended) {
-                    // the process went
-                }
-            }, "felix-output");
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        /** Types a command and waits (up to 60 s) until the output matches {@code regex}; returns the group. */
-        String type(String line, String regex) throws Exception {
-            in.write(line + "\n");
-            in.flush();
-            Pattern p = Pattern.compile(regex);
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (System.currentTimeMillis() < deadline) {
-                Matcher m = p.matcher(out);
-                if (m.find()) {
-                    return m.groupCount() > 0 ? m.group(1) : m.group();
-                }
-                if (!process.isAlive()) {
-                    break;
-                }
-                Thread.sleep(50);
-            }
-            throw new AssertionError("'" + line + "' never printed " + regex + "; the launcher printed:\n" + out);
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                in.write("exit 0\n");
-                in.close();
-            } catch (IOException gone) {
-                // already ended
-            }
-            if (!process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        }
-    }
 
     static int status(String url) {
         try {
@@ -117,7 +57,7 @@ class ConsoleBrowserTest {
         Path jar = Path.of(System.getProperty("launcher.jar", "../launcher/target/launcher.jar"));
         assertTrue(Files.isRegularFile(jar), "the launcher is built at " + jar);
         assertEquals(-1, status(PAGE), "port 8080 is free before the launcher starts (another model running?)");
-        try (Felix felix = new Felix(jar.toAbsolutePath(), dir)) {
+        try (LauncherShell felix = new LauncherShell(jar.toAbsolutePath(), dir)) {
             String report = felix.type("scenario:run gradient keep=true out=" + dir.resolve("g.png"), "(?s)(process \\d+ PASID \\d+)");
             String pid = report.replaceAll("process (\\d+) PASID \\d+", "$1");
             String pasid = report.replaceAll("process \\d+ PASID (\\d+)", "$1");
@@ -125,7 +65,7 @@ class ConsoleBrowserTest {
             felix.type("display:scanout " + scan, "wrote " + Pattern.quote(scan.toString()));
             long deadline = System.currentTimeMillis() + 30_000;
             while (status(PAGE) != 200) {
-                assertTrue(System.currentTimeMillis() < deadline, "the page never answered 200; launcher output:\n" + felix.out);
+                assertTrue(System.currentTimeMillis() < deadline, "the page never answered 200; launcher output:\n" + felix.output());
                 Thread.sleep(100);
             }
 
