@@ -129,7 +129,7 @@ class ScenarioTest {
     @Test
     void badScenarioArgumentsAreNamed() {
         for (String[] bad : new String[][] {{"scenario:run nope", "no scenario 'nope'"},
-                {"scenario:run stress processes=0", "processes must be a whole number 1..64"},
+                {"scenario:run stress processes=0", "processes must be a whole number 1..4096"},
                 {"scenario:run gradient oops", "options are key=value"}}) {
             Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> shell.run(bad[0]));
             assertTrue(e.getMessage().contains(bad[1]), bad[0] + " -> " + e.getMessage());
