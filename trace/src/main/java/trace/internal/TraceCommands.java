@@ -17,6 +17,11 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.event.Event;
+import org.osgi.service.event.EventAdmin;
 import org.osgi.service.event.EventConstants;
 import org.osgi.service.event.EventHandler;
 import org.osgi.service.metatype.annotations.Designate;
@@ -32,12 +37,15 @@ import org.osgi.service.metatype.annotations.Designate;
         "osgi.command.function=stop"})
 @Designate(ocd = TraceConfig.class)
 public final class TraceCommands {
-    private static final String[] TOPICS = {"iommu/*", "os/*", "vidmm/*", "display/*"};
+    private static final String[] TOPICS = {"iommu/*", "os/*", "vidmm/*", "display/*", TraceRecorder.MARKER};
 
     private final BundleContext context;
     private final int bufferEvents;
     private TraceRecorder recorder;
     private ServiceRegistration<EventHandler> handler;
+    /** Where the model posts its events: a stop posts its marker there too. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile EventAdmin events;
 
     @Activate
     public TraceCommands(BundleContext context, TraceConfig config) {
@@ -73,7 +81,12 @@ public final class TraceCommands {
         long stopped = System.nanoTime();
         TraceRecorder r = recorder;
         try {
-            r.awaitQuiet(100, 2000); // events posted before the stop, still being delivered
+            EventAdmin admin = events;
+            if (admin != null) { // this thread's events (a command just typed) are in once its marker is
+                admin.postEvent(new Event(TraceRecorder.MARKER, java.util.Map.of(TraceRecorder.MARKER_ID, stopped)));
+                r.awaitMarker(2000);
+            }
+            r.awaitQuiet(100, 2000); // other threads' events posted before the stop, still being delivered
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

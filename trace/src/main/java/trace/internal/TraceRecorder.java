@@ -37,7 +37,17 @@ final class TraceRecorder {
         return startNanos;
     }
 
+    /** The topic of the marker a stop posts after the events it must not miss. */
+    static final String MARKER = "trace/MARKER";
+    static final String MARKER_ID = "trace.marker";
+
+    private long markers;
+
     void add(Event event) {
+        if (MARKER.equals(event.getTopic())) {
+            marked();
+            return;
+        }
         Map<String, Object> properties = new HashMap<>();
         for (String name : event.getPropertyNames()) {
             properties.put(name, event.getProperty(name));
@@ -56,6 +66,26 @@ final class TraceRecorder {
         ring.addLast(entry);
         lastAdd = System.nanoTime();
         notifyAll();
+    }
+
+    private synchronized void marked() {
+        markers++;
+        notifyAll();
+    }
+
+    /**
+     * Waits (at most {@code maxMillis}) until the marker posted after the events of the stopping
+     * thread arrived: Event Admin delivers a thread's posts in order, so those events are in then.
+     */
+    synchronized void awaitMarker(long maxMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + maxMillis * 1_000_000L;
+        while (markers == 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            wait(Math.max(1, left / 1_000_000L));
+        }
     }
 
     /**
