@@ -84,7 +84,7 @@ public final class TraceCommands {
             EventAdmin admin = events;
             if (admin != null) { // this thread's events (a command just typed) are in once its marker is
                 admin.postEvent(new Event(TraceRecorder.MARKER, java.util.Map.of(TraceRecorder.MARKER_ID, stopped)));
-                r.awaitMarker(2000);
+                r.awaitMarker(stopped, 2000);
             }
             r.awaitQuiet(100, 2000); // other threads' events posted before the stop, still being delivered
         } catch (InterruptedException e) {

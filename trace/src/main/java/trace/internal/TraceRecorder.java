@@ -41,11 +41,12 @@ final class TraceRecorder {
     static final String MARKER = "trace/MARKER";
     static final String MARKER_ID = "trace.marker";
 
-    private long markers;
+    /** The newest marker id that arrived (ids only grow: a stop's {@code System.nanoTime()}). */
+    private long marker = Long.MIN_VALUE;
 
     void add(Event event) {
         if (MARKER.equals(event.getTopic())) {
-            marked();
+            marked((Long) event.getProperty(MARKER_ID));
             return;
         }
         Map<String, Object> properties = new HashMap<>();
@@ -68,18 +69,19 @@ final class TraceRecorder {
         notifyAll();
     }
 
-    private synchronized void marked() {
-        markers++;
+    private synchronized void marked(long id) {
+        marker = Math.max(marker, id);
         notifyAll();
     }
 
     /**
-     * Waits (at most {@code maxMillis}) until the marker posted after the events of the stopping
-     * thread arrived: Event Admin delivers a thread's posts in order, so those events are in then.
+     * Waits (at most {@code maxMillis}) until marker {@code id}, posted after the events of the
+     * stopping thread, arrived: Event Admin delivers a thread's posts in order, so those events are
+     * in then. (A marker of an earlier, failed stop does not count.)
      */
-    synchronized void awaitMarker(long maxMillis) throws InterruptedException {
+    synchronized void awaitMarker(long id, long maxMillis) throws InterruptedException {
         long deadline = System.nanoTime() + maxMillis * 1_000_000L;
-        while (markers == 0) {
+        while (marker < id) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return;
