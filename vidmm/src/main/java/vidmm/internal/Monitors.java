@@ -2,7 +2,7 @@ package vidmm.internal;
 
 import java.util.function.BooleanSupplier;
 
-/** The one timed wait on an object's monitor that contexts and monitored fences share. */
+/** The one timed wait on an object's monitor that contexts, monitored fences and the paging fence share. */
 final class Monitors {
     private Monitors() {
     }

@@ -19,19 +19,16 @@ final class PagingFence {
 
     /** Waits up to {@code timeoutMillis} for {@code value}; throws DRIVER_REFUSED naming {@code operation} if it never comes. */
     synchronized void await(long value, String operation, long timeoutMillis) {
-        long deadline = System.currentTimeMillis() + timeoutMillis;
-        while (completed < value) {
-            long left = deadline - System.currentTimeMillis();
-            if (left <= 0) {
-                throw new VidMmException(VidMmStatus.DRIVER_REFUSED, operation + ": paging fence " + value
-                        + " did not complete within " + timeoutMillis + " ms");
-            }
-            try {
-                wait(left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new VidMmException(VidMmStatus.DRIVER_REFUSED, operation + ": interrupted");
-            }
+        boolean done;
+        try {
+            done = Monitors.awaitUntil(this, () -> completed >= value, System.nanoTime() + timeoutMillis * 1_000_000L);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VidMmException(VidMmStatus.DRIVER_REFUSED, operation + ": interrupted");
+        }
+        if (!done) {
+            throw new VidMmException(VidMmStatus.DRIVER_REFUSED, operation + ": paging fence " + value
+                    + " did not complete within " + timeoutMillis + " ms");
         }
     }
 }

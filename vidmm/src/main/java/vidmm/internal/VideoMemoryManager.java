@@ -237,20 +237,21 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
         return a;
     }
 
-    private AdapterVidMm adapterOfContext(long context) {
-        AdapterVidMm a = contextAdapters.get(context);
-        if (a == null) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no context has handle 0x" + Long.toHexString(context));
+    /** What {@code handle} names in {@code byHandle}; INVALID_HANDLE naming {@code what} if nothing. */
+    private static <T> T byHandle(Map<Long, T> byHandle, String what, long handle) {
+        T t = byHandle.get(handle);
+        if (t == null) {
+            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no " + what + " has handle 0x" + Long.toHexString(handle));
         }
-        return a;
+        return t;
+    }
+
+    private AdapterVidMm adapterOfContext(long context) {
+        return byHandle(contextAdapters, "context", context);
     }
 
     private AdapterVidMm adapterOfDevice(long device) {
-        AdapterVidMm a = deviceAdapters.get(device);
-        if (a == null) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no device has handle 0x" + Long.toHexString(device));
-        }
-        return a;
+        return byHandle(deviceAdapters, "device", device);
     }
 
     @Override
@@ -353,12 +354,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     // ---- synchronization objects (monitored fences) ----
 
     private SyncObjectState syncObjectOf(long sync) {
-        SyncObjectState s = syncObjects.get(sync);
-        if (s == null) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no synchronization object has handle 0x"
-                    + Long.toHexString(sync));
-        }
-        return s;
+        return byHandle(syncObjects, "synchronization object", sync);
     }
 
     /** The object, if the context's process is its process; else INVALID_HANDLE naming both. */
