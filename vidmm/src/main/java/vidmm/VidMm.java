@@ -43,6 +43,18 @@ public interface VidMm {
      */
     List<DriverBinding> drivers();
 
+    /**
+     * Takes an adapter from its drivers, for a holder that drives the hardware itself (the KMD
+     * conformance kit): the attached driver is quiesced and detached as in a driver change, and no
+     * driver is attached until the hold is closed; then the best match is attached again and every
+     * live process, device, context, allocation and displayed primary is replayed to it. Meanwhile
+     * the adapter's status is STOPPED, naming the holder, and calls that need its driver fail with
+     * ADAPTER_NOT_STARTED. Processes keep their memory.
+     *
+     * @throws VidMmException INVALID_PARAMETER for no such adapter, or when it is already held (naming by whom)
+     */
+    AdapterHold hold(int adapter, String holder);
+
     /** {@link #createDevice(int, int)} on adapter 0. */
     default long createDevice(int pid) {
         return createDevice(0, pid);

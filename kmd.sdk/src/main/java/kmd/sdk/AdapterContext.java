@@ -181,14 +181,29 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         }
     }
 
+    /** How many pages the aperture segment the driver reports has: the whole hardware aperture by default. */
+    protected long apertureSegmentPages() {
+        return gpu.aperture().pages();
+    }
+
+    /** Refuses aperture pages {@code firstPage .. firstPage + pages - 1} unless all lie in the aperture segment. */
+    protected void checkAperturePages(int segmentId, long firstPage, long pages) {
+        checkAperture(segmentId);
+        long size = apertureSegmentPages();
+        if (firstPage < 0 || pages < 0 || firstPage + pages > size) {
+            throw new IllegalArgumentException(name + ": aperture pages " + firstPage + ".." + (firstPage + pages - 1)
+                    + " are outside aperture segment " + segmentId + " (" + size + " pages)");
+        }
+    }
+
     @Override
     public void buildPagingBuffer(PagingOperation op, long pagingFenceValue) {
         requireAccess("BuildPagingBuffer");
         if (op instanceof PagingOperation.MapApertureSegment m) {
-            checkAperture(m.segmentId());
+            checkAperturePages(m.segmentId(), m.firstPage(), m.frames().length);
             gpu.mapAperture(m.firstPage(), m.frames());
         } else if (op instanceof PagingOperation.UnmapApertureSegment u) {
-            checkAperture(u.segmentId());
+            checkAperturePages(u.segmentId(), u.firstPage(), u.pages());
             gpu.unmapAperture(u.firstPage(), u.pages());
         } else {
             gpu.submit(engineFor(EngineNode.COPY), new Submission(op.pasid(), 0, List.of(Hardware.pagingCommand(op)),
@@ -226,7 +241,7 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
             gpu.setScanoutAddress(sourceId, 0);
             return;
         }
-        checkAperture(segmentId);
+        checkAperturePages(segmentId, offset >>> 12, 1);
         gpu.setScanoutAddress(sourceId, gpu.aperture().baseAddress() + offset);
     }
 

@@ -16,6 +16,8 @@ import kmd.api.VidPnSourceMode;
 import vidmm.AdapterStatus;
 import vidmm.DriverBinding;
 import vidmm.VidMmEvents;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
 
 import static vidmm.internal.Calls.quietly;
 
@@ -43,6 +45,8 @@ final class AdapterDrivers {
     private final Map<Long, String> refused = new LinkedHashMap<>();
     /** The attachment being replayed to or attached, or null; read without the lock by interrupts and {@link #kmd()}. */
     private volatile Attachment attachment;
+    /** Who holds the adapter ({@link vidmm.VidMm#hold}): no driver is attached while set. */
+    private String heldBy;
 
     AdapterDrivers(AdapterVidMm adapter) {
         this.a = adapter;
@@ -155,7 +159,7 @@ final class AdapterDrivers {
 
     /** Attaches the best driver if it is not the attached one, replaying every live object to it. */
     void reconsiderLocked() {
-        if (a.stopped) {
+        if (a.stopped || heldBy != null) {
             return;
         }
         Candidate best = best();
@@ -179,6 +183,29 @@ final class AdapterDrivers {
         if (a.status.state() == AdapterStatus.State.STARTED) {
             a.status = a.noDriver();
         }
+    }
+
+    /** Takes the adapter from its drivers for {@code holder}: the attached one is detached, none attaches until {@link #releaseLocked}. */
+    void holdLocked(String holder) {
+        if (heldBy != null) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is already held by " + heldBy);
+        }
+        if (a.stopped) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is stopped");
+        }
+        if (attachment != null) {
+            detachLocked(true);
+        }
+        heldBy = holder;
+        a.status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STOPPED, null,
+                "held by " + holder + ": no kernel-mode driver is attached", null);
+    }
+
+    /** Gives the adapter back to its drivers: the best match is attached again, with every live object replayed. */
+    void releaseLocked() {
+        heldBy = null;
+        a.status = a.noDriver();
+        reconsiderLocked();
     }
 
     /**

@@ -30,6 +30,7 @@ import kmd.api.KernelModeDriver;
 import kmd.api.VidPnSourceMode;
 import os.memmgr.MemoryManager;
 import os.memmgr.ProcessListener;
+import vidmm.AdapterHold;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.ApertureMapping;
@@ -262,6 +263,30 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     @Override
     public List<AdapterStatus> adapters() {
         return sortedAdapters().stream().map(a -> a.status).toList();
+    }
+
+    @Override
+    public AdapterHold hold(int adapter, String holder) {
+        AdapterVidMm a = adapterOf(adapter);
+        synchronized (a.lock) {
+            a.drivers.holdLocked(holder);
+        }
+        java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
+        return new AdapterHold() {
+            @Override
+            public int adapter() {
+                return adapter;
+            }
+
+            @Override
+            public void close() {
+                if (open.compareAndSet(true, false)) {
+                    synchronized (a.lock) {
+                        a.drivers.releaseLocked();
+                    }
+                }
+            }
+        };
     }
 
     @Override

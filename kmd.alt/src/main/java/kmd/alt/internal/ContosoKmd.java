@@ -28,14 +28,20 @@ final class ContosoKmd extends AdapterContext {
 
     @Override
     public AdapterInfo queryAdapterInfo() {
-        long aperture = gpu.aperture().size() / 2;
+        long aperture = apertureSegmentPages() << 12;
         return new AdapterInfo("Contoso IoMmu KMD for " + gpu.identity(), new VidMmCaps(true, true, false, false, false),
                 new DriverCaps(aperture), List.of(new SegmentDescriptor(1, "system memory", 0, true, false),
                         new SegmentDescriptor(APERTURE_SEGMENT, "Contoso GART window", aperture, true, true)));
     }
 
     @Override
+    protected long apertureSegmentPages() {
+        return gpu.aperture().pages() / 2;
+    }
+
+    @Override
     public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
+        handles.device(hDevice); // an unknown device is refused (the conformance kit's ddi.refusal found it was not)
         return new AllocationDescription((request.size() + 4095) & ~4095L, 65536, 1, request.flags());
     }
 

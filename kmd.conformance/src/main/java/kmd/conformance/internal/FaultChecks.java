@@ -1,0 +1,89 @@
+package kmd.conformance.internal;
+
+import java.util.List;
+
+import gpu.hw.EngineStatus;
+import gpu.hw.EngineType;
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import kmd.api.callbacks.InterruptNotification;
+import os.memmgr.PageProtection;
+
+import static kmd.conformance.internal.CheckFailed.require;
+
+/**
+ * Induced GPU page faults (as HLK's "Page Fault Test - Induce Fault"): a write to an address with
+ * no memory, and a write to read-only memory, are reported with the context, PASID, VA and access
+ * of the faulting request; after ResetEngine the engine runs again, and what was queued behind the
+ * fault is dropped, never reported complete.
+ */
+final class FaultChecks {
+    private FaultChecks() {
+    }
+
+    static List<Check> all() {
+        return List.of(new Check("fault.invalid-va", FaultChecks::invalidVa), new Check("fault.read-only", FaultChecks::readOnly),
+                new Check("engine.reset", FaultChecks::engineReset));
+    }
+
+    static void invalidVa(Session s) {
+        KitProcess p = s.process();
+        long reserved = p.memory.reserve(0, 64 * 1024); // reserved, nothing committed
+        induce(s, p, reserved + 0x1010, "a write to reserved, uncommitted memory");
+    }
+
+    static void readOnly(Session s) {
+        KitProcess p = s.process();
+        long va = p.memory.allocate(4 * 4096, PageProtection.READWRITE);
+        p.memory.write(va + 2 * 4096, new byte[] {1});
+        p.memory.protect(va + 2 * 4096, 4096, PageProtection.READONLY);
+        induce(s, p, va + 2 * 4096 + 0x20, "a write to read-only memory");
+        require(p.memory.read(va + 2 * 4096, 1)[0] == 1, "the refused write changed the read-only page");
+    }
+
+    /** A fill of 64 bytes at {@code va} on a render context must fault exactly there; then reset and recover. */
+    private static void induce(Session s, KitProcess p, long va, String what) {
+        KitProcess.Device d = p.device();
+        KitProcess.Context c = d.context(EngineNode.RENDER, 0);
+        long fence = c.submit(new DmaCommand.Fill(va, 64, 0xBAD0BAD0));
+        InterruptNotification.DmaPageFaulted f = s.interrupts().awaitFault(0, Session.WAIT_MILLIS, what);
+        require(f.contextHandle() == c.handle, what + ": the fault names context 0x" + Long.toHexString(f.contextHandle())
+                + ", not the faulting one 0x" + Long.toHexString(c.handle));
+        require(f.fenceValue() == fence, what + ": the fault names fence " + f.fenceValue() + ", not " + fence);
+        require(f.pasid() == p.pasids[0], what + ": the fault names PASID " + f.pasid() + ", the process's is " + p.pasids[0]);
+        require(f.faultedVa() == va, what + ": the fault names VA 0x" + Long.toHexString(f.faultedVa()) + ", the first byte"
+                + " that faulted is 0x" + Long.toHexString(va));
+        require(f.write(), what + ": the fault is reported as a read");
+        require(f.node() == EngineNode.RENDER, what + ": the fault is reported on " + f.node() + ", the work ran on RENDER");
+        require(s.interrupts().completed(c.handle) < fence, what + ": the faulted fence was also reported complete");
+        s.kmd().resetEngine(EngineNode.RENDER);
+        c.continueFrom(s.interrupts().completed(c.handle)); // the faulted work is gone
+        KitProcess.Context after = p.device().context(EngineNode.RENDER, 0);
+        long ok = p.buffer(4096, (byte) 0);
+        after.run(new DmaCommand.Fill(ok, 4096, 0x0C0C0C0C), "work on a new device after the fault and ResetEngine");
+        Bytes.expect(p, ok, Bytes.pattern(0x0C0C0C0C, 4096), "work after the fault and ResetEngine");
+    }
+
+    /** Work queued behind a fault on the same context is dropped by ResetEngine: never run, never reported. */
+    static void engineReset(Session s) {
+        KitProcess p = s.process();
+        KitProcess.Context c = p.device().context(EngineNode.RENDER, 0);
+        long bad = p.memory.reserve(0, 64 * 1024);
+        long target = p.buffer(4096, (byte) 0x44);
+        c.submit(new DmaCommand.Fill(bad, 64, 1));
+        s.interrupts().awaitFault(0, Session.WAIT_MILLIS, "a write to uncommitted memory");
+        long dropped = c.submit(new DmaCommand.Fill(target, 4096, 0x99999999));
+        s.kmd().resetEngine(EngineNode.RENDER);
+        for (int i = 0; i < s.gpu.engineCount(EngineType.RENDER); i++) {
+            require(s.gpu.status(EngineType.RENDER, i) != EngineStatus.FAULTED, "render engine " + i
+                    + " is still faulted after ResetEngine");
+        }
+        KitProcess.Context fresh = p.device().context(EngineNode.RENDER, 0);
+        long ok = p.buffer(4096, (byte) 0);
+        fresh.run(new DmaCommand.Fill(ok, 4096, 0x0D0D0D0D), "work after ResetEngine");
+        require(s.interrupts().completed(c.handle) < dropped, "work queued behind the fault was reported complete"
+                + " after ResetEngine dropped it");
+        Bytes.expect(p, target, Bytes.repeat((byte) 0x44, 4096), "work ResetEngine dropped ran all the same");
+        c.continueFrom(s.interrupts().completed(c.handle)); // nothing of it is outstanding any more
+    }
+}

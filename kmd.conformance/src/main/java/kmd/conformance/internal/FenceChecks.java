@@ -1,0 +1,75 @@
+package kmd.conformance.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+
+/**
+ * Contexts and their fences: a fence is reported only once its work is done (checked against the
+ * bytes when the interrupt arrives), fences of a context are reported in order and never past what
+ * was submitted, and one context's completion never stands for another's.
+ */
+final class FenceChecks {
+    private FenceChecks() {
+    }
+
+    static List<Check> all() {
+        return List.of(new Check("fence.after-work", FenceChecks::afterWork), new Check("fence.order", FenceChecks::order));
+    }
+
+    /** A long fill on a render context, a small copy on a copy context: each fence only after its own bytes. */
+    static void afterWork(Session s) {
+        KitProcess p = s.process();
+        KitProcess.Device d = p.device();
+        KitProcess.Context render = d.context(EngineNode.RENDER, 0);
+        KitProcess.Context copy = d.context(EngineNode.COPY, 0);
+        int big = 32 << 20;
+        long target = p.buffer(big, (byte) 0);
+        long small = p.buffer(8192, (byte) 0x33);
+        long fillFence = render.submit(List.of(new DmaCommand.Fill(target, big, 0x600DF111)),
+                lastBytes(p, target + big - 4, 0x600DF111));
+        long copyFence = copy.submit(List.of(new DmaCommand.Copy(small, small + 4096, 4096)), null);
+        s.interrupts().await(copy.handle, copyFence, Session.WAIT_MILLIS, "the small copy");
+        s.interrupts().await(render.handle, fillFence, Session.WAIT_MILLIS, "the 32 MiB fill");
+    }
+
+    /** Seeded: two devices, a render and a copy context each, random fills submitted without waiting. */
+    static void order(Session s) {
+        Random random = new Random(0x5EED);
+        List<KitProcess.Context> contexts = new ArrayList<>();
+        List<KitProcess> owners = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            KitProcess p = s.process();
+            KitProcess.Device d = p.device();
+            for (EngineNode node : EngineNode.values()) {
+                contexts.add(d.context(node, 0));
+                owners.add(p);
+            }
+        }
+        for (int round = 0; round < 6; round++) {
+            for (int i = 0; i < contexts.size(); i++) {
+                KitProcess p = owners.get(i);
+                int size = 4096 << random.nextInt(10);
+                int pattern = random.nextInt() | 1;
+                long va = p.buffer(size, (byte) 0);
+                contexts.get(i).submit(List.of(new DmaCommand.Fill(va, size, pattern)), lastBytes(p, va + size - 4, pattern));
+            }
+        }
+        for (KitProcess.Context c : contexts) {
+            s.interrupts().await(c.handle, c.lastFence(), Session.WAIT_MILLIS, c.node + " context");
+        }
+    }
+
+    /** A probe: the four bytes at {@code va} hold {@code pattern}. */
+    static Interrupts.Probe lastBytes(KitProcess p, long va, int pattern) {
+        return () -> {
+            byte[] b = p.memory.read(va, 4);
+            int v = (b[0] & 0xFF) | (b[1] & 0xFF) << 8 | (b[2] & 0xFF) << 16 | (b[3] & 0xFF) << 24;
+            return v == pattern ? null : "the last bytes of its fill at VA 0x" + Long.toHexString(va) + " hold 0x"
+                    + Integer.toHexString(v) + ", not 0x" + Integer.toHexString(pattern);
+        };
+    }
+}

@@ -1,0 +1,134 @@
+package kmd.conformance.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import kmd.api.DmaCommand;
+import kmd.api.EngineNode;
+import os.memmgr.AddressSpace;
+import os.memmgr.PageProtection;
+
+/**
+ * A process the kit made for a check, known to the driver as VidMm would make it known: an OS
+ * process bound to the IOMMU unit of each physical GPU (a PASID each), CreateProcess with those
+ * PASIDs, then devices (CreateDevice with the owner's PASID on GPU 0) and their contexts.
+ */
+final class KitProcess {
+    final int pid;
+    final AddressSpace memory;
+    final int[] pasids;
+    /** The driver's handle (a new one after {@link #replay}). */
+    long handle;
+    private final Session session;
+    final List<Device> devices = new ArrayList<>();
+
+    KitProcess(Session session, int pid, AddressSpace memory, int[] pasids, long handle) {
+        this.session = session;
+        this.pid = pid;
+        this.memory = memory;
+        this.pasids = pasids.clone();
+        this.handle = handle;
+    }
+
+    /** DxgkDdiCreateDevice for this process. */
+    Device device() {
+        Device d = new Device(this, session.kmd().createDevice(handle, pasids[0]));
+        devices.add(d);
+        return d;
+    }
+
+    /** Committed read-write memory of this process, filled with {@code fill} (0: demand-zero pages, not touched). */
+    long buffer(long size, byte fill) {
+        long va = memory.allocate(size, PageProtection.READWRITE);
+        if (fill != 0) {
+            memory.write(va, Bytes.repeat(fill, (int) size));
+        }
+        return va;
+    }
+
+    /**
+     * Tells a restarted driver about this process again, as VidMm's replay does: CreateProcess with the
+     * same pid and PASIDs, CreateDevice with the same owner PASID, CreateContext on the same node and
+     * GPU; each context's fence values go on from where they were.
+     */
+    void replay() {
+        handle = session.kmd().createProcess(pid, pasids.clone());
+        for (Device d : devices) {
+            d.handle = session.kmd().createDevice(handle, pasids[0]);
+            for (Context c : d.contexts) {
+                c.handle = session.kmd().createContext(d.handle, c.node, c.gpu);
+                session.interrupts().context(c.handle, c.fence);
+            }
+        }
+    }
+
+    /** A device of the process, as the driver knows it. */
+    static final class Device {
+        final KitProcess process;
+        long handle;
+        final List<Context> contexts = new ArrayList<>();
+
+        Device(KitProcess process, long handle) {
+            this.process = process;
+            this.handle = handle;
+        }
+
+        /** DxgkDdiCreateContext on {@code node} of physical GPU {@code gpu}. */
+        Context context(EngineNode node, int gpu) {
+            Session s = process.session;
+            Context c = new Context(this, s.kmd().createContext(handle, node, gpu), node, gpu);
+            s.interrupts().context(c.handle, 0);
+            contexts.add(c);
+            return c;
+        }
+    }
+
+    /** A context and its fence timeline as the kit (playing VidMm) keeps it. */
+    static final class Context {
+        final Device device;
+        long handle;
+        final EngineNode node;
+        final int gpu;
+        private long fence;
+
+        Context(Device device, long handle, EngineNode node, int gpu) {
+            this.device = device;
+            this.handle = handle;
+            this.node = node;
+            this.gpu = gpu;
+        }
+
+        /** SubmitCommand with the next fence value; {@code probe} checks the work when the fence is reported. */
+        long submit(List<DmaCommand> commands, Interrupts.Probe probe) {
+            Session s = device.process.session;
+            long next = fence + 1;
+            s.interrupts().submitting(handle, next, probe);
+            try {
+                s.kmd().submitCommand(handle, commands, next);
+            } catch (RuntimeException e) {
+                s.interrupts().withdrawn(handle, fence);
+                throw e;
+            }
+            fence = next;
+            return next;
+        }
+
+        long submit(DmaCommand command) {
+            return submit(List.of(command), null);
+        }
+
+        /** Submits and waits for its fence. */
+        void run(DmaCommand command, String what) {
+            device.process.session.interrupts().await(handle, submit(command), Session.WAIT_MILLIS, what);
+        }
+
+        long lastFence() {
+            return fence;
+        }
+
+        /** The timeline goes on from {@code value} (a replayed context keeps VidMm's fence values). */
+        void continueFrom(long value) {
+            fence = value;
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package kmd.conformance.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import gpu.hw.GpuAdapter;
+import kmd.api.AdapterInfo;
+import kmd.api.DisplayDriver;
+import kmd.api.KernelModeDriver;
+import kmd.api.PagingOperation;
+import kmd.api.SegmentDescriptor;
+import os.memmgr.MemoryManager;
+
+/**
+ * One driver context on the adapter, added and started by the kit as VidMm does it (AddDevice,
+ * QueryAdapterInfo, StartDevice with the kit's {@link Interrupts}), and the processes a check made
+ * through it. Closing it destroys what the check left, stops and removes the context, and ends the
+ * kit's OS processes.
+ */
+final class Session implements AutoCloseable {
+    /** How long the kit waits for any one completion or fault. */
+    static final long WAIT_MILLIS = 5_000;
+
+    final DisplayDriver driver;
+    final GpuAdapter gpu;
+    final MemoryManager mm;
+    private final String name;
+    private KernelModeDriver kmd;
+    private Interrupts interrupts;
+    private AdapterInfo info;
+    private final List<KitProcess> processes = new ArrayList<>();
+    private long pagingFence;
+
+    private Session(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm) {
+        this.driver = driver;
+        this.name = name;
+        this.gpu = gpu;
+        this.mm = mm;
+    }
+
+    /** AddDevice, QueryAdapterInfo and StartDevice. */
+    static Session start(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm) {
+        Session s = new Session(driver, name, gpu, mm);
+        s.startDevice();
+        return s;
+    }
+
+    private void startDevice() {
+        kmd = driver.addDevice(gpu);
+        CheckFailed.require(kmd != null, "AddDevice returned no context");
+        info = kmd.queryAdapterInfo();
+        interrupts = new Interrupts();
+        kmd.startDevice(interrupts);
+    }
+
+    /**
+     * StopDevice and RemoveDevice, then AddDevice and StartDevice of a new context, as a driver change
+     * to the same driver does; the processes stay and must be replayed by the check. In between, the
+     * kit clears the aperture and the scanout.
+     */
+    void restart() {
+        kmd.stopDevice();
+        driver.removeDevice(kmd);
+        // the display engine loses its state across a stop, as a real adapter's does in a reset: only
+        // the driver's replay may bring the primary back
+        for (int i = 0; i < gpu.displayModes().size(); i++) {
+            gpu.setScanoutAddress(i, 0);
+        }
+        gpu.unmapAperture(0, gpu.aperture().pages());
+        pagingFence = 0;
+        startDevice();
+    }
+
+    KernelModeDriver kmd() {
+        return kmd;
+    }
+
+    Interrupts interrupts() {
+        return interrupts;
+    }
+
+    AdapterInfo info() {
+        return info;
+    }
+
+    String driverName() {
+        return name;
+    }
+
+    /** The driver's aperture segment, or a check failure naming what it reported. */
+    SegmentDescriptor apertureSegment() {
+        CheckFailed.require(info != null && info.segments() != null, "QueryAdapterInfo reported no segments");
+        return info.segments().stream().filter(SegmentDescriptor::apertureSegment).findFirst()
+                .orElseThrow(() -> new CheckFailed("QueryAdapterInfo reported no aperture segment: " + info.segments()));
+    }
+
+    /** An OS process bound to each physical GPU's IOMMU unit, and CreateProcess with its PASIDs. */
+    KitProcess process() {
+        int pid = mm.spawn("conformance-" + (processes.size() + 1));
+        int[] pasids = new int[gpu.physicalGpus()];
+        for (int g = 0; g < pasids.length; g++) {
+            pasids[g] = mm.bindIommu(pid, gpu.iommuUnit(g));
+        }
+        KitProcess p;
+        try {
+            p = new KitProcess(this, pid, mm.addressSpace(pid), pasids, kmd.createProcess(pid, pasids.clone()));
+        } catch (RuntimeException e) {
+            mm.kill(pid);
+            throw e;
+        }
+        processes.add(p);
+        return p;
+    }
+
+    List<KitProcess> processes() {
+        return List.copyOf(processes);
+    }
+
+    /** BuildPagingBuffer with the next paging fence, and waits for it (context 0). */
+    void paging(PagingOperation op, String what) {
+        long fence = ++pagingFence;
+        interrupts.submitting(0, fence, null);
+        kmd.buildPagingBuffer(op, fence);
+        interrupts.await(0, fence, WAIT_MILLIS, what);
+    }
+
+    long nextPagingFence() {
+        return pagingFence + 1;
+    }
+
+    /** As {@link #paging} without waiting, for an operation the driver is expected to refuse. */
+    void pagingRefused(PagingOperation op) {
+        interrupts.submitting(0, pagingFence + 1, null);
+        kmd.buildPagingBuffer(op, pagingFence + 1);
+        pagingFence++;
+    }
+
+    @Override
+    public void close() {
+        for (KitProcess p : processes) {
+            for (KitProcess.Device d : p.devices) {
+                for (KitProcess.Context c : d.contexts) {
+                    quietly(() -> interrupts.await(c.handle, c.lastFence(), 1_000, "close"));
+                }
+            }
+        }
+        quietly(kmd::stopDevice);
+        quietly(() -> driver.removeDevice(kmd));
+        for (KitProcess p : processes) {
+            quietly(() -> mm.kill(p.pid));
+        }
+    }
+
+    private static void quietly(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            // closing: what failed was already reported by the check, or does not matter any more
+        }
+    }
+}

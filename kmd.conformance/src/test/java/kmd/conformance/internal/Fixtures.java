@@ -1,0 +1,201 @@
+package kmd.conformance.internal;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+import gpu.hw.EngineType;
+import gpu.hw.GpuAdapter;
+import gpu.hw.GpuCommand;
+import gpu.hw.Interrupt;
+import gpu.hw.PciIdentity;
+import gpu.hw.Submission;
+import kmd.api.AdapterInfo;
+import kmd.api.DisplayDriver;
+import kmd.api.DmaCommand;
+import kmd.api.DriverCaps;
+import kmd.api.KernelModeDriver;
+import kmd.api.PagingOperation;
+import kmd.api.SegmentDescriptor;
+import kmd.api.VidMmCaps;
+import kmd.api.callbacks.InterruptNotification;
+import kmd.sdk.AdapterContext;
+import kmd.sdk.DriverHandles;
+import kmd.sdk.Hardware;
+
+/**
+ * Deliberately broken drivers, one defect each, for the kit to find; and {@link Good}, the same
+ * driver without a defect, which must pass every check.
+ */
+final class Fixtures {
+    private Fixtures() {
+    }
+
+    /** A driver service over contexts {@code make} builds. */
+    static DisplayDriver driver(Function<GpuAdapter, KernelModeDriver> make) {
+        return new DisplayDriver() {
+            @Override
+            public int match(PciIdentity adapter) {
+                return 1;
+            }
+
+            @Override
+            public KernelModeDriver addDevice(GpuAdapter adapter) {
+                return make.apply(adapter);
+            }
+
+            @Override
+            public void removeDevice(KernelModeDriver context) {
+            }
+        };
+    }
+
+    /** A correct driver on kmd.sdk, as a vendor would write it. */
+    static class Good extends AdapterContext {
+        Good(GpuAdapter gpu) {
+            super("fixture", gpu, 2, 0x100);
+        }
+
+        VidMmCaps caps() {
+            return new VidMmCaps(true, true, false, false, false);
+        }
+
+        @Override
+        public AdapterInfo queryAdapterInfo() {
+            return new AdapterInfo("fixture", caps(), new DriverCaps(gpu.aperture().size()),
+                    List.of(new SegmentDescriptor(1, "system", 0, true, false),
+                            new SegmentDescriptor(2, "aperture", gpu.aperture().size(), true, true)));
+        }
+    }
+
+    /** Reports each submission's fence as soon as it is queued, before the engine ran it. */
+    static final class EarlyFence extends Good {
+        EarlyFence(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        public void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue) {
+            super.submitCommand(hContext, commands, fenceValue);
+            notifyVidMm(new InterruptNotification.DmaCompleted(handles.context(hContext).node(), hContext, fenceValue));
+        }
+    }
+
+    /** Tags every submission with the PASID of the first device it was ever told about. */
+    static final class ForeignPasid extends Good {
+        private int first;
+
+        ForeignPasid(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        public long createDevice(long hProcess, int ownerPasid) {
+            if (first == 0) {
+                first = ownerPasid;
+            }
+            return super.createDevice(hProcess, ownerPasid);
+        }
+
+        @Override
+        public void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue) {
+            DriverHandles.Context c = handles.context(hContext);
+            List<GpuCommand> encoded = commands.stream().map(Hardware::encode).toList();
+            EngineType engine = Hardware.engine(c.node());
+            gpu.submit(engine, engineInstanceFor(hContext, engine), new Submission(first, hContext, encoded, fenceValue));
+        }
+    }
+
+    /** Reports a page fault at the page's first byte instead of the byte that faulted. */
+    static final class WrongFaultVa extends Good {
+        WrongFaultVa(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        public void interrupt(Interrupt interrupt) {
+            InterruptNotification n = Hardware.notification(interrupt);
+            if (n instanceof InterruptNotification.DmaPageFaulted f) {
+                n = new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.fenceValue(),
+                        f.faultedVa() & ~0xFFFL, f.pasid(), f.write(), f.reason(), f.ioMmu());
+            }
+            notifyVidMm(n);
+        }
+    }
+
+    /** Maps the aperture one page after the one asked. */
+    static final class ApertureOffByOne extends Good {
+        ApertureOffByOne(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        public void buildPagingBuffer(PagingOperation op, long pagingFenceValue) {
+            if (op instanceof PagingOperation.MapApertureSegment m) {
+                op = new PagingOperation.MapApertureSegment(m.segmentId(), m.firstPage() + 1, m.frames());
+            }
+            super.buildPagingBuffer(op, pagingFenceValue);
+        }
+    }
+
+    /** Accepts work during exclusive access. */
+    static final class IgnoresExclusiveAccess extends Good {
+        IgnoresExclusiveAccess(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        public void beginExclusiveAccess() {
+        }
+    }
+
+    /** Reports a GpuMmu driver. */
+    static final class GpuMmuCaps extends Good {
+        GpuMmuCaps(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        VidMmCaps caps() {
+            return new VidMmCaps(true, false, true, false, false);
+        }
+    }
+
+    /**
+     * Skips a SetVidPnSourceAddress equal to the last one it made, as if the hardware kept it across
+     * StopDevice (the memory lives in the driver service): it drops the replayed primary.
+     */
+    static DisplayDriver dropsReplayedPrimary() {
+        Map<Integer, Long> last = new ConcurrentHashMap<>();
+        return driver(gpu -> new Good(gpu) {
+            @Override
+            public void setVidPnSourceAddress(int sourceId, int segmentId, long offset) {
+                Long was = last.put(sourceId, segmentId == 0 ? -1 : offset);
+                if (was == null || was != (segmentId == 0 ? -1 : offset)) {
+                    super.setVidPnSourceAddress(sourceId, segmentId, offset);
+                }
+            }
+        });
+    }
+
+    static DisplayDriver reference() {
+        return new DisplayDriver() {
+            @Override
+            public int match(PciIdentity adapter) {
+                return 2;
+            }
+
+            @Override
+            public KernelModeDriver addDevice(GpuAdapter adapter) {
+                return new kmd.reference.internal.ReferenceKmd(adapter, new VidMmCaps(true, true, false, false, false),
+                        adapter.aperture().size());
+            }
+
+            @Override
+            public void removeDevice(KernelModeDriver context) {
+            }
+        };
+    }
+
+}
