@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
@@ -22,36 +20,6 @@ class VendorInstallTest {
     @TempDir
     Path dir;
 
-    /** The ```-block of a Markdown file that holds {@code marker}: its lines. */
-    static List<String> readmeBlock(Path readme, String marker) throws Exception {
-        List<String> block = new ArrayList<>();
-        boolean in = false;
-        for (String line : Files.readAllLines(readme)) {
-            if (line.startsWith("```")) {
-                if (in && block.stream().anyMatch(l -> l.contains(marker))) {
-                    return block;
-                }
-                in = !in;
-                block.clear();
-            } else if (in) {
-                block.add(line);
-            }
-        }
-        throw new AssertionError(readme + " has no shell block with '" + marker + "'");
-    }
-
-    /** A regex of a line the guide shows, ids aside: every number of two digits or more matches any number. */
-    static String modIds(String line) {
-        StringBuilder regex = new StringBuilder();
-        java.util.regex.Matcher m = Pattern.compile("\\d{2,}").matcher(line);
-        int at = 0;
-        while (m.find()) {
-            regex.append(Pattern.quote(line.substring(at, m.start()))).append("\\d+");
-            at = m.end();
-        }
-        return regex.append(Pattern.quote(line.substring(at))).toString();
-    }
-
     static String kmdList(LauncherShell shell) throws Exception {
         return shell.type("kmd:list", "(?s)ADAPTER.*?\\n1 .*?\\n(?:1 .*?\\n)*g! ");
     }
@@ -65,34 +33,27 @@ class VendorInstallTest {
         Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
         Path jar = root.resolve("examples/vendor-kmd/target/example.kmd.jar");
         assertTrue(Files.isRegularFile(jar), "the example driver is built at " + jar);
-        List<String> block = readmeBlock(root.resolve("docs/vendor.md"), "install file:/path/to/examples/vendor-kmd");
+        ShellSessions.Session block = ShellSessions.holding(root.resolve("docs/vendor.md"),
+                "install file:/path/to/examples/vendor-kmd");
         try (LauncherShell shell = new LauncherShell(LauncherShell.builtJar(), dir)) {
             shell.awaitPrompt();
             assertTrue(attachedOnAdapter1(kmdList(shell), "reference"), "before: the reference driver on adapter 1");
             String readmeId = null;
             String id = null;
-            for (int i = 0; i < block.size(); i++) {
-                String line = block.get(i);
-                if (!line.startsWith("g! ")) {
-                    continue;
-                }
-                List<String> shown = new ArrayList<>();
-                for (int j = i + 1; j < block.size() && !block.get(j).startsWith("g! "); j++) {
-                    shown.add(block.get(j));
-                }
-                String typed = line.substring(3).replace("file:/path/to/", "file:" + root + "/");
+            for (ShellSessions.Step step : block.steps()) {
+                String typed = step.command().replace("file:/path/to/", "file:" + root + "/");
                 if (readmeId != null) {
                     typed = typed.replaceAll("\\b" + readmeId + "\\b", id);
                 }
                 String command = typed.replaceAll("\\s+#.*", "");
                 String out = shell.type(typed, "(?s)(.*?)g! ");
-                for (String expected : shown) {
+                for (String expected : step.shown()) {
                     if (expected.startsWith("Bundle ID: ")) {
                         readmeId = expected.substring("Bundle ID: ".length()).trim();
                         id = out.replaceAll("(?s).*Bundle ID: (\\d+).*", "$1").trim();
                         assertTrue(id.matches("\\d+"), "install printed a bundle id: " + out);
                     } else {
-                        assertTrue(Pattern.compile(modIds(expected.trim())).matcher(out).find(),
+                        assertTrue(Pattern.compile(ShellSessions.regex(expected)).matcher(out).find(),
                                 "'" + command + "' printed " + out + ", the guide shows " + expected);
                     }
                 }
