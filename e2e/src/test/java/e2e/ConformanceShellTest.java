@@ -42,6 +42,8 @@ class ConformanceShellTest {
             run(shell, "conformance:run reference");
             run(shell, "conformance:run contoso");
             run(shell, "conformance:run reference 1");
+            String umd = shell.type("conformance:umd reference", SUMMARY);
+            assertTrue(umd.contains("PASS umd.tiled") && umd.contains("7 passed, 0 failed"), umd);
             assertTrue(VendorInstallTest.attachedOnAdapter1(VendorInstallTest.kmdList(shell), "reference"),
                     "adapter 1 is back with the reference driver:\n" + shell.output());
 

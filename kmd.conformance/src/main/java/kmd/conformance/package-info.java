@@ -2,7 +2,7 @@
  * The KMD conformance kit's service and its reports (see {@link kmd.conformance.ConformanceKit}).
  * Vendors call it from their own in-framework tests, or type {@code conformance:run DRIVER [ADAPTER]}.
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package kmd.conformance;
 

@@ -18,8 +18,8 @@ final class AllocationChecks {
     private AllocationChecks() {
     }
 
-    static List<Check> all() {
-        return List.of(new Check("allocation.describe", AllocationChecks::describe));
+    static List<Check<Session>> all() {
+        return List.of(new Check<>("allocation.describe", AllocationChecks::describe));
     }
 
     static void describe(Session s) {

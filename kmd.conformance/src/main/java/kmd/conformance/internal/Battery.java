@@ -2,6 +2,7 @@ package kmd.conformance.internal;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 import gpu.hw.EngineType;
 import gpu.hw.GpuAdapter;
@@ -9,20 +10,22 @@ import kmd.api.DisplayDriver;
 import kmd.conformance.CheckResult;
 import kmd.conformance.Report;
 import os.memmgr.MemoryManager;
+import umd.api.UserModeDriver;
+import vidmm.VidMm;
 
 /**
- * The checks, in order, and how one runs: a freshly added and started driver context each
- * ({@link Session}), a failure in one line, and the engines reset between checks so that one
- * check's failure does not spill into the next.
+ * The checks, in order, and how one runs: in a fresh session each, a failure in one line; for a
+ * KMD the engines are reset between checks so that one check's failure does not spill into the next.
  */
 public final class Battery {
-    private static final List<Check> CHECKS = all();
+    private static final List<Check<Session>> KMD = kmd();
+    private static final List<Check<UmdSession>> UMD = umd();
 
     private Battery() {
     }
 
-    private static List<Check> all() {
-        List<Check> checks = new ArrayList<>();
+    private static List<Check<Session>> kmd() {
+        List<Check<Session>> checks = new ArrayList<>();
         checks.addAll(LifecycleChecks.all());
         checks.addAll(IsolationChecks.all());
         checks.addAll(AllocationChecks.all());
@@ -34,34 +37,62 @@ public final class Battery {
         return List.copyOf(checks);
     }
 
+    private static List<Check<UmdSession>> umd() {
+        List<Check<UmdSession>> checks = new ArrayList<>();
+        checks.addAll(UmdResourceChecks.all());
+        checks.addAll(UmdDeviceChecks.all());
+        return List.copyOf(checks);
+    }
+
     public static List<String> names() {
-        return CHECKS.stream().map(Check::name).toList();
+        return KMD.stream().map(Check::name).toList();
+    }
+
+    public static List<String> umdNames() {
+        return UMD.stream().map(Check::name).toList();
     }
 
     /**
-     * Runs every check against {@code driver} on {@code gpu}, which nobody else drives meanwhile.
+     * Runs every KMD check against {@code driver} on {@code gpu}, which nobody else drives meanwhile.
      * {@code mm} makes the kit's processes (and ends them after each check).
      */
     public static Report run(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm) {
+        return new Report(name, gpu.index(), run(KMD, () -> Session.start(driver, name, gpu, mm), () -> {
+            for (EngineType type : EngineType.values()) {
+                gpu.resetEngine(type);
+            }
+        }));
+    }
+
+    /**
+     * Runs every UMD check against {@code umd} on adapter {@code gpu} (the hardware, to look at its
+     * scanout), through the kernel as it is: {@code vidmm} with whichever KMD it attached.
+     */
+    public static Report runUmd(UserModeDriver umd, String name, GpuAdapter gpu, VidMm vidmm, MemoryManager mm) {
+        return new Report(name, gpu.index(), run(UMD, () -> UmdSession.open(umd, gpu, vidmm, mm), () -> {
+        }));
+    }
+
+    private static <S extends AutoCloseable> List<CheckResult> run(List<Check<S>> checks, Supplier<S> open, Runnable between) {
         List<CheckResult> results = new ArrayList<>();
-        for (Check check : CHECKS) {
+        for (Check<S> check : checks) {
             long start = System.nanoTime();
             String failure = null;
-            try (Session s = Session.start(driver, name, gpu, mm)) {
+            try (S s = open.get()) {
                 check.body().accept(s);
-                s.interrupts().failIfViolated();
+                if (s instanceof Session k) {
+                    k.interrupts().failIfViolated();
+                }
             } catch (CheckFailed e) {
                 failure = e.getMessage();
-            } catch (RuntimeException e) {
-                failure = "a DDI threw where it must not: " + oneLine(e);
+            } catch (Exception e) {
+                failure = "a call threw where it must not: " + oneLine(e);
             } finally {
-                for (EngineType type : EngineType.values()) {
-                    gpu.resetEngine(type);
-                }
+                between.run();
             }
             results.add(new CheckResult(check.name(), failure, (System.nanoTime() - start) / 1_000_000));
         }
-        return new Report(name, gpu.index(), results);
+        return results;
     }
 
     static String oneLine(Throwable e) {

@@ -29,7 +29,11 @@ final class Bytes {
 
     /** Fails the check unless the process memory at {@code va} holds {@code expected}. */
     static void expect(KitProcess p, long va, byte[] expected, String what) {
-        byte[] actual = p.memory.read(va, expected.length);
+        expect(p.memory.read(va, expected.length), va, expected, what);
+    }
+
+    /** Fails the check unless {@code actual}, read at {@code va}, is {@code expected}. */
+    static void expect(byte[] actual, long va, byte[] expected, String what) {
         int at = mismatch(expected, actual);
         CheckFailed.require(at < 0, what + ": byte at VA 0x" + Long.toHexString(va + Math.max(at, 0)) + " is 0x"
                 + (at < 0 ? "" : String.format("%02x", actual[at] & 0xFF)) + ", expected 0x"

@@ -12,4 +12,16 @@ final class CheckFailed extends RuntimeException {
             throw new CheckFailed(what);
         }
     }
+
+    /** Fails unless {@code call} throws a RuntimeException with a message ({@code what} names the call). */
+    static void refused(Runnable call, String what) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            require(e.getMessage() != null && !e.getMessage().isBlank(), what + " was refused with no message ("
+                    + e.getClass().getName() + ")");
+            return;
+        }
+        throw new CheckFailed(what + " was accepted; it must be refused");
+    }
 }

@@ -12,9 +12,9 @@ import org.osgi.service.component.annotations.Reference;
 import kmd.conformance.ConformanceKit;
 import kmd.conformance.Report;
 
-/** {@code conformance:run DRIVER [ADAPTER] [junit=FILE]}: the kit from the shell. */
+/** {@code conformance:run DRIVER [ADAPTER] [junit=FILE]} and {@code conformance:umd UMD [ADAPTER] [junit=FILE]}: the kit from the shell. */
 @Component(service = ConformanceCommands.class, property = {"osgi.command.scope=conformance",
-        "osgi.command.function=run", "osgi.command.function=checks"})
+        "osgi.command.function=run", "osgi.command.function=checks", "osgi.command.function=umd"})
 public final class ConformanceCommands {
     private final ConformanceKit kit;
 
@@ -23,9 +23,30 @@ public final class ConformanceCommands {
         this.kit = kit;
     }
 
-    @Descriptor("the checks conformance:run makes, in order")
+    @Descriptor("the checks conformance:run (KMD) and conformance:umd (UMD) make, in order")
     public String checks() {
-        return String.join("\n", kit.checks());
+        return "KMD: " + String.join(" ", kit.checks()) + "\nUMD: " + String.join(" ", kit.umdChecks());
+    }
+
+    @Descriptor("runs the UMD conformance checks against a user-mode driver on adapter 0: PASS/FAIL per check, then N passed, M failed")
+    public String umd(@Descriptor("the UMD's umd.name") String umd) {
+        return report(kit.runUmd(umd, 0), null);
+    }
+
+    @Descriptor("runs the UMD conformance checks on an adapter, or on adapter 0 with junit=FILE.xml")
+    public String umd(@Descriptor("the UMD's umd.name") String umd,
+                      @Descriptor("adapter index, or junit=FILE.xml to also write JUnit XML") String option) {
+        if (option.startsWith("junit=")) {
+            return report(kit.runUmd(umd, 0), junit(option));
+        }
+        return report(kit.runUmd(umd, adapter(option)), null);
+    }
+
+    @Descriptor("runs the UMD conformance checks on an adapter and also writes JUnit XML")
+    public String umd(@Descriptor("the UMD's umd.name") String umd,
+                      @Descriptor("adapter index, as gpu:list shows it") String adapter,
+                      @Descriptor("junit=FILE.xml") String junit) {
+        return report(kit.runUmd(umd, adapter(adapter)), junit(junit));
     }
 
     @Descriptor("runs the KMD conformance checks against a driver on the first adapter it matches: PASS/FAIL per check, then N passed, M failed")

@@ -21,9 +21,9 @@ final class FaultChecks {
     private FaultChecks() {
     }
 
-    static List<Check> all() {
-        return List.of(new Check("fault.invalid-va", FaultChecks::invalidVa), new Check("fault.read-only", FaultChecks::readOnly),
-                new Check("engine.reset", FaultChecks::engineReset));
+    static List<Check<Session>> all() {
+        return List.of(new Check<>("fault.invalid-va", FaultChecks::invalidVa), new Check<>("fault.read-only", FaultChecks::readOnly),
+                new Check<>("engine.reset", FaultChecks::engineReset));
     }
 
     static void invalidVa(Session s) {

@@ -16,8 +16,8 @@ final class FenceChecks {
     private FenceChecks() {
     }
 
-    static List<Check> all() {
-        return List.of(new Check("fence.after-work", FenceChecks::afterWork), new Check("fence.order", FenceChecks::order));
+    static List<Check<Session>> all() {
+        return List.of(new Check<>("fence.after-work", FenceChecks::afterWork), new Check<>("fence.order", FenceChecks::order));
     }
 
     /** A long fill on a render context, a small copy on a copy context: each fence only after its own bytes. */

@@ -17,9 +17,9 @@ final class IsolationChecks {
     private IsolationChecks() {
     }
 
-    static List<Check> all() {
-        return List.of(new Check("process.pasids", IsolationChecks::perGpu),
-                new Check("pasid.isolation", IsolationChecks::isolation));
+    static List<Check<Session>> all() {
+        return List.of(new Check<>("process.pasids", IsolationChecks::perGpu),
+                new Check<>("pasid.isolation", IsolationChecks::isolation));
     }
 
     /** A context on each physical GPU writes the process's own memory (its PASID for that GPU). */

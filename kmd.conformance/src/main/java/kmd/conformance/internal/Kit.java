@@ -19,6 +19,7 @@ import kmd.api.DisplayDriver;
 import kmd.conformance.ConformanceKit;
 import kmd.conformance.Report;
 import os.memmgr.MemoryManager;
+import umd.api.UserModeDriver;
 import vidmm.AdapterHold;
 import vidmm.VidMm;
 import vidmm.VidMmException;
@@ -31,6 +32,7 @@ import vidmm.VidMmException;
 public final class Kit implements ConformanceKit {
     private final Map<DisplayDriver, String> drivers = new ConcurrentHashMap<>();
     private final Map<GpuAdapter, Integer> adapters = new ConcurrentHashMap<>();
+    private final Map<UserModeDriver, String> umds = new ConcurrentHashMap<>();
     private final AtomicBoolean running = new AtomicBoolean();
 
     @Reference
@@ -47,6 +49,16 @@ public final class Kit implements ConformanceKit {
 
     void removeDriver(DisplayDriver driver) {
         drivers.remove(driver);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addUmd(UserModeDriver umd, Map<String, Object> properties) {
+        umds.put(umd, String.valueOf(properties.getOrDefault("umd.name", umd.getClass().getSimpleName())));
+    }
+
+    void removeUmd(UserModeDriver umd) {
+        umds.remove(umd);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -73,6 +85,30 @@ public final class Kit implements ConformanceKit {
         }
         try (AdapterHold hold = hold(gpu.index())) {
             return Battery.run(driver, name, gpu, mm);
+        } finally {
+            running.set(false);
+        }
+    }
+
+    @Override
+    public List<String> umdChecks() {
+        return Battery.umdNames();
+    }
+
+    @Override
+    public Report runUmd(String name, int adapter) {
+        UserModeDriver umd = umds.entrySet().stream().filter(e -> e.getValue().equals(name)).map(Map.Entry::getKey)
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("no user-mode driver named '" + name
+                        + "'; installed: " + umds.values().stream().sorted().collect(Collectors.joining(", "))));
+        int index = Math.max(0, adapter);
+        GpuAdapter gpu = adapters.keySet().stream().filter(g -> g.index() == index).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("adapter " + index + " does not exist; adapters: "
+                        + adapters.values().stream().sorted().map(String::valueOf).collect(Collectors.joining(", "))));
+        if (!running.compareAndSet(false, true)) {
+            throw new IllegalArgumentException("a conformance run is in progress already; run one at a time");
+        }
+        try {
+            return Battery.runUmd(umd, name, gpu, vidmm, mm);
         } finally {
             running.set(false);
         }

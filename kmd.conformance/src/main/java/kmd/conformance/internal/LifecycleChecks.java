@@ -17,8 +17,8 @@ final class LifecycleChecks {
     private LifecycleChecks() {
     }
 
-    static List<Check> all() {
-        return List.of(new Check("caps", LifecycleChecks::caps), new Check("start-stop", LifecycleChecks::startStop));
+    static List<Check<Session>> all() {
+        return List.of(new Check<>("caps", LifecycleChecks::caps), new Check<>("start-stop", LifecycleChecks::startStop));
     }
 
     /** VirtualAddressingSupported with IoMmuSupported, segments with unique ids, one aperture segment that fits the hardware's. */

@@ -21,10 +21,10 @@ final class PagingChecks {
     private PagingChecks() {
     }
 
-    static List<Check> all() {
-        return List.of(new Check("paging.transfer", PagingChecks::transfer), new Check("paging.fill", PagingChecks::fill),
-                new Check("paging.monitored-fence", PagingChecks::monitoredFence),
-                new Check("paging.aperture", PagingChecks::aperture), new Check("display.scanout", PagingChecks::scanout));
+    static List<Check<Session>> all() {
+        return List.of(new Check<>("paging.transfer", PagingChecks::transfer), new Check<>("paging.fill", PagingChecks::fill),
+                new Check<>("paging.monitored-fence", PagingChecks::monitoredFence),
+                new Check<>("paging.aperture", PagingChecks::aperture), new Check<>("display.scanout", PagingChecks::scanout));
     }
 
     static void transfer(Session s) {

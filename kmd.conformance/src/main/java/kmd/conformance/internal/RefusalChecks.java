@@ -25,9 +25,9 @@ final class RefusalChecks {
     private RefusalChecks() {
     }
 
-    static List<Check> all() {
-        return List.of(new Check("exclusive-access", RefusalChecks::exclusiveAccess),
-                new Check("ddi.refusal", RefusalChecks::refusals));
+    static List<Check<Session>> all() {
+        return List.of(new Check<>("exclusive-access", RefusalChecks::exclusiveAccess),
+                new Check<>("ddi.refusal", RefusalChecks::refusals));
     }
 
     static void exclusiveAccess(Session s) {
@@ -35,8 +35,8 @@ final class RefusalChecks {
         KitProcess.Context c = p.device().context(EngineNode.COPY, 0);
         long va = p.buffer(4096, (byte) 0x22);
         s.kmd().beginExclusiveAccess();
-        refused(() -> c.submit(new DmaCommand.Fill(va, 4096, 0x33333333)), "SubmitCommand during exclusive access");
-        refused(() -> s.pagingRefused(new PagingOperation.Fill(p.pasids[0], va, 4096, 0x44444444)),
+        CheckFailed.refused(() -> c.submit(new DmaCommand.Fill(va, 4096, 0x33333333)), "SubmitCommand during exclusive access");
+        CheckFailed.refused(() -> s.pagingRefused(new PagingOperation.Fill(p.pasids[0], va, 4096, 0x44444444)),
                 "BuildPagingBuffer (Fill) during exclusive access");
         s.kmd().endExclusiveAccess();
         long after = p.buffer(4096, (byte) 0);
@@ -60,26 +60,26 @@ final class RefusalChecks {
         long pages = seg.size() >>> 12;
         int unknownSegment = s.info().segments().stream().mapToInt(SegmentDescriptor::id).max().orElse(0) + 1;
 
-        refused(() -> k.createProcess(p.pid, new int[0]), "CreateProcess with no PASID");
-        refused(() -> k.createDevice(UNKNOWN, p.pasids[0]), "CreateDevice of an unknown process");
-        refused(() -> k.createContext(UNKNOWN, EngineNode.RENDER, 0), "CreateContext of an unknown device");
-        refused(() -> k.createContext(d.handle, EngineNode.RENDER, s.gpu.physicalGpus()),
+        CheckFailed.refused(() -> k.createProcess(p.pid, new int[0]), "CreateProcess with no PASID");
+        CheckFailed.refused(() -> k.createDevice(UNKNOWN, p.pasids[0]), "CreateDevice of an unknown process");
+        CheckFailed.refused(() -> k.createContext(UNKNOWN, EngineNode.RENDER, 0), "CreateContext of an unknown device");
+        CheckFailed.refused(() -> k.createContext(d.handle, EngineNode.RENDER, s.gpu.physicalGpus()),
                 "CreateContext on physical GPU " + s.gpu.physicalGpus() + " of an adapter of " + s.gpu.physicalGpus());
-        refused(() -> k.submitCommand(UNKNOWN, List.of(new DmaCommand.Fill(0x10000, 4, 1)), 1),
+        CheckFailed.refused(() -> k.submitCommand(UNKNOWN, List.of(new DmaCommand.Fill(0x10000, 4, 1)), 1),
                 "SubmitCommand on an unknown context");
-        refused(() -> k.createAllocation(UNKNOWN, new AllocationRequest(4096, Set.of())), "CreateAllocation of an unknown device");
-        refused(() -> k.destroyContext(UNKNOWN), "DestroyContext of an unknown context");
-        refused(() -> k.destroyDevice(UNKNOWN), "DestroyDevice of an unknown device");
-        refused(() -> k.destroyProcess(UNKNOWN), "DestroyProcess of an unknown process");
-        refused(() -> k.setVidPnSourceAddress(sources, seg.id(), 0), "SetVidPnSourceAddress of source " + sources
+        CheckFailed.refused(() -> k.createAllocation(UNKNOWN, new AllocationRequest(4096, Set.of())), "CreateAllocation of an unknown device");
+        CheckFailed.refused(() -> k.destroyContext(UNKNOWN), "DestroyContext of an unknown context");
+        CheckFailed.refused(() -> k.destroyDevice(UNKNOWN), "DestroyDevice of an unknown device");
+        CheckFailed.refused(() -> k.destroyProcess(UNKNOWN), "DestroyProcess of an unknown process");
+        CheckFailed.refused(() -> k.setVidPnSourceAddress(sources, seg.id(), 0), "SetVidPnSourceAddress of source " + sources
                 + " (the adapter has " + sources + ")");
         if (sources > 0) {
-            refused(() -> k.setVidPnSourceAddress(0, unknownSegment, 0), "SetVidPnSourceAddress in segment "
+            CheckFailed.refused(() -> k.setVidPnSourceAddress(0, unknownSegment, 0), "SetVidPnSourceAddress in segment "
                     + unknownSegment + ", which does not exist");
         }
-        refused(() -> s.pagingRefused(new PagingOperation.MapApertureSegment(seg.id(), pages - 1, new long[] {frame, frame})),
+        CheckFailed.refused(() -> s.pagingRefused(new PagingOperation.MapApertureSegment(seg.id(), pages - 1, new long[] {frame, frame})),
                 "MapApertureSegment past the end of the aperture segment");
-        refused(() -> s.pagingRefused(new PagingOperation.MapApertureSegment(unknownSegment, 0, new long[] {frame})),
+        CheckFailed.refused(() -> s.pagingRefused(new PagingOperation.MapApertureSegment(unknownSegment, 0, new long[] {frame})),
                 "MapApertureSegment of segment " + unknownSegment + ", which does not exist");
 
         require(s.gpu.apertureMappedPages() == mappedBefore, "a refused DDI changed the aperture: "
@@ -90,17 +90,5 @@ final class RefusalChecks {
         long va = p.buffer(4096, (byte) 0);
         c.run(new DmaCommand.Fill(va, 4096, 0x0E0E0E0E), "the live context after the refusals");
         Bytes.expect(p, va, Bytes.pattern(0x0E0E0E0E, 4096), "the live context after the refusals");
-    }
-
-    /** The call must throw a RuntimeException with a message. */
-    private static void refused(Runnable call, String what) {
-        try {
-            call.run();
-        } catch (RuntimeException e) {
-            require(e.getMessage() != null && !e.getMessage().isBlank(), what + " was refused with no message (" + e.getClass()
-                    .getName() + ")");
-            return;
-        }
-        throw new CheckFailed(what + " was accepted; it must be refused");
     }
 }

@@ -25,8 +25,8 @@ final class ReplayChecks {
     private ReplayChecks() {
     }
 
-    static List<Check> all() {
-        return List.of(new Check("swap.replay", ReplayChecks::replay));
+    static List<Check<Session>> all() {
+        return List.of(new Check<>("swap.replay", ReplayChecks::replay));
     }
 
     static void replay(Session s) {

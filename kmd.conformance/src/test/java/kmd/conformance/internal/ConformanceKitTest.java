@@ -51,6 +51,34 @@ class ConformanceKitTest {
         assertEquals(0, r.failed(), describe(r));
     }
 
+    private static Report runUmd(java.util.function.Function<UmdMachine, umd.api.UserModeDriver> umd) {
+        try (UmdMachine m = new UmdMachine()) {
+            return Battery.runUmd(umd.apply(m), "umd", m.m.gpu, m.vidmm, m.m.mm);
+        }
+    }
+
+    @Test
+    void theReferenceUmdPassesEveryUmdCheck() {
+        Report r = runUmd(m -> m.umd);
+        assertEquals(0, r.failed(), describe(r));
+        assertEquals(Battery.umdNames().size(), r.results().size());
+    }
+
+    static Stream<Arguments> brokenUmds() {
+        return Stream.of(
+                Arguments.of("skips GPU waits", (java.util.function.UnaryOperator<umd.api.UmdDevice>) UmdFixtures::ignoresGpuWaits, "umd.fence"),
+                Arguments.of("maps every tile to pool tile 0", (java.util.function.UnaryOperator<umd.api.UmdDevice>) UmdFixtures::mapsEveryTileToPoolTile0, "umd.tiled"),
+                Arguments.of("drops presents", (java.util.function.UnaryOperator<umd.api.UmdDevice>) UmdFixtures::dropsPresents, "umd.present"),
+                Arguments.of("leaks its device on close", (java.util.function.UnaryOperator<umd.api.UmdDevice>) UmdFixtures::leaksOnClose, "umd.close"));
+    }
+
+    @ParameterizedTest(name = "a UMD that {0} fails {2}")
+    @MethodSource("brokenUmds")
+    void aBrokenUmdFailsTheCheckOfItsDefect(String defect, java.util.function.UnaryOperator<umd.api.UmdDevice> broken, String check) {
+        Report r = runUmd(m -> UmdFixtures.broken(m.umd, broken));
+        assertNotNull(r.failure(check), "the kit did not fail " + check + " for a UMD that " + defect + ":\n" + describe(r));
+    }
+
     static Stream<Arguments> broken() {
         return Stream.of(
                 Arguments.of("completes fences early", Fixtures.driver(Fixtures.EarlyFence::new), "fence.after-work"),
