@@ -59,7 +59,7 @@ public class PagingBenchmark {
             IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
             mm = new WindowsMemoryManager(memory, iommu, dir.resolve("pagefile.sys"), 256, 1);
             pid = mm.spawn("bench");
-            mm.bindIommu(pid);
+            mm.bindIommu(pid, 0);
             space = mm.addressSpace(pid);
             va = space.allocate(PAGES * 4096L, PageProtection.READWRITE);
             raw = FileChannel.open(dir.resolve("raw.bin"), StandardOpenOption.CREATE, StandardOpenOption.READ,

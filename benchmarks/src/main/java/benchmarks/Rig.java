@@ -19,7 +19,7 @@ final class Rig {
         WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
         int pid = mm.spawn("bench");
         space = mm.addressSpace(pid);
-        pasid = mm.bindIommu(pid);
+        pasid = mm.bindIommu(pid, 0);
     }
 
     /** Allocates {@code bytes} of 2 MiB pages and writes every 4 KiB of them once (as {@link #committed}). */

@@ -84,7 +84,7 @@ public class VidMmBenchmark {
             pid = mm.spawn("bench");
             device = vidmm.createDevice(pid);
             context = vidmm.createContext(device, EngineNode.COPY, 0);
-            pasid = mm.addressSpace(pid).pasid();
+            pasid = mm.addressSpace(pid).pasids().get(0);
             src = vidmm.allocate(device, BYTES, Set.of());
             dst = vidmm.allocate(device, BYTES, Set.of());
             vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
@@ -134,7 +134,7 @@ public class VidMmBenchmark {
             src = m.vidmm.allocate(device, BYTES, Set.of());
             dst = m.vidmm.allocate(device, BYTES, Set.of());
             m.vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
-            written(m, m.mm.addressSpace(pid).pasid(), src);
+            written(m, m.mm.addressSpace(pid).pasids().get(0), src);
         }
     }
 

@@ -43,7 +43,7 @@ class ConformanceShellTest {
             run(shell, "conformance:run contoso");
             run(shell, "conformance:run reference 1");
             String umd = shell.type("conformance:umd reference", SUMMARY);
-            assertTrue(umd.contains("PASS umd.tiled") && umd.contains("7 passed, 0 failed"), umd);
+            assertTrue(umd.contains("PASS umd.tiled") && umd.contains("PASS umd.trim") && umd.contains("8 passed, 0 failed"), umd);
             assertTrue(VendorInstallTest.attachedOnAdapter1(VendorInstallTest.kmdList(shell), "reference"),
                     "adapter 1 is back with the reference driver:\n" + shell.output());
 

@@ -107,7 +107,7 @@ class GpuPathTest extends ShellTestBase {
         Allocation a = vidmm.allocate(device, 1 << 20, Set.of(AllocationFlag.SHARED));
         long fence = vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(a.va(), 1 << 20, 0x12345678)));
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.RENDER), fence, 5000));
-        int pasid = mm.addressSpace(pid).pasid();
+        int pasid = mm.addressSpace(pid).pasids().get(0);
         mm.kill(pid);
         assertTrue(!iommu.boundPasids().containsKey(pasid));
         assertTrue(vidmm.processes().isEmpty());

@@ -39,7 +39,7 @@ class LifecycleTest {
         MemoryManager mm = await(MemoryManager.class);
         Iommu iommu = await(Iommu.class);
         int pid = mm.spawn("doomed");
-        int pasid = mm.bindIommu(pid);
+        int pasid = mm.bindIommu(pid, 0);
         assertTrue(iommu.boundPasids().containsKey(pasid));
         Bundle osBundle = findBundle("os.memmgr");
         osBundle.stop();

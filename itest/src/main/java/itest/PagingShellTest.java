@@ -22,6 +22,8 @@ class PagingShellTest extends ShellTestBase {
         String device = group("device (0x\\w+)", run("vidmm:device " + pid));
         String alloc = run("vidmm:alloc " + device + " 256M");
         String va = group("at VA (0x\\w+)", alloc);
+        String handle = group("allocation (0x\\w+)", alloc);
+        assertTrue(run("vidmm:resident " + device + " " + handle).startsWith("resident"), "the UMD's part: MakeResident first");
         assertTrue(run("vidmm:submit " + device + " \"fill " + va + " 256M 0xa5c3e1f7\"").contains("completed"));
         long base = Long.decode(va);
         for (long off : new long[] {0, 100L << 20, (256L << 20) - 16}) {

@@ -49,7 +49,7 @@ class SharedMemoryPathTest {
         AddressSpace as = mm.addressSpace(a);
         long va = as.allocate(8192, PageProtection.READWRITE);
         as.write(va, text("hello from the CPU"));
-        int pasid = mm.bindIommu(a);
+        int pasid = mm.bindIommu(a, 0);
         assertEquals(as.pageTableRoot(), iommu.boundPasids().get(pasid));
 
         byte[] out = new byte[18];
@@ -57,7 +57,7 @@ class SharedMemoryPathTest {
         assertArrayEquals(text("hello from the CPU"), out);
 
         int b = mm.spawn("b");
-        int other = mm.bindIommu(b);
+        int other = mm.bindIommu(b, 0);
         DmaResult foreign = dma.read(other, va, new byte[18]);
         assertEquals(FaultKind.NOT_PRESENT, foreign.fault().kind());
 
@@ -69,7 +69,7 @@ class SharedMemoryPathTest {
     void gpuPageRequestsAreAnsweredByTheOsBundle() {
         int p = mm.spawn("gpu-first");
         long va = mm.addressSpace(p).allocate(4096, PageProtection.READWRITE);
-        int pasid = mm.bindIommu(p);
+        int pasid = mm.bindIommu(p, 0);
         long requests = iommu.stats().pageRequests();
         DmaResult written = dma.write(pasid, va, text("gpu"));
         assertTrue(written.completed(), written + " " + iommu.stats());
@@ -83,7 +83,7 @@ class SharedMemoryPathTest {
         int p = mm.spawn("worker");
         AddressSpace as = mm.addressSpace(p);
         long va = as.allocate(1 << 20, PageProtection.READWRITE);
-        int pasid = mm.bindIommu(p);
+        int pasid = mm.bindIommu(p, 0);
         DmaResult written = dma.write(pasid, va, new byte[256 * 1024]);
         assertTrue(written.completed(), written + " " + iommu.stats());
         as.pin(va, 4096, true);

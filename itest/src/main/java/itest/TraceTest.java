@@ -35,7 +35,7 @@ class TraceTest extends ShellTestBase {
         assertTrue(run("trace:start").startsWith("tracing"));
         String report = run("scenario:run sharing out=" + dir.resolve("s.png"));
         long producer = Long.parseLong(group("producer (\\d+)", report));
-        long producerPasid = Long.parseLong(group("producer \\d+ \\(PASID (\\d+)\\)", report));
+        long producerPasid = Long.parseLong(group("producer \\d+ \\(PASID (\\d+) on unit 0\\)", report));
         long consumer = Long.parseLong(group("consumer (\\d+)", report));
         Path file = dir.resolve("sharing.json");
         assertTrue(run("trace:stop " + file).matches("wrote .*sharing.json: \\d+ events over \\d+ ms"));

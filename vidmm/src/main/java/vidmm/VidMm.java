@@ -95,13 +95,26 @@ public interface VidMm {
     /**
      * The process's budget and usage (on the lowest-index adapter where it has a device). In the IoMmu model an allocation lives in pageable process
      * memory: MakeResident pins it, so the GPU never waits on a page-in; Evict unpins it, so the OS
-     * may trim it. A MakeResident (or a submission) that would take the process over its budget
-     * first evicts the process's least recently used allocations that no unfinished submission
-     * references; VidMm tells the owning device through {@link #queryVideoMemoryInfo(long)}.
+     * may trim it. Residency is WDDM 2's: MakeResident and Evict are its only owner, a submission
+     * pins nothing, and what it reaches that nobody made resident comes in through page requests. A
+     * MakeResident that would take the process over its budget first evicts the process's least
+     * recently used allocations whose device has no work queued; VidMm tells the owning device
+     * through {@link #queryVideoMemoryInfo(long)}.
      *
      * @throws VidMmException INVALID_PARAMETER if the process does not use the GPU
      */
     VideoMemoryInfo videoMemoryInfo(int pid);
+
+    /**
+     * Trims a process to at most {@code bytes} resident on each adapter, as the OS does when memory is
+     * needed elsewhere: VidMm evicts its least recently used allocations that no unfinished
+     * submission references and that are not displayed, and tells each owning device at its next
+     * {@link #queryVideoMemoryInfo(long)} (a trim notification): the UMD makes resident again what its
+     * next submission needs. Returns the bytes evicted (less than asked when the rest is busy).
+     *
+     * @throws VidMmException INVALID_PARAMETER for a negative target or a process that does not use the GPU
+     */
+    long trim(int pid, long bytes);
 
     /**
      * D3DKMTQueryVideoMemoryInfo for a device: its process's figures, and the device's allocations

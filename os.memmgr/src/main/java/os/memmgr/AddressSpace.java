@@ -76,7 +76,12 @@ public interface AddressSpace {
     /** Unlocks a pin made by {@link #pin}. */
     void unpin(long handle);
 
-    /** The PASID this address space is bound to in IOMMU unit 0, or 0. */
+    /**
+     * The PASID this address space is bound to in IOMMU unit 0, or 0.
+     *
+     * @deprecated a PASID means nothing without its unit: use {@link #pasids()}
+     */
+    @Deprecated
     int pasid();
 
     /** Its PASID on each IOMMU unit it is bound to, by unit index. */

@@ -25,7 +25,12 @@ public interface MemoryManager {
     /** @throws MemoryException INVALID_CID if no such process */
     AddressSpace addressSpace(int pid);
 
-    /** {@link #bindIommu(int, int)} with unit 0. */
+    /**
+     * {@link #bindIommu(int, int)} with unit 0.
+     *
+     * @deprecated name the unit: a PASID means nothing without it
+     */
+    @Deprecated
     default int bindIommu(int pid) {
         return bindIommu(pid, 0);
     }
@@ -40,7 +45,12 @@ public interface MemoryManager {
      */
     int bindIommu(int pid, int unit);
 
-    /** {@link #unbindIommu(int, int)} with unit 0. */
+    /**
+     * {@link #unbindIommu(int, int)} with unit 0.
+     *
+     * @deprecated name the unit
+     */
+    @Deprecated
     default void unbindIommu(int pid) {
         unbindIommu(pid, 0);
     }

@@ -595,6 +595,13 @@ final class AdapterVidMm {
         }
     }
 
+    /** {@link Residency#trim} of {@code pid} on this adapter; 0 if it has no device here. */
+    long trim(int pid, long target) {
+        synchronized (lock) {
+            return processes.containsKey(pid) ? residency.trim(pid, target, allocations.values(), display.shown()) : 0;
+        }
+    }
+
     VideoMemoryInfo queryVideoMemoryInfo(long device) {
         synchronized (lock) {
             DeviceState d = deviceLocked(device);

@@ -23,11 +23,6 @@ final class AllocationState {
     PinnedPages pin;
     /** When VidMm last saw it used (a tick of {@link Residency}'s clock), for least-recently-used eviction. */
     long lastUse;
-    /**
-     * Per context, the last fence whose submission references it: it is idle once each of these
-     * completed (fences of different contexts are different timelines). Guarded by VidMm's lock.
-     */
-    final java.util.Map<ContextState, Long> busy = new java.util.HashMap<>();
 
     AllocationState(long handle, DeviceState device, long va, long size, Set<AllocationFlag> flags, long section,
                     long sharedHandle, boolean owner) {

@@ -130,16 +130,9 @@ final class GpuWork {
             if (commands == null || commands.isEmpty()) {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
             }
-            List<AllocationState> touched = AllocationList.touched(d.allocations.values(), commands);
-            List<AllocationState> notResident = new ArrayList<>();
-            for (AllocationState x : touched) {
-                if (x.pin == null) {
-                    notResident.add(x);
-                }
-            }
-            a.makeResidentLocked(d, notResident, touched);
+            // WDDM 2: residency is the UMD's (MakeResident / Evict) alone; a submission pins nothing. What
+            // its commands reach that is not resident, the IOMMU's page requests bring in.
             long fence = c.nextFence(commands, sync, value);
-            touched.forEach(x -> a.residency.used(x, c, fence));
             long submitted = System.nanoTime();
             if (c.blocked()) {
                 c.hold(fence); // behind a GPU wait: the driver gets it when the wait is satisfied
@@ -149,9 +142,6 @@ final class GpuWork {
                     ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(c.kmdHandle, commands, fence));
                 } catch (VidMmException e) {
                     c.withdraw(fence);
-                    for (AllocationState x : notResident) {
-                        a.residency.unpin(x);
-                    }
                     throw e;
                 }
             }

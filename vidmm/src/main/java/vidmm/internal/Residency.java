@@ -73,8 +73,34 @@ final class Residency {
         }
         for (AllocationState a : list) {
             a.residencyRefs++;
-            used(a, null, 0);
+            used(a);
         }
+    }
+
+    /**
+     * Trims {@code pid} to at most {@code target} bytes resident, as the OS does when memory is needed
+     * elsewhere: its least recently used idle allocations (not displayed) are evicted, as many as it
+     * takes or as there are, and their devices told at their next D3DKMTQueryVideoMemoryInfo (a trim
+     * notification). Returns the bytes evicted.
+     */
+    long trim(int pid, long target, Collection<AllocationState> all, Set<AllocationState> displayed) {
+        List<AllocationState> candidates = new ArrayList<>();
+        for (AllocationState a : all) {
+            if (a.device.pid == pid && a.pin != null && !displayed.contains(a) && idle(a)) {
+                candidates.add(a);
+            }
+        }
+        candidates.sort(Comparator.comparingLong(a -> a.lastUse));
+        long freed = 0;
+        for (AllocationState a : candidates) {
+            if (usage(pid) <= target) {
+                break;
+            }
+            unpin(a);
+            evictedForBudget(a);
+            freed += a.size;
+        }
+        return freed;
     }
 
     /** Unpins an allocation: the OS may trim it again. */
@@ -101,18 +127,24 @@ final class Residency {
         residentBytes.merge(a.device.pid, -a.size, Long::sum);
     }
 
-    /** A submission (fence {@code fence} of {@code context}) or a MakeResident (no context) uses {@code a} now. */
-    void used(AllocationState a, ContextState context, long fence) {
+    /** A MakeResident uses {@code a} now: it goes to the back of the eviction order. */
+    private void used(AllocationState a) {
         a.lastUse = ++clock;
-        if (context != null) {
-            a.busy.merge(context, fence, Math::max);
-        }
     }
 
-    /** Whether no unfinished submission of any context references {@code a}. */
+    /**
+     * Whether {@code a} may be evicted for the budget now: no context of its device has work queued.
+     * (With no allocation list, VidMm cannot tell which of a device's allocations its queued work
+     * uses; in the IoMmu model evicting one would still be safe, the GPU's accesses then going
+     * through page requests, but slow.)
+     */
     private static boolean idle(AllocationState a) {
-        a.busy.entrySet().removeIf(e -> e.getKey().done(e.getValue()));
-        return a.busy.isEmpty();
+        for (ContextState c : a.device.contexts()) {
+            if (!c.idle()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

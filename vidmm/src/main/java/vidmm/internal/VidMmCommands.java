@@ -34,6 +34,7 @@ import vidmm.VidMm;
         "osgi.command.function=resident",
         "osgi.command.function=evict",
         "osgi.command.function=budget",
+        "osgi.command.function=trim",
         "osgi.command.function=faults"})
 public final class VidMmCommands {
     private final VidMm vidmm;
@@ -195,6 +196,16 @@ public final class VidMmCommands {
         return String.format("pid %d: Budget %d KiB, CurrentUsage %d KiB, AvailableForReservation %d KiB; "
                 + "%d allocations evicted to stay in budget", i.pid(), i.budget() >> 10, i.currentUsage() >> 10,
                 i.availableForReservation() >> 10, i.evictions());
+    }
+
+    /** vidmm:trim PID BYTES - the OS trims a process's video memory (a trim notification to its devices). */
+    @Descriptor("trims a process to at most BYTES resident: its least recently used idle allocations are evicted and its devices told at their next D3DKMTQueryVideoMemoryInfo")
+    public String trim(@Descriptor("process id, as mm:spawn printed it") String pid,
+                       @Descriptor("bytes it may keep resident (0: every idle allocation goes)") String bytes) {
+        int p = Args.id("PID", pid);
+        long freed = vidmm.trim(p, Args.number("BYTES", bytes));
+        return "pid " + p + ": evicted " + (freed >> 10) + " KiB; now " + (vidmm.videoMemoryInfo(p).currentUsage() >> 10)
+                + " KiB resident";
     }
 
     @Descriptor("GPU page faults: device, PASID, VA, reason, and what VidMm did")

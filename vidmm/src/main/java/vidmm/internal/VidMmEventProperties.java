@@ -39,7 +39,7 @@ final class VidMmEventProperties {
         long bytes = 0;
         for (kmd.api.DmaCommand c : commands) {
             kinds.add(c.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
-            bytes += AllocationList.bytes(c);
+            bytes += bytes(c);
         }
         return of(VidMmEvents.DEVICE, device, VidMmEvents.CONTEXT, context, VidMmEvents.PID, pid, VidMmEvents.PASID, pasid,
                 VidMmEvents.ENGINE, node.name(), VidMmEvents.FENCE, fence, VidMmEvents.COMMANDS, String.join(",", kinds),
@@ -58,5 +58,19 @@ final class VidMmEventProperties {
     static Map<String, Object> present(long device, int pid, long allocation, int source, long va) {
         return of(VidMmEvents.DEVICE, device, VidMmEvents.PID, pid,
                 VidMmEvents.HANDLE, allocation, VidMmEvents.SOURCE, source, VidMmEvents.VA, va);
+    }
+
+    /** Bytes a command writes (a copy or blit also reads as many). */
+    private static long bytes(kmd.api.DmaCommand c) {
+        if (c instanceof kmd.api.DmaCommand.Copy x) {
+            return x.length();
+        } else if (c instanceof kmd.api.DmaCommand.Fill x) {
+            return x.length();
+        } else if (c instanceof kmd.api.DmaCommand.FillRect x) {
+            return x.widthBytes() * (long) x.height();
+        } else if (c instanceof kmd.api.DmaCommand.Blit x) {
+            return x.widthBytes() * (long) x.height();
+        }
+        return 8; // a fence write
     }
 }

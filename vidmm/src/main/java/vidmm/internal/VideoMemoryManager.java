@@ -346,6 +346,19 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     }
 
     @Override
+    public long trim(int pid, long bytes) {
+        if (bytes < 0) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a trim target must be 0 or more bytes, not " + bytes);
+        }
+        videoMemoryInfo(pid); // INVALID_PARAMETER for a process without a device
+        long freed = 0;
+        for (AdapterVidMm a : sortedAdapters()) {
+            freed += a.trim(pid, bytes);
+        }
+        return freed;
+    }
+
+    @Override
     public VideoMemoryInfo queryVideoMemoryInfo(long device) {
         return adapterOfDevice(device).queryVideoMemoryInfo(device);
     }

@@ -35,7 +35,7 @@ class DriverSwapTest {
     FrameCounts start = s.mm.frames();
     int pid = s.mm.spawn("app");
     long device = s.vidmm.createDevice(pid);
-    int pasid = s.mm.addressSpace(pid).pasid();
+    int pasid = s.mm.addressSpace(pid).pasids().getOrDefault(0, 0);
     Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
     Allocation buffer = s.vidmm.allocate(device, 8192, Set.of());
 
@@ -66,7 +66,7 @@ class DriverSwapTest {
         assertTrue(s.vidmm.drivers().stream().anyMatch(d -> d.name().equals("better") && d.attached()), s.vidmm.drivers().toString());
         assertTrue(better.processesForTest().contains(pid + ":" + pasid), "the new driver got the same PASID");
         assertTrue(s.kmd.processesForTest().isEmpty(), "the old driver was stopped and forgot everything");
-        assertEquals(pasid, s.mm.addressSpace(pid).pasid());
+        assertEquals(pasid, s.mm.addressSpace(pid).pasids().getOrDefault(0, 0));
         assertEquals(allocations, s.vidmm.allocations());
         assertArrayEquals(before, s.gpu.scanout(0).rgb(), "the same image after the swap");
         assertTrue(s.gpu.scanout(0).errors().isEmpty());
@@ -141,7 +141,7 @@ class DriverSwapTest {
         assertTrue(e.getMessage().contains("no kernel-mode driver"), e.getMessage());
         assertArrayEquals(new byte[] {1, 2, 3}, s.mm.addressSpace(pid).read(buffer.va(), 3));
         assertEquals(2, s.vidmm.allocations().size());
-        assertEquals(pasid, s.mm.addressSpace(pid).pasid(), "the PASID stays registered");
+        assertEquals(pasid, s.mm.addressSpace(pid).pasids().getOrDefault(0, 0), "the PASID stays registered");
 
         ReferenceKmd arriving = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
         s.vidmm.addDriver(arriving, props(70, 1, "arriving"));

@@ -86,8 +86,8 @@ class GpuPathTest {
         int b = mm.spawn("b");
         vidmm.createDevice(a);
         vidmm.createDevice(b);
-        int pasidA = mm.addressSpace(a).pasid();
-        int pasidB = mm.addressSpace(b).pasid();
+        int pasidA = mm.addressSpace(a).pasids().getOrDefault(0, 0);
+        int pasidB = mm.addressSpace(b).pasids().getOrDefault(0, 0);
         assertTrue(pasidA != pasidB && pasidA > 0 && pasidB > 0);
         var told = kmd.processesForTest();
         assertTrue(told.contains(a + ":" + pasidA) && told.contains(b + ":" + pasidB), told.toString());
@@ -145,7 +145,7 @@ class GpuPathTest {
         long device = vidmm.createDevice(pid);
         Allocation a = vidmm.allocate(device, 1 << 20, Set.of());
         submitAndWait(device, EngineNode.RENDER, new DmaCommand.Fill(a.va(), 1 << 20, -1));
-        int pasid = mm.addressSpace(pid).pasid();
+        int pasid = mm.addressSpace(pid).pasids().getOrDefault(0, 0);
         mm.kill(pid);
         assertTrue(!iommu.boundPasids().containsKey(pasid));
         assertEquals(start, mm.frames());

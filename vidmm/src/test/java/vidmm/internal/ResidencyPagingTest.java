@@ -2,6 +2,7 @@ package vidmm.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ import vidmm.FenceWait;
 
 /**
  * Residency that matters, with real parts and a pagefile: an evicted allocation can be trimmed to
- * the pagefile and a submission brings it back (VidMm makes it resident first); over budget VidMm
+ * the pagefile and MakeResident brings it back (WDDM 2: a submission pins nothing); over budget VidMm
  * evicts on its own and tells the device; memory no allocation covers is reached by page requests.
  */
 class ResidencyPagingTest {
@@ -74,8 +75,13 @@ class ResidencyPagingTest {
         return mm.processes().stream().filter(p -> p.pid() == pid).findFirst().orElseThrow().pagedOutPages();
     }
 
+    /** The UMD's part under WDDM 2: MakeResident what a submission uses before it submits. */
+    void resident(long device, Allocation... list) {
+        vidmm.makeResident(device, java.util.Arrays.stream(list).map(Allocation::handle).toList());
+    }
+
     @Test
-    void anEvictedAllocationIsTrimmedAndASubmissionMakesItResidentAgain() {
+    void anEvictedAllocationIsTrimmedAndMakeResidentBringsItBack() {
         machine(1L << 30);
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
@@ -84,14 +90,16 @@ class ResidencyPagingTest {
         Allocation c = vidmm.allocate(device, SIZE, Set.of());
         AddressSpace as = mm.addressSpace(pid);
         as.write(a.va(), bytes(1));
+        resident(device, a, b, c);
         copy(device, a.va(), b.va());
         assertEquals(0, mm.trim(pid, 1000), "resident allocations are pinned: nothing to trim");
 
         vidmm.evict(device, List.of(a.handle()));
         assertEquals(16, mm.trim(pid, 1000), "evicted, A's pages are the OS's to page out");
         assertEquals(16, pagedOut(pid));
-        copy(device, a.va(), c.va());
+        resident(device, a);
         assertEquals(0, pagedOut(pid), "making A resident paged it back in");
+        copy(device, a.va(), c.va());
         assertArrayEquals(bytes(1), as.read(c.va(), SIZE));
     }
 
@@ -105,12 +113,15 @@ class ResidencyPagingTest {
         Allocation c = vidmm.allocate(device, SIZE, Set.of());
         AddressSpace as = mm.addressSpace(pid);
         as.write(a.va(), bytes(2));
-        copy(device, a.va(), b.va());          // A and B resident: the budget is full
+        resident(device, a, b);                // A and B resident: the budget is full
+        copy(device, a.va(), b.va());
         as.write(c.va(), bytes(3));
-        copy(device, c.va(), b.va());          // C needs room: A, least recently used, goes
+        resident(device, c, b);                // C needs room: A, least recently used, goes
+        copy(device, c.va(), b.va());
         assertEquals(List.of(a.handle()), vidmm.queryVideoMemoryInfo(device).evicted());
         assertEquals(16, mm.trim(pid, 1000), "A, no longer pinned, is paged out");
-        copy(device, a.va(), b.va());          // A is made resident again (C goes), paged in by the pin
+        resident(device, a, b);                // A is made resident again (C goes), paged in by the pin
+        copy(device, a.va(), b.va());
         assertArrayEquals(bytes(2), as.read(b.va(), SIZE));
         assertEquals(List.of(c.handle()), vidmm.queryVideoMemoryInfo(device).evicted());
         assertEquals(2, vidmm.videoMemoryInfo(pid).evictions());
@@ -126,10 +137,29 @@ class ResidencyPagingTest {
         long heap = as.allocate(SIZE, PageProtection.READWRITE);
         as.write(heap, bytes(4));
         assertEquals(16, mm.trim(pid, 1000));
+        resident(device, b);
         long requests = iommu.stats().pageRequests();
         copy(device, heap, b.va());
         assertArrayEquals(bytes(4), as.read(b.va(), SIZE));
         assertEquals(requests + 16, iommu.stats().pageRequests(), "each paged-out page came back by a page request");
         assertEquals(0, pagedOut(pid));
+    }
+
+    /** WDDM 2: an allocation nobody made resident is not pinned by a submission; the GPU reaches it by page requests, intact. */
+    @Test
+    void anAllocationNotMadeResidentIsReachedByPageRequestsNeverCorrupted() {
+        machine(1L << 30);
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        Allocation a = vidmm.allocate(device, SIZE, Set.of());
+        Allocation b = vidmm.allocate(device, SIZE, Set.of());
+        AddressSpace as = mm.addressSpace(pid);
+        as.write(a.va(), bytes(5));
+        assertEquals(16, mm.trim(pid, 1000), "A's written pages go to the pagefile");
+        long requests = iommu.stats().pageRequests();
+        copy(device, a.va(), b.va());
+        assertArrayEquals(bytes(5), as.read(b.va(), SIZE));
+        assertTrue(iommu.stats().pageRequests() >= requests + 16, "A came back by page requests");
+        assertFalse(vidmm.allocations().stream().anyMatch(Allocation::resident), "the submission pinned nothing");
     }
 }

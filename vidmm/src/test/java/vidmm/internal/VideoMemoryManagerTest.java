@@ -1,6 +1,7 @@
 package vidmm.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,7 +70,7 @@ class VideoMemoryManagerTest {
     void firstDeviceRegistersTheProcessAndHandsItsPasidToTheDriver() {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
-        int pasid = mm.addressSpace(pid).pasid();
+        int pasid = mm.addressSpace(pid).pasids().getOrDefault(0, 0);
         assertTrue(pasid > 0, "the address space is bound to a PASID");
         assertEquals(mm.addressSpace(pid).pageTableRoot(), iommu.boundPasids().get(pasid));
         verify(kmd).createProcess(pid, new int[] {pasid});
@@ -80,10 +81,10 @@ class VideoMemoryManagerTest {
         verify(kmd).createProcess(anyInt(), any());
         vidmm.destroyDevice(device);
         verify(kmd, never()).destroyProcess(anyLong());
-        assertEquals(pasid, mm.addressSpace(pid).pasid(), "still registered while a device lives");
+        assertEquals(pasid, mm.addressSpace(pid).pasids().getOrDefault(0, 0), "still registered while a device lives");
         vidmm.destroyDevice(second);
         verify(kmd).destroyProcess(0x9001);
-        assertEquals(0, mm.addressSpace(pid).pasid(), "last device gone: unregistered");
+        assertEquals(0, mm.addressSpace(pid).pasids().getOrDefault(0, 0), "last device gone: unregistered");
         assertTrue(iommu.boundPasids().isEmpty());
     }
 
@@ -103,7 +104,7 @@ class VideoMemoryManagerTest {
         assertEquals(VidMmStatus.DRIVER_REFUSED, e.status());
         assertTrue(e.getMessage().contains("DxgkDdiCreateDevice failed: out of contexts"), e.getMessage());
         verify(kmd).destroyProcess(anyLong());
-        assertEquals(0, mm.addressSpace(pid).pasid());
+        assertEquals(0, mm.addressSpace(pid).pasids().getOrDefault(0, 0));
         assertTrue(vidmm.processes().isEmpty());
     }
 
@@ -118,7 +119,7 @@ class VideoMemoryManagerTest {
         int pid = mm.spawn("app");
         assertEquals(VidMmStatus.ADAPTER_NOT_STARTED,
                 assertThrows(VidMmException.class, () -> refused.createDevice(pid)).status());
-        assertEquals(0, mm.addressSpace(pid).pasid());
+        assertEquals(0, mm.addressSpace(pid).pasids().getOrDefault(0, 0));
 
         KernelModeDriver throwing = mock(KernelModeDriver.class);
         when(throwing.queryAdapterInfo()).thenThrow(new RuntimeException("bad firmware"));
@@ -214,25 +215,25 @@ class VideoMemoryManagerTest {
                 assertThrows(VidMmException.class, () -> vidmm.videoMemoryInfo(9999)).status());
     }
 
+    /** WDDM 2: a submission pins nothing (residency is MakeResident's alone); a refused one changes nothing. */
     @Test
-    void submissionMakesAllocationsResidentAndARefusedSubmitChangesNothing() {
+    void aSubmissionPinsNothingAndARefusedSubmitChangesNothing() {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
         var a = vidmm.allocate(device, 4096, Set.of());
         List<DmaCommand> cmds = List.of(new DmaCommand.Fill(a.va(), 16, 7));
         long context = vidmm.context(device, EngineNode.RENDER);
         verify(kmd).createContext(0x9002, EngineNode.RENDER, 0);
+        long pinned = mm.frames().pinned();
         long fence = vidmm.submit(context, cmds);
         verify(kmd).submitCommand(0x9003, cmds, fence);
-        assertTrue(vidmm.allocations().get(0).resident());
+        assertFalse(vidmm.allocations().get(0).resident(), "no implicit residency");
+        assertEquals(pinned, mm.frames().pinned(), "the submission pinned nothing");
 
-        var b = vidmm.allocate(device, 4096, Set.of());
         doThrow(new IllegalArgumentException("bad command")).when(kmd).submitCommand(anyLong(), any(), anyLong());
         assertEquals(VidMmStatus.DRIVER_REFUSED,
                 assertThrows(VidMmException.class, () -> vidmm.submit(vidmm.context(device, EngineNode.RENDER), cmds)).status());
         assertEquals(fence, vidmm.contextInfo(context).submittedFence(), "fence withdrawn");
-        assertTrue(!vidmm.allocations().stream().filter(x -> x.handle() == b.handle()).findFirst().get().resident(),
-                "implicit residency rolled back");
         assertEquals(VidMmStatus.INVALID_PARAMETER,
                 assertThrows(VidMmException.class, () -> vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of())).status());
     }

@@ -48,7 +48,7 @@ final class GradientScenario implements Scenario {
             var png = Machine.png(options, name());
             var frame = machine.capture(0, png);
             report.sample(machine.os().frames());
-            report.add("process " + pid + " PASID " + machine.os().addressSpace(pid).pasid() + ": primary " + w + "x" + h
+            report.add("process " + pid + " " + machine.pasidOnDisplay(pid) + ": primary " + w + "x" + h
                     + ", top half by the CPU, bottom half by " + (h - h / 2) + " GPU row fills; 1 allocation (the primary)");
             report.add("wrote " + png + (frame.errors().isEmpty() ? "" : " with scanout errors " + frame.errors()));
         } finally {

@@ -28,6 +28,19 @@ record Machine(MemoryManager os, UserModeDriver umd, GpuAdapter display, Iommu i
                 new IllegalArgumentException("this machine has no adapter " + index + "; gpu:list lists the adapters"));
     }
 
+    /**
+     * "PASID n on unit u": the process's PASID on the IOMMU unit of the display adapter, the one the
+     * scenarios run on (a PASID means nothing without its unit).
+     */
+    String pasidOnDisplay(int pid) {
+        return "PASID " + pasidOn(pid, display.iommuUnit()) + " on unit " + display.iommuUnit();
+    }
+
+    /** The process's PASID on IOMMU unit {@code unit}, or 0 when it is not bound there. */
+    int pasidOn(int pid, int unit) {
+        return os.addressSpace(pid).pasids().getOrDefault(unit, 0);
+    }
+
     /** Scans out a source and writes the PNG; returns the frame. */
     ScanoutFrame capture(int source, Path png) throws IOException {
         ScanoutFrame frame = display.scanout(source);

@@ -48,9 +48,9 @@ final class SharingScenario implements Scenario {
             var png = Machine.png(options, name());
             var frame = machine.capture(0, png);
             report.sample(machine.os().frames());
-            report.add("producer " + a + " (PASID " + machine.os().addressSpace(a).pasid() + ") shared handle 0x"
-                    + Long.toHexString(shared.sharedHandle()) + " -> consumer " + b + " (PASID "
-                    + machine.os().addressSpace(b).pasid() + ") at VA 0x" + Long.toHexString(opened.va())
+            report.add("producer " + a + " (" + machine.pasidOnDisplay(a) + ") shared handle 0x"
+                    + Long.toHexString(shared.sharedHandle()) + " -> consumer " + b + " ("
+                    + machine.pasidOnDisplay(b) + ") at VA 0x" + Long.toHexString(opened.va())
                     + "; 3 allocations (shared texture, its view in B, B's primary)");
             report.add("wrote " + png + (frame.errors().isEmpty() ? "" : " with scanout errors " + frame.errors()));
         } finally {

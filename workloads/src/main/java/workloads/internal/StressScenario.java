@@ -71,7 +71,7 @@ final class StressScenario implements Scenario {
                             Report report) {
         int pid = machine.os().spawn("stress");
         try (UmdDevice device = machine.umd().createDevice(pid)) {
-            pasids.add(machine.os().addressSpace(pid).pasid());
+            pasids.add(machine.pasidOn(pid, machine.display().iommuUnit()));
             List<Resource> buffers = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 buffers.add(device.createBuffer(64 * 1024 * (1 + rnd.nextInt(4)), false));

@@ -60,7 +60,7 @@ final class TiledScenario implements Scenario {
             var png = Machine.png(options, name());
             var frame = machine.capture(0, png);
             report.sample(machine.os().frames());
-            report.add("process " + pid + " PASID " + machine.os().addressSpace(pid).pasid() + ": " + tiles
+            report.add("process " + pid + " " + machine.pasidOnDisplay(pid) + ": " + tiles
                     + " tiles of 64 KiB, " + streamed + " streamed through a 2-tile pool, " + (tiles - streamed) + " left NULL; "
                     + "3 allocations (primary, tile table, tile pool)");
             report.add("wrote " + png + (frame.errors().isEmpty() ? "" : " with scanout errors " + frame.errors()));

@@ -13,8 +13,9 @@ import static kmd.conformance.internal.CheckFailed.require;
 
 /**
  * A UMD's devices: a GPU wait on a fence holds back the work behind it until another device
- * signals; a presented primary is what the display shows; bad input is refused in one message and
- * changes nothing; closing a device gives back everything it made.
+ * signals; a presented primary is what the display shows; after a trim notification the UMD makes
+ * resident again what it uses; bad input is refused in one message and changes nothing; closing a
+ * device gives back everything it made.
  */
 final class UmdDeviceChecks {
     private UmdDeviceChecks() {
@@ -22,7 +23,8 @@ final class UmdDeviceChecks {
 
     static List<Check<UmdSession>> all() {
         return List.of(new Check<>("umd.fence", UmdDeviceChecks::fence), new Check<>("umd.present", UmdDeviceChecks::present),
-                new Check<>("umd.refusal", UmdDeviceChecks::refusal), new Check<>("umd.close", UmdDeviceChecks::close));
+                new Check<>("umd.trim", UmdDeviceChecks::trim), new Check<>("umd.refusal", UmdDeviceChecks::refusal),
+                new Check<>("umd.close", UmdDeviceChecks::close));
     }
 
     /**
@@ -75,6 +77,29 @@ final class UmdDeviceChecks {
                         + " at (" + x + "," + y + "), the primary has 0x" + Integer.toHexString(expected));
             }
         }
+    }
+
+    /**
+     * The OS trims the process (VidMm.trim: a trim notification to its devices); the UMD's next
+     * submission must make resident again what it uses (a GPU would reach the memory anyway, through
+     * page requests, so the bytes alone cannot tell).
+     */
+    static void trim(UmdSession s) {
+        UmdDevice d = s.device();
+        Resource a = d.createBuffer(64 * 1024, false);
+        Resource b = d.createBuffer(64 * 1024, false);
+        s.run(d, d.createCommandList().fill(a, 0, 64 * 1024, 0x12345678), "a fill");
+        require(resident(s, a), "a buffer the UMD submitted work on is not resident");
+        long freed = s.vidmm.trim(s.pid, 0);
+        require(freed > 0 && !resident(s, a), "the kit could not trim the process (" + freed + " bytes freed)");
+        s.run(d, d.createCommandList().copy(a, 0, b, 0, 64 * 1024), "a copy after the trim");
+        require(resident(s, a) && resident(s, b), "after a trim notification the UMD submitted work on allocation 0x"
+                + Long.toHexString(resident(s, a) ? b.allocation() : a.allocation()) + " without making it resident again");
+        s.expect(b.va(), Bytes.pattern(0x12345678, 64 * 1024), "the copy after the trim");
+    }
+
+    private static boolean resident(UmdSession s, Resource r) {
+        return s.vidmm.allocations().stream().anyMatch(x -> x.handle() == r.allocation() && x.resident());
     }
 
     static void refusal(UmdSession s) {

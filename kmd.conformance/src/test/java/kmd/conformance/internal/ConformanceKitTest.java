@@ -64,6 +64,12 @@ class ConformanceKitTest {
         assertEquals(Battery.umdNames().size(), r.results().size());
     }
 
+    @Test
+    void aUmdDeafToTrimNotificationsFailsUmdTrim() {
+        Report r = runUmd(m -> UmdFixtures.deafToTrims(m.thunks));
+        assertNotNull(r.failure("umd.trim"), describe(r));
+    }
+
     static Stream<Arguments> brokenUmds() {
         return Stream.of(
                 Arguments.of("skips GPU waits", (java.util.function.UnaryOperator<umd.api.UmdDevice>) UmdFixtures::ignoresGpuWaits, "umd.fence"),

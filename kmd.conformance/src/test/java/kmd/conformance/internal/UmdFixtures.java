@@ -3,7 +3,13 @@ package kmd.conformance.internal;
 import java.util.List;
 import java.util.function.Function;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+
 import umd.api.CommandList;
+import umd.api.KernelThunks;
+import umd.api.VideoMemoryInfo;
+import umd.reference.internal.ReferenceUmd;
 import umd.api.Fence;
 import umd.api.Resource;
 import umd.api.SurfaceMode;
@@ -80,6 +86,32 @@ final class UmdFixtures {
         @Override public void unlock(Resource resource) { d.unlock(resource); }
         @Override public void destroy(Resource resource) { d.destroy(resource); }
         @Override public void close() { d.close(); }
+    }
+
+    /**
+     * The reference UMD over thunks whose D3DKMTQueryVideoMemoryInfo never names an evicted
+     * allocation: the UMD never learns of a trim, and never makes resident again what was trimmed.
+     */
+    static UserModeDriver deafToTrims(KernelThunks thunks) {
+        return new ReferenceUmd(deaf(thunks));
+    }
+
+    /** {@code thunks}, and every per-process view it hands out, with no evicted allocation in a query's answer. */
+    private static KernelThunks deaf(KernelThunks thunks) {
+        return (KernelThunks) Proxy.newProxyInstance(KernelThunks.class.getClassLoader(), new Class<?>[] {KernelThunks.class},
+                (proxy, method, args) -> {
+                    Object r;
+                    try {
+                        r = method.invoke(thunks, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (r instanceof KernelThunks view) {
+                        return deaf(view);
+                    }
+                    return r instanceof VideoMemoryInfo i ? new VideoMemoryInfo(i.budget(), i.currentUsage(),
+                            i.availableForReservation(), List.of()) : r;
+                });
     }
 
     /** Skips GPU waits: work behind one runs at once. */
