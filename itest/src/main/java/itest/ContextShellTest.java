@@ -84,6 +84,9 @@ class ContextShellTest extends ShellTestBase {
         assertMessage("must be nowait (or wait)", "vidmm:submit " + render + " \"fill 0x10000 4\" later");
         assertMessage("no context has handle 0x7777", "vidmm:wait 0x7777 1");
         assertMessage("FENCE must be positive", "vidmm:wait " + render + " 0");
+        // Object.wait(long) and wait() once answered these ("current thread is not owner")
+        assertMessage("usage: vidmm:wait CONTEXT FENCE [MILLIS] (1 argument given)", "vidmm:wait " + render);
+        assertMessage("usage: vidmm:wait CONTEXT FENCE [MILLIS] (0 arguments given)", "vidmm:wait");
         assertEquals(before, run("vidmm:contexts"));
     }
 

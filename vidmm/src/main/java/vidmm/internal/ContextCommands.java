@@ -17,13 +17,12 @@ import vidmm.VidMm;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 
-/** Gogo commands for contexts, submission and fences (scope {@code vidmm}). */
+/** Gogo commands for contexts and submission (scope {@code vidmm}); {@code vidmm:wait} is {@link WaitCommand}. */
 @Component(service = ContextCommands.class, property = {
         "osgi.command.scope=vidmm",
         "osgi.command.function=context",
         "osgi.command.function=contexts",
-        "osgi.command.function=submit",
-        "osgi.command.function=wait"})
+        "osgi.command.function=submit"})
 public final class ContextCommands {
     static final long SUBMIT_WAIT_MILLIS = 5000;
     private final VidMm vidmm;
@@ -131,16 +130,8 @@ public final class ContextCommands {
         return handle;
     }
 
-    @Descriptor("waits up to 5 s for a context's fence; prints completed, timed out or device in error")
-    public String wait(@Descriptor("context handle, as vidmm:context printed it") String context,
-                       @Descriptor("fence value, as vidmm:submit printed it") String fence) {
-        return wait(context, fence, Long.toString(SUBMIT_WAIT_MILLIS));
-    }
-
-    @Descriptor("waits for a context's fence; prints completed, timed out or device in error")
-    public String wait(@Descriptor("context handle, as vidmm:context printed it") String context,
-                       @Descriptor("fence value, as vidmm:submit printed it") String fence,
-                       @Descriptor("milliseconds to wait at most (0: just look)") String millis) {
+    /** {@code vidmm:wait}, which {@link WaitCommand} registers (a method named wait meets Object's in Gogo). */
+    String waitForFence(String context, String fence, String millis) {
         long c = Args.number("CONTEXT", context);
         long f = Args.number("FENCE", fence);
         long ms = Args.number("MILLIS", millis);

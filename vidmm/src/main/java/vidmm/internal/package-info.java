@@ -12,7 +12,15 @@
  * ({@code pasidUsers}) -> the OS memory manager's locks (address space, then the IOMMU's
  * invalidation and in-flight gate) -> a context's monitor -> a synchronization object's monitor.
  * Interrupts take only a context's and a synchronization object's monitor; what they release (a GPU
- * wait's held submissions) runs on the adapter's own thread under the adapter's lock.
+ * wait's held submissions) runs on the adapter's own thread under the adapter's lock. The OS never
+ * calls VidMm while holding one of its own locks (a process exit tells VidMm before the address
+ * space is locked); {@code LockOrderTest} churns both directions from several threads and fails,
+ * naming the threads, when a cycle appears.
+ *
+ * <p>Residency is WDDM 2's ({@code Residency}): MakeResident / Evict, reference counted, are its only
+ * owner; a submission pins nothing and VidMm reads no command buffer for it. A budget eviction or an
+ * OS trim ({@code VidMm.trim}) takes least recently used allocations whose device has no queued
+ * work, whatever their count, and queues a trim notification for the device.
  *
  * <p>Waits: a device, context or process that goes is first closed under the lock (it takes no
  * more work), its contexts' work is then waited for without the lock (up to two seconds; other
