@@ -227,6 +227,7 @@ final class AdapterDrivers {
         }
         attachment = null; // its interrupts are ignored from here on
         quietly(old::stopDevice);
+        a.pagingFence.abandon(); // what waited for its paging fences (releases of unmapped primaries) runs now
         if (afterStop != null) {
             afterStop.accept(old);
         }

@@ -96,7 +96,8 @@ final class AdapterVidMm {
     final Object lock = new Object();
     final Residency residency;
     final FaultLog faults = new FaultLog();
-    final PagingFence pagingFence = new PagingFence();
+    /** Its tasks run on the adapter's own thread ({@link GpuWork#later}). */
+    final PagingFence pagingFence;
     final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
     final Map<Long, DeviceState> devices = new LinkedHashMap<>();
     final Map<Long, ContextState> contexts = new LinkedHashMap<>();
@@ -126,6 +127,7 @@ final class AdapterVidMm {
         this.status = noDriver();
         this.drivers = new AdapterDrivers(this);
         this.work = new GpuWork(this, tdr);
+        this.pagingFence = new PagingFence(work::later);
         this.display = new Display(this);
     }
 

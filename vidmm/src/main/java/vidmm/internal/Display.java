@@ -1,6 +1,7 @@
 package vidmm.internal;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +25,8 @@ import static vidmm.internal.Calls.quietly;
 /**
  * One adapter's display: primaries pinned and mapped into its aperture segment
  * (MapApertureSegment), sources pointed at them (SetVidPnSourceAddress), and unmapped and unpinned
- * when replaced or blanked. Guarded by the adapter's lock.
+ * when replaced or blanked. Guarded by the adapter's lock; a present waits for its mapping, and a
+ * release for its unmapping, without it.
  */
 final class Display {
     /** A primary a source displays: its aperture range and the pin that keeps its frames. */
@@ -33,70 +35,146 @@ final class Display {
 
     private final AdapterVidMm a;
     private final Map<Integer, Displayed> displayed = new TreeMap<>();
+    /** Per source, the present whose MapApertureSegment is in flight (the last one asked). */
+    private final Map<Integer, Mapping> mapping = new HashMap<>();
 
     Display(AdapterVidMm adapter) {
         this.a = adapter;
     }
 
+    /**
+     * Shows a primary on a source. Under the adapter's lock: the primary is pinned, a range of the
+     * aperture reserved and MapApertureSegment issued; the paging fence is then awaited without the
+     * lock (other devices' calls go on); under the lock again the source is pointed at it, unless
+     * the world moved meanwhile (a later present on the source, the device or the allocation gone,
+     * another driver), in which case the mapping is released and the present refused or, when a
+     * later present replaced it, dropped.
+     */
     void present(long device, long allocation, int source) {
+        Mapping m;
         synchronized (a.lock) {
-            a.requireStarted();
-            DeviceState d = a.deviceLocked(device);
-            AdapterVidMm.requireActive(d);
-            AllocationState x = a.allocationLocked(d, allocation);
-            if (!x.flags.contains(AllocationFlag.PRIMARY)) {
-                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(allocation)
-                        + " is not a primary (allocate it with the PRIMARY flag)");
+            m = mapLocked(device, allocation, source);
+            if (m == null) {
+                return; // already shown there
             }
-            List<VidPnSourceMode> modes = a.sourceModes;
-            if (source < 0 || source >= modes.size()) {
-                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "video present source " + source
-                        + " does not exist on adapter " + a.index + "; its driver reports " + modes.size() + " source(s)");
-            }
-            VidPnSourceMode mode = modes.get(source);
-            if (x.size < mode.surfaceBytes()) {
-                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "primary of " + x.size + " bytes is smaller than"
-                        + " source " + source + "'s " + mode.width() + "x" + mode.height() + " surface of "
-                        + mode.surfaceBytes() + " bytes");
-            }
-            Displayed previous = displayed.get(source);
-            if (previous != null && previous.allocation() == x) {
-                return;
-            }
-            ApertureSpace aperture = a.aperture;
-            long pages = x.size >>> 12;
-            long first = aperture.reserve(pages);
-            PinnedPages pin;
-            try {
-                pin = os(() -> a.mm.addressSpace(d.pid).pin(x.va, x.size, false));
-            } catch (VidMmException e) {
-                aperture.release(first, pages);
-                throw e;
-            }
-            try {
-                paging("MapApertureSegment", new PagingOperation.MapApertureSegment(aperture.segmentId, first, pin.frames()));
-            } catch (VidMmException e) {
-                aperture.release(first, pages);
-                quietly(() -> a.mm.addressSpace(d.pid).unpin(pin.handle()));
-                throw e;
-            }
-            Displayed shown = new Displayed(source, x, first, pages, pin);
-            KernelModeDriver kmd = a.kmd();
-            try {
-                ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(source, aperture.segmentId, first << 12));
-            } catch (VidMmException e) {
-                releaseLocked(shown);
-                throw e;
-            }
-            displayed.put(source, shown);
-            if (previous != null) {
-                releaseLocked(previous);
-            }
-            a.post(VidMmEvents.PRESENT, () -> VidMmEventProperties.present(d.handle, d.pid, x.handle, source, x.va));
+        }
+        VidMmException late = null;
+        try {
+            a.pagingFence.await(m.fence(), "MapApertureSegment", 5000);
+        } catch (VidMmException e) {
+            late = e;
+        }
+        synchronized (a.lock) {
+            showLocked(m, late);
         }
     }
 
-    /** Runs a paging operation and waits for its paging fence. */
+    /** A present whose MapApertureSegment is in flight: the primary, its range in {@code space}, its pin, and the driver asked. */
+    private record Mapping(Displayed shown, ApertureSpace space, long fence, KernelModeDriver kmd, long device) {
+    }
+
+    private Mapping mapLocked(long device, long allocation, int source) {
+        a.requireStarted();
+        DeviceState d = a.deviceLocked(device);
+        AdapterVidMm.requireActive(d);
+        AllocationState x = a.allocationLocked(d, allocation);
+        if (!x.flags.contains(AllocationFlag.PRIMARY)) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(allocation)
+                    + " is not a primary (allocate it with the PRIMARY flag)");
+        }
+        List<VidPnSourceMode> modes = a.sourceModes;
+        if (source < 0 || source >= modes.size()) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "video present source " + source
+                    + " does not exist on adapter " + a.index + "; its driver reports " + modes.size() + " source(s)");
+        }
+        VidPnSourceMode mode = modes.get(source);
+        if (x.size < mode.surfaceBytes()) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "primary of " + x.size + " bytes is smaller than"
+                    + " source " + source + "'s " + mode.width() + "x" + mode.height() + " surface of "
+                    + mode.surfaceBytes() + " bytes");
+        }
+        Displayed previous = displayed.get(source);
+        if (previous != null && previous.allocation() == x && !mapping.containsKey(source)) {
+            return null;
+        }
+        ApertureSpace aperture = a.aperture;
+        long pages = x.size >>> 12;
+        long first = aperture.reserve(pages);
+        PinnedPages pin;
+        try {
+            pin = os(() -> a.mm.addressSpace(d.pid).pin(x.va, x.size, false));
+        } catch (VidMmException e) {
+            aperture.release(first, pages);
+            throw e;
+        }
+        KernelModeDriver kmd = a.kmd();
+        long fence = a.pagingFence.next();
+        try {
+            ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> kmd.buildPagingBuffer(
+                    new PagingOperation.MapApertureSegment(aperture.segmentId, first, pin.frames()), fence));
+        } catch (VidMmException e) {
+            aperture.release(first, pages);
+            quietly(() -> a.mm.addressSpace(d.pid).unpin(pin.handle()));
+            throw e;
+        }
+        Mapping m = new Mapping(new Displayed(source, x, first, pages, pin), aperture, fence, kmd, device);
+        mapping.put(source, m); // a present of this source still mapping sees it was replaced
+        return m;
+    }
+
+    private void showLocked(Mapping m, VidMmException late) {
+        Displayed shown = m.shown();
+        int source = shown.source();
+        boolean current = mapping.remove(source, m);
+        String moved = null;
+        if (!current) {
+            moved = "a later present on source " + source + " replaced it";
+        } else if (a.kmd() != m.kmd() || a.aperture != m.space()) {
+            moved = "the adapter's driver changed meanwhile";
+        } else if (a.devices.get(m.device()) == null || !a.devices.get(m.device()).active()
+                || a.devices.get(m.device()).closing()) {
+            moved = "device 0x" + Long.toHexString(m.device()) + " went or faulted meanwhile";
+        } else if (a.allocations.get(shown.allocation().handle) != shown.allocation()) {
+            moved = "allocation 0x" + Long.toHexString(shown.allocation().handle) + " went meanwhile";
+        }
+        if (late != null || moved != null) {
+            releaseMappingLocked(m);
+            if (late != null) {
+                throw late;
+            }
+            if (!current) {
+                return; // the later present shows its primary
+            }
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "present on source " + source + " dropped: " + moved);
+        }
+        KernelModeDriver kmd = m.kmd();
+        try {
+            ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(source, m.space().segmentId,
+                    shown.firstPage() << 12));
+        } catch (VidMmException e) {
+            releaseLocked(shown);
+            throw e;
+        }
+        Displayed previous = displayed.put(source, shown);
+        if (previous != null) {
+            releaseLocked(previous);
+        }
+        DeviceState d = shown.allocation().device;
+        a.post(VidMmEvents.PRESENT, () -> VidMmEventProperties.present(d.handle, d.pid, shown.allocation().handle, source,
+                shown.allocation().va));
+    }
+
+    /** A mapping that will not be shown: unmapped through its driver if that is still the attached one, then released. */
+    private void releaseMappingLocked(Mapping m) {
+        if (a.kmd() == m.kmd() && a.aperture == m.space()) {
+            releaseLocked(m.shown());
+        } else { // another driver's aperture: the old one's range went with it; only the pin is ours
+            Displayed x = m.shown();
+            quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
+        }
+    }
+
+    /** Runs a paging operation and waits for its paging fence (a driver's replay, under the lock as the rest of it). */
     private void paging(String name, PagingOperation op) {
         long fence = a.pagingFence.next();
         KernelModeDriver kmd = a.kmd();
@@ -104,20 +182,36 @@ final class Display {
         a.pagingFence.await(fence, name, 5000);
     }
 
-    /** Unmaps a primary from the aperture (dummy page again) and unpins it. */
+    /**
+     * Unmaps a primary from the aperture (dummy page again), then, once the unmap's paging fence
+     * completed, releases its aperture range and unpins it: nothing waits for that under the lock,
+     * and until then no aperture access can reach a frame given to someone else.
+     */
     private void releaseLocked(Displayed x) {
-        if (a.kmd() != null) {
-            try {
-                paging("UnmapApertureSegment", new PagingOperation.UnmapApertureSegment(a.aperture.segmentId, x.firstPage(),
-                        x.pages()));
-            } catch (VidMmException e) {
-                if (e.status() != VidMmStatus.DRIVER_HUNG) { // a hung driver is given up: nothing to unmap through it
-                    System.getLogger(Display.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
-                }
+        ApertureSpace space = a.aperture;
+        Runnable release = () -> {
+            if (a.aperture == space) { // else another driver's aperture replaced it, with its own reservations
+                space.release(x.firstPage(), x.pages());
             }
+            quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
+        };
+        KernelModeDriver kmd = a.kmd();
+        if (kmd == null) {
+            release.run();
+            return;
         }
-        a.aperture.release(x.firstPage(), x.pages());
-        quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
+        long fence = a.pagingFence.next();
+        try {
+            ddi("DxgkDdiBuildPagingBuffer(UnmapApertureSegment)", () -> kmd.buildPagingBuffer(
+                    new PagingOperation.UnmapApertureSegment(space.segmentId, x.firstPage(), x.pages()), fence));
+        } catch (VidMmException e) {
+            if (e.status() != VidMmStatus.DRIVER_HUNG) { // a hung driver is given up: nothing to unmap through it
+                System.getLogger(Display.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+            }
+            release.run();
+            return;
+        }
+        a.pagingFence.whenCompleted(fence, release);
     }
 
     /** Turns a source off (no surface) and releases the primary it showed. */
@@ -149,6 +243,12 @@ final class Display {
 
     /** A displayed primary may not be destroyed. */
     void refuseIfShown(AllocationState x) {
+        for (Mapping m : mapping.values()) {
+            if (m.shown().allocation() == x) {
+                throw new VidMmException(VidMmStatus.ALLOCATION_IN_USE, "allocation 0x" + Long.toHexString(x.handle)
+                        + " is being presented on source " + m.shown().source() + "; wait for the present to return");
+            }
+        }
         for (Displayed shown : displayed.values()) {
             if (shown.allocation() == x) {
                 throw new VidMmException(VidMmStatus.ALLOCATION_IN_USE, "allocation 0x" + Long.toHexString(x.handle)

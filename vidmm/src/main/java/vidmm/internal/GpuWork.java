@@ -431,6 +431,20 @@ final class GpuWork {
         a.post(VidMmEvents.TIMEOUT, () -> VidMmEventProperties.fault(record));
     }
 
+    /** Runs {@code task} on the adapter's own thread, under the adapter's lock (work a paging fence made due). */
+    void later(Runnable task) {
+        Runnable locked = () -> {
+            synchronized (a.lock) {
+                task.run();
+            }
+        };
+        try {
+            recovery.execute(locked);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            locked.run(); // the adapter is stopped: its own thread is gone, so this one does it
+        }
+    }
+
     /** Waits until recovery work queued so far has run (tests and the shell use it). */
     void awaitRecovery() throws Exception {
         recovery.submit(() -> { }).get(5, TimeUnit.SECONDS);

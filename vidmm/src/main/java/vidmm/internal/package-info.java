@@ -25,8 +25,12 @@
  * <p>Waits: a device, context or process that goes is first closed under the lock (it takes no
  * more work), its contexts' work is then waited for without the lock (up to two seconds; other
  * devices' calls go on), and only then, under the lock again, what is still queued is cut off by
- * engine resets and the device destroyed. Known debt: a driver swap's quiesce still waits up to two
- * seconds under the adapter's lock (and the registry's), and a present waits for its paging fence
- * under it (that fence completes as the driver's MapApertureSegment returns).
+ * engine resets and the device destroyed. A present waits for its MapApertureSegment's paging fence
+ * without the lock and re-checks what may have moved meanwhile; a replaced or blanked primary stays
+ * pinned, with its aperture range reserved, until its unmap's paging fence completed, and is then
+ * released on the adapter's own thread ({@code PagingFence.whenCompleted}, {@code GpuWork.later});
+ * {@code PresentWaitTest} fails with either wait back under the lock. Known debt: a driver swap's
+ * quiesce still waits up to two seconds under the adapter's lock (and the registry's), and so does
+ * the new driver's replay of displayed primaries.
  */
 package vidmm.internal;

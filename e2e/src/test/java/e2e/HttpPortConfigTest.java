@@ -1,0 +1,70 @@
+package e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code config:set} of the HTTP port applies, typed into the launcher's shell: the web console
+ * moves to the new port and leaves the old one.
+ */
+class HttpPortConfigTest {
+    @TempDir
+    Path dir;
+
+    /** The HTTP status the console answers at {@code port}, or -1 when nothing listens there. */
+    private static int status(int port) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/system/console/").toURL()
+                    .openConnection();
+            c.setConnectTimeout(1000);
+            c.setReadTimeout(5000);
+            return c.getResponseCode();
+        } catch (IOException nothing) {
+            return -1;
+        }
+    }
+
+    /** Polls for up to 20 s until the console answers at {@code port} with {@code expected}; the last answer. */
+    private static int await(int port, int expected) throws InterruptedException {
+        long until = System.nanoTime() + 20_000_000_000L;
+        int now = status(port);
+        while (now != expected && System.nanoTime() < until) {
+            Thread.sleep(100);
+            now = status(port);
+        }
+        return now;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void configSetOfTheHttpPortMovesTheConsole() throws Exception {
+        try (LauncherShell shell = new LauncherShell(LauncherShell.builtJar(), dir)) {
+            shell.awaitPrompt();
+            String said = shell.output();
+            int before = said.matches("(?s).*serving on 127\\.0\\.0\\.1:(\\d+) instead.*")
+                    ? Integer.parseInt(said.replaceAll("(?s).*serving on 127\\.0\\.0\\.1:(\\d+) instead.*", "$1")) : 8080;
+            assertEquals(401, await(before, 401), "the console answers (asking for credentials) on " + before);
+            int port = freePort();
+            String out = shell.type("config:set org.apache.felix.http org.osgi.service.http.port=" + port, "(?s)(.*?)g! ");
+            assertTrue(out.contains("org.apache.felix.http updated: org.osgi.service.http.port=" + port), out);
+            assertEquals(401, await(port, 401), "the console moved to " + port + ":\n" + shell.output());
+            assertEquals(-1, await(before, -1), "and left " + before);
+            assertFalse(shell.output().contains("\tat "), "no stack trace:\n" + shell.output());
+        }
+    }
+}
