@@ -142,8 +142,9 @@ public interface VidMm {
     void destroyContext(long context);
 
     /**
-     * SubmitCommand on a context: the allocations of the device that the commands touch (the
-     * submission's allocation list) are made resident first, then the buffer goes to the driver.
+     * SubmitCommand on a context: the buffer goes to the driver after the context's earlier work.
+     * It pins nothing (WDDM 2): the UMD makes resident what it uses beforehand ({@link #makeResident});
+     * what nobody made resident is reached through the IOMMU's page requests.
      *
      * @return the submission's fence value on that context
      */

@@ -47,9 +47,44 @@ final class AdapterDrivers {
     private volatile Attachment attachment;
     /** Who holds the adapter ({@link vidmm.VidMm#hold}): no driver is attached while set. */
     private String heldBy;
+    /** The adapter's status: whether a driver is attached, which, and what it reported (or why none is). */
+    private volatile AdapterStatus status;
+    /** The attached driver's aperture segment as VidMm allocates it. */
+    private volatile ApertureSpace aperture = new ApertureSpace(0, 0, 0);
+    /** The attached driver's video present sources. */
+    private volatile List<VidPnSourceMode> sourceModes = List.of();
+    /** The attached driver's context handles: where its interrupts go. Read on engine threads. */
+    private final Map<Long, ContextState> byKmdHandle = new java.util.concurrent.ConcurrentHashMap<>();
 
     AdapterDrivers(AdapterVidMm adapter) {
         this.a = adapter;
+        this.status = adapter.noDriver();
+    }
+
+    AdapterStatus status() {
+        return status;
+    }
+
+    ApertureSpace aperture() {
+        return aperture;
+    }
+
+    List<VidPnSourceMode> sourceModes() {
+        return sourceModes;
+    }
+
+    /** The context the attached driver knows as {@code kmdHandle}, or null. */
+    ContextState contextOf(long kmdHandle) {
+        return byKmdHandle.get(kmdHandle);
+    }
+
+    /** The attached driver made a context: its interrupts name it by its driver handle. */
+    void contextCreated(ContextState c) {
+        byKmdHandle.put(c.kmdHandle, c);
+    }
+
+    void contextGone(ContextState c) {
+        byKmdHandle.remove(c.kmdHandle);
     }
 
     /** A driver service arrived: ask it how well it matches this adapter, and attach it if it is now the best. */
@@ -176,12 +211,12 @@ final class AdapterDrivers {
                 return;
             }
             refuseLocked(best, refusal);
-            a.status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.REFUSED, null,
-                    best.name() + ": " + refusal, a.status.info());
+            status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.REFUSED, null,
+                    best.name() + ": " + refusal, status.info());
             best = best();
         }
-        if (a.status.state() == AdapterStatus.State.STARTED) {
-            a.status = a.noDriver();
+        if (status.state() == AdapterStatus.State.STARTED) {
+            status = a.noDriver();
         }
     }
 
@@ -197,14 +232,14 @@ final class AdapterDrivers {
             detachLocked(true);
         }
         heldBy = holder;
-        a.status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STOPPED, null,
+        status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STOPPED, null,
                 "held by " + holder + ": no kernel-mode driver is attached", null);
     }
 
     /** Gives the adapter back to its drivers: the best match is attached again, with every live object replayed. */
     void releaseLocked() {
         heldBy = null;
-        a.status = a.noDriver();
+        status = a.noDriver();
         reconsiderLocked();
     }
 
@@ -234,8 +269,8 @@ final class AdapterDrivers {
         removeDevice(was);
         a.post(VidMmEvents.DRIVER_DETACHED, () -> VidMmEventProperties.driver(was.candidate().name(),
                 was.candidate().serviceId(), null));
-        a.byKmdHandle.clear();
-        a.status = a.noDriver();
+        byKmdHandle.clear();
+        status = a.noDriver();
     }
 
     /** DxgkDdiRemoveDevice of a stopped attachment (not for a hung driver, which is not called again), and its guard closed. */
@@ -311,11 +346,11 @@ final class AdapterDrivers {
         a.processes.values().forEach(p -> oldProcessHandles.put(p, p.kmdHandle));
         a.devices.values().forEach(d -> oldDeviceHandles.put(d, d.kmdHandle));
         a.contexts.values().forEach(x -> oldContextHandles.put(x, x.kmdHandle));
-        ApertureSpace oldAperture = a.aperture;
-        List<VidPnSourceMode> oldModes = a.sourceModes;
+        ApertureSpace oldAperture = aperture;
+        List<VidPnSourceMode> oldModes = sourceModes;
         try {
             replayLocked(info);
-            a.status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
+            status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
                     AdapterStatus.AddressingModel.IOMMU, null, info);
             a.work.attached();
             a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
@@ -324,12 +359,12 @@ final class AdapterDrivers {
             attachment = null; // no driver was attached before: the caller detached it first
             quietly(driver::stopDevice);
             removeDevice(made);
-            oldProcessHandles.forEach((p, h) -> p.kmdHandle = h);
-            oldDeviceHandles.forEach((d, h) -> d.kmdHandle = h);
-            oldContextHandles.forEach((x, h) -> x.kmdHandle = h);
-            a.byKmdHandle.clear();
-            a.aperture = oldAperture;
-            a.sourceModes = oldModes;
+            oldProcessHandles.forEach((p, h) -> p.attachedAs(h));
+            oldDeviceHandles.forEach((d, h) -> d.attachedAs(h));
+            oldContextHandles.forEach((x, h) -> x.attachedAs(h));
+            byKmdHandle.clear();
+            aperture = oldAperture;
+            sourceModes = oldModes;
             return "replaying VidMm's state failed: " + e.getMessage();
         }
     }
@@ -347,14 +382,14 @@ final class AdapterDrivers {
         KernelModeDriver kmd = kmd();
         List<VidPnSourceMode> modes = List.copyOf(kmd.queryVidPnSourceModes());
         for (AdapterVidMm.ProcessState p : a.processes.values()) {
-            p.kmdHandle = kmd.createProcess(p.pid, p.pasids.clone());
+            p.attachedAs(kmd.createProcess(p.pid, p.pasids.clone()));
         }
-        a.byKmdHandle.clear();
+        byKmdHandle.clear();
         for (DeviceState d : a.devices.values()) {
-            d.kmdHandle = kmd.createDevice(a.processes.get(d.pid).kmdHandle, d.pasid);
+            d.attachedAs(kmd.createDevice(a.processes.get(d.pid).kmdHandle, d.pasid));
             for (ContextState x : d.contexts()) {
-                x.kmdHandle = kmd.createContext(d.kmdHandle, x.node, x.gpu);
-                a.byKmdHandle.put(x.kmdHandle, x);
+                x.attachedAs(kmd.createContext(d.kmdHandle, x.node, x.gpu));
+                byKmdHandle.put(x.kmdHandle, x);
             }
             for (AllocationState x : d.allocations.values()) {
                 if (x.owner) {
@@ -369,8 +404,8 @@ final class AdapterDrivers {
                 kmd.openAllocation(d.kmdHandle, x.handle, x.va, x.size);
             }
         }
-        a.aperture = space;
-        a.sourceModes = modes;
+        aperture = space;
+        sourceModes = modes;
         a.display.replayLocked();
     }
 }

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import gpu.hw.GpuAdapter;
 import gpu.hw.PciIdentity;
@@ -14,7 +13,6 @@ import kmd.api.AllocationDescription;
 import kmd.api.AllocationFlag;
 import kmd.api.AllocationRequest;
 import kmd.api.KernelModeDriver;
-import kmd.api.VidPnSourceMode;
 import os.memmgr.AddressSpace;
 import os.memmgr.MemoryManager;
 import os.memmgr.PageProtection;
@@ -83,6 +81,11 @@ final class AdapterVidMm {
             this.pasid = pasids[0];
             this.kmdHandle = kmdHandle;
         }
+
+        /** The attached driver knows this process as {@code kmdHandle} (a replay to a new driver). */
+        void attachedAs(long kmdHandle) {
+            this.kmdHandle = kmdHandle;
+        }
     }
 
     final int index;
@@ -101,17 +104,12 @@ final class AdapterVidMm {
     final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
     final Map<Long, DeviceState> devices = new LinkedHashMap<>();
     final Map<Long, ContextState> contexts = new LinkedHashMap<>();
-    /** The attached driver's context handles: where its interrupts go. Read on engine threads. */
-    final Map<Long, ContextState> byKmdHandle = new ConcurrentHashMap<>();
     /** Devices created here so far: spreads shorthand contexts over a linked adapter's GPUs. */
     private long devicesCreated;
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
     final AdapterDrivers drivers;
     final GpuWork work;
     final Display display;
-    volatile AdapterStatus status;
-    volatile List<VidPnSourceMode> sourceModes = List.of();
-    ApertureSpace aperture = new ApertureSpace(0, 0, 0);
     /** Set by {@link #stop()}: nothing is attached afterwards. */
     boolean stopped;
 
@@ -124,7 +122,6 @@ final class AdapterVidMm {
         this.mm = mm;
         this.kernel = kernel;
         this.residency = new Residency(mm, budgetBytes);
-        this.status = noDriver();
         this.drivers = new AdapterDrivers(this);
         this.work = new GpuWork(this, tdr);
         this.pagingFence = new PagingFence(work::later);
@@ -179,7 +176,7 @@ final class AdapterVidMm {
     // ---- checks ----
 
     void requireStarted() {
-        AdapterStatus s = status;
+        AdapterStatus s = drivers.status();
         if (s.state() != AdapterStatus.State.STARTED) {
             throw new VidMmException(VidMmStatus.ADAPTER_NOT_STARTED, "adapter " + index + " is not started: " + s.reason());
         }
@@ -342,7 +339,7 @@ final class AdapterVidMm {
             long hContext = ddi("DxgkDdiCreateContext", () -> kmd().createContext(d.kmdHandle, node, gpu));
             ContextState c = new ContextState(kernel.nextHandle(), d, node, gpu, hContext);
             contexts.put(c.handle, c);
-            byKmdHandle.put(hContext, c);
+            drivers.contextCreated(c);
             d.added(c);
             kernel.contextCreated(c.handle, this);
             return c.handle;
@@ -370,7 +367,7 @@ final class AdapterVidMm {
         ContextState c;
         synchronized (lock) {
             c = contextLocked(context);
-            contexts.remove(context); // no new submission finds it; its interrupts still do (byKmdHandle)
+            contexts.remove(context); // no new submission finds it; its interrupts still do (AdapterDrivers.contextOf)
         }
         GpuWork.awaitIdle(List.of(c));
         synchronized (lock) {
@@ -386,7 +383,7 @@ final class AdapterVidMm {
             quietly(() -> kmd().destroyContext(c.kmdHandle));
         }
         contexts.remove(c.handle);
-        byKmdHandle.remove(c.kmdHandle);
+        drivers.contextGone(c);
         c.device.removed(c);
         c.fault(); // a late waiter is not left waiting
         kernel.contextDestroyed(c.handle);
@@ -575,18 +572,9 @@ final class AdapterVidMm {
             DeviceState d = deviceLocked(device);
             List<AllocationState> list = new ArrayList<>();
             for (long h : handles) {
-                AllocationState a = allocationLocked(d, h);
-                if (a.residencyRefs - java.util.Collections.frequency(list, a) <= 0) {
-                    throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(h)
-                            + " is not resident");
-                }
-                list.add(a);
+                list.add(allocationLocked(d, h));
             }
-            for (AllocationState a : list) {
-                if (--a.residencyRefs == 0) {
-                    residency.unpin(a);
-                }
-            }
+            residency.evict(list);
         }
     }
 

@@ -67,6 +67,11 @@ final class ContextState {
         this.kmdHandle = kmdHandle;
     }
 
+    /** The attached driver knows this context as {@code kmdHandle} (a replay to a new driver). */
+    void attachedAs(long kmdHandle) {
+        this.kmdHandle = kmdHandle;
+    }
+
     /** The next fence value of this context, with {@code commands} pending under it. */
     synchronized long nextFence(List<DmaCommand> commands) {
         return nextFence(commands, null, 0);

@@ -40,6 +40,11 @@ final class DeviceState {
         this.defaultGpu = defaultGpu;
     }
 
+    /** The attached driver knows this device as {@code kmdHandle} (a replay to a new driver). */
+    void attachedAs(long kmdHandle) {
+        this.kmdHandle = kmdHandle;
+    }
+
     /** Its contexts, oldest first. */
     List<ContextState> contexts() {
         return contexts;

@@ -82,7 +82,7 @@ final class Display {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(allocation)
                     + " is not a primary (allocate it with the PRIMARY flag)");
         }
-        List<VidPnSourceMode> modes = a.sourceModes;
+        List<VidPnSourceMode> modes = a.drivers.sourceModes();
         if (source < 0 || source >= modes.size()) {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "video present source " + source
                     + " does not exist on adapter " + a.index + "; its driver reports " + modes.size() + " source(s)");
@@ -97,7 +97,7 @@ final class Display {
         if (previous != null && previous.allocation() == x && !mapping.containsKey(source)) {
             return null;
         }
-        ApertureSpace aperture = a.aperture;
+        ApertureSpace aperture = a.drivers.aperture();
         long pages = x.size >>> 12;
         long first = aperture.reserve(pages);
         PinnedPages pin;
@@ -129,7 +129,7 @@ final class Display {
         String moved = null;
         if (!current) {
             moved = "a later present on source " + source + " replaced it";
-        } else if (a.kmd() != m.kmd() || a.aperture != m.space()) {
+        } else if (a.kmd() != m.kmd() || a.drivers.aperture() != m.space()) {
             moved = "the adapter's driver changed meanwhile";
         } else if (a.devices.get(m.device()) == null || !a.devices.get(m.device()).active()
                 || a.devices.get(m.device()).closing()) {
@@ -166,7 +166,7 @@ final class Display {
 
     /** A mapping that will not be shown: unmapped through its driver if that is still the attached one, then released. */
     private void releaseMappingLocked(Mapping m) {
-        if (a.kmd() == m.kmd() && a.aperture == m.space()) {
+        if (a.kmd() == m.kmd() && a.drivers.aperture() == m.space()) {
             releaseLocked(m.shown());
         } else { // another driver's aperture: the old one's range went with it; only the pin is ours
             Displayed x = m.shown();
@@ -188,9 +188,9 @@ final class Display {
      * and until then no aperture access can reach a frame given to someone else.
      */
     private void releaseLocked(Displayed x) {
-        ApertureSpace space = a.aperture;
+        ApertureSpace space = a.drivers.aperture();
         Runnable release = () -> {
-            if (a.aperture == space) { // else another driver's aperture replaced it, with its own reservations
+            if (a.drivers.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
                 space.release(x.firstPage(), x.pages());
             }
             quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
@@ -275,9 +275,9 @@ final class Display {
     void replayLocked() {
         KernelModeDriver kmd = a.kmd();
         for (Displayed x : displayed.values()) {
-            paging("MapApertureSegment", new PagingOperation.MapApertureSegment(a.aperture.segmentId, x.firstPage(),
+            paging("MapApertureSegment", new PagingOperation.MapApertureSegment(a.drivers.aperture().segmentId, x.firstPage(),
                     x.pin().frames()));
-            kmd.setVidPnSourceAddress(x.source(), a.aperture.segmentId, x.firstPage() << 12);
+            kmd.setVidPnSourceAddress(x.source(), a.drivers.aperture().segmentId, x.firstPage() << 12);
         }
     }
 

@@ -282,7 +282,7 @@ final class GpuWork {
             a.pagingFence.completed(n.fenceValue());
             return;
         }
-        ContextState c = a.byKmdHandle.get(n.contextHandle());
+        ContextState c = a.drivers.contextOf(n.contextHandle());
         if (n instanceof InterruptNotification.DmaCompleted done) {
             if (c == null) {
                 LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
@@ -351,7 +351,7 @@ final class GpuWork {
                     a.drivers.reconsiderLocked();
                 }
             }
-            ContextState faulted = a.byKmdHandle.get(f.contextHandle());
+            ContextState faulted = a.drivers.contextOf(f.contextHandle());
             resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
         }
         GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),

@@ -103,6 +103,27 @@ final class Residency {
         return freed;
     }
 
+    /**
+     * Evict: one reference less on each of {@code list} (an allocation listed twice loses two), all
+     * or nothing; one whose last reference goes is unpinned.
+     *
+     * @throws VidMmException INVALID_PARAMETER naming the first allocation that has no reference left to drop
+     */
+    void evict(List<AllocationState> list) {
+        for (int i = 0; i < list.size(); i++) {
+            AllocationState a = list.get(i);
+            if (a.residencyRefs - java.util.Collections.frequency(list.subList(0, i), a) <= 0) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(a.handle)
+                        + " is not resident");
+            }
+        }
+        for (AllocationState a : list) {
+            if (--a.residencyRefs == 0) {
+                unpin(a);
+            }
+        }
+    }
+
     /** Unpins an allocation: the OS may trim it again. */
     void unpin(AllocationState a) {
         Calls.quietly(() -> mm.addressSpace(a.device.pid).unpin(a.pin.handle()));

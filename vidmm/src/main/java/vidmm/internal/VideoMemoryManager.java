@@ -257,12 +257,12 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
 
     @Override
     public AdapterStatus adapter(int adapter) {
-        return adapterOf(adapter).status;
+        return adapterOf(adapter).drivers.status();
     }
 
     @Override
     public List<AdapterStatus> adapters() {
-        return sortedAdapters().stream().map(a -> a.status).toList();
+        return sortedAdapters().stream().map(a -> a.drivers.status()).toList();
     }
 
     @Override
@@ -506,7 +506,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
 
     @Override
     public List<VidPnSourceMode> sourceModes(int adapter) {
-        return adapterOf(adapter).sourceModes;
+        return adapterOf(adapter).drivers.sourceModes();
     }
 
     @Override

@@ -36,17 +36,15 @@ public final class ConformanceCommands {
     @Descriptor("runs the UMD conformance checks on an adapter, or on adapter 0 with junit=FILE.xml")
     public String umd(@Descriptor("the UMD's umd.name") String umd,
                       @Descriptor("adapter index, or junit=FILE.xml to also write JUnit XML") String option) {
-        if (option.startsWith("junit=")) {
-            return report(kit.runUmd(umd, 0), junit(option));
-        }
-        return report(kit.runUmd(umd, adapter(option)), null);
+        return withOption(a -> kit.runUmd(umd, a), 0, option);
     }
 
     @Descriptor("runs the UMD conformance checks on an adapter and also writes JUnit XML")
     public String umd(@Descriptor("the UMD's umd.name") String umd,
                       @Descriptor("adapter index, as gpu:list shows it") String adapter,
                       @Descriptor("junit=FILE.xml") String junit) {
-        return report(kit.runUmd(umd, adapter(adapter)), junit(junit));
+        Path file = junit(junit);
+        return report(kit.runUmd(umd, adapter(adapter)), file);
     }
 
     @Descriptor("runs the KMD conformance checks against a driver on the first adapter it matches: PASS/FAIL per check, then N passed, M failed")
@@ -57,17 +55,24 @@ public final class ConformanceCommands {
     @Descriptor("runs the KMD conformance checks against a driver on an adapter, or on the first it matches with junit=FILE.xml")
     public String run(@Descriptor("the driver's kmd.name, as kmd:list shows it") String driver,
                       @Descriptor("adapter index, or junit=FILE.xml to also write JUnit XML") String option) {
-        if (option.startsWith("junit=")) {
-            return report(kit.run(driver, -1), junit(option));
-        }
-        return report(kit.run(driver, adapter(option)), null);
+        return withOption(a -> kit.run(driver, a), -1, option);
     }
 
     @Descriptor("runs the KMD conformance checks against a driver on an adapter and also writes JUnit XML")
     public String run(@Descriptor("the driver's kmd.name, as kmd:list shows it") String driver,
                       @Descriptor("adapter index, as gpu:list shows it") String adapter,
                       @Descriptor("junit=FILE.xml") String junit) {
-        return report(kit.run(driver, adapter(adapter)), junit(junit));
+        Path file = junit(junit); // a bad path is refused before the run
+        return report(kit.run(driver, adapter(adapter)), file);
+    }
+
+    /** A run whose one option is an adapter index or junit=FILE.xml ({@code fallback}: the adapter then). */
+    private static String withOption(java.util.function.IntFunction<Report> run, int fallback, String option) {
+        if (option.startsWith("junit=")) {
+            Path file = junit(option); // a bad path is refused before the run
+            return report(run.apply(fallback), file);
+        }
+        return report(run.apply(adapter(option)), null);
     }
 
     private static int adapter(String text) {
