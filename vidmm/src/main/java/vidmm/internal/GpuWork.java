@@ -1,6 +1,5 @@
 package vidmm.internal;
 
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
