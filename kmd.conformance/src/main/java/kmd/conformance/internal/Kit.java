@@ -3,7 +3,6 @@ package kmd.conformance.internal;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
@@ -145,6 +144,6 @@ public final class Kit implements ConformanceKit {
             throw new IllegalArgumentException("driver '" + name + "' does not match adapter " + index + " ("
                     + gpu.identity() + ")");
         }
-        return Objects.requireNonNull(gpu);
+        return gpu;
     }
 }
