@@ -57,7 +57,12 @@ public final class Battery {
      * {@code mm} makes the kit's processes (and ends them after each check).
      */
     public static Report run(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm) {
-        return new Report(name, gpu.index(), run(KMD, () -> Session.start(driver, name, gpu, mm), () -> {
+        return run(driver, name, gpu, mm, Session.DDI_MILLIS);
+    }
+
+    /** As {@link #run(DisplayDriver, String, GpuAdapter, MemoryManager)}, giving a DDI up after {@code ddiMillis}. */
+    static Report run(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm, long ddiMillis) {
+        return new Report(name, gpu.index(), run(KMD, () -> Session.start(driver, name, gpu, mm, ddiMillis), () -> {
             for (EngineType type : EngineType.values()) {
                 gpu.resetEngine(type);
             }

@@ -20,34 +20,46 @@ import os.memmgr.MemoryManager;
 final class Session implements AutoCloseable {
     /** How long the kit waits for any one completion or fault. */
     static final long WAIT_MILLIS = 5_000;
+    /** How long a DDI may take before the kit gives it up (VidMm's TdrDdiDelay is 5 s too). */
+    static final long DDI_MILLIS = 5_000;
 
     final DisplayDriver driver;
     final GpuAdapter gpu;
     final MemoryManager mm;
     private final String name;
+    private final DdiTimeout ddis;
     private KernelModeDriver kmd;
+    /** The context as the driver made it, for RemoveDevice. */
+    private KernelModeDriver made;
     private Interrupts interrupts;
     private AdapterInfo info;
     private final List<KitProcess> processes = new ArrayList<>();
     private long pagingFence;
 
-    private Session(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm) {
+    private Session(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm, long ddiMillis) {
         this.driver = driver;
         this.name = name;
         this.gpu = gpu;
         this.mm = mm;
+        this.ddis = new DdiTimeout(ddiMillis);
     }
 
-    /** AddDevice, QueryAdapterInfo and StartDevice. */
-    static Session start(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm) {
-        Session s = new Session(driver, name, gpu, mm);
-        s.startDevice();
+    /** AddDevice, QueryAdapterInfo and StartDevice; every DDI given up after {@code ddiMillis}. */
+    static Session start(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm, long ddiMillis) {
+        Session s = new Session(driver, name, gpu, mm, ddiMillis);
+        try {
+            s.startDevice();
+        } catch (RuntimeException e) {
+            s.ddis.close();
+            throw e;
+        }
         return s;
     }
 
     private void startDevice() {
-        kmd = driver.addDevice(gpu);
-        CheckFailed.require(kmd != null, "AddDevice returned no context");
+        made = ddis.call("DxgkDdiAddDevice", () -> driver.addDevice(gpu));
+        CheckFailed.require(made != null, "AddDevice returned no context");
+        kmd = ddis.guard(made);
         info = kmd.queryAdapterInfo();
         interrupts = new Interrupts();
         kmd.startDevice(interrupts);
@@ -60,7 +72,10 @@ final class Session implements AutoCloseable {
      */
     void restart() {
         kmd.stopDevice();
-        driver.removeDevice(kmd);
+        ddis.call("DxgkDdiRemoveDevice", () -> {
+            driver.removeDevice(made);
+            return null;
+        });
         // the display engine loses its state across a stop, as a real adapter's does in a reset: only
         // the driver's replay may bring the primary back
         for (int i = 0; i < gpu.displayModes().size(); i++) {
@@ -137,6 +152,11 @@ final class Session implements AutoCloseable {
 
     @Override
     public void close() {
+        if (ddis.hung() != null) { // a driver that never returned is not called again
+            processes.forEach(p -> quietly(() -> mm.kill(p.pid)));
+            ddis.close();
+            return;
+        }
         for (KitProcess p : processes) {
             for (KitProcess.Device d : p.devices) {
                 for (KitProcess.Context c : d.contexts) {
@@ -145,10 +165,14 @@ final class Session implements AutoCloseable {
             }
         }
         quietly(kmd::stopDevice);
-        quietly(() -> driver.removeDevice(kmd));
+        quietly(() -> ddis.call("DxgkDdiRemoveDevice", () -> {
+            driver.removeDevice(made);
+            return null;
+        }));
         for (KitProcess p : processes) {
             quietly(() -> mm.kill(p.pid));
         }
+        ddis.close();
     }
 
     private static void quietly(Runnable r) {

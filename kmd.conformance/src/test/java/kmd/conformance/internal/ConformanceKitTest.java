@@ -39,6 +39,21 @@ class ConformanceKitTest {
         assertEquals(Battery.names().size(), r.results().size());
     }
 
+    /** A DDI that never returns fails the checks that call it, by name, and the run goes on (as VidMm's TdrDdiDelay would). */
+    @Test
+    void aDriverThatNeverReturnsFromADdiFailsThoseChecksAndTheRunEnds() {
+        Report r;
+        try (Machine m = new Machine()) {
+            r = Battery.run(Fixtures.driver(Fixtures.HangsInSubmit::new), "hangs", m.gpu, m.mm, 200);
+        }
+        assertEquals(Battery.names().size(), r.results().size(), describe(r));
+        assertTrue(r.failure("fence.after-work").failure().contains("DxgkDdiSubmitCommand did not return within 200 ms"),
+                describe(r));
+        assertNotNull(r.failure("pasid.isolation"), describe(r));
+        assertTrue(r.results().stream().anyMatch(c -> c.name().equals("caps") && c.passed()), describe(r));
+        assertTrue(r.results().stream().anyMatch(c -> c.name().equals("paging.fill") && c.passed()), describe(r));
+    }
+
     @Test
     void theContosoDriverPassesEveryCheck() {
         Report r = run(new ContosoDriver(), "contoso");

@@ -139,6 +139,22 @@ final class Fixtures {
         }
     }
 
+    /** Never returns from SubmitCommand. */
+    static final class HangsInSubmit extends Good {
+        HangsInSubmit(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        public void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue) {
+            try {
+                new java.util.concurrent.CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** Accepts work during exclusive access. */
     static final class IgnoresExclusiveAccess extends Good {
         IgnoresExclusiveAccess(GpuAdapter gpu) {
