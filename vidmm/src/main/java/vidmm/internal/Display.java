@@ -126,13 +126,13 @@ final class Display {
         Displayed shown = m.shown();
         int source = shown.source();
         boolean current = mapping.remove(source, m);
+        DeviceState owner = a.devices.get(m.device());
         String moved = null;
         if (!current) {
             moved = "a later present on source " + source + " replaced it";
         } else if (a.kmd() != m.kmd() || a.drivers.aperture() != m.space()) {
             moved = "the adapter's driver changed meanwhile";
-        } else if (a.devices.get(m.device()) == null || !a.devices.get(m.device()).active()
-                || a.devices.get(m.device()).closing()) {
+        } else if (owner == null || !owner.active() || owner.closing()) {
             moved = "device 0x" + Long.toHexString(m.device()) + " went or faulted meanwhile";
         } else if (a.allocations.get(shown.allocation().handle) != shown.allocation()) {
             moved = "allocation 0x" + Long.toHexString(shown.allocation().handle) + " went meanwhile";

@@ -106,7 +106,7 @@ final class UmdDeviceChecks {
         UmdDevice d = s.device();
         Resource buffer = d.createBuffer(4096, false);
         s.write(buffer.va(), Bytes.repeat((byte) 0x31, 4096));
-        int before = s.vidmm.allocations().size();
+        long before = allocations(s);
         CheckFailed.refused(() -> d.createBuffer(0, false), "createBuffer(0)");
         CheckFailed.refused(() -> d.createBuffer(-4096, false), "createBuffer(-4096)");
         CheckFailed.refused(() -> d.createTexture2D(0, 8, false), "createTexture2D(0, 8)");
@@ -116,11 +116,16 @@ final class UmdDeviceChecks {
                 + " (the adapter has " + s.gpu.displayModes().size() + ")");
         CheckFailed.refused(() -> d.updateTileMappings(d.createTiledResource(2), 1, 2, d.createTilePool(1), 0),
                 "updateTileMappings past the end of the tiled resource");
-        require(s.vidmm.allocations().size() <= before + 2, "refused calls left allocations behind: "
-                + (s.vidmm.allocations().size() - before) + " more (the tiled resource and pool made 2 at most)");
+        require(allocations(s) <= before + 2, "refused calls left allocations behind: " + (allocations(s) - before)
+                + " more (the tiled resource and pool made 2 at most)");
         s.expect(buffer.va(), Bytes.repeat((byte) 0x31, 4096), "a refused command changed the buffer");
         s.run(d, d.createCommandList().fill(buffer, 0, 16, 0x01020304), "a fill after the refusals");
         s.expect(buffer.va(), Bytes.pattern(0x01020304, 16), "a fill after the refusals");
+    }
+
+    /** The kernel allocations of the check's process (other processes may allocate meanwhile). */
+    private static long allocations(UmdSession s) {
+        return s.vidmm.allocations().stream().filter(x -> x.pid() == s.pid).count();
     }
 
     static void close(UmdSession s) {
@@ -128,10 +133,9 @@ final class UmdDeviceChecks {
         d.createBuffer(64 * 1024, false);
         d.createTexture2D(32, 32, false);
         d.createTilePool(1);
-        require(s.vidmm.allocations().stream().anyMatch(a -> a.pid() == s.pid), "the device's resources have no kernel"
-                + " allocation");
+        require(allocations(s) > 0, "the device's resources have no kernel allocation");
         d.close();
-        long left = s.vidmm.allocations().stream().filter(a -> a.pid() == s.pid).count();
+        long left = allocations(s);
         require(left == 0, "after close, " + left + " kernel allocations of the process remain");
         require(s.vidmm.processes().stream().noneMatch(p -> p.pid() == s.pid && !p.devices().isEmpty()),
                 "after close, the process still has a kernel device");
