@@ -556,15 +556,11 @@ final class AdapterVidMm {
             for (long h : handles) {
                 list.add(allocationLocked(d, h));
             }
-            makeResidentLocked(d, list, list);
+            residency.makeResident(d, list, allocations.values(), display.shown());
             long fence = pagingFence.next();
             pagingFence.completed(fence); // pinning is synchronous in the IoMmu model
             return fence;
         }
-    }
-
-    void makeResidentLocked(DeviceState d, List<AllocationState> list, List<AllocationState> inUse) {
-        residency.makeResident(d, list, inUse, allocations.values(), display.shown());
     }
 
     void evict(long device, List<Long> handles) {

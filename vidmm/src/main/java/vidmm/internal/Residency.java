@@ -35,11 +35,11 @@ final class Residency {
 
     /**
      * Pins what of {@code list} is not resident yet and counts a reference on each, all or nothing.
-     * Over the budget, the process's least recently used idle allocations (none of {@code inUse},
+     * Over the budget, the process's least recently used idle allocations (none of {@code list},
      * none displayed) are evicted once the pins succeeded, and their devices told at their next
      * D3DKMTQueryVideoMemoryInfo.
      */
-    void makeResident(DeviceState d, List<AllocationState> list, List<AllocationState> inUse,
+    void makeResident(DeviceState d, List<AllocationState> list,
                       Collection<AllocationState> all, Set<AllocationState> displayed) {
         long more = 0;
         Set<AllocationState> toPin = new LinkedHashSet<>();
@@ -48,7 +48,7 @@ final class Residency {
                 more += a.size;
             }
         }
-        List<AllocationState> evict = victims(d.pid, more, all, new HashSet<>(inUse), displayed);
+        List<AllocationState> evict = victims(d.pid, more, all, new HashSet<>(list), displayed);
         List<AllocationState> pinned = new ArrayList<>();
         try {
             for (AllocationState a : toPin) {
@@ -160,12 +160,7 @@ final class Residency {
      * through page requests, but slow.)
      */
     private static boolean idle(AllocationState a) {
-        for (ContextState c : a.device.contexts()) {
-            if (!c.idle()) {
-                return false;
-            }
-        }
-        return true;
+        return a.device.idle();
     }
 
     /**

@@ -62,7 +62,7 @@ public final class Battery {
 
     /** As {@link #run(DisplayDriver, String, GpuAdapter, MemoryManager)}, giving a DDI up after {@code ddiMillis}. */
     static Report run(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm, long ddiMillis) {
-        return new Report(name, gpu.index(), run(KMD, () -> Session.start(driver, name, gpu, mm, ddiMillis), () -> {
+        return new Report(name, gpu.index(), run(KMD, () -> Session.start(driver, gpu, mm, ddiMillis), () -> {
             for (EngineType type : EngineType.values()) {
                 gpu.resetEngine(type);
             }

@@ -47,15 +47,6 @@ final class Interrupts implements DxgkCallbacks {
         }
     }
 
-    /** The context is gone: interrupts naming it from now on are violations. */
-    void forget(long hContext) {
-        synchronized (lock) {
-            submitted.remove(hContext);
-            completed.remove(hContext);
-            probes.remove(hContext);
-        }
-    }
-
     /** The kit is about to submit {@code fence} on {@code hContext} (0: paging); {@code probe} may be null. */
     void submitting(long hContext, long fence, Probe probe) {
         synchronized (lock) {
@@ -153,12 +144,6 @@ final class Interrupts implements DxgkCallbacks {
     long completed(long hContext) {
         synchronized (lock) {
             return completed.getOrDefault(hContext, 0L);
-        }
-    }
-
-    int faults() {
-        synchronized (lock) {
-            return faults.size();
         }
     }
 

@@ -26,7 +26,6 @@ final class Session implements AutoCloseable {
     final DisplayDriver driver;
     final GpuAdapter gpu;
     final MemoryManager mm;
-    private final String name;
     private final DdiTimeout ddis;
     private KernelModeDriver kmd;
     /** The context as the driver made it, for RemoveDevice. */
@@ -36,17 +35,16 @@ final class Session implements AutoCloseable {
     private final List<KitProcess> processes = new ArrayList<>();
     private long pagingFence;
 
-    private Session(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm, long ddiMillis) {
+    private Session(DisplayDriver driver, GpuAdapter gpu, MemoryManager mm, long ddiMillis) {
         this.driver = driver;
-        this.name = name;
         this.gpu = gpu;
         this.mm = mm;
         this.ddis = new DdiTimeout(ddiMillis);
     }
 
     /** AddDevice, QueryAdapterInfo and StartDevice; every DDI given up after {@code ddiMillis}. */
-    static Session start(DisplayDriver driver, String name, GpuAdapter gpu, MemoryManager mm, long ddiMillis) {
-        Session s = new Session(driver, name, gpu, mm, ddiMillis);
+    static Session start(DisplayDriver driver, GpuAdapter gpu, MemoryManager mm, long ddiMillis) {
+        Session s = new Session(driver, gpu, mm, ddiMillis);
         try {
             s.startDevice();
         } catch (RuntimeException e) {
@@ -98,10 +96,6 @@ final class Session implements AutoCloseable {
         return info;
     }
 
-    String driverName() {
-        return name;
-    }
-
     /** The driver's aperture segment, or a check failure naming what it reported. */
     SegmentDescriptor apertureSegment() {
         CheckFailed.require(info != null && info.segments() != null, "QueryAdapterInfo reported no segments");
@@ -127,20 +121,12 @@ final class Session implements AutoCloseable {
         return p;
     }
 
-    List<KitProcess> processes() {
-        return List.copyOf(processes);
-    }
-
     /** BuildPagingBuffer with the next paging fence, and waits for it (context 0). */
     void paging(PagingOperation op, String what) {
         long fence = ++pagingFence;
         interrupts.submitting(0, fence, null);
         kmd.buildPagingBuffer(op, fence);
         interrupts.await(0, fence, WAIT_MILLIS, what);
-    }
-
-    long nextPagingFence() {
-        return pagingFence + 1;
     }
 
     /** As {@link #paging} without waiting, for an operation the driver is expected to refuse. */
