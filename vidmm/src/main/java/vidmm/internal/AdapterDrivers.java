@@ -24,7 +24,9 @@ import static vidmm.internal.Calls.quietly;
 /**
  * Which driver drives one adapter (OSGi Device Access order: match score, ranking, service id), and
  * the change of driver: quiesce and stop the old context, AddDevice and start the new one, replay
- * every process, device, allocation and displayed primary to it. Guarded by the adapter's lock.
+ * every process, device, allocation and displayed primary to it. Guarded by the adapter's lock; a
+ * change ({@link #reconsider}) waits for the old driver's work and for the replay's aperture maps
+ * without it, while every context's new submissions are held behind the change.
  */
 final class AdapterDrivers {
     /** A driver service as a candidate of this adapter; {@code score} is what its match answered. */
@@ -40,6 +42,17 @@ final class AdapterDrivers {
     record Attachment(Candidate candidate, KernelModeDriver made, KernelModeDriver kmd, DdiGuard guard) {
     }
 
+    /** An attachment whose replayed aperture maps were issued up to paging fence {@code fence}, not yet seen completed. */
+    private record Replay(Attachment made, long fence) {
+    }
+
+    /** How long a change waits for the going driver's work before its devices are put in error. */
+    static final long QUIESCE_MILLIS = 2000;
+    /** How long a replay's aperture maps may take before the new driver is given up. */
+    static final long REPLAY_MILLIS = 5000;
+    /** How long a call that needs the driver waits for a change in progress before it gives up. */
+    private static final long SETTLE_MILLIS = 30_000;
+
     private final AdapterVidMm a;
     private final Map<DisplayDriver, Candidate> candidates = new LinkedHashMap<>();
     private final Map<Long, String> refused = new LinkedHashMap<>();
@@ -47,6 +60,13 @@ final class AdapterDrivers {
     private volatile Attachment attachment;
     /** Who holds the adapter ({@link vidmm.VidMm#hold}): no driver is attached while set. */
     private String heldBy;
+    /**
+     * The gate of a driver change in progress, or null: every context's stream waits behind it (its
+     * new submissions are held, not given to the going driver) until it reaches 1 at the change's end.
+     */
+    private volatile SyncObjectState changing;
+    /** The last attachment's replay while its aperture maps are in flight, or null. */
+    private Replay replaying;
     /** The adapter's status: whether a driver is attached, which, and what it reported (or why none is). */
     private volatile AdapterStatus status;
     /** The attached driver's aperture segment as VidMm allocates it. */
@@ -78,9 +98,21 @@ final class AdapterDrivers {
         return byKmdHandle.get(kmdHandle);
     }
 
-    /** The attached driver made a context: its interrupts name it by its driver handle. */
+    /**
+     * The attached driver made a context: its interrupts name it by its driver handle; during a
+     * change its submissions are held behind the change as every other context's.
+     */
     void contextCreated(ContextState c) {
         byKmdHandle.put(c.kmdHandle, c);
+        SyncObjectState gate = changing;
+        if (gate != null) {
+            gateLocked(c, gate);
+        }
+    }
+
+    private void gateLocked(ContextState c, SyncObjectState gate) {
+        c.holdFirst(gate, 1);
+        gate.whenReached(1, () -> a.work.releaseHeld(c));
     }
 
     void contextGone(ContextState c) {
@@ -105,8 +137,8 @@ final class AdapterDrivers {
             if (refusal != null) {
                 refused.put(c.serviceId(), refusal);
             }
-            reconsiderLocked();
         }
+        reconsider();
     }
 
     private static String name(DisplayDriver driver) {
@@ -120,8 +152,8 @@ final class AdapterDrivers {
             if (gone != null) {
                 refused.remove(gone.serviceId());
             }
-            reconsiderLocked();
         }
+        reconsider();
     }
 
     private static long number(Object value) {
@@ -149,7 +181,11 @@ final class AdapterDrivers {
         return c.score() > 0 || c.driver() instanceof FixedDriver;
     }
 
+    /** The driver to attach: the best eligible candidate; none while the adapter is held or stopped. */
     private Candidate best() {
+        if (heldBy != null || a.stopped) {
+            return null;
+        }
         Candidate best = null;
         for (Candidate c : candidates.values()) {
             if (!eligible(c) || refused.containsKey(c.serviceId())) {
@@ -192,75 +228,242 @@ final class AdapterDrivers {
         a.post(VidMmEvents.DRIVER_REFUSED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), why));
     }
 
-    /** Attaches the best driver if it is not the attached one, replaying every live object to it. */
-    void reconsiderLocked() {
-        if (a.stopped || heldBy != null) {
+    /** Whether a driver change is in progress: new submissions are held behind it. */
+    boolean changing() {
+        return changing != null;
+    }
+
+    /**
+     * Waits, without the adapter's lock, until no driver change is in progress; throws
+     * ADAPTER_NOT_STARTED if one takes longer than thirty seconds.
+     */
+    void awaitSettled() {
+        SyncObjectState gate = changing;
+        if (gate == null) {
             return;
         }
+        try {
+            if (gate.await(1, SETTLE_MILLIS) == vidmm.FenceWait.TIMED_OUT) {
+                throw new VidMmException(VidMmStatus.ADAPTER_NOT_STARTED, "adapter " + a.index
+                        + " is still changing drivers after " + SETTLE_MILLIS / 1000 + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VidMmException(VidMmStatus.ADAPTER_NOT_STARTED, "interrupted waiting for adapter " + a.index
+                    + "'s driver change");
+        }
+    }
+
+    /**
+     * Attaches the best driver if it is not the attached one, replaying every live object to it.
+     * Called without the adapter's lock: the change holds every context's new submissions behind a
+     * gate, waits without the lock (up to two seconds) for what the going driver was given, then,
+     * under the lock, puts devices whose work did not finish in error, detaches the old driver and
+     * attaches the new one; the replay's aperture maps are waited for without the lock again, and
+     * only then is the gate opened and the held submissions given to the new driver. A change in
+     * progress on another thread is waited for, and the choice made again after it.
+     */
+    void reconsider() {
+        while (true) {
+            SyncObjectState gate;
+            List<ContextState> going = null;
+            synchronized (a.lock) {
+                gate = changing;
+                if (gate == null) {
+                    if (!changeDueLocked()) {
+                        return;
+                    }
+                    gate = new SyncObjectState(0, 0, 0);
+                    changing = gate;
+                    going = beginChangeLocked(gate);
+                }
+            }
+            if (going == null) {
+                awaitSettled(); // another thread's change
+                continue;
+            }
+            try {
+                GpuWork.awaitGiven(going, System.nanoTime() + QUIESCE_MILLIS * 1_000_000L); // without the lock
+                synchronized (a.lock) {
+                    finishChangeLocked();
+                }
+                settleReplay();
+            } finally {
+                synchronized (a.lock) {
+                    changing = null;
+                }
+                gate.signalled(1); // held submissions go to the new driver, on the adapter's own thread
+            }
+        }
+    }
+
+    /** Whether the attached driver is not the one to attach. */
+    private boolean changeDueLocked() {
         Candidate best = best();
         Attachment now = attachment;
-        if (best != null && now != null && best.driver() == now.candidate().driver()) {
-            return;
-        }
+        return now == null ? best != null : best == null || best.driver() != now.candidate().driver();
+    }
+
+    /**
+     * Starts a change: the going driver (if any) gets exclusive access, and every context's stream
+     * waits behind {@code gate}. Returns the contexts whose given work is to be waited for.
+     */
+    private List<ContextState> beginChangeLocked(SyncObjectState gate) {
+        Attachment now = attachment;
         if (now != null) {
-            detachLocked(true);
+            quietly(now.kmd()::beginExclusiveAccess);
         }
-        while (best != null) {
+        for (ContextState c : a.contexts.values()) {
+            gateLocked(c, gate);
+        }
+        return now == null ? List.of() : List.copyOf(a.contexts.values());
+    }
+
+    /**
+     * Ends a change under the lock, waiting for nothing: devices whose given work did not finish are
+     * put in error (it cannot finish on a driver that is going), the old driver is detached, the best
+     * one attached. With no driver after it, devices with held work are put in error too.
+     */
+    private void finishChangeLocked() {
+        if (a.stopped) {
+            return; // stop() detaches what is attached
+        }
+        if (attachment != null && changeDueLocked()) {
+            for (DeviceState d : a.devices.values()) {
+                if (!d.givenIdle()) {
+                    d.fault();
+                }
+            }
+            detachLocked();
+        }
+        if (attachment == null) {
+            attachBestLocked();
+        }
+        if (attachment == null) {
+            for (DeviceState d : a.devices.values()) {
+                if (!d.idle()) {
+                    d.fault(); // what it submitted during the change has no driver to run on
+                }
+            }
+        }
+    }
+
+    /** Attaches the best candidate while none is attached, refusing each that fails to attach. */
+    void attachBestLocked() {
+        Candidate best = best();
+        while (best != null && attachment == null) {
             String refusal = attachLocked(best);
             if (refusal == null) {
                 return;
             }
-            refuseLocked(best, refusal);
-            status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.REFUSED, null,
-                    best.name() + ": " + refusal, status.info());
+            refusedLocked(best, refusal);
             best = best();
         }
-        if (status.state() == AdapterStatus.State.STARTED) {
-            status = a.noDriver();
+        if (attachment == null && status.state() == AdapterStatus.State.STARTED) {
+            status = idleStatus();
         }
     }
 
-    /** Takes the adapter from its drivers for {@code holder}: the attached one is detached, none attaches until {@link #releaseLocked}. */
-    void holdLocked(String holder) {
-        if (heldBy != null) {
-            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is already held by " + heldBy);
-        }
-        if (a.stopped) {
-            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is stopped");
-        }
-        if (attachment != null) {
-            detachLocked(true);
-        }
-        heldBy = holder;
-        status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STOPPED, null,
-                "held by " + holder + ": no kernel-mode driver is attached", null);
+    /** {@code c} failed to attach: refused until its service comes again; the status says why. */
+    private void refusedLocked(Candidate c, String refusal) {
+        refuseLocked(c, refusal);
+        status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.REFUSED, null, c.name() + ": " + refusal,
+                status.info());
     }
 
-    /** Gives the adapter back to its drivers: the best match is attached again, with every live object replayed. */
-    void releaseLocked() {
-        heldBy = null;
-        status = a.noDriver();
-        reconsiderLocked();
+    private AdapterStatus idleStatus() {
+        return heldBy == null ? a.noDriver() : new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STOPPED, null,
+                "held by " + heldBy + ": no kernel-mode driver is attached", null);
     }
 
     /**
-     * Quiesces and detaches the attached driver: exclusive access, in-flight submissions finish (or,
-     * after two seconds, their devices are put in error), then StopDevice and RemoveDevice. Processes
-     * keep their memory. A hung driver is not called (each call fails at once) and not removed.
+     * Waits, without the lock, for the last attachment's replayed aperture maps, then points the
+     * displayed sources at them; a driver whose maps do not complete within five seconds is given up
+     * and the next best attached (and waited for in turn). Whoever attached calls it after letting
+     * the lock go.
      */
-    void detachLocked(boolean quiesce) {
-        detachLocked(quiesce, null);
+    void settleReplay() {
+        while (true) {
+            Replay r;
+            synchronized (a.lock) {
+                r = replaying;
+            }
+            if (r == null) {
+                return;
+            }
+            VidMmException late = null;
+            try {
+                a.pagingFence.await(r.fence(), "MapApertureSegment", REPLAY_MILLIS);
+            } catch (VidMmException e) {
+                late = e;
+            }
+            synchronized (a.lock) {
+                if (replaying != r) {
+                    continue; // another attachment replayed meanwhile
+                }
+                replaying = null;
+                if (attachment != r.made()) {
+                    continue; // detached meanwhile
+                }
+                if (late == null) {
+                    try {
+                        a.display.pointReplayedLocked();
+                        continue;
+                    } catch (VidMmException e) {
+                        late = e;
+                    }
+                }
+                refusedLocked(r.made().candidate(), "replaying VidMm's state failed: " + late.getMessage());
+                detachLocked();
+                attachBestLocked();
+            }
+        }
     }
 
-    /** As {@link #detachLocked(boolean)}, running {@code afterStop} with the stopped context before it is closed. */
-    void detachLocked(boolean quiesce, java.util.function.Consumer<KernelModeDriver> afterStop) {
+    /** Takes the adapter from its drivers for {@code holder}: the attached one is detached, none attaches until {@link #release}. */
+    void hold(String holder) {
+        synchronized (a.lock) {
+            if (heldBy != null) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is already held by " + heldBy);
+            }
+            if (a.stopped) {
+                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is stopped");
+            }
+            heldBy = holder;
+            if (attachment == null) {
+                status = idleStatus();
+            }
+        }
+        reconsider();
+    }
+
+    /** Gives the adapter back to its drivers: the best match is attached again, with every live object replayed. */
+    void release() {
+        synchronized (a.lock) {
+            heldBy = null;
+            if (attachment == null) {
+                status = idleStatus();
+            }
+        }
+        reconsider();
+    }
+
+    /**
+     * Detaches the attached driver (whose work the caller waited for or gave up): exclusive access,
+     * then StopDevice and RemoveDevice. Processes keep their memory. A hung driver is not called
+     * (each call fails at once) and not removed.
+     */
+    void detachLocked() {
+        detachLocked(null);
+    }
+
+    /** As {@link #detachLocked()}, running {@code afterStop} with the stopped context before it is closed. */
+    void detachLocked(java.util.function.Consumer<KernelModeDriver> afterStop) {
         Attachment was = attachment;
         KernelModeDriver old = was.kmd();
         quietly(old::beginExclusiveAccess);
-        if (quiesce) {
-            a.work.quiesceLocked();
-        }
         attachment = null; // its interrupts are ignored from here on
+        replaying = null;
         quietly(old::stopDevice);
         a.pagingFence.abandon(); // what waited for its paging fences (releases of unmapped primaries) runs now
         if (afterStop != null) {
@@ -270,7 +473,7 @@ final class AdapterDrivers {
         a.post(VidMmEvents.DRIVER_DETACHED, () -> VidMmEventProperties.driver(was.candidate().name(),
                 was.candidate().serviceId(), null));
         byKmdHandle.clear();
-        status = a.noDriver();
+        status = idleStatus();
     }
 
     /** DxgkDdiRemoveDevice of a stopped attachment (not for a hung driver, which is not called again), and its guard closed. */
@@ -297,8 +500,9 @@ final class AdapterDrivers {
     }
 
     /**
-     * Adds, starts and replays VidMm's state to {@code c}. Returns null when attached, or why it was
-     * refused; a refused driver is stopped and removed again and VidMm's state is as it was.
+     * Adds, starts and replays VidMm's state to {@code c}, waiting for nothing: the replay's aperture
+     * maps are confirmed by {@link #settleReplay}. Returns null when attached, or why it was refused; a
+     * refused driver is stopped and removed again and VidMm's state is as it was.
      */
     String attachLocked(Candidate c) {
         DdiGuard g = new DdiGuard(c.name(), a.index, a.work.ddiDelayMillis(), a.work::driverHung);
@@ -349,7 +553,8 @@ final class AdapterDrivers {
         ApertureSpace oldAperture = aperture;
         List<VidPnSourceMode> oldModes = sourceModes;
         try {
-            replayLocked(info);
+            long fence = replayLocked(info);
+            replaying = fence == 0 ? null : new Replay(made, fence);
             status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
                     AdapterStatus.AddressingModel.IOMMU, null, info);
             a.work.attached();
@@ -369,8 +574,11 @@ final class AdapterDrivers {
         }
     }
 
-    /** Tells the just-started driver about every process, device, context, allocation and displayed primary. */
-    private void replayLocked(AdapterInfo info) {
+    /**
+     * Tells the just-started driver about every process, device, context, allocation and displayed
+     * primary; returns the paging fence of the last aperture map it issued (0: none).
+     */
+    private long replayLocked(AdapterInfo info) {
         ApertureSpace space = new ApertureSpace(0, 0, 0);
         for (SegmentDescriptor s : info.segments()) {
             if (s.apertureSegment()) {
@@ -406,6 +614,6 @@ final class AdapterDrivers {
         }
         aperture = space;
         sourceModes = modes;
-        a.display.replayLocked();
+        return a.display.replayLocked();
     }
 }

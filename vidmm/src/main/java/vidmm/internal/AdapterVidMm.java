@@ -167,10 +167,26 @@ final class AdapterVidMm {
                 destroyDeviceLocked(d);
             }
             if (kmd() != null) {
-                drivers.detachLocked(false);
+                drivers.detachLocked();
             }
         }
         work.stop();
+    }
+
+    /**
+     * Runs {@code call} under the lock once no driver change is in progress: a change ({@link
+     * AdapterDrivers#reconsider}) is waited for without the lock. For calls the going driver would
+     * refuse during its exclusive access (paging operations).
+     */
+    <T> T settled(java.util.function.Supplier<T> call) {
+        while (true) {
+            drivers.awaitSettled();
+            synchronized (lock) {
+                if (!drivers.changing()) {
+                    return call.get();
+                }
+            }
+        }
     }
 
     // ---- checks ----

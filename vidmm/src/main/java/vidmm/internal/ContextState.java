@@ -94,6 +94,14 @@ final class ContextState {
         held.add(new GpuWait(sync, value));
     }
 
+    /**
+     * A wait for {@code sync} to reach {@code value} before anything the stream holds or will hold
+     * (a driver change: nothing goes to the going driver, everything to the new one, in order).
+     */
+    synchronized void holdFirst(SyncObjectState sync, long value) {
+        held.addFirst(new GpuWait(sync, value));
+    }
+
     /** Submission {@code fence} is held back behind a GPU wait. */
     synchronized void hold(long fence) {
         held.add(fence);
@@ -199,6 +207,21 @@ final class ContextState {
         return pending.isEmpty();
     }
 
+    /** Whether everything the driver was given completed (held submissions aside). */
+    synchronized boolean givenIdle() {
+        return pendingGiven().isEmpty();
+    }
+
+    /** As {@link #awaitIdle}, for what the driver was given only (a driver change waits for that). */
+    synchronized boolean awaitGiven(long deadlineNanos) throws InterruptedException {
+        return Monitors.awaitUntil(this, () -> pendingGiven().isEmpty() || error, deadlineNanos);
+    }
+
+    private Map<Long, Pending> pendingGiven() {
+        long first = firstHeld();
+        return first == 0 ? pending : pending.headMap(first, false);
+    }
+
     /** Waits until nothing is pending (or the context is in error) or the deadline passes; returns whether idle. */
     synchronized boolean awaitIdle(long deadlineNanos) throws InterruptedException {
         return Monitors.awaitUntil(this, () -> pending.isEmpty() || error, deadlineNanos);
@@ -211,8 +234,7 @@ final class ContextState {
 
     /** Submissions the driver was given and has not completed, in fence order (not those held back). */
     synchronized Map<Long, Pending> pendingCopy() {
-        long first = firstHeld();
-        return new LinkedHashMap<>(first == 0 ? pending : pending.headMap(first, false));
+        return new LinkedHashMap<>(pendingGiven());
     }
 
     synchronized FenceWait await(long fence, long timeoutMillis) throws InterruptedException {

@@ -14,19 +14,67 @@ final class DdiThread {
     /** How long either side spins before it parks. */
     private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
 
-    /** One call: filled in by the thread, {@code done} last. */
+    /**
+     * One call: the DDI thread runs it ({@link #execute}), the caller waits for it ({@link #await});
+     * each side writes only its own fields.
+     */
     private static final class Task {
-        final DdiGuard.Call call;
-        final Thread caller;
-        Object result;
-        Throwable error;
-        volatile boolean done;
-        /** Set while the caller parks: only then does the thread need to unpark it. */
-        volatile boolean callerParked;
+        private final DdiGuard.Call call;
+        private final Thread caller;
+        private Object result;
+        private Throwable error;
+        /** Set last by the DDI thread: {@code result} and {@code error} are final from then on. */
+        private volatile boolean done;
+        /** Set while the caller parks: only then does the DDI thread need to unpark it. */
+        private volatile boolean callerParked;
 
         Task(DdiGuard.Call call, Thread caller) {
             this.call = call;
             this.caller = caller;
+        }
+
+        /** On the DDI thread: runs the call, publishes its outcome, and wakes the caller if it parked. */
+        void execute() {
+            try {
+                result = call.run();
+            } catch (Throwable t) {
+                error = t;
+            }
+            done = true;
+            if (callerParked) {
+                LockSupport.unpark(caller);
+            }
+        }
+
+        /**
+         * On the caller's thread: spins for {@link #SPIN_NANOS}, then parks until the call is done or
+         * {@code timeoutNanos} passed; returns its result, throws its exception, or returns {@code timedOut}.
+         */
+        Object await(long timeoutNanos, Object timedOut) throws Throwable {
+            long start = System.nanoTime();
+            long deadline = start + timeoutNanos;
+            while (!done) {
+                long now = System.nanoTime();
+                if (now - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else if (now - deadline >= 0) {
+                    return timedOut;
+                } else {
+                    callerParked = true;
+                    if (!done) {
+                        LockSupport.parkNanos(this, deadline - now);
+                    }
+                    callerParked = false;
+                    if (Thread.interrupted()) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedException("interrupted while waiting for a DDI");
+                    }
+                }
+            }
+            if (error != null) {
+                throw error;
+            }
+            return result;
         }
     }
 
@@ -59,30 +107,7 @@ final class DdiThread {
         if (parked) {
             LockSupport.unpark(thread);
         }
-        long start = System.nanoTime();
-        long deadline = start + timeoutNanos;
-        while (!task.done) {
-            long now = System.nanoTime();
-            if (now - start < SPIN_NANOS) {
-                Thread.onSpinWait();
-            } else if (now - deadline >= 0) {
-                return timedOut;
-            } else {
-                task.callerParked = true;
-                if (!task.done) {
-                    LockSupport.parkNanos(this, deadline - now);
-                }
-                task.callerParked = false;
-                if (Thread.interrupted()) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedException("interrupted while waiting for a DDI");
-                }
-            }
-        }
-        if (task.error != null) {
-            throw task.error;
-        }
-        return task.result;
+        return task.await(timeoutNanos, timedOut);
     }
 
     private void loop() {
@@ -102,15 +127,7 @@ final class DdiThread {
                 continue;
             }
             next = null;
-            try {
-                task.result = task.call.run();
-            } catch (Throwable t) {
-                task.error = t;
-            }
-            task.done = true;
-            if (task.callerParked) {
-                LockSupport.unpark(task.caller);
-            }
+            task.execute();
             idleSince = System.nanoTime();
         }
     }

@@ -25,8 +25,9 @@ import static vidmm.internal.Calls.quietly;
 /**
  * One adapter's display: primaries pinned and mapped into its aperture segment
  * (MapApertureSegment), sources pointed at them (SetVidPnSourceAddress), and unmapped and unpinned
- * when replaced or blanked. Guarded by the adapter's lock; a present waits for its mapping, and a
- * release for its unmapping, without it.
+ * when replaced or blanked. Guarded by the adapter's lock; a present waits for its mapping, a
+ * release for its unmapping, and a new driver's replay for its maps ({@link AdapterDrivers#settleReplay})
+ * without it.
  */
 final class Display {
     /** A primary a source displays: its aperture range and the pin that keeps its frames. */
@@ -37,6 +38,8 @@ final class Display {
     private final Map<Integer, Displayed> displayed = new TreeMap<>();
     /** Per source, the present whose MapApertureSegment is in flight (the last one asked). */
     private final Map<Integer, Mapping> mapping = new HashMap<>();
+    /** The primaries a new driver's replay mapped, to point their sources at once the maps completed. */
+    private List<Displayed> replayed = List.of();
 
     Display(AdapterVidMm adapter) {
         this.a = adapter;
@@ -51,12 +54,9 @@ final class Display {
      * later present replaced it, dropped.
      */
     void present(long device, long allocation, int source) {
-        Mapping m;
-        synchronized (a.lock) {
-            m = mapLocked(device, allocation, source);
-            if (m == null) {
-                return; // already shown there
-            }
+        Mapping m = a.settled(() -> mapLocked(device, allocation, source)); // not while the driver changes
+        if (m == null) {
+            return; // already shown there
         }
         VidMmException late = null;
         try {
@@ -174,14 +174,6 @@ final class Display {
         }
     }
 
-    /** Runs a paging operation and waits for its paging fence (a driver's replay, under the lock as the rest of it). */
-    private void paging(String name, PagingOperation op) {
-        long fence = a.pagingFence.next();
-        KernelModeDriver kmd = a.kmd();
-        ddi("DxgkDdiBuildPagingBuffer(" + name + ")", () -> kmd.buildPagingBuffer(op, fence));
-        a.pagingFence.await(fence, name, 5000);
-    }
-
     /**
      * Unmaps a primary from the aperture (dummy page again), then, once the unmap's paging fence
      * completed, releases its aperture range and unpins it: nothing waits for that under the lock,
@@ -271,14 +263,35 @@ final class Display {
         }
     }
 
-    /** Maps every displayed primary again and points its source at it (a new driver was attached). */
-    void replayLocked() {
+    /**
+     * Maps every displayed primary again (a new driver was attached), waiting for nothing; returns the
+     * last map's paging fence (0: nothing displayed). Once it completed, {@link #pointReplayedLocked}
+     * points the sources at them.
+     */
+    long replayLocked() {
         KernelModeDriver kmd = a.kmd();
-        for (Displayed x : displayed.values()) {
-            paging("MapApertureSegment", new PagingOperation.MapApertureSegment(a.drivers.aperture().segmentId, x.firstPage(),
-                    x.pin().frames()));
-            kmd.setVidPnSourceAddress(x.source(), a.drivers.aperture().segmentId, x.firstPage() << 12);
+        replayed = new ArrayList<>(displayed.values());
+        long last = 0;
+        for (Displayed x : replayed) {
+            long fence = a.pagingFence.next();
+            ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> kmd.buildPagingBuffer(
+                    new PagingOperation.MapApertureSegment(a.drivers.aperture().segmentId, x.firstPage(), x.pin().frames()),
+                    fence));
+            last = fence;
         }
+        return last;
+    }
+
+    /** The replay's maps completed: each source still showing the primary replayed scans it out again. */
+    void pointReplayedLocked() {
+        KernelModeDriver kmd = a.kmd();
+        for (Displayed x : replayed) {
+            if (displayed.get(x.source()) == x) { // else a present since replaced it, pointing the source itself
+                ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(x.source(),
+                        a.drivers.aperture().segmentId, x.firstPage() << 12));
+            }
+        }
+        replayed = List.of();
     }
 
     List<ApertureMapping> mappings() {

@@ -85,8 +85,8 @@ final class GpuWork {
                     d.fault();
                 }
             }
-            a.drivers.detachLocked(false);
-            a.drivers.reconsiderLocked();
+            a.drivers.detachLocked();
+            a.drivers.attachBestLocked();
             KernelModeDriver kmd = a.kmd();
             if (kmd != null) {
                 for (EngineNode node : EngineNode.values()) {
@@ -101,12 +101,16 @@ final class GpuWork {
                     outcome, a.index);
             a.faults.add(record);
         }
+        a.drivers.settleReplay();
         a.post(VidMmEvents.TIMEOUT, () -> VidMmEventProperties.fault(record));
     }
 
-    /** A driver was attached: the TDR count starts again. */
+    /** A driver was attached: the TDR count starts again, and so does every engine's clock. */
     void attached() {
         watchdog.policy().reset();
+        for (EngineNode node : EngineNode.values()) {
+            watchdog.progressed(node);
+        }
     }
 
     // ---- submission ----
@@ -167,13 +171,13 @@ final class GpuWork {
             boolean first = !c.blocked();
             c.holdUntil(sync, value);
             if (first) {
-                sync.whenReached(value, () -> release(c));
+                sync.whenReached(value, () -> releaseHeld(c));
             }
         }
     }
 
-    /** A GPU wait of {@code c} may be satisfied: its held stream goes on, on the adapter's own thread. */
-    private void release(ContextState c) {
+    /** A GPU wait of {@code c} (or a driver change) may be over: its held stream goes on, on the adapter's own thread. */
+    void releaseHeld(ContextState c) {
         try {
             recovery.execute(() -> {
                 synchronized (a.lock) {
@@ -192,7 +196,7 @@ final class GpuWork {
         }
         for (ContextState.Step step : c.releasable()) {
             if (step instanceof ContextState.GpuWait w) {
-                w.sync().whenReached(w.value(), () -> release(c)); // the next wait in its stream
+                w.sync().whenReached(w.value(), () -> releaseHeld(c)); // the next wait in its stream
             } else if (step instanceof ContextState.Submit held) {
                 quietly(() -> kmd.submitCommand(c.kmdHandle, held.commands(), held.fence()));
             }
@@ -212,21 +216,6 @@ final class GpuWork {
         }
     }
 
-    /** A driver is being detached: in-flight submissions finish, or after two seconds their devices are put in error. */
-    void quiesceLocked() {
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        for (DeviceState d : a.devices.values()) {
-            try {
-                if (!d.awaitIdle(deadline)) {
-                    d.fault(); // its submissions cannot finish on a driver that is going
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                d.fault();
-            }
-        }
-    }
-
     /**
      * No work of a device that goes may run once its PASID can be given to another process. First,
      * without the adapter's lock (invariant 7), the caller waits up to two seconds for its contexts
@@ -241,6 +230,21 @@ final class GpuWork {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return; // cut off at once
+            }
+        }
+    }
+
+    /**
+     * A driver change waits, without the adapter's lock, until the deadline at most, for what the
+     * going driver was given by {@code contexts} (their held submissions go to the next driver).
+     */
+    static void awaitGiven(List<ContextState> contexts, long deadlineNanos) {
+        for (ContextState c : contexts) {
+            try {
+                c.awaitGiven(deadlineNanos);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return; // what is left is put in error at once
             }
         }
     }
@@ -339,7 +343,7 @@ final class GpuWork {
                 outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")";
                 AdapterDrivers.Candidate current = a.drivers.attached();
                 AdapterDrivers.Candidate same = a.drivers.present(current) ? current : null;
-                a.drivers.detachLocked(false, stopped -> { // exclusive access, StopDevice, then the hardware reset
+                a.drivers.detachLocked(stopped -> { // exclusive access, StopDevice, then the hardware reset
                     for (EngineNode node : EngineNode.values()) {
                         quietly(() -> stopped.resetEngine(node));
                     }
@@ -347,12 +351,13 @@ final class GpuWork {
                 String refusal = same == null ? "driver gone" : a.drivers.attachLocked(same); // AddDevice, start, replay
                 if (refusal != null) {
                     outcome += "; restarting the driver failed: " + refusal;
-                    a.drivers.reconsiderLocked();
+                    a.drivers.attachBestLocked();
                 }
             }
             ContextState faulted = a.drivers.contextOf(f.contextHandle());
             resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
         }
+        a.drivers.settleReplay();
         GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
                 pending.va(), pending.write(), pending.reason(), outcome, a.index);
         a.faults.replace(pending, done);
@@ -382,12 +387,15 @@ final class GpuWork {
         try {
             synchronized (a.lock) {
                 for (EngineNode node : EngineNode.values()) {
-                    TdrWatchdog.Hang hang = a.stopped || a.kmd() == null ? null : watchdog.hung(node, a.contexts.values());
+                    // during a driver change, held submissions wait for the change, not for an engine
+                    TdrWatchdog.Hang hang = a.stopped || a.kmd() == null || a.drivers.changing() ? null
+                            : watchdog.hung(node, a.contexts.values());
                     if (hang != null) {
                         timeoutLocked(hang.node(), hang.context(), hang.fence());
                     }
                 }
             }
+            a.drivers.settleReplay(); // a TDR limit may have attached another driver
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "adapter " + a.index + ": TDR watchdog failed", e);
         }
@@ -420,8 +428,8 @@ final class GpuWork {
             String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
             AdapterDrivers.Candidate given = a.drivers.attached();
             a.drivers.refuseLocked(given, why);
-            a.drivers.detachLocked(false);
-            a.drivers.reconsiderLocked();
+            a.drivers.detachLocked();
+            a.drivers.attachBestLocked();
             outcome += "; " + why + ": " + given.name() + " given up";
         }
         GpuFault record = new GpuFault(pending.sequence(), pending.device(), pending.pid(), node, pending.pasid(), 0, false,

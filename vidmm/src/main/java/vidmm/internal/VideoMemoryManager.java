@@ -127,6 +127,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     public void addAdapter(GpuAdapter gpu) {
+        AdapterVidMm a;
+        Map<DisplayDriver, Map<String, Object>> offered;
         synchronized (registry) {
             if (stopped) {
                 return;
@@ -139,11 +141,12 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
             for (int g = 0; g < units.length; g++) {
                 units[g] = gpu.iommuUnit(g);
             }
-            AdapterVidMm a = new AdapterVidMm(gpu.index(), units, gpu, mm, this, budgetBytes, tdr.copy());
+            a = new AdapterVidMm(gpu.index(), units, gpu, mm, this, budgetBytes, tdr.copy());
             adapters.put(a.index, a);
             byHardware.put(gpu, a);
-            drivers.forEach(a.drivers::add);
+            offered = new LinkedHashMap<>(drivers);
         }
+        offered.forEach(a.drivers::add); // without the registry: attaching may wait for a replay
     }
 
     /** An adapter went away: its devices are destroyed and its driver detached. */
@@ -163,24 +166,28 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     public void bindDriver(DisplayDriver driver, Map<String, Object> properties) {
+        List<AdapterVidMm> offered;
         synchronized (registry) {
             if (stopped) {
                 return;
             }
             drivers.put(driver, Map.copyOf(properties));
-            for (AdapterVidMm a : sortedAdapters()) {
-                a.drivers.add(driver, properties);
-            }
+            offered = sortedAdapters();
+        }
+        for (AdapterVidMm a : offered) { // without the registry: a change of driver waits for work and replays
+            a.drivers.add(driver, properties);
         }
     }
 
-    /** A driver service is going: each adapter it drove moves to its next best driver first. */
+    /** A driver service is going: each adapter it drove moves to its next best driver before this returns. */
     public void unbindDriver(DisplayDriver driver) {
+        List<AdapterVidMm> all;
         synchronized (registry) {
             drivers.remove(driver);
-            for (AdapterVidMm a : sortedAdapters()) {
-                a.drivers.remove(driver);
-            }
+            all = sortedAdapters();
+        }
+        for (AdapterVidMm a : all) {
+            a.drivers.remove(driver);
         }
     }
 
@@ -268,9 +275,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     @Override
     public AdapterHold hold(int adapter, String holder) {
         AdapterVidMm a = adapterOf(adapter);
-        synchronized (a.lock) {
-            a.drivers.holdLocked(holder);
-        }
+        a.drivers.hold(holder);
         java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
         return new AdapterHold() {
             @Override
@@ -281,9 +286,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
             @Override
             public void close() {
                 if (open.compareAndSet(true, false)) {
-                    synchronized (a.lock) {
-                        a.drivers.releaseLocked();
-                    }
+                    a.drivers.release();
                 }
             }
         };

@@ -29,8 +29,13 @@
  * without the lock and re-checks what may have moved meanwhile; a replaced or blanked primary stays
  * pinned, with its aperture range reserved, until its unmap's paging fence completed, and is then
  * released on the adapter's own thread ({@code PagingFence.whenCompleted}, {@code GpuWork.later});
- * {@code PresentWaitTest} fails with either wait back under the lock. Known debt: a driver swap's
- * quiesce still waits up to two seconds under the adapter's lock (and the registry's), and so does
- * the new driver's replay of displayed primaries.
+ * {@code PresentWaitTest} fails with either wait back under the lock. A change of driver
+ * ({@code AdapterDrivers.reconsider}, called without the registry's lock) puts a gate at the head of
+ * every context's stream under the lock (new submissions get their fence and are held), waits up to
+ * two seconds without the lock for what the going driver was given, then detaches it and attaches and
+ * replays the new one under the lock, waits for the replay's aperture maps without it, and opens the
+ * gate: the held submissions go to the new driver, in order. Presents wait for the change outside the
+ * lock; the TDR watchdog does not count it. {@code DriverChangeWaitTest} fails with either wait under
+ * the lock.
  */
 package vidmm.internal;
