@@ -199,6 +199,28 @@ public class VidMmBenchmark {
         return Baselines.pageCopies(m.plainSrc, m.plainDst, BYTES);
     }
 
+    /** A source and a destination of each benchmark thread's own, holding data. */
+    @State(Scope.Thread)
+    public static class PlainBuffers {
+        byte[] src = new byte[BYTES];
+        byte[] dst = new byte[BYTES];
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            java.util.Arrays.fill(src, (byte) 7);
+        }
+    }
+
+    /**
+     * What the machine itself gives two threads copying 16 MiB page by page at once, each its own
+     * buffers: the scaling {@link #gpuCopyTwoProcesses} can reach at most, beside {@link #baselinePlainPageCopies}.
+     */
+    @Benchmark
+    @Threads(2)
+    public byte[] baselinePlainPageCopiesTwoThreads(PlainBuffers b) {
+        return Baselines.pageCopies(b.src, b.dst, BYTES);
+    }
+
     /** Allocate + Destroy of 64 KiB: four DDIs, each handed to the driver context's DDI thread (TdrDdiDelay). */
     @Benchmark
     @OutputTimeUnit(TimeUnit.MILLISECONDS)

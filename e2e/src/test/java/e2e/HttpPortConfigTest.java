@@ -51,13 +51,37 @@ class HttpPortConfigTest {
         }
     }
 
+    /** The port the instance's console serves on: 8080, or the one its start-up line says it took instead. */
+    private static int consolePort(String said) {
+        return said.matches("(?s).*serving on 127\\.0\\.0\\.1:(\\d+) instead.*")
+                ? Integer.parseInt(said.replaceAll("(?s).*serving on 127\\.0\\.0\\.1:(\\d+) instead.*", "$1")) : 8080;
+    }
+
+    /** A port another program holds: refused in one line naming it, nothing changed, the console where it was. */
+    @Test
+    void configSetOfTheHttpPortToAPortInUseIsRefusedInOneLine() throws Exception {
+        try (LauncherShell shell = new LauncherShell(LauncherShell.builtJar(), dir);
+             ServerSocket other = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            shell.awaitPrompt();
+            int before = consolePort(shell.output());
+            assertEquals(401, await(before, 401), "the console answers (asking for credentials) on " + before);
+            int taken = other.getLocalPort();
+            String out = shell.type("config:set org.apache.felix.http org.osgi.service.http.port=" + taken, "(?s)(.*?)g! ");
+            assertTrue(out.contains("org.osgi.service.http.port=" + taken + ": port " + taken + " is in use")
+                    && out.contains("nothing changed"), out);
+            assertEquals(1, out.strip().lines().count(), "one line:\n" + out);
+            String get = shell.type("config:get org.apache.felix.http", "(?s)(.*?)g! ");
+            assertFalse(get.contains("= " + taken), "the configuration is unchanged:\n" + get);
+            assertEquals(401, status(before), "the console stays on " + before);
+            assertFalse(shell.output().contains("\tat "), "no stack trace:\n" + shell.output());
+        }
+    }
+
     @Test
     void configSetOfTheHttpPortMovesTheConsole() throws Exception {
         try (LauncherShell shell = new LauncherShell(LauncherShell.builtJar(), dir)) {
             shell.awaitPrompt();
-            String said = shell.output();
-            int before = said.matches("(?s).*serving on 127\\.0\\.0\\.1:(\\d+) instead.*")
-                    ? Integer.parseInt(said.replaceAll("(?s).*serving on 127\\.0\\.0\\.1:(\\d+) instead.*", "$1")) : 8080;
+            int before = consolePort(shell.output());
             assertEquals(401, await(before, 401), "the console answers (asking for credentials) on " + before);
             int port = freePort();
             String out = shell.type("config:set org.apache.felix.http org.osgi.service.http.port=" + port, "(?s)(.*?)g! ");

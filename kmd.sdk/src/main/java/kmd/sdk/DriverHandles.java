@@ -39,6 +39,8 @@ public final class DriverHandles {
     private final Map<Long, Process> processes = new ConcurrentHashMap<>();
     private final Map<Long, Device> devices = new ConcurrentHashMap<>();
     private final Map<Long, Context> contexts = new ConcurrentHashMap<>();
+    /** hDevice -> its contexts' handles: DestroyDevice drops them without a scan of every context. */
+    private final Map<Long, java.util.Set<Long>> contextsOf = new ConcurrentHashMap<>();
 
     /**
      * @param driver      the driver's name, in its refusals
@@ -75,6 +77,7 @@ public final class DriverHandles {
         }
         long h = next.incrementAndGet();
         devices.put(h, new Device(h, hProcess, ownerPasid, created.getAndIncrement()));
+        contextsOf.put(h, ConcurrentHashMap.newKeySet());
         return h;
     }
 
@@ -82,7 +85,10 @@ public final class DriverHandles {
         if (devices.remove(hDevice) == null) {
             throw unknown("device", hDevice);
         }
-        contexts.values().removeIf(c -> c.device() == hDevice);
+        java.util.Set<Long> of = contextsOf.remove(hDevice);
+        if (of != null) {
+            of.forEach(contexts::remove);
+        }
     }
 
     /**
@@ -100,12 +106,21 @@ public final class DriverHandles {
         }
         long h = next.incrementAndGet();
         contexts.put(h, new Context(h, hDevice, node, physicalGpu));
+        java.util.Set<Long> of = contextsOf.get(hDevice);
+        if (of != null) {
+            of.add(h);
+        }
         return h;
     }
 
     public void destroyContext(long hContext) {
-        if (contexts.remove(hContext) == null) {
+        Context c = contexts.remove(hContext);
+        if (c == null) {
             throw unknown("context", hContext);
+        }
+        java.util.Set<Long> of = contextsOf.get(c.device());
+        if (of != null) {
+            of.remove(hContext);
         }
     }
 
@@ -152,6 +167,7 @@ public final class DriverHandles {
         processes.clear();
         devices.clear();
         contexts.clear();
+        contextsOf.clear();
     }
 
     /** The processes, oldest handle first. */

@@ -12,9 +12,13 @@ import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.MetaTypeInformation;
 import org.osgi.service.metatype.MetaTypeService;
 import org.osgi.service.metatype.ObjectClassDefinition;
+
+import config.shell.ConfigurationCheck;
 
 /**
  * {@code config:list}, {@code config:get PID}, {@code config:set PID key=value ...} and
@@ -29,6 +33,17 @@ import org.osgi.service.metatype.ObjectClassDefinition;
         "osgi.command.function=delete"})
 public final class ConfigCommands {
     private final ConfigShell shell;
+    /** The {@link ConfigurationCheck} services, by the PID each checks. */
+    private final java.util.Map<ConfigurationCheck, String> checks = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addCheck(ConfigurationCheck check, java.util.Map<String, Object> properties) {
+        checks.put(check, String.valueOf(properties.get(ConfigurationCheck.PID)));
+    }
+
+    void removeCheck(ConfigurationCheck check) {
+        checks.remove(check);
+    }
 
     @Activate
     public ConfigCommands(BundleContext context, @Reference ConfigurationAdmin admin, @Reference MetaTypeService metaType) {
@@ -42,7 +57,7 @@ public final class ConfigCommands {
             public SortedMap<String, ObjectClassDefinition> factories() {
                 return metatypes(context, metaType, true);
             }
-        });
+        }, pid -> checks.entrySet().stream().filter(e -> e.getValue().equals(pid)).map(java.util.Map.Entry::getKey).toList());
     }
 
     private static SortedMap<String, ObjectClassDefinition> metatypes(BundleContext context, MetaTypeService metaType,

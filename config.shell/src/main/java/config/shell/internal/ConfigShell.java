@@ -23,7 +23,8 @@ import org.osgi.service.metatype.ObjectClassDefinition;
  * What the config commands do, over Config Admin and the metatype the bundles publish. Every change
  * is checked whole against the metatype first; a bad PID, key or value throws naming it and
  * changes nothing. A factory's configurations are named {@code factoryPid~name} (Config Admin's
- * named factory configurations) and are checked against the factory's metatype.
+ * named factory configurations) and are checked against the factory's metatype. A change is also
+ * put to every {@link config.shell.ConfigurationCheck} of its PID, any of which may refuse it.
  */
 final class ConfigShell {
     /** The metatype of every PID, and of every factory PID, that has one. */
@@ -33,12 +34,19 @@ final class ConfigShell {
         SortedMap<String, ObjectClassDefinition> factories();
     }
 
+    /** The checks of one PID ({@link config.shell.ConfigurationCheck} services). */
+    interface Checks {
+        List<config.shell.ConfigurationCheck> of(String pid);
+    }
+
     private final ConfigurationAdmin admin;
     private final Metatypes metatypes;
+    private final Checks checks;
 
-    ConfigShell(ConfigurationAdmin admin, Metatypes metatypes) {
+    ConfigShell(ConfigurationAdmin admin, Metatypes metatypes, Checks checks) {
         this.admin = admin;
         this.metatypes = metatypes;
+        this.checks = checks;
     }
 
     String list() throws IOException {
@@ -124,6 +132,12 @@ final class ConfigShell {
                         + String.join(", ", ads.keySet()));
             }
             values.put(key, typed(pid, ad, a.substring(eq + 1)));
+        }
+        for (config.shell.ConfigurationCheck check : checks.of(pid)) {
+            String problem = check.problem(pid, Map.copyOf(values));
+            if (problem != null) {
+                throw new IllegalArgumentException("config:set " + pid + ": " + problem + "; nothing changed");
+            }
         }
         int tilde = pid.indexOf('~');
         Configuration c = tilde > 0 ? admin.getFactoryConfiguration(pid.substring(0, tilde), pid.substring(tilde + 1), "?")

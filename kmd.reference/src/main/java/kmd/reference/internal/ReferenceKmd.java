@@ -24,6 +24,8 @@ public final class ReferenceKmd extends AdapterContext {
     private final long apertureSegmentCommitLimit;
     /** hDevice -> hAllocation -> {va, size} of what the device opened. */
     private final Map<Long, Map<Long, long[]>> opened = new ConcurrentHashMap<>();
+    /** hAllocation -> the devices that opened it: DestroyAllocation finds them without a scan of every device. */
+    private final Map<Long, java.util.Set<Long>> openers = new ConcurrentHashMap<>();
 
     /** A context for {@code gpu} that reports {@code caps}. */
     public ReferenceKmd(GpuAdapter gpu, VidMmCaps caps, long apertureSegmentCommitLimit) {
@@ -43,18 +45,31 @@ public final class ReferenceKmd extends AdapterContext {
     @Override
     protected void forget() {
         opened.clear();
+        openers.clear();
     }
 
     @Override
     public void destroyDevice(long hDevice) {
         super.destroyDevice(hDevice);
-        opened.remove(hDevice);
+        Map<Long, long[]> of = opened.remove(hDevice);
+        if (of != null) {
+            of.keySet().forEach(hAllocation -> closed(hDevice, hAllocation));
+        }
+    }
+
+    /** {@code hDevice} no longer has {@code hAllocation} open. */
+    private void closed(long hDevice, long hAllocation) {
+        openers.computeIfPresent(hAllocation, (h, devices) -> {
+            devices.remove(hDevice);
+            return devices.isEmpty() ? null : devices;
+        });
     }
 
     @Override
     public void openAllocation(long hDevice, long hAllocation, long va, long size) {
         handles.device(hDevice);
         opened.computeIfAbsent(hDevice, d -> new ConcurrentHashMap<>()).put(hAllocation, new long[] {va, size});
+        openers.computeIfAbsent(hAllocation, h -> ConcurrentHashMap.newKeySet()).add(hDevice);
     }
 
     @Override
@@ -64,11 +79,20 @@ public final class ReferenceKmd extends AdapterContext {
         if (of != null) {
             of.remove(hAllocation);
         }
+        closed(hDevice, hAllocation);
     }
 
     @Override
     public void destroyAllocation(long hAllocation) {
-        opened.values().forEach(of -> of.remove(hAllocation));
+        java.util.Set<Long> devices = openers.remove(hAllocation); // still open somewhere: closed with it
+        if (devices != null) {
+            for (long hDevice : devices) {
+                Map<Long, long[]> of = opened.get(hDevice);
+                if (of != null) {
+                    of.remove(hAllocation);
+                }
+            }
+        }
     }
 
     /** "pid:pasid" of every process the driver was told about, its PASIDs comma separated (for tests). */
