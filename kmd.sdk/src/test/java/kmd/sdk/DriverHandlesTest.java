@@ -25,4 +25,21 @@ class DriverHandlesTest {
         assertThrows(IllegalArgumentException.class, () -> handles.destroyProcess(p));
         assertTrue(handles.processes().isEmpty() && handles.devices().isEmpty());
     }
+
+    @Test
+    void destroyingADeviceDropsItsContextsAndNoOneElses() {
+        long p = handles.createProcess(4, new int[] {3});
+        long d1 = handles.createDevice(p, 3);
+        long d2 = handles.createDevice(p, 3);
+        long c1 = handles.createContext(d1, kmd.api.EngineNode.RENDER, 0, 1);
+        long c2 = handles.createContext(d1, kmd.api.EngineNode.COPY, 0, 1);
+        long c3 = handles.createContext(d2, kmd.api.EngineNode.COPY, 0, 1);
+        handles.destroyContext(c2);
+        handles.destroyDevice(d1);
+        assertEquals(java.util.List.of(c3), handles.contexts().stream().map(DriverHandles.Context::handle).toList());
+        assertThrows(IllegalArgumentException.class, () -> handles.context(c1));
+        assertThrows(IllegalArgumentException.class, () -> handles.destroyContext(c2), "destroyed once already");
+        handles.destroyDevice(d2);
+        assertTrue(handles.contexts().isEmpty());
+    }
 }
