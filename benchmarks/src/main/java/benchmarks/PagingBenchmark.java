@@ -22,8 +22,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
+import machine.testing.TestMachine;
 import os.memmgr.AddressSpace;
 import os.memmgr.PageProtection;
 import os.memmgr.internal.WindowsMemoryManager;
@@ -55,9 +54,7 @@ public class PagingBenchmark {
         @Setup(Level.Trial)
         public void setUp() throws IOException {
             dir = Files.createTempDirectory("paging-bench");
-            LazySystemMemory memory = new LazySystemMemory(256L << 20);
-            IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-            mm = new WindowsMemoryManager(memory, iommu, dir.resolve("pagefile.sys"), 256, 1);
+            mm = TestMachine.builder().pagefile(dir.resolve("pagefile.sys"), 256, 1).noDriver().build().os();
             pid = mm.spawn("bench");
             mm.bindIommu(pid, 0);
             space = mm.addressSpace(pid);

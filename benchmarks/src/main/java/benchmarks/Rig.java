@@ -2,11 +2,12 @@ package benchmarks;
 
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
+import machine.testing.TestMachine;
 import os.memmgr.AddressSpace;
 import os.memmgr.PageProtection;
 import os.memmgr.internal.WindowsMemoryManager;
 
-/** A machine wired as SCR wires it, with one process bound to the IOMMU. */
+/** A machine wired as SCR wires it (machine.testing.TestMachine, no driver), with one process bound to the IOMMU. */
 final class Rig {
     final LazySystemMemory memory;
     final IommuUnit iommu;
@@ -14,9 +15,10 @@ final class Rig {
     final int pasid;
 
     Rig(long memoryBytes, int iotlbEntries) {
-        memory = new LazySystemMemory(memoryBytes);
-        iommu = new IommuUnit(memory, iotlbEntries, 64, 4);
-        WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+        TestMachine machine = TestMachine.builder().memory(memoryBytes).iommu(iotlbEntries, 64).noDriver().build();
+        memory = machine.memory();
+        iommu = machine.iommu();
+        WindowsMemoryManager mm = machine.os();
         int pid = mm.spawn("bench");
         space = mm.addressSpace(pid);
         pasid = mm.bindIommu(pid, 0);

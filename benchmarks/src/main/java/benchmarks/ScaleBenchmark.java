@@ -21,14 +21,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import gpu.hw.PciIdentity;
-import gpu.hw.internal.SimulatedGpu;
-import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
-import kmd.api.VidMmCaps;
-import kmd.reference.internal.ReferenceKmd;
+import machine.testing.TestMachine;
 import os.memmgr.AddressSpace;
 import os.memmgr.PageProtection;
 import os.memmgr.internal.WindowsMemoryManager;
@@ -64,7 +59,7 @@ public class ScaleBenchmark {
         int processes;
 
         Path dir;
-        SimulatedGpu gpu;
+        TestMachine machine;
         WindowsMemoryManager mm;
         VideoMemoryManager vidmm;
         int[] pids;
@@ -79,13 +74,10 @@ public class ScaleBenchmark {
         @Setup(Level.Trial)
         public void setUp() throws IOException {
             dir = Files.createTempDirectory("scale-bench");
-            LazySystemMemory memory = new LazySystemMemory((long) memoryGiB << 30);
-            IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-            mm = new WindowsMemoryManager(memory, iommu, dir.resolve("pagefile.sys"), (long) memoryGiB << 10, 1);
-            gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
-            vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20),
-                    mm, 1L << 30);
-            mm.addProcessListener(vidmm);
+            machine = TestMachine.builder().memory((long) memoryGiB << 30)
+                    .pagefile(dir.resolve("pagefile.sys"), (long) memoryGiB << 10, 1).sources(1, 64, 48).build();
+            mm = machine.os();
+            vidmm = machine.vidmm();
             pids = new int[processes];
             spaces = new AddressSpace[processes];
             contexts = new long[processes];
@@ -120,9 +112,7 @@ public class ScaleBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() throws Exception {
-            vidmm.stop();
-            gpu.powerOff();
-            mm.shutdown();
+            machine.close();
             Files.deleteIfExists(dir);
         }
     }

@@ -1,7 +1,5 @@
 package benchmarks;
 
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -19,15 +17,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
-import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
-import kmd.api.DisplayDriver;
 import kmd.api.AllocationFlag;
-import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.internal.VideoMemoryManager;
 
@@ -52,16 +46,15 @@ public class SwapBenchmark {
         SimulatedGpu gpu;
         VideoMemoryManager vidmm;
         ReferenceKmd better;
-        Map<String, Object> betterProps = Map.of("service.id", 2L, VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "better");
+        TestMachine machine;
         long device;
 
         @Setup(Level.Trial)
         public void setUp() {
-            LazySystemMemory memory = new LazySystemMemory(1L << 30);
-            IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-            WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-            gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 65536, SimulatedGpu.modes(1, 320, 240));
-            vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, IOMMU, 64L << 20), mm, 1L << 30);
+            machine = TestMachine.builder().memory(1L << 30).aperturePages(65536).sources(1, 320, 240).build();
+            WindowsMemoryManager mm = machine.os();
+            gpu = machine.gpu();
+            vidmm = machine.vidmm();
             better = new ReferenceKmd(gpu, IOMMU, 64L << 20);
             device = vidmm.createDevice(mm.spawn("app"));
             for (int i = 0; i < allocations; i++) {
@@ -73,15 +66,13 @@ public class SwapBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() throws InterruptedException {
-            vidmm.stop();
-            gpu.powerOff();
+            machine.close();
         }
     }
 
     @Benchmark
     public int swapToBetterAndBack(Machine m) {
-        m.vidmm.addDriver(m.better, m.betterProps);
-        m.vidmm.removeDriver(m.better);
+        m.machine.withdraw(m.machine.offer(m.better, 2L, 5, "better"));
         return m.vidmm.drivers().size();
     }
 

@@ -18,14 +18,12 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
-import kmd.api.VidMmCaps;
-import kmd.reference.internal.ReferenceKmd;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.Allocation;
 import vidmm.FenceWait;
@@ -53,6 +51,7 @@ public class VidMmBenchmark {
 
     @State(Scope.Benchmark)
     public static class Machine {
+        TestMachine machine;
         LazySystemMemory memory;
         IommuUnit iommu;
         WindowsMemoryManager mm;
@@ -75,12 +74,12 @@ public class VidMmBenchmark {
 
         /** The machine, with DDIs guarded by TdrDdiDelay (0: run on the caller's thread, unguarded). */
         void build(long tdrDdiDelayMillis) {
-            memory = new LazySystemMemory(1L << 30);
-            iommu = new IommuUnit(memory, 65536, 64, 4);
-            mm = new WindowsMemoryManager(memory, iommu);
-            gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(2, 64, 48));
-            vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20),
-                    mm, 1L << 30, 2000, tdrDdiDelayMillis);
+            machine = TestMachine.builder().memory(1L << 30).iommu(65536, 64).tdr(2000, tdrDdiDelayMillis).build();
+            memory = machine.memory();
+            iommu = machine.iommu();
+            mm = machine.os();
+            gpu = machine.gpu();
+            vidmm = machine.vidmm();
             pid = mm.spawn("bench");
             device = vidmm.createDevice(pid);
             context = vidmm.createContext(device, EngineNode.COPY, 0);
@@ -94,8 +93,7 @@ public class VidMmBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() throws InterruptedException {
-            vidmm.stop();
-            gpu.powerOff();
+            machine.close();
         }
     }
 

@@ -125,7 +125,7 @@ final class AdapterDrivers {
             int score;
             String refusal = null;
             try {
-                score = a.gpu == null ? (int) number(properties.get(FixedDriver.SCORE)) : driver.match(a.identity());
+                score = driver.match(a.identity());
             } catch (RuntimeException e) {
                 score = DisplayDriver.NO_MATCH;
                 refusal = "match failed: " + e;
@@ -142,7 +142,7 @@ final class AdapterDrivers {
     }
 
     private static String name(DisplayDriver driver) {
-        return driver instanceof FixedDriver f ? f.context().getClass().getSimpleName() : driver.getClass().getSimpleName();
+        return driver.getClass().getSimpleName();
     }
 
     /** A driver service is going (its bundle stops): if attached here, the adapter moves to the next best first. */
@@ -166,7 +166,7 @@ final class AdapterDrivers {
             for (Candidate c : candidates.values()) {
                 String why = refused.get(c.serviceId());
                 if (why == null && !eligible(c)) {
-                    why = "does not match " + (a.identity() == null ? "the adapter" : a.identity());
+                    why = "does not match " + a.identity();
                 }
                 Candidate attached = attached();
                 list.add(new DriverBinding(a.index, c.name(), c.serviceId(), c.score(), c.ranking(),
@@ -176,9 +176,9 @@ final class AdapterDrivers {
         }
     }
 
-    /** A driver whose match said NO_MATCH is never attached (a context handed over directly always may be). */
-    private boolean eligible(Candidate c) {
-        return c.score() > 0 || c.driver() instanceof FixedDriver;
+    /** A driver whose match said NO_MATCH is never attached. */
+    private static boolean eligible(Candidate c) {
+        return c.score() > 0;
     }
 
     /** The driver to attach: the best eligible candidate; none while the adapter is held or stopped. */

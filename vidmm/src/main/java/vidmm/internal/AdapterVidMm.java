@@ -92,7 +92,7 @@ final class AdapterVidMm {
     /** The IOMMU unit of each physical GPU of the adapter (two for a linked adapter). */
     final int[] iommuUnits;
     final int iommuUnit;
-    /** The hardware, handed to a driver's AddDevice; null when a test gives the driver context directly. */
+    /** The hardware, handed to a driver's AddDevice. */
     final GpuAdapter gpu;
     final MemoryManager mm;
     final Kernel kernel;
@@ -134,7 +134,7 @@ final class AdapterVidMm {
     }
 
     PciIdentity identity() {
-        return gpu == null ? null : gpu.identity();
+        return gpu.identity();
     }
 
     AdapterStatus noDriver() {

@@ -26,7 +26,6 @@ import kmd.api.AllocationFlag;
 import kmd.api.DisplayDriver;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
-import kmd.api.KernelModeDriver;
 import kmd.api.VidPnSourceMode;
 import os.memmgr.MemoryManager;
 import os.memmgr.ProcessListener;
@@ -58,8 +57,6 @@ import vidmm.VideoMemoryInfo;
 public final class VideoMemoryManager implements VidMm, ProcessListener, AdapterVidMm.Kernel {
     private static final System.Logger LOG = System.getLogger(VideoMemoryManager.class.getName());
     static final long MAX_ALLOCATION = AdapterVidMm.MAX_ALLOCATION;
-    /** The property that gives a context offered by {@link #addDriver(KernelModeDriver, Map)} its match score. */
-    public static final String MATCH_SCORE = FixedDriver.SCORE;
 
     private final MemoryManager mm;
     private final long budgetBytes;
@@ -68,8 +65,6 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
     private final Map<Integer, AdapterVidMm> adapters = new ConcurrentHashMap<>();
     private final Map<GpuAdapter, AdapterVidMm> byHardware = new HashMap<>();
     private final Map<DisplayDriver, Map<String, Object>> drivers = new LinkedHashMap<>();
-    /** Test and embedding drivers handed over as contexts (see {@link #addDriver(KernelModeDriver, Map)}). */
-    private final Map<KernelModeDriver, FixedDriver> fixed = new HashMap<>();
     private final Object registry = new Object();
     private final Map<Long, AdapterVidMm> deviceAdapters = new ConcurrentHashMap<>();
     private final Map<Long, AdapterVidMm> contextAdapters = new ConcurrentHashMap<>();
@@ -90,35 +85,6 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
         long ddiDelay = config.tdrDdiDelayMillis() <= 0 ? 0 : Math.max(10, config.tdrDdiDelayMillis()); // 0: unguarded
         this.tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), ddiDelay, Math.max(1, config.tdrLimitCount()),
                 Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
-    }
-
-    /** VidMm with no adapter and no driver yet: they come by {@link #addAdapter} and {@link #bindDriver}. */
-    VideoMemoryManager(MemoryManager mm, long budgetBytes, TdrPolicy tdr) {
-        this.mm = mm;
-        this.budgetBytes = budgetBytes;
-        this.tdr = tdr;
-    }
-
-    /**
-     * VidMm with one adapter (index 0, IOMMU unit 0) driven by {@code kmd}, a context made for it, and
-     * a residency budget of {@code budgetBytes} per process: for tests, benchmarks and embedding.
-     */
-    public VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes) {
-        this(kmd, mm, budgetBytes, TdrPolicy.defaults());
-    }
-
-    /** As {@link #VideoMemoryManager(KernelModeDriver, MemoryManager, long)}, with TdrDelay and TdrDdiDelay (0: off). */
-    public VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes, long tdrDelayMillis,
-                              long tdrDdiDelayMillis) {
-        this(kmd, mm, budgetBytes, new TdrPolicy(tdrDelayMillis, tdrDdiDelayMillis, 5, 60_000));
-    }
-
-    VideoMemoryManager(KernelModeDriver kmd, MemoryManager mm, long budgetBytes, TdrPolicy tdr) {
-        this.mm = mm;
-        this.budgetBytes = budgetBytes;
-        this.tdr = tdr;
-        adapters.put(0, new AdapterVidMm(0, new int[] {0}, null, mm, this, budgetBytes, tdr));
-        addDriver(kmd, Map.of());
     }
 
     // ---- adapters and drivers as they come and go ----
@@ -188,30 +154,6 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
         }
         for (AdapterVidMm a : all) {
             a.drivers.remove(driver);
-        }
-    }
-
-    /**
-     * Offers a driver context directly (not a service), for tests and benchmarks: adapter 0 treats it
-     * as a driver whose match score is the property {@code kmd.match.score} (0 if absent), with the
-     * given {@code service.id} and {@code service.ranking}.
-     */
-    public void addDriver(KernelModeDriver context, Map<String, Object> properties) {
-        FixedDriver f;
-        synchronized (registry) {
-            f = fixed.computeIfAbsent(context, FixedDriver::new);
-        }
-        bindDriver(f, properties);
-    }
-
-    /** Withdraws a context offered by {@link #addDriver(KernelModeDriver, Map)}. */
-    public void removeDriver(KernelModeDriver context) {
-        FixedDriver f;
-        synchronized (registry) {
-            f = fixed.remove(context);
-        }
-        if (f != null) {
-            unbindDriver(f);
         }
     }
 

@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
-import kmd.api.DisplayDriver;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.VidMmCaps;
@@ -78,9 +76,7 @@ class ConcurrentSubmitTest {
         threads.add(new Thread(() -> {
             while (System.currentTimeMillis() < deadline && failures.isEmpty()) {
                 ReferenceKmd better = new ReferenceKmd(s.gpu, new VidMmCaps(true, true, false, false, false), 16L << 20);
-                s.vidmm.addDriver(better, Map.of("service.id", 100L + swaps.get(), VideoMemoryManager.MATCH_SCORE, 5,
-                        DisplayDriver.NAME, "better"));
-                s.vidmm.removeDriver(better);
+                s.machine.withdraw(s.machine.offer(better, 100L + swaps.get(), 5, "better"));
                 swaps.incrementAndGet();
             }
         }, "swapper"));

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import kmd.api.AllocationFlag;
-import kmd.api.DisplayDriver;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
@@ -47,10 +45,6 @@ class DriverChangeWaitTest {
     void stop() throws InterruptedException {
         late.shutdownNow();
         s.stop();
-    }
-
-    static Map<String, Object> props(long serviceId, int score, String name) {
-        return Map.of("service.id", serviceId, VideoMemoryManager.MATCH_SCORE, score, DisplayDriver.NAME, name);
     }
 
     /** {@code inner}, except for what {@code handler} answers first (null: pass the call on). */
@@ -101,7 +95,7 @@ class DriverChangeWaitTest {
             }
             return null;
         });
-        s.vidmm.addDriver(going, props(40, 5, "going"));
+        s.machine.offer(going, 40, 5, "going");
         long a = s.vidmm.createDevice(s.mm.spawn("stuck"));
         Allocation aBuffer = s.vidmm.allocate(a, 4096, Set.of());
         long aRender = s.vidmm.createContext(a, EngineNode.RENDER, 0);
@@ -114,7 +108,7 @@ class DriverChangeWaitTest {
         long bRender = s.vidmm.createContext(b, EngineNode.RENDER, 0);
 
         ReferenceKmd better = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
-        Thread change = started("change", () -> s.vidmm.addDriver(better, props(50, 9, "better")));
+        Thread change = started("change", () -> s.machine.offer(better, 50, 9, "better"));
         assertTrue(exclusive.await(5, TimeUnit.SECONDS), "the change never began");
         long bFence = s.vidmm.submit(bRender, List.of(new DmaCommand.Fill(bBuffer.va(), 16, 0x0B0B0B0B)));
         s.vidmm.allocate(b, 4096, Set.of());
@@ -163,7 +157,7 @@ class DriverChangeWaitTest {
             }
             return null;
         });
-        Thread change = started("change", () -> s.vidmm.addDriver(delaying, props(50, 9, "delaying")));
+        Thread change = started("change", () -> s.machine.offer(delaying, 50, 9, "delaying"));
         assertTrue(mapped.await(5, TimeUnit.SECONDS), "the replay never mapped the primary");
         long other = s.vidmm.createDevice(s.mm.spawn("other"));
         assertEquals(2, s.vidmm.processes().size(), "calls go on while the replay's map is in flight");
@@ -184,7 +178,7 @@ class DriverChangeWaitTest {
         s.vidmm.present(device, primary.handle(), 0);
         KernelModeDriver mute = intercepted(new ReferenceKmd(s.gpu, IOMMU, 64L << 20),
                 (method, args) -> method.equals("buildPagingBuffer") ? NOTHING : null);
-        s.vidmm.addDriver(mute, props(50, 9, "mute"));
+        s.machine.offer(mute, 50, 9, "mute");
 
         DriverBinding refused = s.vidmm.drivers().stream().filter(d -> d.name().equals("mute")).findFirst().orElseThrow();
         assertTrue(!refused.attached() && refused.refusal().startsWith("replaying VidMm's state failed: ")

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import org.junit.jupiter.api.AfterEach;
@@ -44,10 +43,6 @@ class DriverSwapTest {
         s.stop();
     }
 
-    static Map<String, Object> props(long serviceId, int score, String name) {
-        return Map.of("service.id", serviceId, VideoMemoryManager.MATCH_SCORE, score, DisplayDriver.NAME, name);
-    }
-
     void draw() {
         long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(primary.va(), 64 * 48 * 4, 0xFF336699),
                 new DmaCommand.FillRect(primary.va() + 10 * 256 + 40, 256, 80, 12, 0xFFFFCC00)));
@@ -61,7 +56,7 @@ class DriverSwapTest {
         int[] before = s.gpu.scanout(0).rgb();
         var allocations = s.vidmm.allocations();
         ReferenceKmd better = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
-        s.vidmm.addDriver(better, props(50, 5, "better"));
+        DisplayDriver betterService = s.machine.offer(better, 50, 5, "better");
 
         assertTrue(s.vidmm.drivers().stream().anyMatch(d -> d.name().equals("better") && d.attached()), s.vidmm.drivers().toString());
         assertTrue(better.processesForTest().contains(pid + ":" + pasid), "the new driver got the same PASID");
@@ -75,7 +70,7 @@ class DriverSwapTest {
         assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.COPY), fence, 5000), "work after the swap runs");
         assertArrayEquals(new byte[] {(byte) 0x99, 0x66, 0x33, (byte) 0xFF}, s.mm.addressSpace(pid).read(buffer.va(), 4));
 
-        s.vidmm.removeDriver(better);
+        s.machine.withdraw(betterService);
         assertTrue(s.kmd.processesForTest().contains(pid + ":" + pasid), "back on the first driver, replayed");
         assertArrayEquals(before, s.gpu.scanout(0).rgb());
         s.mm.kill(pid);
@@ -87,7 +82,7 @@ class DriverSwapTest {
         draw();
         int[] before = s.gpu.scanout(0).rgb();
         ReferenceKmd gpummu = new ReferenceKmd(s.gpu, new VidMmCaps(true, false, true, false, false), 64L << 20);
-        s.vidmm.addDriver(gpummu, props(60, 9, "gpummu"));
+        s.machine.offer(gpummu, 60, 9, "gpummu");
         DriverBinding refused = s.vidmm.drivers().stream().filter(d -> d.name().equals("gpummu")).findFirst().orElseThrow();
         assertTrue(!refused.attached() && refused.refusal().contains("GpuMmu"), refused.toString());
         assertEquals(AdapterStatus.State.STARTED, s.vidmm.adapter().state());
@@ -100,9 +95,9 @@ class DriverSwapTest {
     @Test
     void aStoppedVidMmAttachesNothingWhenItsDriversAreUnbound() throws InterruptedException {
         ReferenceKmd other = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
-        s.vidmm.addDriver(other, props(90, 0, "other"));
+        s.machine.offer(other, 90, 1, "other");
         s.vidmm.stop();
-        s.vidmm.removeDriver(s.kmd); // SCR unbinds after deactivation
+        s.machine.withdraw(s.machine.driver()); // SCR unbinds after deactivation
         assertTrue(other.processesForTest().isEmpty());
         assertTrue(s.vidmm.drivers().stream().noneMatch(DriverBinding::attached), s.vidmm.drivers().toString());
     }
@@ -117,7 +112,7 @@ class DriverSwapTest {
                 .thenReturn(77L);
         org.mockito.Mockito.when(broken.createDevice(org.mockito.ArgumentMatchers.anyLong(), org.mockito.ArgumentMatchers.anyInt()))
                 .thenThrow(new IllegalStateException("firmware crashed"));
-        s.vidmm.addDriver(broken, props(80, 9, "broken"));
+        s.machine.offer(broken, 80, 9, "broken");
 
         DriverBinding refused = s.vidmm.drivers().stream().filter(d -> d.name().equals("broken")).findFirst().orElseThrow();
         assertTrue(refused.refusal().contains("replaying VidMm's state failed: firmware crashed"), refused.toString());
@@ -133,7 +128,7 @@ class DriverSwapTest {
     @Test
     void withNoDriverTheAdapterStopsProcessesKeepTheirMemoryAndWorkResumesWhenOneArrives() {
         s.mm.addressSpace(pid).write(buffer.va(), new byte[] {1, 2, 3});
-        s.vidmm.removeDriver(s.kmd);
+        s.machine.withdraw(s.machine.driver());
         assertEquals(AdapterStatus.State.STOPPED, s.vidmm.adapter().state());
         VidMmException e = assertThrows(VidMmException.class,
                 () -> s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(buffer.va(), 4, 7))));
@@ -144,7 +139,7 @@ class DriverSwapTest {
         assertEquals(pasid, s.mm.addressSpace(pid).pasids().getOrDefault(0, 0), "the PASID stays registered");
 
         ReferenceKmd arriving = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
-        s.vidmm.addDriver(arriving, props(70, 1, "arriving"));
+        s.machine.offer(arriving, 70, 1, "arriving");
         assertEquals(AdapterStatus.State.STARTED, s.vidmm.adapter().state());
         long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(buffer.va(), 4, 0x04040404)));
         assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(s.vidmm.context(device, EngineNode.RENDER), fence, 5000));

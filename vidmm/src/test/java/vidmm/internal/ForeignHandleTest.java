@@ -11,14 +11,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-import gpu.hw.PciIdentity;
-import gpu.hw.internal.SimulatedGpu;
-import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
-import kmd.reference.internal.ReferenceKmd;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import umd.api.KernelThunks;
 import umd.api.KmtAllocation;
@@ -27,18 +23,15 @@ import umd.api.WaitResult;
 
 /** Through its own thunks a process can name only its own devices, allocations and fences. */
 class ForeignHandleTest {
-    LazySystemMemory memory = new LazySystemMemory(128L << 20);
-    IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-    SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
-    VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new kmd.api.VidMmCaps(true, true, false, false,
-            false), 16L << 20), mm, 1L << 30);
-    KernelThunks thunks = new VidMmThunks(vidmm, mm);
+    TestMachine machine = TestMachine.builder().memory(128L << 20).sources(1, 64, 48)
+            .reference(TestMachine.IOMMU, 16L << 20).build();
+    WindowsMemoryManager mm = machine.os();
+    VideoMemoryManager vidmm = machine.vidmm();
+    KernelThunks thunks = machine.thunks();
 
     @AfterEach
     void off() throws InterruptedException {
-        vidmm.stop();
-        gpu.powerOff();
+        machine.close();
     }
 
     static void refused(String what, Executable call) {
@@ -50,7 +43,6 @@ class ForeignHandleTest {
     void everyThunkRefusesAnotherProcesssHandlesAndLeavesItsStateAsItWas() {
         int a = mm.spawn("victim");
         int b = mm.spawn("intruder");
-        mm.addProcessListener(vidmm);
         KernelThunks asA = thunks.forProcess(a);
         KernelThunks asB = thunks.forProcess(b);
         long deviceA = asA.createDevice(a);

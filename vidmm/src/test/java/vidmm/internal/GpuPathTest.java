@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 
 import gpu.hw.EngineStatus;
 import gpu.hw.EngineType;
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
@@ -27,6 +26,7 @@ import kmd.reference.internal.ReferenceKmd;
 import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
 import os.memmgr.PageProtection;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.Allocation;
 import vidmm.DeviceInfo;
@@ -37,24 +37,18 @@ import vidmm.VidMmStatus;
 
 /** The whole GPU path with real parts: VidMm -> reference KMD -> GPU engines -> IOMMU -> OS page tables. */
 class GpuPathTest {
-    LazySystemMemory memory = new LazySystemMemory(256L << 20);
-    IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-    SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(2, 64, 48));
-    ReferenceKmd kmd = new ReferenceKmd(gpu, new kmd.api.VidMmCaps(true, true, false, false, false), 64L << 20);
-    VideoMemoryManager vidmm;
-    FrameCounts start;
-
-    GpuPathTest() {
-        start = mm.frames();
-        vidmm = new VideoMemoryManager(kmd, mm, 1L << 30);
-        mm.addProcessListener(vidmm);
-    }
+    TestMachine machine = TestMachine.builder().build();
+    LazySystemMemory memory = machine.memory();
+    IommuUnit iommu = machine.iommu();
+    WindowsMemoryManager mm = machine.os();
+    SimulatedGpu gpu = machine.gpu();
+    ReferenceKmd kmd = machine.reference();
+    VideoMemoryManager vidmm = machine.vidmm();
+    FrameCounts start = mm.frames();
 
     @AfterEach
     void off() throws InterruptedException {
-        vidmm.stop();
-        gpu.powerOff();
+        machine.close();
     }
 
     static byte[] text(String s) {

@@ -10,7 +10,6 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -20,19 +19,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.AdapterInfo;
 import kmd.api.AllocationDescription;
-import kmd.api.DisplayDriver;
 import kmd.api.DmaCommand;
 import kmd.api.DriverCaps;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.Allocation;
 import vidmm.DriverBinding;
@@ -46,26 +43,20 @@ class HungDdiTest {
     static final long DDI_DELAY = 300;
     static final VidMmCaps IOMMU = new VidMmCaps(true, true, false, false, false);
 
-    final LazySystemMemory memory = new LazySystemMemory(64L << 20);
-    final IommuUnit iommu = new IommuUnit(memory, 1024, 64, 4);
-    final WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-    final SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 1024,
-            SimulatedGpu.modes(1, 64, 48));
-    final VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, IOMMU, 16L << 20), mm, 1L << 30,
-            new TdrPolicy(2000, DDI_DELAY, 5, 60_000));
+    final TestMachine machine = TestMachine.builder().memory(64L << 20).iommu(1024, 64).aperturePages(1024)
+            .sources(1, 64, 48).reference(IOMMU, 16L << 20).tdr(2000, DDI_DELAY).build();
+    final IommuUnit iommu = machine.iommu();
+    final WindowsMemoryManager mm = machine.os();
+    final SimulatedGpu gpu = machine.gpu();
+    final VideoMemoryManager vidmm = machine.vidmm();
     /** Released when the test ends, so the hung DDI thread ends too. */
     final CountDownLatch forever = new CountDownLatch(1);
     final AtomicLong handles = new AtomicLong(0x7000);
 
-    HungDdiTest() {
-        mm.addProcessListener(vidmm);
-    }
-
     @AfterEach
     void stop() throws InterruptedException {
         forever.countDown();
-        vidmm.stop();
-        gpu.powerOff();
+        machine.close();
     }
 
     /** A driver that hangs in CreateAllocation from the {@code hangFrom}-th call on. */
@@ -88,7 +79,7 @@ class HungDdiTest {
     @Test
     void aHungDdiIsGivenUpWithinTdrDdiDelayAndTheNextBestDriverTakesOverWithAReplay() throws Exception {
         KernelModeDriver hanging = hangingIn(2);
-        vidmm.addDriver(hanging, Map.of("service.id", 9L, VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "hanging"));
+        machine.offer(hanging, 9L, 5, "hanging");
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
         Allocation first = vidmm.allocate(device, 4096, Set.of());
@@ -132,7 +123,7 @@ class HungDdiTest {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
         long started = System.nanoTime();
-        vidmm.addDriver(hanging, Map.of("service.id", 9L, VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "hanging"));
+        machine.offer(hanging, 9L, 5, "hanging");
         assertTrue(System.nanoTime() - started < TimeUnit.MILLISECONDS.toNanos(DDI_DELAY * 10), "the attach gave up in time");
         vidmm.awaitRecovery();
         DriverBinding given = vidmm.drivers().stream().filter(d -> d.name().equals("hanging")).findFirst().orElseThrow();

@@ -18,7 +18,6 @@ import gpu.hw.GpuAdapter;
 import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.AllocationFlag;
 import kmd.api.DisplayDriver;
 import kmd.api.DmaCommand;
@@ -27,6 +26,7 @@ import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
 import os.memmgr.FrameCounts;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
@@ -72,30 +72,19 @@ class MultiAdapterTest {
         }
     }
 
-    final LazySystemMemory memory = new LazySystemMemory(64L << 20);
-    final IommuUnit unit0 = new IommuUnit(memory, 0, 4096, 256, 4);
-    final IommuUnit unit1 = new IommuUnit(memory, 1, 4096, 256, 4);
-    final WindowsMemoryManager mm = new WindowsMemoryManager(memory, unit0);
-    final SimulatedGpu gpu0 = new SimulatedGpu(0, unit0, memory, new PciIdentity(0x1234, 0x1111, 2), 1024,
-            SimulatedGpu.modes(2, 64, 48));
-    final SimulatedGpu gpu1 = new SimulatedGpu(1, unit1, memory, new PciIdentity(0x1234, 0x2222, 2), 1024, List.of());
-    final VideoMemoryManager vidmm = new VideoMemoryManager(mm, 1L << 30, TdrPolicy.defaults());
-    final FrameCounts start;
-
-    MultiAdapterTest() {
-        mm.addIommu(unit1);
-        mm.addProcessListener(vidmm);
-        start = mm.frames();
-        vidmm.addAdapter(gpu0);
-        vidmm.addAdapter(gpu1);
-    }
+    final TestMachine machine = TestMachine.builder().memory(64L << 20).iommu(4096, 256).aperturePages(1024)
+            .secondAdapter(new PciIdentity(0x1234, 0x2222, 2), 0).noDriver().build();
+    final IommuUnit unit0 = machine.iommu(0);
+    final IommuUnit unit1 = machine.iommu(1);
+    final WindowsMemoryManager mm = machine.os();
+    final SimulatedGpu gpu0 = machine.gpu(0);
+    final SimulatedGpu gpu1 = machine.gpu(1);
+    final VideoMemoryManager vidmm = machine.vidmm();
+    final FrameCounts start = mm.frames();
 
     @AfterEach
     void stop() throws InterruptedException {
-        vidmm.stop();
-        gpu0.powerOff();
-        gpu1.powerOff();
-        mm.shutdown();
+        machine.close();
     }
 
     static Map<String, Object> service(long id, String name) {
@@ -205,8 +194,7 @@ class MultiAdapterTest {
 
     @Test
     void aLinkedAdapterGivesItsDriverAPasidPerPhysicalGpuAndRunsDevicesOnBoth() throws Exception {
-        SimulatedGpu linked = new SimulatedGpu(2, List.of(unit0, unit1), memory, new PciIdentity(0x1234, 0x1111, 2), 1024,
-                SimulatedGpu.modes(1, 64, 48), 1);
+        SimulatedGpu linked = machine.linkedAdapter(2, new PciIdentity(0x1234, 0x1111, 2), 1);
         TestDriver both = new TestDriver(2, id -> true, i -> false);
         try {
             vidmm.addAdapter(linked);
@@ -238,8 +226,7 @@ class MultiAdapterTest {
             mm.kill(other);
             assertTrue(unit0.boundPasids().isEmpty() && unit1.boundPasids().isEmpty());
         } finally {
-            vidmm.removeAdapter(linked);
-            linked.powerOff();
+            vidmm.removeAdapter(linked); // the machine powers it off
         }
     }
 }

@@ -9,10 +9,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import gpu.hw.GpuAdapter;
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
-import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.AdapterInfo;
 import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
@@ -23,6 +20,7 @@ import kmd.api.SegmentDescriptor;
 import kmd.api.VidMmCaps;
 import kmd.api.callbacks.InterruptNotification;
 import kmd.sdk.AdapterContext;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.Allocation;
 import vidmm.FenceWait;
@@ -87,24 +85,17 @@ class PresentWaitTest {
         }
     }
 
-    final LazySystemMemory memory = new LazySystemMemory(256L << 20);
-    final IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-    final WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-    final SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096,
-            SimulatedGpu.modes(2, 64, 48));
-    final LateGart kmd = new LateGart(gpu);
-    final VideoMemoryManager vidmm = new VideoMemoryManager(kmd, mm, 1L << 30);
-
-    PresentWaitTest() {
-        mm.addProcessListener(vidmm);
-    }
+    final TestMachine machine = TestMachine.builder().driver(LateGart::new, "late-gart").build();
+    final WindowsMemoryManager mm = machine.os();
+    final SimulatedGpu gpu = machine.gpu();
+    final LateGart kmd = (LateGart) machine.kmd();
+    final VideoMemoryManager vidmm = machine.vidmm();
 
     @AfterEach
     void off() throws InterruptedException {
         kmd.mapGate.countDown();
         kmd.unmapGate.countDown();
-        vidmm.stop();
-        gpu.powerOff();
+        machine.close();
     }
 
     @Test

@@ -12,11 +12,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import gpu.hw.PciIdentity;
-import gpu.hw.internal.SimulatedGpu;
-import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
-import kmd.reference.internal.ReferenceKmd;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.Allocation;
 import vidmm.VidMmException;
@@ -35,15 +31,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Replay a seed with {@code -Dresidency.seed=N}; {@code -Dresidency.steps=N} for a longer run.
  */
 class ResidencyCountTest {
-    static final long BUDGET = 24 * 1024;
+    /** VidMm's budget is whole MiB: allocations are 64 KiB units, six of them at most 1152 KiB. */
+    static final long BUDGET = 1L << 20;
+    static final long UNIT = 64 * 1024;
 
-    final LazySystemMemory memory = new LazySystemMemory(64L << 20);
-    final IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-    final WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-    final SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096,
-            SimulatedGpu.modes(1, 64, 48));
-    final VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu,
-            new kmd.api.VidMmCaps(true, true, false, false, false), 16L << 20), mm, BUDGET);
+    final TestMachine machine = TestMachine.builder().memory(64L << 20).sources(1, 64, 48)
+            .reference(TestMachine.IOMMU, 16L << 20).budget(BUDGET).build();
+    final WindowsMemoryManager mm = machine.os();
+    final VideoMemoryManager vidmm = machine.vidmm();
 
     /** The model: per allocation handle, its size, count and last use; the notifications not yet read. */
     final Map<Long, long[]> model = new HashMap<>(); // handle -> {size, count, lastUse}
@@ -52,8 +47,7 @@ class ResidencyCountTest {
 
     @AfterEach
     void off() throws InterruptedException {
-        vidmm.stop();
-        gpu.powerOff();
+        machine.close();
     }
 
     @Test
@@ -61,7 +55,6 @@ class ResidencyCountTest {
         long seed = Long.getLong("residency.seed", System.nanoTime());
         int steps = Integer.getInteger("residency.steps", 2000);
         Random random = new Random(seed);
-        mm.addProcessListener(vidmm);
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
         List<Long> handles = new ArrayList<>();
@@ -82,7 +75,7 @@ class ResidencyCountTest {
                 what = "Evict " + hex(List.of(h));
                 evict(device, h);
             } else if (op < 8) {
-                long target = random.nextInt((int) BUDGET / 4096 + 1) * 4096L;
+                long target = random.nextInt((int) (BUDGET / UNIT) + 1) * UNIT;
                 what = "trim to " + target;
                 trim(pid, target);
             } else if (op < 9) {
@@ -102,7 +95,7 @@ class ResidencyCountTest {
     }
 
     private long allocate(long device, Random random) {
-        long size = 4096L * (1 + random.nextInt(3));
+        long size = UNIT * (1 + random.nextInt(3));
         Allocation a = vidmm.allocate(device, size, Set.of());
         model.put(a.handle(), new long[] {a.size(), 0, 0});
         return a.handle();

@@ -14,15 +14,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
-import kmd.reference.internal.ReferenceKmd;
 import os.memmgr.AddressSpace;
 import os.memmgr.PageProtection;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.Allocation;
 import vidmm.FenceWait;
@@ -33,31 +31,30 @@ import vidmm.FenceWait;
  * evicts on its own and tells the device; memory no allocation covers is reached by page requests.
  */
 class ResidencyPagingTest {
-    static final int SIZE = 64 * 1024;
+    /** Half of the smallest budget VidMm takes (a whole MiB). */
+    static final int SIZE = 512 * 1024;
+    static final int PAGES = SIZE / 4096;
 
     @TempDir
     Path dir;
-    LazySystemMemory memory;
+    TestMachine machine;
     IommuUnit iommu;
     WindowsMemoryManager mm;
     SimulatedGpu gpu;
     VideoMemoryManager vidmm;
 
     void machine(long budget) {
-        memory = new LazySystemMemory(64L << 20);
-        iommu = new IommuUnit(memory, 4096, 64, 4);
-        mm = new WindowsMemoryManager(memory, iommu, dir.resolve("pagefile.sys"), 64, 1);
-        gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
-        vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new kmd.api.VidMmCaps(true, true, false, false, false), 16L << 20),
-                mm, budget);
-        mm.addProcessListener(vidmm);
+        machine = TestMachine.builder().memory(64L << 20).pagefile(dir.resolve("pagefile.sys"), 64, 1)
+                .sources(1, 64, 48).reference(TestMachine.IOMMU, 16L << 20).budget(budget).build();
+        iommu = machine.iommu();
+        mm = machine.os();
+        gpu = machine.gpu();
+        vidmm = machine.vidmm();
     }
 
     @AfterEach
     void off() throws InterruptedException {
-        vidmm.stop();
-        gpu.powerOff();
-        mm.shutdown();
+        machine.close();
     }
 
     static byte[] bytes(long seed) {
@@ -92,11 +89,11 @@ class ResidencyPagingTest {
         as.write(a.va(), bytes(1));
         resident(device, a, b, c);
         copy(device, a.va(), b.va());
-        assertEquals(0, mm.trim(pid, 1000), "resident allocations are pinned: nothing to trim");
+        assertEquals(0, mm.trim(pid, 10_000), "resident allocations are pinned: nothing to trim");
 
         vidmm.evict(device, List.of(a.handle()));
-        assertEquals(16, mm.trim(pid, 1000), "evicted, A's pages are the OS's to page out");
-        assertEquals(16, pagedOut(pid));
+        assertEquals(PAGES, mm.trim(pid, 10_000), "evicted, A's pages are the OS's to page out");
+        assertEquals(PAGES, pagedOut(pid));
         resident(device, a);
         assertEquals(0, pagedOut(pid), "making A resident paged it back in");
         copy(device, a.va(), c.va());
@@ -119,7 +116,7 @@ class ResidencyPagingTest {
         resident(device, c, b);                // C needs room: A, least recently used, goes
         copy(device, c.va(), b.va());
         assertEquals(List.of(a.handle()), vidmm.queryVideoMemoryInfo(device).evicted());
-        assertEquals(16, mm.trim(pid, 1000), "A, no longer pinned, is paged out");
+        assertEquals(PAGES, mm.trim(pid, 10_000), "A, no longer pinned, is paged out");
         resident(device, a, b);                // A is made resident again (C goes), paged in by the pin
         copy(device, a.va(), b.va());
         assertArrayEquals(bytes(2), as.read(b.va(), SIZE));
@@ -136,12 +133,12 @@ class ResidencyPagingTest {
         AddressSpace as = mm.addressSpace(pid);
         long heap = as.allocate(SIZE, PageProtection.READWRITE);
         as.write(heap, bytes(4));
-        assertEquals(16, mm.trim(pid, 1000));
+        assertEquals(PAGES, mm.trim(pid, 10_000));
         resident(device, b);
         long requests = iommu.stats().pageRequests();
         copy(device, heap, b.va());
         assertArrayEquals(bytes(4), as.read(b.va(), SIZE));
-        assertEquals(requests + 16, iommu.stats().pageRequests(), "each paged-out page came back by a page request");
+        assertEquals(requests + PAGES, iommu.stats().pageRequests(), "each paged-out page came back by a page request");
         assertEquals(0, pagedOut(pid));
     }
 
@@ -155,11 +152,11 @@ class ResidencyPagingTest {
         Allocation b = vidmm.allocate(device, SIZE, Set.of());
         AddressSpace as = mm.addressSpace(pid);
         as.write(a.va(), bytes(5));
-        assertEquals(16, mm.trim(pid, 1000), "A's written pages go to the pagefile");
+        assertEquals(PAGES, mm.trim(pid, 10_000), "A's written pages go to the pagefile");
         long requests = iommu.stats().pageRequests();
         copy(device, a.va(), b.va());
         assertArrayEquals(bytes(5), as.read(b.va(), SIZE));
-        assertTrue(iommu.stats().pageRequests() >= requests + 16, "A came back by page requests");
+        assertTrue(iommu.stats().pageRequests() >= requests + PAGES, "A came back by page requests");
         assertFalse(vidmm.allocations().stream().anyMatch(Allocation::resident), "the submission pinned nothing");
     }
 }

@@ -1,31 +1,37 @@
 package vidmm.internal;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
-import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 
-/** The real parts wired as SCR wires them: memory, IOMMU, OS, GPU (two 64x48 sources), reference KMD, VidMm. */
+/** The machine these tests share (machine.testing.TestMachine): memory, IOMMU, OS, GPU (two 64x48 sources), reference KMD, VidMm. */
 final class Stack {
-    final LazySystemMemory memory = new LazySystemMemory(256L << 20);
-    final IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-    final WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-    final SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096,
-            SimulatedGpu.modes(2, 64, 48));
+    final TestMachine machine;
+    final LazySystemMemory memory;
+    final IommuUnit iommu;
+    final WindowsMemoryManager mm;
+    final SimulatedGpu gpu;
     final ReferenceKmd kmd;
     final VideoMemoryManager vidmm;
 
     Stack(long apertureCommitLimit) {
-        kmd = new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), apertureCommitLimit);
-        vidmm = new VideoMemoryManager(kmd, mm, 1L << 30);
-        mm.addProcessListener(vidmm);
+        this(TestMachine.builder().reference(TestMachine.IOMMU, apertureCommitLimit));
+    }
+
+    Stack(TestMachine.Builder builder) {
+        machine = builder.build();
+        memory = machine.memory();
+        iommu = machine.iommu();
+        mm = machine.os();
+        gpu = machine.gpu();
+        kmd = machine.reference();
+        vidmm = machine.vidmm();
     }
 
     void stop() throws InterruptedException {
-        vidmm.stop();
-        gpu.powerOff();
+        machine.close();
     }
 }

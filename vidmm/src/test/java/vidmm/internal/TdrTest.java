@@ -24,9 +24,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
-import kmd.api.DisplayDriver;
 import kmd.api.AdapterInfo;
 import kmd.api.AllocationDescription;
 import kmd.api.DmaCommand;
@@ -36,6 +33,7 @@ import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
 import kmd.api.callbacks.DxgkCallbacks;
 import kmd.api.callbacks.InterruptNotification;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.AdapterStatus;
 import vidmm.DeviceInfo;
@@ -48,9 +46,8 @@ import vidmm.GpuFault;
  * limit the driver is given up.
  */
 class TdrTest {
-    LazySystemMemory memory = new LazySystemMemory(64L << 20);
-    IommuUnit iommu = new IommuUnit(memory, 1024, 64, 4);
-    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+    TestMachine machine;
+    WindowsMemoryManager mm;
     KernelModeDriver kmd = mock(KernelModeDriver.class);
     AtomicLong kmdHandles = new AtomicLong(0x9000);
     AtomicReference<DxgkCallbacks> interrupts = new AtomicReference<>();
@@ -90,19 +87,22 @@ class TdrTest {
         }).when(kmd).submitCommand(anyLong(), any(), anyLong());
     }
 
-    void start(TdrPolicy policy) {
-        vidmm = new VideoMemoryManager(kmd, mm, 1L << 30, policy);
-        mm.addProcessListener(vidmm);
+    /** The machine with the hanging driver, TdrDelay {@code delayMillis} and TdrLimitCount {@code limitCount} within 60 s. */
+    void start(long delayMillis, int limitCount) {
+        machine = TestMachine.builder().memory(64L << 20).iommu(1024, 64).driver(gpu -> kmd, "hanging")
+                .tdr(delayMillis, 5000).tdrLimit(limitCount, 60).build();
+        mm = machine.os();
+        vidmm = machine.vidmm();
     }
 
     @AfterEach
-    void stop() {
-        vidmm.stop();
+    void stop() throws InterruptedException {
+        machine.close();
     }
 
     @Test
     void aHungSubmissionIsAFaultOfItsDeviceAndTheOthersGoOn() throws Exception {
-        start(new TdrPolicy(100, 5, 60_000));
+        start(100, 5);
         long hung = vidmm.createDevice(mm.spawn("hung"));
         long other = vidmm.createDevice(mm.spawn("other"));
         long hungContext = vidmm.context(hung, EngineNode.RENDER);
@@ -130,7 +130,7 @@ class TdrTest {
 
     @Test
     void moreTimeoutsThanTheLimitGiveTheDriverUp() throws Exception {
-        start(new TdrPolicy(50, 1, 60_000));
+        start(50, 1);
         List<DmaCommand> fill = List.of(new DmaCommand.Fill(0x10000, 16, 1));
         long first = vidmm.createDevice(mm.spawn("a"));
         assertEquals(FenceWait.DEVICE_IN_ERROR, vidmm.waitForFence(vidmm.context(first, EngineNode.COPY), vidmm.submit(vidmm.context(first, EngineNode.COPY), fill), 5000));
@@ -151,7 +151,7 @@ class TdrTest {
     /** A driver's interrupt for a context VidMm does not know, or for a fence never submitted, changes nothing. */
     @Test
     void interruptsForUnknownDevicesOrFencesAreIgnored() {
-        start(new TdrPolicy(60_000, 5, 60_000));
+        start(60_000, 5);
         long device = vidmm.createDevice(mm.spawn("app"));
         long context = vidmm.context(device, EngineNode.COPY);
         long deviceKmd = kmdHandles.get(); // the context's driver handle
@@ -174,12 +174,12 @@ class TdrTest {
      */
     @Test
     void aDeviceThatGoesWithWorkStillOnAnEngineHasThatEngineReset() {
-        start(new TdrPolicy(60_000, 5, 60_000));
+        start(60_000, 5);
         long device = vidmm.createDevice(mm.spawn("app"));
         vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(0x10000, 16, 1)));
         KernelModeDriver better = mock(KernelModeDriver.class);
         stub(better);
-        vidmm.addDriver(better, Map.of("service.id", 7L, VideoMemoryManager.MATCH_SCORE, 9, DisplayDriver.NAME, "better"));
+        machine.offer(better, 7L, 9, "better");
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status(), "the quiesce gave up on its work after 2 s");
         vidmm.destroyDevice(device);
         verify(better).resetEngine(EngineNode.RENDER);

@@ -19,11 +19,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.AdapterInfo;
 import kmd.api.AllocationDescription;
 import kmd.api.AllocationFlag;
@@ -33,6 +33,7 @@ import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
 import os.memmgr.FrameCounts;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import vidmm.AdapterStatus;
 import vidmm.DeviceInfo;
@@ -41,10 +42,10 @@ import vidmm.VidMmStatus;
 
 /** VidMm's bookkeeping against a mocked driver and the real OS memory manager. */
 class VideoMemoryManagerTest {
-    LazySystemMemory memory = new LazySystemMemory(128L << 20);
-    IommuUnit iommu = new IommuUnit(memory, 1024, 64, 4);
-    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
     KernelModeDriver kmd = mock(KernelModeDriver.class);
+    TestMachine machine;
+    IommuUnit iommu;
+    WindowsMemoryManager mm;
     AtomicLong kmdHandles = new AtomicLong(0x9000);
     VideoMemoryManager vidmm;
 
@@ -62,8 +63,20 @@ class VideoMemoryManagerTest {
             kmd.api.AllocationRequest r = i.getArgument(1);
             return new AllocationDescription((r.size() + 4095) & ~4095L, 4096, 1, r.flags());
         });
-        vidmm = new VideoMemoryManager(kmd, mm, 1L << 20);
-        mm.addProcessListener(vidmm);
+        machine = machine(kmd);
+        iommu = machine.iommu();
+        mm = machine.os();
+        vidmm = machine.vidmm();
+    }
+
+    static TestMachine machine(KernelModeDriver driver) {
+        return TestMachine.builder().memory(128L << 20).iommu(1024, 64).driver(gpu -> driver, "mock").budget(1L << 20)
+                .build();
+    }
+
+    @AfterEach
+    void off() throws InterruptedException {
+        machine.close();
     }
 
     @Test
@@ -109,21 +122,25 @@ class VideoMemoryManagerTest {
     }
 
     @Test
-    void invalidCapsRefuseTheAdapterWithAReasonAndNothingStarts() {
+    void invalidCapsRefuseTheAdapterWithAReasonAndNothingStarts() throws Exception {
         KernelModeDriver gpummu = mock(KernelModeDriver.class);
         when(gpummu.queryAdapterInfo()).thenReturn(info(new VidMmCaps(true, false, true, false, false)));
-        VideoMemoryManager refused = new VideoMemoryManager(gpummu, mm, 1L << 20);
-        assertEquals(AdapterStatus.State.REFUSED, refused.adapter().state());
-        assertTrue(refused.adapter().reason().contains("GpuMmu"), refused.adapter().reason());
-        verify(gpummu, never()).startDevice(any());
-        int pid = mm.spawn("app");
-        assertEquals(VidMmStatus.ADAPTER_NOT_STARTED,
-                assertThrows(VidMmException.class, () -> refused.createDevice(pid)).status());
-        assertEquals(0, mm.addressSpace(pid).pasids().getOrDefault(0, 0));
+        try (TestMachine other = machine(gpummu)) {
+            VideoMemoryManager refused = other.vidmm();
+            assertEquals(AdapterStatus.State.REFUSED, refused.adapter().state());
+            assertTrue(refused.adapter().reason().contains("GpuMmu"), refused.adapter().reason());
+            verify(gpummu, never()).startDevice(any());
+            int pid = other.os().spawn("app");
+            assertEquals(VidMmStatus.ADAPTER_NOT_STARTED,
+                    assertThrows(VidMmException.class, () -> refused.createDevice(pid)).status());
+            assertEquals(0, other.os().addressSpace(pid).pasids().getOrDefault(0, 0));
+        }
 
         KernelModeDriver throwing = mock(KernelModeDriver.class);
         when(throwing.queryAdapterInfo()).thenThrow(new RuntimeException("bad firmware"));
-        assertTrue(new VideoMemoryManager(throwing, mm, 1L << 20).adapter().reason().contains("bad firmware"));
+        try (TestMachine other = machine(throwing)) {
+            assertTrue(other.vidmm().adapter().reason().contains("bad firmware"), other.vidmm().adapter().reason());
+        }
     }
 
     @Test

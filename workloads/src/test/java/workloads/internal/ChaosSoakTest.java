@@ -1,6 +1,5 @@
 package workloads.internal;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -8,19 +7,15 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.DisplayDriver;
 import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
@@ -29,6 +24,7 @@ import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
 import os.memmgr.PageProtection;
 import os.memmgr.ProcessInfo;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import umd.api.Resource;
 import umd.api.UmdDevice;
@@ -82,15 +78,6 @@ class ChaosSoakTest {
     void everythingAtOnceKeepsIsolationAndReturnsEveryFrame() throws Exception {
         long seconds = Long.getLong("chaos.seconds", 4);
         long seed = Long.getLong("chaos.seed", System.nanoTime());
-        LazySystemMemory memory = new LazySystemMemory(48L << 20);
-        IommuUnit iommu = new IommuUnit(memory, 4096, 256, 4);
-        WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu, dir.resolve("pagefile.sys"), 256, 2);
-        SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 65536,
-                SimulatedGpu.modes(2, 64, 48));
-        VidMmCaps caps = new VidMmCaps(true, true, false, false, false);
-        FrameCounts start = mm.frames();
-        VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, caps, 16L << 20), mm, 8L << 20, 300, 300);
-        mm.addProcessListener(vidmm);
         org.osgi.service.event.EventAdmin counter = new org.osgi.service.event.EventAdmin() {
             @Override
             public void postEvent(org.osgi.service.event.Event event) {
@@ -104,8 +91,16 @@ class ChaosSoakTest {
                 postEvent(event);
             }
         };
-        setEvents(vidmm, counter);
-        VidMmThunks thunks = new VidMmThunks(vidmm, mm);
+        TestMachine wired = TestMachine.builder().memory(48L << 20).iommu(4096, 256)
+                .pagefile(dir.resolve("pagefile.sys"), 256, 2).aperturePages(65536)
+                .reference(TestMachine.IOMMU, 16L << 20).budget(8L << 20).tdr(300, 300).events(counter).build();
+        IommuUnit iommu = wired.iommu();
+        WindowsMemoryManager mm = wired.os();
+        SimulatedGpu gpu = wired.gpu();
+        VideoMemoryManager vidmm = wired.vidmm();
+        VidMmCaps caps = TestMachine.IOMMU;
+        FrameCounts start = mm.frames();
+        VidMmThunks thunks = wired.thunks();
         umd = new ReferenceUmd(thunks);
         long deadline = System.currentTimeMillis() + seconds * 1000;
         List<Thread> threads = new ArrayList<>();
@@ -126,6 +121,7 @@ class ChaosSoakTest {
         Random chaosRnd = new Random(seed - 1);
         threads.add(new Thread(() -> {
             KernelModeDriver better = null;
+            DisplayDriver betterService = null;
             Faults betterFaults = null;
             long nextCheck = System.currentTimeMillis() + 1000;
             while (System.currentTimeMillis() < deadline && failures.isEmpty()) {
@@ -147,10 +143,9 @@ class ChaosSoakTest {
                             if (better == null) {
                                 betterFaults = new Faults();
                                 better = faulty(new ReferenceKmd(gpu, caps, 16L << 20), betterFaults);
-                                vidmm.addDriver(better, Map.of("service.id", 1000L + swaps.get(),
-                                        VideoMemoryManager.MATCH_SCORE, 5, DisplayDriver.NAME, "better"));
+                                betterService = wired.offer(better, 1000L + swaps.get(), 5, "better");
                             } else {
-                                vidmm.removeDriver(better);
+                                wired.withdraw(betterService);
                                 better = null;
                             }
                             swaps.incrementAndGet();
@@ -213,9 +208,7 @@ class ChaosSoakTest {
                 contexts.submissions.get(), contexts.fencesChecked.get(), contexts.lostByDriver.get(), contexts.disrupted.get(),
                 failures.size() + (balanced ? 0 : 1));
         System.out.println(summary);
-        vidmm.stop();
-        gpu.powerOff();
-        mm.shutdown();
+        wired.close();
         assertTrue(failures.isEmpty(), summary + "\n" + String.join("\n", failures));
         assertTrue(balanced, "after every exit: " + mm.frames() + " vs " + start + ", PASIDs " + iommu.boundPasids());
     }
@@ -248,13 +241,6 @@ class ChaosSoakTest {
                         throw e.getCause();
                     }
                 });
-    }
-
-    /** VidMm's optional Event Admin, set as SCR would set the field. */
-    static void setEvents(VideoMemoryManager vidmm, org.osgi.service.event.EventAdmin admin) throws Exception {
-        java.lang.reflect.Field f = VideoMemoryManager.class.getDeclaredField("events");
-        f.setAccessible(true);
-        f.set(vidmm, admin);
     }
 
     static byte[] tagged(int pid, long sequence) {

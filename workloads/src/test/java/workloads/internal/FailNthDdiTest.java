@@ -20,20 +20,16 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
-import kmd.api.DisplayDriver;
 import kmd.api.KernelModeDriver;
-import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
 import os.memmgr.FrameCounts;
 import os.memmgr.ProcessInfo;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import umd.reference.internal.ReferenceUmd;
 import vidmm.AdapterStatus;
-import vidmm.internal.VidMmThunks;
 import vidmm.internal.VideoMemoryManager;
 
 /**
@@ -101,24 +97,20 @@ class FailNthDdiTest {
         int failures = 0;
         for (int n = 1; ; n++) {
             assertTrue(n < 2000, "the swap never went through");
-            LazySystemMemory memory = new LazySystemMemory(256L << 20);
-            IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-            WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-            SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 65536,
-                    SimulatedGpu.modes(2, 320, 240));
-            VidMmCaps caps = new VidMmCaps(true, true, false, false, false);
+            TestMachine wired = TestMachine.builder().aperturePages(65536).sources(2, 320, 240).build();
+            IommuUnit iommu = wired.iommu();
+            WindowsMemoryManager mm = wired.os();
+            SimulatedGpu gpu = wired.gpu();
+            VideoMemoryManager vidmm = wired.vidmm();
             FrameCounts start = mm.frames();
-            VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, caps, 64L << 20), mm, 1L << 30);
-            mm.addProcessListener(vidmm);
             try {
-                Machine machine = new Machine(mm, new ReferenceUmd(new VidMmThunks(vidmm, mm)), gpu, iommu);
+                Machine machine = new Machine(mm, new ReferenceUmd(wired.thunks()), gpu, iommu);
                 new GradientScenario().run(machine, Map.of("out", dir.resolve("swap" + n + ".png").toString(), "keep", "true"),
                         new Report(mm.frames()));
                 int[] before = gpu.scanout(0).rgb();
                 var allocations = vidmm.allocations();
                 AtomicInteger calls = new AtomicInteger();
-                vidmm.addDriver(failingCall(new ReferenceKmd(gpu, caps, 64L << 20), n, calls),
-                        Map.of("service.id", 99L, VideoMemoryManager.MATCH_SCORE, 9, DisplayDriver.NAME, "failing"));
+                wired.offer(failingCall(new ReferenceKmd(gpu, TestMachine.IOMMU, 64L << 20), n, calls), 99L, 9, "failing");
                 boolean attached = vidmm.drivers().stream().anyMatch(d -> d.name().equals("failing") && d.attached());
                 assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state(),
                         "swap with DDI call " + n + " failing: a driver is attached");
@@ -136,26 +128,23 @@ class FailNthDdiTest {
                 }
                 failures++;
             } finally {
-                vidmm.stop();
-                gpu.powerOff();
+                wired.close();
             }
         }
     }
 
     /** Runs the scenario with DDI call {@code n} failing; returns whether it ran through (the failure came too late). */
     boolean runOnce(ExecutorService runner, String name, int n) throws Exception {
-        LazySystemMemory memory = new LazySystemMemory(256L << 20);
-        IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-        WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-        SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 65536,
-                SimulatedGpu.modes(2, 320, 240));
         AtomicInteger calls = new AtomicInteger();
-        KernelModeDriver kmd = failingCall(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20),
-                n, calls);
+        TestMachine wired = TestMachine.builder().aperturePages(65536).sources(2, 320, 240)
+                .driver(adapter -> failingCall(new ReferenceKmd(adapter, TestMachine.IOMMU, 64L << 20), n, calls), "failing")
+                .build();
+        IommuUnit iommu = wired.iommu();
+        WindowsMemoryManager mm = wired.os();
+        SimulatedGpu gpu = wired.gpu();
+        VideoMemoryManager vidmm = wired.vidmm();
         FrameCounts start = mm.frames();
-        VideoMemoryManager vidmm = new VideoMemoryManager(kmd, mm, 1L << 30);
-        mm.addProcessListener(vidmm);
-        Machine machine = new Machine(mm, new ReferenceUmd(new VidMmThunks(vidmm, mm)), gpu, iommu);
+        Machine machine = new Machine(mm, new ReferenceUmd(wired.thunks()), gpu, iommu);
         boolean ranThrough;
         try {
             Future<?> run = runner.submit(() -> {
@@ -180,8 +169,7 @@ class FailNthDdiTest {
             assertTrue(iommu.boundPasids().isEmpty(), name + " with DDI call " + n + " failing: every PASID comes back");
             assertTrue(vidmm.allocations().isEmpty(), name + " with DDI call " + n + " failing: no allocation is left");
         } finally {
-            vidmm.stop();
-            gpu.powerOff();
+            wired.close();
         }
         return ranThrough;
     }

@@ -17,18 +17,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
-import kmd.api.VidMmCaps;
-import kmd.reference.internal.ReferenceKmd;
 import os.memmgr.FrameCounts;
 import os.memmgr.ProcessInfo;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import umd.reference.internal.ReferenceUmd;
-import vidmm.internal.VidMmThunks;
-import vidmm.internal.VideoMemoryManager;
 
 /**
  * Fail the Nth pagefile I/O (a write of a page going out, or a read of one coming back) of the
@@ -69,18 +64,15 @@ class FailNthPagefileTest {
      * named error or runs through, and that everything comes back. Returns the I/O operations made.
      */
     long runOnce(ExecutorService runner, long n) throws Exception {
-        LazySystemMemory memory = new LazySystemMemory(8L << 20);
-        IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
         AtomicLong ios = new AtomicLong();
-        WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu, dir.resolve("pagefile" + n + ".sys"), 64, 2,
-                op -> ios.incrementAndGet() == n);
-        SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 65536,
-                SimulatedGpu.modes(1, 64, 48));
+        TestMachine wired = TestMachine.builder().memory(8L << 20)
+                .pagefile(dir.resolve("pagefile" + n + ".sys"), 64, 2, op -> ios.incrementAndGet() == n)
+                .aperturePages(65536).sources(1, 64, 48).reference(TestMachine.IOMMU, 16L << 20).build();
+        IommuUnit iommu = wired.iommu();
+        WindowsMemoryManager mm = wired.os();
+        SimulatedGpu gpu = wired.gpu();
         FrameCounts start = mm.frames();
-        VideoMemoryManager vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false),
-                16L << 20), mm, 1L << 30);
-        mm.addProcessListener(vidmm);
-        Machine machine = new Machine(mm, new ReferenceUmd(new VidMmThunks(vidmm, mm)), gpu, iommu);
+        Machine machine = new Machine(mm, new ReferenceUmd(wired.thunks()), gpu, iommu);
         String what = "oversubscribe with pagefile I/O " + n + " failing";
         try {
             Future<?> run = runner.submit(() -> {
@@ -107,9 +99,7 @@ class FailNthPagefileTest {
             assertEquals(0, mm.paging().commitCharge(), what + ": the commit charge is back to 0");
             assertTrue(n == 0 || ios.get() < n || mm.paging().ioErrors() == 1, what + ": the failure was counted");
         } finally {
-            vidmm.stop();
-            gpu.powerOff();
-            mm.shutdown();
+            wired.close();
         }
         return ios.get();
     }

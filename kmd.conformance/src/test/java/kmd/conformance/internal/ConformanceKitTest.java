@@ -68,7 +68,7 @@ class ConformanceKitTest {
 
     private static Report runUmd(java.util.function.Function<UmdMachine, umd.api.UserModeDriver> umd) {
         try (UmdMachine m = new UmdMachine()) {
-            return Battery.runUmd(umd.apply(m), "umd", m.m.gpu, m.vidmm, m.m.mm);
+            return Battery.runUmd(umd.apply(m), "umd", m.gpu, m.vidmm, m.mm);
         }
     }
 

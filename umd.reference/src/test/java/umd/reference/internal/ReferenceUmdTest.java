@@ -15,15 +15,11 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
-import iommu.hw.internal.IommuUnit;
-import iommu.hw.internal.LazySystemMemory;
 import kmd.api.AllocationFlag;
-import kmd.api.VidMmCaps;
-import kmd.reference.internal.ReferenceKmd;
 import os.memmgr.FrameCounts;
 import os.memmgr.PageProtection;
+import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
 import umd.api.Resource;
 import umd.api.ThunkException;
@@ -40,10 +36,9 @@ import vidmm.internal.VideoMemoryManager;
 class ReferenceUmdTest {
     static final int TILE = TilePool.TILE_SIZE;
 
-    LazySystemMemory memory = new LazySystemMemory(512L << 20);
-    IommuUnit iommu = new IommuUnit(memory, 4096, 64, 4);
-    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
-    SimulatedGpu gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
+    TestMachine machine;
+    WindowsMemoryManager mm;
+    SimulatedGpu gpu;
     VideoMemoryManager vidmm;
     VidMmThunks thunks;
     ReferenceUmd umd;
@@ -53,18 +48,20 @@ class ReferenceUmdTest {
         setUp(1L << 30);
     }
 
+    /** A machine (512 MiB, one 64x48 source) whose VidMm keeps {@code budget} resident per process. */
     void setUp(long budget) {
+        machine = TestMachine.builder().memory(512L << 20).sources(1, 64, 48).budget(budget).build();
+        mm = machine.os();
+        gpu = machine.gpu();
+        vidmm = machine.vidmm();
         start = mm.frames();
-        vidmm = new VideoMemoryManager(new ReferenceKmd(gpu, new VidMmCaps(true, true, false, false, false), 64L << 20), mm, budget);
-        mm.addProcessListener(vidmm);
-        thunks = new VidMmThunks(vidmm, mm);
+        thunks = machine.thunks();
         umd = new ReferenceUmd(thunks);
     }
 
     @AfterEach
     void off() throws InterruptedException {
-        vidmm.stop();
-        gpu.powerOff();
+        machine.close();
     }
 
     static byte[] bytes(String s) {
@@ -194,10 +191,6 @@ class ReferenceUmdTest {
     @Test
     void theUmdEvictsIdleResourcesUnderBudgetPressure() throws InterruptedException {
         off();
-        memory = new LazySystemMemory(512L << 20);
-        iommu = new IommuUnit(memory, 4096, 64, 4);
-        mm = new WindowsMemoryManager(memory, iommu);
-        gpu = new SimulatedGpu(iommu, memory, new PciIdentity(0x1234, 0x1111, 2), 4096, SimulatedGpu.modes(1, 64, 48));
         setUp(3L << 20); // 3 MiB resident at most
         int pid = mm.spawn("big");
         try (UmdDevice device = umd.createDevice(pid)) {
