@@ -121,6 +121,7 @@ public class VidMmBenchmark {
     public static class Process {
         long device;
         long context;
+        int pasid;
         Allocation src;
         Allocation dst;
 
@@ -132,7 +133,8 @@ public class VidMmBenchmark {
             src = m.vidmm.allocate(device, BYTES, Set.of());
             dst = m.vidmm.allocate(device, BYTES, Set.of());
             m.vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
-            written(m, m.mm.addressSpace(pid).pasids().get(0), src);
+            pasid = m.mm.addressSpace(pid).pasids().get(0);
+            written(m, pasid, src);
         }
     }
 
@@ -190,6 +192,16 @@ public class VidMmBenchmark {
     @Benchmark
     public Object baselineDmaCopyNoVidMm(Machine m) {
         return m.iommu.copy(m.pasid, m.src.va(), m.dst.va(), BYTES);
+    }
+
+    /**
+     * The baseline of {@link #gpuCopyTwoProcesses}: the same two processes' copies by the IOMMU's test
+     * initiator on the benchmark threads (no VidMm, no engine), what the DMA path itself gives two threads.
+     */
+    @Benchmark
+    @Threads(2)
+    public Object baselineDmaCopyTwoProcesses(Machine m, Process p) {
+        return m.iommu.copy(p.pasid, p.src.va(), p.dst.va(), BYTES);
     }
 
     @Benchmark
