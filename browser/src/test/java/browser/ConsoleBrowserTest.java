@@ -32,8 +32,8 @@ import e2e.LauncherShell;
 
 /**
  * The model's Web Console page in headless Chromium: the launcher runs the gradient scenario with
- * keep=true, the page lists the process and its PASID, and the frame it serves has exactly the
- * pixels the display scans out.
+ * keep=true; the page lists both adapters and both IOMMU units, the process with its PASID on unit
+ * 0 and its contexts, and the frame it serves has exactly the pixels the display scans out.
  */
 class ConsoleBrowserTest {
     static final String PAGE = "http://127.0.0.1:8080/system/console/iommu-model";
@@ -77,13 +77,23 @@ class ConsoleBrowserTest {
             try {
                 browser.get("http://admin:admin@127.0.0.1:8080/system/console/iommu-model");
                 String processes = browser.findElement(By.id("processes")).getText();
-                assertTrue(processes.matches("(?s).*\\b" + pid + " gradient " + pasid + "\\b.*"),
-                        "the process and its PASID are listed: " + processes);
+                assertTrue(processes.matches("(?s).*\\b" + pid + " gradient 0: " + pasid + "\\b.*"),
+                        "the process and its PASID on unit 0 are listed: " + processes);
                 assertTrue(browser.findElement(By.id("drivers")).getText().contains("attached"));
+                String adapters = browser.findElement(By.id("adapters")).getText();
+                assertTrue(adapters.matches("(?s).*\\n0 1234:1111 rev 2 0 STARTED IOMMU .*\\n1 1234:2222 rev 2 1 STARTED IOMMU .*"),
+                        "both adapters, each on its own unit: " + adapters);
+                String units = browser.findElement(By.id("iotlb")).getText();
+                assertTrue(units.matches("(?s).*\\n0 \\d+.*\\n1 \\d+.*"), "both IOMMU units: " + units);
+                String contexts = browser.findElement(By.id("contexts")).getText();
+                assertTrue(contexts.matches("(?s).*\\n0x[0-9a-f]+ 0 0x[0-9a-f]+ " + pid + " .*"),
+                        "the gradient process's contexts on adapter 0: " + contexts);
+                assertEquals(1, browser.findElements(By.id("aperture-1")).size(), "adapter 1 has its own aperture table");
+                assertTrue(browser.findElements(By.id("frame-1-0")).isEmpty(), "adapter 1 is render only: no frame");
                 JavascriptExecutor js = (JavascriptExecutor) browser;
                 // the image as the browser decoded it: drawn on a canvas, read back as PNG
                 Object b64 = js.executeAsyncScript("const done = arguments[arguments.length - 1];"
-                        + "const img = document.getElementById('frame-0');"
+                        + "const img = document.getElementById('frame-0-0');"
                         + "const grab = () => { if (!img.complete || img.naturalWidth === 0) { setTimeout(grab, 50); return; }"
                         + "  const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;"
                         + "  c.getContext('2d').drawImage(img, 0, 0);"

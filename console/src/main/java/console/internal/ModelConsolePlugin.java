@@ -3,6 +3,7 @@ package console.internal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -14,6 +15,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 
 import gpu.hw.GpuAdapter;
 import iommu.hw.Iommu;
@@ -23,8 +25,9 @@ import vidmm.VidMm;
 /**
  * The model's page in the Felix Web Console, {@code /system/console/iommu-model}: a plain servlet
  * registered with {@code felix.webconsole.label}, so the console draws its header and navigation
- * around the HTML, and passes {@code iommu-model/frame/N.png} (not HTML) straight through: the frame
- * source N scans out now, as a PNG. The page reloads its frames every second.
+ * around the HTML, and passes {@code iommu-model/frame/A/N.png} (not HTML) straight through: the
+ * frame source N of adapter A scans out now, as a PNG. Every adapter and every IOMMU unit of the
+ * machine is on the page; it reloads its frames every second.
  */
 @Component(service = Servlet.class, property = {
         "felix.webconsole.label=iommu-model",
@@ -32,16 +35,23 @@ import vidmm.VidMm;
         "felix.webconsole.category=Model"})
 public final class ModelConsolePlugin extends HttpServlet {
     private static final long serialVersionUID = 1L;
-    private static final Pattern FRAME = Pattern.compile(".*/frame/(\\d{1,3})\\.png$");
+    private static final Pattern FRAME = Pattern.compile(".*/frame/(\\d{1,2})/(\\d{1,3})\\.png$");
 
     private final transient ModelPage page;
-    private final transient GpuAdapter gpu;
+    private final transient List<GpuAdapter> gpus;
 
     @Activate
-    public ModelConsolePlugin(@Reference MemoryManager os, @Reference VidMm vidmm, @Reference(target = "(iommu.unit=0)") Iommu iommu,
-                              @Reference(target = "(adapter.index=0)") GpuAdapter gpu) {
-        this.page = new ModelPage(os, vidmm, iommu, gpu);
-        this.gpu = gpu;
+    public ModelConsolePlugin(@Reference MemoryManager os, @Reference VidMm vidmm,
+                              @Reference(cardinality = ReferenceCardinality.AT_LEAST_ONE) List<Iommu> units,
+                              @Reference(cardinality = ReferenceCardinality.AT_LEAST_ONE) List<GpuAdapter> gpus) {
+        this.gpus = sorted(gpus, GpuAdapter::index);
+        this.page = new ModelPage(os, vidmm, sorted(units, Iommu::unit), this.gpus);
+    }
+
+    private static <T> List<T> sorted(List<T> services, java.util.function.ToIntFunction<T> by) {
+        List<T> list = new java.util.ArrayList<>(services);
+        list.sort(java.util.Comparator.comparingInt(by));
+        return List.copyOf(list);
     }
 
     @Override
@@ -49,9 +59,12 @@ public final class ModelConsolePlugin extends HttpServlet {
         String path = request.getRequestURI();
         Matcher frame = FRAME.matcher(path);
         if (frame.matches()) {
-            int source = Integer.parseInt(frame.group(1));
-            if (source >= gpu.displayModes().size()) {
-                response.sendError(HttpServletResponse.SC_NOT_FOUND, "video present source " + source + " does not exist");
+            int adapter = Integer.parseInt(frame.group(1));
+            int source = Integer.parseInt(frame.group(2));
+            GpuAdapter gpu = gpus.stream().filter(g -> g.index() == adapter).findFirst().orElse(null);
+            if (gpu == null || source >= gpu.displayModes().size()) {
+                response.sendError(HttpServletResponse.SC_NOT_FOUND, "adapter " + adapter + " has no video present source "
+                        + source);
                 return;
             }
             ByteArrayOutputStream png = new ByteArrayOutputStream();

@@ -1,7 +1,9 @@
 package console.internal;
 
+import java.util.ArrayList;
 import java.util.List;
 
+import gpu.hw.EngineType;
 import gpu.hw.GpuAdapter;
 import iommu.hw.FaultRecord;
 import iommu.hw.Iommu;
@@ -10,6 +12,7 @@ import os.memmgr.MemoryManager;
 import os.memmgr.ProcessInfo;
 import vidmm.AdapterStatus;
 import vidmm.ApertureMapping;
+import vidmm.ContextInfo;
 import vidmm.DriverBinding;
 import vidmm.VidMm;
 
@@ -17,14 +20,15 @@ import vidmm.VidMm;
 final class ModelPage {
     private final MemoryManager os;
     private final VidMm vidmm;
-    private final Iommu iommu;
-    private final GpuAdapter gpu;
+    private final List<Iommu> units;
+    private final List<GpuAdapter> gpus;
 
-    ModelPage(MemoryManager os, VidMm vidmm, Iommu iommu, GpuAdapter gpu) {
+    /** {@code units} and {@code gpus} in the order of their index. */
+    ModelPage(MemoryManager os, VidMm vidmm, List<Iommu> units, List<GpuAdapter> gpus) {
         this.os = os;
         this.vidmm = vidmm;
-        this.iommu = iommu;
-        this.gpu = gpu;
+        this.units = units;
+        this.gpus = gpus;
     }
 
     static String escape(Object value) {
@@ -61,43 +65,101 @@ final class ModelPage {
 
     String html() {
         StringBuilder b = new StringBuilder("<div id=\"iommu-model\">\n");
-        AdapterStatus status = vidmm.adapter();
-        var pci = gpu.identity();
-        table(b, "adapters", "Adapters", List.of("adapter", "PCI id", "state", "addressing", "why"), List.of(List.of(0,
-                String.format("%04x:%04x rev %d", pci.vendorId(), pci.deviceId(), pci.revision()), status.state(),
-                status.model() == null ? "-" : status.model(), status.reason() == null ? "" : status.reason())));
-        table(b, "drivers", "Kernel-mode drivers (adapter 0)", List.of("name", "service id", "score", "ranking", "state"),
-                vidmm.drivers().stream().map(d -> List.<Object>of(d.name(), d.serviceId(), d.score(), d.ranking(),
-                        driverState(d))).toList());
-        table(b, "processes", "Processes", List.of("pid", "name", "PASID", "committed", "commit charge", "resident",
-                "paged out"), os.processes().stream().map((ProcessInfo p) -> List.<Object>of(p.pid(), p.name(),
-                p.pasid() == 0 ? "-" : p.pasid(), p.committedPages(), p.commitCharge(), p.residentPages(),
-                p.pagedOutPages())).toList());
-        IommuStats s = iommu.stats();
-        table(b, "iotlb", "IOMMU", List.of("translations", "IOTLB hits", "misses", "hit rate", "faults", "page requests",
-                "invalidations", "IOTLB entries"), List.of(List.of(s.translations(), s.iotlbHits(), s.iotlbMisses(),
-                s.translations() == 0 ? "-" : String.format("%.1f%%", 100.0 * s.iotlbHits() / s.translations()), s.faults(),
-                s.pageRequests(), s.invalidations(), s.iotlbEntries())));
-        List<FaultRecord> faults = iommu.faults();
-        table(b, "faults", "IOMMU fault log (latest 20)", List.of("#", "fault"),
+        List<List<Object>> adapters = new ArrayList<>();
+        for (GpuAdapter gpu : gpus) {
+            AdapterStatus status = vidmm.adapter(gpu.index());
+            var pci = gpu.identity();
+            adapters.add(List.of(gpu.index(), String.format("%04x:%04x rev %d", pci.vendorId(), pci.deviceId(), pci.revision()),
+                    unitsOf(gpu), status.state(), status.model() == null ? "-" : status.model(), engines(gpu),
+                    status.reason() == null ? "" : status.reason()));
+        }
+        table(b, "adapters", "Adapters", List.of("adapter", "PCI id", "IOMMU unit", "state", "addressing", "engines", "why"),
+                adapters);
+        table(b, "drivers", "Kernel-mode drivers", List.of("adapter", "name", "service id", "score", "ranking", "state"),
+                vidmm.drivers().stream().map(d -> List.<Object>of(d.adapter(), d.name(), d.serviceId(), d.score(),
+                        d.ranking(), driverState(d))).toList());
+        table(b, "contexts", "Contexts (queued work: fences submitted and not completed)", List.of("context", "adapter",
+                "device", "pid", "node", "GPU", "submitted", "completed", "queued", "status"),
+                vidmm.contexts().stream().map((ContextInfo c) -> List.<Object>of(String.format("0x%x", c.handle()),
+                        c.adapter(), String.format("0x%x", c.device()), c.pid(), c.node(), c.gpu(), c.submittedFence(),
+                        c.completedFence(), c.submittedFence() - c.completedFence(), c.status())).toList());
+        table(b, "processes", "Processes", List.of("pid", "name", "PASIDs (unit: PASID)", "committed", "commit charge",
+                "resident", "paged out"), os.processes().stream().map((ProcessInfo p) -> List.<Object>of(p.pid(), p.name(),
+                pasids(p), p.committedPages(), p.commitCharge(), p.residentPages(), p.pagedOutPages())).toList());
+        List<List<Object>> stats = new ArrayList<>();
+        List<Object[]> faults = new ArrayList<>();
+        for (Iommu unit : units) {
+            IommuStats s = unit.stats();
+            stats.add(List.of(unit.unit(), s.translations(), s.iotlbHits(), s.iotlbMisses(), s.translations() == 0 ? "-"
+                    : String.format("%.1f%%", 100.0 * s.iotlbHits() / s.translations()), s.faults(), s.pageRequests(),
+                    s.invalidations(), s.iotlbEntries()));
+            unit.faults().forEach(f -> faults.add(new Object[] {unit.unit(), f}));
+        }
+        table(b, "iotlb", "IOMMU units", List.of("unit", "translations", "IOTLB hits", "misses", "hit rate", "faults",
+                "page requests", "invalidations", "IOTLB entries"), stats);
+        table(b, "faults", "IOMMU fault logs (latest 20)", List.of("unit", "#", "fault"),
                 faults.subList(Math.max(0, faults.size() - 20), faults.size()).stream()
-                        .map(f -> List.<Object>of(f.sequence(), f.fault())).toList());
-        var aperture = gpu.aperture();
-        table(b, "aperture", String.format("Aperture (base 0x%x, %d pages of 4 KiB; unmapped pages read the dummy frame %d)",
-                aperture.baseAddress(), aperture.pages(), aperture.dummyFrame()), List.of("source", "allocation", "pid", "first page",
-                "pages"), vidmm.apertureMappings().stream().map((ApertureMapping m) -> List.<Object>of(m.source(),
-                String.format("0x%x", m.allocation()), m.pid(), m.firstPage(), m.pages())).toList());
-        b.append("<h2>Display</h2>\n");
-        var modes = gpu.displayModes();
-        for (int i = 0; i < modes.size(); i++) {
-            b.append("<p>source ").append(i).append(": ").append(escape(modes.get(i))).append("<br>")
-                    .append("<img class=\"frame\" id=\"frame-").append(i).append("\" src=\"iommu-model/frame/").append(i)
-                    .append(".png\" alt=\"source ").append(i).append("\" width=\"").append(modes.get(i).width() * 2)
-                    .append("\" style=\"image-rendering: pixelated; border: 1px solid #888\"></p>\n");
+                        .map(f -> List.<Object>of(f[0], ((FaultRecord) f[1]).sequence(), ((FaultRecord) f[1]).fault())).toList());
+        for (GpuAdapter gpu : gpus) {
+            display(b, gpu);
         }
         b.append("<script>setInterval(function () { document.querySelectorAll('img.frame').forEach(function (img) {"
                 + " img.src = img.src.split('?')[0] + '?t=' + Date.now(); }); }, 1000);</script>\n</div>\n");
         return b.toString();
+    }
+
+    /** An adapter's aperture and its sources, each with the frame it scans out now. */
+    private void display(StringBuilder b, GpuAdapter gpu) {
+        int a = gpu.index();
+        var aperture = gpu.aperture();
+        table(b, "aperture-" + a, String.format("Adapter %d: aperture (base 0x%x, %d pages of 4 KiB; unmapped pages read the"
+                + " dummy frame %d)", a, aperture.baseAddress(), aperture.pages(), aperture.dummyFrame()), List.of("source",
+                "allocation", "pid", "first page", "pages"), vidmm.apertureMappings().stream().filter(m -> m.adapter() == a).map((ApertureMapping m) ->
+                List.<Object>of(m.source(), String.format("0x%x", m.allocation()), m.pid(), m.firstPage(), m.pages())).toList());
+        var modes = gpu.displayModes();
+        b.append("<h2>Adapter ").append(a).append(": display</h2>\n");
+        if (modes.isEmpty()) {
+            b.append("<p>no video present source (render only)</p>\n");
+        }
+        for (int i = 0; i < modes.size(); i++) {
+            b.append("<p>source ").append(i).append(": ").append(escape(modes.get(i))).append("<br>")
+                    .append("<img class=\"frame\" id=\"frame-").append(a).append('-').append(i)
+                    .append("\" src=\"iommu-model/frame/").append(a).append('/').append(i)
+                    .append(".png\" alt=\"adapter ").append(a).append(" source ").append(i).append("\" width=\"")
+                    .append(modes.get(i).width() * 2)
+                    .append("\" style=\"image-rendering: pixelated; border: 1px solid #888\"></p>\n");
+        }
+    }
+
+    /** The IOMMU unit of each physical GPU of the adapter. */
+    private static String unitsOf(GpuAdapter gpu) {
+        StringBuilder units = new StringBuilder();
+        for (int g = 0; g < gpu.physicalGpus(); g++) {
+            units.append(g == 0 ? "" : ", ").append(gpu.iommuUnit(g));
+        }
+        return units.toString();
+    }
+
+    /** Each engine's state: RENDER 0 idle, COPY 0 busy, ... */
+    private static String engines(GpuAdapter gpu) {
+        StringBuilder e = new StringBuilder();
+        for (EngineType type : EngineType.values()) {
+            for (int i = 0; i < gpu.engineCount(type); i++) {
+                e.append(e.length() == 0 ? "" : ", ").append(type).append(' ').append(i).append(' ')
+                        .append(gpu.status(type, i).name().toLowerCase(java.util.Locale.ROOT));
+            }
+        }
+        return e.toString();
+    }
+
+    /** "0: 1, 1: 3", or "-" when the process is bound to no unit. */
+    private static String pasids(ProcessInfo p) {
+        if (p.pasids().isEmpty()) {
+            return "-";
+        }
+        StringBuilder s = new StringBuilder();
+        p.pasids().forEach((unit, pasid) -> s.append(s.length() == 0 ? "" : ", ").append(unit).append(": ").append(pasid));
+        return s.toString();
     }
 
     private static String driverState(DriverBinding d) {
