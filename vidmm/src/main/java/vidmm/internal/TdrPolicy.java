@@ -16,11 +16,6 @@ final class TdrPolicy {
     final long limitWindowMillis;
     private final ArrayDeque<Long> timeouts = new ArrayDeque<>();
 
-    /** With Windows' TdrDdiDelay of 5 s. */
-    TdrPolicy(long delayMillis, int limitCount, long limitWindowMillis) {
-        this(delayMillis, 5000, limitCount, limitWindowMillis);
-    }
-
     TdrPolicy(long delayMillis, long ddiDelayMillis, int limitCount, long limitWindowMillis) {
         if (delayMillis < 1 || ddiDelayMillis < 0 || limitCount < 1 || limitWindowMillis < 1) {
             throw new IllegalArgumentException("TDR delays, limit count and limit time must be positive (TdrDdiDelay may be 0: off), not " + delayMillis
@@ -35,11 +30,6 @@ final class TdrPolicy {
     /** The same delays and limits, with no timeout counted yet (each adapter counts its own). */
     TdrPolicy copy() {
         return new TdrPolicy(delayMillis, ddiDelayMillis, limitCount, limitWindowMillis);
-    }
-
-    /** Windows' defaults: 2 s, 5 s for a DDI, 5 timeouts within 60 s. */
-    static TdrPolicy defaults() {
-        return new TdrPolicy(2000, 5000, 5, 60_000);
     }
 
     /** Counts a timeout at {@code nowMillis}; returns whether that makes more than the limit within the window. */

@@ -134,7 +134,12 @@ final class ConfigShell {
             values.put(key, typed(pid, ad, a.substring(eq + 1)));
         }
         for (config.shell.ConfigurationCheck check : checks.of(pid)) {
-            String problem = check.problem(pid, Map.copyOf(values));
+            String problem;
+            try {
+                problem = check.problem(pid, Map.copyOf(values));
+            } catch (RuntimeException e) {
+                problem = "the check " + check.getClass().getName() + " failed: " + e;
+            }
             if (problem != null) {
                 throw new IllegalArgumentException("config:set " + pid + ": " + problem + "; nothing changed");
             }
