@@ -228,16 +228,20 @@ public final class TestMachine implements AutoCloseable {
         vidmm.unbindDriver(driver);
     }
 
-    /** Stops VidMm, the OS's pagefile and the GPU. */
+    /** Stops VidMm, the GPUs and the OS's pagefile; an interrupt while the GPUs stop is kept for the caller. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         vidmm.stop();
-        gpu.powerOff();
-        if (gpu1 != null) {
-            gpu1.powerOff();
-        }
-        for (SimulatedGpu g : later) {
-            g.powerOff();
+        try {
+            gpu.powerOff();
+            if (gpu1 != null) {
+                gpu1.powerOff();
+            }
+            for (SimulatedGpu g : later) {
+                g.powerOff();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         os.shutdown();
     }

@@ -19,10 +19,6 @@ final class Machine implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            machine.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        machine.close();
     }
 }

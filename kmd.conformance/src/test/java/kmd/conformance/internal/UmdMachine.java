@@ -18,10 +18,6 @@ final class UmdMachine implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            machine.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        machine.close();
     }
 }
