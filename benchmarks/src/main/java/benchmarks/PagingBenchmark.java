@@ -43,6 +43,7 @@ public class PagingBenchmark {
     @State(Scope.Thread)
     public static class Machine {
         Path dir;
+        TestMachine machine;
         WindowsMemoryManager mm;
         int pid;
         AddressSpace space;
@@ -54,7 +55,8 @@ public class PagingBenchmark {
         @Setup(Level.Trial)
         public void setUp() throws IOException {
             dir = Files.createTempDirectory("paging-bench");
-            mm = TestMachine.builder().pagefile(dir.resolve("pagefile.sys"), 256, 1).noDriver().build().os();
+            machine = TestMachine.builder().pagefile(dir.resolve("pagefile.sys"), 256, 1).noDriver().build();
+            mm = machine.os();
             pid = mm.spawn("bench");
             mm.bindIommu(pid, 0);
             space = mm.addressSpace(pid);
@@ -65,7 +67,7 @@ public class PagingBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() throws IOException {
-            mm.shutdown();
+            machine.close();
             raw.close();
             Files.deleteIfExists(dir.resolve("raw.bin"));
             Files.deleteIfExists(dir);
