@@ -33,7 +33,9 @@ import e2e.LauncherShell;
 /**
  * The model's Web Console page in headless Chromium: the launcher runs the gradient scenario with
  * keep=true; the page lists both adapters and both IOMMU units, the process with its PASID on unit
- * 0 and its contexts, and the frame it serves has exactly the pixels the display scans out.
+ * 0 and its contexts, charts whose latest commit charge is the one the shell prints and which refresh
+ * without the page being loaded again, and the frame it serves has exactly the pixels the display
+ * scans out.
  */
 class ConsoleBrowserTest {
     static final String PAGE = "http://127.0.0.1:8080/system/console/iommu-model";
@@ -63,6 +65,7 @@ class ConsoleBrowserTest {
             String pasid = report.replaceAll("process \\d+ PASID (\\d+)", "$1");
             Path scan = dir.resolve("scan.png");
             felix.type("display:scanout " + scan, "wrote " + Pattern.quote(scan.toString()));
+            String commit = felix.type("mm:frames", "commit\\s+(\\d+) of");
             long deadline = System.currentTimeMillis() + 30_000;
             while (status(PAGE) != 200) {
                 assertTrue(System.currentTimeMillis() < deadline, "the page never answered 200; launcher output:\n" + felix.output());
@@ -91,6 +94,25 @@ class ConsoleBrowserTest {
                 assertEquals(1, browser.findElements(By.id("aperture-1")).size(), "adapter 1 has its own aperture table");
                 assertTrue(browser.findElements(By.id("frame-1-0")).isEmpty(), "adapter 1 is render only: no frame");
                 JavascriptExecutor js = (JavascriptExecutor) browser;
+                // the charts: the commit charge drawn is the one mm:frames printed (the scenario's process is
+                // kept, so it stays), and they refresh without the page being loaded again
+                js.executeScript("window.notReloaded = true;");
+                long sampled = Long.parseLong(browser.findElement(By.id("charts")).getAttribute("data-sampled"));
+                long until = System.currentTimeMillis() + 10_000;
+                String latest = "";
+                while (System.currentTimeMillis() < until) {
+                    latest = browser.findElement(By.id("chart-commit-charge")).getAttribute("data-latest");
+                    long now = Long.parseLong(browser.findElement(By.id("charts")).getAttribute("data-sampled"));
+                    if (latest.equals(commit) && now > sampled + 1) {
+                        break;
+                    }
+                    Thread.sleep(200);
+                }
+                assertEquals(commit, latest, "the commit charge chart's latest value is mm:frames' commit charge");
+                assertTrue(Long.parseLong(browser.findElement(By.id("charts")).getAttribute("data-sampled")) > sampled + 1,
+                        "the charts were fetched again: more samples than when the page loaded");
+                assertEquals(Boolean.TRUE, js.executeScript("return window.notReloaded === true;"), "without reloading the page");
+                assertEquals(1, browser.findElements(By.id("chart-iotlb-hit-rate-1")).size(), "unit 1 has its hit-rate chart");
                 // the image as the browser decoded it: drawn on a canvas, read back as PNG
                 Object b64 = js.executeAsyncScript("const done = arguments[arguments.length - 1];"
                         + "const img = document.getElementById('frame-0-0');"

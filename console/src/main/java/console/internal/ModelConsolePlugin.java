@@ -26,8 +26,9 @@ import vidmm.VidMm;
  * The model's page in the Felix Web Console, {@code /system/console/iommu-model}: a plain servlet
  * registered with {@code felix.webconsole.label}, so the console draws its header and navigation
  * around the HTML, and passes {@code iommu-model/frame/A/N.png} (not HTML) straight through: the
- * frame source N of adapter A scans out now, as a PNG. Every adapter and every IOMMU unit of the
- * machine is on the page; it reloads its frames every second.
+ * frame source N of adapter A scans out now, as a PNG, and {@code iommu-model/charts.part}, the charts
+ * alone. Every adapter and every IOMMU unit of the machine is on the page; it reloads its frames every
+ * second and its charts every two.
  */
 @Component(service = Servlet.class, property = {
         "felix.webconsole.label=iommu-model",
@@ -39,13 +40,16 @@ public final class ModelConsolePlugin extends HttpServlet {
 
     private final transient ModelPage page;
     private final transient List<GpuAdapter> gpus;
+    private final transient Samples samples;
 
     @Activate
     public ModelConsolePlugin(@Reference MemoryManager os, @Reference VidMm vidmm,
                               @Reference(cardinality = ReferenceCardinality.AT_LEAST_ONE) List<Iommu> units,
-                              @Reference(cardinality = ReferenceCardinality.AT_LEAST_ONE) List<GpuAdapter> gpus) {
+                              @Reference(cardinality = ReferenceCardinality.AT_LEAST_ONE) List<GpuAdapter> gpus,
+                              @Reference Samples samples) {
         this.gpus = sorted(gpus, GpuAdapter::index);
-        this.page = new ModelPage(os, vidmm, sorted(units, Iommu::unit), this.gpus);
+        this.samples = samples;
+        this.page = new ModelPage(os, vidmm, sorted(units, Iommu::unit), this.gpus, samples);
     }
 
     private static <T> List<T> sorted(List<T> services, java.util.function.ToIntFunction<T> by) {
@@ -57,6 +61,13 @@ public final class ModelConsolePlugin extends HttpServlet {
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String path = request.getRequestURI();
+        if (path.endsWith("/iommu-model/charts.part")) { // the charts alone (an extension: the console adds no header)
+            response.setContentType("text/html");
+            response.setCharacterEncoding(StandardCharsets.UTF_8.name());
+            response.setHeader("Cache-Control", "no-store");
+            response.getWriter().write(Charts.html(samples));
+            return;
+        }
         Matcher frame = FRAME.matcher(path);
         if (frame.matches()) {
             int adapter = Integer.parseInt(frame.group(1));

@@ -22,13 +22,15 @@ final class ModelPage {
     private final VidMm vidmm;
     private final List<Iommu> units;
     private final List<GpuAdapter> gpus;
+    private final Samples samples;
 
     /** {@code units} and {@code gpus} in the order of their index. */
-    ModelPage(MemoryManager os, VidMm vidmm, List<Iommu> units, List<GpuAdapter> gpus) {
+    ModelPage(MemoryManager os, VidMm vidmm, List<Iommu> units, List<GpuAdapter> gpus, Samples samples) {
         this.os = os;
         this.vidmm = vidmm;
         this.units = units;
         this.gpus = gpus;
+        this.samples = samples;
     }
 
     static String escape(Object value) {
@@ -100,6 +102,7 @@ final class ModelPage {
         table(b, "faults", "IOMMU fault logs (latest 20)", List.of("unit", "#", "fault"),
                 faults.subList(Math.max(0, faults.size() - 20), faults.size()).stream()
                         .map(f -> List.<Object>of(f[0], ((FaultRecord) f[1]).sequence(), ((FaultRecord) f[1]).fault())).toList());
+        b.append(Charts.html(samples)).append(Charts.REFRESH);
         for (GpuAdapter gpu : gpus) {
             display(b, gpu);
         }
