@@ -34,8 +34,9 @@ import e2e.LauncherShell;
  * The model's Web Console page in headless Chromium: the launcher runs the gradient scenario with
  * keep=true; the page lists both adapters and both IOMMU units, the process with its PASID on unit
  * 0 and its contexts, charts whose latest commit charge is the one the shell prints and which refresh
- * without the page being loaded again, and the frame it serves has exactly the pixels the display
- * scans out.
+ * without the page being loaded again, the frame it serves has exactly the pixels the display scans
+ * out, and a click on the process shows its address-space map, each committed region as mm:query
+ * reports it.
  */
 class ConsoleBrowserTest {
     static final String PAGE = "http://127.0.0.1:8080/system/console/iommu-model";
@@ -132,6 +133,19 @@ class ConsoleBrowserTest {
                     for (int x = 0; x < expected.getWidth(); x++) {
                         assertEquals(expected.getRGB(x, y), shown.getRGB(x, y), "pixel " + x + "," + y);
                     }
+                }
+                // a click on the process: its address-space map, each region as mm:query reports it
+                browser.findElement(By.id("pid-" + pid)).click();
+                java.util.List<org.openqa.selenium.WebElement> committed = browser.findElements(By.cssSelector("#map tbody tr"))
+                        .stream().filter(r -> r.findElements(By.tagName("td")).get(3).getText().equals("COMMIT")).toList();
+                assertTrue(!committed.isEmpty(), "the map shows the process's committed memory: "
+                        + browser.findElement(By.id("map")).getText());
+                for (org.openqa.selenium.WebElement row : committed) {
+                    java.util.List<String> cells = row.findElements(By.tagName("td")).stream()
+                            .map(org.openqa.selenium.WebElement::getText).toList();
+                    String shell = felix.type("mm:query " + pid + " " + cells.get(0), "(base 0x[0-9a-f]+ [^\\n]*)").trim();
+                    assertEquals(String.format("base %s size %s allocation %s %s %s %s", cells.get(0), cells.get(1),
+                            cells.get(2), cells.get(3), cells.get(4), cells.get(5)), shell, "the map's region is mm:query's");
                 }
                 Path screenshots = Path.of(System.getProperty("screenshot.dir", "target"));
                 Files.createDirectories(screenshots);

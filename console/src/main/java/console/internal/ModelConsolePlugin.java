@@ -27,8 +27,8 @@ import vidmm.VidMm;
  * registered with {@code felix.webconsole.label}, so the console draws its header and navigation
  * around the HTML, and passes {@code iommu-model/frame/A/N.png} (not HTML) straight through: the
  * frame source N of adapter A scans out now, as a PNG, and {@code iommu-model/charts.part}, the charts
- * alone. Every adapter and every IOMMU unit of the machine is on the page; it reloads its frames every
- * second and its charts every two.
+ * alone. Every adapter and every IOMMU unit of the machine is on the page, and with {@code ?pid=N} that
+ * process's address-space map; it reloads its frames every second and its charts every two.
  */
 @Component(service = Servlet.class, property = {
         "felix.webconsole.label=iommu-model",
@@ -88,6 +88,16 @@ public final class ModelConsolePlugin extends HttpServlet {
         }
         response.setContentType("text/html");
         response.setCharacterEncoding(StandardCharsets.UTF_8.name());
-        response.getWriter().write(page.html());
+        Integer pid = null;
+        String asked = request.getParameter("pid");
+        if (asked != null) {
+            try {
+                pid = Integer.valueOf(asked.trim());
+            } catch (NumberFormatException e) {
+                response.sendError(HttpServletResponse.SC_BAD_REQUEST, "pid '" + asked + "' is not a number");
+                return;
+            }
+        }
+        response.getWriter().write(page.html(pid));
     }
 }

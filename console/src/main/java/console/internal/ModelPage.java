@@ -49,6 +49,10 @@ final class ModelPage {
         return b.toString();
     }
 
+    /** A cell whose text is HTML already (a link). */
+    record Html(String html) {
+    }
+
     private static void table(StringBuilder b, String id, String caption, List<String> head, List<List<Object>> rows) {
         b.append("<h2>").append(escape(caption)).append("</h2>\n<table id=\"").append(id)
                 .append("\" class=\"tablesorter nicetable\"><thead><tr>");
@@ -59,13 +63,14 @@ final class ModelPage {
         }
         for (List<Object> row : rows) {
             b.append("<tr>");
-            row.forEach(cell -> b.append("<td>").append(escape(cell)).append("</td>"));
+            row.forEach(cell -> b.append("<td>").append(cell instanceof Html h ? h.html() : escape(cell)).append("</td>"));
             b.append("</tr>\n");
         }
         b.append("</tbody></table>\n");
     }
 
-    String html() {
+    /** The page; with {@code pid}, that process's address-space map under the process list. */
+    String html(Integer pid) {
         StringBuilder b = new StringBuilder("<div id=\"iommu-model\">\n");
         List<List<Object>> adapters = new ArrayList<>();
         for (GpuAdapter gpu : gpus) {
@@ -86,8 +91,12 @@ final class ModelPage {
                         c.adapter(), String.format("0x%x", c.device()), c.pid(), c.node(), c.gpu(), c.submittedFence(),
                         c.completedFence(), c.submittedFence() - c.completedFence(), c.status())).toList());
         table(b, "processes", "Processes", List.of("pid", "name", "PASIDs (unit: PASID)", "committed", "commit charge",
-                "resident", "paged out"), os.processes().stream().map((ProcessInfo p) -> List.<Object>of(p.pid(), p.name(),
+                "resident", "paged out"), os.processes().stream().map((ProcessInfo p) -> List.<Object>of(
+                new Html("<a id=\"pid-" + p.pid() + "\" href=\"?pid=" + p.pid() + "\">" + p.pid() + "</a>"), p.name(),
                 pasids(p), p.committedPages(), p.commitCharge(), p.residentPages(), p.pagedOutPages())).toList());
+        if (pid != null) {
+            b.append(ProcessMap.html(os, pid));
+        }
         List<List<Object>> stats = new ArrayList<>();
         List<Object[]> faults = new ArrayList<>();
         for (Iommu unit : units) {

@@ -260,8 +260,9 @@ final class AdapterDrivers {
      * gate, waits without the lock (up to two seconds) for what the going driver was given, then,
      * under the lock, puts devices whose work did not finish in error, detaches the old driver and
      * attaches the new one; the replay's aperture maps are waited for without the lock again, and
-     * only then is the gate opened and the held submissions given to the new driver. A change in
-     * progress on another thread is waited for, and the choice made again after it.
+     * only then is the gate opened and the held submissions given to the new driver, in the same hold
+     * of the lock. A change in progress on another thread is waited for, and the choice made again
+     * after it.
      */
     void reconsider() {
         while (true) {
@@ -291,8 +292,13 @@ final class AdapterDrivers {
             } finally {
                 synchronized (a.lock) {
                     changing = null;
+                    gate.signalled(1);
+                    // what each context held goes to the new driver now, in order, before the lock goes: a
+                    // change right after this one cannot keep it held (and its clock running) for long
+                    for (ContextState c : a.contexts.values()) {
+                        a.work.releaseHeldLocked(c);
+                    }
                 }
-                gate.signalled(1); // held submissions go to the new driver, on the adapter's own thread
             }
         }
     }
@@ -335,6 +341,8 @@ final class AdapterDrivers {
                 }
             }
             detachLocked();
+        } else if (attachment != null) {
+            quietly(attachment.kmd()::endExclusiveAccess); // called off meanwhile: the driver stays, and works again
         }
         if (attachment == null) {
             attachBestLocked();

@@ -181,7 +181,7 @@ final class GpuWork {
         try {
             recovery.execute(() -> {
                 synchronized (a.lock) {
-                    releaseLocked(c);
+                    releaseHeldLocked(c);
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
@@ -189,7 +189,8 @@ final class GpuWork {
         }
     }
 
-    private void releaseLocked(ContextState c) {
+    /** Gives the driver what of {@code c}'s held stream may go now, in order (see {@link ContextState#releasable}). */
+    void releaseHeldLocked(ContextState c) {
         KernelModeDriver kmd = a.kmd();
         if (kmd == null || !c.device.active()) {
             return; // no driver, or its device is in error: nothing of it runs

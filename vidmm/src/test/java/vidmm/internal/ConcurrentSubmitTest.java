@@ -88,7 +88,7 @@ class ConcurrentSubmitTest {
         }
         System.out.println("concurrent submit (" + seconds + " s): copies " + copies + ", driver swaps " + swaps
                 + ", failures " + failures.size());
-        assertTrue(failures.isEmpty(), String.join("\n", failures));
+        assertTrue(failures.isEmpty(), String.join("\n", failures) + "\nfaults: " + s.vidmm.faults());
         assertTrue(copies.get() > 0 && swaps.get() > 0, copies + " copies, " + swaps + " swaps");
         for (var p : s.mm.processes()) {
             s.mm.kill(p.pid());
