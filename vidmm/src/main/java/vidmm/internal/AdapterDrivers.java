@@ -106,13 +106,8 @@ final class AdapterDrivers {
         byKmdHandle.put(c.kmdHandle, c);
         SyncObjectState gate = changing;
         if (gate != null) {
-            gateLocked(c, gate);
+            c.holdFirst(gate, 1); // given to the driver by the change's end (reconsider)
         }
-    }
-
-    private void gateLocked(ContextState c, SyncObjectState gate) {
-        c.holdFirst(gate, 1);
-        gate.whenReached(1, () -> a.work.releaseHeld(c));
     }
 
     void contextGone(ContextState c) {
@@ -320,7 +315,7 @@ final class AdapterDrivers {
             quietly(now.kmd()::beginExclusiveAccess);
         }
         for (ContextState c : a.contexts.values()) {
-            gateLocked(c, gate);
+            c.holdFirst(gate, 1);
         }
         return now == null ? List.of() : List.copyOf(a.contexts.values());
     }
