@@ -35,8 +35,9 @@ import e2e.LauncherShell;
  * keep=true; the page lists both adapters and both IOMMU units, the process with its PASID on unit
  * 0 and its contexts, charts whose latest commit charge is the one the shell prints and which refresh
  * without the page being loaded again, the frame it serves has exactly the pixels the display scans
- * out, and a click on the process shows its address-space map, each committed region as mm:query
- * reports it.
+ * out, a click on the process shows its address-space map, each committed region as mm:query
+ * reports it, a click on a region's base shows its page walk as iommu:walk prints it, the process's
+ * commit charge line is mm:ps', and new credentials set with config:set replace admin / admin.
  */
 class ConsoleBrowserTest {
     static final String PAGE = "http://127.0.0.1:8080/system/console/iommu-model";
@@ -45,9 +46,13 @@ class ConsoleBrowserTest {
     Path dir;
 
     static int status(String url) {
+        return status(url, "admin:admin");
+    }
+
+    static int status(String url, String credentials) {
         try {
             HttpURLConnection c = (HttpURLConnection) URI.create(url).toURL().openConnection();
-            c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString("admin:admin".getBytes()));
+            c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes()));
             c.setConnectTimeout(1000);
             return c.getResponseCode();
         } catch (IOException notYet) {
@@ -147,10 +152,46 @@ class ConsoleBrowserTest {
                     assertEquals(String.format("base %s size %s allocation %s %s %s %s", cells.get(0), cells.get(1),
                             cells.get(2), cells.get(3), cells.get(4), cells.get(5)), shell, "the map's region is mm:query's");
                 }
+                // a click on a committed region's base: the walk of that address, level by level, as iommu:walk prints it
+                String va = committed.get(0).findElements(By.tagName("td")).get(0).getText();
+                browser.findElement(By.cssSelector("#map a.walk-link[href$='va=" + va + "']")).click();
+                String walk = felix.type("iommu:walk " + pasid + " " + va + " 0", "(?s)(unit 0 PASID .*?IOTLB: [^\\n]*)");
+                java.util.List<org.openqa.selenium.WebElement> levels = browser.findElements(By.cssSelector("#walk-0 tbody tr"));
+                assertTrue(!levels.isEmpty(), "the page shows the walk on unit 0");
+                for (org.openqa.selenium.WebElement level : levels) {
+                    java.util.List<String> c = level.findElements(By.tagName("td")).stream()
+                            .map(org.openqa.selenium.WebElement::getText).toList();
+                    String line = String.format("%-5s[%3d] at %s = %s  %s", c.get(0), Integer.parseInt(c.get(1)), c.get(2),
+                            c.get(3), c.get(4));
+                    assertTrue(walk.contains(line), "the page's level '" + line + "' is iommu:walk's:\n" + walk);
+                }
+                assertEquals(4, levels.size(), "a committed, touched page of the primary: four levels");
+                assertTrue(walk.contains(browser.findElement(By.id("walk-outcome-0")).getText()), "the outcome is iommu:walk's");
+                assertTrue(walk.endsWith(browser.findElement(By.id("walk-iotlb-0")).getText()), "so is the IOTLB line");
+                // the per-process charts: the process's commit charge is the one mm:ps prints
+                String charge = felix.type("mm:ps", "(?m)^" + pid + "\\s+gradient\\s+\\S+\\s+0x[0-9a-f]+\\s+\\d+\\s+(\\d+)");
+                By line = By.cssSelector("#chart-commit-by-process polyline[data-pid='" + pid + "']");
+                until = System.currentTimeMillis() + 10_000;
+                while (browser.findElements(line).isEmpty() && System.currentTimeMillis() < until) {
+                    Thread.sleep(200);
+                }
+                assertEquals(charge, browser.findElement(line).getAttribute("data-latest"), "the process's commit charge line");
+                assertEquals(1, browser.findElements(By.cssSelector("#chart-gpu-by-process polyline[data-pid='" + pid + "']")).size(),
+                        "the process's GPU usage against its budget is drawn");
                 Path screenshots = Path.of(System.getProperty("screenshot.dir", "target"));
                 Files.createDirectories(screenshots);
                 File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
                 Files.copy(shot.toPath(), screenshots.resolve("console-iommu-model.png"), StandardCopyOption.REPLACE_EXISTING);
+                // the credentials are Config Admin's: new ones apply, the default ones stop working
+                String updated = felix.type("config:set org.apache.felix.webconsole.internal.servlet.OsgiManager"
+                        + " username=teacher password=projector", "(OsgiManager updated: [^\\n]*)");
+                assertTrue(!updated.contains("projector"), "the shell does not print the password back: " + updated);
+                until = System.currentTimeMillis() + 10_000;
+                while (status(PAGE, "teacher:projector") != 200 && System.currentTimeMillis() < until) {
+                    Thread.sleep(200);
+                }
+                assertEquals(200, status(PAGE, "teacher:projector"), "the new credentials open the page");
+                assertEquals(401, status(PAGE, "admin:admin"), "the default ones no longer do");
             } finally {
                 browser.quit();
             }

@@ -27,8 +27,8 @@ import vidmm.VidMm;
  * registered with {@code felix.webconsole.label}, so the console draws its header and navigation
  * around the HTML, and passes {@code iommu-model/frame/A/N.png} (not HTML) straight through: the
  * frame source N of adapter A scans out now, as a PNG, and {@code iommu-model/charts.part}, the charts
- * alone. Every adapter and every IOMMU unit of the machine is on the page, and with {@code ?pid=N} that
- * process's address-space map; it reloads its frames every second and its charts every two.
+ * alone. Every adapter and every IOMMU unit of the machine is on the page, with {@code ?pid=N} that
+ * process's address-space map, and with {@code &va=0x...} the page walk of that address; it reloads its frames every second and its charts every two.
  */
 @Component(service = Servlet.class, property = {
         "felix.webconsole.label=iommu-model",
@@ -98,6 +98,16 @@ public final class ModelConsolePlugin extends HttpServlet {
                 return;
             }
         }
-        response.getWriter().write(page.html(pid));
+        Long va = null;
+        String address = request.getParameter("va");
+        if (address != null && !address.isBlank()) {
+            try {
+                va = iommu.hw.shell.Args.address("VA", address.trim());
+            } catch (IllegalArgumentException e) {
+                response.sendError(HttpServletResponse.SC_BAD_REQUEST, e.getMessage());
+                return;
+            }
+        }
+        response.getWriter().write(page.html(pid, va));
     }
 }

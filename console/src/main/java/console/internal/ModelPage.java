@@ -69,8 +69,11 @@ final class ModelPage {
         b.append("</tbody></table>\n");
     }
 
-    /** The page; with {@code pid}, that process's address-space map under the process list. */
-    String html(Integer pid) {
+    /**
+     * The page; with {@code pid}, that process's address-space map under the process list, and with
+     * {@code va} too, the page walk of that address.
+     */
+    String html(Integer pid, Long va) {
         StringBuilder b = new StringBuilder("<div id=\"iommu-model\">\n");
         List<List<Object>> adapters = new ArrayList<>();
         for (GpuAdapter gpu : gpus) {
@@ -95,7 +98,7 @@ final class ModelPage {
                 new Html("<a id=\"pid-" + p.pid() + "\" href=\"?pid=" + p.pid() + "\">" + p.pid() + "</a>"), p.name(),
                 pasids(p), p.committedPages(), p.commitCharge(), p.residentPages(), p.pagedOutPages())).toList());
         if (pid != null) {
-            b.append(ProcessMap.html(os, pid));
+            b.append(ProcessMap.html(os, units, pid, va));
         }
         List<List<Object>> stats = new ArrayList<>();
         List<Object[]> faults = new ArrayList<>();

@@ -27,12 +27,16 @@ import vidmm.VidMm;
 /**
  * What the page's charts draw: once a second, the machine's counters become one sample of each
  * series (pages out and in, page requests, each unit's IOTLB hit rate, the commit charge, submissions
- * and completed fences per engine node); the last five minutes are kept.
+ * and completed fences per engine node), and per process its commit charge and the GPU memory it has
+ * resident against its budget; the last five minutes are kept.
  */
 @Component(service = Samples.class, immediate = true)
 public final class Samples {
     /** Samples kept: five minutes at one a second. */
     static final int KEEP = 300;
+    /** Per-process series: a process's commit charge (pages), and its GPU usage as a share of its budget (%). */
+    static final String COMMIT = "commit-pid-";
+    static final String GPU = "gpu-pid-";
 
     /** One chart: its id, title, unit, and its values oldest first (NaN where there was nothing to measure). */
     record Series(String id, String title, String unit, List<Double> values) {
@@ -105,6 +109,7 @@ public final class Samples {
             }
             s.put("page-requests", (double) requests);
             s.put("commit-charge", (double) now.paging().commitCharge());
+            perProcess(s);
             for (EngineNode node : EngineNode.values()) {
                 String n = node.name().toLowerCase(java.util.Locale.ROOT);
                 long[] a = before.engines().get(node);
@@ -122,6 +127,19 @@ public final class Samples {
             }
         } catch (RuntimeException e) {
             // a service going away mid-sample: the next one tries again
+        }
+    }
+
+    /** Each process's commit charge, and for each that uses the GPU its usage as a share of its budget. */
+    private void perProcess(Map<String, Double> s) {
+        os.processes().forEach(p -> s.put(COMMIT + p.pid(), (double) p.commitCharge()));
+        for (var p : vidmm.processes()) {
+            try {
+                var info = vidmm.videoMemoryInfo(p.pid());
+                s.put(GPU + p.pid(), info.budget() <= 0 ? Double.NaN : 100.0 * info.currentUsage() / info.budget());
+            } catch (RuntimeException gone) {
+                // the process exited between the two calls
+            }
         }
     }
 
@@ -145,6 +163,36 @@ public final class Samples {
         synchronized (samples) {
             return taken;
         }
+    }
+
+    /**
+     * The per-process series whose ids start with {@code prefix} ({@link #COMMIT} or {@link #GPU}), by pid,
+     * over the samples kept (NaN where the process did not exist).
+     */
+    Map<Integer, List<Double>> perProcess(String prefix) {
+        List<Map<String, Double>> copy;
+        synchronized (samples) {
+            copy = new ArrayList<>(samples);
+        }
+        Map<Integer, List<Double>> out = new java.util.TreeMap<>();
+        for (int i = 0; i < copy.size(); i++) {
+            for (Map.Entry<String, Double> e : copy.get(i).entrySet()) {
+                if (e.getKey().startsWith(prefix)) {
+                    int pid = Integer.parseInt(e.getKey().substring(prefix.length()));
+                    List<Double> values = out.computeIfAbsent(pid, k -> new ArrayList<>());
+                    while (values.size() < i) {
+                        values.add(Double.NaN);
+                    }
+                    values.add(e.getValue());
+                }
+            }
+        }
+        out.values().forEach(values -> {
+            while (values.size() < copy.size()) {
+                values.add(Double.NaN);
+            }
+        });
+        return out;
     }
 
     /** Every series, over the samples kept. */

@@ -53,6 +53,12 @@ public interface Iommu {
     Translation translate(int pasid, long va, Access access);
 
     /**
+     * The walk of {@code va} for {@code pasid} explained level by level, and whether the IOTLB holds it;
+     * changes nothing (see {@link PageWalk}). A PASID that is not bound gives a walk with no level.
+     */
+    PageWalk walk(int pasid, long va);
+
+    /**
      * A new {@link TranslationPort} for one requester's thread: translation that allocates nothing and
      * counts on its own. Close it when the requester goes away.
      */

@@ -121,6 +121,48 @@ public final class PageTableWalker {
         return (packed & ~0xFFFL) + (va & ((1L << shift) - 1));
     }
 
+    /**
+     * The walk of {@code va} for a read by a user request, level by level, into {@code levels}; returns its
+     * outcome. Read only: unlike a walk it sets no accessed or dirty bit (an explanation changes nothing),
+     * so a mapping it returns shows the dirty bit as the leaf holds it.
+     */
+    public static Translation explain(SystemMemory memory, long root, int pasid, long va, java.util.List<PageWalk.Level> levels) {
+        if (!Pte.isCanonical(va)) {
+            return new Translation.Fault(FaultKind.NON_CANONICAL, pasid, va, Access.READ);
+        }
+        long table = root;
+        long rights = ALL_RIGHTS;
+        for (int level = 4; level >= 1; level--) {
+            long entryAddress = table + 8L * Pte.index(va, level);
+            long entry = memory.readLong(entryAddress);
+            PageWalk.Level step = new PageWalk.Level(level, Pte.index(va, level), entryAddress, entry);
+            levels.add(step);
+            if (!Pte.isPresent(entry)) {
+                return new Translation.Fault(FaultKind.NOT_PRESENT, pasid, va, Access.READ);
+            }
+            boolean leaf = step.leaf();
+            if ((entry & Pte.reservedMask(level, leaf && level > 1)) != 0) {
+                return new Translation.Fault(FaultKind.RESERVED_BIT, pasid, va, Access.READ);
+            }
+            rights &= ((entry & Pte.WRITABLE) == 0 ? ~PACKED_WRITABLE : -1L) & ((entry & Pte.USER) == 0 ? ~PACKED_USER : -1L)
+                    & ((entry & Pte.NO_EXECUTE) != 0 ? ~PACKED_EXECUTABLE : -1L);
+            int sizeOrdinal = leaf ? level - 1 : 0;
+            long address = Pte.leafAddress(entry, SIZES[sizeOrdinal]);
+            if (address + SIZES[sizeOrdinal].bytes() > memory.size()) {
+                return new Translation.Fault(FaultKind.NON_EXISTENT_MEMORY, pasid, va, Access.READ);
+            }
+            if (leaf) {
+                if ((rights & PACKED_USER) == 0) {
+                    return new Translation.Fault(FaultKind.SUPERVISOR_ONLY, pasid, va, Access.READ);
+                }
+                return unpack(address | rights | ((entry & Pte.DIRTY) != 0 ? PACKED_DIRTY : 0)
+                        | ((long) sizeOrdinal << PACKED_SIZE_SHIFT), pasid, va, Access.READ);
+            }
+            table = address;
+        }
+        throw new AssertionError("a level-1 entry is always a leaf");
+    }
+
     private static long fault(FaultKind kind) {
         return PACKED_FAULT | kind.ordinal();
     }

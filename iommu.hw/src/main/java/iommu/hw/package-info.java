@@ -7,7 +7,7 @@
  * through {@link iommu.hw.Iommu}, and answers page requests by registering a
  * {@link iommu.hw.PageRequestHandler} service.
  */
-@Version("1.4.0")
+@Version("1.5.0")
 @Export
 package iommu.hw;
 

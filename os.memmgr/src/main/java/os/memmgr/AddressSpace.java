@@ -61,6 +61,14 @@ public interface AddressSpace {
 
     RegionInfo query(long va);
 
+    /**
+     * How the pages of {@code [va, va+size)} stand now (resident, paged out, untouched, pinned, in large
+     * pages), as the page table holds them; changes nothing.
+     *
+     * @throws MemoryException INVALID_PARAMETER if the range is not inside user space
+     */
+    PageCounts pages(long va, long size);
+
     /** A CPU read through the page table, faulting pages in as needed. */
     byte[] read(long va, int length);
 

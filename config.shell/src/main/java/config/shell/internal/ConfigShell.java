@@ -150,7 +150,8 @@ final class ConfigShell {
         Dictionary<String, Object> props = c.getProperties() == null ? new Hashtable<>() : c.getProperties();
         values.forEach(props::put);
         c.update(props);
-        return pid + " updated: " + values.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+        return pid + " updated: " + values.entrySet().stream().map(e -> e.getKey() + "="
+                + (ads.get(e.getKey()).getType() == AttributeDefinition.PASSWORD ? "(hidden)" : e.getValue()))
                 .collect(Collectors.joining(" "));
     }
 

@@ -29,6 +29,7 @@ import iommu.hw.shell.Args;
         "osgi.command.function=units",
         "osgi.command.function=pasids",
         "osgi.command.function=translate",
+        "osgi.command.function=walk",
         "osgi.command.function=read",
         "osgi.command.function=write",
         "osgi.command.function=stats",
@@ -108,6 +109,19 @@ public final class IommuCommands {
             return String.format("VA 0x%x -> PA 0x%x (page %s)", v, m.physicalAddress(v), m);
         }
         return t.toString();
+    }
+
+    /** iommu:walk PASID VA [UNIT] */
+    @Descriptor("a page walk explained level by level (each entry's address, raw value and bits), where it stopped, and whether the IOTLB holds it; changes nothing")
+    public String walk(@Descriptor("PASID, as iommu:bind printed it") String pasid, @Descriptor("virtual address, decimal or 0x hex") String va) {
+        return walk(pasid, va, "0");
+    }
+
+    @Descriptor("a page walk by an IOMMU unit explained level by level, where it stopped, and whether the IOTLB holds it; changes nothing")
+    public String walk(@Descriptor("PASID, as iommu:bind printed it") String pasid, @Descriptor("virtual address, decimal or 0x hex") String va,
+                       @Descriptor("IOMMU unit, as iommu:units lists it") String unit) {
+        Iommu iommu = iommu(unit);
+        return iommu.walk(Args.id("PASID", pasid), Args.address("VA", va)).describe();
     }
 
     /** iommu:read PASID VA LEN: a DMA read by the test initiator. */

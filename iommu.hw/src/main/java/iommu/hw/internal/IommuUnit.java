@@ -28,6 +28,9 @@ import iommu.hw.Iommu;
 import iommu.hw.IommuEvents;
 import iommu.hw.IommuStats;
 import iommu.hw.PageRequest;
+import iommu.hw.PageTableWalker;
+import iommu.hw.PageWalk;
+import iommu.hw.Pte;
 import iommu.hw.PageRequestHandler;
 import iommu.hw.PageResponse;
 import iommu.hw.Pasid;
@@ -202,6 +205,17 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                 return settled;
             }
         }
+    }
+
+    @Override
+    public PageWalk walk(int pasid, long va) {
+        Translator.checkPasid(pasid);
+        long root = pasids.root(pasid);
+        java.util.List<PageWalk.Level> levels = new java.util.ArrayList<>();
+        Translation outcome = root < 0 ? new Fault(iommu.hw.FaultKind.PASID_NOT_BOUND, pasid, va, Access.READ)
+                : PageTableWalker.explain(memory, root, pasid, va, levels);
+        long word = Pte.isCanonical(va) ? iotlb.lookupData(pasid, va) : Iotlb.MISS;
+        return new PageWalk(unit, pasid, va, root, levels, outcome, word == Iotlb.MISS ? -1 : PageTableWalker.physicalAddress(word, va));
     }
 
     @Override

@@ -81,6 +81,50 @@ final class PageTable {
         return at < 0 ? 0 : memory.getAndSetLong(at, 0);
     }
 
+    /**
+     * Counts the 4 KiB pages of {@code [va, end)} by what their entries hold; a missing table counts all
+     * its pages at once as untouched, so that a sparse range costs what it maps.
+     */
+    os.memmgr.PageCounts count(long va, long end, java.util.function.LongPredicate pinnedFrame) {
+        long resident = 0;
+        long paged = 0;
+        long none = 0;
+        long pinned = 0;
+        long large = 0;
+        long p = va;
+        while (p < end) {
+            long table = root;
+            for (int level = 4; level >= 1; level--) {
+                long entry = memory.readLong(table + 8L * Pte.index(p, level));
+                long span = 1L << (12 + 9 * (level - 1));
+                long next = Math.min(end, (p & ~(span - 1)) + span);
+                long pages = (next - p) >>> 12;
+                boolean leaf = Pte.isPresent(entry) && (level == 1 || (entry & Pte.PAGE_SIZE) != 0);
+                if (level == 1 || leaf || !Pte.isPresent(entry)) {
+                    if (leaf) {
+                        resident += pages;
+                        if (level > 1) {
+                            large += pages;
+                        }
+                        if (pinnedFrame.test(Pte.address(entry) >>> SystemMemory.FRAME_SHIFT)) {
+                            pinned += pages; // a large page is pinned whole
+                        }
+                    } else if ((entry & Pager.PAGED) != 0) {
+                        paged += pages;
+                    } else if ((entry & (Pager.HELD | Pager.TRANSITION)) != 0) {
+                        resident += pages;
+                    } else {
+                        none += pages;
+                    }
+                    p = next;
+                    break;
+                }
+                table = Pte.address(entry);
+            }
+        }
+        return new os.memmgr.PageCounts(resident, paged, none, pinned, large);
+    }
+
     /** Frees every table frame (the process is gone and its PASID unbound). */
     void free(FrameDatabase db) {
         for (long frame : tableFrames) {

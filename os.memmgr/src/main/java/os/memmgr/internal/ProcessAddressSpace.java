@@ -479,6 +479,20 @@ final class ProcessAddressSpace implements AddressSpace {
         });
     }
 
+    @Override
+    public os.memmgr.PageCounts pages(long va, long size) {
+        if (size <= 0 || va < USER_MIN || va >= USER_MAX || size > USER_MAX - va) {
+            throw new MemoryException(Status.INVALID_PARAMETER, String.format(
+                    "range 0x%x + 0x%x is not inside user space 0x%x..0x%x", va, size, USER_MIN, USER_MAX));
+        }
+        long first = va & ~(PAGE_SIZE - 1);
+        long end = (va + size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+        return locked(() -> {
+            ensureLive();
+            return mapper.table().count(first, end, frames::isPinned);
+        });
+    }
+
     // ---- sections ----
 
     @Override
