@@ -48,30 +48,32 @@ final class Charts {
     }
 
     /**
-     * A chart of one series per process, the {@link #PROCESSES_SHOWN} with the largest latest values, each
-     * line with {@code data-pid} and {@code data-latest}, its colour named in the caption.
+     * A chart of one series per process: the {@link #PROCESSES_SHOWN} with the largest values in the window
+     * (those that exited since included, so that a short workload stays on the chart), each line with
+     * {@code data-pid} and {@code data-latest} (empty once the process exited), its colour in the caption.
      */
     static void perProcess(StringBuilder b, String id, String title, String unit, Map<Integer, List<Double>> series) {
-        List<Map.Entry<Integer, List<Double>>> alive = new ArrayList<>();
-        series.entrySet().stream().filter(e -> !Double.isNaN(last(e.getValue()))).forEach(alive::add);
-        alive.sort(Comparator.comparingDouble((Map.Entry<Integer, List<Double>> e) -> last(e.getValue())).reversed()
+        List<Map.Entry<Integer, List<Double>>> shown = new ArrayList<>(series.entrySet());
+        shown.removeIf(e -> e.getValue().stream().allMatch(v -> Double.isNaN(v)));
+        shown.sort(Comparator.comparingDouble((Map.Entry<Integer, List<Double>> e) -> max(e.getValue())).reversed()
                 .thenComparing(Map.Entry::getKey));
-        alive = alive.subList(0, Math.min(PROCESSES_SHOWN, alive.size()));
+        shown = shown.subList(0, Math.min(PROCESSES_SHOWN, shown.size()));
         double top = unit.equals("%") ? 100 : 1;
         List<Line> lines = new ArrayList<>();
         b.append("<figure style=\"display:inline-block; margin:4px\"><figcaption>").append(ModelPage.escape(title));
-        if (alive.isEmpty()) {
+        if (shown.isEmpty()) {
             b.append(": no process");
         }
-        for (int i = 0; i < alive.size(); i++) {
-            Map.Entry<Integer, List<Double>> e = alive.get(i);
+        for (int i = 0; i < shown.size(); i++) {
+            Map.Entry<Integer, List<Double>> e = shown.get(i);
             double latest = last(e.getValue());
             if (!unit.equals("%")) {
                 top = Math.max(top, max(e.getValue()));
             }
             b.append(i == 0 ? ": " : ", ").append("<span style=\"color:").append(COLOURS[i]).append("\">pid ")
-                    .append(e.getKey()).append(' ').append(format(latest)).append("</span>");
-            lines.add(new Line(e.getValue(), COLOURS[i], " data-pid=\"" + e.getKey() + "\" data-latest=\"" + format(latest) + "\""));
+                    .append(e.getKey()).append(' ').append(Double.isNaN(latest) ? "(exited)" : format(latest)).append("</span>");
+            lines.add(new Line(e.getValue(), COLOURS[i], " data-pid=\"" + e.getKey() + "\" data-latest=\""
+                    + (Double.isNaN(latest) ? "" : format(latest)) + "\""));
         }
         b.append(' ').append(ModelPage.escape(unit)).append(" (top ").append(format(top)).append(")</figcaption>\n");
         svg(b, id, "", top, lines);

@@ -17,7 +17,7 @@ public enum FaultKind {
     RESERVED_BIT,
     /** The virtual address is not canonical (bits 63..47 are not all equal). */
     NON_CANONICAL,
-    /** The request's PASID has no page-table root bound in the PASID table. */
+    /** The request's PASID has no present entry (its PASID directory or table entry is not present). */
     PASID_NOT_BOUND,
     /** A paging-structure entry points beyond the installed system memory. */
     NON_EXISTENT_MEMORY,
@@ -25,5 +25,15 @@ public enum FaultKind {
      * A not-present page's page request got a failure response: the address is valid but the OS
      * could not bring the page in (no frame even after trimming, a pagefile read error, no resolver).
      */
-    PAGE_REQUEST_FAILED
+    PAGE_REQUEST_FAILED,
+    /**
+     * The requester has no usable context entry: no root table is programmed, the root or context
+     * entry is not present, PASIDs are not enabled in it, or it has a reserved bit set.
+     */
+    NO_CONTEXT,
+    /**
+     * The PASID's entry is present but not one this unit translates with: not first-level only, not
+     * 4-level paging, no-execute not enabled, or a table pointer outside memory.
+     */
+    PASID_ENTRY_INVALID
 }

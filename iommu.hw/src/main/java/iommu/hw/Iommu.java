@@ -6,12 +6,14 @@ import java.util.SortedMap;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * The IOMMU: a 20-bit PASID table, translation of (PASID, VA) requests by walking the bound x86-64
- * page table in {@link SystemMemory}, an IOTLB, a fault log, and page requests to the OS.
+ * The IOMMU: translation of (PASID, VA) requests through the tables software wrote in
+ * {@link SystemMemory} in VT-d's scalable-mode formats (root table, context entry, PASID directory and
+ * PASID entry, read through a context cache and a PASID cache), then the x86-64 page table the PASID
+ * entry points at; an IOTLB, an invalidation queue in memory, a fault log, and page requests to the OS.
  *
  * <p>All requests are user (non-privileged) requests, as a GPU's PASID-tagged requests are. All
- * methods are thread safe. Bad arguments (a PASID outside 1..2^20-1, a root that is not a
- * page-aligned address inside memory) throw {@link IllegalArgumentException} and change nothing;
+ * methods are thread safe. Bad arguments (a PASID outside 0..2^20-1) throw
+ * {@link IllegalArgumentException} and change nothing;
  * a translation that cannot be made is a {@link Translation.Fault}, never an exception.
  */
 @ProviderType
@@ -19,25 +21,26 @@ public interface Iommu {
     /** Service property: the unit's index (an Integer), as adapters select it ({@code dma.target=(iommu.unit=N)}). */
     String UNIT = "iommu.unit";
 
-    /** This unit's index; a machine may have several units, each with its own PASID table, IOTLB and fault log. */
+    /** This unit's index; a machine may have several units, each with its own tables, caches, IOTLB and fault log. */
     int unit();
 
     /**
-     * Points {@code pasid} at the PML4 table at physical address {@code pageTableRoot}.
-     *
-     * @throws IllegalStateException if the PASID is already bound
+     * The unit's registers: its root table, its invalidation queue. Software (the OS, through
+     * {@link iommu.hw.vtd.VtdDriver}) writes the tables and descriptors in memory and programs these;
+     * nothing else binds a PASID or removes a cached translation.
      */
-    void bind(int pasid, long pageTableRoot);
+    iommu.hw.vtd.VtdRegisters registers();
 
     /**
-     * Clears the PASID table entry and invalidates every cached translation of the PASID. When this
-     * returns, no request with the PASID is in flight and none will reach memory.
-     *
-     * @throws IllegalStateException if the PASID is not bound
+     * The 64 bytes (eight words) of {@code pasid}'s PASID-table entry as memory holds them now, or null
+     * when the requester's context or the PASID directory has no table for it (for the shell).
      */
-    void unbind(int pasid);
+    long[] pasidEntry(int pasid);
 
-    /** The bound PASIDs and their page-table roots. */
+    /** The context entry of the unit's requester as memory holds it now, or null when none is usable. */
+    iommu.hw.vtd.ContextEntry contextEntry();
+
+    /** The PASIDs whose entries are present now and their first-level tables (PML4s), read from memory. */
     SortedMap<Integer, Long> boundPasids();
 
     /**
@@ -63,12 +66,6 @@ public interface Iommu {
      * counts on its own. Close it when the requester goes away.
      */
     TranslationPort openPort();
-
-    /**
-     * Removes cached translations in {@code scope}. When this returns, no request that could still
-     * use a removed translation is in flight: the OS may then reuse the frames it unmapped.
-     */
-    void invalidate(Invalidation scope);
 
     IommuStats stats();
 

@@ -3,11 +3,11 @@
  * and the IOMMU, PASID-tagged translation through an IOTLB, fault records and page requests.
  *
  * <p>This package knows nothing of an operating system. The OS side builds page tables in
- * {@link iommu.hw.SystemMemory} in the format of {@link iommu.hw.Pte}, binds their roots to PASIDs
- * through {@link iommu.hw.Iommu}, and answers page requests by registering a
- * {@link iommu.hw.PageRequestHandler} service.
+ * {@link iommu.hw.SystemMemory} in the format of {@link iommu.hw.Pte}, binds their roots to PASIDs by
+ * writing the unit's tables in memory and invalidates through its queue ({@code iommu.hw.vtd}), and
+ * answers page requests by registering a {@link iommu.hw.PageRequestHandler} service.
  */
-@Version("1.5.0")
+@Version("2.0.0")
 @Export
 package iommu.hw;
 

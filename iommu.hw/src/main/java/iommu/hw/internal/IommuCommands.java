@@ -44,6 +44,11 @@ public final class IommuCommands {
     private volatile List<DmaInitiator> ports;
 
     private Iommu iommu(String unit) {
+        return find(units, unit);
+    }
+
+    /** The unit named by the shell's UNIT argument. @throws IllegalArgumentException naming it if there is none */
+    static Iommu find(List<Iommu> units, String unit) {
         int index = Args.id("UNIT", unit);
         for (Iommu u : units) {
             if (u.unit() == index) {

@@ -33,31 +33,43 @@ import iommu.hw.PageWalk;
 import iommu.hw.Pte;
 import iommu.hw.PageRequestHandler;
 import iommu.hw.PageResponse;
-import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation;
 import iommu.hw.TranslationPort;
 import iommu.hw.Translation.Fault;
 import iommu.hw.Translation.Mapping;
+import iommu.hw.vtd.ContextEntry;
+import iommu.hw.vtd.Descriptor;
+import iommu.hw.vtd.RequesterId;
+import iommu.hw.vtd.VtdRegisters;
 
 /**
- * The IOMMU unit: the PASID table, the IOTLB, the fault log, page requests to the OS, invalidation and
- * statistics; translation itself is the {@link Translator}'s, per requester through a {@link UnitPort},
- * and the bus-master DMA port is {@link Dma}.
+ * The IOMMU unit: its registers, the tables in memory it reads through its context and PASID caches
+ * ({@link TranslationTables}), the invalidation queue ({@link InvalidationQueue}), the IOTLB, the fault
+ * log, page requests to the OS and statistics; translation itself is the {@link Translator}'s, per
+ * requester through a {@link UnitPort}, and the bus-master DMA port is {@link Dma}.
  *
  * <p>Stale translations are excluded by two mechanisms. A walk that started before an invalidation
- * does not fill the IOTLB (the generation check of {@link Iotlb}'s lock-free fill), and a fill that
- * landed before is removed by it. DMA runs inside the {@link InflightGate}, and every invalidation
- * drains the gate before it returns, so no transfer still uses a translation it removed.
+ * does not fill the IOTLB or the PASID cache (the generation checks of their fills), and a fill that
+ * landed before is removed by it. DMA runs inside the {@link InflightGate}, and every invalidation wait
+ * descriptor drains the gate before it writes its status, so once software saw the status no
+ * transfer still uses a translation the descriptors before it removed.
  */
 @Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID, immediate = true,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = IommuConfig.class, factory = true)
 public final class IommuUnit implements Iommu, DmaInitiator {
+    /**
+     * The requester id every request through this unit carries today (the GPU's slot, 00:02.0): the
+     * DMA test device and the adapter behind the unit share it. Software writes its context entry.
+     */
+    public static final RequesterId REQUESTER = new RequesterId(0, 2, 0);
+
     private final int unit;
     private final SystemMemory memory;
     private final Iotlb iotlb;
-    private final PasidTable pasids = new PasidTable();
+    private final TranslationTables tables;
+    private final InvalidationQueue queue;
     private final FaultLog faultLog;
     private final InflightGate gate = new InflightGate();
     private final Translator translator;
@@ -121,7 +133,9 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         this.memory = memory;
         this.iotlb = new Iotlb(iotlbEntries);
         this.faultLog = new FaultLog(faultLogSize);
-        this.translator = new Translator(memory, iotlb, pasids, pageRequestAttempts, new Translator.Outcomes() {
+        this.tables = new TranslationTables(memory, REQUESTER);
+        this.queue = new InvalidationQueue(memory, this::apply);
+        this.translator = new Translator(memory, iotlb, tables, pageRequestAttempts, new Translator.Outcomes() {
             @Override
             public PageResponse pageRequest(int pasid, long va, Access access) {
                 return IommuUnit.this.pageRequest(pasid, va, access);
@@ -150,38 +164,118 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         handler.compareAndSet(h, null);
     }
 
-    // ---- PASID table ----
+    // ---- registers and the tables in memory ----
 
     @Override
-    public void bind(int pasid, long root) {
-        Pasid.check(pasid);
-        if ((root & (SystemMemory.FRAME_SIZE - 1)) != 0 || root < 0 || root >= memory.size()) {
-            throw new IllegalArgumentException(String.format(
-                    "page-table root 0x%x for PASID %d is not a page-aligned address inside system memory", root, pasid));
-        }
-        synchronized (lock) {
-            if (pasids.root(pasid) >= 0) {
-                throw new IllegalStateException("PASID " + pasid + " is already bound");
-            }
-            pasids.set(pasid, root);
-        }
+    public VtdRegisters registers() {
+        return registers;
     }
 
-    @Override
-    public void unbind(int pasid) {
-        Pasid.check(pasid);
-        synchronized (lock) {
-            if (pasids.root(pasid) < 0) {
-                throw new IllegalStateException("PASID " + pasid + " is not bound");
-            }
-            pasids.clear(pasid);
+    private final VtdRegisters registers = new VtdRegisters() {
+        @Override
+        public List<RequesterId> deviceScope() {
+            return List.of(REQUESTER);
         }
-        invalidate(new Invalidation.OfPasid(pasid));
-    }
+
+        @Override
+        public void setRootTable(long address) {
+            tables.setRootTable(address);
+        }
+
+        @Override
+        public long rootTable() {
+            return tables.rootTable();
+        }
+
+        @Override
+        public void setInvalidationQueue(long base, int sizeOrder) {
+            queue.configure(base, sizeOrder);
+        }
+
+        @Override
+        public long invalidationQueue() {
+            return queue.base();
+        }
+
+        @Override
+        public int queueEntries() {
+            return queue.entries();
+        }
+
+        @Override
+        public void setInvalidationQueueTail(int tail) {
+            queue.tail(tail);
+        }
+
+        @Override
+        public int invalidationQueueHead() {
+            return queue.head();
+        }
+
+        @Override
+        public int invalidationQueueTail() {
+            return queue.tail();
+        }
+
+        @Override
+        public String queueError() {
+            return queue.error();
+        }
+
+        @Override
+        public QueueStats queueStats() {
+            return queue.stats();
+        }
+    };
 
     @Override
     public SortedMap<Integer, Long> boundPasids() {
-        return Collections.unmodifiableSortedMap(pasids.entries());
+        return Collections.unmodifiableSortedMap(tables.entries());
+    }
+
+    @Override
+    public long[] pasidEntry(int pasid) {
+        Translator.checkPasid(pasid);
+        return tables.rawEntry(pasid);
+    }
+
+    @Override
+    public ContextEntry contextEntry() {
+        return tables.contextEntry();
+    }
+
+    /** One descriptor of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
+    private void apply(Descriptor d) {
+        if (d instanceof Descriptor.PasidIotlbInvalidation i) {
+            if (i.granularity() == Descriptor.PasidIotlbInvalidation.PASID) {
+                invalidateIotlb(i.pasid() == 0 ? new Invalidation.All() : new Invalidation.OfPasid(i.pasid()));
+            } else if (i.granularity() == Descriptor.PasidIotlbInvalidation.PAGES && i.pasid() != 0) {
+                invalidateIotlb(new Invalidation.OfRange(i.pasid(), i.address(), i.length()));
+            } else {
+                throw new IllegalArgumentException("PASID-based IOTLB invalidation: granularity " + i.granularity()
+                        + " with PASID " + i.pasid() + " is reserved");
+            }
+        } else if (d instanceof Descriptor.PasidCacheInvalidation p) {
+            if (p.granularity() == Descriptor.PasidCacheInvalidation.PASID) {
+                tables.pasidCache().invalidate(p.pasid());
+            } else {
+                tables.pasidCache().invalidateAll();
+            }
+        } else if (d instanceof Descriptor.ContextCacheInvalidation) {
+            tables.invalidateContexts();
+        } else if (d instanceof Descriptor.InvalidationWait w) {
+            gate.drain(); // every request that could use what the descriptors before removed has completed
+            if (w.statusWrite()) {
+                if (w.statusAddress() + 4 > memory.size()) {
+                    throw new IllegalArgumentException(String.format("invalidation wait: status address 0x%x is outside memory",
+                            w.statusAddress()));
+                }
+                int v = w.statusData();
+                memory.write(w.statusAddress(), new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)}, 0, 4);
+            }
+        }
+        // device-TLB invalidations and page group responses: no device behind this unit caches translations
+        // or waits for responses yet; they complete at once
     }
 
     // ---- translation ----
@@ -210,12 +304,13 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     @Override
     public PageWalk walk(int pasid, long va) {
         Translator.checkPasid(pasid);
-        long root = pasids.root(pasid);
+        long root = tables.read(pasid);
         java.util.List<PageWalk.Level> levels = new java.util.ArrayList<>();
-        Translation outcome = root < 0 ? new Fault(iommu.hw.FaultKind.PASID_NOT_BOUND, pasid, va, Access.READ)
+        Translation outcome = root < 0 ? new Fault(PageTableWalker.faultKind(root), pasid, va, Access.READ)
                 : PageTableWalker.explain(memory, root, pasid, va, levels);
         long word = Pte.isCanonical(va) ? iotlb.lookupData(pasid, va) : Iotlb.MISS;
-        return new PageWalk(unit, pasid, va, root, levels, outcome, word == Iotlb.MISS ? -1 : PageTableWalker.physicalAddress(word, va));
+        return new PageWalk(unit, pasid, va, Math.max(root, -1), levels, outcome,
+                word == Iotlb.MISS ? -1 : PageTableWalker.physicalAddress(word, va));
     }
 
     @Override
@@ -269,12 +364,10 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         return response;
     }
 
-    @Override
-    public void invalidate(Invalidation scope) {
-        java.util.Objects.requireNonNull(scope, "invalidation scope");
+    /** A PASID-based IOTLB invalidation descriptor: the entries go; the wait descriptor after it drains requests in flight. */
+    private void invalidateIotlb(Invalidation scope) {
         iotlb.invalidate(scope);
         invalidations.increment();
-        gate.drain();
         if (scope instanceof Invalidation.OfRange r) {
             post(IommuEvents.INVALIDATION, java.util.Map.of(IommuEvents.SCOPE, "range", IommuEvents.PASID, r.pasid(),
                     IommuEvents.VA, r.va(), IommuEvents.LENGTH, r.length()));

@@ -11,7 +11,8 @@ import iommu.hw.Translation.Fault;
 import iommu.hw.Translation.Mapping;
 
 /**
- * A unit's translation core: a miss walks the page table (from a cached PDE when the 2 MiB region was
+ * A unit's translation core: a miss finds the PASID's first-level table through the unit's
+ * {@link TranslationTables}, walks the page table (from a cached PDE when the 2 MiB region was
  * walked before) and fills the IOTLB; a not-present page becomes a page request; a fault that stays is
  * recorded. Results are packed (see {@link PageTableWalker}) so that the per-page paths allocate nothing.
  */
@@ -25,14 +26,14 @@ final class Translator {
 
     final Iotlb iotlb;
     private final SystemMemory memory;
-    private final PasidTable pasids;
+    private final TranslationTables tables;
     private final int pageRequestAttempts;
     private final Outcomes outcomes;
 
-    Translator(SystemMemory memory, Iotlb iotlb, PasidTable pasids, int pageRequestAttempts, Outcomes outcomes) {
+    Translator(SystemMemory memory, Iotlb iotlb, TranslationTables tables, int pageRequestAttempts, Outcomes outcomes) {
         this.memory = memory;
         this.iotlb = iotlb;
-        this.pasids = pasids;
+        this.tables = tables;
         this.pageRequestAttempts = pageRequestAttempts;
         this.outcomes = outcomes;
     }
@@ -59,9 +60,9 @@ final class Translator {
 
     /** Walks for {@code va} (packed), through the PDE cache; {@code scratch} is an array of one the walk may use. */
     private long walk(int pasid, long va, Access access, long[] scratch, long startGeneration) {
-        long root = pasids.root(pasid);
+        long root = tables.root(pasid); // through the context and PASID caches
         if (root < 0) {
-            return PageTableWalker.PACKED_FAULT | FaultKind.PASID_NOT_BOUND.ordinal();
+            return root; // the packed fault: no context, PASID not bound, entry invalid
         }
         long pde = iotlb.lookupPde(pasid, va);
         if (pde != Iotlb.MISS) {

@@ -27,6 +27,7 @@ import iommu.hw.PageResponse;
 import iommu.hw.Pasid;
 import iommu.hw.Pte;
 import iommu.hw.Translation;
+import iommu.hw.vtd.VtdDriver;
 
 class IommuUnitTest {
     static final long USER_RW = Pte.PRESENT | Pte.WRITABLE | Pte.USER;
@@ -35,23 +36,27 @@ class IommuUnitTest {
     LazySystemMemory memory = new LazySystemMemory(256L << 20);
     IommuUnit iommu = new IommuUnit(memory, 1024, 8, 4);
     Tables tables;
+    VtdDriver driver;
 
     @BeforeEach
     void setUp() {
         tables = new Tables(memory, 1);
-        iommu.bind(PASID, tables.root);
+        driver = tables.driver(iommu);
+        driver.bind(PASID, tables.root);
     }
 
     @Test
     void bindRejectsBadPasidsAndRootsWithoutChangingTheTable() {
-        assertThrows(IllegalArgumentException.class, () -> iommu.bind(0, tables.root));
-        assertThrows(IllegalArgumentException.class, () -> iommu.bind(Pasid.MAX + 1, tables.root));
-        assertThrows(IllegalArgumentException.class, () -> iommu.bind(6, tables.root + 8));
-        assertThrows(IllegalArgumentException.class, () -> iommu.bind(6, 1L << 40));
-        assertThrows(IllegalStateException.class, () -> iommu.bind(PASID, tables.root));
-        assertThrows(IllegalStateException.class, () -> iommu.unbind(6));
+        assertThrows(IllegalArgumentException.class, () -> driver.bind(0, tables.root));
+        assertThrows(IllegalArgumentException.class, () -> driver.bind(Pasid.MAX + 1, tables.root));
+        assertThrows(IllegalArgumentException.class, () -> driver.bind(VtdDriver.MAX_PASID + 1, tables.root),
+                "beyond the one-frame PASID directory");
+        assertThrows(IllegalArgumentException.class, () -> driver.bind(6, tables.root + 8));
+        assertThrows(IllegalArgumentException.class, () -> driver.bind(6, 1L << 40));
+        assertThrows(IllegalStateException.class, () -> driver.bind(PASID, tables.root));
+        assertThrows(IllegalStateException.class, () -> driver.unbind(6));
         assertEquals(java.util.Map.of(PASID, tables.root), iommu.boundPasids());
-        iommu.bind(Pasid.MAX, tables.root);
+        driver.bind(VtdDriver.MAX_PASID, tables.root);
         assertEquals(2, iommu.boundPasids().size());
     }
 
@@ -94,7 +99,7 @@ class IommuUnitTest {
         tables.map4k(0x10000, 0x200000, USER_RW);
         assertEquals(0x100000, ((Translation.Mapping) iommu.translate(PASID, 0x10000, Access.READ)).pagePa(),
                 "without invalidation the IOTLB answers");
-        iommu.invalidate(new Invalidation.OfRange(PASID, 0x10000, 4096));
+        driver.invalidate(PASID, 0x10000, 4096);
         assertEquals(0x200000, ((Translation.Mapping) iommu.translate(PASID, 0x10000, Access.READ)).pagePa());
         assertEquals(1, iommu.stats().invalidations());
     }
@@ -106,9 +111,9 @@ class IommuUnitTest {
         iommu.translate(PASID, 0x4000_0000L, Access.READ);
         iommu.translate(PASID, 0x10000, Access.READ);
         assertEquals(2, iommu.stats().iotlbEntries());
-        iommu.invalidate(new Invalidation.OfRange(PASID, 0x4010_0000L, 4096));
+        driver.invalidate(PASID, 0x4010_0000L, 4096);
         assertEquals(1, iommu.stats().iotlbEntries(), "the 2 MiB page overlapping the range is gone");
-        iommu.invalidate(new Invalidation.OfPasid(PASID));
+        driver.invalidate(PASID);
         assertEquals(0, iommu.stats().iotlbEntries());
     }
 
@@ -116,7 +121,7 @@ class IommuUnitTest {
     void unbindInvalidatesThePasid() {
         tables.map4k(0x10000, 0x100000, USER_RW);
         iommu.translate(PASID, 0x10000, Access.READ);
-        iommu.unbind(PASID);
+        driver.unbind(PASID);
         assertEquals(0, iommu.stats().iotlbEntries());
         assertEquals(FaultKind.PASID_NOT_BOUND, ((Translation.Fault) iommu.translate(PASID, 0x10000, Access.READ)).kind());
     }
@@ -265,10 +270,10 @@ class IommuUnitTest {
     void aReboundPasidWalksItsNewTableNotACachedPde() {
         tables.map4k(0x200000, 0x300000, USER_RW);
         assertEquals(0x300000, pa(iommu.translate(PASID, 0x200000, Access.READ)));
-        iommu.unbind(PASID);
+        driver.unbind(PASID);
         Tables other = new Tables(memory, 64);
         other.map4k(0x201000, 0x401000, USER_RW);
-        iommu.bind(PASID, other.root);
+        driver.bind(PASID, other.root);
         assertEquals(0x401000, pa(iommu.translate(PASID, 0x201000, Access.READ)),
                 "the unbind invalidated the PASID's cached page-directory entries");
     }
@@ -280,7 +285,7 @@ class IommuUnitTest {
         long table = tables.frame(); // a new page table for the region, as an OS that rebuilt it
         memory.writeLong(table + 8L * Pte.index(0x201000, 1), 0x501000 | USER_RW);
         memory.writeLong(tables.entry(0x200000, 2, Tables.TABLE), Pte.make(table, Tables.TABLE));
-        iommu.invalidate(new Invalidation.OfRange(PASID, 0x200000, 0x200000));
+        driver.invalidate(PASID, 0x200000, 0x200000);
         assertEquals(0x501000, pa(iommu.translate(PASID, 0x201000, Access.READ)),
                 "the range invalidation removed the region's cached PDE");
     }

@@ -15,6 +15,7 @@ import iommu.hw.FaultKind;
 import iommu.hw.PageWalk;
 import iommu.hw.Pte;
 import iommu.hw.Translation;
+import iommu.hw.vtd.VtdDriver;
 
 /** {@link IommuUnit#walk}: every level as memory holds it, where it stops, the IOTLB's view, and no change to anything. */
 class PageWalkTest {
@@ -23,12 +24,13 @@ class PageWalkTest {
     final LazySystemMemory memory = new LazySystemMemory(256L << 20);
     final IommuUnit iommu = new IommuUnit(memory, 3, 1024, 8, 4);
     final Tables tables = new Tables(memory, 1);
+    final VtdDriver driver = tables.driver(iommu);
 
     @Test
     void explainsEachLevelAndChangesNothingUntilATranslationFillsTheIotlb() {
         long va = 0x7f12_3456_7000L;
         tables.map4k(va, 0x80_0000, USER_RW | Pte.NO_EXECUTE);
-        iommu.bind(7, tables.root);
+        driver.bind(7, tables.root);
         long stats = iommu.stats().translations();
 
         PageWalk walk = iommu.walk(7, va + 0x123);
@@ -64,7 +66,7 @@ class PageWalkTest {
         tables.map4k(0x8000_0000L, 0x9000, Pte.PRESENT | Pte.WRITABLE); // supervisor only
         long pagedOut = tables.entry(0x8000_1000L, 1, Tables.TABLE);
         memory.writeLong(pagedOut, (42L << 12) | (1L << 11)); // what an OS keeps in a not-present PTE
-        iommu.bind(8, tables.root);
+        driver.bind(8, tables.root);
 
         PageWalk large = iommu.walk(8, 0x4001_2345L);
         assertEquals(3, large.levels().size());

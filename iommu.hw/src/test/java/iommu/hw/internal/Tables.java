@@ -21,6 +21,21 @@ final class Tables {
         return (nextFrame++) << 12;
     }
 
+    /** The OS side of {@code unit}: a VT-d driver whose tables come from this helper's frames (never reused). */
+    iommu.hw.vtd.VtdDriver driver(IommuUnit unit) {
+        return new iommu.hw.vtd.VtdDriver(unit, memory, new iommu.hw.vtd.VtdDriver.Frames() {
+            @Override
+            public long allocate() {
+                return frame();
+            }
+
+            @Override
+            public void free(long address) {
+                // a test's memory is not reused
+            }
+        });
+    }
+
     /** Address of the entry for {@code va} at {@code level}, creating tables above it with {@code tableFlags}. */
     long entry(long va, int level, long tableFlags) {
         long table = root;

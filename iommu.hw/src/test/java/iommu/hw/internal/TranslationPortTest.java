@@ -15,6 +15,7 @@ import iommu.hw.Invalidation;
 import iommu.hw.PageResponse;
 import iommu.hw.Pte;
 import iommu.hw.Translation;
+import iommu.hw.vtd.VtdDriver;
 import iommu.hw.TranslationPort;
 
 /** The allocation-free translation port against the value-returning {@code translate}. */
@@ -26,11 +27,13 @@ class TranslationPortTest {
     LazySystemMemory memory = new LazySystemMemory(256L << 20);
     IommuUnit iommu = new IommuUnit(memory, 64, 8, 4);
     Tables tables;
+    VtdDriver driver;
 
     @BeforeEach
     void setUp() {
         tables = new Tables(memory, 1);
-        iommu.bind(PASID, tables.root);
+        driver = tables.driver(iommu);
+        driver.bind(PASID, tables.root);
     }
 
     @Test
@@ -85,7 +88,7 @@ class TranslationPortTest {
         try (TranslationPort port = iommu.openPort()) {
             assertEquals(0x100000, port.physicalAddress(PASID, 0x10000, Access.READ));
             tables.map4k(0x10000, 0x200000, USER_RW);
-            iommu.invalidate(new Invalidation.OfRange(PASID, 0x10000, 4096));
+            driver.invalidate(PASID, 0x10000, 4096);
             assertEquals(0x200000, port.physicalAddress(PASID, 0x10000, Access.READ), "no stale entry after invalidation");
             assertEquals(0x300008, port.physicalAddress(PASID, 0x40008, Access.WRITE), "a page request brought it in");
             assertEquals(1, iommu.stats().pageRequests());
@@ -106,11 +109,11 @@ class TranslationPortTest {
                 int kind = rnd.nextInt(10);
                 if (kind == 0) {
                     tables.map4k(va, 0x100_0000L + (long) rnd.nextInt(4096) * 4096, rnd.nextBoolean() ? USER_RW : USER_RO);
-                    iommu.invalidate(new Invalidation.OfRange(PASID, va, 4096));
+                    driver.invalidate(PASID, va, 4096);
                 } else if (kind == 1) {
                     long region = 0x4000_0000L + (long) rnd.nextInt(2) * (2 << 20);
                     tables.map2m(region + (4L << 20), 0x400_0000L + (long) rnd.nextInt(8) * (2 << 20), USER_RW);
-                    iommu.invalidate(new Invalidation.OfRange(PASID, region + (4L << 20), 2 << 20));
+                    driver.invalidate(PASID, region + (4L << 20), 2 << 20);
                 } else {
                     if (rnd.nextInt(4) == 0) {
                         va += 4L << 20; // the 2 MiB pages, when mapped
@@ -158,7 +161,7 @@ class TranslationPortTest {
             for (int k = 1; k <= rounds; k++) {
                 long frame = 0x100_0000L + (k % 2) * 0x1000;
                 tables.map4k(va, frame, USER_RW);
-                iommu.invalidate(new Invalidation.OfRange(PASID, va, 4096));
+                driver.invalidate(PASID, va, 4096);
                 assertEquals(frame, port.physicalAddress(PASID, va, Access.READ), "round " + k + ": a stale fill survived");
                 assertEquals(frame, ((Translation.Mapping) iommu.translate(PASID, va, Access.READ)).pagePa(), "round " + k);
             }

@@ -4,53 +4,96 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 import iommu.hw.Iommu;
 import iommu.hw.PageResponse;
+import iommu.hw.vtd.VtdDriver;
 import os.memmgr.MemoryException;
 import os.memmgr.Status;
 
 /**
- * The IOMMU units the memory manager registers address spaces with. Each unit has its own PASID
- * space: a process bound to two units may hold different PASIDs on each. Each unit's page requests
- * are resolved against that unit's PASIDs.
+ * The IOMMU units the memory manager registers address spaces with, each through its own
+ * {@link VtdDriver} (the tables the unit reads, written in memory by the OS). Each unit has its own
+ * PASID space: a process bound to two units may hold different PASIDs on each. A PASID's whole life is
+ * here: allocated and its entry written ({@link Unit#bind}), its ranges invalidated, its entry cleared
+ * and the unit's caches invalidated before it is free again ({@link Unit#unbind}); each unit's page
+ * requests are resolved against that unit's PASIDs.
  */
 final class IommuUnits {
-    /** One unit: its PASID allocator and which address space each of its PASIDs names. */
+    /** One unit: its driver, its PASID allocator and which address space each of its PASIDs names. */
     static final class Unit {
         final Iommu iommu;
-        final PasidAllocator pasids = new PasidAllocator();
-        final Map<Integer, ProcessAddressSpace> byPasid = new ConcurrentHashMap<>();
-        final iommu.hw.PageRequestHandler handler;
+        private final VtdDriver driver;
+        private final PasidAllocator pasids = new PasidAllocator(VtdDriver.MAX_PASID);
+        private final Map<Integer, ProcessAddressSpace> byPasid = new ConcurrentHashMap<>();
+        private final iommu.hw.PageRequestHandler handler;
 
-        Unit(Iommu iommu) {
+        Unit(Iommu iommu, VtdDriver driver) {
             this.iommu = iommu;
+            this.driver = driver;
             this.handler = request -> {
                 ProcessAddressSpace space = byPasid.get(request.pasid());
                 return space == null ? PageResponse.FAILURE : space.resolve(request.va(), request.access());
             };
         }
+
+        /** A PASID for {@code space}, its entry pointing at {@code root}; nothing changes if the entry cannot be written. */
+        int bind(ProcessAddressSpace space, long root) {
+            int pasid = pasids.allocate();
+            try {
+                driver.bind(pasid, root);
+            } catch (RuntimeException e) {
+                pasids.free(pasid);
+                throw e;
+            }
+            byPasid.put(pasid, space);
+            return pasid;
+        }
+
+        /** Clears the PASID's entry and waits until the unit dropped everything of it; then the PASID is free. */
+        void unbind(int pasid) {
+            driver.unbind(pasid);
+            byPasid.remove(pasid);
+            pasids.free(pasid);
+        }
+
+        /** Removes the unit's translations of {@code [va, va + bytes)} for {@code pasid}; returns when none can be used. */
+        void invalidate(int pasid, long va, long bytes) {
+            driver.invalidate(pasid, va, bytes);
+        }
     }
 
     private final Map<Integer, Unit> units = new ConcurrentHashMap<>();
+    private final Function<Iommu, VtdDriver> drivers;
 
-    /** Adds a unit and answers its page requests; false (nothing changes) if its index is taken. */
+    /** {@code drivers} makes each unit's driver (its tables in the OS's frames). */
+    IommuUnits(Function<Iommu, VtdDriver> drivers) {
+        this.drivers = drivers;
+    }
+
+    /** Adds a unit, writes its tables and answers its page requests; false (nothing changes) if its index is taken. */
     boolean add(Iommu iommu) {
-        Unit unit = new Unit(iommu);
+        if (units.containsKey(iommu.unit())) {
+            return false;
+        }
+        Unit unit = new Unit(iommu, drivers.apply(iommu));
         if (units.putIfAbsent(iommu.unit(), unit) != null) {
+            unit.driver.close();
             return false;
         }
         iommu.setPageRequestHandler(unit.handler);
         return true;
     }
 
-    /** Removes {@code iommu}'s unit if it is the registered one; returns it, or null. */
+    /** Removes {@code iommu}'s unit if it is the registered one and gives its tables' frames back; returns it, or null. */
     Unit remove(Iommu iommu) {
         Unit unit = units.get(iommu.unit());
         if (unit == null || unit.iommu != iommu || !units.remove(iommu.unit(), unit)) {
             return null;
         }
         iommu.clearPageRequestHandler(unit.handler);
+        unit.driver.close();
         return unit;
     }
 

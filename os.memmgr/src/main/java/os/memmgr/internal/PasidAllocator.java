@@ -6,14 +6,20 @@ import iommu.hw.Pasid;
 import os.memmgr.MemoryException;
 import os.memmgr.Status;
 
-/** Hands out the lowest free PASID in 1..2^20-1. */
+/** Hands out the lowest free PASID in 1..{@code max} (at most 2^20-1). */
 final class PasidAllocator {
-    private final BitSet used = new BitSet(Pasid.MAX + 1);
+    private final int max;
+    private final BitSet used;
+
+    PasidAllocator(int max) {
+        this.max = Math.min(max, Pasid.MAX);
+        this.used = new BitSet(this.max + 1);
+    }
 
     synchronized int allocate() {
         int pasid = used.nextClearBit(Pasid.MIN);
-        if (pasid > Pasid.MAX) {
-            throw new MemoryException(Status.NO_MEMORY, "all " + Pasid.MAX + " PASIDs are in use");
+        if (pasid > max) {
+            throw new MemoryException(Status.NO_MEMORY, "all " + max + " PASIDs of the unit are in use");
         }
         used.set(pasid);
         return pasid;

@@ -7,7 +7,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 import iommu.hw.Access;
-import iommu.hw.Invalidation;
 import iommu.hw.PageResponse;
 import iommu.hw.Pte;
 import iommu.hw.SystemMemory;
@@ -71,8 +70,6 @@ final class ProcessAddressSpace implements AddressSpace {
         Section section(long handle);
 
         void sectionUnmapped(Section section);
-
-        void pasidUnbound(IommuUnits.Unit unit, int pasid);
 
         long nextPinHandle();
     }
@@ -165,7 +162,7 @@ final class ProcessAddressSpace implements AddressSpace {
     /** Invalidates every unit this space is registered with, before any frame of the range is reused. */
     private void invalidate(long va, long bytes) {
         for (Map.Entry<Integer, IommuUnits.Unit> e : units.entrySet()) {
-            e.getValue().iommu.invalidate(new Invalidation.OfRange(pasids.get(e.getKey()), va, bytes));
+            e.getValue().invalidate(pasids.get(e.getKey()), va, bytes);
         }
     }
 
@@ -612,16 +609,9 @@ final class ProcessAddressSpace implements AddressSpace {
                 return bound;
             }
             IommuUnits.Unit unit = kernel.unit(index);
-            int p = unit.pasids.allocate();
-            try {
-                unit.iommu.bind(p, mapper.root());
-            } catch (RuntimeException e) {
-                unit.pasids.free(p);
-                throw e;
-            }
+            int p = unit.bind(this, mapper.root());
             units.put(index, unit);
             pasids.put(index, p);
-            unit.byPasid.put(p, this);
             return p;
         } finally {
             lock.unlock();
@@ -640,9 +630,7 @@ final class ProcessAddressSpace implements AddressSpace {
 
     private void unbindLocked(int index) {
         IommuUnits.Unit unit = units.remove(index);
-        int p = pasids.remove(index);
-        unit.iommu.unbind(p);
-        kernel.pasidUnbound(unit, p);
+        unit.unbind(pasids.remove(index));
     }
 
     /** Unit {@code unit} is gone (its hardware stopped): its PASID table went with it, forget the binding. */

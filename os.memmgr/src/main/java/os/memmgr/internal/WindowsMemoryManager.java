@@ -22,6 +22,7 @@ import org.osgi.service.metatype.annotations.Designate;
 
 import iommu.hw.Iommu;
 import iommu.hw.SystemMemory;
+import iommu.hw.vtd.VtdDriver;
 import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryException;
@@ -44,7 +45,7 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     private static final System.Logger LOG = System.getLogger(WindowsMemoryManager.class.getName());
 
     private final SystemMemory memory;
-    private final IommuUnits units = new IommuUnits();
+    private final IommuUnits units;
     private final FrameDatabase frames;
     private final PagingFile pagefile;
     private final CommitCharge commit;
@@ -90,6 +91,17 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     WindowsMemoryManager(SystemMemory memory, Iommu iommu, PagingFile pagefile, int lowWaterPercent) {
         this.memory = memory;
         this.frames = new FrameDatabase(memory);
+        this.units = new IommuUnits(unit -> new VtdDriver(unit, memory, new VtdDriver.Frames() {
+            @Override
+            public long allocate() { // the unit's tables: frames of the OS's, counted as page tables
+                return allocateFrame(FrameDatabase.State.PAGE_TABLE, null) << SystemMemory.FRAME_SHIFT;
+            }
+
+            @Override
+            public void free(long address) {
+                frames.free(address >>> SystemMemory.FRAME_SHIFT);
+            }
+        }));
         this.pagefile = pagefile;
         this.commit = new CommitCharge(memory.frameCount() - 1 + pagefile.slots());
         this.trimmer = new Trimmer(frames, processes::values, memory.frameCount() * lowWaterPercent / 100);
@@ -365,12 +377,6 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
             section.freeFrames(frames);
             commit.release(section.pages());
         }
-    }
-
-    @Override
-    public void pasidUnbound(IommuUnits.Unit unit, int pasid) {
-        unit.byPasid.remove(pasid);
-        unit.pasids.free(pasid);
     }
 
     @Override

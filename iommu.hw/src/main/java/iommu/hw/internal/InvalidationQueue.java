@@ -1,0 +1,108 @@
+package iommu.hw.internal;
+
+import java.util.concurrent.atomic.LongAdder;
+
+import iommu.hw.SystemMemory;
+import iommu.hw.vtd.Descriptor;
+import iommu.hw.vtd.VtdRegisters;
+
+/**
+ * A unit's invalidation queue: the registers (IQA, IQH, IQT, the error record) and the processing of
+ * descriptors in memory, in order, on the thread that writes the tail. What each descriptor does to the
+ * caches is the unit's ({@link Target}); a descriptor that does not decode, or that the unit refuses,
+ * stops the queue with the head on it.
+ */
+final class InvalidationQueue {
+    /** Descriptors per 4 KiB of queue. */
+    static final int PER_FRAME = 4096 / Descriptor.BYTES;
+
+    /** What the unit does with one descriptor; throws IllegalArgumentException to refuse it. */
+    interface Target {
+        void apply(Descriptor descriptor);
+    }
+
+    private final SystemMemory memory;
+    private final Target target;
+    private long base = -1;
+    private int entries;
+    private int head;
+    private int tail;
+    private String error;
+    private final LongAdder[] byType = new LongAdder[16];
+    private final LongAdder errors = new LongAdder();
+
+    InvalidationQueue(SystemMemory memory, Target target) {
+        this.memory = memory;
+        this.target = target;
+        for (int i = 0; i < byType.length; i++) {
+            byType[i] = new LongAdder();
+        }
+    }
+
+    synchronized void configure(long address, int sizeOrder) {
+        if (sizeOrder < 0 || sizeOrder > 7) {
+            throw new IllegalArgumentException("invalidation queue size order must be 0..7, not " + sizeOrder);
+        }
+        long bytes = 4096L << sizeOrder;
+        if ((address & 0xFFF) != 0 || address < 0 || address + bytes > memory.size()) {
+            throw new IllegalArgumentException(String.format(
+                    "invalidation queue 0x%x (%d KiB) is not 4 KiB-aligned inside memory", address, bytes >> 10));
+        }
+        base = address;
+        entries = PER_FRAME << sizeOrder;
+        head = 0;
+        tail = 0;
+        error = null;
+    }
+
+    synchronized long base() {
+        return base;
+    }
+
+    synchronized int entries() {
+        return entries;
+    }
+
+    synchronized int head() {
+        return head;
+    }
+
+    synchronized int tail() {
+        return tail;
+    }
+
+    synchronized String error() {
+        return error;
+    }
+
+    /** IQT: processes from the head up to {@code newTail}, unless the queue stopped on an error. */
+    synchronized void tail(int newTail) {
+        if (base < 0) {
+            throw new IllegalStateException("no invalidation queue is set (IQA)");
+        }
+        if (newTail < 0 || newTail >= entries) {
+            throw new IllegalArgumentException("queue tail " + newTail + " is outside the queue of " + entries + " descriptors");
+        }
+        tail = newTail;
+        while (head != tail && error == null) {
+            long at = base + (long) Descriptor.BYTES * head;
+            long[] words = {memory.readLong(at), memory.readLong(at + 8), memory.readLong(at + 16), memory.readLong(at + 24)};
+            try {
+                Descriptor d = Descriptor.decode(words);
+                target.apply(d);
+                byType[d.type()].increment();
+            } catch (IllegalArgumentException refused) {
+                error = "descriptor " + head + ": " + refused.getMessage();
+                errors.increment();
+                return;
+            }
+            head = (head + 1) % entries;
+        }
+    }
+
+    VtdRegisters.QueueStats stats() {
+        return new VtdRegisters.QueueStats(byType[Descriptor.CONTEXT_CACHE].sum(), byType[Descriptor.PASID_CACHE].sum(),
+                byType[Descriptor.PASID_IOTLB].sum(), byType[Descriptor.PASID_DEVICE_TLB].sum(),
+                byType[Descriptor.PAGE_GROUP_RESPONSE].sum(), byType[Descriptor.INVALIDATION_WAIT].sum(), errors.sum());
+    }
+}

@@ -1,0 +1,75 @@
+package iommu.hw.internal;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import iommu.hw.Pasid;
+
+/**
+ * The unit's PASID cache: the first-level table pointer of each PASID whose entry it read from memory,
+ * two levels as the PASID directory and tables are (2^14 arrays of 64, made on first fill). Only present,
+ * valid entries are cached; an entry leaves only by a PASID-cache invalidation descriptor (or a new root
+ * table). Lookups are lock free; a fill is refused when an invalidation started after the entry was
+ * read from memory, so that a stale entry is never cached again.
+ */
+final class PasidCache {
+    static final long MISS = -1;
+    private static final int TABLE_BITS = 6;
+    private static final long VALID = 1;
+    private final AtomicReferenceArray<AtomicLongArray> directory =
+            new AtomicReferenceArray<>((Pasid.MAX + 1) >>> TABLE_BITS);
+    private final AtomicLong generation = new AtomicLong();
+
+    /** The cached first-level table of {@code pasid}, or {@link #MISS}. */
+    long root(int pasid) {
+        AtomicLongArray table = directory.get(pasid >>> TABLE_BITS);
+        long entry = table == null ? 0 : table.get(pasid & ((1 << TABLE_BITS) - 1));
+        return (entry & VALID) == 0 ? MISS : entry & ~VALID;
+    }
+
+    /** Read before reading an entry from memory; pass to {@link #fill}. */
+    long generation() {
+        return generation.get();
+    }
+
+    /** Caches {@code root} for {@code pasid} unless an invalidation started since {@code startGeneration}. */
+    synchronized void fill(int pasid, long root, long startGeneration) {
+        if (generation.get() != startGeneration) {
+            return;
+        }
+        AtomicLongArray table = directory.get(pasid >>> TABLE_BITS);
+        if (table == null) {
+            table = new AtomicLongArray(1 << TABLE_BITS);
+            directory.set(pasid >>> TABLE_BITS, table);
+        }
+        table.set(pasid & ((1 << TABLE_BITS) - 1), root | VALID);
+    }
+
+    synchronized void invalidate(int pasid) {
+        generation.incrementAndGet();
+        AtomicLongArray table = directory.get(pasid >>> TABLE_BITS);
+        if (table != null) {
+            table.set(pasid & ((1 << TABLE_BITS) - 1), 0);
+        }
+    }
+
+    synchronized void invalidateAll() {
+        generation.incrementAndGet();
+        for (int d = 0; d < directory.length(); d++) {
+            directory.set(d, null);
+        }
+    }
+
+    /** Entries cached now (a scan). */
+    int size() {
+        int n = 0;
+        for (int d = 0; d < directory.length(); d++) {
+            AtomicLongArray table = directory.get(d);
+            for (int i = 0; table != null && i < table.length(); i++) {
+                n += (table.get(i) & VALID) != 0 ? 1 : 0;
+            }
+        }
+        return n;
+    }
+}

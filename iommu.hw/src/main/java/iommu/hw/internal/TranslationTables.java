@@ -1,0 +1,210 @@
+package iommu.hw.internal;
+
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+import iommu.hw.FaultKind;
+import iommu.hw.PageTableWalker;
+import iommu.hw.Pte;
+import iommu.hw.SystemMemory;
+import iommu.hw.vtd.ContextEntry;
+import iommu.hw.vtd.PasidDirectoryEntry;
+import iommu.hw.vtd.PasidEntry;
+import iommu.hw.vtd.RequesterId;
+import iommu.hw.vtd.RootEntry;
+
+/**
+ * What the unit reads of the tables software wrote in memory to find a request's page table: the root
+ * table (RTADDR), the requester's scalable-mode context entry (through the context cache), its PASID
+ * directory and the PASID's entry (through the {@link PasidCache}), whose first-level pointer is the
+ * PML4 the walk starts at. Caches change only by invalidation descriptors or a new root table.
+ */
+final class TranslationTables {
+    /** The context cache's one entry: the requester's context entry as read, decoded. */
+    private record Context(long directory, int entries, ContextEntry entry) {
+    }
+
+    private final SystemMemory memory;
+    private final RequesterId requester;
+    private final PasidCache pasids = new PasidCache();
+    private final Object lock = new Object();
+    private volatile long rootTable = -1;
+    private volatile Context context;
+    private long contextGeneration;
+
+    TranslationTables(SystemMemory memory, RequesterId requester) {
+        this.memory = memory;
+        this.requester = requester;
+    }
+
+    RequesterId requester() {
+        return requester;
+    }
+
+    /** SRTP: the root table software programmed (-1: none, every request faults). Caches are emptied. */
+    void setRootTable(long address) {
+        if (address != -1 && ((address & 0xFFF) != 0 || address < 0 || address + 4096 > memory.size())) {
+            throw new IllegalArgumentException(String.format("root table 0x%x is not a 4 KiB-aligned frame inside memory", address));
+        }
+        synchronized (lock) {
+            rootTable = address;
+            contextGeneration++;
+            context = null;
+        }
+        pasids.invalidateAll();
+    }
+
+    long rootTable() {
+        return rootTable;
+    }
+
+    PasidCache pasidCache() {
+        return pasids;
+    }
+
+    void invalidateContexts() {
+        synchronized (lock) {
+            contextGeneration++;
+            context = null;
+        }
+    }
+
+    /** The first-level table of {@code pasid} (cached or read), or a packed fault ({@link PageTableWalker#PACKED_FAULT}). */
+    long root(int pasid) {
+        long cached = pasids.root(pasid);
+        if (cached != PasidCache.MISS) {
+            return cached;
+        }
+        long generation = pasids.generation();
+        long root = read(pasid);
+        if (root >= 0) {
+            pasids.fill(pasid, root, generation);
+        }
+        return root;
+    }
+
+    /** As {@link #root}, from memory alone: nothing is cached (what an explanation of a walk reads). */
+    long read(int pasid) {
+        Context c = context();
+        if (c == null) {
+            return fault(FaultKind.NO_CONTEXT);
+        }
+        if ((pasid >>> 6) >= c.entries()) {
+            return fault(FaultKind.PASID_NOT_BOUND);
+        }
+        PasidDirectoryEntry dir = PasidDirectoryEntry.decode(memory.readLong(PasidDirectoryEntry.address(c.directory(), pasid)));
+        if (!dir.present()) {
+            return fault(FaultKind.PASID_NOT_BOUND);
+        }
+        if (dir.table() + 4096 > memory.size()) {
+            return fault(FaultKind.PASID_ENTRY_INVALID);
+        }
+        long at = PasidEntry.address(dir.table(), pasid);
+        long q0 = memory.readLong(at);
+        if ((q0 & 1) == 0) {
+            return fault(FaultKind.PASID_NOT_BOUND);
+        }
+        PasidEntry e = PasidEntry.decode(new long[] {q0, memory.readLong(at + 8), memory.readLong(at + 16), 0, 0, 0, 0, 0});
+        long root = e.firstLevelTable() & Pte.ADDRESS_MASK;
+        if (e.translationType() != PasidEntry.FIRST_LEVEL || e.pagingMode() != PasidEntry.FOUR_LEVEL || !e.noExecute()
+                || root != e.firstLevelTable() || root + 4096 > memory.size()) {
+            return fault(FaultKind.PASID_ENTRY_INVALID);
+        }
+        return root;
+    }
+
+    private static long fault(FaultKind kind) {
+        return PageTableWalker.PACKED_FAULT | kind.ordinal();
+    }
+
+    /** The requester's context (cached, or read and cached), or null when it has none usable. */
+    private Context context() {
+        Context c = context;
+        if (c != null) {
+            return c;
+        }
+        long generation;
+        long root;
+        synchronized (lock) {
+            generation = contextGeneration;
+            root = rootTable;
+        }
+        c = readContext(root);
+        if (c != null) {
+            synchronized (lock) {
+                if (contextGeneration == generation) {
+                    context = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    private Context readContext(long root) {
+        if (root < 0) {
+            return null;
+        }
+        long at = RootEntry.address(root, requester.bus());
+        RootEntry r = RootEntry.decode(memory.readLong(at), memory.readLong(at + 8));
+        boolean upper = requester.devfn() >= ContextEntry.PER_TABLE;
+        long table = upper ? r.upperTable() : r.lowerTable();
+        if (!(upper ? r.upperPresent() : r.lowerPresent()) || table + 4096 > memory.size()) {
+            return null;
+        }
+        long entryAt = ContextEntry.address(table, requester.devfn());
+        long[] words = {memory.readLong(entryAt), memory.readLong(entryAt + 8), memory.readLong(entryAt + 16), memory.readLong(entryAt + 24)};
+        ContextEntry e = ContextEntry.decode(words);
+        if (!e.present() || !e.pasidEnable() || ContextEntry.reservedBitsSet(words)
+                || e.directory() + 8L * e.directoryEntries() > memory.size()) {
+            return null;
+        }
+        return new Context(e.directory(), e.directoryEntries(), e);
+    }
+
+    /** The requester's context entry as the unit would use it now, or null (for the shell). */
+    ContextEntry contextEntry() {
+        Context c = readContext(rootTable);
+        return c == null ? null : c.entry();
+    }
+
+    /** Every present PASID entry reachable from the requester's context, PASID -> first-level table (read from memory). */
+    SortedMap<Integer, Long> entries() {
+        SortedMap<Integer, Long> bound = new TreeMap<>();
+        Context c = readContext(rootTable);
+        if (c == null) {
+            return bound;
+        }
+        for (int d = 0; d < c.entries(); d++) {
+            PasidDirectoryEntry dir = PasidDirectoryEntry.decode(memory.readLong(c.directory() + 8L * d));
+            if (!dir.present() || dir.table() + 4096 > memory.size()) {
+                continue;
+            }
+            for (int i = 0; i < PasidEntry.PER_TABLE; i++) {
+                int pasid = d << 6 | i;
+                long root = pasid == 0 ? -1 : read(pasid);
+                if (root >= 0) {
+                    bound.put(pasid, root);
+                }
+            }
+        }
+        return bound;
+    }
+
+    /** The 64 bytes of {@code pasid}'s entry as memory holds them, or null when the context or directory has none. */
+    long[] rawEntry(int pasid) {
+        Context c = readContext(rootTable);
+        if (c == null || (pasid >>> 6) >= c.entries()) {
+            return null;
+        }
+        PasidDirectoryEntry dir = PasidDirectoryEntry.decode(memory.readLong(PasidDirectoryEntry.address(c.directory(), pasid)));
+        if (!dir.present() || dir.table() + 4096 > memory.size()) {
+            return null;
+        }
+        long at = PasidEntry.address(dir.table(), pasid);
+        long[] q = new long[8];
+        for (int i = 0; i < 8; i++) {
+            q[i] = memory.readLong(at + 8L * i);
+        }
+        return q;
+    }
+}

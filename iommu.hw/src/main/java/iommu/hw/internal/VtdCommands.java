@@ -1,0 +1,88 @@
+package iommu.hw.internal;
+
+import java.util.List;
+import java.util.Locale;
+
+import org.apache.felix.service.command.Descriptor;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+
+import iommu.hw.Iommu;
+import iommu.hw.vtd.ContextEntry;
+import iommu.hw.vtd.RequesterId;
+import iommu.hw.vtd.VtdRegisters;
+
+/**
+ * Gogo commands that show a unit's VT-d structures as memory holds them (scope {@code iommu}):
+ * {@code iommu:context} (the root table and each requester's context entry) and {@code iommu:queues}
+ * (the invalidation queue's registers and what it processed). {@code iommu:pasid-entry} is
+ * {@link PasidEntryCommand} (a hyphenated name is a function of its own).
+ */
+@Component(service = VtdCommands.class, property = {
+        "osgi.command.scope=iommu",
+        "osgi.command.function=context",
+        "osgi.command.function=queues"})
+public final class VtdCommands {
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private volatile List<Iommu> units;
+
+    @Descriptor("unit 0's root table and the context entry of each device in its scope")
+    public String context() {
+        return context("0");
+    }
+
+    @Descriptor("a unit's root table and the context entry of each device in its scope (requester id, raw words, fields)")
+    public String context(@Descriptor("IOMMU unit, as iommu:units lists it") String unit) {
+        Iommu iommu = IommuCommands.find(units, unit);
+        VtdRegisters r = iommu.registers();
+        if (r.rootTable() < 0) {
+            return "unit " + iommu.unit() + ": no root table is programmed (RTADDR): every request faults NO_CONTEXT";
+        }
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "unit %d: root table at 0x%x (scalable mode)", iommu.unit(),
+                r.rootTable()));
+        ContextEntry c = iommu.contextEntry();
+        for (RequesterId rid : r.deviceScope()) {
+            b.append(String.format(Locale.ROOT, "%n%s  ", rid));
+            if (c == null) {
+                b.append("no usable context entry (root or context entry not present, PASIDs off, or a reserved bit)");
+                continue;
+            }
+            long[] w = c.encode();
+            b.append(String.format(Locale.ROOT, "0x%016x_%016x  P %d  FPD %d  DTE %d  PASIDE %d  PRE %d  PDTS %d (%d directory"
+                            + " entries, PASIDs 0..%d)  PASIDDIRPTR 0x%x  RID_PASID %d", w[1], w[0], bit(c.present()),
+                    bit(c.faultsOff()), bit(c.deviceTlb()), bit(c.pasidEnable()), bit(c.pageRequests()), c.directorySize(),
+                    c.directoryEntries(), c.directoryEntries() * 64 - 1, c.directory(), c.ridPasid()));
+        }
+        return b.toString();
+    }
+
+    @Descriptor("unit 0's invalidation queue: registers, descriptors processed by type, waits, errors")
+    public String queues() {
+        return queues("0");
+    }
+
+    @Descriptor("a unit's invalidation queue: base, size, head and tail, descriptors processed by type, waits completed, errors")
+    public String queues(@Descriptor("IOMMU unit, as iommu:units lists it") String unit) {
+        Iommu iommu = IommuCommands.find(units, unit);
+        VtdRegisters r = iommu.registers();
+        VtdRegisters.QueueStats s = r.queueStats();
+        StringBuilder b = new StringBuilder();
+        if (r.invalidationQueue() < 0) {
+            b.append("unit ").append(iommu.unit()).append(": no invalidation queue is programmed (IQA)");
+        } else {
+            b.append(String.format(Locale.ROOT, "unit %d invalidation queue at 0x%x: %d descriptors of 256 bits, head %d, tail %d",
+                    iommu.unit(), r.invalidationQueue(), r.queueEntries(), r.invalidationQueueHead(), r.invalidationQueueTail()));
+        }
+        b.append(String.format(Locale.ROOT, "%nprocessed   context-cache %d, PASID-cache %d, PASID-based IOTLB %d,"
+                        + " PASID-based device-TLB %d, page group responses %d%nwaits       %d completed%nerrors      %d%s",
+                s.contextCache(), s.pasidCache(), s.iotlb(), s.deviceTlb(), s.groupResponses(), s.waits(), s.errors(),
+                r.queueError() == null ? "" : " (stopped: " + r.queueError() + ")"));
+        return b.toString();
+    }
+
+    private static int bit(boolean b) {
+        return b ? 1 : 0;
+    }
+}

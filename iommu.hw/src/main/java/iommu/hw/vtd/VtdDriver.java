@@ -1,0 +1,243 @@
+package iommu.hw.vtd;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import iommu.hw.Iommu;
+import iommu.hw.Pasid;
+import iommu.hw.SystemMemory;
+
+/**
+ * What an operating system's IOMMU driver does with one VT-d unit in scalable mode (the OS memory
+ * manager uses one per unit; tests and benchmarks too): at start it writes a root table, a context entry
+ * for every device in the unit's scope (PASIDs and page requests enabled) and an empty PASID directory,
+ * and programs the root table and the invalidation queue; {@link #bind} writes a PASID entry whose
+ * first-level pointer is the process's PML4; {@link #unbind} clears it and invalidates the PASID cache
+ * and the IOTLB for it; {@link #invalidate} removes a range's translations. Every invalidation is a
+ * batch of descriptors ending with a wait whose status write the driver checks before it returns: when
+ * it returns, no request can use what it removed (invariant 2 of DESIGN.md).
+ *
+ * <p>The PASID directory is one frame (PDTS 2: 512 entries of 64 PASIDs), so PASIDs are
+ * 1..{@link #MAX_PASID}; PASID tables are made on first bind and freed when their last entry goes.
+ * Thread safe: calls are serialized, as a driver serializes its queue.
+ */
+public final class VtdDriver implements AutoCloseable {
+    /** Where the driver's tables come from: 4 KiB frames of system memory, zeroed, by physical address. */
+    public interface Frames {
+        long allocate();
+
+        void free(long address);
+    }
+
+    /** The domain id of every PASID entry (first-level translation needs no other). */
+    public static final int DOMAIN = 1;
+    /** PDTS: the PASID directory has 2^(2+7) = 512 entries, one frame. */
+    public static final int DIRECTORY_SIZE = 2;
+    public static final int MAX_PASID = (1 << (DIRECTORY_SIZE + 7)) * PasidEntry.PER_TABLE - 1;
+    /** Page-selective descriptors per invalidation before one of the whole PASID is cheaper. */
+    private static final int MAX_RANGES = 32;
+
+    private final Iommu unit;
+    private final VtdRegisters registers;
+    private final SystemMemory memory;
+    private final Frames frames;
+    private final long root;
+    private final long directory;
+    private final long queue;
+    private final long status;
+    private final List<Long> contextTables = new ArrayList<>();
+    /** PASID tables by directory index, and how many present entries each holds. */
+    private final Map<Integer, Long> pasidTables = new HashMap<>();
+    private final Map<Integer, Integer> used = new HashMap<>();
+    private int tail;
+    private int sequence;
+    private boolean closed;
+
+    /** Writes the unit's tables, programs it, and invalidates its context and PASID caches. */
+    public VtdDriver(Iommu unit, SystemMemory memory, Frames frames) {
+        this.unit = unit;
+        this.registers = unit.registers();
+        this.memory = memory;
+        this.frames = frames;
+        this.root = frames.allocate();
+        this.directory = frames.allocate();
+        this.queue = frames.allocate();
+        this.status = frames.allocate();
+        Map<Long, Long> tablesByHalf = new HashMap<>(); // bus * 2 + upper -> context table
+        for (RequesterId rid : registers.deviceScope()) {
+            boolean upper = rid.devfn() >= ContextEntry.PER_TABLE;
+            long table = tablesByHalf.computeIfAbsent(rid.bus() * 2L + (upper ? 1 : 0), k -> {
+                long t = frames.allocate();
+                contextTables.add(t);
+                return t;
+            });
+            long rootAt = RootEntry.address(root, rid.bus());
+            RootEntry r = RootEntry.decode(memory.readLong(rootAt), memory.readLong(rootAt + 8));
+            r = upper ? new RootEntry(r.lowerPresent(), r.lowerTable(), true, table) : new RootEntry(true, table, r.upperPresent(), r.upperTable());
+            write(rootAt, r.encode());
+            write(ContextEntry.address(table, rid.devfn()),
+                    new ContextEntry(true, false, false, true, true, DIRECTORY_SIZE, directory, 0).encode());
+        }
+        registers.setInvalidationQueue(queue, 0);
+        registers.setRootTable(root);
+        submit(List.of(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.GLOBAL, 0, 0, 0),
+                new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0)));
+    }
+
+    /** The unit this driver programs. */
+    public Iommu unit() {
+        return unit;
+    }
+
+    /**
+     * Writes {@code pasid}'s entry: present, first-level only, 4-level paging, pointing at {@code pml4}.
+     * An entry that was not present is not cached, so nothing needs invalidating.
+     *
+     * @throws IllegalArgumentException for a PASID outside 1..{@link #MAX_PASID} or a PML4 that is not a frame inside memory
+     * @throws IllegalStateException    if the PASID is bound already
+     */
+    public synchronized void bind(int pasid, long pml4) {
+        checkPasid(pasid);
+        if ((pml4 & 0xFFF) != 0 || pml4 < 0 || pml4 + 4096 > memory.size()) {
+            throw new IllegalArgumentException(String.format(
+                    "page-table root 0x%x for PASID %d is not a page-aligned address inside system memory", pml4, pasid));
+        }
+        ensureOpen();
+        Long table = pasidTables.get(pasid >>> 6);
+        if (table != null && (memory.readLong(PasidEntry.address(table, pasid)) & 1) != 0) {
+            throw new IllegalStateException("PASID " + pasid + " is already bound");
+        }
+        if (table == null) {
+            table = frames.allocate();
+            pasidTables.put(pasid >>> 6, table);
+            memory.writeLong(PasidDirectoryEntry.address(directory, pasid), new PasidDirectoryEntry(true, false, table).encode());
+        }
+        long[] words = PasidEntry.firstLevel(DOMAIN, pml4).encode();
+        long at = PasidEntry.address(table, pasid);
+        for (int i = words.length - 1; i >= 0; i--) { // the word with P last: the unit never reads half an entry
+            memory.writeLong(at + 8L * i, words[i]);
+        }
+        used.merge(pasid >>> 6, 1, Integer::sum);
+    }
+
+    /**
+     * Clears {@code pasid}'s entry and invalidates the PASID cache and the IOTLB for it; when this
+     * returns, no request with the PASID is in flight and none will reach memory.
+     *
+     * @throws IllegalStateException if the PASID is not bound
+     */
+    public synchronized void unbind(int pasid) {
+        checkPasid(pasid);
+        ensureOpen();
+        Long table = pasidTables.get(pasid >>> 6);
+        long at = table == null ? -1 : PasidEntry.address(table, pasid);
+        if (table == null || (memory.readLong(at) & 1) == 0) {
+            throw new IllegalStateException("PASID " + pasid + " is not bound");
+        }
+        for (int i = 0; i < PasidEntry.BYTES / 8; i++) { // the word with P first
+            memory.writeLong(at + 8L * i, 0);
+        }
+        boolean emptied = used.merge(pasid >>> 6, -1, Integer::sum) == 0;
+        if (emptied) {
+            memory.writeLong(PasidDirectoryEntry.address(directory, pasid), 0);
+        }
+        submit(List.of(new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.PASID, DOMAIN, pasid),
+                new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false)));
+        if (emptied) { // the unit dropped what it cached from the table: it can go
+            used.remove(pasid >>> 6);
+            frames.free(pasidTables.remove(pasid >>> 6));
+        }
+    }
+
+    /**
+     * Removes the translations of {@code pasid} that overlap {@code [va, va + length)} (page-selective
+     * descriptors of aligned power-of-two ranges, or the whole PASID when that takes fewer), and waits.
+     */
+    public synchronized void invalidate(int pasid, long va, long length) {
+        checkPasid(pasid);
+        if (length <= 0) {
+            throw new IllegalArgumentException("invalidation length must be > 0, not " + length);
+        }
+        ensureOpen();
+        List<Descriptor> batch = new ArrayList<>();
+        long page = va & ~0xFFFL;
+        long end = (va + length + 0xFFF) & ~0xFFFL;
+        while (page < end && batch.size() <= MAX_RANGES) {
+            int mask = Math.min(Long.numberOfTrailingZeros(page >>> 12), 63 - Long.numberOfLeadingZeros((end - page) >>> 12));
+            mask = Math.min(mask, 30);
+            batch.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page, mask, false));
+            page += 4096L << mask;
+        }
+        if (batch.size() > MAX_RANGES) {
+            batch = List.of(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
+        }
+        submit(batch);
+    }
+
+    /** Removes every translation of {@code pasid} and waits. */
+    public synchronized void invalidate(int pasid) {
+        checkPasid(pasid);
+        ensureOpen();
+        submit(List.of(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false)));
+    }
+
+    /**
+     * Writes {@code batch} and an invalidation wait into the queue, moves the tail, and checks the
+     * wait's status write. @throws IllegalStateException naming the unit and the queue error if the unit stopped
+     */
+    private void submit(List<Descriptor> batch) {
+        int entries = registers.queueEntries();
+        int value = ++sequence;
+        List<Descriptor> all = new ArrayList<>(batch);
+        all.add(new Descriptor.InvalidationWait(false, true, true, false, value, status));
+        for (Descriptor d : all) {
+            write(queue + (long) Descriptor.BYTES * tail, d.encode());
+            tail = (tail + 1) % entries;
+        }
+        registers.setInvalidationQueueTail(tail);
+        if ((int) memory.readLong(status) != value) {
+            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation wait did not complete: "
+                    + registers.queueError());
+        }
+    }
+
+    private void write(long address, long[] words) {
+        for (int i = 0; i < words.length; i++) {
+            memory.writeLong(address + 8L * i, words[i]);
+        }
+    }
+
+    private static void checkPasid(int pasid) {
+        Pasid.check(pasid);
+        if (pasid > MAX_PASID) {
+            throw new IllegalArgumentException("PASID " + pasid + " is beyond the PASID directory (1.." + MAX_PASID + ")");
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the driver of IOMMU unit " + unit.unit() + " is closed");
+        }
+    }
+
+    /** Turns translation off (no root table) and gives every frame back. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            registers.setRootTable(-1);
+        } catch (RuntimeException gone) {
+            // the unit stopped with its bundle: its registers went with it
+        }
+        pasidTables.values().forEach(frames::free);
+        contextTables.forEach(frames::free);
+        for (long frame : new long[] {root, directory, queue, status}) {
+            frames.free(frame);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package iommu.hw.vtd;
+
+import java.util.List;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The registers software programs in one remapping unit (a subset of VT-d's): the root table address
+ * (RTADDR with scalable-mode translation), the invalidation queue's address and size (IQA), tail (IQT)
+ * and head (IQH), and the queue's error record. Thread safe.
+ *
+ * <p>This unit processes its invalidation queue on the thread that writes the tail, before
+ * {@link #setInvalidationQueueTail} returns: descriptors in order, each wait descriptor's status write
+ * once every descriptor before it has completed. (A real unit does it on its own while software polls
+ * the status; software written as for one works here unchanged.) A descriptor the unit cannot accept
+ * stops the queue there: the head stays on it and {@link #queueError()} says why, until software
+ * programs the queue again.
+ */
+@ProviderType
+public interface VtdRegisters {
+    /** The devices behind this unit (the DMAR device scope); software writes a context entry for each. */
+    List<RequesterId> deviceScope();
+
+    /**
+     * Sets the root table (RTADDR, TTM = scalable mode, then SRTP): a 4 KiB-aligned frame inside memory,
+     * or -1 for none (every request then faults). The context and PASID caches are emptied.
+     */
+    void setRootTable(long address);
+
+    /** The root table, or -1. */
+    long rootTable();
+
+    /**
+     * Sets the invalidation queue (IQA, 256-bit descriptors): 2^{@code sizeOrder} frames of 4 KiB from
+     * {@code base}, 128 descriptors each; head and tail go back to 0 and a queue error is cleared.
+     *
+     * @throws IllegalArgumentException for a base that is not a 4 KiB-aligned address inside memory or a
+     *                                  size order outside 0..7
+     */
+    void setInvalidationQueue(long base, int sizeOrder);
+
+    /** The queue's base (IQA), or -1 before it is set. */
+    long invalidationQueue();
+
+    /** Descriptors the queue holds (0 before it is set). */
+    int queueEntries();
+
+    /**
+     * Writes the tail (IQT), as a descriptor index: the unit processes the descriptors from its head up
+     * to it. @throws IllegalStateException if no queue is set; IllegalArgumentException for an index
+     * outside the queue
+     */
+    void setInvalidationQueueTail(int tail);
+
+    int invalidationQueueHead();
+
+    int invalidationQueueTail();
+
+    /** Why the queue stopped (IQE, with the descriptor's index), or null while it runs. */
+    String queueError();
+
+    /** Descriptors processed so far, by kind, and waits completed. */
+    QueueStats queueStats();
+
+    /**
+     * What the queue has done.
+     *
+     * @param contextCache  context-cache invalidations
+     * @param pasidCache    PASID-cache invalidations
+     * @param iotlb         PASID-based IOTLB invalidations
+     * @param deviceTlb     PASID-based device-TLB invalidations
+     * @param groupResponses page group responses
+     * @param waits         invalidation waits completed
+     * @param errors        descriptors refused (the queue stopped on each)
+     */
+    record QueueStats(long contextCache, long pasidCache, long iotlb, long deviceTlb, long groupResponses, long waits,
+                      long errors) {
+    }
+}

@@ -1,0 +1,166 @@
+package iommu.hw.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+import iommu.hw.Access;
+import iommu.hw.FaultKind;
+import iommu.hw.Pte;
+import iommu.hw.Translation;
+import iommu.hw.vtd.ContextEntry;
+import iommu.hw.vtd.Descriptor;
+import iommu.hw.vtd.PasidDirectoryEntry;
+import iommu.hw.vtd.PasidEntry;
+import iommu.hw.vtd.RootEntry;
+import iommu.hw.vtd.VtdDriver;
+import iommu.hw.vtd.VtdRegisters;
+
+/**
+ * The unit reads its tables from memory through its caches, and only descriptors from its queue change
+ * what it caches: in queue order, each wait's status written once everything before it completed, a bad
+ * descriptor stopping the queue where it is.
+ */
+class InvalidationQueueTest {
+    static final long USER_RW = Pte.PRESENT | Pte.WRITABLE | Pte.USER;
+
+    final LazySystemMemory memory = new LazySystemMemory(64L << 20);
+    final IommuUnit iommu = new IommuUnit(memory, 0, 1024, 8, 4);
+    final VtdRegisters registers = iommu.registers();
+    final Tables tables = new Tables(memory, 1);
+
+    static long pa(Translation t) {
+        return ((Translation.Mapping) t).physicalAddress(((Translation.Mapping) t).pageVa());
+    }
+
+    /** Writes {@code descriptors} into the queue from its head and moves the tail past them. */
+    void submit(Descriptor... descriptors) {
+        int at = registers.invalidationQueueTail();
+        for (Descriptor d : descriptors) {
+            long[] words = d.encode();
+            for (int i = 0; i < 4; i++) {
+                memory.writeLong(registers.invalidationQueue() + 32L * at + 8L * i, words[i]);
+            }
+            at = (at + 1) % registers.queueEntries();
+        }
+        registers.setInvalidationQueueTail(at);
+    }
+
+    @Test
+    void withoutTablesInMemoryEveryRequestFaultsForWantOfAContext() {
+        Translation.Fault f = (Translation.Fault) iommu.translate(1, 0x10000, Access.READ);
+        assertEquals(FaultKind.NO_CONTEXT, f.kind());
+        assertThrows(IllegalStateException.class, () -> registers.setInvalidationQueueTail(1), "no queue is set");
+    }
+
+    @Test
+    void theDriverWritesTheStructuresTheUnitWalksToThePml4() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(70, tables.root); // PASID 70: directory entry 1, table entry 6
+        // by hand, as the unit does: root entry of bus 0 -> context entry of 00:02.0 -> directory -> PASID entry
+        long root = registers.rootTable();
+        RootEntry r = RootEntry.decode(memory.readLong(root), memory.readLong(root + 8));
+        assertTrue(r.lowerPresent());
+        long at = ContextEntry.address(r.lowerTable(), IommuUnit.REQUESTER.devfn());
+        ContextEntry c = ContextEntry.decode(new long[] {memory.readLong(at), memory.readLong(at + 8), memory.readLong(at + 16),
+                memory.readLong(at + 24)});
+        assertEquals(c, iommu.contextEntry());
+        assertTrue(c.present() && c.pasidEnable() && c.pageRequests());
+        assertEquals(VtdDriver.DIRECTORY_SIZE, c.directorySize());
+        PasidDirectoryEntry dir = PasidDirectoryEntry.decode(memory.readLong(PasidDirectoryEntry.address(c.directory(), 70)));
+        assertTrue(dir.present());
+        long entryAt = PasidEntry.address(dir.table(), 70);
+        assertEquals(dir.table() + 6 * 64, entryAt);
+        long[] raw = iommu.pasidEntry(70);
+        for (int i = 0; i < 8; i++) {
+            assertEquals(memory.readLong(entryAt + 8L * i), raw[i], "word " + i);
+        }
+        PasidEntry e = PasidEntry.decode(raw);
+        assertEquals(PasidEntry.firstLevel(VtdDriver.DOMAIN, tables.root), e);
+        assertEquals(java.util.Map.of(70, tables.root), iommu.boundPasids());
+
+        driver.unbind(70);
+        assertEquals(0, memory.readLong(PasidDirectoryEntry.address(c.directory(), 70)), "the emptied table left the directory");
+        assertNull(iommu.pasidEntry(70));
+        assertTrue(iommu.boundPasids().isEmpty());
+    }
+
+    @Test
+    void thePasidCacheKeepsAnEntryUntilAPasidCacheInvalidation() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(5, tables.root);
+        // each VA in a 2 MiB region of its own, so that no cached PDE of an earlier walk can serve it
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        tables.map4k(0x200000, 0x300000, USER_RW);
+        tables.map4k(0x400000, 0x301000, USER_RW);
+        assertEquals(0x100000, pa(iommu.translate(5, 0x10000, Access.READ)));
+        Tables other = new Tables(memory, 4000);
+        other.map4k(0x200000, 0x500000, USER_RW);
+        other.map4k(0x400000, 0x501000, USER_RW);
+        // software rewrites the entry's first-level pointer and invalidates nothing
+        long[] entry = iommu.pasidEntry(5);
+        long dir = iommu.contextEntry().directory();
+        long at = PasidEntry.address(PasidDirectoryEntry.decode(memory.readLong(PasidDirectoryEntry.address(dir, 5))).table(), 5);
+        memory.writeLong(at + 16, PasidEntry.firstLevel(VtdDriver.DOMAIN, other.root).encode()[2]);
+        assertTrue(entry[2] != memory.readLong(at + 16));
+        assertEquals(0x300000, pa(iommu.translate(5, 0x200000, Access.READ)), "the unit walks from its cached entry");
+        long status = tables.frame();
+        submit(new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.PASID, VtdDriver.DOMAIN, 5),
+                new Descriptor.InvalidationWait(false, true, false, false, 42, status));
+        assertEquals(42, (int) memory.readLong(status));
+        assertEquals(0x501000, pa(iommu.translate(5, 0x400000, Access.READ)), "after the invalidation it reads the new entry");
+    }
+
+    @Test
+    void descriptorsRunInOrderAndEachWaitWritesItsStatusAfterWhatCameBefore() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(5, tables.root);
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        tables.map4k(0x11000, 0x101000, USER_RW);
+        iommu.translate(5, 0x10000, Access.READ);
+        iommu.translate(5, 0x11000, Access.READ);
+        assertEquals(2, iommu.stats().iotlbEntries());
+        VtdRegisters.QueueStats before = registers.queueStats();
+        long status = tables.frame();
+        int head = registers.invalidationQueueHead();
+        submit(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, 1, 5, 0x10000, 0, false),
+                new Descriptor.InvalidationWait(false, true, false, false, 1, status),
+                new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, 1, 5, 0x11000, 0, false),
+                new Descriptor.InvalidationWait(false, true, false, false, 2, status + 4));
+        assertEquals((head + 4) % registers.queueEntries(), registers.invalidationQueueHead());
+        assertEquals(1, (int) memory.readLong(status));
+        assertEquals(2, (int) (memory.readLong(status) >>> 32));
+        assertEquals(0, iommu.stats().iotlbEntries());
+        VtdRegisters.QueueStats after = registers.queueStats();
+        assertEquals(before.iotlb() + 2, after.iotlb());
+        assertEquals(before.waits() + 2, after.waits());
+        assertNull(registers.queueError());
+    }
+
+    @Test
+    void aBadDescriptorStopsTheQueueThereAndTheDriverSaysSo() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(5, tables.root);
+        long status = tables.frame();
+        int head = registers.invalidationQueueHead();
+        long base = registers.invalidationQueue();
+        memory.writeLong(base + 32L * ((head + 1) % registers.queueEntries()), 0xF); // no such type
+        long[] waitWords = new Descriptor.InvalidationWait(false, true, false, false, 9, status).encode();
+        for (int i = 0; i < 4; i++) {
+            memory.writeLong(base + 32L * ((head + 2) % registers.queueEntries()) + 8L * i, waitWords[i]);
+        }
+        long[] ok = new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0).encode();
+        for (int i = 0; i < 4; i++) {
+            memory.writeLong(base + 32L * head + 8L * i, ok[i]);
+        }
+        registers.setInvalidationQueueTail((head + 3) % registers.queueEntries());
+        assertEquals((head + 1) % registers.queueEntries(), registers.invalidationQueueHead(), "the head stays on the bad descriptor");
+        assertTrue(registers.queueError().contains("invalid descriptor type 0xf"), registers.queueError());
+        assertEquals(0, memory.readLong(status), "the wait after it never completed");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> driver.invalidate(5, 0x10000, 4096));
+        assertTrue(e.getMessage().startsWith("IOMMU unit 0: the invalidation wait did not complete: descriptor "), e.getMessage());
+    }
+}
