@@ -132,4 +132,7 @@ public interface GpuAdapter {
 
     /** Reads the source's current frame through the aperture. Errors are reported in the frame. */
     ScanoutFrame scanout(int source);
+
+    /** The device TLB (ATS translation cache) of physical GPU {@code physicalGpu}: its entries and counts. */
+    DeviceTlbStats deviceTlb(int physicalGpu);
 }

@@ -22,4 +22,11 @@ public interface DmaInitiator {
 
     /** Copies {@code length} bytes from {@code srcVa} to {@code dstVa} in the same address space. */
     DmaResult copy(int pasid, long srcVa, long dstVa, long length);
+
+    /**
+     * Attaches a device behind this unit that caches translations (ATS): from now on the unit sends it
+     * the device-TLB invalidations software queues, and it translates and reaches memory through the
+     * returned port.
+     */
+    AtsPort attach(AtsDevice device);
 }

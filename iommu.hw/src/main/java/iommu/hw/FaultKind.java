@@ -35,5 +35,10 @@ public enum FaultKind {
      * The PASID's entry is present but not one this unit translates with: not first-level only, not
      * 4-level paging, no-execute not enabled, or a table pointer outside memory.
      */
-    PASID_ENTRY_INVALID
+    PASID_ENTRY_INVALID,
+    /**
+     * A device's translated request was refused: the unit blocks the device since it did not answer a
+     * device-TLB invalidation in time, until the device resets.
+     */
+    DEVICE_BLOCKED
 }

@@ -14,7 +14,7 @@ import gpu.hw.GpuStats;
 
 /** {@code gpu:list} and {@code gpu:info [ADAPTER]}: the adapters, and one adapter's engines and counters. */
 @Component(service = GpuCommands.class, property = {"osgi.command.scope=gpu", "osgi.command.function=info",
-        "osgi.command.function=list"})
+        "osgi.command.function=list", "osgi.command.function=atc"})
 public final class GpuCommands {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private volatile List<GpuAdapter> adapters;
@@ -59,5 +59,23 @@ public final class GpuCommands {
         return b.append(String.format("submissions completed %d, faulted %d, dropped %d; engine resets %d%n"
                         + "bytes read %d, written %d", s.submissionsCompleted(), s.submissionsFaulted(),
                 s.submissionsDropped(), s.engineResets(), s.bytesRead(), s.bytesWritten())).toString();
+    }
+
+    @Descriptor("adapter 0's device TLBs (ATS): entries, hits, misses, translation requests, invalidations, time-outs")
+    public String atc() {
+        return atc("0");
+    }
+
+    @Descriptor("an adapter's device TLB per physical GPU (ATS): entries, hits, misses, translation requests, invalidations, time-outs")
+    public String atc(@Descriptor("adapter index, as gpu:list lists it") String adapter) {
+        GpuAdapter gpu = Adapters.find(adapters, adapter);
+        StringBuilder b = new StringBuilder("GPU  unit  ATS  entries  hits        misses      translation-requests  invalidations  time-outs");
+        for (int g = 0; g < gpu.physicalGpus(); g++) {
+            gpu.hw.DeviceTlbStats t = gpu.deviceTlb(g);
+            b.append(String.format("%n%-4d %-5d %-4s %-8d %-11d %-11d %-21d %-14d %d%s", g, gpu.iommuUnit(g), t.enabled() ? "on" : "off",
+                    t.entries(), t.hits(), t.misses(), t.translationRequests(), t.invalidations(), t.timeouts(),
+                    t.blocked() ? "  (translated requests refused until an engine reset)" : ""));
+        }
+        return b.toString();
     }
 }

@@ -40,6 +40,10 @@ public @interface GpuConfig {
             description = "Copy engines that run in parallel; a driver gives each device one of them.")
     int copyEngines() default 2;
 
+    @AttributeDefinition(name = "ATS (device TLB)", description = "Each physical GPU caches translations in its own"
+            + " device TLB and sends translated requests (PCIe ATS); off, the IOMMU translates every request.")
+    boolean ats() default true;
+
     @AttributeDefinition(name = "Video present sources", min = "0", max = "4", description = "0 = a render-only adapter.")
     int displaySources() default 2;
 

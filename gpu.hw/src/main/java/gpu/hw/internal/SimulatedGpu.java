@@ -18,6 +18,7 @@ import gpu.hw.ApertureInfo;
 import gpu.hw.DisplayMode;
 import gpu.hw.EngineStatus;
 import gpu.hw.EngineType;
+import gpu.hw.DeviceTlbStats;
 import gpu.hw.GpuAdapter;
 import gpu.hw.GpuCommand;
 import gpu.hw.GpuStats;
@@ -27,6 +28,7 @@ import gpu.hw.PciIdentity;
 import gpu.hw.PixelFormat;
 import gpu.hw.ScanoutFrame;
 import gpu.hw.Submission;
+import iommu.hw.AtsPort;
 import iommu.hw.DmaInitiator;
 import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
@@ -57,6 +59,9 @@ public final class SimulatedGpu implements GpuAdapter {
     private final AtomicReference<InterruptSink> sink = new AtomicReference<>();
     private final Aperture aperture;
     private final DisplayController display;
+    /** Each physical GPU's device TLB and its port through its unit (none without ATS). */
+    private final DeviceTlb[] deviceTlbs;
+    private final AtsPort[] atsPorts;
 
     @Activate
     public SimulatedGpu(@Reference(name = "dma") DmaInitiator dma,
@@ -66,7 +71,7 @@ public final class SimulatedGpu implements GpuAdapter {
         this(clamp(config.adapter_index(), 0, 15, 0), linked == null ? List.of(dma) : List.of(dma, linked), memory, new PciIdentity(config.pci_vendor() & 0xFFFF, config.pci_device() & 0xFFFF,
                         config.pci_revision() & 0xFF), clamp(config.apertureMiB(), 1, 4096, 256) << 8,
                 modes(clamp(config.displaySources(), 0, 4, 2), clamp(config.displayWidth(), 1, 8192, 320),
-                        clamp(config.displayHeight(), 1, 8192, 240)), clamp(config.copyEngines(), 1, 4, 2));
+                        clamp(config.displayHeight(), 1, 8192, 240)), clamp(config.copyEngines(), 1, 4, 2), config.ats());
     }
 
     /** Adapter 0 with an aperture of {@code aperturePages} (dummy page: frame 0) and the given sources. */
@@ -94,6 +99,15 @@ public final class SimulatedGpu implements GpuAdapter {
      */
     public SimulatedGpu(int index, List<DmaInitiator> gpus, SystemMemory memory, PciIdentity identity, long aperturePages,
                         List<DisplayMode> modes, int copyEngines) {
+        this(index, gpus, memory, identity, aperturePages, modes, copyEngines, true);
+    }
+
+    /**
+     * As above; with {@code ats}, each physical GPU caches translations in its own device TLB and sends
+     * translated requests (PCIe ATS), else every request is untranslated and the IOMMU translates it.
+     */
+    public SimulatedGpu(int index, List<DmaInitiator> gpus, SystemMemory memory, PciIdentity identity, long aperturePages,
+                        List<DisplayMode> modes, int copyEngines, boolean ats) {
         if (copyEngines < 1) {
             throw new IllegalArgumentException("an adapter needs at least one copy engine, not " + copyEngines);
         }
@@ -103,7 +117,18 @@ public final class SimulatedGpu implements GpuAdapter {
         this.index = index;
         this.iommuUnits = gpus.stream().mapToInt(DmaInitiator::unit).toArray();
         this.identity = identity;
-        this.executors = gpus.stream().map(CommandExecutor::new).toArray(CommandExecutor[]::new);
+        this.deviceTlbs = new DeviceTlb[ats ? gpus.size() : 0];
+        this.atsPorts = new AtsPort[deviceTlbs.length];
+        this.executors = new CommandExecutor[gpus.size()];
+        for (int g = 0; g < gpus.size(); g++) {
+            if (ats) {
+                deviceTlbs[g] = new DeviceTlb();
+                atsPorts[g] = gpus.get(g).attach(deviceTlbs[g]);
+                executors[g] = new CommandExecutor(new AtsDma(atsPorts[g], deviceTlbs[g]));
+            } else {
+                executors[g] = new CommandExecutor(gpus.get(g));
+            }
+        }
         this.aperture = new Aperture(aperturePages, 0, memory.frameCount());
         this.display = new DisplayController(modes, aperture, memory);
         for (EngineType type : EngineType.values()) {
@@ -141,6 +166,9 @@ public final class SimulatedGpu implements GpuAdapter {
             for (Engine engine : of) {
                 engine.stop();
             }
+        }
+        for (AtsPort port : atsPorts) {
+            port.close();
         }
     }
 
@@ -265,11 +293,31 @@ public final class SimulatedGpu implements GpuAdapter {
             for (Engine e : engines.get(java.util.Objects.requireNonNull(engine, "engine"))) {
                 dropped += e.reset();
             }
+            for (int g = 0; g < deviceTlbs.length; g++) { // a reset empties the device TLB: the unit accepts its requests again
+                deviceTlbs[g].flush();
+                atsPorts[g].reset();
+            }
             return dropped;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while resetting engine " + engine, e);
         }
+    }
+
+    @Override
+    public DeviceTlbStats deviceTlb(int physicalGpu) {
+        iommuUnit(physicalGpu); // checks the index
+        if (deviceTlbs.length == 0) {
+            return new DeviceTlbStats(false, 0, 0, 0, 0, 0, 0, false);
+        }
+        DeviceTlb t = deviceTlbs[physicalGpu];
+        return new DeviceTlbStats(true, t.size(), t.hits.sum(), t.misses.sum(), t.requests.sum(), t.invalidations.sum(),
+                t.timeouts.sum(), atsPorts[physicalGpu].blocked());
+    }
+
+    /** Fault injection: physical GPU {@code g} stops (or resumes) answering device-TLB invalidations. */
+    public void deviceTlbUnresponsive(int physicalGpu, boolean on) {
+        deviceTlbs[physicalGpu].unresponsive(on);
     }
 
     @Override

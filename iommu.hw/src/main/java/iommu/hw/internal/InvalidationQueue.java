@@ -100,9 +100,10 @@ final class InvalidationQueue {
         }
     }
 
-    VtdRegisters.QueueStats stats() {
+    /** What the queue processed; {@code timeouts}: device-TLB invalidations a device did not answer in time. */
+    VtdRegisters.QueueStats stats(long timeouts) {
         return new VtdRegisters.QueueStats(byType[Descriptor.CONTEXT_CACHE].sum(), byType[Descriptor.PASID_CACHE].sum(),
                 byType[Descriptor.PASID_IOTLB].sum(), byType[Descriptor.PASID_DEVICE_TLB].sum(),
-                byType[Descriptor.PAGE_GROUP_RESPONSE].sum(), byType[Descriptor.INVALIDATION_WAIT].sum(), errors.sum());
+                byType[Descriptor.PAGE_GROUP_RESPONSE].sum(), byType[Descriptor.INVALIDATION_WAIT].sum(), errors.sum(), timeouts);
     }
 }

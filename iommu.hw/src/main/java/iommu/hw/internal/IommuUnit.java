@@ -20,6 +20,8 @@ import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 import iommu.hw.Access;
+import iommu.hw.AtsDevice;
+import iommu.hw.AtsPort;
 import iommu.hw.DmaInitiator;
 import iommu.hw.DmaResult;
 import iommu.hw.FaultRecord;
@@ -72,6 +74,9 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final InvalidationQueue queue;
     private final FaultLog faultLog;
     private final InflightGate gate = new InflightGate();
+    /** Devices behind the unit that cache translations (ATS), each with its port. */
+    private final java.util.List<UnitAtsPort> atsPorts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final LongAdder deviceTlbTimeouts = new LongAdder();
     private final Translator translator;
     private final Dma dma;
     private final Object lock = new Object();
@@ -224,7 +229,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
         @Override
         public QueueStats queueStats() {
-            return queue.stats();
+            return queue.stats(deviceTlbTimeouts.sum());
         }
     };
 
@@ -273,10 +278,53 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                 int v = w.statusData();
                 memory.write(w.statusAddress(), new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)}, 0, 4);
             }
+        } else if (d instanceof Descriptor.PasidDeviceTlbInvalidation i) {
+            invalidateDeviceTlbs(i);
         }
-        // device-TLB invalidations and page group responses: no device behind this unit caches translations
-        // or waits for responses yet; they complete at once
+        // page group responses: no device behind this unit waits for one yet (page requests are calls); they complete at once
     }
+
+    /** How long a device has to answer a device-TLB invalidation before the unit blocks it. */
+    static final long DEVICE_TLB_TIMEOUT_NANOS = 1_000_000_000L;
+
+    /**
+     * A device-TLB invalidation: sent to every attached ATS device with the descriptor's source id;
+     * one that does not answer in time is blocked (its translated requests refused until it resets),
+     * counted and reported, so that the wait after it still completes with nothing stale reachable.
+     */
+    private void invalidateDeviceTlbs(Descriptor.PasidDeviceTlbInvalidation i) {
+        if (i.sourceId() != REQUESTER.value()) {
+            return; // no device with that id behind this unit
+        }
+        for (UnitAtsPort port : atsPorts) {
+            if (port.blocked()) {
+                continue;
+            }
+            boolean answered;
+            try {
+                answered = port.device.invalidate(i.pasid(), i.base(), i.length(), DEVICE_TLB_TIMEOUT_NANOS);
+            } catch (RuntimeException e) {
+                answered = false;
+            }
+            if (!answered) {
+                port.block();
+                deviceTlbTimeouts.increment();
+                System.getLogger(IommuUnit.class.getName()).log(System.Logger.Level.ERROR, "IOMMU unit " + unit
+                        + ": device-TLB invalidation time-out (ITE): device " + REQUESTER + " did not answer within "
+                        + DEVICE_TLB_TIMEOUT_NANOS / 1_000_000 + " ms; its translated requests are refused until it resets");
+            }
+        }
+    }
+
+    @Override
+    public AtsPort attach(AtsDevice device) {
+        UnitAtsPort port = new UnitAtsPort(unit, java.util.Objects.requireNonNull(device, "ATS device"), memory, gate,
+                this::translate, atsPorts::remove);
+        atsPorts.add(port);
+        return port;
+    }
+
+
 
     // ---- translation ----
 

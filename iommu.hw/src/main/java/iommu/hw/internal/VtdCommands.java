@@ -76,8 +76,10 @@ public final class VtdCommands {
                     iommu.unit(), r.invalidationQueue(), r.queueEntries(), r.invalidationQueueHead(), r.invalidationQueueTail()));
         }
         b.append(String.format(Locale.ROOT, "%nprocessed   context-cache %d, PASID-cache %d, PASID-based IOTLB %d,"
-                        + " PASID-based device-TLB %d, page group responses %d%nwaits       %d completed%nerrors      %d%s",
-                s.contextCache(), s.pasidCache(), s.iotlb(), s.deviceTlb(), s.groupResponses(), s.waits(), s.errors(),
+                        + " PASID-based device-TLB %d, page group responses %d%nwaits       %d completed%n"
+                        + "time-outs   %d device-TLB invalidations not answered in time%nerrors      %d%s",
+                s.contextCache(), s.pasidCache(), s.iotlb(), s.deviceTlb(), s.groupResponses(), s.waits(),
+                s.deviceTlbTimeouts(), s.errors(),
                 r.queueError() == null ? "" : " (stopped: " + r.queueError() + ")"));
         return b.toString();
     }

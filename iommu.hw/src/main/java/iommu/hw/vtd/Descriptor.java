@@ -183,18 +183,27 @@ public sealed interface Descriptor {
                     : new PasidDeviceTlbInvalidation(sourceId, pasid, false, base | ((length >>> 1) - 1) & ~0xFFFL, true);
         }
 
-        /** The range's base: ADDR with the size-encoding bits cleared. */
-        public long base() {
-            return address & ~(length() - 1);
+        /** Every translation of {@code pasid}: ADDR[62:12] all ones with S, the whole address space. */
+        public static PasidDeviceTlbInvalidation all(int sourceId, int pasid) {
+            return new PasidDeviceTlbInvalidation(sourceId, pasid, false, 0x7FFF_FFFF_FFFF_F000L, true);
         }
 
-        /** Bytes of the range: 4 KiB without S, else 2^(k+1) where k is ADDR's lowest clear bit from 12. */
+        /** The range's base: ADDR with the size-encoding bits cleared (0 for the whole space). */
+        public long base() {
+            long length = length();
+            return length == Long.MAX_VALUE ? 0 : address & ~(length - 1);
+        }
+
+        /**
+         * Bytes of the range: 4 KiB without S, else 2^(k+1) where k is ADDR's lowest clear bit from 12;
+         * {@link Long#MAX_VALUE} when that is bit 63 (the whole address space).
+         */
         public long length() {
             if (!size) {
                 return 4096;
             }
             int k = Long.numberOfTrailingZeros(~(address >>> 12)) + 12;
-            return k >= 63 ? Long.MIN_VALUE >>> 1 : 1L << (k + 1);
+            return k >= 62 ? Long.MAX_VALUE : 1L << (k + 1);
         }
 
         @Override

@@ -15,7 +15,8 @@ import iommu.hw.SystemMemory;
  * for every device in the unit's scope (PASIDs and page requests enabled) and an empty PASID directory,
  * and programs the root table and the invalidation queue; {@link #bind} writes a PASID entry whose
  * first-level pointer is the process's PML4; {@link #unbind} clears it and invalidates the PASID cache
- * and the IOTLB for it; {@link #invalidate} removes a range's translations. Every invalidation is a
+ * and the IOTLB for it; {@link #invalidate} removes a range's translations, from the IOTLB and then
+ * from the device TLB of every device in scope (ATS is enabled in their context entries). Every invalidation is a
  * batch of descriptors ending with a wait whose status write the driver checks before it returns: when
  * it returns, no request can use what it removed (invariant 2 of DESIGN.md).
  *
@@ -78,7 +79,7 @@ public final class VtdDriver implements AutoCloseable {
             r = upper ? new RootEntry(r.lowerPresent(), r.lowerTable(), true, table) : new RootEntry(true, table, r.upperPresent(), r.upperTable());
             write(rootAt, r.encode());
             write(ContextEntry.address(table, rid.devfn()),
-                    new ContextEntry(true, false, false, true, true, DIRECTORY_SIZE, directory, 0).encode());
+                    new ContextEntry(true, false, true, true, true, DIRECTORY_SIZE, directory, 0).encode());
         }
         registers.setInvalidationQueue(queue, 0);
         registers.setRootTable(root);
@@ -143,8 +144,11 @@ public final class VtdDriver implements AutoCloseable {
         if (emptied) {
             memory.writeLong(PasidDirectoryEntry.address(directory, pasid), 0);
         }
-        submit(List.of(new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.PASID, DOMAIN, pasid),
+        List<Descriptor> batch = new ArrayList<>(List.of(
+                new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.PASID, DOMAIN, pasid),
                 new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false)));
+        deviceTlbs(batch, pasid, 0, Long.MAX_VALUE);
+        submit(batch);
         if (emptied) { // the unit dropped what it cached from the table: it can go
             used.remove(pasid >>> 6);
             frames.free(pasidTables.remove(pasid >>> 6));
@@ -161,17 +165,25 @@ public final class VtdDriver implements AutoCloseable {
             throw new IllegalArgumentException("invalidation length must be > 0, not " + length);
         }
         ensureOpen();
-        List<Descriptor> batch = new ArrayList<>();
+        List<Descriptor> ranges = new ArrayList<>();
         long page = va & ~0xFFFL;
         long end = (va + length + 0xFFF) & ~0xFFFL;
-        while (page < end && batch.size() <= MAX_RANGES) {
+        while (page < end && ranges.size() <= MAX_RANGES) {
             int mask = Math.min(Long.numberOfTrailingZeros(page >>> 12), 63 - Long.numberOfLeadingZeros((end - page) >>> 12));
             mask = Math.min(mask, 30);
-            batch.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page, mask, false));
+            ranges.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page, mask, false));
             page += 4096L << mask;
         }
-        if (batch.size() > MAX_RANGES) {
-            batch = List.of(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
+        List<Descriptor> batch = new ArrayList<>();
+        if (ranges.size() > MAX_RANGES) {
+            batch.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
+            deviceTlbs(batch, pasid, 0, Long.MAX_VALUE);
+        } else {
+            batch.addAll(ranges);
+            for (Descriptor d : ranges) { // each device TLB after the IOTLB: a miss there must not refill from the IOTLB
+                Descriptor.PasidIotlbInvalidation r = (Descriptor.PasidIotlbInvalidation) d;
+                deviceTlbs(batch, pasid, r.address(), r.length());
+            }
         }
         submit(batch);
     }
@@ -180,7 +192,21 @@ public final class VtdDriver implements AutoCloseable {
     public synchronized void invalidate(int pasid) {
         checkPasid(pasid);
         ensureOpen();
-        submit(List.of(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false)));
+        List<Descriptor> batch = new ArrayList<>(List.of(
+                new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false)));
+        deviceTlbs(batch, pasid, 0, Long.MAX_VALUE);
+        submit(batch);
+    }
+
+    /**
+     * Adds the device-TLB invalidation of the range for every device in the unit's scope (their context
+     * entries enable ATS): the unit passes it to a device that caches translations.
+     */
+    private void deviceTlbs(List<Descriptor> batch, int pasid, long base, long length) {
+        for (RequesterId rid : registers.deviceScope()) {
+            batch.add(length == Long.MAX_VALUE ? Descriptor.PasidDeviceTlbInvalidation.all(rid.value(), pasid)
+                    : Descriptor.PasidDeviceTlbInvalidation.of(rid.value(), pasid, base, length));
+        }
     }
 
     /**

@@ -72,8 +72,10 @@ public interface VtdRegisters {
      * @param groupResponses page group responses
      * @param waits         invalidation waits completed
      * @param errors        descriptors refused (the queue stopped on each)
+     * @param deviceTlbTimeouts device-TLB invalidations a device did not answer in time (ITE; the unit then
+     *                      refuses its translated requests until it resets)
      */
     record QueueStats(long contextCache, long pasidCache, long iotlb, long deviceTlb, long groupResponses, long waits,
-                      long errors) {
+                      long errors, long deviceTlbTimeouts) {
     }
 }

@@ -1,0 +1,153 @@
+package gpu.hw.internal;
+
+import iommu.hw.Access;
+import iommu.hw.AtsDevice;
+import iommu.hw.AtsPort;
+import iommu.hw.DmaInitiator;
+import iommu.hw.DmaResult;
+import iommu.hw.FaultKind;
+import iommu.hw.Translation;
+
+/**
+ * A GPU's own DMA with ATS: each page's translation from its {@link DeviceTlb}, or on a miss from a
+ * translation request to the IOMMU unit (which may make a page request), then a translated request
+ * (physical address) through the unit's {@link AtsPort}. A copy extends over pages the cache maps to
+ * contiguous frames on both sides, up to a bank. A request the unit refuses (the GPU timed out an
+ * invalidation) stops the transfer with a fault.
+ */
+final class AtsDma implements DmaInitiator {
+    private static final int RUN_BYTES = 256 * 1024;
+
+    private final AtsPort port;
+    private final DeviceTlb tlb;
+
+    AtsDma(AtsPort port, DeviceTlb tlb) {
+        this.port = port;
+        this.tlb = tlb;
+    }
+
+    @Override
+    public int unit() {
+        return port.unit();
+    }
+
+    @Override
+    public AtsPort attach(AtsDevice device) {
+        throw new UnsupportedOperationException("a GPU's own DMA port attaches no device");
+    }
+
+    /** One step inside a read hold: bytes moved, 0 to translate {@code miss} first, -1 refused by the unit. */
+    private interface Step {
+        int run(long done, Miss miss);
+    }
+
+    /** The address (and access) a step could not translate or the unit refused. */
+    private static final class Miss {
+        long va;
+        Access access;
+
+        long set(long va, Access access) {
+            this.va = va;
+            this.access = access;
+            return DeviceTlb.MISS;
+        }
+    }
+
+    private DmaResult transfer(int pasid, long length, Step step) {
+        Miss miss = new Miss();
+        long done = 0;
+        while (done < length) {
+            int moved;
+            long stamp = tlb.inFlight.readLock();
+            try {
+                moved = step.run(done, miss);
+            } finally {
+                tlb.inFlight.unlockRead(stamp);
+            }
+            if (moved < 0) {
+                return new DmaResult(done, new Translation.Fault(FaultKind.DEVICE_BLOCKED, pasid, miss.va, miss.access));
+            }
+            if (moved == 0) { // a miss: a translation request, outside the hold (it may page in, which invalidates)
+                long generation = tlb.generation();
+                tlb.requests.increment();
+                Translation t = port.translate(pasid, miss.va, miss.access);
+                if (t instanceof Translation.Fault f) {
+                    return new DmaResult(done, f);
+                }
+                tlb.fill(pasid, miss.va, (Translation.Mapping) t, rights(miss.access), generation);
+                continue;
+            }
+            done += moved;
+        }
+        return new DmaResult(done, null);
+    }
+
+    private static long rights(Access access) {
+        return access == Access.WRITE ? DeviceTlb.READ | DeviceTlb.WRITE : DeviceTlb.READ;
+    }
+
+    private long translated(int pasid, long va, Access access, Miss miss) {
+        long page = tlb.lookup(pasid, va, rights(access));
+        return page == DeviceTlb.MISS ? miss.set(va, access) : page;
+    }
+
+    private DmaResult buffer(int pasid, long va, byte[] buffer, Access access) {
+        return transfer(pasid, buffer.length, (done, miss) -> {
+            long at = va + done;
+            long page = translated(pasid, at, access, miss);
+            if (page == DeviceTlb.MISS) {
+                return 0;
+            }
+            int n = (int) Math.min(4096 - (at & 0xFFF), buffer.length - done);
+            boolean ok = access == Access.WRITE ? port.write(page | (at & 0xFFF), buffer, (int) done, n)
+                    : port.read(page | (at & 0xFFF), buffer, (int) done, n);
+            if (!ok) {
+                miss.set(at, access);
+                return -1;
+            }
+            return n;
+        });
+    }
+
+    @Override
+    public DmaResult read(int pasid, long va, byte[] dst) {
+        return buffer(pasid, va, dst, Access.READ);
+    }
+
+    @Override
+    public DmaResult write(int pasid, long va, byte[] src) {
+        return buffer(pasid, va, src, Access.WRITE);
+    }
+
+    @Override
+    public DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("DMA copy length must be >= 0, not " + length);
+        }
+        return transfer(pasid, length, (done, miss) -> {
+            long from = srcVa + done;
+            long to = dstVa + done;
+            long src = translated(pasid, from, Access.READ, miss);
+            if (src == DeviceTlb.MISS) {
+                return 0;
+            }
+            long dst = translated(pasid, to, Access.WRITE, miss);
+            if (dst == DeviceTlb.MISS) {
+                return 0;
+            }
+            long left = length - done;
+            int n = (int) Math.min(Math.min(4096 - (from & 0xFFF), 4096 - (to & 0xFFF)), left);
+            // while the cache maps the next pages of both sides to the next frames, one copy covers them
+            while ((from & 0xFFF) == 0 && (to & 0xFFF) == 0 && n < RUN_BYTES && n < left
+                    && tlb.peek(pasid, from + n, DeviceTlb.READ) == src + n
+                    && tlb.peek(pasid, to + n, DeviceTlb.READ | DeviceTlb.WRITE) == dst + n) {
+                n += (int) Math.min(4096, left - n);
+            }
+            if (!port.copy(src | (from & 0xFFF), dst | (to & 0xFFF), n)) {
+                miss.set(from, Access.READ);
+                return -1;
+            }
+            return n;
+        });
+    }
+}

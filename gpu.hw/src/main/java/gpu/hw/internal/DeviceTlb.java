@@ -1,0 +1,186 @@
+package gpu.hw.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.StampedLock;
+
+import iommu.hw.AtsDevice;
+import iommu.hw.Translation;
+
+/**
+ * A physical GPU's device TLB (PCIe ATS address translation cache): 4 KiB translations by (PASID, page),
+ * each with the rights the IOMMU granted (read; write once a write request was translated, so the
+ * page's dirty bit is set), in a direct-mapped table of {@link #SLOTS} entries. Engines look up inside a
+ * read hold of {@link #inFlight} and keep it while they use what they found; an invalidation removes
+ * the entries, then takes the write hold, so that it answers only once no request that could still use
+ * one is in flight. A fill is refused when an invalidation began after its translation request was
+ * sent. Lookups take no lock: each slot is a sequence number, a tag and a word, written under this
+ * object's monitor with the sequence odd while it changes (a seqlock), so a lookup never pairs one
+ * page's tag with another's frame.
+ */
+final class DeviceTlb implements AtsDevice {
+    static final long MISS = -1;
+    static final long READ = 1;
+    static final long WRITE = 2;
+    static final int SLOTS = 1 << 16;
+    private static final VarHandle ARRAY = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final long VALID = 1L << 63;
+
+    /** Held (read) by every request from its lookup until its memory access is done. */
+    final StampedLock inFlight = new StampedLock();
+    /** Slot i: sequence at [3i], tag at [3i+1] (VALID | PASID << 36 | page), word at [3i+2] (frame | rights). */
+    private final long[] table = new long[3 * SLOTS];
+    private final AtomicLong generation = new AtomicLong();
+    private int size;
+    final LongAdder hits = new LongAdder();
+    final LongAdder misses = new LongAdder();
+    final LongAdder requests = new LongAdder();
+    final LongAdder invalidations = new LongAdder();
+    final LongAdder timeouts = new LongAdder();
+    /** Fault injection: the GPU stops answering invalidations. */
+    private volatile boolean unresponsive;
+
+    private static long tag(int pasid, long va) {
+        return VALID | (long) pasid << 36 | (va >>> 12) & ((1L << 36) - 1);
+    }
+
+    /** Consecutive pages of a PASID in consecutive slots (a copy's look-ahead reads memory in order). */
+    private static int slot(long tag) {
+        long page = tag & ((1L << 36) - 1);
+        long pasid = (tag >>> 36) & ((1L << 20) - 1);
+        return (int) (page + pasid * 0x9E3779B1L) & (SLOTS - 1);
+    }
+
+    /** The physical page of {@code va} if cached with {@code rights}, else {@link #MISS}. Call inside a read hold. */
+    long lookup(int pasid, long va, long rights) {
+        long page = peek(pasid, va, rights);
+        if (page != MISS) {
+            hits.increment();
+        } else {
+            misses.increment();
+        }
+        return page;
+    }
+
+    /** As {@link #lookup}, not counted (a copy looking ahead for contiguous frames). */
+    long peek(int pasid, long va, long rights) {
+        long tag = tag(pasid, va);
+        int i = 3 * slot(tag);
+        long seq = (long) ARRAY.getAcquire(table, i);
+        long t = (long) ARRAY.getAcquire(table, i + 1);
+        long word = (long) ARRAY.getAcquire(table, i + 2);
+        VarHandle.loadLoadFence();
+        if ((seq & 1) != 0 || t != tag || (long) ARRAY.getAcquire(table, i) != seq || (word & rights) != rights) {
+            return MISS;
+        }
+        return word & ~0xFFFL;
+    }
+
+    /** Writes slot {@code i}'s tag and word (under the monitor). */
+    private void put(int i, long tag, long word) {
+        long seq = table[i];
+        ARRAY.setRelease(table, i, seq + 1);
+        VarHandle.storeStoreFence();
+        ARRAY.setRelease(table, i + 1, tag);
+        ARRAY.setRelease(table, i + 2, word);
+        ARRAY.setRelease(table, i, seq + 2);
+    }
+
+    /** Read before sending a translation request; pass to {@link #fill}. */
+    long generation() {
+        return generation.get();
+    }
+
+    /** Caches the 4 KiB page of {@code va} from a mapping the IOMMU returned for {@code rights}, unless invalidated since. */
+    void fill(int pasid, long va, Translation.Mapping m, long rights, long startGeneration) {
+        long page = m.physicalAddress(va) & ~0xFFFL;
+        long tag = tag(pasid, va);
+        int i = 3 * slot(tag);
+        synchronized (this) {
+            if (generation.get() != startGeneration) {
+                return;
+            }
+            long old = table[i + 1] == tag ? table[i + 2] : 0;
+            if (table[i + 1] == 0) {
+                size++;
+            }
+            put(i, tag, (old & ~0xFFFL) == page ? old | rights : page | rights);
+        }
+    }
+
+    @Override
+    public boolean invalidate(int pasid, long va, long length, long timeoutNanos) {
+        invalidations.increment();
+        if (unresponsive) {
+            timeouts.increment();
+            sleep(timeoutNanos);
+            return false;
+        }
+        synchronized (this) {
+            generation.incrementAndGet();
+            long pages = length == Long.MAX_VALUE ? Long.MAX_VALUE : (length + 0xFFF) >>> 12;
+            if (pages <= 4096) {
+                for (long p = 0; p < pages; p++) {
+                    long tag = tag(pasid, va + (p << 12));
+                    int i = 3 * slot(tag);
+                    if (table[i + 1] == tag) {
+                        put(i, 0, 0);
+                        size--;
+                    }
+                }
+            } else {
+                long first = tag(pasid, length == Long.MAX_VALUE ? 0 : va);
+                long last = length == Long.MAX_VALUE ? tag(pasid, -1L) : tag(pasid, va + length - 1);
+                for (int i = 0; i < table.length; i += 3) {
+                    long t = table[i + 1];
+                    if (t != 0 && t >= first && t <= last) {
+                        put(i, 0, 0);
+                        size--;
+                    }
+                }
+            }
+        }
+        try { // every request that found a removed entry has finished with it
+            long stamp = inFlight.tryWriteLock(timeoutNanos, TimeUnit.NANOSECONDS);
+            if (stamp == 0) {
+                timeouts.increment();
+                return false;
+            }
+            inFlight.unlockWrite(stamp);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static void sleep(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The GPU was reset: nothing is cached any more. */
+    synchronized void flush() {
+        generation.incrementAndGet();
+        for (int i = 0; i < table.length; i += 3) {
+            if (table[i + 1] != 0) {
+                put(i, 0, 0);
+            }
+        }
+        size = 0;
+    }
+
+    void unresponsive(boolean on) {
+        unresponsive = on;
+    }
+
+    synchronized int size() {
+        return size;
+    }
+}

@@ -1,0 +1,38 @@
+package iommu.hw;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * An attached {@link AtsDevice}'s path through its IOMMU unit: translation requests (the unit
+ * translates as {@link Iommu#translate} does, page requests included, and the device may cache the
+ * answer), and translated requests, which name physical addresses and reach memory only while the unit
+ * allows them: after the device did not answer an invalidation in time, every one is refused (false)
+ * until {@link #reset()}. Thread safe.
+ */
+@ProviderType
+public interface AtsPort extends AutoCloseable {
+    /** The unit's index. */
+    int unit();
+
+    /** An ATS translation request for {@code va}: a mapping the device may cache, or the (recorded) fault. */
+    Translation translate(int pasid, long va, Access access);
+
+    /** A translated read of {@code length} bytes at {@code pa}; false if the unit refuses the device's translated requests. */
+    boolean read(long pa, byte[] dst, int offset, int length);
+
+    /** A translated write; false if refused. */
+    boolean write(long pa, byte[] src, int offset, int length);
+
+    /** A translated copy between two physical ranges; false if refused. */
+    boolean copy(long srcPa, long dstPa, int length);
+
+    /** Whether the unit refuses this device's translated requests now (it timed out an invalidation). */
+    boolean blocked();
+
+    /** The device's translation cache is empty again (it was reset): the unit accepts its translated requests. */
+    void reset();
+
+    /** Detaches the device: it receives no more invalidations and its requests are refused. */
+    @Override
+    void close();
+}
