@@ -45,6 +45,13 @@ class ConsoleBrowserTest {
     @TempDir
     Path dir;
 
+    /** An attribute of the element {@code selector} finds now, or null: one script, so no element can go stale between. */
+    static String attribute(JavascriptExecutor js, String selector, String name) {
+        Object value = js.executeScript("const e = document.querySelector(arguments[0]); return e == null ? null : e.getAttribute(arguments[1]);",
+                selector, name);
+        return value == null ? null : value.toString();
+    }
+
     static int status(String url) {
         return status(url, "admin:admin");
     }
@@ -103,19 +110,21 @@ class ConsoleBrowserTest {
                 // the charts: the commit charge drawn is the one mm:frames printed (the scenario's process is
                 // kept, so it stays), and they refresh without the page being loaded again
                 js.executeScript("window.notReloaded = true;");
-                long sampled = Long.parseLong(browser.findElement(By.id("charts")).getAttribute("data-sampled"));
+                // the charts are replaced every two seconds: each attribute is read in one script, never through
+                // an element found before (which the refresh may have replaced: a stale element)
+                long sampled = Long.parseLong(attribute(js, "#charts", "data-sampled"));
                 long until = System.currentTimeMillis() + 10_000;
                 String latest = "";
                 while (System.currentTimeMillis() < until) {
-                    latest = browser.findElement(By.id("chart-commit-charge")).getAttribute("data-latest");
-                    long now = Long.parseLong(browser.findElement(By.id("charts")).getAttribute("data-sampled"));
+                    latest = attribute(js, "#chart-commit-charge", "data-latest");
+                    long now = Long.parseLong(attribute(js, "#charts", "data-sampled"));
                     if (latest.equals(commit) && now > sampled + 1) {
                         break;
                     }
                     Thread.sleep(200);
                 }
                 assertEquals(commit, latest, "the commit charge chart's latest value is mm:frames' commit charge");
-                assertTrue(Long.parseLong(browser.findElement(By.id("charts")).getAttribute("data-sampled")) > sampled + 1,
+                assertTrue(Long.parseLong(attribute(js, "#charts", "data-sampled")) > sampled + 1,
                         "the charts were fetched again: more samples than when the page loaded");
                 assertEquals(Boolean.TRUE, js.executeScript("return window.notReloaded === true;"), "without reloading the page");
                 assertEquals(1, browser.findElements(By.id("chart-iotlb-hit-rate-1")).size(), "unit 1 has its hit-rate chart");
@@ -170,12 +179,12 @@ class ConsoleBrowserTest {
                 assertTrue(walk.endsWith(browser.findElement(By.id("walk-iotlb-0")).getText()), "so is the IOTLB line");
                 // the per-process charts: the process's commit charge is the one mm:ps prints
                 String charge = felix.type("mm:ps", "(?m)^" + pid + "\\s+gradient\\s+\\S+\\s+0x[0-9a-f]+\\s+\\d+\\s+(\\d+)");
-                By line = By.cssSelector("#chart-commit-by-process polyline[data-pid='" + pid + "']");
+                String line = "#chart-commit-by-process polyline[data-pid='" + pid + "']";
                 until = System.currentTimeMillis() + 10_000;
-                while (browser.findElements(line).isEmpty() && System.currentTimeMillis() < until) {
+                while (attribute(js, line, "data-latest") == null && System.currentTimeMillis() < until) {
                     Thread.sleep(200);
                 }
-                assertEquals(charge, browser.findElement(line).getAttribute("data-latest"), "the process's commit charge line");
+                assertEquals(charge, attribute(js, line, "data-latest"), "the process's commit charge line");
                 assertEquals(1, browser.findElements(By.cssSelector("#chart-gpu-by-process polyline[data-pid='" + pid + "']")).size(),
                         "the process's GPU usage against its budget is drawn");
                 Path screenshots = Path.of(System.getProperty("screenshot.dir", "target"));

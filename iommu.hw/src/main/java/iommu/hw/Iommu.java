@@ -9,7 +9,7 @@ import org.osgi.annotation.versioning.ProviderType;
  * The IOMMU: translation of (PASID, VA) requests through the tables software wrote in
  * {@link SystemMemory} in VT-d's scalable-mode formats (root table, context entry, PASID directory and
  * PASID entry, read through a context cache and a PASID cache), then the x86-64 page table the PASID
- * entry points at; an IOTLB, an invalidation queue in memory, a fault log, and page requests to the OS.
+ * entry points at; an IOTLB, an invalidation queue and a page request queue in memory, and a fault log.
  *
  * <p>All requests are user (non-privileged) requests, as a GPU's PASID-tagged requests are. All
  * methods are thread safe. Bad arguments (a PASID outside 0..2^20-1) throw
@@ -72,12 +72,4 @@ public interface Iommu {
     /** The most recent faults, oldest first (the log keeps a bounded number). */
     List<FaultRecord> faults();
 
-    /**
-     * Registers the OS's resolver of page requests, replacing any other. Without one, every page
-     * request fails. The OS registers itself when it starts.
-     */
-    void setPageRequestHandler(PageRequestHandler handler);
-
-    /** Removes {@code handler} if it is the registered one (the OS stopping). */
-    void clearPageRequestHandler(PageRequestHandler handler);
 }

@@ -100,10 +100,11 @@ final class InvalidationQueue {
         }
     }
 
-    /** What the queue processed; {@code timeouts}: device-TLB invalidations a device did not answer in time. */
-    VtdRegisters.QueueStats stats(long timeouts) {
+    /** What the queue processed; {@code timeouts}: device-TLB invalidations a device did not answer in time; {@code prq}: the page requests'. */
+    VtdRegisters.QueueStats stats(long timeouts, PageRequestQueue prq) {
         return new VtdRegisters.QueueStats(byType[Descriptor.CONTEXT_CACHE].sum(), byType[Descriptor.PASID_CACHE].sum(),
                 byType[Descriptor.PASID_IOTLB].sum(), byType[Descriptor.PASID_DEVICE_TLB].sum(),
-                byType[Descriptor.PAGE_GROUP_RESPONSE].sum(), byType[Descriptor.INVALIDATION_WAIT].sum(), errors.sum(), timeouts);
+                byType[Descriptor.PAGE_GROUP_RESPONSE].sum(), byType[Descriptor.INVALIDATION_WAIT].sum(), errors.sum(), timeouts, prq.requests.sum(), prq.answered[0].sum(),
+                prq.answered[1].sum(), prq.answered[2].sum(), prq.overflows.sum());
     }
 }

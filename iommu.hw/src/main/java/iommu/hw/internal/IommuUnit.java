@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.osgi.service.component.annotations.Activate;
@@ -29,11 +28,9 @@ import iommu.hw.Invalidation;
 import iommu.hw.Iommu;
 import iommu.hw.IommuEvents;
 import iommu.hw.IommuStats;
-import iommu.hw.PageRequest;
 import iommu.hw.PageTableWalker;
 import iommu.hw.PageWalk;
 import iommu.hw.Pte;
-import iommu.hw.PageRequestHandler;
 import iommu.hw.PageResponse;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation;
@@ -72,15 +69,13 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final Iotlb iotlb;
     private final TranslationTables tables;
     private final InvalidationQueue queue;
+    private final PageRequestQueue prq;
+    private final AtsDevices ats;
+    private final VtdRegisters registers;
     private final FaultLog faultLog;
     private final InflightGate gate = new InflightGate();
-    /** Devices behind the unit that cache translations (ATS), each with its port. */
-    private final java.util.List<UnitAtsPort> atsPorts = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final LongAdder deviceTlbTimeouts = new LongAdder();
     private final Translator translator;
     private final Dma dma;
-    private final Object lock = new Object();
-    private final AtomicReference<PageRequestHandler> handler = new AtomicReference<>();
 
     /** Hits and misses of {@link #translate}; ports count their own (open ones in {@link #openPorts}). */
     private final PerThreadCounter hits = new PerThreadCounter();
@@ -140,6 +135,9 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         this.faultLog = new FaultLog(faultLogSize);
         this.tables = new TranslationTables(memory, REQUESTER);
         this.queue = new InvalidationQueue(memory, this::apply);
+        this.prq = new PageRequestQueue(memory, REQUESTER);
+        this.ats = new AtsDevices(unit, REQUESTER, memory, gate, this::translate);
+        this.registers = new UnitRegisters(REQUESTER, tables, queue, prq, ats::timeouts);
         this.translator = new Translator(memory, iotlb, tables, pageRequestAttempts, new Translator.Outcomes() {
             @Override
             public PageResponse pageRequest(int pasid, long va, Access access) {
@@ -159,16 +157,6 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         return unit;
     }
 
-    @Override
-    public void setPageRequestHandler(PageRequestHandler h) {
-        handler.set(java.util.Objects.requireNonNull(h, "page request handler"));
-    }
-
-    @Override
-    public void clearPageRequestHandler(PageRequestHandler h) {
-        handler.compareAndSet(h, null);
-    }
-
     // ---- registers and the tables in memory ----
 
     @Override
@@ -176,62 +164,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         return registers;
     }
 
-    private final VtdRegisters registers = new VtdRegisters() {
-        @Override
-        public List<RequesterId> deviceScope() {
-            return List.of(REQUESTER);
-        }
 
-        @Override
-        public void setRootTable(long address) {
-            tables.setRootTable(address);
-        }
-
-        @Override
-        public long rootTable() {
-            return tables.rootTable();
-        }
-
-        @Override
-        public void setInvalidationQueue(long base, int sizeOrder) {
-            queue.configure(base, sizeOrder);
-        }
-
-        @Override
-        public long invalidationQueue() {
-            return queue.base();
-        }
-
-        @Override
-        public int queueEntries() {
-            return queue.entries();
-        }
-
-        @Override
-        public void setInvalidationQueueTail(int tail) {
-            queue.tail(tail);
-        }
-
-        @Override
-        public int invalidationQueueHead() {
-            return queue.head();
-        }
-
-        @Override
-        public int invalidationQueueTail() {
-            return queue.tail();
-        }
-
-        @Override
-        public String queueError() {
-            return queue.error();
-        }
-
-        @Override
-        public QueueStats queueStats() {
-            return queue.stats(deviceTlbTimeouts.sum());
-        }
-    };
 
     @Override
     public SortedMap<Integer, Long> boundPasids() {
@@ -279,49 +212,15 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                 memory.write(w.statusAddress(), new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)}, 0, 4);
             }
         } else if (d instanceof Descriptor.PasidDeviceTlbInvalidation i) {
-            invalidateDeviceTlbs(i);
-        }
-        // page group responses: no device behind this unit waits for one yet (page requests are calls); they complete at once
-    }
-
-    /** How long a device has to answer a device-TLB invalidation before the unit blocks it. */
-    static final long DEVICE_TLB_TIMEOUT_NANOS = 1_000_000_000L;
-
-    /**
-     * A device-TLB invalidation: sent to every attached ATS device with the descriptor's source id;
-     * one that does not answer in time is blocked (its translated requests refused until it resets),
-     * counted and reported, so that the wait after it still completes with nothing stale reachable.
-     */
-    private void invalidateDeviceTlbs(Descriptor.PasidDeviceTlbInvalidation i) {
-        if (i.sourceId() != REQUESTER.value()) {
-            return; // no device with that id behind this unit
-        }
-        for (UnitAtsPort port : atsPorts) {
-            if (port.blocked()) {
-                continue;
-            }
-            boolean answered;
-            try {
-                answered = port.device.invalidate(i.pasid(), i.base(), i.length(), DEVICE_TLB_TIMEOUT_NANOS);
-            } catch (RuntimeException e) {
-                answered = false;
-            }
-            if (!answered) {
-                port.block();
-                deviceTlbTimeouts.increment();
-                System.getLogger(IommuUnit.class.getName()).log(System.Logger.Level.ERROR, "IOMMU unit " + unit
-                        + ": device-TLB invalidation time-out (ITE): device " + REQUESTER + " did not answer within "
-                        + DEVICE_TLB_TIMEOUT_NANOS / 1_000_000 + " ms; its translated requests are refused until it resets");
-            }
+            ats.invalidate(i);
+        } else if (d instanceof Descriptor.PageGroupResponse r) {
+            prq.respond(r);
         }
     }
 
     @Override
     public AtsPort attach(AtsDevice device) {
-        UnitAtsPort port = new UnitAtsPort(unit, java.util.Objects.requireNonNull(device, "ATS device"), memory, gate,
-                this::translate, atsPorts::remove);
-        atsPorts.add(port);
-        return port;
+        return ats.attach(device);
     }
 
 
@@ -394,14 +293,18 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         }
     }
 
+    /** How often a page request the full queue turned away is sent again before the request fails. */
+    private static final int PAGE_REQUEST_RETRIES = 1000;
+
+    /** A not-present page: a page request through the queue in memory, and the group's response. */
     private PageResponse pageRequest(int pasid, long va, Access access) {
         pageRequests.increment();
-        PageRequestHandler h = handler.get();
-        PageResponse response;
-        try {
-            response = h == null ? PageResponse.FAILURE : h.handle(new PageRequest(pasid, va, access));
-        } catch (RuntimeException e) {
-            response = PageResponse.FAILURE;
+        PageResponse response = null;
+        for (int attempt = 0; response == null && attempt < PAGE_REQUEST_RETRIES; attempt++) {
+            response = prq.request(pasid, va, access);
+            if (response == null) {
+                Thread.yield(); // the queue was full: the device retries
+            }
         }
         response = response == null ? PageResponse.FAILURE : response;
         if (response != PageResponse.SUCCESS) {

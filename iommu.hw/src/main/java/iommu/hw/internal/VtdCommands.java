@@ -58,12 +58,12 @@ public final class VtdCommands {
         return b.toString();
     }
 
-    @Descriptor("unit 0's invalidation queue: registers, descriptors processed by type, waits, errors")
+    @Descriptor("unit 0's invalidation and page request queues: registers, descriptors by type, waits, page groups answered, errors")
     public String queues() {
         return queues("0");
     }
 
-    @Descriptor("a unit's invalidation queue: base, size, head and tail, descriptors processed by type, waits completed, errors")
+    @Descriptor("a unit's invalidation and page request queues: base, size, head and tail, descriptors by type, waits, page groups answered by response, overflows, errors")
     public String queues(@Descriptor("IOMMU unit, as iommu:units lists it") String unit) {
         Iommu iommu = IommuCommands.find(units, unit);
         VtdRegisters r = iommu.registers();
@@ -81,6 +81,15 @@ public final class VtdCommands {
                 s.contextCache(), s.pasidCache(), s.iotlb(), s.deviceTlb(), s.groupResponses(), s.waits(),
                 s.deviceTlbTimeouts(), s.errors(),
                 r.queueError() == null ? "" : " (stopped: " + r.queueError() + ")"));
+        if (r.pageRequestQueue() < 0) {
+            b.append(System.lineSeparator()).append("no page request queue is programmed (PQA)");
+        } else {
+            b.append(String.format(Locale.ROOT, "%npage request queue at 0x%x: %d descriptors, head %d, tail %d%n"
+                            + "page requests %d queued; page groups answered: success %d, invalid request %d, response failure %d;"
+                            + " overflows %d (the device retried)", r.pageRequestQueue(), r.pageRequestQueueEntries(),
+                    r.pageRequestQueueHead(), r.pageRequestQueueTail(), s.pageRequests(), s.groupsSucceeded(), s.groupsInvalid(),
+                    s.groupsFailed(), s.overflows()));
+        }
         return b.toString();
     }
 

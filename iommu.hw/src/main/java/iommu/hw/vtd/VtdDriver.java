@@ -5,7 +5,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import iommu.hw.Access;
 import iommu.hw.Iommu;
+import iommu.hw.PageRequest;
+import iommu.hw.PageRequestHandler;
+import iommu.hw.PageResponse;
 import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
 
@@ -13,7 +17,7 @@ import iommu.hw.SystemMemory;
  * What an operating system's IOMMU driver does with one VT-d unit in scalable mode (the OS memory
  * manager uses one per unit; tests and benchmarks too): at start it writes a root table, a context entry
  * for every device in the unit's scope (PASIDs and page requests enabled) and an empty PASID directory,
- * and programs the root table and the invalidation queue; {@link #bind} writes a PASID entry whose
+ * and programs the root table, the invalidation queue and the page request queue; {@link #bind} writes a PASID entry whose
  * first-level pointer is the process's PML4; {@link #unbind} clears it and invalidates the PASID cache
  * and the IOTLB for it; {@link #invalidate} removes a range's translations, from the IOTLB and then
  * from the device TLB of every device in scope (ATS is enabled in their context entries). Every invalidation is a
@@ -48,6 +52,10 @@ public final class VtdDriver implements AutoCloseable {
     private final long directory;
     private final long queue;
     private final long status;
+    private final long pageRequests;
+    /** Held while the page request queue is drained: one drainer at a time, never with this driver's monitor. */
+    private final Object draining = new Object();
+    private volatile PageRequestHandler handler;
     private final List<Long> contextTables = new ArrayList<>();
     /** PASID tables by directory index, and how many present entries each holds. */
     private final Map<Integer, Long> pasidTables = new HashMap<>();
@@ -66,6 +74,7 @@ public final class VtdDriver implements AutoCloseable {
         this.directory = frames.allocate();
         this.queue = frames.allocate();
         this.status = frames.allocate();
+        this.pageRequests = frames.allocate();
         Map<Long, Long> tablesByHalf = new HashMap<>(); // bus * 2 + upper -> context table
         for (RequesterId rid : registers.deviceScope()) {
             boolean upper = rid.devfn() >= ContextEntry.PER_TABLE;
@@ -82,6 +91,7 @@ public final class VtdDriver implements AutoCloseable {
                     new ContextEntry(true, false, true, true, true, DIRECTORY_SIZE, directory, 0).encode());
         }
         registers.setInvalidationQueue(queue, 0);
+        registers.setPageRequestQueue(pageRequests, 0);
         registers.setRootTable(root);
         submit(List.of(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.GLOBAL, 0, 0, 0),
                 new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0)));
@@ -210,22 +220,99 @@ public final class VtdDriver implements AutoCloseable {
     }
 
     /**
+     * Answers the unit's page requests with {@code h} (replacing any other): the unit's page request
+     * interrupt drains its queue, and each group is answered with a page group response descriptor.
+     */
+    public void setPageRequestHandler(PageRequestHandler h) {
+        handler = java.util.Objects.requireNonNull(h, "page request handler");
+        registers.setPageRequestInterrupt(this::servicePageRequests);
+    }
+
+    /** Stops answering with {@code h} if it is the handler: page requests then fail. */
+    public void clearPageRequestHandler(PageRequestHandler h) {
+        if (handler == h) {
+            handler = null;
+            registers.setPageRequestInterrupt(null);
+        }
+    }
+
+    /**
+     * The page request interrupt: reads the descriptors from the queue's head to its tail, resolves
+     * each (outside this driver's monitor: the OS may unmap, and so invalidate, to bring a page in),
+     * answers every group whose last request arrived with the worst response of its pages, and moves
+     * the head past them.
+     */
+    private void servicePageRequests() {
+        synchronized (draining) {
+            int entries = registers.pageRequestQueueEntries();
+            int head = registers.pageRequestQueueHead();
+            int tail = registers.pageRequestQueueTail();
+            List<Descriptor> responses = new ArrayList<>();
+            Map<Long, PageResponse> groups = new HashMap<>();
+            for (; head != tail; head = (head + 1) % entries) {
+                long at = pageRequests + (long) PageRequestDescriptor.BYTES * head;
+                PageRequestDescriptor d = PageRequestDescriptor.decode(new long[] {memory.readLong(at), memory.readLong(at + 8), 0, 0});
+                Access access = d.write() ? Access.WRITE : d.execute() ? Access.EXECUTE : Access.READ;
+                PageResponse r = resolve(d.pasid(), d.address(), access);
+                long group = (long) d.requesterId() << 9 | d.groupIndex();
+                PageResponse worst = groups.merge(group, r, (a, b) -> a.ordinal() >= b.ordinal() ? a : b);
+                if (d.lastInGroup()) {
+                    groups.remove(group);
+                    responses.add(new Descriptor.PageGroupResponse(d.requesterId(), d.pasid(), true,
+                            worst == PageResponse.SUCCESS ? Descriptor.PageGroupResponse.SUCCESS
+                                    : worst == PageResponse.INVALID ? Descriptor.PageGroupResponse.INVALID_REQUEST
+                                    : Descriptor.PageGroupResponse.FAILURE, d.groupIndex(), true));
+                }
+            }
+            registers.setPageRequestQueueHead(head);
+            if (!responses.isEmpty()) {
+                synchronized (this) {
+                    if (!closed) {
+                        post(responses); // nothing waits on a response's delivery: no wait descriptor
+                    }
+                }
+            }
+        }
+    }
+
+    private PageResponse resolve(int pasid, long va, Access access) {
+        PageRequestHandler h = handler;
+        if (h == null) {
+            return PageResponse.FAILURE;
+        }
+        try {
+            PageResponse r = h.handle(new PageRequest(pasid, va, access));
+            return r == null ? PageResponse.FAILURE : r;
+        } catch (RuntimeException e) {
+            return PageResponse.FAILURE;
+        }
+    }
+
+    /**
      * Writes {@code batch} and an invalidation wait into the queue, moves the tail, and checks the
      * wait's status write. @throws IllegalStateException naming the unit and the queue error if the unit stopped
      */
     private void submit(List<Descriptor> batch) {
-        int entries = registers.queueEntries();
         int value = ++sequence;
         List<Descriptor> all = new ArrayList<>(batch);
         all.add(new Descriptor.InvalidationWait(false, true, true, false, value, status));
-        for (Descriptor d : all) {
+        post(all);
+        if ((int) memory.readLong(status) != value) {
+            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation wait did not complete: "
+                    + registers.queueError());
+        }
+    }
+
+    /** Writes {@code batch} into the queue and moves the tail. @throws IllegalStateException if the queue stopped */
+    private void post(List<Descriptor> batch) {
+        int entries = registers.queueEntries();
+        for (Descriptor d : batch) {
             write(queue + (long) Descriptor.BYTES * tail, d.encode());
             tail = (tail + 1) % entries;
         }
         registers.setInvalidationQueueTail(tail);
-        if ((int) memory.readLong(status) != value) {
-            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation wait did not complete: "
-                    + registers.queueError());
+        if (registers.queueError() != null) {
+            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation queue stopped: " + registers.queueError());
         }
     }
 
@@ -255,14 +342,16 @@ public final class VtdDriver implements AutoCloseable {
             return;
         }
         closed = true;
+        handler = null;
         try {
+            registers.setPageRequestInterrupt(null);
             registers.setRootTable(-1);
         } catch (RuntimeException gone) {
             // the unit stopped with its bundle: its registers went with it
         }
         pasidTables.values().forEach(frames::free);
         contextTables.forEach(frames::free);
-        for (long frame : new long[] {root, directory, queue, status}) {
+        for (long frame : new long[] {root, directory, queue, status, pageRequests}) {
             frames.free(frame);
         }
     }

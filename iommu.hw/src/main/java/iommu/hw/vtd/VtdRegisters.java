@@ -59,6 +59,33 @@ public interface VtdRegisters {
     /** Why the queue stopped (IQE, with the descriptor's index), or null while it runs. */
     String queueError();
 
+    /**
+     * Sets the page request queue (PQA): 2^{@code sizeOrder} frames of 4 KiB from {@code base}, 128
+     * page request descriptors each; head and tail go back to 0.
+     */
+    void setPageRequestQueue(long base, int sizeOrder);
+
+    /** The page request queue's base, or -1 before it is set. */
+    long pageRequestQueue();
+
+    int pageRequestQueueEntries();
+
+    /** PQH: the next descriptor software will read. */
+    int pageRequestQueueHead();
+
+    /** PQT: where the unit writes the next page request. */
+    int pageRequestQueueTail();
+
+    /** Software read the descriptors before {@code head}. */
+    void setPageRequestQueueHead(int head);
+
+    /**
+     * The page request interrupt: run by the unit after it queued a page request, on the requesting
+     * thread; software drains the queue and answers each group with a page group response descriptor.
+     * {@code null}: none (page requests then fail).
+     */
+    void setPageRequestInterrupt(Runnable interrupt);
+
     /** Descriptors processed so far, by kind, and waits completed. */
     QueueStats queueStats();
 
@@ -74,8 +101,14 @@ public interface VtdRegisters {
      * @param errors        descriptors refused (the queue stopped on each)
      * @param deviceTlbTimeouts device-TLB invalidations a device did not answer in time (ITE; the unit then
      *                      refuses its translated requests until it resets)
+     * @param pageRequests  page requests the unit queued
+     * @param groupsSucceeded page groups answered success
+     * @param groupsInvalid page groups answered invalid request
+     * @param groupsFailed  page groups answered response failure
+     * @param overflows     page requests the full queue (or no free group index) turned away: the device retried
      */
     record QueueStats(long contextCache, long pasidCache, long iotlb, long deviceTlb, long groupResponses, long waits,
-                      long errors, long deviceTlbTimeouts) {
+                      long errors, long deviceTlbTimeouts, long pageRequests, long groupsSucceeded, long groupsInvalid,
+                      long groupsFailed, long overflows) {
     }
 }

@@ -9,10 +9,12 @@ import org.junit.jupiter.api.Test;
 
 import iommu.hw.Access;
 import iommu.hw.FaultKind;
+import iommu.hw.PageResponse;
 import iommu.hw.Pte;
 import iommu.hw.Translation;
 import iommu.hw.vtd.ContextEntry;
 import iommu.hw.vtd.Descriptor;
+import iommu.hw.vtd.PageRequestDescriptor;
 import iommu.hw.vtd.PasidDirectoryEntry;
 import iommu.hw.vtd.PasidEntry;
 import iommu.hw.vtd.RootEntry;
@@ -161,6 +163,44 @@ class InvalidationQueueTest {
         assertTrue(registers.queueError().contains("invalid descriptor type 0xf"), registers.queueError());
         assertEquals(0, memory.readLong(status), "the wait after it never completed");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> driver.invalidate(5, 0x10000, 4096));
-        assertTrue(e.getMessage().startsWith("IOMMU unit 0: the invalidation wait did not complete: descriptor "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("IOMMU unit 0: the invalidation queue stopped: descriptor "), e.getMessage());
+    }
+
+    @Test
+    void aPageRequestIsADescriptorInMemoryAnsweredByAPageGroupResponse() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(9, tables.root);
+        driver.setPageRequestHandler(r -> {
+            tables.map4k(r.va(), 0x700000, USER_RW);
+            return PageResponse.SUCCESS;
+        });
+        assertEquals(0x700123, ((Translation.Mapping) iommu.translate(9, 0x4123, Access.WRITE)).physicalAddress(0x4123));
+        long at = registers.pageRequestQueue() + 32L * ((registers.pageRequestQueueTail() - 1) & (registers.pageRequestQueueEntries() - 1));
+        PageRequestDescriptor d = PageRequestDescriptor.decode(
+                new long[] {memory.readLong(at), memory.readLong(at + 8), memory.readLong(at + 16), memory.readLong(at + 24)});
+        assertEquals(new PageRequestDescriptor(IommuUnit.REQUESTER.value(), 9, true, false, false, false, true, true,
+                d.groupIndex(), 0x4000), d, "a group of one page: the write request, the page, the last in its group");
+        VtdRegisters.QueueStats s = registers.queueStats();
+        assertEquals(1, s.pageRequests());
+        assertEquals(1, s.groupsSucceeded());
+        assertEquals(1, s.groupResponses(), "the answer went through the invalidation queue");
+        assertEquals(registers.pageRequestQueueTail(), registers.pageRequestQueueHead());
+    }
+
+    @Test
+    void aFullPageRequestQueueTurnsRequestsAwayAndCountsThem() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(9, tables.root);
+        registers.setPageRequestInterrupt(() -> { }); // software that never reads the queue
+        int entries = registers.pageRequestQueueEntries();
+        for (int i = 0; i < entries - 1; i++) { // each is queued and, unanswered, fails
+            Translation.Fault f = (Translation.Fault) iommu.translate(9, 0x100000 + 4096L * i, Access.READ);
+            assertEquals(FaultKind.PAGE_REQUEST_FAILED, f.kind());
+        }
+        assertEquals(0, registers.queueStats().overflows());
+        Translation.Fault full = (Translation.Fault) iommu.translate(9, 0x900000, Access.READ);
+        assertEquals(FaultKind.PAGE_REQUEST_FAILED, full.kind(), "no room: the device retried, then gave up");
+        assertTrue(registers.queueStats().overflows() > 0);
+        assertEquals(entries - 1, registers.queueStats().pageRequests(), "no request was lost or written over another");
     }
 }

@@ -134,10 +134,13 @@ class IommuUnitTest {
             tables.map4k(r.va() & ~0xFFFL, 0x300000, USER_RW);
             return PageResponse.SUCCESS;
         });
-        iommu.setPageRequestHandler(os);
+        driver.setPageRequestHandler(os);
         Translation t = iommu.translate(PASID, 0x20010, Access.WRITE);
         assertEquals(0x300010, ((Translation.Mapping) t).physicalAddress(0x20010));
-        verify(os).handle(new PageRequest(PASID, 0x20010, Access.WRITE));
+        verify(os).handle(new PageRequest(PASID, 0x20000, Access.WRITE)); // a page request names the page
+        assertEquals(1, iommu.registers().queueStats().pageRequests(), "it went through the page request queue");
+        assertEquals(1, iommu.registers().queueStats().groupsSucceeded(), "and its group was answered success");
+        assertEquals(iommu.registers().pageRequestQueueTail(), iommu.registers().pageRequestQueueHead(), "the OS read it");
         assertTrue(iommu.faults().isEmpty());
         assertEquals(1, iommu.stats().pageRequests());
     }
@@ -146,7 +149,7 @@ class IommuUnitTest {
     void refusedOrThrowingPageRequestsFault() {
         PageRequestHandler os = mock(PageRequestHandler.class);
         when(os.handle(any())).thenReturn(PageResponse.INVALID).thenThrow(new IllegalStateException("boom"));
-        iommu.setPageRequestHandler(os);
+        driver.setPageRequestHandler(os);
         assertEquals(FaultKind.NOT_PRESENT, ((Translation.Fault) iommu.translate(PASID, 0x20000, Access.READ)).kind(),
                 "an invalid address stays a not-present fault");
         assertEquals(FaultKind.PAGE_REQUEST_FAILED, ((Translation.Fault) iommu.translate(PASID, 0x20000, Access.READ)).kind(),
@@ -160,21 +163,21 @@ class IommuUnitTest {
         PageRequestHandler os = mock(PageRequestHandler.class);
         PageRequestHandler stale = mock(PageRequestHandler.class);
         when(os.handle(any())).thenReturn(PageResponse.INVALID);
-        iommu.setPageRequestHandler(os);
-        iommu.clearPageRequestHandler(stale); // an OS instance that already went: no effect
+        driver.setPageRequestHandler(os);
+        driver.clearPageRequestHandler(stale); // an OS instance that already went: no effect
         iommu.translate(PASID, 0x20000, Access.READ);
         verify(os).handle(any());
-        iommu.clearPageRequestHandler(os);
+        driver.clearPageRequestHandler(os);
         iommu.translate(PASID, 0x20000, Access.READ);
         verify(os).handle(any()); // not asked again: no handler now
         assertEquals(2, iommu.stats().pageRequestsFailed());
-        assertThrows(NullPointerException.class, () -> iommu.setPageRequestHandler(null));
+        assertThrows(NullPointerException.class, () -> driver.setPageRequestHandler(null));
     }
 
     @Test
     void permissionFaultsNeverBecomePageRequests() {
         PageRequestHandler os = mock(PageRequestHandler.class);
-        iommu.setPageRequestHandler(os);
+        driver.setPageRequestHandler(os);
         tables.map4k(0x10000, 0x100000, Pte.PRESENT | Pte.USER);
         assertEquals(FaultKind.WRITE_PROTECTED, ((Translation.Fault) iommu.translate(PASID, 0x10000, Access.WRITE)).kind());
         verify(os, never()).handle(any());

@@ -81,7 +81,7 @@ class TranslationPortTest {
     @Test
     void aPortSeesAnInvalidationAndItsPageRequestsBringPagesIn() {
         tables.map4k(0x10000, 0x100000, USER_RW);
-        iommu.setPageRequestHandler(r -> {
+        driver.setPageRequestHandler(r -> {
             tables.map4k(r.va() & ~0xFFFL, 0x300000, USER_RW);
             return PageResponse.SUCCESS;
         });

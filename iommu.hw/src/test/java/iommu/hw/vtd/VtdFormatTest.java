@@ -85,7 +85,22 @@ class VtdFormatTest {
             new Row("page group response", "RID", 31, 16, 0x0210, v -> response((int) v, 0, false, 0, 0, false)),
             new Row("page group response", "PASID", 51, 32, 0x7, v -> response(0, (int) v, false, 0, 0, false)),
             new Row("page group response", "LPIG", 66, 66, 1, v -> response(0, 0, false, 0, 0, v != 0)),
-            new Row("page group response", "PRGI", 75, 67, 0x1FF, v -> response(0, 0, false, 0, (int) v, false)));
+            new Row("page group response", "PRGI", 75, 67, 0x1FF, v -> response(0, 0, false, 0, (int) v, false)),
+            // page request descriptor (256 bits, type 1 in bits 7:0)
+            new Row("page request", "RID", 31, 16, 0x0210, v -> request((int) v, 0, false, false, false, false, 0, 0)),
+            new Row("page request", "PASID", 51, 32, 0x12345, v -> request(0, (int) v, false, false, false, false, 0, 0)),
+            new Row("page request", "PASID present", 8, 8, 1, v -> request(0, 0, v != 0, false, false, false, 0, 0)),
+            new Row("page request", "execute requested", 52, 52, 1, v -> new PageRequestDescriptor(0, 0, false, v != 0, false,
+                    false, false, false, 0, 0).encode()),
+            new Row("page request", "read requested", 64, 64, 1, v -> request(0, 0, false, v != 0, false, false, 0, 0)),
+            new Row("page request", "write requested", 65, 65, 1, v -> request(0, 0, false, false, v != 0, false, 0, 0)),
+            new Row("page request", "LPIG", 66, 66, 1, v -> request(0, 0, false, false, false, v != 0, 0, 0)),
+            new Row("page request", "PRGI", 75, 67, 0x155, v -> request(0, 0, false, false, false, false, (int) v, 0)),
+            new Row("page request", "ADDR", 127, 76, ADDR >>> 12, v -> request(0, 0, false, false, false, false, 0, v << 12)));
+
+    static long[] request(int rid, int pasid, boolean present, boolean read, boolean write, boolean lpig, int prgi, long address) {
+        return new PageRequestDescriptor(rid, pasid, present, false, false, read, write, lpig, prgi, address).encode();
+    }
 
     static long[] pasid(boolean p, boolean fpd, int pgtt, int did, boolean sre, int flpm, boolean wpe, boolean nxe, long fl) {
         return new PasidEntry(p, fpd, pgtt, did, sre, flpm, wpe, nxe, fl).encode();

@@ -82,7 +82,7 @@ final class IommuUnits {
             unit.driver.close();
             return false;
         }
-        iommu.setPageRequestHandler(unit.handler);
+        unit.driver.setPageRequestHandler(unit.handler);
         return true;
     }
 
@@ -92,7 +92,7 @@ final class IommuUnits {
         if (unit == null || unit.iommu != iommu || !units.remove(iommu.unit(), unit)) {
             return null;
         }
-        iommu.clearPageRequestHandler(unit.handler);
+        unit.driver.clearPageRequestHandler(unit.handler);
         unit.driver.close();
         return unit;
     }

@@ -1,0 +1,160 @@
+package iommu.hw.internal;
+
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+import iommu.hw.Access;
+import iommu.hw.PageResponse;
+import iommu.hw.SystemMemory;
+import iommu.hw.vtd.Descriptor;
+import iommu.hw.vtd.PageRequestDescriptor;
+import iommu.hw.vtd.RequesterId;
+
+/**
+ * A unit's page request queue in memory (PQA, PQH, PQT) and the requests waiting for their page group
+ * response. A device's not-present page becomes a descriptor at the tail (a group of one page, its own
+ * group index); the unit then raises the page request interrupt (software drains the queue from its
+ * head and answers each group through the invalidation queue) and the request waits for its response.
+ * A full queue, or no group index free, is an overflow: counted, and the device is told to retry.
+ */
+final class PageRequestQueue {
+    /** Descriptors per 4 KiB of queue. */
+    static final int PER_FRAME = 4096 / PageRequestDescriptor.BYTES;
+    private static final int GROUPS = 512;
+
+    private final SystemMemory memory;
+    private final RequesterId requester;
+    private long base = -1;
+    private int entries;
+    private int head;
+    private int tail;
+    /** Each outstanding group's response (null while waiting), by group index. */
+    private final PageResponse[] responses = new PageResponse[GROUPS];
+    private final boolean[] outstanding = new boolean[GROUPS];
+    private int nextGroup;
+    private final AtomicReference<Runnable> interrupt = new AtomicReference<>();
+    final LongAdder requests = new LongAdder();
+    final LongAdder overflows = new LongAdder();
+    final LongAdder[] answered = {new LongAdder(), new LongAdder(), new LongAdder()};
+
+    PageRequestQueue(SystemMemory memory, RequesterId requester) {
+        this.memory = memory;
+        this.requester = requester;
+    }
+
+    synchronized void configure(long address, int sizeOrder) {
+        if (sizeOrder < 0 || sizeOrder > 7) {
+            throw new IllegalArgumentException("page request queue size order must be 0..7, not " + sizeOrder);
+        }
+        long bytes = 4096L << sizeOrder;
+        if ((address & 0xFFF) != 0 || address < 0 || address + bytes > memory.size()) {
+            throw new IllegalArgumentException(String.format(
+                    "page request queue 0x%x (%d KiB) is not 4 KiB-aligned inside memory", address, bytes >> 10));
+        }
+        base = address;
+        entries = PER_FRAME << sizeOrder;
+        head = 0;
+        tail = 0;
+    }
+
+    void setInterrupt(Runnable handler) {
+        interrupt.set(handler);
+    }
+
+    synchronized long base() {
+        return base;
+    }
+
+    synchronized int entries() {
+        return entries;
+    }
+
+    synchronized int head() {
+        return head;
+    }
+
+    synchronized int tail() {
+        return tail;
+    }
+
+    /** PQH: software consumed the descriptors before {@code newHead}. */
+    synchronized void head(int newHead) {
+        if (base < 0) {
+            throw new IllegalStateException("no page request queue is set (PQA)");
+        }
+        if (newHead < 0 || newHead >= entries) {
+            throw new IllegalArgumentException("page request queue head " + newHead + " is outside the queue of " + entries);
+        }
+        head = newHead;
+    }
+
+    /**
+     * A device's request for a not-present page: queued as a group of one, the interrupt raised, and
+     * the group's response returned; {@code null} when the queue overflowed (the device retries).
+     */
+    PageResponse request(int pasid, long va, Access access) {
+        int group;
+        synchronized (this) {
+            Runnable handler = interrupt.get();
+            if (base < 0 || handler == null) {
+                return PageResponse.FAILURE; // no software services page requests
+            }
+            group = freeGroup();
+            if (group < 0 || (tail + 1) % entries == head) {
+                overflows.increment();
+                if (group >= 0) {
+                    outstanding[group] = false;
+                }
+                group = -1;
+            } else {
+                long[] words = new PageRequestDescriptor(requester.value(), pasid, true, access == Access.EXECUTE, false,
+                        access != Access.WRITE, access == Access.WRITE, true, group, va & ~0xFFFL).encode();
+                for (int i = 0; i < 4; i++) {
+                    memory.writeLong(base + (long) PageRequestDescriptor.BYTES * tail + 8L * i, words[i]);
+                }
+                tail = (tail + 1) % entries;
+                requests.increment();
+            }
+        }
+        Runnable handler = interrupt.get();
+        if (handler != null) {
+            handler.run(); // software drains the queue (this request's group among them) and answers
+        }
+        if (group < 0) {
+            return null;
+        }
+        synchronized (this) {
+            PageResponse r = responses[group];
+            responses[group] = null;
+            outstanding[group] = false;
+            return r == null ? PageResponse.FAILURE : r;
+        }
+    }
+
+    private int freeGroup() {
+        for (int i = 0; i < GROUPS; i++) {
+            int g = (nextGroup + i) % GROUPS;
+            if (!outstanding[g]) {
+                outstanding[g] = true;
+                responses[g] = null;
+                nextGroup = (g + 1) % GROUPS;
+                return g;
+            }
+        }
+        return -1;
+    }
+
+    /** A page group response from the invalidation queue: the waiting request gets it. */
+    synchronized void respond(Descriptor.PageGroupResponse r) {
+        if (r.requesterId() != requester.value() || !outstanding[r.groupIndex()]) {
+            return; // no such group waits (a stale or foreign response): dropped, as a device drops it
+        }
+        PageResponse response = switch (r.responseCode()) {
+            case Descriptor.PageGroupResponse.SUCCESS -> PageResponse.SUCCESS;
+            case Descriptor.PageGroupResponse.INVALID_REQUEST -> PageResponse.INVALID;
+            default -> PageResponse.FAILURE;
+        };
+        responses[r.groupIndex()] = response;
+        answered[response.ordinal()].increment();
+    }
+}
