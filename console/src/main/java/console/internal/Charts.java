@@ -30,7 +30,7 @@ final class Charts {
         return b.append("</div>\n").toString();
     }
 
-    /** Processes drawn in a per-process chart: those with the largest latest values. */
+    /** Processes drawn in a per-process chart: those with the largest values in the window. */
     static final int PROCESSES_SHOWN = 6;
     private static final String[] COLOURS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
 

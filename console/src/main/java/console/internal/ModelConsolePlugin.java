@@ -28,7 +28,8 @@ import vidmm.VidMm;
  * around the HTML, and passes {@code iommu-model/frame/A/N.png} (not HTML) straight through: the
  * frame source N of adapter A scans out now, as a PNG, and {@code iommu-model/charts.part}, the charts
  * alone. Every adapter and every IOMMU unit of the machine is on the page, with {@code ?pid=N} that
- * process's address-space map, and with {@code &va=0x...} the page walk of that address; it reloads its frames every second and its charts every two.
+ * process's address-space map, and with {@code &va=0x...} the page walk of that address; it reloads
+ * its frames every second and its charts every two.
  */
 @Component(service = Servlet.class, property = {
         "felix.webconsole.label=iommu-model",

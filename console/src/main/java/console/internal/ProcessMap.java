@@ -3,7 +3,6 @@ package console.internal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-
 import java.util.SortedMap;
 
 import iommu.hw.Iommu;

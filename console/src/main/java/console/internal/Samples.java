@@ -37,6 +37,8 @@ public final class Samples {
     /** Per-process series: a process's commit charge (pages), and its GPU usage as a share of its budget (%). */
     static final String COMMIT = "commit-pid-";
     static final String GPU = "gpu-pid-";
+    /** Processes a sample keeps per per-process series (the largest). */
+    static final int PER_SAMPLE = 16;
 
     /** One chart: its id, title, unit, and its values oldest first (NaN where there was nothing to measure). */
     record Series(String id, String title, String unit, List<Double> values) {
@@ -130,17 +132,27 @@ public final class Samples {
         }
     }
 
-    /** Each process's commit charge, and for each that uses the GPU its usage as a share of its budget. */
+    /**
+     * The commit charge of the {@link #PER_SAMPLE} processes with the largest, and the GPU usage (as a
+     * share of budget) of the {@link #PER_SAMPLE} GPU processes with the largest: a sample of a machine
+     * with thousands of processes stays small.
+     */
     private void perProcess(Map<String, Double> s) {
-        os.processes().forEach(p -> s.put(COMMIT + p.pid(), (double) p.commitCharge()));
+        os.processes().stream().sorted(java.util.Comparator.comparingLong((os.memmgr.ProcessInfo p) -> p.commitCharge())
+                .reversed()).limit(PER_SAMPLE).forEach(p -> s.put(COMMIT + p.pid(), (double) p.commitCharge()));
+        Map<Integer, Double> shares = new java.util.HashMap<>();
         for (var p : vidmm.processes()) {
             try {
                 var info = vidmm.videoMemoryInfo(p.pid());
-                s.put(GPU + p.pid(), info.budget() <= 0 ? Double.NaN : 100.0 * info.currentUsage() / info.budget());
+                if (info.budget() > 0) {
+                    shares.put(p.pid(), 100.0 * info.currentUsage() / info.budget());
+                }
             } catch (RuntimeException gone) {
                 // the process exited between the two calls
             }
         }
+        shares.entrySet().stream().sorted(Map.Entry.<Integer, Double>comparingByValue().reversed()).limit(PER_SAMPLE)
+                .forEach(e -> s.put(GPU + e.getKey(), e.getValue()));
     }
 
     private Counters counters() {

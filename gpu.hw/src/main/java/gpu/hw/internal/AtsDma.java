@@ -1,9 +1,7 @@
 package gpu.hw.internal;
 
 import iommu.hw.Access;
-import iommu.hw.AtsDevice;
 import iommu.hw.AtsPort;
-import iommu.hw.DmaInitiator;
 import iommu.hw.DmaResult;
 import iommu.hw.FaultKind;
 import iommu.hw.Translation;
@@ -15,7 +13,7 @@ import iommu.hw.Translation;
  * contiguous frames on both sides, up to a bank. A request the unit refuses (the GPU timed out an
  * invalidation) stops the transfer with a fault.
  */
-final class AtsDma implements DmaInitiator {
+final class AtsDma implements EngineDma {
     private static final int RUN_BYTES = 256 * 1024;
 
     private final AtsPort port;
@@ -24,16 +22,6 @@ final class AtsDma implements DmaInitiator {
     AtsDma(AtsPort port, DeviceTlb tlb) {
         this.port = port;
         this.tlb = tlb;
-    }
-
-    @Override
-    public int unit() {
-        return port.unit();
-    }
-
-    @Override
-    public AtsPort attach(AtsDevice device) {
-        throw new UnsupportedOperationException("a GPU's own DMA port attaches no device");
     }
 
     /** One step inside a read hold: bytes moved, 0 to translate {@code miss} first, -1 refused by the unit. */

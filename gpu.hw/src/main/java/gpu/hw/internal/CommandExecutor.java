@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
 
 import gpu.hw.GpuCommand;
-import iommu.hw.DmaInitiator;
 import iommu.hw.DmaResult;
 import iommu.hw.Translation;
 
@@ -15,11 +14,11 @@ import iommu.hw.Translation;
 final class CommandExecutor {
     static final int CHUNK = 64 * 1024;
 
-    private final DmaInitiator dma;
+    private final EngineDma dma;
     final LongAdder bytesRead = new LongAdder();
     final LongAdder bytesWritten = new LongAdder();
 
-    CommandExecutor(DmaInitiator dma) {
+    CommandExecutor(EngineDma dma) {
         this.dma = dma;
     }
 

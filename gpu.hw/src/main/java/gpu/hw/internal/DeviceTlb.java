@@ -165,15 +165,22 @@ final class DeviceTlb implements AtsDevice {
         }
     }
 
-    /** The GPU was reset: nothing is cached any more. */
-    synchronized void flush() {
-        generation.incrementAndGet();
-        for (int i = 0; i < table.length; i += 3) {
-            if (table[i + 1] != 0) {
-                put(i, 0, 0);
+    /**
+     * The GPU was reset: nothing is cached any more, and once this returns no request that found an
+     * entry before is still in flight (so that the unit may accept the GPU's requests again).
+     */
+    void flush() {
+        synchronized (this) {
+            generation.incrementAndGet();
+            for (int i = 0; i < table.length; i += 3) {
+                if (table[i + 1] != 0) {
+                    put(i, 0, 0);
+                }
             }
+            size = 0;
         }
-        size = 0;
+        long stamp = inFlight.writeLock();
+        inFlight.unlockWrite(stamp);
     }
 
     void unresponsive(boolean on) {

@@ -126,7 +126,7 @@ public final class SimulatedGpu implements GpuAdapter {
                 atsPorts[g] = gpus.get(g).attach(deviceTlbs[g]);
                 executors[g] = new CommandExecutor(new AtsDma(atsPorts[g], deviceTlbs[g]));
             } else {
-                executors[g] = new CommandExecutor(gpus.get(g));
+                executors[g] = new CommandExecutor(EngineDma.untranslated(gpus.get(g)));
             }
         }
         this.aperture = new Aperture(aperturePages, 0, memory.frameCount());
