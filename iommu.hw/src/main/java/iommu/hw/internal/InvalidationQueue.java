@@ -40,16 +40,8 @@ final class InvalidationQueue {
     }
 
     synchronized void configure(long address, int sizeOrder) {
-        if (sizeOrder < 0 || sizeOrder > 7) {
-            throw new IllegalArgumentException("invalidation queue size order must be 0..7, not " + sizeOrder);
-        }
-        long bytes = 4096L << sizeOrder;
-        if ((address & 0xFFF) != 0 || address < 0 || address + bytes > memory.size()) {
-            throw new IllegalArgumentException(String.format(
-                    "invalidation queue 0x%x (%d KiB) is not 4 KiB-aligned inside memory", address, bytes >> 10));
-        }
+        entries = QueueMemory.entries(memory, "invalidation queue", address, sizeOrder, PER_FRAME);
         base = address;
-        entries = PER_FRAME << sizeOrder;
         head = 0;
         tail = 0;
         error = null;
@@ -85,8 +77,7 @@ final class InvalidationQueue {
         }
         tail = newTail;
         while (head != tail && error == null) {
-            long at = base + (long) Descriptor.BYTES * head;
-            long[] words = {memory.readLong(at), memory.readLong(at + 8), memory.readLong(at + 16), memory.readLong(at + 24)};
+            long[] words = QueueMemory.words(memory, base + (long) Descriptor.BYTES * head, 4);
             try {
                 Descriptor d = Descriptor.decode(words);
                 target.apply(d);

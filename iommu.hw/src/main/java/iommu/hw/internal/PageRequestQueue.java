@@ -43,16 +43,8 @@ final class PageRequestQueue {
     }
 
     synchronized void configure(long address, int sizeOrder) {
-        if (sizeOrder < 0 || sizeOrder > 7) {
-            throw new IllegalArgumentException("page request queue size order must be 0..7, not " + sizeOrder);
-        }
-        long bytes = 4096L << sizeOrder;
-        if ((address & 0xFFF) != 0 || address < 0 || address + bytes > memory.size()) {
-            throw new IllegalArgumentException(String.format(
-                    "page request queue 0x%x (%d KiB) is not 4 KiB-aligned inside memory", address, bytes >> 10));
-        }
+        entries = QueueMemory.entries(memory, "page request queue", address, sizeOrder, PER_FRAME);
         base = address;
-        entries = PER_FRAME << sizeOrder;
         head = 0;
         tail = 0;
     }

@@ -152,7 +152,7 @@ final class TranslationTables {
             return null;
         }
         long entryAt = ContextEntry.address(table, requester.devfn());
-        long[] words = {memory.readLong(entryAt), memory.readLong(entryAt + 8), memory.readLong(entryAt + 16), memory.readLong(entryAt + 24)};
+        long[] words = QueueMemory.words(memory, entryAt, 4);
         ContextEntry e = ContextEntry.decode(words);
         if (!e.present() || !e.pasidEnable() || ContextEntry.reservedBitsSet(words)
                 || e.directory() + 8L * e.directoryEntries() > memory.size()) {
@@ -200,11 +200,6 @@ final class TranslationTables {
         if (!dir.present() || dir.table() + 4096 > memory.size()) {
             return null;
         }
-        long at = PasidEntry.address(dir.table(), pasid);
-        long[] q = new long[8];
-        for (int i = 0; i < 8; i++) {
-            q[i] = memory.readLong(at + 8L * i);
-        }
-        return q;
+        return QueueMemory.words(memory, PasidEntry.address(dir.table(), pasid), 8);
     }
 }
