@@ -12,7 +12,7 @@ import iommu.hw.vtd.VtdRegisters;
  * caches is the unit's ({@link Target}); a descriptor that does not decode, or that the unit refuses,
  * stops the queue with the head on it.
  */
-final class InvalidationQueue {
+final class InvalidationQueue extends RingQueue {
     /** Descriptors per 4 KiB of queue. */
     static final int PER_FRAME = 4096 / Descriptor.BYTES;
 
@@ -21,46 +21,22 @@ final class InvalidationQueue {
         void apply(Descriptor descriptor);
     }
 
-    private final SystemMemory memory;
     private final Target target;
-    private long base = -1;
-    private int entries;
-    private int head;
-    private int tail;
     private String error;
     private final LongAdder[] byType = new LongAdder[16];
     private final LongAdder errors = new LongAdder();
 
     InvalidationQueue(SystemMemory memory, Target target) {
-        this.memory = memory;
+        super(memory, "invalidation queue", "IQA", PER_FRAME);
         this.target = target;
         for (int i = 0; i < byType.length; i++) {
             byType[i] = new LongAdder();
         }
     }
 
-    synchronized void configure(long address, int sizeOrder) {
-        entries = QueueMemory.entries(memory, "invalidation queue", address, sizeOrder, PER_FRAME);
-        base = address;
-        head = 0;
-        tail = 0;
+    @Override
+    protected void reset() {
         error = null;
-    }
-
-    synchronized long base() {
-        return base;
-    }
-
-    synchronized int entries() {
-        return entries;
-    }
-
-    synchronized int head() {
-        return head;
-    }
-
-    synchronized int tail() {
-        return tail;
     }
 
     synchronized String error() {
@@ -69,13 +45,7 @@ final class InvalidationQueue {
 
     /** IQT: processes from the head up to {@code newTail}, unless the queue stopped on an error. */
     synchronized void tail(int newTail) {
-        if (base < 0) {
-            throw new IllegalStateException("no invalidation queue is set (IQA)");
-        }
-        if (newTail < 0 || newTail >= entries) {
-            throw new IllegalArgumentException("queue tail " + newTail + " is outside the queue of " + entries + " descriptors");
-        }
-        tail = newTail;
+        tail = checked("tail", newTail);
         while (head != tail && error == null) {
             long[] words = QueueMemory.words(memory, base + (long) Descriptor.BYTES * head, 4);
             try {

@@ -17,17 +17,12 @@ import iommu.hw.vtd.RequesterId;
  * head and answers each group through the invalidation queue) and the request waits for its response.
  * A full queue, or no group index free, is an overflow: counted, and the device is told to retry.
  */
-final class PageRequestQueue {
+final class PageRequestQueue extends RingQueue {
     /** Descriptors per 4 KiB of queue. */
     static final int PER_FRAME = 4096 / PageRequestDescriptor.BYTES;
     private static final int GROUPS = 512;
 
-    private final SystemMemory memory;
     private final RequesterId requester;
-    private long base = -1;
-    private int entries;
-    private int head;
-    private int tail;
     /** Each outstanding group's response (null while waiting), by group index. */
     private final PageResponse[] responses = new PageResponse[GROUPS];
     private final boolean[] outstanding = new boolean[GROUPS];
@@ -38,46 +33,17 @@ final class PageRequestQueue {
     final LongAdder[] answered = {new LongAdder(), new LongAdder(), new LongAdder()};
 
     PageRequestQueue(SystemMemory memory, RequesterId requester) {
-        this.memory = memory;
+        super(memory, "page request queue", "PQA", PER_FRAME);
         this.requester = requester;
-    }
-
-    synchronized void configure(long address, int sizeOrder) {
-        entries = QueueMemory.entries(memory, "page request queue", address, sizeOrder, PER_FRAME);
-        base = address;
-        head = 0;
-        tail = 0;
     }
 
     void setInterrupt(Runnable handler) {
         interrupt.set(handler);
     }
 
-    synchronized long base() {
-        return base;
-    }
-
-    synchronized int entries() {
-        return entries;
-    }
-
-    synchronized int head() {
-        return head;
-    }
-
-    synchronized int tail() {
-        return tail;
-    }
-
     /** PQH: software consumed the descriptors before {@code newHead}. */
     synchronized void head(int newHead) {
-        if (base < 0) {
-            throw new IllegalStateException("no page request queue is set (PQA)");
-        }
-        if (newHead < 0 || newHead >= entries) {
-            throw new IllegalArgumentException("page request queue head " + newHead + " is outside the queue of " + entries);
-        }
-        head = newHead;
+        head = checked("head", newHead);
     }
 
     /**
