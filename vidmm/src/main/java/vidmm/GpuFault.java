@@ -3,9 +3,10 @@ package vidmm;
 import kmd.api.EngineNode;
 
 /**
- * A GPU page fault VidMm handled.
+ * A GPU page fault (or time-out) VidMm handled.
  *
- * @param device  the device put in error
+ * @param device  the device put in error (0: none, the adapter's fault)
+ * @param node    the engine it happened on; null for the adapter's (its IOMMU unit reported the GPU)
  * @param outcome what VidMm did: "engine reset" or "adapter reset"
  * @param adapter the adapter it happened on
  */

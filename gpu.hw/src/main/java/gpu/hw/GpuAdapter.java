@@ -42,6 +42,13 @@ public interface GpuAdapter {
         return iommuUnit();
     }
 
+    /**
+     * The PCI requester id physical GPU {@code physicalGpu}'s requests carry through its IOMMU unit (bus
+     * in bits 15:8, device and function in 7:0): with the unit's index, what names the GPU when the
+     * unit reports it (an invalidation time-out).
+     */
+    int requesterId(int physicalGpu);
+
     /** The attached interrupt sink's driver name, or null when no driver is attached. */
     String attachedDriver();
 

@@ -14,6 +14,9 @@ public interface AtsPort extends AutoCloseable {
     /** The unit's index. */
     int unit();
 
+    /** The PCI requester id (bus in bits 15:8, device and function in 7:0) the device's requests carry. */
+    int requesterId();
+
     /** An ATS translation request for {@code va}: a mapping the device may cache, or the (recorded) fault. */
     Translation translate(int pasid, long va, Access access);
 

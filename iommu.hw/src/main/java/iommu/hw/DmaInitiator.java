@@ -14,6 +14,9 @@ public interface DmaInitiator {
     /** The index of the IOMMU unit this port translates through. */
     int unit();
 
+    /** The PCI requester id (bus in bits 15:8, device and function in 7:0) this port's requests carry. */
+    int requesterId();
+
     /** Reads {@code dst.length} bytes from {@code va} into {@code dst}. */
     DmaResult read(int pasid, long va, byte[] dst);
 

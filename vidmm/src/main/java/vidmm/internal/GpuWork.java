@@ -341,19 +341,7 @@ final class GpuWork {
                 outcome = "engine reset";
             } catch (RuntimeException engineResetFailed) {
                 dropped = EnumSet.allOf(EngineNode.class);
-                outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")";
-                AdapterDrivers.Candidate current = a.drivers.attached();
-                AdapterDrivers.Candidate same = a.drivers.present(current) ? current : null;
-                a.drivers.detachLocked(stopped -> { // exclusive access, StopDevice, then the hardware reset
-                    for (EngineNode node : EngineNode.values()) {
-                        quietly(() -> stopped.resetEngine(node));
-                    }
-                });
-                String refusal = same == null ? "driver gone" : a.drivers.attachLocked(same); // AddDevice, start, replay
-                if (refusal != null) {
-                    outcome += "; restarting the driver failed: " + refusal;
-                    a.drivers.attachBestLocked();
-                }
+                outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")" + resetAdapterLocked();
             }
             ContextState faulted = a.drivers.contextOf(f.contextHandle());
             resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
@@ -363,6 +351,61 @@ final class GpuWork {
                 pending.va(), pending.write(), pending.reason(), outcome, a.index);
         a.faults.replace(pending, done);
         a.post(VidMmEvents.ENGINE_RESET, () -> VidMmEventProperties.fault(done));
+    }
+
+    /**
+     * The adapter reset: exclusive access, StopDevice, every engine reset (which empties the GPUs'
+     * device TLBs), then the same driver started again and its devices replayed; returns what went
+     * wrong on the way ("" if nothing). Under the adapter's lock.
+     */
+    private String resetAdapterLocked() {
+        AdapterDrivers.Candidate current = a.drivers.attached();
+        AdapterDrivers.Candidate same = a.drivers.present(current) ? current : null;
+        a.drivers.detachLocked(stopped -> { // exclusive access, StopDevice, then the hardware reset
+            for (EngineNode node : EngineNode.values()) {
+                quietly(() -> stopped.resetEngine(node));
+            }
+        });
+        String refusal = same == null ? "driver gone" : a.drivers.attachLocked(same); // AddDevice, start, replay
+        if (refusal != null) {
+            a.drivers.attachBestLocked();
+            return "; restarting the driver failed: " + refusal;
+        }
+        return "";
+    }
+
+    /**
+     * The IOMMU unit reported that physical GPU {@code physicalGpu} did not answer a device-TLB invalidation in
+     * time (the OS told VidMm, see {@code os.memmgr.IommuDeviceListener}): the unit refuses the GPU's
+     * translated requests until the GPU is reset, so the adapter is reset (TDR path) on its own thread
+     * and every context's queued work is resubmitted.
+     */
+    void deviceTlbTimedOut(int physicalGpu, int unit, String device) {
+        GpuFault pending = new GpuFault(a.faults.nextSequence(), 0, 0, null, 0, 0, false, "DEVICE_TLB_TIMEOUT: GPU " + physicalGpu
+                + " (" + device + ") did not answer a device-TLB invalidation of IOMMU unit " + unit + " in time",
+                "adapter reset pending", a.index);
+        a.faults.add(pending);
+        Runnable reset = () -> {
+            String outcome;
+            synchronized (a.lock) {
+                if (a.kmd() == null) {
+                    outcome = "no driver: the GPU is reset when one attaches";
+                    a.gpu.resetEngine(gpu.hw.EngineType.COPY); // empties the device TLB; the unit accepts the GPU again
+                } else {
+                    outcome = "adapter reset" + resetAdapterLocked();
+                    resubmitLocked(EnumSet.allOf(EngineNode.class), Set.of());
+                }
+            }
+            a.drivers.settleReplay();
+            GpuFault done = new GpuFault(pending.sequence(), 0, 0, null, 0, 0, false, pending.reason(), outcome, a.index);
+            a.faults.replace(pending, done);
+            a.post(VidMmEvents.ENGINE_RESET, () -> VidMmEventProperties.fault(done));
+        };
+        try {
+            recovery.execute(reset);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // VidMm is stopping: the GPU stops with it
+        }
     }
 
     /**

@@ -28,6 +28,7 @@ import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.VidPnSourceMode;
 import os.memmgr.MemoryManager;
+import os.memmgr.IommuDeviceListener;
 import os.memmgr.ProcessListener;
 import vidmm.AdapterHold;
 import vidmm.AdapterStatus;
@@ -52,9 +53,10 @@ import vidmm.VideoMemoryInfo;
  * shared allocations (a section any adapter may open). Adapters and driver services come and go
  * as OSGi services; every driver is offered to every adapter, which attaches its best match.
  */
-@Component(service = {VidMm.class, ProcessListener.class}, immediate = true, configurationPid = VidMmConfig.PID)
+@Component(service = {VidMm.class, ProcessListener.class, IommuDeviceListener.class}, immediate = true,
+        configurationPid = VidMmConfig.PID)
 @Designate(ocd = VidMmConfig.class)
-public final class VideoMemoryManager implements VidMm, ProcessListener, AdapterVidMm.Kernel {
+public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDeviceListener, AdapterVidMm.Kernel {
     private static final System.Logger LOG = System.getLogger(VideoMemoryManager.class.getName());
     static final long MAX_ALLOCATION = AdapterVidMm.MAX_ALLOCATION;
 
@@ -499,6 +501,19 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, Adapter
         for (SyncObjectState s : List.copyOf(syncObjects.values())) {
             if (s.pid == pid && syncObjects.remove(s.handle, s)) {
                 s.destroyed(); // its page goes with the process
+            }
+        }
+    }
+
+    /** A GPU behind {@code unit} timed out a device-TLB invalidation: its adapter is reset on the adapter's own thread. */
+    @Override
+    public void invalidationTimedOut(int unit, int requesterId) {
+        String device = iommu.hw.vtd.RequesterId.of(requesterId).toString();
+        for (AdapterVidMm a : sortedAdapters()) {
+            for (int g = 0; g < a.gpu.physicalGpus(); g++) {
+                if (a.gpu.iommuUnit(g) == unit && a.gpu.requesterId(g) == requesterId) {
+                    a.work.deviceTlbTimedOut(g, unit, device);
+                }
             }
         }
     }

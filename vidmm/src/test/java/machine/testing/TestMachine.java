@@ -54,7 +54,7 @@ public final class TestMachine implements AutoCloseable {
 
     private TestMachine(Builder b) {
         memory = new LazySystemMemory(b.memoryBytes);
-        iommu = new IommuUnit(memory, b.iotlbEntries, b.faultLogSize, 4);
+        iommu = new IommuUnit(memory, 0, b.iotlbEntries, b.faultLogSize, 4, b.deviceTlbTimeoutMillis);
         os = b.pagefile == null ? new WindowsMemoryManager(memory, iommu)
                 : new WindowsMemoryManager(memory, iommu, b.pagefile, b.pagefileMiB, b.lowWaterPercent, b.failPagefileIo);
         gpu = new SimulatedGpu(iommu, memory, b.identity, b.aperturePages, b.modes);
@@ -71,6 +71,7 @@ public final class TestMachine implements AutoCloseable {
             inject(vidmm, "events", b.events);
         }
         os.addProcessListener(vidmm);
+        os.addDeviceListener(vidmm);
         vidmm.addAdapter(gpu);
         if (gpu1 != null) {
             vidmm.addAdapter(gpu1);
@@ -289,8 +290,15 @@ public final class TestMachine implements AutoCloseable {
         private long tdrLimitSeconds = 60;
         private EventAdmin events;
         private boolean noDriver;
+        private int deviceTlbTimeoutMillis = 1000;
 
         private Builder() {
+        }
+
+        /** How long unit 0 waits for a GPU to answer a device-TLB invalidation (default 1000 ms). */
+        public Builder deviceTlbTimeoutMillis(int millis) {
+            deviceTlbTimeoutMillis = millis;
+            return this;
         }
 
         /** System memory (default 256 MiB). */

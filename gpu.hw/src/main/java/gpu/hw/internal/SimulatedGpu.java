@@ -48,6 +48,8 @@ public final class SimulatedGpu implements GpuAdapter {
     private final int index;
     /** Per physical GPU (one, or two for a linked adapter): the IOMMU unit its DMA goes through. */
     private final int[] iommuUnits;
+    /** Per physical GPU, the requester id its requests carry through its unit. */
+    private final int[] requesterIds;
     private final PciIdentity identity;
     /** Per physical GPU, the executor of its engines' commands (its own DMA port). */
     private final CommandExecutor[] executors;
@@ -116,6 +118,7 @@ public final class SimulatedGpu implements GpuAdapter {
         }
         this.index = index;
         this.iommuUnits = gpus.stream().mapToInt(DmaInitiator::unit).toArray();
+        this.requesterIds = gpus.stream().mapToInt(DmaInitiator::requesterId).toArray();
         this.identity = identity;
         this.deviceTlbs = new DeviceTlb[ats ? gpus.size() : 0];
         this.atsPorts = new AtsPort[deviceTlbs.length];
@@ -302,6 +305,12 @@ public final class SimulatedGpu implements GpuAdapter {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while resetting engine " + engine, e);
         }
+    }
+
+    @Override
+    public int requesterId(int physicalGpu) {
+        iommuUnit(physicalGpu); // checks the index
+        return requesterIds[physicalGpu];
     }
 
     @Override

@@ -2,7 +2,6 @@ package iommu.hw.internal;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.LongAdder;
 
 import iommu.hw.AtsDevice;
 import iommu.hw.AtsPort;
@@ -13,23 +12,24 @@ import iommu.hw.vtd.RequesterId;
 /**
  * The devices behind a unit that cache translations (ATS): their ports, and the device-TLB invalidation
  * descriptors the unit passes to them. A device that does not answer in time is blocked (its translated
- * requests refused until it resets), counted and reported, so that the wait descriptor after it still
- * completes with nothing stale reachable.
+ * requests refused until it resets) and the descriptor ends in an invalidation time-out (ITE), which
+ * stops the queue until software has seen it; so once the wait descriptor after it completes, nothing
+ * stale is reachable.
  */
 final class AtsDevices {
-    /** How long a device has to answer a device-TLB invalidation before the unit blocks it. */
-    static final long TIMEOUT_NANOS = 1_000_000_000L;
-
     private final int unit;
     private final RequesterId requester;
     private final SystemMemory memory;
     private final InflightGate gate;
     private final UnitAtsPort.Translate translate;
     private final List<UnitAtsPort> ports = new CopyOnWriteArrayList<>();
-    private final LongAdder timeouts = new LongAdder();
+    /** How long a device has to answer a device-TLB invalidation before the unit blocks it. */
+    private final long timeoutNanos;
 
-    AtsDevices(int unit, RequesterId requester, SystemMemory memory, InflightGate gate, UnitAtsPort.Translate translate) {
+    AtsDevices(int unit, RequesterId requester, SystemMemory memory, InflightGate gate, UnitAtsPort.Translate translate,
+               long timeoutNanos) {
         this.unit = unit;
+        this.timeoutNanos = timeoutNanos;
         this.requester = requester;
         this.memory = memory;
         this.gate = gate;
@@ -37,38 +37,39 @@ final class AtsDevices {
     }
 
     AtsPort attach(AtsDevice device) {
-        UnitAtsPort port = new UnitAtsPort(unit, java.util.Objects.requireNonNull(device, "ATS device"), memory, gate,
-                translate, ports::remove);
+        UnitAtsPort port = new UnitAtsPort(unit, requester, java.util.Objects.requireNonNull(device, "ATS device"), memory,
+                gate, translate, ports::remove);
         ports.add(port);
         return port;
     }
 
-    long timeouts() {
-        return timeouts.sum();
-    }
-
-    /** A PASID-based device-TLB invalidation: to every attached device with the descriptor's source id. */
+    /**
+     * A PASID-based device-TLB invalidation: to every attached device with the descriptor's source id.
+     *
+     * @throws InvalidationQueue.DeviceTimeout if one did not answer in time (it is blocked by then)
+     */
     void invalidate(Descriptor.PasidDeviceTlbInvalidation i) {
         if (i.sourceId() != requester.value()) {
             return; // no device with that id behind this unit
         }
+        boolean late = false;
         for (UnitAtsPort port : ports) {
             if (port.blocked()) {
-                continue;
+                continue; // refused already: nothing it caches can reach memory until it resets
             }
             boolean answered;
             try {
-                answered = port.device.invalidate(i.pasid(), i.base(), i.length(), TIMEOUT_NANOS);
+                answered = port.device.invalidate(i.pasid(), i.base(), i.length(), timeoutNanos);
             } catch (RuntimeException e) {
                 answered = false;
             }
             if (!answered) {
                 port.block();
-                timeouts.increment();
-                System.getLogger(IommuUnit.class.getName()).log(System.Logger.Level.ERROR, "IOMMU unit " + unit
-                        + ": device-TLB invalidation time-out (ITE): device " + requester + " did not answer within "
-                        + TIMEOUT_NANOS / 1_000_000 + " ms; its translated requests are refused until it resets");
+                late = true;
             }
+        }
+        if (late) {
+            throw new InvalidationQueue.DeviceTimeout(requester);
         }
     }
 }

@@ -26,4 +26,9 @@ public @interface IommuConfig {
     @AttributeDefinition(name = "Page request attempts", min = "1", max = "64",
             description = "Page requests for one access before it faults as not present.")
     int pageRequestAttempts() default 4;
+
+    @AttributeDefinition(name = "Device-TLB invalidation time-out (ms)", min = "1", max = "60000",
+            description = "How long a device has to answer a device-TLB invalidation before the unit reports an"
+                    + " invalidation time-out (ITE) and refuses the device's translated requests until it resets.")
+    int deviceTlbTimeoutMillis() default 1000;
 }

@@ -100,7 +100,8 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         this(memory, configured("iommu.unit", config.iommu_unit(), 0, 15, false, 0),
                 configured("iotlbEntries", config.iotlbEntries(), 1, 1 << 20, true, 65536),
                 configured("faultLogSize", config.faultLogSize(), 1, 65536, false, 256),
-                configured("pageRequestAttempts", config.pageRequestAttempts(), 1, 64, false, 4));
+                configured("pageRequestAttempts", config.pageRequestAttempts(), 1, 64, false, 4),
+                configured("deviceTlbTimeoutMillis", config.deviceTlbTimeoutMillis(), 1, 60_000, false, 1000));
     }
 
     private static int configured(String name, int value, int min, int max, boolean powerOfTwo, int fallback) {
@@ -126,6 +127,12 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     }
 
     public IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
+        this(memory, unit, iotlbEntries, faultLogSize, pageRequestAttempts, 1000);
+    }
+
+    /** As above; a device that does not answer a device-TLB invalidation within {@code deviceTlbTimeoutMillis} times out (ITE). */
+    public IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts,
+                     int deviceTlbTimeoutMillis) {
         if (pageRequestAttempts < 1) {
             throw new IllegalArgumentException("page request attempts must be >= 1, not " + pageRequestAttempts);
         }
@@ -136,8 +143,8 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         this.tables = new TranslationTables(memory, REQUESTER);
         this.queue = new InvalidationQueue(memory, this::apply);
         this.prq = new PageRequestQueue(memory, REQUESTER);
-        this.ats = new AtsDevices(unit, REQUESTER, memory, gate, this::translate);
-        this.registers = new UnitRegisters(REQUESTER, tables, queue, prq, ats::timeouts);
+        this.ats = new AtsDevices(unit, REQUESTER, memory, gate, this::translate, deviceTlbTimeoutMillis * 1_000_000L);
+        this.registers = new UnitRegisters(REQUESTER, tables, queue, prq);
         this.translator = new Translator(memory, iotlb, tables, pageRequestAttempts, new Translator.Outcomes() {
             @Override
             public PageResponse pageRequest(int pasid, long va, Access access) {
@@ -155,6 +162,11 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     @Override
     public int unit() {
         return unit;
+    }
+
+    @Override
+    public int requesterId() {
+        return REQUESTER.value();
     }
 
     // ---- registers and the tables in memory ----

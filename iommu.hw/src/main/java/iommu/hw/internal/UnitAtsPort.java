@@ -21,6 +21,7 @@ final class UnitAtsPort implements AtsPort {
 
     final AtsDevice device;
     private final int unit;
+    private final iommu.hw.vtd.RequesterId requester;
     private final SystemMemory memory;
     private final InflightGate gate;
     private final Translate translate;
@@ -28,8 +29,10 @@ final class UnitAtsPort implements AtsPort {
     private volatile boolean blocked;
     private volatile boolean closed;
 
-    UnitAtsPort(int unit, AtsDevice device, SystemMemory memory, InflightGate gate, Translate translate, Consumer<UnitAtsPort> detach) {
+    UnitAtsPort(int unit, iommu.hw.vtd.RequesterId requester, AtsDevice device, SystemMemory memory, InflightGate gate,
+                Translate translate, Consumer<UnitAtsPort> detach) {
         this.unit = unit;
+        this.requester = requester;
         this.device = device;
         this.memory = memory;
         this.gate = gate;
@@ -40,6 +43,11 @@ final class UnitAtsPort implements AtsPort {
     @Override
     public int unit() {
         return unit;
+    }
+
+    @Override
+    public int requesterId() {
+        return requester.value();
     }
 
     @Override

@@ -1,7 +1,6 @@
 package iommu.hw.internal;
 
 import java.util.List;
-import java.util.function.LongSupplier;
 
 import iommu.hw.vtd.RequesterId;
 import iommu.hw.vtd.VtdRegisters;
@@ -12,15 +11,12 @@ final class UnitRegisters implements VtdRegisters {
     private final TranslationTables tables;
     private final InvalidationQueue queue;
     private final PageRequestQueue prq;
-    private final LongSupplier timeouts;
 
-    UnitRegisters(RequesterId requester, TranslationTables tables, InvalidationQueue queue, PageRequestQueue prq,
-                  LongSupplier timeouts) {
+    UnitRegisters(RequesterId requester, TranslationTables tables, InvalidationQueue queue, PageRequestQueue prq) {
         this.requester = requester;
         this.tables = tables;
         this.queue = queue;
         this.prq = prq;
-        this.timeouts = timeouts;
     }
 
     @Override
@@ -109,7 +105,17 @@ final class UnitRegisters implements VtdRegisters {
     }
 
     @Override
+    public RequesterId invalidationTimeout() {
+        return queue.timedOut();
+    }
+
+    @Override
+    public void clearInvalidationTimeout() {
+        queue.clearTimeout();
+    }
+
+    @Override
     public QueueStats queueStats() {
-        return queue.stats(timeouts.getAsLong(), prq);
+        return queue.stats(prq);
     }
 }

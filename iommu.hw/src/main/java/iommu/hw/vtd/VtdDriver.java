@@ -24,6 +24,11 @@ import iommu.hw.SystemMemory;
  * batch of descriptors ending with a wait whose status write the driver checks before it returns: when
  * it returns, no request can use what it removed (invariant 2 of DESIGN.md).
  *
+ * <p>A device that does not answer a device-TLB invalidation in time stops the queue (ITE): the driver
+ * reports it in one line and to its {@linkplain #setDeviceTimeoutHandler device time-out handler} (the
+ * device must be reset: until then the unit refuses its translated requests), clears the time-out and
+ * lets the queue go on to the wait descriptor, as Linux's intel-iommu driver does.
+ *
  * <p>The PASID directory is one frame (PDTS 2: 512 entries of 64 PASIDs), so PASIDs are
  * 1..{@link #MAX_PASID}; PASID tables are made on first bind and freed when their last entry goes.
  * Thread safe: calls are serialized, as a driver serializes its queue.
@@ -56,6 +61,7 @@ public final class VtdDriver implements AutoCloseable {
     /** Held while the page request queue is drained: one drainer at a time, never with this driver's monitor. */
     private final Object draining = new Object();
     private volatile PageRequestHandler handler;
+    private volatile java.util.function.Consumer<RequesterId> timeoutHandler = device -> { };
     private final List<Long> contextTables = new ArrayList<>();
     /** PASID tables by directory index, and how many present entries each holds. */
     private final Map<Integer, Long> pasidTables = new HashMap<>();
@@ -220,6 +226,15 @@ public final class VtdDriver implements AutoCloseable {
     }
 
     /**
+     * Tells {@code h} of each device that timed out a device-TLB invalidation (replacing any other), on the
+     * thread that invalidated, with this driver's monitor held: it must only note or queue what to do
+     * (reset the device), never call back into the driver or the memory manager.
+     */
+    public void setDeviceTimeoutHandler(java.util.function.Consumer<RequesterId> h) {
+        timeoutHandler = java.util.Objects.requireNonNull(h, "device time-out handler");
+    }
+
+    /**
      * Answers the unit's page requests with {@code h} (replacing any other): the unit's page request
      * interrupt drains its queue, and each group is answered with a page group response descriptor.
      */
@@ -297,6 +312,17 @@ public final class VtdDriver implements AutoCloseable {
         List<Descriptor> all = new ArrayList<>(batch);
         all.add(new Descriptor.InvalidationWait(false, true, true, false, value, status));
         post(all);
+        for (RequesterId late = registers.invalidationTimeout(); late != null; late = registers.invalidationTimeout()) {
+            System.getLogger(VtdDriver.class.getName()).log(System.Logger.Level.ERROR, "IOMMU unit " + unit.unit()
+                    + ": device " + late + " did not answer a device-TLB invalidation in time (ITE); the unit refuses its"
+                    + " translated requests until the device is reset");
+            try {
+                timeoutHandler.accept(late);
+            } catch (RuntimeException e) {
+                System.getLogger(VtdDriver.class.getName()).log(System.Logger.Level.WARNING, "device time-out handler: " + e);
+            }
+            registers.clearInvalidationTimeout(); // the queue goes on: the wait after it completes
+        }
         if ((int) memory.readLong(status) != value) {
             throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation wait did not complete: "
                     + registers.queueError());

@@ -14,7 +14,10 @@ import org.osgi.annotation.versioning.ProviderType;
  * once every descriptor before it has completed. (A real unit does it on its own while software polls
  * the status; software written as for one works here unchanged.) A descriptor the unit cannot accept
  * stops the queue there: the head stays on it and {@link #queueError()} says why, until software
- * programs the queue again.
+ * programs the queue again. A device-TLB invalidation that a device did not answer in time stops it
+ * too (an invalidation time-out, ITE): the head moves past that descriptor, {@link #invalidationTimeout()}
+ * names the device, and the unit refuses the device's translated requests until the device resets;
+ * nothing after the descriptor is processed until software {@linkplain #clearInvalidationTimeout clears} it.
  */
 @ProviderType
 public interface VtdRegisters {
@@ -59,6 +62,12 @@ public interface VtdRegisters {
     /** Why the queue stopped (IQE, with the descriptor's index), or null while it runs. */
     String queueError();
 
+    /** ITESID: the device whose device-TLB invalidation timed out while the queue is stopped on it (ITE), else null. */
+    RequesterId invalidationTimeout();
+
+    /** Clears ITE (FSTS): the unit processes the queue on from its head. */
+    void clearInvalidationTimeout();
+
     /**
      * Sets the page request queue (PQA): 2^{@code sizeOrder} frames of 4 KiB from {@code base}, 128
      * page request descriptors each; head and tail go back to 0.
@@ -99,8 +108,9 @@ public interface VtdRegisters {
      * @param groupResponses page group responses
      * @param waits         invalidation waits completed
      * @param errors        descriptors refused (the queue stopped on each)
-     * @param deviceTlbTimeouts device-TLB invalidations a device did not answer in time (ITE; the unit then
-     *                      refuses its translated requests until it resets)
+     * @param deviceTlbTimeouts device-TLB invalidations a device did not answer in time (ITE; the queue stopped
+     *                      until software cleared it, and the unit refuses the device's translated requests
+     *                      until it resets)
      * @param pageRequests  page requests the unit queued
      * @param groupsSucceeded page groups answered success
      * @param groupsInvalid page groups answered invalid request

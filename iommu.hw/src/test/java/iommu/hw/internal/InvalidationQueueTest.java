@@ -167,6 +167,63 @@ class InvalidationQueueTest {
     }
 
     @Test
+    void aDeviceThatDoesNotAnswerStopsTheQueueBeforeTheWaitUntilSoftwareClearsTheTimeOut() {
+        IommuUnit unit = new IommuUnit(memory, 1, 1024, 8, 4, 20);
+        VtdRegisters r = unit.registers();
+        tables.driver(unit).bind(5, tables.root);
+        java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        iommu.hw.AtsPort port = unit.attach((pasid, va, length, timeoutNanos) -> {
+            asked.add(pasid + ":" + Long.toHexString(va));
+            return false; // never answers
+        });
+        long status = tables.frame();
+        int head = r.invalidationQueueHead();
+        int entries = r.queueEntries();
+        long base = r.invalidationQueue();
+        Descriptor[] batch = {
+                Descriptor.PasidDeviceTlbInvalidation.of(IommuUnit.REQUESTER.value(), 5, 0x10000, 4096),
+                new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0),
+                new Descriptor.InvalidationWait(false, true, false, false, 7, status)};
+        for (int d = 0; d < batch.length; d++) {
+            long[] words = batch[d].encode();
+            for (int i = 0; i < 4; i++) {
+                memory.writeLong(base + 32L * ((head + d) % entries) + 8L * i, words[i]);
+            }
+        }
+        r.setInvalidationQueueTail((head + 3) % entries);
+        assertEquals(java.util.List.of("5:10000"), asked);
+        assertEquals(IommuUnit.REQUESTER, r.invalidationTimeout(), "ITESID names the device");
+        assertEquals((head + 1) % entries, r.invalidationQueueHead(), "the head is past the descriptor that timed out");
+        assertEquals(0, memory.readLong(status), "nothing after it ran: the wait did not complete");
+        assertTrue(port.blocked(), "the device's translated requests are refused");
+        assertEquals(false, port.read(0x100000, new byte[8], 0, 8));
+        assertEquals(1, r.queueStats().deviceTlbTimeouts());
+
+        r.clearInvalidationTimeout();
+        assertNull(r.invalidationTimeout());
+        assertEquals((head + 3) % entries, r.invalidationQueueHead());
+        assertEquals(7, (int) memory.readLong(status), "cleared, the queue went on to the wait");
+        assertTrue(port.blocked(), "still refused until the device resets");
+        port.reset();
+        assertEquals(true, port.read(0x100000, new byte[8], 0, 8));
+    }
+
+    @Test
+    void theDriverReportsADeviceThatTimedOutAndItsInvalidationStillCompletes() {
+        IommuUnit unit = new IommuUnit(memory, 1, 1024, 8, 4, 20);
+        VtdDriver driver = tables.driver(unit);
+        driver.bind(5, tables.root);
+        java.util.List<iommu.hw.vtd.RequesterId> told = new java.util.ArrayList<>();
+        driver.setDeviceTimeoutHandler(told::add);
+        unit.attach((pasid, va, length, timeoutNanos) -> false);
+        driver.invalidate(5, 0x10000, 4096); // returns: the wait completed after the driver cleared the time-out
+        assertEquals(java.util.List.of(IommuUnit.REQUESTER), told);
+        assertNull(unit.registers().invalidationTimeout());
+        driver.invalidate(5, 0x10000, 4096); // a blocked device is not asked again until it resets
+        assertEquals(1, told.size());
+    }
+
+    @Test
     void aPageRequestIsADescriptorInMemoryAnsweredByAPageGroupResponse() {
         VtdDriver driver = tables.driver(iommu);
         driver.bind(9, tables.root);

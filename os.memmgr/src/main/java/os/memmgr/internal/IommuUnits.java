@@ -8,6 +8,7 @@ import java.util.function.Function;
 
 import iommu.hw.Iommu;
 import iommu.hw.PageResponse;
+import iommu.hw.vtd.RequesterId;
 import iommu.hw.vtd.VtdDriver;
 import os.memmgr.MemoryException;
 import os.memmgr.Status;
@@ -64,12 +65,19 @@ final class IommuUnits {
         }
     }
 
+    /** Told of each device that timed out a device-TLB invalidation: the unit's index and the device's requester id. */
+    interface DeviceTimeouts {
+        void timedOut(int unit, RequesterId device);
+    }
+
     private final Map<Integer, Unit> units = new ConcurrentHashMap<>();
     private final Function<Iommu, VtdDriver> drivers;
+    private final DeviceTimeouts timeouts;
 
-    /** {@code drivers} makes each unit's driver (its tables in the OS's frames). */
-    IommuUnits(Function<Iommu, VtdDriver> drivers) {
+    /** {@code drivers} makes each unit's driver (its tables in the OS's frames); {@code timeouts} hears of devices that timed out. */
+    IommuUnits(Function<Iommu, VtdDriver> drivers, DeviceTimeouts timeouts) {
         this.drivers = drivers;
+        this.timeouts = timeouts;
     }
 
     /** Adds a unit, writes its tables and answers its page requests; false (nothing changes) if its index is taken. */
@@ -83,6 +91,7 @@ final class IommuUnits {
             return false;
         }
         unit.driver.setPageRequestHandler(unit.handler);
+        unit.driver.setDeviceTimeoutHandler(device -> timeouts.timedOut(iommu.unit(), device));
         return true;
     }
 

@@ -30,6 +30,7 @@ import os.memmgr.MemoryEvents;
 import os.memmgr.MemoryManager;
 import os.memmgr.PagingInfo;
 import os.memmgr.ProcessInfo;
+import os.memmgr.IommuDeviceListener;
 import os.memmgr.ProcessListener;
 import os.memmgr.SectionInfo;
 import os.memmgr.Status;
@@ -53,6 +54,7 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     private final Map<Integer, ProcessAddressSpace> processes = new ConcurrentHashMap<>();
     private final Map<Long, Section> sections = new ConcurrentHashMap<>();
     private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<IommuDeviceListener> deviceListeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger lastPid = new AtomicInteger();
     private final AtomicLong lastHandle = new AtomicLong(0x100);
     /** Process lifecycle and page-outs go to it as events ({@link MemoryEvents}) when there is one. */
@@ -101,7 +103,7 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
             public void free(long address) {
                 frames.free(address >>> SystemMemory.FRAME_SHIFT);
             }
-        }));
+        }), this::deviceTimedOut);
         this.pagefile = pagefile;
         this.commit = new CommitCharge(memory.frameCount() - 1 + pagefile.slots());
         this.trimmer = new Trimmer(frames, processes::values, memory.frameCount() * lowWaterPercent / 100);
@@ -175,6 +177,30 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
 
     public void removeProcessListener(ProcessListener listener) {
         listeners.remove(listener);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    public void addDeviceListener(IommuDeviceListener listener) {
+        deviceListeners.add(listener);
+    }
+
+    public void removeDeviceListener(IommuDeviceListener listener) {
+        deviceListeners.remove(listener);
+    }
+
+    /** A unit's driver saw a device time out a device-TLB invalidation: whoever drives the device resets it. */
+    private void deviceTimedOut(int unit, iommu.hw.vtd.RequesterId device) {
+        if (deviceListeners.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "IOMMU unit " + unit + ": device " + device
+                    + " timed out a device-TLB invalidation and nobody resets it; its translated requests stay refused");
+        }
+        for (IommuDeviceListener listener : deviceListeners) {
+            try {
+                listener.invalidationTimedOut(unit, device.value());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "IOMMU device listener " + listener + " threw: " + e);
+            }
+        }
     }
 
     /** Ends every process, so that no PASID stays bound to page tables that are gone, and stops answering page requests. */
