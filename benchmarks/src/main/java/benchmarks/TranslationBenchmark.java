@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
+import gpu.hw.internal.DeviceTlbAccess;
 import iommu.hw.Access;
 import iommu.hw.Translation;
 import iommu.hw.TranslationPort;
@@ -31,6 +32,10 @@ import iommu.hw.TranslationPort;
  * DMA engine uses (a physical address back, nothing allocated, counts kept by the port);
  * {@code iotlbHitTranslateValue} is the same hit through {@code Iommu.translate}, which returns a
  * {@code Translation} and counts in the unit.
+ *
+ * <p>The GPU's own device TLB (ATS): {@code deviceTlbHit} looks up a warm page in it (65536 slots, 4096
+ * pages cached); {@code deviceTlbMiss} cycles a 4096-slot device TLB over the cold 65536 pages, so every
+ * lookup misses and makes a translation request to the unit, which misses its IOTLB and walks.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -53,6 +58,8 @@ public class TranslationBenchmark {
         ConcurrentHashMap<Long, Long> map = new ConcurrentHashMap<>();
         /** The page numbers, boxed once, so that the baseline measures the lookup and not boxing. */
         Long[] keys = new Long[PAGES];
+        DeviceTlbAccess warmDeviceTlb;
+        DeviceTlbAccess coldDeviceTlb;
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -68,6 +75,11 @@ public class TranslationBenchmark {
                 map.put(page, page + 0x10_0000);
                 warm.iommu.translate(warm.pasid, warmVa + i * 4096L, Access.READ);
             }
+            warmDeviceTlb = new DeviceTlbAccess(warm.iommu, 65536);
+            for (int i = 0; i < PAGES; i++) {
+                warmDeviceTlb.translate(warmPasid, warmVa + i * 4096L);
+            }
+            coldDeviceTlb = new DeviceTlbAccess(cold.iommu, 4096);
         }
     }
 
@@ -109,6 +121,16 @@ public class TranslationBenchmark {
     @Benchmark
     public Translation iotlbHitTranslateValue(Machine m, Cursor c) {
         return m.warm.iommu.translate(m.warmPasid, m.warmVa + c.step() * 4096L, Access.READ);
+    }
+
+    @Benchmark
+    public long deviceTlbHit(Machine m, Cursor c) {
+        return m.warmDeviceTlb.lookup(m.warmPasid, m.warmVa + c.step() * 4096L);
+    }
+
+    @Benchmark
+    public long deviceTlbMiss(Machine m, Cursor c) {
+        return m.coldDeviceTlb.translate(m.coldPasid, m.coldVa + c.coldStep() * 4096L);
     }
 
     @Benchmark

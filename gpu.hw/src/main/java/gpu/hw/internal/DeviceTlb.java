@@ -13,7 +13,7 @@ import iommu.hw.Translation;
 /**
  * A physical GPU's device TLB (PCIe ATS address translation cache): 4 KiB translations by (PASID, page),
  * each with the rights the IOMMU granted (read; write once a write request was translated, so the
- * page's dirty bit is set), in a direct-mapped table of {@link #SLOTS} entries. Engines look up inside a
+ * page's dirty bit is set), in a direct-mapped table ({@link #SLOTS} entries in a GPU). Engines look up inside a
  * read hold of {@link #inFlight} and keep it while they use what they found; an invalidation removes
  * the entries, then takes the write hold, so that it answers only once no request that could still use
  * one is in flight. A fill is refused when an invalidation began after its translation request was
@@ -32,7 +32,8 @@ final class DeviceTlb implements AtsDevice {
     /** Held (read) by every request from its lookup until its memory access is done. */
     final StampedLock inFlight = new StampedLock();
     /** Slot i: sequence at [3i], tag at [3i+1] (VALID | PASID << 36 | page), word at [3i+2] (frame | rights). */
-    private final long[] table = new long[3 * SLOTS];
+    private final long[] table;
+    private final int mask;
     private final AtomicLong generation = new AtomicLong();
     private int size;
     final LongAdder hits = new LongAdder();
@@ -43,15 +44,28 @@ final class DeviceTlb implements AtsDevice {
     /** Fault injection: the GPU stops answering invalidations. */
     private volatile boolean unresponsive;
 
+    DeviceTlb() {
+        this(SLOTS);
+    }
+
+    /** A device TLB of {@code slots} entries, a power of two. */
+    DeviceTlb(int slots) {
+        if (slots < 1 || Integer.bitCount(slots) != 1) {
+            throw new IllegalArgumentException("device TLB slots must be a power of two, not " + slots);
+        }
+        table = new long[3 * slots];
+        mask = slots - 1;
+    }
+
     private static long tag(int pasid, long va) {
         return VALID | (long) pasid << 36 | (va >>> 12) & ((1L << 36) - 1);
     }
 
     /** Consecutive pages of a PASID in consecutive slots (a copy's look-ahead reads memory in order). */
-    private static int slot(long tag) {
+    private int slot(long tag) {
         long page = tag & ((1L << 36) - 1);
         long pasid = (tag >>> 36) & ((1L << 20) - 1);
-        return (int) (page + pasid * 0x9E3779B1L) & (SLOTS - 1);
+        return (int) (page + pasid * 0x9E3779B1L) & mask;
     }
 
     /** The physical page of {@code va} if cached with {@code rights}, else {@link #MISS}. Call inside a read hold. */

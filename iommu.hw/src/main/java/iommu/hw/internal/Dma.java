@@ -5,7 +5,6 @@ import java.util.function.Consumer;
 import iommu.hw.Access;
 import iommu.hw.DmaResult;
 import iommu.hw.PageSize;
-import iommu.hw.PageTableWalker;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation.Fault;
 
@@ -77,7 +76,7 @@ final class Dma {
     }
 
     private static int bytesToPageEnd(long word, long va, long remaining) {
-        PageSize size = PageTableWalker.sizeOf(word);
+        PageSize size = PackedWalk.sizeOf(word);
         long toEnd = size.bytes() - (va & size.offsetMask());
         return (int) Math.min(Math.min(toEnd, remaining), Integer.MAX_VALUE);
     }
@@ -94,9 +93,9 @@ final class Dma {
             }
             int n = bytesToPageEnd(word, at, buffer.length - done);
             if (write) {
-                memory.write(PageTableWalker.physicalAddress(word, at), buffer, (int) done, n);
+                memory.write(PackedWalk.physicalAddress(word, at), buffer, (int) done, n);
             } else {
-                memory.read(PageTableWalker.physicalAddress(word, at), buffer, (int) done, n);
+                memory.read(PackedWalk.physicalAddress(word, at), buffer, (int) done, n);
             }
             return n;
         });
@@ -120,8 +119,8 @@ final class Dma {
             if (d < 0) {
                 return -1;
             }
-            long srcPa = PageTableWalker.physicalAddress(s, from);
-            long dstPa = PageTableWalker.physicalAddress(d, to);
+            long srcPa = PackedWalk.physicalAddress(s, from);
+            long dstPa = PackedWalk.physicalAddress(d, to);
             int n = Math.min(bytesToPageEnd(s, from, length - done), bytesToPageEnd(d, to, length - done));
             // while the IOTLB maps the next 4 KiB pages of both sides to the next frames, one copy covers them
             long left = length - done;

@@ -28,15 +28,12 @@ import iommu.hw.Invalidation;
 import iommu.hw.Iommu;
 import iommu.hw.IommuEvents;
 import iommu.hw.IommuStats;
-import iommu.hw.PageTableWalker;
 import iommu.hw.PageWalk;
-import iommu.hw.Pte;
 import iommu.hw.PageResponse;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation;
 import iommu.hw.TranslationPort;
 import iommu.hw.Translation.Fault;
-import iommu.hw.Translation.Mapping;
 import iommu.hw.vtd.ContextEntry;
 import iommu.hw.vtd.Descriptor;
 import iommu.hw.vtd.RequesterId;
@@ -239,25 +236,19 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     // ---- translation ----
 
+    /** The value form of the one path (see {@link UnitPort#packed}), counted in the unit's own counters. */
     @Override
     public Translation translate(int pasid, long va, Access access) {
         Translator.checkPasid(pasid);
-        for (int attempt = 1; ; attempt++) {
-            Mapping cached = iotlb.lookup(pasid, va);
-            if (cached != null && cached.check(access, true) == null && (access != Access.WRITE || cached.dirty())) {
-                hits.increment();
-                return cached;
-            }
-            misses.increment();
-            Translation t = translator.fillValue(pasid, va, access);
-            if (!(t instanceof Fault f)) {
-                return t;
-            }
-            Fault settled = translator.settle(f.kind(), attempt, pasid, va, access);
-            if (settled != null) {
-                return settled;
-            }
+        long word = translator.hit(pasid, va, Translator.needed(access));
+        if (word != Translator.MISS) {
+            hits.increment();
+            return PackedWalk.unpack(word, pasid, va, access);
         }
+        misses.increment();
+        Fault[] fault = new Fault[1];
+        long packed = translator.resolve(pasid, va, access, new long[1], fault);
+        return packed < 0 ? fault[0] : PackedWalk.unpack(packed, pasid, va, access);
     }
 
     @Override
@@ -265,11 +256,11 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         Translator.checkPasid(pasid);
         long root = tables.read(pasid);
         java.util.List<PageWalk.Level> levels = new java.util.ArrayList<>();
-        Translation outcome = root < 0 ? new Fault(PageTableWalker.faultKind(root), pasid, va, Access.READ)
-                : PageTableWalker.explain(memory, root, pasid, va, levels);
-        long word = Pte.isCanonical(va) ? iotlb.lookupData(pasid, va) : Iotlb.MISS;
+        Translation outcome = PackedWalk.unpack(root < 0 ? root : PackedWalk.explain(memory, root, va, levels), pasid, va,
+                Access.READ);
+        long word = iotlb.lookupData(pasid, va);
         return new PageWalk(unit, pasid, va, Math.max(root, -1), levels, outcome,
-                word == Iotlb.MISS ? -1 : PageTableWalker.physicalAddress(word, va));
+                word == Iotlb.MISS ? -1 : PackedWalk.physicalAddress(word, va));
     }
 
     @Override

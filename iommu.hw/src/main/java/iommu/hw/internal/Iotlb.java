@@ -5,19 +5,16 @@ import java.lang.invoke.VarHandle;
 
 import iommu.hw.Invalidation;
 import iommu.hw.PageSize;
-import iommu.hw.PageTableWalker;
 import iommu.hw.Pte;
-import iommu.hw.Translation.Mapping;
 
 /**
  * The IOTLB: a direct-mapped cache of (PASID, page) -> translation, indexed by the low bits of the
  * page number mixed with the PASID, so that consecutive pages of one PASID never collide.
  *
- * <p>Each slot is a tag word and a data word (a packed mapping, see {@link PageTableWalker}), side by
- * side in one array so that a lookup reads one cache line, and the {@link Mapping} value handed to
- * {@link #lookup} callers when the filler had one. Lookups are lock free: read the tag, read the data, read
- * the tag again; a store claims the slot by setting its tag to {@link #BUSY} (a compare-and-set),
- * writes, and publishes the tag last.
+ * <p>Each slot is a tag word and a data word (a packed mapping, see {@link PackedWalk}), side by
+ * side in one array so that a lookup reads one cache line. Lookups are lock free ({@link #read}: the
+ * tag, the data, the tag again); a store claims the slot by setting its tag to {@link #BUSY} (a
+ * compare-and-set), writes, and publishes the tag last.
  *
  * <p>No fill may leave behind an entry an invalidation should have removed, and no lock orders them:
  * an invalidation first advances {@link #generation} (an atomic add), then removes what its scope
@@ -26,9 +23,6 @@ import iommu.hw.Translation.Mapping;
  * before the invalidation's advance, so the invalidation's scan finds the slot busy or filled, and
  * removes the entry if it is in scope; if not, the walk may have read the table before the change
  * the invalidation announces, and the fill leaves the slot empty. A fill is one compare-and-set.
- * The generation is odd while an invalidation runs: a value lookup that keeps a mapping object for an
- * entry (see {@link #lookup}) does so only when it began outside one, since an entry it read may be
- * one the running invalidation has yet to remove.
  *
  * <p>Beside it, a paging-structure cache of page-directory entries, as VT-d keeps beside its IOTLB:
  * (PASID, 2 MiB region) -> the page table's address and the rights of the levels above, so that a
@@ -42,15 +36,11 @@ final class Iotlb {
     /** Invalidate a range slot by slot up to this many 4 KiB pages; scan the whole table beyond. */
     private static final long PROBE_LIMIT = 256;
 
-    // data word: a packed mapping (PageTableWalker): page frame address | rights | size
-    static final long WRITABLE = PageTableWalker.PACKED_WRITABLE, USER = PageTableWalker.PACKED_USER,
-            EXECUTABLE = PageTableWalker.PACKED_EXECUTABLE, DIRTY = PageTableWalker.PACKED_DIRTY;
-    private static final int SIZE_SHIFT = PageTableWalker.PACKED_SIZE_SHIFT;
+    // data word: a packed mapping (PackedWalk): page frame address | rights | size
     private static final long ADDRESS_MASK = ~0xFFFL;
 
     private static final PageSize[] SIZES = PageSize.values();
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle MAPPINGS = MethodHandles.arrayElementVarHandle(Mapping[].class);
     private static final VarHandle GENERATION;
 
     static {
@@ -66,7 +56,6 @@ final class Iotlb {
     /** The PDE cache, laid out as {@link #words}: tag, then page-table address | rights. */
     private final long[] pdes;
     private final int pdeMask;
-    private final Mapping[] mappings;
     private final int mask;
     /** Advanced by every invalidation before it removes anything and after (through {@link #GENERATION}). */
     private volatile long generation;
@@ -79,7 +68,6 @@ final class Iotlb {
             throw new IllegalArgumentException("IOTLB entries must be a power of two, not " + entries);
         }
         words = new long[2 * entries];
-        mappings = new Mapping[entries];
         mask = entries - 1;
         int pdeEntries = Math.max(16, entries / 16);
         pdes = new long[2 * pdeEntries];
@@ -131,24 +119,25 @@ final class Iotlb {
     private long probe4k(int pasid, long va) {
         long page = va >>> 12;
         int i = (int) (page + pasid * 0x9E3779B1L) & mask;
-        long key = VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1));
-        if ((long) LONGS.getAcquire(words, 2 * i) != key) {
-            return MISS;
-        }
-        long word = (long) LONGS.getOpaque(words, 2 * i + 1);
-        VarHandle.loadLoadFence();
-        return (long) LONGS.getOpaque(words, 2 * i) == key ? word : MISS;
+        return read(words, i, VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1)));
     }
 
     private long probeData(int pasid, long va, PageSize size) {
-        int i = index(pasid, va, size);
-        long key = tag(pasid, va, size);
-        if ((long) LONGS.getAcquire(words, 2 * i) != key) {
+        return read(words, index(pasid, va, size), tag(pasid, va, size));
+    }
+
+    /**
+     * Slot {@code i}'s data word of {@code table} (the IOTLB, or the PDE cache) if its tag is {@code key},
+     * else {@link #MISS}: the tag, the word, the tag again, so that a word is never paired with another
+     * entry's tag (a store publishes its tag last and a removal clears it first).
+     */
+    private static long read(long[] table, int i, long key) {
+        if ((long) LONGS.getAcquire(table, 2 * i) != key) {
             return MISS;
         }
-        long word = (long) LONGS.getOpaque(words, 2 * i + 1);
+        long word = (long) LONGS.getOpaque(table, 2 * i + 1);
         VarHandle.loadLoadFence();
-        return (long) LONGS.getOpaque(words, 2 * i) == key ? word : MISS;
+        return (long) LONGS.getOpaque(table, 2 * i) == key ? word : MISS;
     }
 
     /**
@@ -166,13 +155,9 @@ final class Iotlb {
         long expected = pa & ADDRESS_MASK;
         int n = 0;
         while (n < maxPages) {
-            if ((long) LONGS.getAcquire(words, 2 * i) != key) {
-                break;
-            }
-            long word = (long) LONGS.getOpaque(words, 2 * i + 1);
-            VarHandle.loadLoadFence();
-            if ((long) LONGS.getOpaque(words, 2 * i) != key || (word & ADDRESS_MASK) != expected || (word & need) != need
-                    || (word >>> SIZE_SHIFT & 3) != 0) {
+            long word = read(words, i, key);
+            if (word == MISS || (word & ADDRESS_MASK) != expected || (word & need) != need
+                    || (word >>> PackedWalk.SIZE_SHIFT & 3) != 0) {
                 break;
             }
             n++;
@@ -196,14 +181,7 @@ final class Iotlb {
         if (!Pte.isCanonical(va)) {
             return MISS;
         }
-        int i = pdeIndex(pasid, va);
-        long key = pdeTag(pasid, va);
-        if ((long) LONGS.getAcquire(pdes, 2 * i) != key) {
-            return MISS;
-        }
-        long word = (long) LONGS.getOpaque(pdes, 2 * i + 1);
-        VarHandle.loadLoadFence();
-        return (long) LONGS.getOpaque(pdes, 2 * i) == key ? word : MISS;
+        return read(pdes, pdeIndex(pasid, va), pdeTag(pasid, va));
     }
 
     /** Caches a PDE word for the region holding {@code va}, unless an invalidation started since {@code startGeneration}. */
@@ -233,61 +211,17 @@ final class Iotlb {
     }
 
     /**
-     * The cached mapping of the page holding {@code va}, or {@code null}. No allocation, except once for
-     * an entry a port filled (which keeps no mapping object): the object made is kept with the entry.
+     * Caches the packed mapping {@code word} of the page holding {@code va} unless an invalidation started
+     * since {@code startGeneration}, or the slot is busy.
      */
-    Mapping lookup(int pasid, long va) {
-        if (!Pte.isCanonical(va)) {
-            return null;
-        }
-        long startGeneration = generation;
-        Mapping m = probe(pasid, va, PageSize.SIZE_4K, startGeneration);
-        if (m == null && has2M) {
-            m = probe(pasid, va, PageSize.SIZE_2M, startGeneration);
-        }
-        if (m == null && has1G) {
-            m = probe(pasid, va, PageSize.SIZE_1G, startGeneration);
-        }
-        return m;
-    }
-
-    private Mapping probe(int pasid, long va, PageSize size, long startGeneration) {
-        int i = index(pasid, va, size);
-        long key = tag(pasid, va, size);
-        if ((long) LONGS.getAcquire(words, 2 * i) != key) {
-            return null;
-        }
-        Mapping m = (Mapping) MAPPINGS.getOpaque(mappings, i);
-        long word = (long) LONGS.getOpaque(words, 2 * i + 1);
-        VarHandle.loadLoadFence();
-        if ((long) LONGS.getOpaque(words, 2 * i) != key) {
-            return null;
-        }
-        if (m == null) {
-            m = (Mapping) PageTableWalker.unpack(word, pasid, va, iommu.hw.Access.READ);
-            if ((startGeneration & 1) == 0) {
-                // kept as a fill that began when this lookup did; not while an invalidation runs, which
-                // may not have removed this entry yet (its advance came before this lookup read the slot)
-                store(pasid, va, word, m, startGeneration);
-            }
-        }
-        return m;
-    }
-
-    /**
-     * Caches the packed mapping {@code word} of the page holding {@code va} (and {@code mapping}, the same
-     * as a value, or {@code null}) unless an invalidation started since {@code startGeneration}, or the
-     * slot is busy.
-     */
-    void store(int pasid, long va, long word, Mapping mapping, long startGeneration) {
-        PageSize size = PageTableWalker.sizeOf(word);
+    void store(int pasid, long va, long word, long startGeneration) {
+        PageSize size = PackedWalk.sizeOf(word);
         long pageVa = va & ~size.offsetMask();
         int i = index(pasid, pageVa, size);
         if (!claim(words, i, startGeneration)) {
             return;
         }
         LONGS.setOpaque(words, 2 * i + 1, word);
-        MAPPINGS.setOpaque(mappings, i, mapping);
         if (size == PageSize.SIZE_2M && !has2M) {
             has2M = true;
         } else if (size == PageSize.SIZE_1G && !has1G) {
@@ -298,7 +232,7 @@ final class Iotlb {
 
     /**
      * Removes the entries in scope; a fill that races with it either lands before and is removed, or drops
-     * out. The generation is odd while an invalidation runs (invalidations run one at a time).
+     * out. Invalidations run one at a time.
      */
     void invalidate(Invalidation scope) {
         synchronized (invalidating) {
@@ -323,7 +257,7 @@ final class Iotlb {
             }
             return;
         }
-        for (int i = 0; i < mappings.length; i++) {
+        for (int i = 0; i < words.length / 2; i++) {
             removeIf(words, i, scope, false);
         }
         if (scope instanceof Invalidation.All) {

@@ -4,7 +4,6 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 import iommu.hw.FaultKind;
-import iommu.hw.PageTableWalker;
 import iommu.hw.Pte;
 import iommu.hw.SystemMemory;
 import iommu.hw.vtd.ContextEntry;
@@ -114,7 +113,7 @@ final class TranslationTables {
     }
 
     private static long fault(FaultKind kind) {
-        return PageTableWalker.PACKED_FAULT | kind.ordinal();
+        return PackedWalk.fault(kind);
     }
 
     /** The requester's context (cached, or read and cached), or null when it has none usable. */

@@ -3,18 +3,17 @@ package iommu.hw.internal;
 import iommu.hw.Access;
 import iommu.hw.FaultKind;
 import iommu.hw.PageResponse;
-import iommu.hw.PageTableWalker;
 import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
-import iommu.hw.Translation;
 import iommu.hw.Translation.Fault;
-import iommu.hw.Translation.Mapping;
 
 /**
- * A unit's translation core: a miss finds the PASID's first-level table through the unit's
- * {@link TranslationTables}, walks the page table (from a cached PDE when the 2 MiB region was
- * walked before) and fills the IOTLB; a not-present page becomes a page request; a fault that stays is
- * recorded. Results are packed (see {@link PageTableWalker}) so that the per-page paths allocate nothing.
+ * A unit's one translation path, which every request takes (a port's, a DMA transfer's, an ATS
+ * translation request, the unit's own value form): {@link #hit} probes the IOTLB and applies the
+ * permission rule; on a miss {@link #fill} finds the PASID's first-level table through the unit's
+ * {@link TranslationTables}, walks the page table (from a cached PDE when the 2 MiB region was walked
+ * before) and fills the IOTLB, and {@link #resolve} adds page requests for a not-present page and
+ * records a fault that stays. Results are packed (see {@link PackedWalk}) so that nothing allocates.
  */
 final class Translator {
     /** What a unit does with the outcome of a failed walk. */
@@ -23,6 +22,8 @@ final class Translator {
 
         void record(Fault fault);
     }
+
+    static final long MISS = Iotlb.MISS;
 
     final Iotlb iotlb;
     private final SystemMemory memory;
@@ -45,17 +46,34 @@ final class Translator {
         }
     }
 
-    /** Rights an access needs in an IOTLB data word (user requests always need USER; a write, a dirty entry). */
+    /**
+     * The permission rule of a cached translation: the rights an access needs in a packed mapping. A
+     * request is a user request, so it always needs USER; a write needs a dirty entry (a clean one misses,
+     * so that the walk sets the page's dirty bit); the walk itself checks the same rights the same way.
+     */
     static long needed(Access access) {
         // if/else, not a switch: a switch on an enum reads a synthetic table on the hit path
         if (access == Access.READ) {
-            return Iotlb.USER;
+            return PackedWalk.USER;
         } else if (access == Access.WRITE) {
-            return Iotlb.USER | Iotlb.WRITABLE | Iotlb.DIRTY;
+            return PackedWalk.USER | PackedWalk.WRITABLE | PackedWalk.DIRTY;
         } else if (access == Access.EXECUTE) {
-            return Iotlb.USER | Iotlb.EXECUTABLE;
+            return PackedWalk.USER | PackedWalk.EXECUTABLE;
         }
         throw new NullPointerException("access");
+    }
+
+    /**
+     * The IOTLB's packed mapping of {@code va} if it grants {@code need} (see {@link #needed}), else
+     * {@link #MISS}: a 4 KiB probe, then the large pages'. A PASID outside the table never matches a tag.
+     */
+    long hit(int pasid, long va, long need) {
+        long word = iotlb.lookup4k(pasid, va);
+        if (word != MISS && (word & need) == need) {
+            return word;
+        }
+        word = iotlb.lookupLarge(pasid, va);
+        return word != MISS && (word & need) == need ? word : MISS;
     }
 
     /** Walks for {@code va} (packed), through the PDE cache; {@code scratch} is an array of one the walk may use. */
@@ -65,40 +83,33 @@ final class Translator {
             return root; // the packed fault: no context, PASID not bound, entry invalid
         }
         long pde = iotlb.lookupPde(pasid, va);
-        if (pde != Iotlb.MISS) {
-            return PageTableWalker.walkPackedFromPde(memory, pde, va, access, true); // one entry read, not four
+        if (pde != MISS) {
+            return PackedWalk.walkFromPde(memory, pde, va, access, true); // one entry read, not four
         }
-        long packed = PageTableWalker.walkPacked(memory, root, va, access, true, scratch);
-        if (scratch[0] != PageTableWalker.NO_PDE) {
+        long packed = PackedWalk.walk(memory, root, va, access, true, scratch);
+        if (scratch[0] != PackedWalk.NO_PDE) {
             iotlb.storePde(pasid, va, scratch[0], startGeneration);
         }
         return packed;
     }
 
-    /** Walks and fills the IOTLB: the packed mapping, or a packed fault (no page request, nothing recorded). */
+    /**
+     * After a miss: walks and fills the IOTLB; the packed mapping, or a packed fault (no page request,
+     * nothing recorded). The caller checked the PASID ({@link #checkPasid}).
+     */
     long fill(int pasid, long va, Access access, long[] scratch) {
         long startGeneration = iotlb.generation();
         long packed = walk(pasid, va, access, scratch, startGeneration);
         if (packed >= 0) {
-            iotlb.store(pasid, va, packed, null, startGeneration);
+            iotlb.store(pasid, va, packed, startGeneration);
         }
         return packed;
     }
 
-    /** As {@link #fill}, as a value; the IOTLB keeps the mapping object for later value lookups. */
-    Translation fillValue(int pasid, long va, Access access) {
-        long startGeneration = iotlb.generation();
-        long packed = walk(pasid, va, access, new long[1], startGeneration);
-        Translation t = PageTableWalker.unpack(packed, pasid, va, access);
-        if (t instanceof Mapping m) {
-            iotlb.store(pasid, va, packed, m, startGeneration);
-        }
-        return t;
-    }
-
     /**
      * A walk failed with {@code kind} on its {@code attempt}-th try: {@code null} when a page request
-     * brought the page in (walk again), else the fault, recorded.
+     * brought the page in (walk again), else the fault, recorded. DMA calls it outside its in-flight
+     * gate (the OS's answer may invalidate); {@link #resolve} calls it between walks.
      */
     Fault settle(FaultKind kind, int attempt, int pasid, long va, Access access) {
         PageResponse response = kind != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts ? null
@@ -112,8 +123,8 @@ final class Translator {
     }
 
     /**
-     * After a miss: walk and fill, with page requests for a not-present page. The packed mapping, or
-     * a negative value with the recorded fault in {@code fault[0]}.
+     * After a miss: walk and fill, with page requests for a not-present page (up to the unit's
+     * attempts). The packed mapping, or a negative value with the recorded fault in {@code fault[0]}.
      */
     long resolve(int pasid, long va, Access access, long[] scratch, Fault[] fault) {
         for (int attempt = 1; ; attempt++) {
@@ -121,7 +132,7 @@ final class Translator {
             if (packed >= 0) {
                 return packed;
             }
-            Fault settled = settle(PageTableWalker.faultKind(packed), attempt, pasid, va, access);
+            Fault settled = settle(PackedWalk.faultKind(packed), attempt, pasid, va, access);
             if (settled != null) {
                 fault[0] = settled;
                 return packed;

@@ -5,20 +5,18 @@ import java.lang.invoke.VarHandle;
 import java.util.function.Consumer;
 
 import iommu.hw.Access;
-import iommu.hw.PageTableWalker;
 import iommu.hw.TranslationPort;
 import iommu.hw.Translation.Fault;
 
 /**
- * A {@link TranslationPort}: an IOTLB probe on a hit, the unit's {@link Translator} on a miss. Its counts
- * are plain fields only its thread writes; the unit's statistics read them opaquely at any time, so an
- * open port's counts may show there a little late (never torn: a 64-bit field is one move on the JVMs
- * we run). Closing hands them to the unit, exactly. DMA transfers use one too, through {@link #word}
- * (no page requests: those are made outside the in-flight gate, see {@link Dma}).
+ * A {@link TranslationPort}: the unit's one translation path ({@link Translator}) for one requester: a
+ * hit is an IOTLB probe, a miss a walk with page requests. Its counts are plain fields only its thread
+ * writes; the unit's statistics read them opaquely at any time, so an open port's counts may show there
+ * a little late (never torn: a 64-bit field is one move on the JVMs we run). Closing hands them to the
+ * unit, exactly. DMA transfers use one too, through {@link #word} (no page requests: those are made
+ * outside the in-flight gate, see {@link Dma}); so does the unit's own value form.
  */
 final class UnitPort implements TranslationPort {
-    /** What a closed port probes: an IOTLB with no entry, so that every call takes the miss path, which refuses it. */
-    private static final Iotlb CLOSED = new Iotlb(1);
     private static final VarHandle HITS;
     private static final VarHandle MISSES;
 
@@ -33,8 +31,6 @@ final class UnitPort implements TranslationPort {
 
     private final int unit;
     private final Translator translator;
-    /** The unit's IOTLB; {@link #CLOSED} once the port is closed. */
-    private Iotlb iotlb;
     private final Consumer<UnitPort> retire;
     private final long[] scratch = new long[1];
     private final Fault[] fault = new Fault[1];
@@ -47,7 +43,6 @@ final class UnitPort implements TranslationPort {
     UnitPort(int unit, Translator translator, Consumer<UnitPort> retire) {
         this.unit = unit;
         this.translator = translator;
-        this.iotlb = translator.iotlb;
         this.retire = retire;
     }
 
@@ -58,35 +53,30 @@ final class UnitPort implements TranslationPort {
 
     @Override
     public long physicalAddress(int pasid, long va, Access access) {
-        // nothing but a 4 KiB probe on the hit path: a PASID outside the table never matches a tag (its
-        // bits do not fit the tag's PASID field), and a closed port probes an IOTLB that holds nothing
-        long need = Translator.needed(access);
-        long word = iotlb.lookup4k(pasid, va);
-        if (word != Iotlb.MISS && (word & need) == need) {
-            hits++;
-            return (word & ~0xFFFL) | (va & 0xFFF);
-        }
-        return notA4kHit(pasid, va, access, need);
+        long packed = packed(pasid, va, access);
+        return packed < 0 ? FAULTED : PackedWalk.physicalAddress(packed, va);
     }
 
-    /** A large page's hit, or a miss: a walk, with page requests. */
-    private long notA4kHit(int pasid, long va, Access access, long need) {
+    /**
+     * The packed mapping of {@code va} for {@code access} (hit, or walk and fill with page requests), or
+     * a negative value with the recorded fault in {@link #lastFault()}.
+     */
+    long packed(int pasid, long va, Access access) {
         if (closed) {
             throw new IllegalStateException("translation port of IOMMU unit " + unit + " is closed");
         }
-        Translator.checkPasid(pasid);
-        long word = iotlb.lookupLarge(pasid, va);
-        if (word != Iotlb.MISS && (word & need) == need) {
+        long word = translator.hit(pasid, va, Translator.needed(access));
+        if (word != Translator.MISS) {
             hits++;
-            return PageTableWalker.physicalAddress(word, va);
+            return word;
         }
+        Translator.checkPasid(pasid); // a refused call counts nothing
         misses++;
         long packed = translator.resolve(pasid, va, access, scratch, fault);
         if (packed < 0) {
             lastFault = fault[0];
-            return FAULTED;
         }
-        return PageTableWalker.physicalAddress(packed, va);
+        return packed;
     }
 
     /**
@@ -94,15 +84,15 @@ final class UnitPort implements TranslationPort {
      * negative value with the fault, not recorded, in {@link #lastFault()}. No page request.
      */
     long word(int pasid, long va, Access access, long need) {
-        long word = iotlb.lookupData(pasid, va);
-        if (word != Iotlb.MISS && (word & need) == need) {
+        long word = translator.hit(pasid, va, need);
+        if (word != Translator.MISS) {
             hits++;
             return word;
         }
         misses++;
         long packed = translator.fill(pasid, va, access, scratch);
         if (packed < 0) {
-            lastFault = new Fault(PageTableWalker.faultKind(packed), pasid, va, access);
+            lastFault = new Fault(PackedWalk.faultKind(packed), pasid, va, access);
         }
         return packed;
     }
@@ -131,7 +121,6 @@ final class UnitPort implements TranslationPort {
     public void close() {
         if (!closed) {
             closed = true;
-            iotlb = CLOSED;
             retire.accept(this);
         }
     }
