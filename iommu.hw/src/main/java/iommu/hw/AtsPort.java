@@ -17,8 +17,21 @@ public interface AtsPort extends AutoCloseable {
     /** The PCI requester id (bus in bits 15:8, device and function in 7:0) the device's requests carry. */
     int requesterId();
 
+    /** Most pages a page request group may have; a larger count is taken as this. */
+    int MAX_PAGE_GROUP = 16;
+
     /** An ATS translation request for {@code va}: a mapping the device may cache, or the (recorded) fault. */
-    Translation translate(int pasid, long va, Access access);
+    default Translation translate(int pasid, long va, Access access) {
+        return translate(pasid, va, access, 1);
+    }
+
+    /**
+     * As {@link #translate(int, long, Access)}; when the page is not present the device sends a page
+     * request group (PRI) of {@code pages} pages from {@code va}'s on (1..{@link #MAX_PAGE_GROUP}: the
+     * pages its transfer goes on to), which the OS answers once for the group. A group the OS refuses is
+     * asked again for {@code va}'s page alone, so that a fault names the page that failed.
+     */
+    Translation translate(int pasid, long va, Access access, int pages);
 
     /** A translated read of {@code length} bytes at {@code pa}; false if the unit refuses the device's translated requests. */
     boolean read(long pa, byte[] dst, int offset, int length);

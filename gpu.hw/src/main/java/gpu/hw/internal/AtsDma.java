@@ -9,8 +9,9 @@ import iommu.hw.Translation;
 /**
  * A GPU's own DMA with ATS: each page's translation from its {@link DeviceTlb}, or on a miss from a
  * translation request to the IOMMU unit (which may make a page request), then a translated request
- * (physical address) through the unit's {@link AtsPort}. A copy extends over pages the cache maps to
- * contiguous frames on both sides, up to a bank. A request the unit refuses (the GPU timed out an
+ * (physical address) through the unit's {@link AtsPort}; a page not present becomes a page request
+ * group of that page and the next ones the transfer goes on to (up to {@link AtsPort#MAX_PAGE_GROUP}).
+ * A copy extends over pages the cache maps to contiguous frames on both sides, up to a bank. A request the unit refuses (the GPU timed out an
  * invalidation) stops the transfer with a fault.
  */
 final class AtsDma implements EngineDma {
@@ -29,15 +30,23 @@ final class AtsDma implements EngineDma {
         int run(long done, Miss miss);
     }
 
-    /** The address (and access) a step could not translate or the unit refused. */
+    /** The address (and access) a step could not translate or the unit refused, and where that side's transfer ends. */
     private static final class Miss {
         long va;
         Access access;
+        long end;
 
-        long set(long va, Access access) {
+        long set(long va, Access access, long end) {
             this.va = va;
             this.access = access;
+            this.end = end;
             return DeviceTlb.MISS;
+        }
+
+        /** The pages of the transfer from the missed one on: how many a page request group asks for. */
+        int pages() {
+            long pages = ((end - 1) >>> 12) - (va >>> 12) + 1;
+            return (int) Math.max(1, Math.min(pages, AtsPort.MAX_PAGE_GROUP));
         }
     }
 
@@ -58,7 +67,7 @@ final class AtsDma implements EngineDma {
             if (moved == 0) { // a miss: a translation request, outside the hold (it may page in, which invalidates)
                 long generation = tlb.generation();
                 tlb.requests.increment();
-                Translation t = port.translate(pasid, miss.va, miss.access);
+                Translation t = port.translate(pasid, miss.va, miss.access, miss.pages());
                 if (t instanceof Translation.Fault f) {
                     return new DmaResult(done, f);
                 }
@@ -74,15 +83,15 @@ final class AtsDma implements EngineDma {
         return access == Access.WRITE ? DeviceTlb.READ | DeviceTlb.WRITE : DeviceTlb.READ;
     }
 
-    private long translated(int pasid, long va, Access access, Miss miss) {
+    private long translated(int pasid, long va, Access access, long end, Miss miss) {
         long page = tlb.lookup(pasid, va, rights(access));
-        return page == DeviceTlb.MISS ? miss.set(va, access) : page;
+        return page == DeviceTlb.MISS ? miss.set(va, access, end) : page;
     }
 
     private DmaResult buffer(int pasid, long va, byte[] buffer, Access access) {
         return transfer(pasid, buffer.length, (done, miss) -> {
             long at = va + done;
-            long page = translated(pasid, at, access, miss);
+            long page = translated(pasid, at, access, va + buffer.length, miss);
             if (page == DeviceTlb.MISS) {
                 return 0;
             }
@@ -90,7 +99,7 @@ final class AtsDma implements EngineDma {
             boolean ok = access == Access.WRITE ? port.write(page | (at & 0xFFF), buffer, (int) done, n)
                     : port.read(page | (at & 0xFFF), buffer, (int) done, n);
             if (!ok) {
-                miss.set(at, access);
+                miss.set(at, access, va + buffer.length);
                 return -1;
             }
             return n;
@@ -115,11 +124,11 @@ final class AtsDma implements EngineDma {
         return transfer(pasid, length, (done, miss) -> {
             long from = srcVa + done;
             long to = dstVa + done;
-            long src = translated(pasid, from, Access.READ, miss);
+            long src = translated(pasid, from, Access.READ, srcVa + length, miss);
             if (src == DeviceTlb.MISS) {
                 return 0;
             }
-            long dst = translated(pasid, to, Access.WRITE, miss);
+            long dst = translated(pasid, to, Access.WRITE, dstVa + length, miss);
             if (dst == DeviceTlb.MISS) {
                 return 0;
             }
@@ -132,7 +141,7 @@ final class AtsDma implements EngineDma {
                 n += (int) Math.min(4096, left - n);
             }
             if (!port.copy(src | (from & 0xFFF), dst | (to & 0xFFF), n)) {
-                miss.set(from, Access.READ);
+                miss.set(from, Access.READ, srcVa + length);
                 return -1;
             }
             return n;

@@ -63,7 +63,7 @@ final class Dma {
                     gate.exit(token);
                 }
                 if (pending != null) {
-                    Fault recorded = translator.settle(pending.kind(), ++attempts, pasid, pending.va(), pending.access());
+                    Fault recorded = translator.settle(pending.kind(), ++attempts, pasid, pending.va(), pending.access(), 1);
                     if (recorded != null) {
                         return new DmaResult(done, recorded);
                     }

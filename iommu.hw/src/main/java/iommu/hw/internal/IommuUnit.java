@@ -144,8 +144,8 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         this.registers = new UnitRegisters(REQUESTER, tables, queue, prq);
         this.translator = new Translator(memory, iotlb, tables, pageRequestAttempts, new Translator.Outcomes() {
             @Override
-            public PageResponse pageRequest(int pasid, long va, Access access) {
-                return IommuUnit.this.pageRequest(pasid, va, access);
+            public PageResponse pageRequest(int pasid, long va, Access access, int pages) {
+                return IommuUnit.this.pageRequest(pasid, va, access, pages);
             }
 
             @Override
@@ -239,6 +239,11 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     /** The value form of the one path (see {@link UnitPort#packed}), counted in the unit's own counters. */
     @Override
     public Translation translate(int pasid, long va, Access access) {
+        return translate(pasid, va, access, 1);
+    }
+
+    /** As {@link #translate(int, long, Access)}, a not-present page's page request a group of {@code pages} pages (ATS). */
+    private Translation translate(int pasid, long va, Access access, int pages) {
         Translator.checkPasid(pasid);
         long word = translator.hit(pasid, va, Translator.needed(access));
         if (word != Translator.MISS) {
@@ -247,7 +252,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         }
         misses.increment();
         Fault[] fault = new Fault[1];
-        long packed = translator.resolve(pasid, va, access, new long[1], fault);
+        long packed = translator.resolve(pasid, va, access, pages, new long[1], fault);
         return packed < 0 ? fault[0] : PackedWalk.unpack(packed, pasid, va, access);
     }
 
@@ -299,23 +304,34 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     /** How often a page request the full queue turned away is sent again before the request fails. */
     private static final int PAGE_REQUEST_RETRIES = 1000;
 
-    /** A not-present page: a page request through the queue in memory, and the group's response. */
-    private PageResponse pageRequest(int pasid, long va, Access access) {
-        pageRequests.increment();
-        PageResponse response = null;
-        for (int attempt = 0; response == null && attempt < PAGE_REQUEST_RETRIES; attempt++) {
-            response = prq.request(pasid, va, access);
-            if (response == null) {
-                Thread.yield(); // the queue was full: the device retries
-            }
+    /**
+     * A not-present page: a page request group of {@code pages} pages from {@code va}'s through the queue
+     * in memory, and the group's response; a group refused is asked again for {@code va}'s page alone.
+     */
+    private PageResponse pageRequest(int pasid, long va, Access access, int pages) {
+        PageResponse response = group(pasid, va, access, pages);
+        if (response != PageResponse.SUCCESS && pages > 1) {
+            response = group(pasid, va, access, 1); // which page failed: the fault names it
         }
-        response = response == null ? PageResponse.FAILURE : response;
         if (response != PageResponse.SUCCESS) {
             pageRequestsFailed.increment();
         }
         post(IommuEvents.PAGE_REQUEST, java.util.Map.of(IommuEvents.PASID, pasid, IommuEvents.VA, va,
                 IommuEvents.ACCESS, access.name(), IommuEvents.RESPONSE, response.name()));
         return response;
+    }
+
+    /** One page request group, sent again while the queue turns it away (the device retries). */
+    private PageResponse group(int pasid, long va, Access access, int pages) {
+        pageRequests.add(pages);
+        for (int attempt = 0; attempt < PAGE_REQUEST_RETRIES; attempt++) {
+            PageResponse response = prq.request(pasid, va, pages, access);
+            if (response != null) {
+                return response;
+            }
+            Thread.yield(); // the queue was full: the device retries
+        }
+        return PageResponse.FAILURE;
     }
 
     /** A PASID-based IOTLB invalidation descriptor: the entries go; the wait descriptor after it drains requests in flight. */

@@ -12,8 +12,9 @@ import iommu.hw.vtd.RequesterId;
 
 /**
  * A unit's page request queue in memory (PQA, PQH, PQT) and the requests waiting for their page group
- * response. A device's not-present page becomes a descriptor at the tail (a group of one page, its own
- * group index); the unit then raises the page request interrupt (software drains the queue from its
+ * response. A device's not-present page becomes a page request group: a descriptor per page at the
+ * tail (the page, and the pages after it the device asks for too), one group index, the last descriptor
+ * marked last in group; the unit then raises the page request interrupt (software drains the queue from its
  * head and answers each group through the invalidation queue) and the request waits for its response.
  * A full queue, or no group index free, is an overflow: counted, and the device is told to retry.
  */
@@ -47,10 +48,11 @@ final class PageRequestQueue extends RingQueue {
     }
 
     /**
-     * A device's request for a not-present page: queued as a group of one, the interrupt raised, and
-     * the group's response returned; {@code null} when the queue overflowed (the device retries).
+     * A device's request for a not-present page, with the {@code pages - 1} pages after it: queued as one
+     * group, the interrupt raised, and the group's response returned; {@code null} when the queue had no
+     * room for the group (an overflow: the device retries).
      */
-    PageResponse request(int pasid, long va, Access access) {
+    PageResponse request(int pasid, long va, int pages, Access access) {
         int group;
         synchronized (this) {
             Runnable handler = interrupt.get();
@@ -58,20 +60,23 @@ final class PageRequestQueue extends RingQueue {
                 return PageResponse.FAILURE; // no software services page requests
             }
             group = freeGroup();
-            if (group < 0 || (tail + 1) % entries == head) {
+            if (group < 0 || (head - tail - 1 + entries) % entries < pages) {
                 overflows.increment();
                 if (group >= 0) {
                     outstanding[group] = false;
                 }
                 group = -1;
             } else {
-                long[] words = new PageRequestDescriptor(requester.value(), pasid, true, access == Access.EXECUTE, false,
-                        access != Access.WRITE, access == Access.WRITE, true, group, va & ~0xFFFL).encode();
-                for (int i = 0; i < 4; i++) {
-                    memory.writeLong(base + (long) PageRequestDescriptor.BYTES * tail + 8L * i, words[i]);
+                for (int p = 0; p < pages; p++) {
+                    long[] words = new PageRequestDescriptor(requester.value(), pasid, true, access == Access.EXECUTE, false,
+                            access != Access.WRITE, access == Access.WRITE, p == pages - 1, group,
+                            (va & ~0xFFFL) + 4096L * p).encode();
+                    for (int i = 0; i < 4; i++) {
+                        memory.writeLong(base + (long) PageRequestDescriptor.BYTES * tail + 8L * i, words[i]);
+                    }
+                    tail = (tail + 1) % entries;
+                    requests.increment();
                 }
-                tail = (tail + 1) % entries;
-                requests.increment();
             }
         }
         Runnable handler = interrupt.get();

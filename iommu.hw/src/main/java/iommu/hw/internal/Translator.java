@@ -18,7 +18,8 @@ import iommu.hw.Translation.Fault;
 final class Translator {
     /** What a unit does with the outcome of a failed walk. */
     interface Outcomes {
-        PageResponse pageRequest(int pasid, long va, Access access);
+        /** A page request group of {@code pages} pages from {@code va}'s, answered once. */
+        PageResponse pageRequest(int pasid, long va, Access access, int pages);
 
         void record(Fault fault);
     }
@@ -109,11 +110,12 @@ final class Translator {
     /**
      * A walk failed with {@code kind} on its {@code attempt}-th try: {@code null} when a page request
      * brought the page in (walk again), else the fault, recorded. DMA calls it outside its in-flight
-     * gate (the OS's answer may invalidate); {@link #resolve} calls it between walks.
+     * gate (the OS's answer may invalidate); {@link #resolve} calls it between walks. The page request
+     * is a group of {@code pages} pages from {@code va}'s.
      */
-    Fault settle(FaultKind kind, int attempt, int pasid, long va, Access access) {
+    Fault settle(FaultKind kind, int attempt, int pasid, long va, Access access, int pages) {
         PageResponse response = kind != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts ? null
-                : outcomes.pageRequest(pasid, va, access);
+                : outcomes.pageRequest(pasid, va, access, pages);
         if (response == PageResponse.SUCCESS) {
             return null;
         }
@@ -124,15 +126,16 @@ final class Translator {
 
     /**
      * After a miss: walk and fill, with page requests for a not-present page (up to the unit's
-     * attempts). The packed mapping, or a negative value with the recorded fault in {@code fault[0]}.
+     * attempts), each a group of {@code pages} pages from {@code va}'s. The packed mapping, or a
+     * negative value with the recorded fault in {@code fault[0]}.
      */
-    long resolve(int pasid, long va, Access access, long[] scratch, Fault[] fault) {
+    long resolve(int pasid, long va, Access access, int pages, long[] scratch, Fault[] fault) {
         for (int attempt = 1; ; attempt++) {
             long packed = fill(pasid, va, access, scratch);
             if (packed >= 0) {
                 return packed;
             }
-            Fault settled = settle(PackedWalk.faultKind(packed), attempt, pasid, va, access);
+            Fault settled = settle(PackedWalk.faultKind(packed), attempt, pasid, va, access, pages);
             if (settled != null) {
                 fault[0] = settled;
                 return packed;

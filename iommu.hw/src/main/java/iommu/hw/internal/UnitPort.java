@@ -72,7 +72,7 @@ final class UnitPort implements TranslationPort {
         }
         Translator.checkPasid(pasid); // a refused call counts nothing
         misses++;
-        long packed = translator.resolve(pasid, va, access, scratch, fault);
+        long packed = translator.resolve(pasid, va, access, 1, scratch, fault);
         if (packed < 0) {
             lastFault = fault[0];
         }

@@ -60,6 +60,8 @@ public final class VtdDriver implements AutoCloseable {
     private final long pageRequests;
     /** Held while the page request queue is drained: one drainer at a time, never with this driver's monitor. */
     private final Object draining = new Object();
+    /** Page groups whose last request has not arrived yet, by RID and group index: their worst response so far (under {@link #draining}). */
+    private final Map<Long, PageResponse> openGroups = new HashMap<>();
     private volatile PageRequestHandler handler;
     private volatile java.util.function.Consumer<RequesterId> timeoutHandler = device -> { };
     private final List<Long> contextTables = new ArrayList<>();
@@ -263,16 +265,15 @@ public final class VtdDriver implements AutoCloseable {
             int head = registers.pageRequestQueueHead();
             int tail = registers.pageRequestQueueTail();
             List<Descriptor> responses = new ArrayList<>();
-            Map<Long, PageResponse> groups = new HashMap<>();
             for (; head != tail; head = (head + 1) % entries) {
                 long at = pageRequests + (long) PageRequestDescriptor.BYTES * head;
                 PageRequestDescriptor d = PageRequestDescriptor.decode(new long[] {memory.readLong(at), memory.readLong(at + 8), 0, 0});
                 Access access = d.write() ? Access.WRITE : d.execute() ? Access.EXECUTE : Access.READ;
                 PageResponse r = resolve(d.pasid(), d.address(), access);
                 long group = (long) d.requesterId() << 9 | d.groupIndex();
-                PageResponse worst = groups.merge(group, r, (a, b) -> a.ordinal() >= b.ordinal() ? a : b);
+                PageResponse worst = openGroups.merge(group, r, (a, b) -> a.ordinal() >= b.ordinal() ? a : b);
                 if (d.lastInGroup()) {
-                    groups.remove(group);
+                    openGroups.remove(group);
                     responses.add(new Descriptor.PageGroupResponse(d.requesterId(), d.pasid(), true,
                             worst == PageResponse.SUCCESS ? Descriptor.PageGroupResponse.SUCCESS
                                     : worst == PageResponse.INVALID ? Descriptor.PageGroupResponse.INVALID_REQUEST

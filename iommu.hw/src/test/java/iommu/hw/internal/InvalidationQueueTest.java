@@ -244,6 +244,53 @@ class InvalidationQueueTest {
         assertEquals(registers.pageRequestQueueTail(), registers.pageRequestQueueHead());
     }
 
+    PageRequestDescriptor prqEntry(int index) {
+        long at = registers.pageRequestQueue() + 32L * (index & (registers.pageRequestQueueEntries() - 1));
+        return PageRequestDescriptor.decode(new long[] {memory.readLong(at), memory.readLong(at + 8), 0, 0});
+    }
+
+    @Test
+    void aDeviceAsksForThePagesItsTransferGoesOnToInOneGroupAnsweredOnce() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(9, tables.root);
+        java.util.List<Long> asked = new java.util.ArrayList<>();
+        driver.setPageRequestHandler(r -> {
+            asked.add(r.va());
+            if (r.va() == 0x7000) {
+                return PageResponse.INVALID; // the group's last page is not the process's
+            }
+            tables.map4k(r.va(), 0x700000 + r.va(), USER_RW);
+            return PageResponse.SUCCESS;
+        });
+        iommu.hw.AtsPort port = iommu.attach((pasid, va, length, timeoutNanos) -> true);
+        int first = registers.pageRequestQueueTail();
+        Translation t = port.translate(9, 0x3010, Access.READ, 3);
+        assertEquals(0x703010, ((Translation.Mapping) t).physicalAddress(0x3010));
+        assertEquals(java.util.List.of(0x3000L, 0x4000L, 0x5000L), asked, "one request a page, in order");
+        int group = prqEntry(first).groupIndex();
+        for (int i = 0; i < 3; i++) {
+            PageRequestDescriptor d = prqEntry(first + i);
+            assertEquals(0x3000L + 4096L * i, d.address());
+            assertEquals(group, d.groupIndex(), "one group");
+            assertEquals(i == 2, d.lastInGroup(), "the last request closes the group");
+        }
+        VtdRegisters.QueueStats s = registers.queueStats();
+        assertEquals(3, s.pageRequests());
+        assertEquals(1, s.groupsSucceeded());
+        assertEquals(1, s.groupResponses(), "one response for the group");
+        assertEquals(Translation.Mapping.class, port.translate(9, 0x4000, Access.READ, 3).getClass(),
+                "the group brought the next pages in: no page request");
+        assertEquals(3, registers.queueStats().pageRequests());
+
+        asked.clear(); // a group with a page the OS refuses: asked again for the first page alone
+        Translation v = port.translate(9, 0x6000, Access.READ, 2);
+        assertEquals(java.util.List.of(0x6000L, 0x7000L, 0x6000L), asked, "the group of 2, then the page alone");
+        assertEquals(0x706000, ((Translation.Mapping) v).physicalAddress(0x6000));
+        s = registers.queueStats();
+        assertEquals(1, s.groupsInvalid());
+        assertEquals(2, s.groupsSucceeded());
+    }
+
     @Test
     void aFullPageRequestQueueTurnsRequestsAwayAndCountsThem() {
         VtdDriver driver = tables.driver(iommu);
