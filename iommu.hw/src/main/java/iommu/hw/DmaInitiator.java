@@ -14,8 +14,21 @@ public interface DmaInitiator {
     /** The index of the IOMMU unit this port translates through. */
     int unit();
 
-    /** The PCI requester id (bus in bits 15:8, device and function in 7:0) this port's requests carry. */
+    /**
+     * The PCI requester id (bus in bits 15:8, device and function in 7:0) this port's requests carry:
+     * the unit's own test device's, or the device's this port was made for ({@link #device}).
+     */
     int requesterId();
+
+    /**
+     * The same unit's DMA port for the device with PCI requester id {@code requesterId} (bus in bits
+     * 15:8, device and function in 7:0): its requests carry that id, so the unit finds their PASID
+     * tables through that device's context entry, and {@link #attach} attaches that device. The device
+     * enters the unit's scope (what software writes context entries for) before this returns.
+     *
+     * @throws IllegalArgumentException for an id outside 0..0xFFFF
+     */
+    DmaInitiator device(int requesterId);
 
     /** Reads {@code dst.length} bytes from {@code va} into {@code dst}. */
     DmaResult read(int pasid, long va, byte[] dst);

@@ -33,12 +33,15 @@ public interface Iommu {
 
     /**
      * The 64 bytes (eight words) of {@code pasid}'s PASID-table entry as memory holds them now, or null
-     * when the requester's context or the PASID directory has no table for it (for the shell).
+     * when the unit's test device's context or the PASID directory has no table for it (for the shell).
      */
     long[] pasidEntry(int pasid);
 
-    /** The context entry of the unit's requester as memory holds it now, or null when none is usable. */
-    iommu.hw.vtd.ContextEntry contextEntry();
+    /**
+     * The context entry of the device with PCI requester id {@code requesterId} as memory holds it now,
+     * or null when none is usable (for the shell).
+     */
+    iommu.hw.vtd.ContextEntry contextEntry(int requesterId);
 
     /** The PASIDs whose entries are present now and their first-level tables (PML4s), read from memory. */
     SortedMap<Integer, Long> boundPasids();

@@ -118,18 +118,20 @@ public final class SimulatedGpu implements GpuAdapter {
         }
         this.index = index;
         this.iommuUnits = gpus.stream().mapToInt(DmaInitiator::unit).toArray();
-        this.requesterIds = gpus.stream().mapToInt(DmaInitiator::requesterId).toArray();
+        this.requesterIds = new int[gpus.size()];
         this.identity = identity;
         this.deviceTlbs = new DeviceTlb[ats ? gpus.size() : 0];
         this.atsPorts = new AtsPort[deviceTlbs.length];
         this.executors = new CommandExecutor[gpus.size()];
         for (int g = 0; g < gpus.size(); g++) {
+            requesterIds[g] = requesterId(index, g);
+            DmaInitiator port = gpus.get(g).device(requesterIds[g]); // the GPU enters its unit's device scope
             if (ats) {
                 deviceTlbs[g] = new DeviceTlb();
-                atsPorts[g] = gpus.get(g).attach(deviceTlbs[g]);
+                atsPorts[g] = port.attach(deviceTlbs[g]);
                 executors[g] = new CommandExecutor(new AtsDma(atsPorts[g], deviceTlbs[g]));
             } else {
-                executors[g] = new CommandExecutor(EngineDma.untranslated(gpus.get(g)));
+                executors[g] = new CommandExecutor(EngineDma.untranslated(port));
             }
         }
         this.aperture = new Aperture(aperturePages, 0, memory.frameCount());
@@ -305,6 +307,11 @@ public final class SimulatedGpu implements GpuAdapter {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while resetting engine " + engine, e);
         }
+    }
+
+    /** Adapter {@code index}'s physical GPU {@code g} sits at PCI bus {@code index}, device {@code 2 + g}, function 0. */
+    static int requesterId(int index, int g) {
+        return index << 8 | (2 + g) << 3;
     }
 
     @Override

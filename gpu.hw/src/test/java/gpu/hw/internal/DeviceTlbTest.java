@@ -132,6 +132,19 @@ class DeviceTlbTest {
     }
 
     @Test
+    void aCopyOfPagesNotPresentAsksForThemInPageGroups() throws InterruptedException {
+        start(true);
+        long a = as.allocate(BYTES, PageProtection.READWRITE); // demand-zero: no page present yet
+        long b = as.allocate(BYTES, PageProtection.READWRITE);
+        var before = iommu.registers().queueStats();
+        assertInstanceOf(Interrupt.DmaCompleted.class, copy(a, b));
+        assertArrayEquals(new byte[BYTES], as.read(b, BYTES));
+        var after = iommu.registers().queueStats();
+        assertEquals(32, after.pageRequests() - before.pageRequests(), "every page of both sides, once");
+        assertEquals(2, after.groupsSucceeded() - before.groupsSucceeded(), "in two groups of 16: one a side");
+    }
+
+    @Test
     void withoutAtsTheIommuTranslatesEveryRequest() throws InterruptedException {
         start(false);
         long a = as.allocate(BYTES, PageProtection.READWRITE);

@@ -18,7 +18,6 @@ import iommu.hw.vtd.RequesterId;
  */
 final class AtsDevices {
     private final int unit;
-    private final RequesterId requester;
     private final SystemMemory memory;
     private final InflightGate gate;
     private final UnitAtsPort.Translate translate;
@@ -26,17 +25,16 @@ final class AtsDevices {
     /** How long a device has to answer a device-TLB invalidation before the unit blocks it. */
     private final long timeoutNanos;
 
-    AtsDevices(int unit, RequesterId requester, SystemMemory memory, InflightGate gate, UnitAtsPort.Translate translate,
-               long timeoutNanos) {
+    AtsDevices(int unit, SystemMemory memory, InflightGate gate, UnitAtsPort.Translate translate, long timeoutNanos) {
         this.unit = unit;
         this.timeoutNanos = timeoutNanos;
-        this.requester = requester;
         this.memory = memory;
         this.gate = gate;
         this.translate = translate;
     }
 
-    AtsPort attach(AtsDevice device) {
+    /** Attaches {@code device}, whose requests carry {@code requester}. */
+    AtsPort attach(AtsDevice device, RequesterId requester) {
         UnitAtsPort port = new UnitAtsPort(unit, requester, java.util.Objects.requireNonNull(device, "ATS device"), memory,
                 gate, translate, ports::remove);
         ports.add(port);
@@ -44,18 +42,16 @@ final class AtsDevices {
     }
 
     /**
-     * A PASID-based device-TLB invalidation: to every attached device with the descriptor's source id.
+     * A PASID-based device-TLB invalidation: to every attached device with the descriptor's source id
+     * (none: nothing to do).
      *
      * @throws InvalidationQueue.DeviceTimeout if one did not answer in time (it is blocked by then)
      */
     void invalidate(Descriptor.PasidDeviceTlbInvalidation i) {
-        if (i.sourceId() != requester.value()) {
-            return; // no device with that id behind this unit
-        }
-        boolean late = false;
+        RequesterId late = null;
         for (UnitAtsPort port : ports) {
-            if (port.blocked()) {
-                continue; // refused already: nothing it caches can reach memory until it resets
+            if (port.requesterId() != i.sourceId() || port.blocked()) {
+                continue; // another device's; or refused already: nothing it caches can reach memory until it resets
             }
             boolean answered;
             try {
@@ -65,11 +61,11 @@ final class AtsDevices {
             }
             if (!answered) {
                 port.block();
-                late = true;
+                late = RequesterId.of(port.requesterId());
             }
         }
-        if (late) {
-            throw new InvalidationQueue.DeviceTimeout(requester);
+        if (late != null) {
+            throw new InvalidationQueue.DeviceTimeout(late);
         }
     }
 }

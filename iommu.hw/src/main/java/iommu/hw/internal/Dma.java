@@ -7,9 +7,10 @@ import iommu.hw.DmaResult;
 import iommu.hw.PageSize;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation.Fault;
+import iommu.hw.vtd.RequesterId;
 
 /**
- * A unit's bus-master DMA port: transfers translated page by page through a {@link UnitPort}, inside the
+ * A unit's bus-master DMA port: transfers of one requester translated page by page through a {@link UnitPort}, inside the
  * {@link InflightGate} so that an invalidation waits for every transfer that may still use what it
  * removed. A not-present page's page request is made outside the gate (the OS's answer may invalidate),
  * then the transfer goes on from that page.
@@ -40,11 +41,11 @@ final class Dma {
         int run(long done, UnitPort port);
     }
 
-    private DmaResult transfer(int pasid, long length, Step step) {
+    private DmaResult transfer(RequesterId requester, int pasid, long length, Step step) {
         Translator.checkPasid(pasid);
         long done = 0;
         int attempts = 0;
-        UnitPort port = new UnitPort(unit, translator, retire);
+        UnitPort port = new UnitPort(unit, requester, translator, retire);
         try {
             while (done < length) {
                 Fault pending = null;
@@ -63,7 +64,7 @@ final class Dma {
                     gate.exit(token);
                 }
                 if (pending != null) {
-                    Fault recorded = translator.settle(pending.kind(), ++attempts, pasid, pending.va(), pending.access(), 1);
+                    Fault recorded = translator.settle(pending.kind(), ++attempts, requester, pasid, pending.va(), pending.access(), 1);
                     if (recorded != null) {
                         return new DmaResult(done, recorded);
                     }
@@ -82,10 +83,10 @@ final class Dma {
     }
 
     /** A read into, or a write from, {@code buffer}: page by page, one bulk copy each. */
-    DmaResult transferBuffer(int pasid, long va, byte[] buffer, Access access) {
+    DmaResult transferBuffer(RequesterId requester, int pasid, long va, byte[] buffer, Access access) {
         long need = Translator.needed(access);
         boolean write = access == Access.WRITE;
-        return transfer(pasid, buffer.length, (done, port) -> {
+        return transfer(requester, pasid, buffer.length, (done, port) -> {
             long at = va + done;
             long word = port.word(pasid, at, access, need);
             if (word < 0) {
@@ -101,14 +102,14 @@ final class Dma {
         });
     }
 
-    DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
+    DmaResult copy(RequesterId requester, int pasid, long srcVa, long dstVa, long length) {
         if (length < 0) {
             throw new IllegalArgumentException("DMA copy length must be >= 0, not " + length);
         }
         long needRead = Translator.needed(Access.READ);
         long needWrite = Translator.needed(Access.WRITE);
         Iotlb iotlb = translator.iotlb;
-        return transfer(pasid, length, (done, port) -> {
+        return transfer(requester, pasid, length, (done, port) -> {
             long from = srcVa + done;
             long to = dstVa + done;
             long s = port.word(pasid, from, Access.READ, needRead);

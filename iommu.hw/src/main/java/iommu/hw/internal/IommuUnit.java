@@ -56,10 +56,11 @@ import iommu.hw.vtd.VtdRegisters;
 @Designate(ocd = IommuConfig.class, factory = true)
 public final class IommuUnit implements Iommu, DmaInitiator {
     /**
-     * The requester id every request through this unit carries today (the GPU's slot, 00:02.0): the
-     * DMA test device and the adapter behind the unit share it. Software writes its context entry.
+     * The requester id of the unit's own bus-master test device (00:1f.0): the requests of
+     * {@link #read}, {@link #write}, {@link #copy}, {@link #translate} and {@link #openPort} carry it. A
+     * device made with {@link #device} carries its own.
      */
-    public static final RequesterId REQUESTER = new RequesterId(0, 2, 0);
+    public static final RequesterId TEST_DEVICE = new RequesterId(0, 0x1f, 0);
 
     private final int unit;
     private final SystemMemory memory;
@@ -68,7 +69,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final InvalidationQueue queue;
     private final PageRequestQueue prq;
     private final AtsDevices ats;
-    private final VtdRegisters registers;
+    private final UnitRegisters registers;
     private final FaultLog faultLog;
     private final InflightGate gate = new InflightGate();
     private final Translator translator;
@@ -137,15 +138,15 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         this.memory = memory;
         this.iotlb = new Iotlb(iotlbEntries);
         this.faultLog = new FaultLog(faultLogSize);
-        this.tables = new TranslationTables(memory, REQUESTER);
+        this.tables = new TranslationTables(memory);
         this.queue = new InvalidationQueue(memory, this::apply);
-        this.prq = new PageRequestQueue(memory, REQUESTER);
-        this.ats = new AtsDevices(unit, REQUESTER, memory, gate, this::translate, deviceTlbTimeoutMillis * 1_000_000L);
-        this.registers = new UnitRegisters(REQUESTER, tables, queue, prq);
+        this.prq = new PageRequestQueue(memory);
+        this.ats = new AtsDevices(unit, memory, gate, this::translate, deviceTlbTimeoutMillis * 1_000_000L);
+        this.registers = new UnitRegisters(TEST_DEVICE, tables, queue, prq);
         this.translator = new Translator(memory, iotlb, tables, pageRequestAttempts, new Translator.Outcomes() {
             @Override
-            public PageResponse pageRequest(int pasid, long va, Access access, int pages) {
-                return IommuUnit.this.pageRequest(pasid, va, access, pages);
+            public PageResponse pageRequest(RequesterId requester, int pasid, long va, Access access, int pages) {
+                return IommuUnit.this.pageRequest(requester, pasid, va, access, pages);
             }
 
             @Override
@@ -163,7 +164,61 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public int requesterId() {
-        return REQUESTER.value();
+        return TEST_DEVICE.value();
+    }
+
+    @Override
+    public DmaInitiator device(int requesterId) {
+        if (requesterId < 0 || requesterId > 0xFFFF) {
+            throw new IllegalArgumentException("requester id " + requesterId + " is not a 16-bit PCI bus/device/function");
+        }
+        RequesterId rid = RequesterId.of(requesterId);
+        registers.enter(rid);
+        return new DeviceDma(rid);
+    }
+
+    /** The unit's DMA port for one device behind it: its requests carry its requester id. */
+    private final class DeviceDma implements DmaInitiator {
+        private final RequesterId rid;
+
+        DeviceDma(RequesterId rid) {
+            this.rid = rid;
+        }
+
+        @Override
+        public int unit() {
+            return unit;
+        }
+
+        @Override
+        public int requesterId() {
+            return rid.value();
+        }
+
+        @Override
+        public DmaInitiator device(int requesterId) {
+            return IommuUnit.this.device(requesterId);
+        }
+
+        @Override
+        public DmaResult read(int pasid, long va, byte[] dst) {
+            return dma.transferBuffer(rid, pasid, va, dst, Access.READ);
+        }
+
+        @Override
+        public DmaResult write(int pasid, long va, byte[] src) {
+            return dma.transferBuffer(rid, pasid, va, src, Access.WRITE);
+        }
+
+        @Override
+        public DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
+            return dma.copy(rid, pasid, srcVa, dstVa, length);
+        }
+
+        @Override
+        public AtsPort attach(AtsDevice device) {
+            return ats.attach(device, rid);
+        }
     }
 
     // ---- registers and the tables in memory ----
@@ -177,18 +232,18 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public SortedMap<Integer, Long> boundPasids() {
-        return Collections.unmodifiableSortedMap(tables.entries());
+        return Collections.unmodifiableSortedMap(tables.entries(TEST_DEVICE));
     }
 
     @Override
     public long[] pasidEntry(int pasid) {
         Translator.checkPasid(pasid);
-        return tables.rawEntry(pasid);
+        return tables.rawEntry(TEST_DEVICE, pasid);
     }
 
     @Override
-    public ContextEntry contextEntry() {
-        return tables.contextEntry();
+    public ContextEntry contextEntry(int requesterId) {
+        return tables.contextEntry(RequesterId.of(requesterId & 0xFFFF));
     }
 
     /** One descriptor of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
@@ -229,7 +284,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public AtsPort attach(AtsDevice device) {
-        return ats.attach(device);
+        return ats.attach(device, TEST_DEVICE);
     }
 
 
@@ -239,11 +294,14 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     /** The value form of the one path (see {@link UnitPort#packed}), counted in the unit's own counters. */
     @Override
     public Translation translate(int pasid, long va, Access access) {
-        return translate(pasid, va, access, 1);
+        return translate(TEST_DEVICE, pasid, va, access, 1);
     }
 
-    /** As {@link #translate(int, long, Access)}, a not-present page's page request a group of {@code pages} pages (ATS). */
-    private Translation translate(int pasid, long va, Access access, int pages) {
+    /**
+     * As {@link #translate(int, long, Access)} for {@code requester}'s request, a not-present page's page
+     * request a group of {@code pages} pages (an ATS translation request).
+     */
+    private Translation translate(RequesterId requester, int pasid, long va, Access access, int pages) {
         Translator.checkPasid(pasid);
         long word = translator.hit(pasid, va, Translator.needed(access));
         if (word != Translator.MISS) {
@@ -252,14 +310,14 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         }
         misses.increment();
         Fault[] fault = new Fault[1];
-        long packed = translator.resolve(pasid, va, access, pages, new long[1], fault);
+        long packed = translator.resolve(requester, pasid, va, access, pages, new long[1], fault);
         return packed < 0 ? fault[0] : PackedWalk.unpack(packed, pasid, va, access);
     }
 
     @Override
     public PageWalk walk(int pasid, long va) {
         Translator.checkPasid(pasid);
-        long root = tables.read(pasid);
+        long root = tables.read(TEST_DEVICE, pasid);
         java.util.List<PageWalk.Level> levels = new java.util.ArrayList<>();
         Translation outcome = PackedWalk.unpack(root < 0 ? root : PackedWalk.explain(memory, root, va, levels), pasid, va,
                 Access.READ);
@@ -270,7 +328,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public TranslationPort openPort() {
-        UnitPort port = new UnitPort(unit, translator, this::retire);
+        UnitPort port = new UnitPort(unit, TEST_DEVICE, translator, this::retire);
         openPorts.add(port);
         return port;
     }
@@ -308,10 +366,10 @@ public final class IommuUnit implements Iommu, DmaInitiator {
      * A not-present page: a page request group of {@code pages} pages from {@code va}'s through the queue
      * in memory, and the group's response; a group refused is asked again for {@code va}'s page alone.
      */
-    private PageResponse pageRequest(int pasid, long va, Access access, int pages) {
-        PageResponse response = group(pasid, va, access, pages);
+    private PageResponse pageRequest(RequesterId requester, int pasid, long va, Access access, int pages) {
+        PageResponse response = group(requester, pasid, va, access, pages);
         if (response != PageResponse.SUCCESS && pages > 1) {
-            response = group(pasid, va, access, 1); // which page failed: the fault names it
+            response = group(requester, pasid, va, access, 1); // which page failed: the fault names it
         }
         if (response != PageResponse.SUCCESS) {
             pageRequestsFailed.increment();
@@ -322,10 +380,10 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     }
 
     /** One page request group, sent again while the queue turns it away (the device retries). */
-    private PageResponse group(int pasid, long va, Access access, int pages) {
+    private PageResponse group(RequesterId requester, int pasid, long va, Access access, int pages) {
         pageRequests.add(pages);
         for (int attempt = 0; attempt < PAGE_REQUEST_RETRIES; attempt++) {
-            PageResponse response = prq.request(pasid, va, pages, access);
+            PageResponse response = prq.request(requester, pasid, va, pages, access);
             if (response != null) {
                 return response;
             }
@@ -370,16 +428,16 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public DmaResult read(int pasid, long va, byte[] dst) {
-        return dma.transferBuffer(pasid, va, dst, Access.READ);
+        return dma.transferBuffer(TEST_DEVICE, pasid, va, dst, Access.READ);
     }
 
     @Override
     public DmaResult write(int pasid, long va, byte[] src) {
-        return dma.transferBuffer(pasid, va, src, Access.WRITE);
+        return dma.transferBuffer(TEST_DEVICE, pasid, va, src, Access.WRITE);
     }
 
     @Override
     public DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
-        return dma.copy(pasid, srcVa, dstVa, length);
+        return dma.copy(TEST_DEVICE, pasid, srcVa, dstVa, length);
     }
 }

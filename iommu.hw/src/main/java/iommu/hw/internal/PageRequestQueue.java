@@ -23,19 +23,18 @@ final class PageRequestQueue extends RingQueue {
     static final int PER_FRAME = 4096 / PageRequestDescriptor.BYTES;
     private static final int GROUPS = 512;
 
-    private final RequesterId requester;
-    /** Each outstanding group's response (null while waiting), by group index. */
+    /** Each outstanding group's response (null while waiting), and the device it is for, by group index. */
     private final PageResponse[] responses = new PageResponse[GROUPS];
     private final boolean[] outstanding = new boolean[GROUPS];
+    private final int[] owners = new int[GROUPS];
     private int nextGroup;
     private final AtomicReference<Runnable> interrupt = new AtomicReference<>();
     final LongAdder requests = new LongAdder();
     final LongAdder overflows = new LongAdder();
     final LongAdder[] answered = {new LongAdder(), new LongAdder(), new LongAdder()};
 
-    PageRequestQueue(SystemMemory memory, RequesterId requester) {
+    PageRequestQueue(SystemMemory memory) {
         super(memory, "page request queue", "PQA", PER_FRAME);
-        this.requester = requester;
     }
 
     void setInterrupt(Runnable handler) {
@@ -48,11 +47,11 @@ final class PageRequestQueue extends RingQueue {
     }
 
     /**
-     * A device's request for a not-present page, with the {@code pages - 1} pages after it: queued as one
-     * group, the interrupt raised, and the group's response returned; {@code null} when the queue had no
-     * room for the group (an overflow: the device retries).
+     * Device {@code requester}'s request for a not-present page, with the {@code pages - 1} pages after
+     * it: queued as one group, the interrupt raised, and the group's response returned; {@code null} when
+     * the queue had no room for the group (an overflow: the device retries).
      */
-    PageResponse request(int pasid, long va, int pages, Access access) {
+    PageResponse request(RequesterId requester, int pasid, long va, int pages, Access access) {
         int group;
         synchronized (this) {
             Runnable handler = interrupt.get();
@@ -67,6 +66,7 @@ final class PageRequestQueue extends RingQueue {
                 }
                 group = -1;
             } else {
+                owners[group] = requester.value();
                 for (int p = 0; p < pages; p++) {
                     long[] words = new PageRequestDescriptor(requester.value(), pasid, true, access == Access.EXECUTE, false,
                             access != Access.WRITE, access == Access.WRITE, p == pages - 1, group,
@@ -109,7 +109,7 @@ final class PageRequestQueue extends RingQueue {
 
     /** A page group response from the invalidation queue: the waiting request gets it. */
     synchronized void respond(Descriptor.PageGroupResponse r) {
-        if (r.requesterId() != requester.value() || !outstanding[r.groupIndex()]) {
+        if (!outstanding[r.groupIndex()] || r.requesterId() != owners[r.groupIndex()]) {
             return; // no such group waits (a stale or foreign response): dropped, as a device drops it
         }
         PageResponse response = switch (r.responseCode()) {

@@ -14,30 +14,27 @@ import iommu.hw.vtd.RootEntry;
 
 /**
  * What the unit reads of the tables software wrote in memory to find a request's page table: the root
- * table (RTADDR), the requester's scalable-mode context entry (through the context cache), its PASID
- * directory and the PASID's entry (through the {@link PasidCache}), whose first-level pointer is the
- * PML4 the walk starts at. Caches change only by invalidation descriptors or a new root table.
+ * table (RTADDR), the requester's scalable-mode context entry (through the context cache, by requester
+ * id), its PASID directory and the PASID's entry (through the {@link PasidCache}), whose first-level
+ * pointer is the PML4 the walk starts at. Caches change only by invalidation descriptors or a new root
+ * table. The PASID cache is tagged by PASID alone: every PASID entry software writes here has the one
+ * domain id {@link iommu.hw.vtd.VtdDriver#DOMAIN}, which is what VT-d tags it with besides the PASID.
  */
 final class TranslationTables {
-    /** The context cache's one entry: the requester's context entry as read, decoded. */
+    /** A context cache entry: a requester's context entry as read, decoded. */
     private record Context(long directory, int entries, ContextEntry entry) {
     }
 
     private final SystemMemory memory;
-    private final RequesterId requester;
     private final PasidCache pasids = new PasidCache();
     private final Object lock = new Object();
     private volatile long rootTable = -1;
-    private volatile Context context;
+    /** The context cache, by requester id. */
+    private final java.util.Map<Integer, Context> contexts = new java.util.concurrent.ConcurrentHashMap<>();
     private long contextGeneration;
 
-    TranslationTables(SystemMemory memory, RequesterId requester) {
+    TranslationTables(SystemMemory memory) {
         this.memory = memory;
-        this.requester = requester;
-    }
-
-    RequesterId requester() {
-        return requester;
     }
 
     /** SRTP: the root table software programmed (-1: none, every request faults). Caches are emptied. */
@@ -48,7 +45,7 @@ final class TranslationTables {
         synchronized (lock) {
             rootTable = address;
             contextGeneration++;
-            context = null;
+            contexts.clear();
         }
         pasids.invalidateAll();
     }
@@ -64,18 +61,25 @@ final class TranslationTables {
     void invalidateContexts() {
         synchronized (lock) {
             contextGeneration++;
-            context = null;
+            contexts.clear();
         }
     }
 
-    /** The first-level table of {@code pasid} (cached or read), or a packed fault ({@link PageTableWalker#PACKED_FAULT}). */
-    long root(int pasid) {
+    /**
+     * The first-level table of {@code pasid} for a request of {@code requester} (its context, then the
+     * PASID entry, each cached or read), or a packed fault ({@link PackedWalk#FAULT}).
+     */
+    long root(RequesterId requester, int pasid) {
+        Context c = context(requester);
+        if (c == null) {
+            return fault(FaultKind.NO_CONTEXT);
+        }
         long cached = pasids.root(pasid);
         if (cached != PasidCache.MISS) {
             return cached;
         }
         long generation = pasids.generation();
-        long root = read(pasid);
+        long root = read(c, pasid);
         if (root >= 0) {
             pasids.fill(pasid, root, generation);
         }
@@ -83,11 +87,12 @@ final class TranslationTables {
     }
 
     /** As {@link #root}, from memory alone: nothing is cached (what an explanation of a walk reads). */
-    long read(int pasid) {
-        Context c = context();
-        if (c == null) {
-            return fault(FaultKind.NO_CONTEXT);
-        }
+    long read(RequesterId requester, int pasid) {
+        Context c = readContext(requester, rootTable);
+        return c == null ? fault(FaultKind.NO_CONTEXT) : read(c, pasid);
+    }
+
+    private long read(Context c, int pasid) {
         if ((pasid >>> 6) >= c.entries()) {
             return fault(FaultKind.PASID_NOT_BOUND);
         }
@@ -117,8 +122,8 @@ final class TranslationTables {
     }
 
     /** The requester's context (cached, or read and cached), or null when it has none usable. */
-    private Context context() {
-        Context c = context;
+    private Context context(RequesterId requester) {
+        Context c = contexts.get(requester.value());
         if (c != null) {
             return c;
         }
@@ -128,18 +133,18 @@ final class TranslationTables {
             generation = contextGeneration;
             root = rootTable;
         }
-        c = readContext(root);
+        c = readContext(requester, root);
         if (c != null) {
             synchronized (lock) {
                 if (contextGeneration == generation) {
-                    context = c;
+                    contexts.put(requester.value(), c);
                 }
             }
         }
         return c;
     }
 
-    private Context readContext(long root) {
+    private Context readContext(RequesterId requester, long root) {
         if (root < 0) {
             return null;
         }
@@ -161,15 +166,15 @@ final class TranslationTables {
     }
 
     /** The requester's context entry as the unit would use it now, or null (for the shell). */
-    ContextEntry contextEntry() {
-        Context c = readContext(rootTable);
+    ContextEntry contextEntry(RequesterId requester) {
+        Context c = readContext(requester, rootTable);
         return c == null ? null : c.entry();
     }
 
     /** Every present PASID entry reachable from the requester's context, PASID -> first-level table (read from memory). */
-    SortedMap<Integer, Long> entries() {
+    SortedMap<Integer, Long> entries(RequesterId requester) {
         SortedMap<Integer, Long> bound = new TreeMap<>();
-        Context c = readContext(rootTable);
+        Context c = readContext(requester, rootTable);
         if (c == null) {
             return bound;
         }
@@ -180,7 +185,7 @@ final class TranslationTables {
             }
             for (int i = 0; i < PasidEntry.PER_TABLE; i++) {
                 int pasid = d << 6 | i;
-                long root = pasid == 0 ? -1 : read(pasid);
+                long root = pasid == 0 ? -1 : read(c, pasid);
                 if (root >= 0) {
                     bound.put(pasid, root);
                 }
@@ -190,8 +195,8 @@ final class TranslationTables {
     }
 
     /** The 64 bytes of {@code pasid}'s entry as memory holds them, or null when the context or directory has none. */
-    long[] rawEntry(int pasid) {
-        Context c = readContext(rootTable);
+    long[] rawEntry(RequesterId requester, int pasid) {
+        Context c = readContext(requester, rootTable);
         if (c == null || (pasid >>> 6) >= c.entries()) {
             return null;
         }

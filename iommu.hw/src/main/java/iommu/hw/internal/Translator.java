@@ -6,6 +6,7 @@ import iommu.hw.PageResponse;
 import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation.Fault;
+import iommu.hw.vtd.RequesterId;
 
 /**
  * A unit's one translation path, which every request takes (a port's, a DMA transfer's, an ATS
@@ -18,8 +19,8 @@ import iommu.hw.Translation.Fault;
 final class Translator {
     /** What a unit does with the outcome of a failed walk. */
     interface Outcomes {
-        /** A page request group of {@code pages} pages from {@code va}'s, answered once. */
-        PageResponse pageRequest(int pasid, long va, Access access, int pages);
+        /** A page request group of {@code requester}'s, {@code pages} pages from {@code va}'s, answered once. */
+        PageResponse pageRequest(RequesterId requester, int pasid, long va, Access access, int pages);
 
         void record(Fault fault);
     }
@@ -78,8 +79,8 @@ final class Translator {
     }
 
     /** Walks for {@code va} (packed), through the PDE cache; {@code scratch} is an array of one the walk may use. */
-    private long walk(int pasid, long va, Access access, long[] scratch, long startGeneration) {
-        long root = tables.root(pasid); // through the context and PASID caches
+    private long walk(RequesterId requester, int pasid, long va, Access access, long[] scratch, long startGeneration) {
+        long root = tables.root(requester, pasid); // through the context and PASID caches
         if (root < 0) {
             return root; // the packed fault: no context, PASID not bound, entry invalid
         }
@@ -98,9 +99,9 @@ final class Translator {
      * After a miss: walks and fills the IOTLB; the packed mapping, or a packed fault (no page request,
      * nothing recorded). The caller checked the PASID ({@link #checkPasid}).
      */
-    long fill(int pasid, long va, Access access, long[] scratch) {
+    long fill(RequesterId requester, int pasid, long va, Access access, long[] scratch) {
         long startGeneration = iotlb.generation();
-        long packed = walk(pasid, va, access, scratch, startGeneration);
+        long packed = walk(requester, pasid, va, access, scratch, startGeneration);
         if (packed >= 0) {
             iotlb.store(pasid, va, packed, startGeneration);
         }
@@ -113,9 +114,9 @@ final class Translator {
      * gate (the OS's answer may invalidate); {@link #resolve} calls it between walks. The page request
      * is a group of {@code pages} pages from {@code va}'s.
      */
-    Fault settle(FaultKind kind, int attempt, int pasid, long va, Access access, int pages) {
+    Fault settle(FaultKind kind, int attempt, RequesterId requester, int pasid, long va, Access access, int pages) {
         PageResponse response = kind != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts ? null
-                : outcomes.pageRequest(pasid, va, access, pages);
+                : outcomes.pageRequest(requester, pasid, va, access, pages);
         if (response == PageResponse.SUCCESS) {
             return null;
         }
@@ -129,13 +130,13 @@ final class Translator {
      * attempts), each a group of {@code pages} pages from {@code va}'s. The packed mapping, or a
      * negative value with the recorded fault in {@code fault[0]}.
      */
-    long resolve(int pasid, long va, Access access, int pages, long[] scratch, Fault[] fault) {
+    long resolve(RequesterId requester, int pasid, long va, Access access, int pages, long[] scratch, Fault[] fault) {
         for (int attempt = 1; ; attempt++) {
-            long packed = fill(pasid, va, access, scratch);
+            long packed = fill(requester, pasid, va, access, scratch);
             if (packed >= 0) {
                 return packed;
             }
-            Fault settled = settle(PackedWalk.faultKind(packed), attempt, pasid, va, access, pages);
+            Fault settled = settle(PackedWalk.faultKind(packed), attempt, requester, pasid, va, access, pages);
             if (settled != null) {
                 fault[0] = settled;
                 return packed;

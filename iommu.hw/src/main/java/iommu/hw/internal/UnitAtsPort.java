@@ -16,7 +16,7 @@ import iommu.hw.Translation;
  */
 final class UnitAtsPort implements AtsPort {
     interface Translate {
-        Translation translate(int pasid, long va, Access access, int pages);
+        Translation translate(iommu.hw.vtd.RequesterId requester, int pasid, long va, Access access, int pages);
     }
 
     final AtsDevice device;
@@ -52,7 +52,7 @@ final class UnitAtsPort implements AtsPort {
 
     @Override
     public Translation translate(int pasid, long va, Access access, int pages) {
-        return translate.translate(pasid, va, access, Math.max(1, Math.min(pages, MAX_PAGE_GROUP)));
+        return translate.translate(requester, pasid, va, access, Math.max(1, Math.min(pages, MAX_PAGE_GROUP)));
     }
 
     /** The unit refuses the device's translated requests from now on (an invalidation time-out). */

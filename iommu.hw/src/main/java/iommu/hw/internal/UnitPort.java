@@ -30,6 +30,7 @@ final class UnitPort implements TranslationPort {
     }
 
     private final int unit;
+    private final iommu.hw.vtd.RequesterId requester;
     private final Translator translator;
     private final Consumer<UnitPort> retire;
     private final long[] scratch = new long[1];
@@ -40,8 +41,9 @@ final class UnitPort implements TranslationPort {
     private Fault lastFault;
     private boolean closed;
 
-    UnitPort(int unit, Translator translator, Consumer<UnitPort> retire) {
+    UnitPort(int unit, iommu.hw.vtd.RequesterId requester, Translator translator, Consumer<UnitPort> retire) {
         this.unit = unit;
+        this.requester = requester;
         this.translator = translator;
         this.retire = retire;
     }
@@ -72,7 +74,7 @@ final class UnitPort implements TranslationPort {
         }
         Translator.checkPasid(pasid); // a refused call counts nothing
         misses++;
-        long packed = translator.resolve(pasid, va, access, 1, scratch, fault);
+        long packed = translator.resolve(requester, pasid, va, access, 1, scratch, fault);
         if (packed < 0) {
             lastFault = fault[0];
         }
@@ -90,7 +92,7 @@ final class UnitPort implements TranslationPort {
             return word;
         }
         misses++;
-        long packed = translator.fill(pasid, va, access, scratch);
+        long packed = translator.fill(requester, pasid, va, access, scratch);
         if (packed < 0) {
             lastFault = new Fault(PackedWalk.faultKind(packed), pasid, va, access);
         }

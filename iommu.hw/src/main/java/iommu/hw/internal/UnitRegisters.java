@@ -5,23 +5,50 @@ import java.util.List;
 import iommu.hw.vtd.RequesterId;
 import iommu.hw.vtd.VtdRegisters;
 
-/** A unit's registers: what software programs of its tables, its invalidation queue and its page request queue. */
+/**
+ * A unit's registers: what software programs of its tables, its invalidation queue and its page request
+ * queue; and its device scope, to which devices are added as they are made ({@link #enter}).
+ */
 final class UnitRegisters implements VtdRegisters {
-    private final RequesterId requester;
     private final TranslationTables tables;
     private final InvalidationQueue queue;
     private final PageRequestQueue prq;
+    private final java.util.Set<RequesterId> scope = new java.util.LinkedHashSet<>();
+    private java.util.function.Consumer<RequesterId> arrival;
 
-    UnitRegisters(RequesterId requester, TranslationTables tables, InvalidationQueue queue, PageRequestQueue prq) {
-        this.requester = requester;
+    UnitRegisters(RequesterId testDevice, TranslationTables tables, InvalidationQueue queue, PageRequestQueue prq) {
         this.tables = tables;
         this.queue = queue;
         this.prq = prq;
+        scope.add(testDevice);
     }
 
     @Override
-    public List<RequesterId> deviceScope() {
-        return List.of(requester);
+    public synchronized List<RequesterId> deviceScope() {
+        return List.copyOf(scope);
+    }
+
+    @Override
+    public synchronized void setDeviceArrival(java.util.function.Consumer<RequesterId> arrival) {
+        this.arrival = arrival;
+    }
+
+    /**
+     * {@code device} is behind the unit: it enters the scope and, the first time, software hears of it on
+     * this thread (outside this object's monitor: software takes its own locks). Software that sets its
+     * arrival and then reads the scope may find a device both ways, never neither.
+     */
+    void enter(RequesterId device) {
+        java.util.function.Consumer<RequesterId> told;
+        synchronized (this) {
+            if (!scope.add(device)) {
+                return;
+            }
+            told = arrival;
+        }
+        if (told != null) {
+            told.accept(device);
+        }
     }
 
     @Override

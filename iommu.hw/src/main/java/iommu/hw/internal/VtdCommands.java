@@ -42,8 +42,8 @@ public final class VtdCommands {
         }
         StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "unit %d: root table at 0x%x (scalable mode)", iommu.unit(),
                 r.rootTable()));
-        ContextEntry c = iommu.contextEntry();
         for (RequesterId rid : r.deviceScope()) {
+            ContextEntry c = iommu.contextEntry(rid.value());
             b.append(String.format(Locale.ROOT, "%n%s  ", rid));
             if (c == null) {
                 b.append("no usable context entry (root or context entry not present, PASIDs off, or a reserved bit)");

@@ -64,7 +64,9 @@ public final class VtdDriver implements AutoCloseable {
     private final Map<Long, PageResponse> openGroups = new HashMap<>();
     private volatile PageRequestHandler handler;
     private volatile java.util.function.Consumer<RequesterId> timeoutHandler = device -> { };
-    private final List<Long> contextTables = new ArrayList<>();
+    /** Context tables by bus * 2 + (upper half of device numbers), and the devices whose context entries are written. */
+    private final Map<Long, Long> contextTables = new HashMap<>();
+    private final List<RequesterId> devices = new ArrayList<>();
     /** PASID tables by directory index, and how many present entries each holds. */
     private final Map<Integer, Long> pasidTables = new HashMap<>();
     private final Map<Integer, Integer> used = new HashMap<>();
@@ -83,26 +85,37 @@ public final class VtdDriver implements AutoCloseable {
         this.queue = frames.allocate();
         this.status = frames.allocate();
         this.pageRequests = frames.allocate();
-        Map<Long, Long> tablesByHalf = new HashMap<>(); // bus * 2 + upper -> context table
-        for (RequesterId rid : registers.deviceScope()) {
-            boolean upper = rid.devfn() >= ContextEntry.PER_TABLE;
-            long table = tablesByHalf.computeIfAbsent(rid.bus() * 2L + (upper ? 1 : 0), k -> {
-                long t = frames.allocate();
-                contextTables.add(t);
-                return t;
-            });
-            long rootAt = RootEntry.address(root, rid.bus());
-            RootEntry r = RootEntry.decode(memory.readLong(rootAt), memory.readLong(rootAt + 8));
-            r = upper ? new RootEntry(r.lowerPresent(), r.lowerTable(), true, table) : new RootEntry(true, table, r.upperPresent(), r.upperTable());
-            write(rootAt, r.encode());
-            write(ContextEntry.address(table, rid.devfn()),
-                    new ContextEntry(true, false, true, true, true, DIRECTORY_SIZE, directory, 0).encode());
+        synchronized (this) { // a device arriving meanwhile waits for the tables
+            registers.setDeviceArrival(this::deviceArrived);
+            for (RequesterId rid : registers.deviceScope()) {
+                deviceArrived(rid);
+            }
         }
         registers.setInvalidationQueue(queue, 0);
         registers.setPageRequestQueue(pageRequests, 0);
         registers.setRootTable(root);
         submit(List.of(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.GLOBAL, 0, 0, 0),
                 new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0)));
+    }
+
+    /**
+     * A device entered the unit's scope (at start, or hot-plugged): its context entry is written, PASIDs,
+     * page requests and its device TLB (ATS) enabled, pointing at the one PASID directory. A context
+     * entry that was not present is not cached, so nothing needs invalidating.
+     */
+    private synchronized void deviceArrived(RequesterId rid) {
+        if (closed || devices.contains(rid)) {
+            return;
+        }
+        boolean upper = rid.devfn() >= ContextEntry.PER_TABLE;
+        long table = contextTables.computeIfAbsent(rid.bus() * 2L + (upper ? 1 : 0), k -> frames.allocate());
+        long rootAt = RootEntry.address(root, rid.bus());
+        RootEntry r = RootEntry.decode(memory.readLong(rootAt), memory.readLong(rootAt + 8));
+        r = upper ? new RootEntry(r.lowerPresent(), r.lowerTable(), true, table) : new RootEntry(true, table, r.upperPresent(), r.upperTable());
+        write(ContextEntry.address(table, rid.devfn()),
+                new ContextEntry(true, false, true, true, true, DIRECTORY_SIZE, directory, 0).encode());
+        write(rootAt, r.encode()); // the root entry last: the unit never finds a table without its entry
+        devices.add(rid);
     }
 
     /** The unit this driver programs. */
@@ -221,7 +234,7 @@ public final class VtdDriver implements AutoCloseable {
      * entries enable ATS): the unit passes it to a device that caches translations.
      */
     private void deviceTlbs(List<Descriptor> batch, int pasid, long base, long length) {
-        for (RequesterId rid : registers.deviceScope()) {
+        for (RequesterId rid : devices) {
             batch.add(length == Long.MAX_VALUE ? Descriptor.PasidDeviceTlbInvalidation.all(rid.value(), pasid)
                     : Descriptor.PasidDeviceTlbInvalidation.of(rid.value(), pasid, base, length));
         }
@@ -371,13 +384,14 @@ public final class VtdDriver implements AutoCloseable {
         closed = true;
         handler = null;
         try {
+            registers.setDeviceArrival(null);
             registers.setPageRequestInterrupt(null);
             registers.setRootTable(-1);
         } catch (RuntimeException gone) {
             // the unit stopped with its bundle: its registers went with it
         }
         pasidTables.values().forEach(frames::free);
-        contextTables.forEach(frames::free);
+        contextTables.values().forEach(frames::free);
         for (long frame : new long[] {root, directory, queue, status, pageRequests}) {
             frames.free(frame);
         }

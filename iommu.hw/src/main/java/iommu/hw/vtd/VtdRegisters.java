@@ -21,8 +21,19 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface VtdRegisters {
-    /** The devices behind this unit (the DMAR device scope); software writes a context entry for each. */
+    /**
+     * The devices behind this unit (the DMAR device scope), in the order they arrived: the unit's own
+     * test device first, then each device made with {@code DmaInitiator.device}. Software writes a
+     * context entry for each.
+     */
     List<RequesterId> deviceScope();
+
+    /**
+     * Tells {@code arrival} of each device that enters the scope from now on (a hot-plugged device), on the
+     * thread that attaches it, before its first request; {@code null}: nobody. Software writes the
+     * device's context entry there.
+     */
+    void setDeviceArrival(java.util.function.Consumer<RequesterId> arrival);
 
     /**
      * Sets the root table (RTADDR, TTM = scalable mode, then SRTP): a 4 KiB-aligned frame inside memory,

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 import iommu.hw.Access;
+import iommu.hw.AtsPort;
 import iommu.hw.FaultKind;
 import iommu.hw.PageResponse;
 import iommu.hw.Pte;
@@ -17,6 +18,7 @@ import iommu.hw.vtd.Descriptor;
 import iommu.hw.vtd.PageRequestDescriptor;
 import iommu.hw.vtd.PasidDirectoryEntry;
 import iommu.hw.vtd.PasidEntry;
+import iommu.hw.vtd.RequesterId;
 import iommu.hw.vtd.RootEntry;
 import iommu.hw.vtd.VtdDriver;
 import iommu.hw.vtd.VtdRegisters;
@@ -62,14 +64,14 @@ class InvalidationQueueTest {
     void theDriverWritesTheStructuresTheUnitWalksToThePml4() {
         VtdDriver driver = tables.driver(iommu);
         driver.bind(70, tables.root); // PASID 70: directory entry 1, table entry 6
-        // by hand, as the unit does: root entry of bus 0 -> context entry of 00:02.0 -> directory -> PASID entry
+        // by hand, as the unit does: root entry of bus 0 -> (upper) context entry of 00:1f.0 -> directory -> PASID entry
         long root = registers.rootTable();
         RootEntry r = RootEntry.decode(memory.readLong(root), memory.readLong(root + 8));
-        assertTrue(r.lowerPresent());
-        long at = ContextEntry.address(r.lowerTable(), IommuUnit.REQUESTER.devfn());
+        assertTrue(r.upperPresent(), "device 0x1f is in the upper half of bus 0's context tables");
+        long at = ContextEntry.address(r.upperTable(), IommuUnit.TEST_DEVICE.devfn());
         ContextEntry c = ContextEntry.decode(new long[] {memory.readLong(at), memory.readLong(at + 8), memory.readLong(at + 16),
                 memory.readLong(at + 24)});
-        assertEquals(c, iommu.contextEntry());
+        assertEquals(c, iommu.contextEntry(IommuUnit.TEST_DEVICE.value()));
         assertTrue(c.present() && c.pasidEnable() && c.pageRequests());
         assertEquals(VtdDriver.DIRECTORY_SIZE, c.directorySize());
         PasidDirectoryEntry dir = PasidDirectoryEntry.decode(memory.readLong(PasidDirectoryEntry.address(c.directory(), 70)));
@@ -91,6 +93,35 @@ class InvalidationQueueTest {
     }
 
     @Test
+    void eachDeviceHasItsOwnContextEntryAndItsOwnDeviceTlbInvalidations() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(5, tables.root);
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        java.util.List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RequesterId gpu0 = RequesterId.parse("00:02.0");
+        RequesterId gpu1 = RequesterId.parse("01:02.0");
+        AtsPort port0 = iommu.device(gpu0.value()).attach((pasid, va, length, t) -> told.add("gpu0 " + pasid));
+        AtsPort port1 = iommu.device(gpu1.value()).attach((pasid, va, length, t) -> told.add("gpu1 " + pasid));
+        assertEquals(java.util.List.of(IommuUnit.TEST_DEVICE, gpu0, gpu1), registers.deviceScope(), "devices enter as they come");
+        assertTrue(iommu.contextEntry(gpu1.value()).present(), "the OS wrote the newcomer's context entry on its arrival");
+        assertEquals(gpu1.value(), port1.requesterId());
+        assertEquals(0x100000, ((Translation.Mapping) port1.translate(5, 0x10000, Access.READ)).physicalAddress(0x10000));
+
+        driver.invalidate(5, 0x10000, 4096);
+        assertEquals(java.util.List.of("gpu0 5", "gpu1 5"), told, "one device-TLB invalidation each, by its source id");
+
+        // the OS takes gpu1's context entry away: its requests find no context; the others' still do
+        long rootAt = registers.rootTable() + 16L * gpu1.bus();
+        RootEntry r = RootEntry.decode(memory.readLong(rootAt), memory.readLong(rootAt + 8));
+        memory.writeLong(ContextEntry.address(r.lowerTable(), gpu1.devfn()), 0);
+        submit(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.GLOBAL, 0, 0, 0),
+                new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0),
+                new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, 1, 0, 0, 0, false));
+        assertEquals(FaultKind.NO_CONTEXT, ((Translation.Fault) port1.translate(5, 0x10000, Access.READ)).kind());
+        assertEquals(0x100000, ((Translation.Mapping) port0.translate(5, 0x10000, Access.READ)).physicalAddress(0x10000));
+    }
+
+    @Test
     void thePasidCacheKeepsAnEntryUntilAPasidCacheInvalidation() {
         VtdDriver driver = tables.driver(iommu);
         driver.bind(5, tables.root);
@@ -104,7 +135,7 @@ class InvalidationQueueTest {
         other.map4k(0x400000, 0x501000, USER_RW);
         // software rewrites the entry's first-level pointer and invalidates nothing
         long[] entry = iommu.pasidEntry(5);
-        long dir = iommu.contextEntry().directory();
+        long dir = iommu.contextEntry(IommuUnit.TEST_DEVICE.value()).directory();
         long at = PasidEntry.address(PasidDirectoryEntry.decode(memory.readLong(PasidDirectoryEntry.address(dir, 5))).table(), 5);
         memory.writeLong(at + 16, PasidEntry.firstLevel(VtdDriver.DOMAIN, other.root).encode()[2]);
         assertTrue(entry[2] != memory.readLong(at + 16));
@@ -172,7 +203,7 @@ class InvalidationQueueTest {
         VtdRegisters r = unit.registers();
         tables.driver(unit).bind(5, tables.root);
         java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        iommu.hw.AtsPort port = unit.attach((pasid, va, length, timeoutNanos) -> {
+        AtsPort port = unit.attach((pasid, va, length, timeoutNanos) -> {
             asked.add(pasid + ":" + Long.toHexString(va));
             return false; // never answers
         });
@@ -181,7 +212,7 @@ class InvalidationQueueTest {
         int entries = r.queueEntries();
         long base = r.invalidationQueue();
         Descriptor[] batch = {
-                Descriptor.PasidDeviceTlbInvalidation.of(IommuUnit.REQUESTER.value(), 5, 0x10000, 4096),
+                Descriptor.PasidDeviceTlbInvalidation.of(IommuUnit.TEST_DEVICE.value(), 5, 0x10000, 4096),
                 new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0),
                 new Descriptor.InvalidationWait(false, true, false, false, 7, status)};
         for (int d = 0; d < batch.length; d++) {
@@ -192,7 +223,7 @@ class InvalidationQueueTest {
         }
         r.setInvalidationQueueTail((head + 3) % entries);
         assertEquals(java.util.List.of("5:10000"), asked);
-        assertEquals(IommuUnit.REQUESTER, r.invalidationTimeout(), "ITESID names the device");
+        assertEquals(IommuUnit.TEST_DEVICE, r.invalidationTimeout(), "ITESID names the device");
         assertEquals((head + 1) % entries, r.invalidationQueueHead(), "the head is past the descriptor that timed out");
         assertEquals(0, memory.readLong(status), "nothing after it ran: the wait did not complete");
         assertTrue(port.blocked(), "the device's translated requests are refused");
@@ -213,11 +244,11 @@ class InvalidationQueueTest {
         IommuUnit unit = new IommuUnit(memory, 1, 1024, 8, 4, 20);
         VtdDriver driver = tables.driver(unit);
         driver.bind(5, tables.root);
-        java.util.List<iommu.hw.vtd.RequesterId> told = new java.util.ArrayList<>();
+        java.util.List<RequesterId> told = new java.util.ArrayList<>();
         driver.setDeviceTimeoutHandler(told::add);
         unit.attach((pasid, va, length, timeoutNanos) -> false);
         driver.invalidate(5, 0x10000, 4096); // returns: the wait completed after the driver cleared the time-out
-        assertEquals(java.util.List.of(IommuUnit.REQUESTER), told);
+        assertEquals(java.util.List.of(IommuUnit.TEST_DEVICE), told);
         assertNull(unit.registers().invalidationTimeout());
         driver.invalidate(5, 0x10000, 4096); // a blocked device is not asked again until it resets
         assertEquals(1, told.size());
@@ -235,7 +266,7 @@ class InvalidationQueueTest {
         long at = registers.pageRequestQueue() + 32L * ((registers.pageRequestQueueTail() - 1) & (registers.pageRequestQueueEntries() - 1));
         PageRequestDescriptor d = PageRequestDescriptor.decode(
                 new long[] {memory.readLong(at), memory.readLong(at + 8), memory.readLong(at + 16), memory.readLong(at + 24)});
-        assertEquals(new PageRequestDescriptor(IommuUnit.REQUESTER.value(), 9, true, false, false, false, true, true,
+        assertEquals(new PageRequestDescriptor(IommuUnit.TEST_DEVICE.value(), 9, true, false, false, false, true, true,
                 d.groupIndex(), 0x4000), d, "a group of one page: the write request, the page, the last in its group");
         VtdRegisters.QueueStats s = registers.queueStats();
         assertEquals(1, s.pageRequests());
@@ -262,7 +293,7 @@ class InvalidationQueueTest {
             tables.map4k(r.va(), 0x700000 + r.va(), USER_RW);
             return PageResponse.SUCCESS;
         });
-        iommu.hw.AtsPort port = iommu.attach((pasid, va, length, timeoutNanos) -> true);
+        AtsPort port = iommu.attach((pasid, va, length, timeoutNanos) -> true);
         int first = registers.pageRequestQueueTail();
         Translation t = port.translate(9, 0x3010, Access.READ, 3);
         assertEquals(0x703010, ((Translation.Mapping) t).physicalAddress(0x3010));
