@@ -20,7 +20,7 @@ public final class DeviceTlbAccess {
         port = unit.attach(tlb);
     }
 
-    /** The page of {@code va} if cached for reading, else -1 (an engine's hit path, counted). */
+    /** The page of {@code va} if cached for reading, else -1 (an engine's hit path; it counts per transfer). */
     public long lookup(int pasid, long va) {
         return tlb.lookup(pasid, va, DeviceTlb.READ);
     }

@@ -30,11 +30,16 @@ final class AtsDma implements EngineDma {
         int run(long done, Miss miss);
     }
 
-    /** The address (and access) a step could not translate or the unit refused, and where that side's transfer ends. */
+    /**
+     * The address (and access) a step could not translate or the unit refused, and where that side's
+     * transfer ends; and the transfer's device-TLB hits and misses so far (added to the TLB's counts at its end).
+     */
     private static final class Miss {
         long va;
         Access access;
         long end;
+        long hits;
+        long misses;
 
         long set(long va, Access access, long end) {
             this.va = va;
@@ -52,6 +57,15 @@ final class AtsDma implements EngineDma {
 
     private DmaResult transfer(int pasid, long length, Step step) {
         Miss miss = new Miss();
+        try {
+            return transfer(pasid, length, step, miss);
+        } finally {
+            tlb.hits.add(miss.hits);
+            tlb.misses.add(miss.misses);
+        }
+    }
+
+    private DmaResult transfer(int pasid, long length, Step step, Miss miss) {
         long done = 0;
         while (done < length) {
             int moved;
@@ -85,7 +99,12 @@ final class AtsDma implements EngineDma {
 
     private long translated(int pasid, long va, Access access, long end, Miss miss) {
         long page = tlb.lookup(pasid, va, rights(access));
-        return page == DeviceTlb.MISS ? miss.set(va, access, end) : page;
+        if (page == DeviceTlb.MISS) {
+            miss.misses++;
+            return miss.set(va, access, end);
+        }
+        miss.hits++;
+        return page;
     }
 
     private DmaResult buffer(int pasid, long va, byte[] buffer, Access access) {
@@ -136,8 +155,8 @@ final class AtsDma implements EngineDma {
             int n = (int) Math.min(Math.min(4096 - (from & 0xFFF), 4096 - (to & 0xFFF)), left);
             // while the cache maps the next pages of both sides to the next frames, one copy covers them
             while ((from & 0xFFF) == 0 && (to & 0xFFF) == 0 && n < RUN_BYTES && n < left
-                    && tlb.peek(pasid, from + n, DeviceTlb.READ) == src + n
-                    && tlb.peek(pasid, to + n, DeviceTlb.READ | DeviceTlb.WRITE) == dst + n) {
+                    && tlb.lookup(pasid, from + n, DeviceTlb.READ) == src + n
+                    && tlb.lookup(pasid, to + n, DeviceTlb.READ | DeviceTlb.WRITE) == dst + n) {
                 n += (int) Math.min(4096, left - n);
             }
             if (!port.copy(src | (from & 0xFFF), dst | (to & 0xFFF), n)) {

@@ -68,19 +68,12 @@ final class DeviceTlb implements AtsDevice {
         return (int) (page + pasid * 0x9E3779B1L) & mask;
     }
 
-    /** The physical page of {@code va} if cached with {@code rights}, else {@link #MISS}. Call inside a read hold. */
+    /**
+     * The physical page of {@code va} if cached with {@code rights}, else {@link #MISS}. Call inside a read
+     * hold. Not counted: a transfer adds its hits and misses to {@link #hits} and {@link #misses} once, at
+     * its end (an engine's per-page path stays free of shared writes).
+     */
     long lookup(int pasid, long va, long rights) {
-        long page = peek(pasid, va, rights);
-        if (page != MISS) {
-            hits.increment();
-        } else {
-            misses.increment();
-        }
-        return page;
-    }
-
-    /** As {@link #lookup}, not counted (a copy looking ahead for contiguous frames). */
-    long peek(int pasid, long va, long rights) {
         long tag = tag(pasid, va);
         int i = 3 * slot(tag);
         long seq = (long) ARRAY.getAcquire(table, i);

@@ -291,7 +291,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     // ---- translation ----
 
-    /** The value form of the one path (see {@link UnitPort#packed}), counted in the unit's own counters. */
+    /** The value form of the one path (see {@link Translator}), counted in the unit's own counters. */
     @Override
     public Translation translate(int pasid, long va, Access access) {
         return translate(TEST_DEVICE, pasid, va, access, 1);

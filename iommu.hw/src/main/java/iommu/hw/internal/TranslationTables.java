@@ -22,15 +22,16 @@ import iommu.hw.vtd.RootEntry;
  */
 final class TranslationTables {
     /** A context cache entry: a requester's context entry as read, decoded. */
-    private record Context(long directory, int entries, ContextEntry entry) {
+    private record Context(int requester, long directory, int entries, ContextEntry entry) {
     }
 
     private final SystemMemory memory;
     private final PasidCache pasids = new PasidCache();
     private final Object lock = new Object();
     private volatile long rootTable = -1;
-    /** The context cache, by requester id. */
+    /** The context cache, by requester id; and the entry found last (a unit mostly serves one device at a time). */
     private final java.util.Map<Integer, Context> contexts = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile Context last;
     private long contextGeneration;
 
     TranslationTables(SystemMemory memory) {
@@ -46,6 +47,7 @@ final class TranslationTables {
             rootTable = address;
             contextGeneration++;
             contexts.clear();
+            last = null;
         }
         pasids.invalidateAll();
     }
@@ -62,6 +64,7 @@ final class TranslationTables {
         synchronized (lock) {
             contextGeneration++;
             contexts.clear();
+            last = null;
         }
     }
 
@@ -123,8 +126,13 @@ final class TranslationTables {
 
     /** The requester's context (cached, or read and cached), or null when it has none usable. */
     private Context context(RequesterId requester) {
-        Context c = contexts.get(requester.value());
+        Context c = last;
+        if (c != null && c.requester() == requester.value()) {
+            return c;
+        }
+        c = contexts.get(requester.value());
         if (c != null) {
+            last = c;
             return c;
         }
         long generation;
@@ -138,6 +146,7 @@ final class TranslationTables {
             synchronized (lock) {
                 if (contextGeneration == generation) {
                     contexts.put(requester.value(), c);
+                    last = c;
                 }
             }
         }
@@ -162,7 +171,7 @@ final class TranslationTables {
                 || e.directory() + 8L * e.directoryEntries() > memory.size()) {
             return null;
         }
-        return new Context(e.directory(), e.directoryEntries(), e);
+        return new Context(requester.value(), e.directory(), e.directoryEntries(), e);
     }
 
     /** The requester's context entry as the unit would use it now, or null (for the shell). */

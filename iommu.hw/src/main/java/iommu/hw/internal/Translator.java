@@ -70,12 +70,30 @@ final class Translator {
      * {@link #MISS}: a 4 KiB probe, then the large pages'. A PASID outside the table never matches a tag.
      */
     long hit(int pasid, long va, long need) {
+        return hit(iotlb, pasid, va, need);
+    }
+
+    /** As {@link #hit(int, long, long)} in {@code iotlb} (a port's: the unit's, or an empty one once it is closed). */
+    static long hit(Iotlb iotlb, int pasid, long va, long need) {
+        long word = hit4k(iotlb, pasid, va, need);
+        return word != MISS ? word : largeHit(iotlb, pasid, va, need);
+    }
+
+    /** The first half of {@link #hit}: a 4 KiB page's entry (so the page offset is {@code va}'s low 12 bits), or {@link #MISS}. */
+    static long hit4k(Iotlb iotlb, int pasid, long va, long need) {
         long word = iotlb.lookup4k(pasid, va);
-        if (word != MISS && (word & need) == need) {
-            return word;
-        }
-        word = iotlb.lookupLarge(pasid, va);
-        return word != MISS && (word & need) == need ? word : MISS;
+        return grants(word, need) ? word : MISS;
+    }
+
+    /** The second half of {@link #hit}: a 2 MiB or 1 GiB page's entry, or {@link #MISS}. */
+    static long largeHit(Iotlb iotlb, int pasid, long va, long need) {
+        long word = iotlb.lookupLarge(pasid, va);
+        return grants(word, need) ? word : MISS;
+    }
+
+    /** The permission rule on a cached entry: there is one, and it holds every right in {@code need}. */
+    private static boolean grants(long word, long need) {
+        return word != MISS && (word & need) == need;
     }
 
     /** Walks for {@code va} (packed), through the PDE cache; {@code scratch} is an array of one the walk may use. */

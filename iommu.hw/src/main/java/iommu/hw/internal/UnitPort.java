@@ -17,6 +17,8 @@ import iommu.hw.Translation.Fault;
  * outside the in-flight gate, see {@link Dma}); so does the unit's own value form.
  */
 final class UnitPort implements TranslationPort {
+    /** What a closed port probes: an IOTLB with no entry, so that every call takes the miss path, which refuses it. */
+    private static final Iotlb CLOSED = new Iotlb(1);
     private static final VarHandle HITS;
     private static final VarHandle MISSES;
 
@@ -32,6 +34,8 @@ final class UnitPort implements TranslationPort {
     private final int unit;
     private final iommu.hw.vtd.RequesterId requester;
     private final Translator translator;
+    /** The unit's IOTLB; {@link #CLOSED} once the port is closed (so that the hit path checks nothing else). */
+    private Iotlb iotlb;
     private final Consumer<UnitPort> retire;
     private final long[] scratch = new long[1];
     private final Fault[] fault = new Fault[1];
@@ -45,6 +49,7 @@ final class UnitPort implements TranslationPort {
         this.unit = unit;
         this.requester = requester;
         this.translator = translator;
+        this.iotlb = translator.iotlb;
         this.retire = retire;
     }
 
@@ -55,22 +60,25 @@ final class UnitPort implements TranslationPort {
 
     @Override
     public long physicalAddress(int pasid, long va, Access access) {
-        long packed = packed(pasid, va, access);
+        long need = Translator.needed(access);
+        long word = Translator.hit4k(iotlb, pasid, va, need);
+        if (word != Translator.MISS) { // the hit path, a 4 KiB page: nothing else on it
+            hits++;
+            return (word & ~0xFFFL) | (va & 0xFFF);
+        }
+        long packed = notA4kHit(pasid, va, access, need);
         return packed < 0 ? FAULTED : PackedWalk.physicalAddress(packed, va);
     }
 
-    /**
-     * The packed mapping of {@code va} for {@code access} (hit, or walk and fill with page requests), or
-     * a negative value with the recorded fault in {@link #lastFault()}.
-     */
-    long packed(int pasid, long va, Access access) {
-        if (closed) {
-            throw new IllegalStateException("translation port of IOMMU unit " + unit + " is closed");
-        }
-        long word = translator.hit(pasid, va, Translator.needed(access));
+    /** A large page's hit, or a miss (a walk with page requests): the packed mapping, or negative with {@link #lastFault()}. */
+    private long notA4kHit(int pasid, long va, Access access, long need) {
+        long word = Translator.largeHit(iotlb, pasid, va, need);
         if (word != Translator.MISS) {
             hits++;
             return word;
+        }
+        if (closed) {
+            throw new IllegalStateException("translation port of IOMMU unit " + unit + " is closed");
         }
         Translator.checkPasid(pasid); // a refused call counts nothing
         misses++;
@@ -86,7 +94,7 @@ final class UnitPort implements TranslationPort {
      * negative value with the fault, not recorded, in {@link #lastFault()}. No page request.
      */
     long word(int pasid, long va, Access access, long need) {
-        long word = translator.hit(pasid, va, need);
+        long word = Translator.hit(iotlb, pasid, va, need);
         if (word != Translator.MISS) {
             hits++;
             return word;
@@ -123,6 +131,7 @@ final class UnitPort implements TranslationPort {
     public void close() {
         if (!closed) {
             closed = true;
+            iotlb = CLOSED;
             retire.accept(this);
         }
     }
