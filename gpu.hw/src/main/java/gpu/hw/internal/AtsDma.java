@@ -11,8 +11,8 @@ import iommu.hw.Translation;
  * translation request to the IOMMU unit (which may make a page request), then a translated request
  * (physical address) through the unit's {@link AtsPort}; a page not present becomes a page request
  * group of that page and the next ones the transfer goes on to (up to {@link AtsPort#MAX_PAGE_GROUP}).
- * A copy extends over pages the cache maps to contiguous frames on both sides, up to a bank. A request the unit refuses (the GPU timed out an
- * invalidation) stops the transfer with a fault.
+ * A copy extends over pages the cache maps to contiguous frames on both sides, up to a bank. A
+ * request the unit refuses (the GPU timed out an invalidation) stops the transfer with a fault.
  */
 final class AtsDma implements EngineDma {
     private static final int RUN_BYTES = 256 * 1024;

@@ -13,13 +13,14 @@ import iommu.hw.Translation;
 /**
  * A physical GPU's device TLB (PCIe ATS address translation cache): 4 KiB translations by (PASID, page),
  * each with the rights the IOMMU granted (read; write once a write request was translated, so the
- * page's dirty bit is set), in a direct-mapped table ({@link #SLOTS} entries in a GPU). Engines look up inside a
- * read hold of {@link #inFlight} and keep it while they use what they found; an invalidation removes
- * the entries, then takes the write hold, so that it answers only once no request that could still use
- * one is in flight. A fill is refused when an invalidation began after its translation request was
- * sent. Lookups take no lock: each slot is a sequence number, a tag and a word, written under this
- * object's monitor with the sequence odd while it changes (a seqlock), so a lookup never pairs one
- * page's tag with another's frame.
+ * page's dirty bit is set), in a direct-mapped table ({@link #SLOTS} entries in a GPU). Engines look
+ * up inside a read hold of {@link #inFlight} and keep it while they use what they found; an
+ * invalidation removes the entries, then takes the write hold, so that it answers only once no request
+ * that could still use one is in flight. A fill is refused when an invalidation began after its
+ * translation request was sent. Lookups take no lock: each slot is a tag and a word side by side,
+ * written under this object's monitor (the tag cleared first, the new tag published last) and read
+ * as the IOTLB reads its slots (the tag, the word, the tag again), so a lookup never pairs one page's
+ * tag with another's frame.
  */
 final class DeviceTlb implements AtsDevice {
     static final long MISS = -1;
@@ -31,7 +32,7 @@ final class DeviceTlb implements AtsDevice {
 
     /** Held (read) by every request from its lookup until its memory access is done. */
     final StampedLock inFlight = new StampedLock();
-    /** Slot i: sequence at [3i], tag at [3i+1] (VALID | PASID << 36 | page), word at [3i+2] (frame | rights). */
+    /** Slot i: tag at [2i] (VALID | PASID << 36 | page), word at [2i+1] (frame | rights). */
     private final long[] table;
     private final int mask;
     private final AtomicLong generation = new AtomicLong();
@@ -53,7 +54,7 @@ final class DeviceTlb implements AtsDevice {
         if (slots < 1 || Integer.bitCount(slots) != 1) {
             throw new IllegalArgumentException("device TLB slots must be a power of two, not " + slots);
         }
-        table = new long[3 * slots];
+        table = new long[2 * slots];
         mask = slots - 1;
     }
 
@@ -61,11 +62,12 @@ final class DeviceTlb implements AtsDevice {
         return VALID | (long) pasid << 36 | (va >>> 12) & ((1L << 36) - 1);
     }
 
-    /** Consecutive pages of a PASID in consecutive slots (a copy's look-ahead reads memory in order). */
-    private int slot(long tag) {
-        long page = tag & ((1L << 36) - 1);
-        long pasid = (tag >>> 36) & ((1L << 20) - 1);
-        return (int) (page + pasid * 0x9E3779B1L) & mask;
+    /**
+     * The table index of the slot of {@code va}'s page: consecutive pages of a PASID in consecutive slots
+     * (a copy's look-ahead reads memory in order).
+     */
+    private int index(int pasid, long va) {
+        return 2 * ((int) (((va >>> 12) & ((1L << 36) - 1)) + pasid * 0x9E3779B1L) & mask);
     }
 
     /**
@@ -75,25 +77,24 @@ final class DeviceTlb implements AtsDevice {
      */
     long lookup(int pasid, long va, long rights) {
         long tag = tag(pasid, va);
-        int i = 3 * slot(tag);
-        long seq = (long) ARRAY.getAcquire(table, i);
-        long t = (long) ARRAY.getAcquire(table, i + 1);
-        long word = (long) ARRAY.getAcquire(table, i + 2);
+        int i = index(pasid, va);
+        if ((long) ARRAY.getAcquire(table, i) != tag) {
+            return MISS;
+        }
+        long word = (long) ARRAY.getOpaque(table, i + 1);
         VarHandle.loadLoadFence();
-        if ((seq & 1) != 0 || t != tag || (long) ARRAY.getAcquire(table, i) != seq || (word & rights) != rights) {
+        if ((long) ARRAY.getOpaque(table, i) != tag || (word & rights) != rights) {
             return MISS;
         }
         return word & ~0xFFFL;
     }
 
-    /** Writes slot {@code i}'s tag and word (under the monitor). */
+    /** Writes slot {@code i}'s tag and word (under the monitor): the old tag goes before the word changes, the new one after. */
     private void put(int i, long tag, long word) {
-        long seq = table[i];
-        ARRAY.setRelease(table, i, seq + 1);
+        ARRAY.setOpaque(table, i, 0L);
         VarHandle.storeStoreFence();
-        ARRAY.setRelease(table, i + 1, tag);
-        ARRAY.setRelease(table, i + 2, word);
-        ARRAY.setRelease(table, i, seq + 2);
+        ARRAY.setOpaque(table, i + 1, word);
+        ARRAY.setRelease(table, i, tag);
     }
 
     /** Read before sending a translation request; pass to {@link #fill}. */
@@ -105,13 +106,13 @@ final class DeviceTlb implements AtsDevice {
     void fill(int pasid, long va, Translation.Mapping m, long rights, long startGeneration) {
         long page = m.physicalAddress(va) & ~0xFFFL;
         long tag = tag(pasid, va);
-        int i = 3 * slot(tag);
+        int i = index(pasid, va);
         synchronized (this) {
             if (generation.get() != startGeneration) {
                 return;
             }
-            long old = table[i + 1] == tag ? table[i + 2] : 0;
-            if (table[i + 1] == 0) {
+            long old = table[i] == tag ? table[i + 1] : 0;
+            if (table[i] == 0) {
                 size++;
             }
             put(i, tag, (old & ~0xFFFL) == page ? old | rights : page | rights);
@@ -132,8 +133,8 @@ final class DeviceTlb implements AtsDevice {
             if (pages <= 4096) {
                 for (long p = 0; p < pages; p++) {
                     long tag = tag(pasid, va + (p << 12));
-                    int i = 3 * slot(tag);
-                    if (table[i + 1] == tag) {
+                    int i = index(pasid, va + (p << 12));
+                    if (table[i] == tag) {
                         put(i, 0, 0);
                         size--;
                     }
@@ -141,8 +142,8 @@ final class DeviceTlb implements AtsDevice {
             } else {
                 long first = tag(pasid, length == Long.MAX_VALUE ? 0 : va);
                 long last = length == Long.MAX_VALUE ? tag(pasid, -1L) : tag(pasid, va + length - 1);
-                for (int i = 0; i < table.length; i += 3) {
-                    long t = table[i + 1];
+                for (int i = 0; i < table.length; i += 2) {
+                    long t = table[i];
                     if (t != 0 && t >= first && t <= last) {
                         put(i, 0, 0);
                         size--;
@@ -179,8 +180,8 @@ final class DeviceTlb implements AtsDevice {
     void flush() {
         synchronized (this) {
             generation.incrementAndGet();
-            for (int i = 0; i < table.length; i += 3) {
-                if (table[i + 1] != 0) {
+            for (int i = 0; i < table.length; i += 2) {
+                if (table[i] != 0) {
                     put(i, 0, 0);
                 }
             }

@@ -169,12 +169,17 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public DmaInitiator device(int requesterId) {
+        RequesterId rid = requester(requesterId);
+        registers.enter(rid);
+        return new DeviceDma(rid);
+    }
+
+    /** @throws IllegalArgumentException for an id that is not 16 bits */
+    private static RequesterId requester(int requesterId) {
         if (requesterId < 0 || requesterId > 0xFFFF) {
             throw new IllegalArgumentException("requester id " + requesterId + " is not a 16-bit PCI bus/device/function");
         }
-        RequesterId rid = RequesterId.of(requesterId);
-        registers.enter(rid);
-        return new DeviceDma(rid);
+        return RequesterId.of(requesterId);
     }
 
     /** The unit's DMA port for one device behind it: its requests carry its requester id. */
@@ -243,7 +248,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public ContextEntry contextEntry(int requesterId) {
-        return tables.contextEntry(RequesterId.of(requesterId & 0xFFFF));
+        return tables.contextEntry(requester(requesterId));
     }
 
     /** One descriptor of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
