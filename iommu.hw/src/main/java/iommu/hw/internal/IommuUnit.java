@@ -74,6 +74,8 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final InflightGate gate = new InflightGate();
     private final Translator translator;
     private final Dma dma;
+    /** The unit's own bus-master test device: the DMA of {@link #read}, {@link #write} and {@link #copy}. */
+    private final DeviceDma testDevice = new DeviceDma(TEST_DEVICE);
 
     /** Hits and misses of {@link #translate}; ports count their own (open ones in {@link #openPorts}). */
     private final PerThreadCounter hits = new PerThreadCounter();
@@ -289,7 +291,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public AtsPort attach(AtsDevice device) {
-        return ats.attach(device, TEST_DEVICE);
+        return testDevice.attach(device);
     }
 
 
@@ -433,16 +435,16 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     @Override
     public DmaResult read(int pasid, long va, byte[] dst) {
-        return dma.transferBuffer(TEST_DEVICE, pasid, va, dst, Access.READ);
+        return testDevice.read(pasid, va, dst);
     }
 
     @Override
     public DmaResult write(int pasid, long va, byte[] src) {
-        return dma.transferBuffer(TEST_DEVICE, pasid, va, src, Access.WRITE);
+        return testDevice.write(pasid, va, src);
     }
 
     @Override
     public DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
-        return dma.copy(TEST_DEVICE, pasid, srcVa, dstVa, length);
+        return testDevice.copy(pasid, srcVa, dstVa, length);
     }
 }

@@ -176,7 +176,7 @@ final class Iotlb {
         return VALID | ((long) pasid << 27) | ((va >>> 21) & ((1L << 27) - 1));
     }
 
-    /** The cached PDE word of the 2 MiB region holding {@code va} (see PageTableWalker), or {@link #MISS}. */
+    /** The cached PDE word of the 2 MiB region holding {@code va} (see PackedWalk), or {@link #MISS}. */
     long lookupPde(int pasid, long va) {
         if (!Pte.isCanonical(va)) {
             return MISS;

@@ -79,7 +79,10 @@ final class Translator {
         return word != MISS ? word : largeHit(iotlb, pasid, va, need);
     }
 
-    /** The first half of {@link #hit}: a 4 KiB page's entry (so the page offset is {@code va}'s low 12 bits), or {@link #MISS}. */
+    /**
+     * The first half of {@link #hit}: a 4 KiB page's entry (so the page offset is {@code va}'s low 12
+     * bits), or {@link #MISS}.
+     */
     static long hit4k(Iotlb iotlb, int pasid, long va, long need) {
         long word = iotlb.lookup4k(pasid, va);
         return grants(word, need) ? word : MISS;
