@@ -48,8 +48,6 @@ public final class SimulatedGpu implements GpuAdapter {
     private final int index;
     /** Per physical GPU (one, or two for a linked adapter): the IOMMU unit its DMA goes through. */
     private final int[] iommuUnits;
-    /** Per physical GPU, the requester id its requests carry through its unit. */
-    private final int[] requesterIds;
     private final PciIdentity identity;
     /** Per physical GPU, the executor of its engines' commands (its own DMA port). */
     private final CommandExecutor[] executors;
@@ -118,14 +116,12 @@ public final class SimulatedGpu implements GpuAdapter {
         }
         this.index = index;
         this.iommuUnits = gpus.stream().mapToInt(DmaInitiator::unit).toArray();
-        this.requesterIds = new int[gpus.size()];
         this.identity = identity;
         this.deviceTlbs = new DeviceTlb[ats ? gpus.size() : 0];
         this.atsPorts = new AtsPort[deviceTlbs.length];
         this.executors = new CommandExecutor[gpus.size()];
         for (int g = 0; g < gpus.size(); g++) {
-            requesterIds[g] = requesterId(index, g);
-            DmaInitiator port = gpus.get(g).device(requesterIds[g]); // the GPU enters its unit's device scope
+            DmaInitiator port = gpus.get(g).device(requesterId(index, g)); // the GPU enters its unit's device scope
             if (ats) {
                 deviceTlbs[g] = new DeviceTlb();
                 atsPorts[g] = port.attach(deviceTlbs[g]);
@@ -317,7 +313,7 @@ public final class SimulatedGpu implements GpuAdapter {
     @Override
     public int requesterId(int physicalGpu) {
         iommuUnit(physicalGpu); // checks the index
-        return requesterIds[physicalGpu];
+        return requesterId(index, physicalGpu);
     }
 
     @Override
