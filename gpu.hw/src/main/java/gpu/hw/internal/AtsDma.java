@@ -79,18 +79,30 @@ final class AtsDma implements EngineDma {
                 return new DmaResult(done, new Translation.Fault(FaultKind.DEVICE_BLOCKED, pasid, miss.va, miss.access));
             }
             if (moved == 0) { // a miss: a translation request, outside the hold (it may page in, which invalidates)
-                long generation = tlb.generation();
-                tlb.requests.increment();
-                Translation t = port.translate(pasid, miss.va, miss.access, miss.pages());
+                Translation t = request(pasid, miss.va, miss.access, miss.pages());
                 if (t instanceof Translation.Fault f) {
                     return new DmaResult(done, f);
                 }
-                tlb.fill(pasid, miss.va, (Translation.Mapping) t, rights(miss.access), generation);
                 continue;
             }
             done += moved;
         }
         return new DmaResult(done, null);
+    }
+
+    /**
+     * A device-TLB miss at {@code va}: a translation request to the unit (a page not present becomes a
+     * page request group of {@code pages} pages), and the device TLB filled with the mapping unless an
+     * invalidation began meanwhile. Call outside a read hold of {@link DeviceTlb#inFlight}.
+     */
+    Translation request(int pasid, long va, Access access, int pages) {
+        long generation = tlb.generation();
+        tlb.requests.increment();
+        Translation t = port.translate(pasid, va, access, pages);
+        if (t instanceof Translation.Mapping m) {
+            tlb.fill(pasid, va, m, rights(access), generation);
+        }
+        return t;
     }
 
     private static long rights(Access access) {

@@ -45,9 +45,7 @@ final class TranslationTables {
         }
         synchronized (lock) {
             rootTable = address;
-            contextGeneration++;
-            contexts.clear();
-            last = null;
+            dropContextsLocked();
         }
         pasids.invalidateAll();
     }
@@ -62,10 +60,15 @@ final class TranslationTables {
 
     void invalidateContexts() {
         synchronized (lock) {
-            contextGeneration++;
-            contexts.clear();
-            last = null;
+            dropContextsLocked();
         }
+    }
+
+    /** Empties the context cache; a context read before this is not cached after it. Under {@link #lock}. */
+    private void dropContextsLocked() {
+        contextGeneration++;
+        contexts.clear();
+        last = null;
     }
 
     /**
