@@ -24,12 +24,12 @@ public final class LauncherShell implements AutoCloseable {
 
     /** Starts {@code java -jar JAR} in {@code workingDirectory}. */
     public LauncherShell(Path jar, Path workingDirectory) throws IOException {
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("the launcher is not built at " + jar);
-        }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        process = new ProcessBuilder(java, "-jar", jar.toAbsolutePath().toString())
-                .directory(workingDirectory.toFile()).redirectErrorStream(true).start();
+        this(new ProcessBuilder(java(), "-jar", checked(jar).toAbsolutePath().toString()), workingDirectory);
+    }
+
+    /** Starts {@code command} (a script that starts the launcher) in {@code workingDirectory}. */
+    public LauncherShell(ProcessBuilder command, Path workingDirectory) throws IOException {
+        process = command.directory(workingDirectory.toFile()).redirectErrorStream(true).start();
         in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -42,6 +42,18 @@ public final class LauncherShell implements AutoCloseable {
         }, "launcher-output");
         reader.setDaemon(true);
         reader.start();
+    }
+
+    /** The java of the JVM running the tests. */
+    public static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static Path checked(Path jar) {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the launcher is not built at " + jar);
+        }
+        return jar;
     }
 
     /** The jar the build made: the {@code launcher.jar} system property, else the reactor's. */

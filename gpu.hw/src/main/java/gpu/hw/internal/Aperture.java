@@ -1,5 +1,6 @@
 package gpu.hw.internal;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import gpu.hw.ApertureInfo;
@@ -17,12 +18,11 @@ final class Aperture {
         if (pages < 1 || pages > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("aperture pages must be 1.." + Integer.MAX_VALUE + ", not " + pages);
         }
-        this.entries = new AtomicLongArray((int) pages);
+        long[] initial = new long[(int) pages];
+        Arrays.fill(initial, dummyFrame);
+        this.entries = new AtomicLongArray(initial);
         this.dummyFrame = dummyFrame;
         this.frameCount = frameCount;
-        for (int i = 0; i < pages; i++) {
-            entries.set(i, dummyFrame);
-        }
     }
 
     ApertureInfo info() {

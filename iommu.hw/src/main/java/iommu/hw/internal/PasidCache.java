@@ -17,8 +17,9 @@ final class PasidCache {
     static final long MISS = -1;
     private static final int TABLE_BITS = 6;
     private static final long VALID = 1;
-    private final AtomicReferenceArray<AtomicLongArray> directory =
-            new AtomicReferenceArray<>((Pasid.MAX + 1) >>> TABLE_BITS);
+    private static final int DIRECTORY = (Pasid.MAX + 1) >>> TABLE_BITS;
+    /** Replaced whole by {@link #invalidateAll} (a new array is zeroed memory; clearing 2^14 slots is not). */
+    private volatile AtomicReferenceArray<AtomicLongArray> directory = new AtomicReferenceArray<>(DIRECTORY);
     private final AtomicLong generation = new AtomicLong();
 
     /** The cached first-level table of {@code pasid}, or {@link #MISS}. */
@@ -38,10 +39,11 @@ final class PasidCache {
         if (generation.get() != startGeneration) {
             return;
         }
-        AtomicLongArray table = directory.get(pasid >>> TABLE_BITS);
+        AtomicReferenceArray<AtomicLongArray> tables = directory;
+        AtomicLongArray table = tables.get(pasid >>> TABLE_BITS);
         if (table == null) {
             table = new AtomicLongArray(1 << TABLE_BITS);
-            directory.set(pasid >>> TABLE_BITS, table);
+            tables.set(pasid >>> TABLE_BITS, table);
         }
         table.set(pasid & ((1 << TABLE_BITS) - 1), root | VALID);
     }
@@ -56,16 +58,15 @@ final class PasidCache {
 
     synchronized void invalidateAll() {
         generation.incrementAndGet();
-        for (int d = 0; d < directory.length(); d++) {
-            directory.set(d, null);
-        }
+        directory = new AtomicReferenceArray<>(DIRECTORY);
     }
 
     /** Entries cached now (a scan). */
     int size() {
         int n = 0;
-        for (int d = 0; d < directory.length(); d++) {
-            AtomicLongArray table = directory.get(d);
+        AtomicReferenceArray<AtomicLongArray> tables = directory;
+        for (int d = 0; d < tables.length(); d++) {
+            AtomicLongArray table = tables.get(d);
             for (int i = 0; table != null && i < table.length(); i++) {
                 n += (table.get(i) & VALID) != 0 ? 1 : 0;
             }
