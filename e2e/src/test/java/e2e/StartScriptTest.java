@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The script {@code ./run} ends in, {@code launcher/start}, started as {@code ./run} starts it: the
  * first start after a build makes the class data sharing archive, and that start and the next read
  * their classes from it (counted in the JVM's class-load log, set through {@code JAVA_TOOL_OPTIONS}
- * as a user would); an archive older than the jar is made again. Each start runs README's piped
- * session to its {@code hello}.
+ * as a user would); an archive older than the jar is made again; and {@code ./run} itself starts
+ * without building when nothing changed since the build. Each start runs README's piped session to
+ * its {@code hello}.
  */
 class StartScriptTest {
     static final String MAKING = "preparing the class data sharing archive";
@@ -25,13 +26,30 @@ class StartScriptTest {
     @TempDir
     Path dir;
 
+    static Path root() {
+        return Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    }
+
+    /** {@code script} run with this JVM's java first on the path. */
+    static ProcessBuilder script(Path script, Path... firstOnPath) {
+        ProcessBuilder start = new ProcessBuilder(script.toString());
+        StringBuilder path = new StringBuilder();
+        for (Path p : firstOnPath) {
+            path.append(p).append(':');
+        }
+        path.append(Path.of(LauncherShell.java()).getParent()).append(':').append(System.getenv("PATH"));
+        start.environment().put("PATH", path.toString());
+        return start;
+    }
+
     /** README's session typed into a start of the script; everything it printed. */
     private String session(Path log) throws Exception {
-        Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
-        ProcessBuilder start = new ProcessBuilder(root.resolve("launcher/start").toString());
-        Path javaBin = Path.of(LauncherShell.java()).getParent();
-        start.environment().put("PATH", javaBin + ":" + System.getenv("PATH"));
+        ProcessBuilder start = script(root().resolve("launcher/start"));
         start.environment().put("JAVA_TOOL_OPTIONS", "-Xlog:class+load=info:file=" + log);
+        return session(start);
+    }
+
+    private String session(ProcessBuilder start) throws Exception {
         try (LauncherShell shell = new LauncherShell(start, dir)) {
             shell.awaitPrompt();
             String pid = shell.type("mm:spawn a", "pid (\\d+)");
@@ -47,6 +65,23 @@ class StartScriptTest {
     private static long fromArchive(Path log) throws Exception {
         List<String> lines = Files.readAllLines(log);
         return lines.stream().filter(l -> l.contains(FROM_ARCHIVE)).count();
+    }
+
+    /**
+     * {@code ./run} right after the build starts without building again (it did at every start while
+     * {@code itest.bndrun}, which the build rewrites after making the jar, counted as a source). A
+     * {@code mvn} first on the path that refuses to run stands for a build, so that one would fail here
+     * at once instead of running a build inside this one.
+     */
+    @Test
+    void runStartsWithoutBuildingWhenNothingChangedSinceTheBuild() throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path mvn = bin.resolve("mvn");
+        Files.writeString(mvn, "#!/bin/sh\necho \"mvn $* was called\" >&2\nexit 1\n");
+        mvn.toFile().setExecutable(true);
+        String out = session(script(root().resolve("run"), bin));
+        assertFalse(out.contains("building the model") || out.contains("was called"), "./run built again:\n" + out);
+        assertTrue(out.contains("|hello|"), out);
     }
 
     @Test
