@@ -56,6 +56,11 @@ public final class LauncherShell implements AutoCloseable {
         return jar;
     }
 
+    /** The checkout: the {@code project.root} system property, else the reactor's. */
+    public static Path projectRoot() {
+        return Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+    }
+
     /** The jar the build made: the {@code launcher.jar} system property, else the reactor's. */
     public static Path builtJar() {
         return Path.of(System.getProperty("launcher.jar", "../launcher/target/launcher.jar"));

@@ -35,7 +35,7 @@ class ConformanceShellTest {
 
     @Test
     void theReferenceContosoAndExampleDriversPassAndTheirAdaptersComeBack() throws Exception {
-        Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+        Path root = LauncherShell.projectRoot();
         Path jar = root.resolve("examples/vendor-kmd/target/example.kmd.jar");
         try (LauncherShell shell = new LauncherShell(LauncherShell.builtJar(), dir)) {
             shell.awaitPrompt();

@@ -22,7 +22,7 @@ class ReadmeSessionsTest {
     Path dir;
 
     static List<ShellSessions.Session> sessions() throws Exception {
-        Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+        Path root = LauncherShell.projectRoot();
         List<ShellSessions.Session> all = ShellSessions.of(root.resolve("README.md"));
         assertFalse(all.isEmpty(), "README.md shows shell sessions");
         return all;

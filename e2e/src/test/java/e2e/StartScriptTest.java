@@ -26,10 +26,6 @@ class StartScriptTest {
     @TempDir
     Path dir;
 
-    static Path root() {
-        return Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
-    }
-
     /** {@code script} run with this JVM's java first on the path. */
     static ProcessBuilder script(Path script, Path... firstOnPath) {
         ProcessBuilder start = new ProcessBuilder(script.toString());
@@ -44,7 +40,7 @@ class StartScriptTest {
 
     /** README's session typed into a start of the script; everything it printed. */
     private String session(Path log) throws Exception {
-        ProcessBuilder start = script(root().resolve("launcher/start"));
+        ProcessBuilder start = script(LauncherShell.projectRoot().resolve("launcher/start"));
         start.environment().put("JAVA_TOOL_OPTIONS", "-Xlog:class+load=info:file=" + log);
         return session(start);
     }
@@ -79,7 +75,7 @@ class StartScriptTest {
         Path mvn = bin.resolve("mvn");
         Files.writeString(mvn, "#!/bin/sh\necho \"mvn $* was called\" >&2\nexit 1\n");
         mvn.toFile().setExecutable(true);
-        String out = session(script(root().resolve("run"), bin));
+        String out = session(script(LauncherShell.projectRoot().resolve("run"), bin));
         assertFalse(out.contains("building the model") || out.contains("was called"), "./run built again:\n" + out);
         assertTrue(out.contains("|hello|"), out);
     }

@@ -30,7 +30,7 @@ class VendorInstallTest {
 
     @Test
     void theVendorGuidesSessionInstallsStartsUpdatesAndStopsTheExampleDriver() throws Exception {
-        Path root = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
+        Path root = LauncherShell.projectRoot();
         Path jar = root.resolve("examples/vendor-kmd/target/example.kmd.jar");
         assertTrue(Files.isRegularFile(jar), "the example driver is built at " + jar);
         ShellSessions.Session block = ShellSessions.holding(root.resolve("docs/vendor.md"),
