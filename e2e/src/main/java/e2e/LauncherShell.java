@@ -81,15 +81,24 @@ public final class LauncherShell implements AutoCloseable {
      * returns group 1 if the pattern has one, else the match.
      */
     public String type(String line, String regex) throws Exception {
+        return type(line, regex, 60);
+    }
+
+    /** As {@link #type(String, String)}, waiting up to {@code seconds} (a command that runs long). */
+    public String type(String line, String regex, int seconds) throws Exception {
         consumed = out.length();
         in.write(line + "\n");
         in.flush();
-        return await(regex);
+        return await(regex, seconds);
     }
 
     private String await(String regex) throws Exception {
+        return await(regex, 60);
+    }
+
+    private String await(String regex, int seconds) throws Exception {
         Pattern p = Pattern.compile(regex);
-        long deadline = System.currentTimeMillis() + 60_000;
+        long deadline = System.currentTimeMillis() + seconds * 1000L;
         while (System.currentTimeMillis() < deadline) {
             Matcher m = p.matcher(out.substring(Math.min(consumed, out.length())));
             if (m.find()) {

@@ -32,7 +32,10 @@ final class AtsDma implements EngineDma {
 
     /**
      * The address (and access) a step could not translate or the unit refused, and where that side's
-     * transfer ends; and the transfer's device-TLB hits and misses so far (added to the TLB's counts at its end).
+     * transfer ends; the transfer's device-TLB hits and misses so far (added to the TLB's counts at its end);
+     * and the last translation completion of each access, which the transfer uses even when the device
+     * TLB evicted it meanwhile (a copy whose two sides share a slot would otherwise ask for them in turn
+     * forever), as long as no invalidation began since its request was sent.
      */
     private static final class Miss {
         long va;
@@ -40,6 +43,31 @@ final class AtsDma implements EngineDma {
         long end;
         long hits;
         long misses;
+        private final long[] completedPage = {-1, -1};
+        private final long[] completedFrame = new long[2];
+        private final long[] completedGeneration = new long[2];
+
+        /** The unit answered the translation request for {@code va} (sent at {@code generation}) with {@code frame}. */
+        void completed(long va, Access access, long frame, long generation) {
+            int k = access == Access.WRITE ? 1 : 0;
+            completedPage[k] = va >>> 12;
+            completedFrame[k] = frame;
+            completedGeneration[k] = generation;
+        }
+
+        /**
+         * The physical page of {@code va} from the last completion for {@code access} (a write's serves
+         * reads too), if no invalidation began since its request ({@code generation} is the device TLB's
+         * now); else {@link DeviceTlb#MISS}. Call inside a read hold, so that a later invalidation waits.
+         */
+        long completion(long va, Access access, long generation) {
+            for (int k = access == Access.WRITE ? 1 : 0; k < 2; k++) {
+                if (completedPage[k] == va >>> 12 && completedGeneration[k] == generation) {
+                    return completedFrame[k];
+                }
+            }
+            return DeviceTlb.MISS;
+        }
 
         long set(long va, Access access, long end) {
             this.va = va;
@@ -79,10 +107,12 @@ final class AtsDma implements EngineDma {
                 return new DmaResult(done, new Translation.Fault(FaultKind.DEVICE_BLOCKED, pasid, miss.va, miss.access));
             }
             if (moved == 0) { // a miss: a translation request, outside the hold (it may page in, which invalidates)
-                Translation t = request(pasid, miss.va, miss.access, miss.pages());
+                long generation = tlb.generation();
+                Translation t = request(pasid, miss.va, miss.access, miss.pages(), generation);
                 if (t instanceof Translation.Fault f) {
                     return new DmaResult(done, f);
                 }
+                miss.completed(miss.va, miss.access, ((Translation.Mapping) t).physicalAddress(miss.va) & ~0xFFFL, generation);
                 continue;
             }
             done += moved;
@@ -96,7 +126,10 @@ final class AtsDma implements EngineDma {
      * invalidation began meanwhile. Call outside a read hold of {@link DeviceTlb#inFlight}.
      */
     Translation request(int pasid, long va, Access access, int pages) {
-        long generation = tlb.generation();
+        return request(pasid, va, access, pages, tlb.generation());
+    }
+
+    private Translation request(int pasid, long va, Access access, int pages, long generation) {
         tlb.requests.increment();
         Translation t = port.translate(pasid, va, access, pages);
         if (t instanceof Translation.Mapping m) {
@@ -111,6 +144,9 @@ final class AtsDma implements EngineDma {
 
     private long translated(int pasid, long va, Access access, long end, Miss miss) {
         long page = tlb.lookup(pasid, va, rights(access));
+        if (page == DeviceTlb.MISS) {
+            page = miss.completion(va, access, tlb.generation());
+        }
         if (page == DeviceTlb.MISS) {
             miss.misses++;
             return miss.set(va, access, end);

@@ -145,6 +145,22 @@ class DeviceTlbTest {
     }
 
     @Test
+    void aCopyWhoseSidesShareDeviceTlbSlotsCompletes() throws InterruptedException {
+        start(true);
+        // 256 MiB apart: every page of b falls in the slot of the page of a at the same offset, so that
+        // caching one side's translation evicts the other's (the oversubscribe scenario's heap and staging)
+        long a = as.reserve(0x10_0000L, BYTES);
+        long b = as.reserve(0x10_0000L + ((long) DeviceTlb.SLOTS << 12), BYTES);
+        as.commit(a, BYTES, PageProtection.READWRITE);
+        as.commit(b, BYTES, PageProtection.READWRITE);
+        as.write(a, pattern(7));
+        assertInstanceOf(Interrupt.DmaCompleted.class, copy(a, b), "the engine used each translation it asked for");
+        assertArrayEquals(pattern(7), as.read(b, BYTES));
+        assertTrue(gpu.deviceTlb(0).translationRequests() <= 4 * 16, "no request storm: "
+                + gpu.deviceTlb(0).translationRequests() + " translation requests");
+    }
+
+    @Test
     void withoutAtsTheIommuTranslatesEveryRequest() throws InterruptedException {
         start(false);
         long a = as.allocate(BYTES, PageProtection.READWRITE);
