@@ -55,6 +55,16 @@ public interface VidMm {
      */
     AdapterHold hold(int adapter, String holder);
 
+    /**
+     * Gives the drivers VidMm gave up on an adapter (a TDR limit, a DDI that did not return within
+     * TdrDdiDelay, a failed attach) another chance: their refusals are forgotten while their services
+     * are present, and the best match is attached with every live object replayed, as after a driver
+     * change. A driver whose match said it does not fit stays refused. Returns how many were forgotten.
+     *
+     * @throws VidMmException INVALID_PARAMETER for no such adapter
+     */
+    int retryDrivers(int adapter);
+
     /** {@link #createDevice(int, int)} on adapter 0. */
     default long createDevice(int pid) {
         return createDevice(0, pid);

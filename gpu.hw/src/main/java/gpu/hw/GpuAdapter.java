@@ -61,6 +61,14 @@ public interface GpuAdapter {
     void detach(InterruptSink sink);
 
     /**
+     * A function-level reset, as the OS does when it gives up a driver that no longer answers: the
+     * attached interrupt sink is detached (the adapter names no driver until another attaches), every
+     * engine's queue is dropped and its submission stopped, and the device TLBs are emptied. An engine
+     * that cannot stop its submission at once stops it at its next chunk; the reset does not wait for it.
+     */
+    void resetFunction();
+
+    /**
      * Queues a submission on an engine and returns at once.
      *
      * @throws IllegalArgumentException naming the field, for a PASID outside 1..2^20-1, an empty

@@ -67,6 +67,8 @@ final class AdapterDrivers {
     private volatile SyncObjectState changing;
     /** The last attachment's replay while its aperture maps are in flight, or null. */
     private Replay replaying;
+    /** Whether VidMm holds the attached driver's exclusive access for a change: no paging operation may be issued. */
+    private boolean exclusive;
     /** The adapter's status: whether a driver is attached, which, and what it reported (or why none is). */
     private volatile AdapterStatus status;
     /** The attached driver's aperture segment as VidMm allocates it. */
@@ -228,6 +230,11 @@ final class AdapterDrivers {
         return changing != null;
     }
 
+    /** Whether VidMm holds the attached driver's exclusive access (a change waits for its work): it may not be asked to page. */
+    boolean exclusiveLocked() {
+        return exclusive;
+    }
+
     /**
      * Waits, without the adapter's lock, until no driver change is in progress; throws
      * ADAPTER_NOT_STARTED if one takes longer than thirty seconds.
@@ -313,6 +320,7 @@ final class AdapterDrivers {
         Attachment now = attachment;
         if (now != null) {
             quietly(now.kmd()::beginExclusiveAccess);
+            exclusive = true;
         }
         for (ContextState c : a.contexts.values()) {
             c.holdFirst(gate, 1);
@@ -326,6 +334,7 @@ final class AdapterDrivers {
      * one attached. With no driver after it, devices with held work are put in error too.
      */
     private void finishChangeLocked() {
+        exclusive = false;
         if (a.stopped) {
             return; // stop() detaches what is attached
         }
@@ -338,6 +347,7 @@ final class AdapterDrivers {
             detachLocked();
         } else if (attachment != null) {
             quietly(attachment.kmd()::endExclusiveAccess); // called off meanwhile: the driver stays, and works again
+            a.display.unmapDueLocked(); // what was released during the change
         }
         if (attachment == null) {
             attachBestLocked();
@@ -421,6 +431,23 @@ final class AdapterDrivers {
                 attachBestLocked();
             }
         }
+    }
+
+    /**
+     * Forgets why the present drivers that matched were given up, then attaches the best (outside
+     * the lock, as any change); returns how many refusals were forgotten.
+     */
+    int retry() {
+        int forgotten = 0;
+        synchronized (a.lock) {
+            for (Candidate c : candidates.values()) {
+                if (eligible(c) && refused.remove(c.serviceId()) != null) {
+                    forgotten++;
+                }
+            }
+        }
+        reconsider();
+        return forgotten;
     }
 
     /** Takes the adapter from its drivers for {@code holder}: the attached one is detached, none attaches until {@link #release}. */
@@ -561,6 +588,7 @@ final class AdapterDrivers {
             status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
                     AdapterStatus.AddressingModel.IOMMU, null, info);
             a.work.attached();
+            a.display.unmapDueLocked(); // what the last driver could not unmap, this one does
             a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;
         } catch (RuntimeException e) {

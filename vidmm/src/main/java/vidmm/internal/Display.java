@@ -40,6 +40,12 @@ final class Display {
     private final Map<Integer, Mapping> mapping = new HashMap<>();
     /** The primaries a new driver's replay mapped, to point their sources at once the maps completed. */
     private List<Displayed> replayed = List.of();
+    /**
+     * Released primaries the aperture may still map (their unmap could not be issued: VidMm held the
+     * driver's exclusive access, or the driver refused or hung): still pinned, their range reserved,
+     * until a driver unmaps them ({@link #unmapDueLocked}).
+     */
+    private List<Displayed> unmapsDue = new ArrayList<>();
 
     Display(AdapterVidMm adapter) {
         this.a = adapter;
@@ -177,19 +183,19 @@ final class Display {
     /**
      * Unmaps a primary from the aperture (dummy page again), then, once the unmap's paging fence
      * completed, releases its aperture range and unpins it: nothing waits for that under the lock,
-     * and until then no aperture access can reach a frame given to someone else.
+     * and until then no aperture access can reach a frame given to someone else. While VidMm holds
+     * the driver's exclusive access (a change), or when the driver refuses or hangs, the unmap is due:
+     * the primary stays pinned and its range reserved until a driver unmaps it.
      */
     private void releaseLocked(Displayed x) {
         ApertureSpace space = a.drivers.aperture();
-        Runnable release = () -> {
-            if (a.drivers.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
-                space.release(x.firstPage(), x.pages());
-            }
-            quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
-        };
         KernelModeDriver kmd = a.kmd();
-        if (kmd == null) {
-            release.run();
+        if (kmd == null) { // no driver, none to unmap through: as the last one left it
+            releaseNow(x, space);
+            return;
+        }
+        if (a.drivers.exclusiveLocked()) {
+            unmapsDue.add(x); // VidMm asks nothing of a driver whose exclusive access it holds
             return;
         }
         long fence = a.pagingFence.next();
@@ -197,13 +203,31 @@ final class Display {
             ddi("DxgkDdiBuildPagingBuffer(UnmapApertureSegment)", () -> kmd.buildPagingBuffer(
                     new PagingOperation.UnmapApertureSegment(space.segmentId, x.firstPage(), x.pages()), fence));
         } catch (VidMmException e) {
-            if (e.status() != VidMmStatus.DRIVER_HUNG) { // a hung driver is given up: nothing to unmap through it
-                System.getLogger(Display.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+            if (e.status() != VidMmStatus.DRIVER_HUNG) { // a hung driver is given up: the next one unmaps it
+                System.getLogger(Display.class.getName()).log(System.Logger.Level.WARNING, e.getMessage()
+                        + "; the primary stays pinned until a driver unmaps it");
             }
-            release.run();
+            unmapsDue.add(x);
             return;
         }
-        a.pagingFence.whenCompleted(fence, release);
+        a.pagingFence.whenCompleted(fence, () -> releaseNow(x, space));
+    }
+
+    /** Releases {@code x}'s range in {@code space} (if that is still the driver's aperture) and unpins it. */
+    private void releaseNow(Displayed x, ApertureSpace space) {
+        if (a.drivers.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
+            space.release(x.firstPage(), x.pages());
+        }
+        quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
+    }
+
+    /** VidMm may ask the driver again (a change ended, a driver attached): the unmaps that were due are issued now. */
+    void unmapDueLocked() {
+        List<Displayed> due = unmapsDue;
+        unmapsDue = new ArrayList<>();
+        for (Displayed x : due) {
+            releaseLocked(x);
+        }
     }
 
     /** Turns a source off (no surface) and releases the primary it showed. */
@@ -256,10 +280,17 @@ final class Display {
         return set;
     }
 
-    /** A new driver's aperture keeps the displayed primaries where they are. */
+    /** A new driver's aperture keeps the displayed primaries, and those still to be unmapped, where they are. */
     void reserveShownIn(ApertureSpace space) {
         for (Displayed x : displayed.values()) {
             space.reserveAt(x.firstPage(), x.pages());
+        }
+        for (Displayed x : unmapsDue) {
+            try {
+                space.reserveAt(x.firstPage(), x.pages());
+            } catch (VidMmException outside) {
+                // outside this driver's segment: it can neither map nor unmap there; the primary stays pinned
+            }
         }
     }
 

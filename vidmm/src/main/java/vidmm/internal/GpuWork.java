@@ -86,13 +86,11 @@ final class GpuWork {
                 }
             }
             a.drivers.detachLocked();
+            quietly(a.gpu::resetFunction); // the hung driver stops nothing itself: the adapter no longer names it
             a.drivers.attachBestLocked();
             KernelModeDriver kmd = a.kmd();
-            if (kmd != null) {
-                for (EngineNode node : EngineNode.values()) {
-                    quietly(() -> kmd.resetEngine(node));
-                    watchdog.progressed(node);
-                }
+            for (EngineNode node : EngineNode.values()) {
+                watchdog.progressed(node);
             }
             String outcome = given.name() + " given up; " + (kmd == null ? "no other driver: adapter stopped"
                     : a.drivers.attached().name() + " attached");

@@ -217,6 +217,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     }
 
     @Override
+    public int retryDrivers(int adapter) {
+        return adapterOf(adapter).drivers.retry();
+    }
+
+    @Override
     public AdapterHold hold(int adapter, String holder) {
         AdapterVidMm a = adapterOf(adapter);
         a.drivers.hold(holder);

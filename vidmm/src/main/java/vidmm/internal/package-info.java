@@ -12,9 +12,10 @@
  * ({@code pasidUsers}) -> the OS memory manager's locks (address space, then the IOMMU's
  * invalidation and in-flight gate) -> a context's monitor -> a synchronization object's monitor.
  * Interrupts take only a context's and a synchronization object's monitor; what they release (a GPU
- * wait's held submissions) runs on the adapter's own thread under the adapter's lock. The OS never
- * calls VidMm while holding one of its own locks (a process exit tells VidMm before the address
- * space is locked); {@code LockOrderTest} churns both directions from several threads and fails,
+ * wait's held submissions) runs on the adapter's own thread under the adapter's lock. The OS calls
+ * VidMm with its own locks held only to report a device-TLB invalidation time-out, and VidMm only
+ * queues the adapter's reset there (a process exit tells VidMm before the address space is locked);
+ * the whole order, with the paging fence and the hardware's monitors, is in docs/design.md. {@code LockOrderTest} churns both directions from several threads and fails,
  * naming the threads, when a cycle appears.
  *
  * <p>Residency is WDDM 2's ({@code Residency}): MakeResident / Evict, reference counted, are its only

@@ -229,6 +229,33 @@ public final class TestMachine implements AutoCloseable {
         vidmm.unbindDriver(driver);
     }
 
+    /**
+     * The aperture invariant, on a machine at rest: every aperture page of adapter 0 maps the dummy
+     * page or the frame of the primary displayed there (which VidMm keeps pinned while it is
+     * displayed). Releases that came due run on VidMm's own thread, so this looks again for up to two
+     * seconds before it returns what breaks the invariant, one line a page.
+     */
+    public List<String> apertureViolations() throws InterruptedException {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (true) {
+            List<String> wrong = new java.util.ArrayList<>();
+            List<vidmm.ApertureMapping> shown = vidmm.apertureMappings().stream().filter(m -> m.adapter() == 0).toList();
+            long dummy = gpu.aperture().dummyFrame();
+            for (long page = 0; page < gpu.aperture().pages(); page++) {
+                long frame = gpu.apertureFrame(page);
+                long at = page;
+                if (frame != dummy && shown.stream().noneMatch(m -> at >= m.firstPage() && at < m.firstPage() + m.pages()
+                        && m.frames()[(int) (at - m.firstPage())] == frame)) {
+                    wrong.add("aperture page " + page + " maps frame 0x" + Long.toHexString(frame) + ", of no displayed primary");
+                }
+            }
+            if (wrong.isEmpty() || System.nanoTime() > deadline) {
+                return wrong;
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** Stops VidMm, the GPUs and the OS's pagefile; an interrupt while the GPUs stop is kept for the caller. */
     @Override
     public void close() {

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.spy;
 import static org.mockito.Mockito.when;
 
 import java.util.List;
@@ -133,5 +135,49 @@ class HungDdiTest {
         long fence = vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(a.va(), 4096, 7)));
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.RENDER), fence, 5000));
         mm.kill(pid);
+    }
+
+    @Test
+    void anAdapterWhoseOnlyDriverWasGivenUpNamesNoDriverAndComesBackWhenItsDriversAreRetried() throws Exception {
+        TestMachine bare = TestMachine.builder().memory(64L << 20).iommu(1024, 64).aperturePages(1024).sources(1, 64, 48)
+                .noDriver().tdr(2000, DDI_DELAY).build();
+        try {
+            java.util.concurrent.atomic.AtomicBoolean hang = new java.util.concurrent.atomic.AtomicBoolean();
+            ReferenceKmd flaky = spy(new ReferenceKmd(bare.gpu(), IOMMU, 16L << 20)); // a real driver: it programs the GPU
+            doAnswer(i -> {
+                if (hang.get()) {
+                    forever.await();
+                }
+                return i.callRealMethod();
+            }).when(flaky).createAllocation(anyLong(), any());
+            bare.offer(flaky, 9L, 2, "flaky");
+            VideoMemoryManager v = bare.vidmm();
+            assertEquals("reference", bare.gpu().attachedDriver(), "the GPU names the driver that started it");
+            int pid = bare.os().spawn("app");
+            long device = v.createDevice(pid);
+            Allocation kept = v.allocate(device, 4096, Set.of());
+
+            hang.set(true);
+            VidMmException hungCall = assertThrows(VidMmException.class, () -> v.allocate(device, 4096, Set.of()));
+            assertEquals(VidMmStatus.DRIVER_HUNG, hungCall.status());
+            v.awaitRecovery();
+            assertTrue(v.drivers().stream().noneMatch(DriverBinding::attached), "no other driver: " + v.drivers());
+            assertEquals(null, bare.gpu().attachedDriver(), "the adapter no longer names the driver VidMm gave up");
+
+            hang.set(false); // say the vendor fixed what made it hang
+            assertEquals(1, v.retryDrivers(0), "one driver given another chance");
+            assertEquals("flaky", v.drivers().stream().filter(DriverBinding::attached).findFirst().orElseThrow().name());
+            assertEquals("reference", bare.gpu().attachedDriver());
+            long context = v.context(device, EngineNode.COPY);
+            long fence = v.submit(context, List.of(new DmaCommand.Fill(kept.va(), 4096, 0x01020304)));
+            assertEquals(FenceWait.COMPLETED, v.waitForFence(context, fence, 5000), "the replayed device works again");
+            assertEquals(0x04, bare.os().addressSpace(pid).read(kept.va(), 1)[0]);
+            assertEquals(0, v.retryDrivers(0), "nothing left to retry");
+            assertThrows(VidMmException.class, () -> v.retryDrivers(7), "no adapter 7");
+            bare.os().kill(pid);
+        } finally {
+            forever.countDown();
+            bare.close();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package gpu.hw.internal;
 
 import java.util.Arrays;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.LongAdder;
 
 import gpu.hw.GpuCommand;
@@ -9,10 +10,13 @@ import iommu.hw.Translation;
 
 /**
  * Executes one command as DMA through the IOMMU with the submission's PASID. Large fills go in
- * chunks of at most {@link #CHUNK} bytes; rectangles go row by row.
+ * chunks of at most {@link #CHUNK} bytes, copies in steps of at most {@link #COPY_STEP}; rectangles
+ * go row by row. Between chunks, steps and rows the engine's reset is looked at, so that a reset
+ * stops even a long command within one chunk's time.
  */
 final class CommandExecutor {
     static final int CHUNK = 64 * 1024;
+    static final long COPY_STEP = 1 << 20;
 
     private final EngineDma dma;
     final LongAdder bytesRead = new LongAdder();
@@ -22,17 +26,27 @@ final class CommandExecutor {
         this.dma = dma;
     }
 
-    /** Runs {@code command}; returns the fault that stopped it, or {@code null}. */
-    Translation.Fault execute(int pasid, GpuCommand command) {
+    /**
+     * Runs {@code command}; returns the fault that stopped it, or {@code null}. Once {@code reset} says
+     * true, it returns {@code null} at the next chunk, step or row, the rest undone (the caller drops
+     * the submission).
+     */
+    Translation.Fault execute(int pasid, GpuCommand command, BooleanSupplier reset) {
         if (command instanceof GpuCommand.Copy c) {
-            DmaResult r = dma.copy(pasid, c.srcVa(), c.dstVa(), c.length());
-            bytesRead.add(r.bytesTransferred());
-            bytesWritten.add(r.bytesTransferred());
-            return r.fault();
+            for (long done = 0; done < c.length() && !reset.getAsBoolean(); done += COPY_STEP) {
+                long n = Math.min(COPY_STEP, c.length() - done);
+                DmaResult r = dma.copy(pasid, c.srcVa() + done, c.dstVa() + done, n);
+                bytesRead.add(r.bytesTransferred());
+                bytesWritten.add(r.bytesTransferred());
+                if (r.fault() != null) {
+                    return r.fault();
+                }
+            }
+            return null;
         }
         if (command instanceof GpuCommand.Fill f) {
             byte[] chunk = pattern((int) Math.min(f.length(), CHUNK), f.pattern());
-            for (long done = 0; done < f.length(); done += chunk.length) {
+            for (long done = 0; done < f.length() && !reset.getAsBoolean(); done += chunk.length) {
                 int n = (int) Math.min(chunk.length, f.length() - done);
                 Translation.Fault fault = write(pasid, f.dstVa() + done, n == chunk.length ? chunk : Arrays.copyOf(chunk, n));
                 if (fault != null) {
@@ -43,7 +57,7 @@ final class CommandExecutor {
         }
         if (command instanceof GpuCommand.FillRect r) {
             byte[] row = pattern(r.widthBytes(), r.pattern());
-            for (int y = 0; y < r.height(); y++) {
+            for (int y = 0; y < r.height() && !reset.getAsBoolean(); y++) {
                 Translation.Fault fault = write(pasid, r.dstVa() + y * r.pitch(), row);
                 if (fault != null) {
                     return fault;
@@ -53,7 +67,7 @@ final class CommandExecutor {
         }
         if (command instanceof GpuCommand.Blit b) {
             byte[] row = new byte[b.widthBytes()];
-            for (int y = 0; y < b.height(); y++) {
+            for (int y = 0; y < b.height() && !reset.getAsBoolean(); y++) {
                 DmaResult in = dma.read(pasid, b.srcVa() + y * b.srcPitch(), row);
                 bytesRead.add(in.bytesTransferred());
                 if (in.fault() != null) {

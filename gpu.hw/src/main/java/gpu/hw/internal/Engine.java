@@ -13,9 +13,12 @@ import iommu.hw.Translation;
 /**
  * One engine: a queue of submissions executed in order on the engine's own thread. A fault halts the
  * engine until {@link #reset()}; a reset drops what is queued and stops the submission in execution
- * after its current command.
+ * at its next chunk, step or row ({@link CommandExecutor}), waiting for that at most
+ * {@link #RESET_MILLIS}, well inside the TdrDdiDelay its driver's ResetEngine is given.
  */
 final class Engine implements Runnable {
+    /** How long a reset waits for the submission in execution to stop before it reports failure. */
+    static final long RESET_MILLIS = 1000;
     private final EngineType type;
     private final CommandExecutor executor;
     private final Consumer<Interrupt> interrupts;
@@ -53,16 +56,28 @@ final class Engine implements Runnable {
         return status;
     }
 
+    /**
+     * Drops what is queued and stops the submission in execution; returns how many were dropped.
+     *
+     * @throws IllegalStateException if the submission in execution did not stop within
+     *         {@link #RESET_MILLIS} (it stops at its next chunk, and the engine is idle then)
+     */
     synchronized int reset() throws InterruptedException {
         int n = queue.size();
         queue.clear();
         dropped += n;
         resets++;
-        abort = true;
-        notifyAll();
-        long deadline = System.currentTimeMillis() + 5000;
-        while (status == EngineStatus.BUSY && System.currentTimeMillis() < deadline) {
-            wait(50);
+        if (status == EngineStatus.BUSY) {
+            abort = true;
+            long deadline = System.nanoTime() + RESET_MILLIS * 1_000_000L;
+            for (long left = RESET_MILLIS; status == EngineStatus.BUSY && left > 0;
+                    left = (deadline - System.nanoTime()) / 1_000_000L) {
+                wait(left);
+            }
+            if (status == EngineStatus.BUSY) {
+                throw new IllegalStateException("engine " + type + " did not stop its submission within " + RESET_MILLIS
+                        + " ms (it stops at its next chunk; queued work was dropped)");
+            }
         }
         status = EngineStatus.IDLE;
         abort = false;
@@ -102,9 +117,11 @@ final class Engine implements Runnable {
             while ((s = next()) != null) {
                 Interrupt outcome = execute(s);
                 synchronized (this) {
+                    boolean reset = abort;
+                    abort = false; // a reset that stopped this submission is over, whether or not it waited this long
                     if (outcome instanceof Interrupt.DmaPageFaulted) {
                         faulted++;
-                        status = abort ? EngineStatus.IDLE : EngineStatus.FAULTED;
+                        status = reset ? EngineStatus.IDLE : EngineStatus.FAULTED;
                     } else {
                         if (outcome != null) {
                             completed++;
@@ -128,7 +145,10 @@ final class Engine implements Runnable {
             if (aborted()) {
                 return null;
             }
-            Translation.Fault fault = executor.execute(s.pasid(), command);
+            Translation.Fault fault = executor.execute(s.pasid(), command, this::aborted);
+            if (aborted()) {
+                return null; // stopped part way: the reset drops the submission
+            }
             if (fault != null) {
                 return new Interrupt.DmaPageFaulted(type, s.contextId(), s.fenceValue(), fault.pasid(), fault.va(),
                         fault.access(), fault.kind(), true);

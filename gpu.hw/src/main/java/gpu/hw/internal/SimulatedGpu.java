@@ -231,6 +231,18 @@ public final class SimulatedGpu implements GpuAdapter {
     }
 
     @Override
+    public void resetFunction() {
+        sink.set(null);
+        for (EngineType type : EngineType.values()) {
+            try {
+                resetEngine(type);
+            } catch (IllegalStateException stillStopping) {
+                // it stops at its next chunk, with no driver to tell
+            }
+        }
+    }
+
+    @Override
     public void submit(EngineType engine, int instance, Submission submission) {
         validate(submission);
         engine(engine, instance).submit(submission);

@@ -23,7 +23,7 @@ import iommu.hw.SystemMemory;
  * and the IOTLB for it; {@link #invalidate} removes a range's translations, from the IOTLB and then
  * from the device TLB of every device in scope (ATS is enabled in their context entries). Every invalidation is a
  * batch of descriptors ending with a wait whose status write the driver checks before it returns: when
- * it returns, no request can use what it removed (invariant 2 of DESIGN.md).
+ * it returns, no request can use what it removed (invariant 2 of docs/design.md: no stale translation).
  *
  * <p>A device that does not answer a device-TLB invalidation in time stops the queue (ITE): the driver
  * reports it in one line and to its {@linkplain #setDeviceTimeoutHandler device time-out handler} (the

@@ -1,0 +1,124 @@
+package gpu.hw.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import gpu.hw.EngineStatus;
+import gpu.hw.EngineType;
+import gpu.hw.GpuCommand;
+import gpu.hw.Interrupt;
+import gpu.hw.Submission;
+import iommu.hw.DmaResult;
+
+/**
+ * An engine's reset stops the submission in execution at its next row, chunk or step, within
+ * {@link Engine#RESET_MILLIS} (well inside the TdrDdiDelay its driver's ResetEngine is given), even
+ * when each of its memory accesses is slow (a GPU whose page requests the OS is serving); and one that
+ * cannot stop in time is reported, not waited for.
+ */
+class EngineTest {
+    /** Memory whose every write takes {@code millis} (or blocks until {@code release} when negative). */
+    static final class SlowMemory implements EngineDma {
+        final long millis;
+        final CountDownLatch release = new CountDownLatch(1);
+
+        SlowMemory(long millis) {
+            this.millis = millis;
+        }
+
+        @Override
+        public DmaResult read(int pasid, long va, byte[] dst) {
+            return new DmaResult(dst.length, null);
+        }
+
+        @Override
+        public DmaResult write(int pasid, long va, byte[] src) {
+            try {
+                if (millis < 0) {
+                    release.await();
+                } else {
+                    Thread.sleep(millis);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new DmaResult(src.length, null);
+        }
+
+        @Override
+        public DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
+            return new DmaResult(length, null);
+        }
+    }
+
+    final BlockingQueue<Interrupt> interrupts = new LinkedBlockingQueue<>();
+    Engine engine;
+
+    Engine start(EngineDma dma) {
+        engine = new Engine(EngineType.RENDER, 0, new CommandExecutor(dma), interrupts::add);
+        engine.start();
+        return engine;
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        engine.stop();
+    }
+
+    void awaitBusy() throws InterruptedException {
+        long since = System.nanoTime();
+        while (engine.status() != EngineStatus.BUSY) {
+            assertTrue(System.nanoTime() - since < 5_000_000_000L, "the engine started the submission");
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void aResetStopsALongCommandAtItsNextRowAndTheEngineRunsOn() throws InterruptedException {
+        start(new SlowMemory(1));
+        // a million rows of a millisecond each: far longer than a reset may wait
+        engine.submit(new Submission(1, 7, List.of(new GpuCommand.FillRect(0x10000, 64, 64, 1_000_000, 1)), 1));
+        awaitBusy();
+        long t0 = System.nanoTime();
+        engine.reset();
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(millis < Engine.RESET_MILLIS, "the reset stopped the fill at a row, in " + millis + " ms");
+        assertEquals(EngineStatus.IDLE, engine.status());
+        engine.submit(new Submission(1, 7, List.of(new GpuCommand.Fill(0x10000, 8, 2)), 2));
+        Interrupt next = interrupts.poll(5, TimeUnit.SECONDS);
+        assertEquals(new Interrupt.DmaCompleted(EngineType.RENDER, 7, 2), next,
+                "the stopped submission raised nothing; the next one completed");
+    }
+
+    @Test
+    void aCommandThatCannotStopInTimeFailsTheResetInsteadOfHoldingIt() throws InterruptedException {
+        SlowMemory stuck = new SlowMemory(-1);
+        start(stuck);
+        engine.submit(new Submission(1, 7, List.of(new GpuCommand.Fill(0x10000, 8, 1)), 1));
+        awaitBusy();
+        long t0 = System.nanoTime();
+        IllegalStateException e = assertThrows(IllegalStateException.class, engine::reset);
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(millis >= Engine.RESET_MILLIS && millis < 2 * Engine.RESET_MILLIS, "waited its bound, " + millis + " ms");
+        assertTrue(e.getMessage().contains("did not stop its submission within " + Engine.RESET_MILLIS + " ms"), e.getMessage());
+        stuck.release.countDown(); // the access ends: the submission stops there, the engine is idle
+        long since = System.nanoTime();
+        while (engine.status() != EngineStatus.IDLE) {
+            assertTrue(System.nanoTime() - since < 5_000_000_000L, "the engine went idle");
+            Thread.sleep(1);
+        }
+        engine.submit(new Submission(1, 7, List.of(new GpuCommand.Fill(0x10000, 8, 2)), 2));
+        assertEquals(new Interrupt.DmaCompleted(EngineType.RENDER, 7, 2), interrupts.poll(5, TimeUnit.SECONDS),
+                "the stopped submission raised nothing, the next one ran to its end");
+    }
+}
