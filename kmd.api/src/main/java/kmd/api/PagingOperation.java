@@ -1,9 +1,11 @@
 package kmd.api;
 
 /**
- * DXGK_BUILDPAGINGBUFFER operations this model uses. Transfer, Fill and SignalMonitoredFence work in
- * the address space of their PASID; the aperture operations program the aperture segment (GART)
- * with system-memory frames VidMm pinned, and have no PASID (0).
+ * The paging operations of the contract, a subset of the WDK's DXGK_BUILDPAGINGBUFFER_OPERATION.
+ * VidMm issues the aperture operations (MapApertureSegment, UnmapApertureSegment), which program the
+ * aperture segment (GART) with system-memory frames VidMm pinned and have no PASID (0); Transfer, Fill
+ * and SignalMonitoredFence work in the address space of their PASID, a driver must implement them,
+ * and the conformance kit checks that it does.
  */
 public sealed interface PagingOperation permits PagingOperation.Transfer, PagingOperation.Fill,
         PagingOperation.SignalMonitoredFence, PagingOperation.MapApertureSegment, PagingOperation.UnmapApertureSegment {

@@ -219,8 +219,25 @@ final class AdapterDrivers {
         return c != null && candidates.containsKey(c.driver());
     }
 
-    /** Gives a driver up on this adapter (TDR limit): it is refused until its service comes again. */
-    void refuseLocked(Candidate c, String why) {
+    /**
+     * Gives the attached driver up on this adapter: it is refused (kmd:list says why) until its service
+     * comes again or {@link #retry}, detached, and the next best is attached with a replay. A hung
+     * driver is not called again (its DDIs fail at once), so the adapter's PCI function is reset
+     * instead: nothing it queued runs on, and the hardware no longer names it. Returns the driver given up.
+     */
+    Candidate giveUpLocked(String why, boolean hung) {
+        Candidate given = attached();
+        refuseLocked(given, why);
+        detachLocked();
+        if (hung) {
+            quietly(a.gpu::resetFunction);
+        }
+        attachBestLocked();
+        return given;
+    }
+
+    /** Refuses a driver on this adapter until its service comes again (or {@link #retry}). */
+    private void refuseLocked(Candidate c, String why) {
         refused.put(c.serviceId(), why);
         a.post(VidMmEvents.DRIVER_REFUSED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), why));
     }
@@ -426,9 +443,7 @@ final class AdapterDrivers {
                         late = e;
                     }
                 }
-                refusedLocked(r.made().candidate(), "replaying VidMm's state failed: " + late.getMessage());
-                detachLocked();
-                attachBestLocked();
+                giveUpLocked("replaying VidMm's state failed: " + late.getMessage(), false);
             }
         }
     }

@@ -72,12 +72,10 @@ final class ContextState {
         this.kmdHandle = kmdHandle;
     }
 
-    /** The next fence value of this context, with {@code commands} pending under it. */
-    synchronized long nextFence(List<DmaCommand> commands) {
-        return nextFence(commands, null, 0);
-    }
-
-    /** As {@link #nextFence(List)}, signalling {@code sync} to {@code value} when it completes. */
+    /**
+     * The next fence value of this context, with {@code commands} pending under it; when {@code sync}
+     * is given, the completion signals it to {@code value}.
+     */
     synchronized long nextFence(List<DmaCommand> commands, SyncObjectState sync, long value) {
         long fence = ++submitted;
         pending.put(fence, new Pending(List.copyOf(commands), System.nanoTime(), sync, value));

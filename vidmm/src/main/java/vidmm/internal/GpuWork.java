@@ -24,7 +24,8 @@ import static vidmm.internal.Calls.quietly;
  * Work on one adapter's engines: submission, fences, interrupts, and recovery: a GPU page fault
  * resets the engine (escalating to an adapter reset), a submission that makes no progress for
  * TdrDelay is a timeout (TDR), and other devices' queued work is resubmitted after a reset.
- * Interrupts arrive on engine threads and touch only device fence state; recovery runs on the
+ * Interrupts arrive on engine threads and touch only contexts' and synchronization objects' fence
+ * state; recovery runs on the
  * adapter's own thread, under the adapter's lock.
  */
 final class GpuWork {
@@ -77,30 +78,24 @@ final class GpuWork {
             if (a.stopped || !a.drivers.guards(guard)) {
                 return; // detached meanwhile
             }
-            AdapterDrivers.Candidate given = a.drivers.attached();
-            String why = "hung in " + ddi + " for more than " + ddiDelayMillis() + " ms (TdrDdiDelay)";
-            a.drivers.refuseLocked(given, why);
             for (DeviceState d : a.devices.values()) {
                 if (!d.idle()) {
-                    d.fault();
+                    d.fault(); // work the hung driver will never report
                 }
             }
-            a.drivers.detachLocked();
-            quietly(a.gpu::resetFunction); // the hung driver stops nothing itself: the adapter no longer names it
-            a.drivers.attachBestLocked();
+            AdapterDrivers.Candidate given = a.drivers.giveUpLocked("hung in " + ddi + " for more than " + ddiDelayMillis()
+                    + " ms (TdrDdiDelay)", true);
             KernelModeDriver kmd = a.kmd();
             for (EngineNode node : EngineNode.values()) {
                 watchdog.progressed(node);
             }
             String outcome = given.name() + " given up; " + (kmd == null ? "no other driver: adapter stopped"
                     : a.drivers.attached().name() + " attached");
-            record = new GpuFault(a.faults.nextSequence(), 0, 0, null, 0, 0, false,
-                    "TIMEOUT: " + given.name() + " did not return from " + ddi + " within " + ddiDelayMillis() + " ms",
-                    outcome, a.index);
-            a.faults.add(record);
+            record = a.faults.pending(0, 0, null, 0, 0, false, "TIMEOUT: " + given.name() + " did not return from " + ddi
+                    + " within " + ddiDelayMillis() + " ms", outcome, a.index);
         }
         a.drivers.settleReplay();
-        a.post(VidMmEvents.TIMEOUT, () -> VidMmEventProperties.fault(record));
+        posted(VidMmEvents.TIMEOUT, record);
     }
 
     /** A driver was attached: the TDR count starts again, and so does every engine's clock. */
@@ -301,10 +296,9 @@ final class GpuWork {
         }
         InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
         DeviceState d = c == null ? null : c.device;
-        GpuFault record = new GpuFault(a.faults.nextSequence(), d == null ? 0 : d.handle, d == null ? 0 : d.pid,
-                f.node(), f.pasid(), f.faultedVa(), f.write(), f.reason(), "engine reset pending", a.index);
-        a.faults.add(record);
-        a.post(VidMmEvents.GPU_FAULT, () -> VidMmEventProperties.fault(record));
+        GpuFault record = a.faults.pending(d == null ? 0 : d.handle, d == null ? 0 : d.pid, f.node(), f.pasid(),
+                f.faultedVa(), f.write(), f.reason(), "engine reset pending", a.index);
+        posted(VidMmEvents.GPU_FAULT, record);
         try {
             recovery.execute(() -> recover(f, record));
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
@@ -345,10 +339,7 @@ final class GpuWork {
             resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
         }
         a.drivers.settleReplay();
-        GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
-                pending.va(), pending.write(), pending.reason(), outcome, a.index);
-        a.faults.replace(pending, done);
-        a.post(VidMmEvents.ENGINE_RESET, () -> VidMmEventProperties.fault(done));
+        posted(VidMmEvents.ENGINE_RESET, a.faults.resolve(pending, outcome));
     }
 
     /**
@@ -379,10 +370,8 @@ final class GpuWork {
      * and every context's queued work is resubmitted.
      */
     void deviceTlbTimedOut(int physicalGpu, int unit, String device) {
-        GpuFault pending = new GpuFault(a.faults.nextSequence(), 0, 0, null, 0, 0, false, "DEVICE_TLB_TIMEOUT: GPU " + physicalGpu
-                + " (" + device + ") did not answer a device-TLB invalidation of IOMMU unit " + unit + " in time",
-                "adapter reset pending", a.index);
-        a.faults.add(pending);
+        GpuFault pending = a.faults.pending(0, 0, null, 0, 0, false, "DEVICE_TLB_TIMEOUT: GPU " + physicalGpu + " (" + device
+                + ") did not answer a device-TLB invalidation of IOMMU unit " + unit + " in time", "adapter reset pending", a.index);
         Runnable reset = () -> {
             String outcome;
             synchronized (a.lock) {
@@ -395,9 +384,7 @@ final class GpuWork {
                 }
             }
             a.drivers.settleReplay();
-            GpuFault done = new GpuFault(pending.sequence(), 0, 0, null, 0, 0, false, pending.reason(), outcome, a.index);
-            a.faults.replace(pending, done);
-            a.post(VidMmEvents.ENGINE_RESET, () -> VidMmEventProperties.fault(done));
+            posted(VidMmEvents.ENGINE_RESET, a.faults.resolve(pending, outcome));
         };
         try {
             recovery.execute(reset);
@@ -451,11 +438,9 @@ final class GpuWork {
     private void timeoutLocked(EngineNode node, ContextState context, long fence) {
         DeviceState hung = context.device;
         TdrPolicy tdr = watchdog.policy();
-        GpuFault pending = new GpuFault(a.faults.nextSequence(), hung.handle, hung.pid, node, hung.pasid, 0, false,
-                "TIMEOUT: fence " + fence + " of context 0x" + Long.toHexString(context.handle) + " made no progress for "
-                        + tdr.delayMillis + " ms", "engine reset pending",
-                a.index);
-        a.faults.add(pending);
+        GpuFault pending = a.faults.pending(hung.handle, hung.pid, node, hung.pasid, 0, false, "TIMEOUT: fence " + fence
+                + " of context 0x" + Long.toHexString(context.handle) + " made no progress for " + tdr.delayMillis + " ms",
+                "engine reset pending", a.index);
         hung.fault(); // after the record: its waiters find the timeout in vidmm:faults
         String outcome;
         try {
@@ -468,16 +453,14 @@ final class GpuWork {
         resubmitLocked(EnumSet.of(node), Set.copyOf(hung.contexts()));
         if (tdr.timedOut(System.currentTimeMillis())) {
             String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
-            AdapterDrivers.Candidate given = a.drivers.attached();
-            a.drivers.refuseLocked(given, why);
-            a.drivers.detachLocked();
-            a.drivers.attachBestLocked();
-            outcome += "; " + why + ": " + given.name() + " given up";
+            outcome += "; " + why + ": " + a.drivers.giveUpLocked(why, false).name() + " given up";
         }
-        GpuFault record = new GpuFault(pending.sequence(), pending.device(), pending.pid(), node, pending.pasid(), 0, false,
-                pending.reason(), outcome, a.index);
-        a.faults.replace(pending, record);
-        a.post(VidMmEvents.TIMEOUT, () -> VidMmEventProperties.fault(record));
+        posted(VidMmEvents.TIMEOUT, a.faults.resolve(pending, outcome));
+    }
+
+    /** Posts {@code record} (a fault recorded or resolved) as event {@code topic}. */
+    private void posted(String topic, GpuFault record) {
+        a.post(topic, () -> VidMmEventProperties.fault(record));
     }
 
     /** Runs {@code task} on the adapter's own thread, under the adapter's lock (work a paging fence made due). */

@@ -17,9 +17,8 @@ import vidmm.VidMmStatus;
 
 /**
  * Residency bookkeeping against the per-process budget: bytes resident per process, least recently
- * used order, which allocations unfinished submissions still reference, and the evictions each
- * device has not been told of yet; pinning (MakeResident) and unpinning (Evict) through the OS.
- * Guarded by VidMm's lock.
+ * used order, and the evictions each device has not been told of yet; pinning (MakeResident) and
+ * unpinning (Evict) through the OS. Guarded by the adapter's lock.
  */
 final class Residency {
     private final MemoryManager mm;
@@ -130,10 +129,6 @@ final class Residency {
         a.pin = null;
         a.residencyRefs = 0;
         unpinned(a);
-    }
-
-    long budget() {
-        return budget;
     }
 
     long usage(int pid) {
