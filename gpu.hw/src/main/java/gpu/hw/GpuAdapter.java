@@ -69,6 +69,14 @@ public interface GpuAdapter {
     void resetFunction();
 
     /**
+     * How far the engines of a type have got: a count of the chunks (64 KiB of a fill), copy steps
+     * (1 MiB) and rows they executed, summed over their instances. It moves while they make progress,
+     * also while their accesses wait for page requests the OS serves; a driver reads it to answer
+     * DxgkDdiQueryEngineStatus.
+     */
+    long engineProgress(EngineType engine);
+
+    /**
      * Queues a submission on an engine and returns at once.
      *
      * @throws IllegalArgumentException naming the field, for a PASID outside 1..2^20-1, an empty

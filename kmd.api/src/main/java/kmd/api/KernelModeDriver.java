@@ -99,6 +99,17 @@ public interface KernelModeDriver {
      */
     void resetEngine(EngineNode node);
 
+    /**
+     * DxgkDdiQueryEngineStatus: whether the engine of {@code node} (DXGKARG_QUERYENGINESTATUS.NodeOrdinal)
+     * is making progress (DXGK_ENGINESTATUS.Responsive), asked when its oldest submission made no
+     * progress for TdrDelay. A driver that answers true keeps its engine from being reset for that
+     * TdrDelay: it must answer true only if the engine executed something since it last completed a
+     * submission or was last asked. The default answers false, so the engine is reset as before.
+     */
+    default boolean queryEngineStatus(EngineNode node) {
+        return false;
+    }
+
     /** The video present sources and their current modes (DxgkDdiCommitVidPn has set them). */
     List<VidPnSourceMode> queryVidPnSourceModes();
 

@@ -37,6 +37,8 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
     private final int apertureSegment;
     private volatile DxgkCallbacks callbacks;
     private volatile boolean exclusive;
+    /** Per engine type, its progress counter when it last completed a submission or was asked (DxgkDdiQueryEngineStatus). */
+    private final java.util.Map<EngineType, Long> progressSeen = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * @param name            the driver's name, in its error messages and {@code gpu:list}
@@ -250,8 +252,23 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         gpu.resetEngine(engineFor(node));
     }
 
+    /**
+     * Responsive when the node's engines executed something since they last completed a submission or
+     * the driver was last asked (the hardware's progress counter moved).
+     */
+    @Override
+    public boolean queryEngineStatus(EngineNode node) {
+        EngineType type = engineFor(node);
+        long now = gpu.engineProgress(type);
+        Long before = progressSeen.put(type, now);
+        return now != (before == null ? 0 : before);
+    }
+
     @Override
     public void interrupt(Interrupt interrupt) {
+        if (interrupt instanceof Interrupt.DmaCompleted done) { // progress up to here is this completion's
+            progressSeen.put(done.engine(), gpu.engineProgress(done.engine()));
+        }
         notifyVidMm(Hardware.notification(interrupt));
     }
 

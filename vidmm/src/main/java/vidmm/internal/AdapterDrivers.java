@@ -550,7 +550,7 @@ final class AdapterDrivers {
      * refused driver is stopped and removed again and VidMm's state is as it was.
      */
     String attachLocked(Candidate c) {
-        DdiGuard g = new DdiGuard(c.name(), a.index, a.work.ddiDelayMillis(), a.work::driverHung);
+        DdiGuard g = new DdiGuard(c.name(), a.index, a.recovery.ddiDelayMillis(), a.recovery::driverHung);
         KernelModeDriver context;
         try {
             context = (KernelModeDriver) guarded(g, "DxgkDdiAddDevice", () -> c.driver().addDevice(a.gpu));
@@ -602,7 +602,7 @@ final class AdapterDrivers {
             replaying = fence == 0 ? null : new Replay(made, fence);
             status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
                     AdapterStatus.AddressingModel.IOMMU, null, info);
-            a.work.attached();
+            a.recovery.attached();
             a.display.unmapDueLocked(); // what the last driver could not unmap, this one does
             a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;

@@ -99,7 +99,7 @@ final class AdapterVidMm {
     final Object lock = new Object();
     final Residency residency;
     final FaultLog faults = new FaultLog();
-    /** Its tasks run on the adapter's own thread ({@link GpuWork#later}). */
+    /** Its tasks run on the adapter's worker thread ({@link GpuWork#later}). */
     final PagingFence pagingFence;
     final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
     final Map<Long, DeviceState> devices = new LinkedHashMap<>();
@@ -108,6 +108,7 @@ final class AdapterVidMm {
     private long devicesCreated;
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
     final AdapterDrivers drivers;
+    final Recovery recovery;
     final GpuWork work;
     final Display display;
     /** Set by {@link #stop()}: nothing is attached afterwards. */
@@ -123,7 +124,8 @@ final class AdapterVidMm {
         this.kernel = kernel;
         this.residency = new Residency(mm, budgetBytes);
         this.drivers = new AdapterDrivers(this);
-        this.work = new GpuWork(this, tdr);
+        this.recovery = new Recovery(this, tdr);
+        this.work = new GpuWork(this, recovery);
         this.pagingFence = new PagingFence(work::later);
         this.display = new Display(this);
     }
@@ -170,6 +172,7 @@ final class AdapterVidMm {
                 drivers.detachLocked();
             }
         }
+        recovery.stop();
         work.stop();
     }
 
@@ -309,7 +312,7 @@ final class AdapterVidMm {
     /** Destroys a device whose work the caller waited for: what is still queued is cut off, nothing is waited for. */
     void destroyDeviceLocked(DeviceState d) {
         d.close();
-        work.cutOffLocked(d.contexts());
+        recovery.cutOffLocked(d.contexts());
         display.blankShowing(d);
         List<AllocationState> all = new ArrayList<>(d.allocations.values());
         all.sort(Comparator.comparing(a -> a.owner)); // opened ones first
@@ -388,7 +391,7 @@ final class AdapterVidMm {
         GpuWork.awaitIdle(List.of(c));
         synchronized (lock) {
             if (c.device.contexts().contains(c)) {
-                work.cutOffLocked(List.of(c));
+                recovery.cutOffLocked(List.of(c));
                 destroyContextLocked(c);
             }
         }

@@ -148,6 +148,11 @@ final class DdiTracing implements KernelModeDriver {
     }
 
     @Override
+    public boolean queryEngineStatus(EngineNode node) {
+        return call("DxgkDdiQueryEngineStatus", () -> driver.queryEngineStatus(node));
+    }
+
+    @Override
     public void resetEngine(EngineNode node) {
         run("DxgkDdiResetEngine", () -> driver.resetEngine(node));
     }

@@ -11,7 +11,7 @@ import vidmm.VidMmStatus;
 /**
  * VidMm's paging fence: values handed to paging operations, completed by the driver's interrupts,
  * and what is to be done once a value completes (the release of an unmapped primary's frames and
- * aperture range), handed to the adapter's own thread so that nobody waits for it under the
+ * aperture range), handed to the adapter's worker thread so that nobody waits for it under the
  * adapter's lock.
  */
 final class PagingFence {
@@ -20,7 +20,7 @@ final class PagingFence {
     private long issued;
     private long completed;
 
-    /** {@code later} runs a task that came due on the adapter's own thread (under the adapter's lock). */
+    /** {@code later} runs a task that came due on the adapter's worker thread (under the adapter's lock). */
     PagingFence(Consumer<Runnable> later) {
         this.later = later;
     }
@@ -43,7 +43,7 @@ final class PagingFence {
 
     /**
      * Runs {@code task} once {@code value} completed: at once, on this thread, if it already did;
-     * else later on the adapter's own thread.
+     * else later on the adapter's worker thread.
      */
     void whenCompleted(long value, Runnable task) {
         synchronized (this) {

@@ -510,14 +510,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         }
     }
 
-    /** A GPU behind {@code unit} timed out a device-TLB invalidation: its adapter is reset on the adapter's own thread. */
+    /** A GPU behind {@code unit} timed out a device-TLB invalidation: its adapter is reset on the adapter's recovery thread. */
     @Override
     public void invalidationTimedOut(int unit, int requesterId) {
         String device = iommu.hw.vtd.RequesterId.of(requesterId).toString();
         for (AdapterVidMm a : sortedAdapters()) {
             for (int g = 0; g < a.gpu.physicalGpus(); g++) {
                 if (a.gpu.iommuUnit(g) == unit && a.gpu.requesterId(g) == requesterId) {
-                    a.work.deviceTlbTimedOut(g, unit, device);
+                    a.recovery.deviceTlbTimedOut(g, unit, device);
                 }
             }
         }
@@ -526,7 +526,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     /** Waits until recovery work queued so far has run on every adapter (tests and the shell use it). */
     void awaitRecovery() throws Exception {
         for (AdapterVidMm a : sortedAdapters()) {
-            a.work.awaitRecovery();
+            a.recovery.awaitRecovery();
+            a.work.awaitWorker();
         }
     }
 

@@ -12,7 +12,7 @@
  * ({@code pasidUsers}) -> the OS memory manager's locks (address space, then the IOMMU's
  * invalidation and in-flight gate) -> a context's monitor -> a synchronization object's monitor.
  * Interrupts take only a context's and a synchronization object's monitor; what they release (a GPU
- * wait's held submissions) runs on the adapter's own thread under the adapter's lock. The OS calls
+ * wait's held submissions) runs on the adapter's worker thread under the adapter's lock. The OS calls
  * VidMm with its own locks held only to report a device-TLB invalidation time-out, and VidMm only
  * queues the adapter's reset there (a process exit tells VidMm before the address space is locked);
  * the whole order, with the paging fence and the hardware's monitors, is in docs/design.md. {@code LockOrderTest} churns both directions from several threads and fails,
@@ -29,7 +29,7 @@
  * engine resets and the device destroyed. A present waits for its MapApertureSegment's paging fence
  * without the lock and re-checks what may have moved meanwhile; a replaced or blanked primary stays
  * pinned, with its aperture range reserved, until its unmap's paging fence completed, and is then
- * released on the adapter's own thread ({@code PagingFence.whenCompleted}, {@code GpuWork.later});
+ * released on the adapter's worker thread ({@code PagingFence.whenCompleted}, {@code GpuWork.later});
  * {@code PresentWaitTest} fails with either wait back under the lock. A change of driver
  * ({@code AdapterDrivers.reconsider}, called without the registry's lock) puts a gate at the head of
  * every context's stream under the lock (new submissions get their fence and are held), waits up to

@@ -27,6 +27,8 @@ final class Engine implements Runnable {
     private EngineStatus status = EngineStatus.IDLE;
     private boolean abort;
     private boolean stopped;
+    /** Chunks, copy steps and rows executed: written by the engine's thread alone, read by anyone. */
+    private volatile long progress;
     long completed;
     long faulted;
     long dropped;
@@ -110,6 +112,17 @@ final class Engine implements Runnable {
         return abort || stopped;
     }
 
+    /** The executor reached its next chunk, step or row: that is progress; returns whether a reset asks it to stop. */
+    private boolean nextStep() {
+        progress++; // the engine's own thread only
+        return aborted();
+    }
+
+    /** How many chunks, copy steps and rows this engine executed (it moves while the engine makes progress). */
+    long progress() {
+        return progress;
+    }
+
     @Override
     public void run() {
         try {
@@ -145,7 +158,7 @@ final class Engine implements Runnable {
             if (aborted()) {
                 return null;
             }
-            Translation.Fault fault = executor.execute(s.pasid(), command, this::aborted);
+            Translation.Fault fault = executor.execute(s.pasid(), command, this::nextStep);
             if (aborted()) {
                 return null; // stopped part way: the reset drops the submission
             }

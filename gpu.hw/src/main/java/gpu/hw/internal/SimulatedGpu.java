@@ -231,6 +231,15 @@ public final class SimulatedGpu implements GpuAdapter {
     }
 
     @Override
+    public long engineProgress(EngineType engine) {
+        long sum = 0;
+        for (Engine e : engines.get(java.util.Objects.requireNonNull(engine, "engine"))) {
+            sum += e.progress();
+        }
+        return sum;
+    }
+
+    @Override
     public void resetFunction() {
         sink.set(null);
         for (EngineType type : EngineType.values()) {
