@@ -361,9 +361,11 @@ final class AdapterDrivers {
                     d.fault();
                 }
             }
+            a.recovery.resubmitDueLocked(false); // their devices are in error: nothing to give again
             detachLocked();
         } else if (attachment != null) {
             quietly(attachment.kmd()::endExclusiveAccess); // called off meanwhile: the driver stays, and works again
+            a.recovery.resubmitDueLocked(true); // what resets dropped during the change
             a.display.unmapDueLocked(); // what was released during the change
         }
         if (attachment == null) {

@@ -29,6 +29,8 @@ final class Recovery {
     private final AdapterVidMm a;
     private final TdrWatchdog watchdog;
     private final ExecutorService recovery;
+    /** Engines reset while VidMm held the driver's exclusive access, whose work is to be given again. */
+    private final Set<EngineNode> resubmitDue = EnumSet.noneOf(EngineNode.class);
 
     Recovery(AdapterVidMm adapter, TdrPolicy tdr) {
         this.a = adapter;
@@ -230,17 +232,39 @@ final class Recovery {
 
     /**
      * Resubmits the queued work of every active context on {@code nodes} (an engine reset dropped
-     * it), except {@code skip}'s (a fault may not have put them in error yet).
+     * it), except {@code skip}'s (a fault may not have put them in error yet). While VidMm holds the
+     * driver's exclusive access (a change waits for its work) nothing is given to it: the nodes are
+     * resubmitted when the change is called off ({@link #resubmitDueLocked}); a change that goes
+     * through puts the devices whose given work did not finish in error.
      */
     void resubmitLocked(Set<EngineNode> nodes, Set<ContextState> skip) {
         KernelModeDriver kmd = a.kmd();
         if (kmd == null) {
             return;
         }
+        if (a.drivers.exclusiveLocked()) {
+            resubmitDue.addAll(nodes); // the skipped contexts' devices are in error by then
+            return;
+        }
         for (ContextState c : a.contexts.values()) {
             if (!skip.contains(c) && nodes.contains(c.node) && c.device.active()) {
                 c.pendingCopy().forEach((fence, p) -> quietly(() -> kmd.submitCommand(c.kmdHandle, p.commands(), fence)));
             }
+        }
+    }
+
+    /**
+     * VidMm gave the driver its access back (a change called off): what engine resets dropped
+     * meanwhile goes to it now; after a change that went through there is nothing to give.
+     */
+    void resubmitDueLocked(boolean calledOff) {
+        if (resubmitDue.isEmpty()) {
+            return;
+        }
+        Set<EngineNode> due = EnumSet.copyOf(resubmitDue);
+        resubmitDue.clear();
+        if (calledOff) {
+            resubmitLocked(due, Set.of());
         }
     }
 

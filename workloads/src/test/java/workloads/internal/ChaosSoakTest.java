@@ -223,7 +223,11 @@ class ChaosSoakTest {
         final java.util.concurrent.atomic.AtomicBoolean hang = new java.util.concurrent.atomic.AtomicBoolean();
     }
 
-    /** {@code kmd}, but swallowing a submission when told to stall, and never returning from a DDI when told to hang. */
+    /**
+     * {@code kmd}, but swallowing a submission when told to stall, and never returning from a DDI when
+     * told to hang; a call it refuses because it is in exclusive access is a failure, since only VidMm
+     * takes that access and it may not call what it suspended.
+     */
     KernelModeDriver faulty(KernelModeDriver kmd, Faults faults) {
         return (KernelModeDriver) java.lang.reflect.Proxy.newProxyInstance(KernelModeDriver.class.getClassLoader(),
                 new Class<?>[] {KernelModeDriver.class}, (proxy, method, args) -> {
@@ -242,6 +246,10 @@ class ChaosSoakTest {
                     try {
                         return method.invoke(kmd, args);
                     } catch (java.lang.reflect.InvocationTargetException e) {
+                        if (String.valueOf(e.getCause().getMessage()).contains("during exclusive access")) {
+                            failures.add("VidMm called " + method.getName() + " during its own exclusive access: "
+                                    + e.getCause().getMessage());
+                        }
                         throw e.getCause();
                     }
                 });
