@@ -16,7 +16,12 @@ final class GradientScenario implements Scenario {
 
     @Override
     public String description() {
-        return "CPU draws the top half of a primary, the GPU the bottom half; presented and scanned out [out=FILE.png]";
+        return "CPU draws the top half of a primary, the GPU the bottom half; presented and scanned out [out=FILE.png keep=true]";
+    }
+
+    @Override
+    public java.util.Set<String> options() {
+        return java.util.Set.of("out", "keep");
     }
 
     @Override

@@ -29,6 +29,11 @@ final class HybridScenario implements Scenario {
     }
 
     @Override
+    public java.util.Set<String> options() {
+        return java.util.Set.of("source", "out", "keep");
+    }
+
+    @Override
     public void run(Machine machine, Map<String, String> options, Report report) throws Exception {
         GpuAdapter renderer = machine.adapter(RENDER);
         GpuAdapter display = machine.adapter(DISPLAY);

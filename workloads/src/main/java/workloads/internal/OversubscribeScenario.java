@@ -31,7 +31,12 @@ final class OversubscribeScenario implements Scenario {
 
     @Override
     public String description() {
-        return "processes touch factor x RAM; trimming pages them out, CPU and GPU read every byte back [processes=4 factor=2 seed=N]";
+        return "processes touch factor x RAM; trimming pages them out, CPU and GPU read every byte back [processes=2 factor=1 seed=N]";
+    }
+
+    @Override
+    public java.util.Set<String> options() {
+        return java.util.Set.of("processes", "factor", "seed");
     }
 
     private record Proc(int pid, UmdDevice device, long va, long bytes, Resource heap, Resource staging) {
@@ -39,8 +44,8 @@ final class OversubscribeScenario implements Scenario {
 
     @Override
     public void run(Machine machine, Map<String, String> options, Report report) throws Exception {
-        int processes = Machine.intOption(options, "processes", 4, 1, 16);
-        int factor = Machine.intOption(options, "factor", 2, 1, 8);
+        int processes = Machine.intOption(options, "processes", 2, 1, 16);
+        int factor = Machine.intOption(options, "factor", 1, 1, 8);
         long seed = options.containsKey("seed") ? Machine.longOption(options, "seed") : System.nanoTime();
         long ram = machine.os().frames().total() * AddressSpace.PAGE_SIZE;
         long share = Math.max(2L * CHUNK, ram * factor / processes / (2L * CHUNK) * (2L * CHUNK));
@@ -48,8 +53,9 @@ final class OversubscribeScenario implements Scenario {
         long needPages = share * processes / AddressSpace.PAGE_SIZE;
         if (needPages > before.commitLimit() - before.commitCharge()) {
             throw new IllegalArgumentException(String.format("oversubscribe needs %d MiB of commit, only %d MiB is left"
-                    + " under the commit limit (RAM + pagefile); give it a pagefile: config:set os.memmgr.PagingFile sizeMiB=N",
-                    needPages >> 8, (before.commitLimit() - before.commitCharge()) >> 8));
+                    + " under the commit limit (%d MiB of RAM + %d MiB of pagefile); lower factor or processes, or make the"
+                    + " pagefile larger: config:set os.memmgr.PagingFile sizeMiB=N", needPages >> 8,
+                    (before.commitLimit() - before.commitCharge()) >> 8, ram >> 20, before.slots() >> 8));
         }
         List<Proc> procs = new ArrayList<>();
         try {

@@ -8,6 +8,9 @@ interface Scenario {
 
     String description();
 
+    /** The option keys it reads (shown in its description); any other is refused before it runs. */
+    java.util.Set<String> options();
+
     /** Runs with {@code key=value} options; adds what it did to {@code report}. */
     void run(Machine machine, Map<String, String> options, Report report) throws Exception;
 }

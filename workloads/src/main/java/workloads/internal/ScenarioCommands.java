@@ -71,7 +71,12 @@ public final class ScenarioCommands {
             if (eq <= 0) {
                 throw new IllegalArgumentException("options are key=value, not '" + o + "'");
             }
-            opts.put(o.substring(0, eq), o.substring(eq + 1));
+            String key = o.substring(0, eq);
+            if (!scenario.options().contains(key)) {
+                throw new IllegalArgumentException("scenario " + name + " has no option '" + key + "'; its options: "
+                        + scenario.options().stream().sorted().collect(Collectors.joining(", ")));
+            }
+            opts.put(key, o.substring(eq + 1));
         }
         Report report = new Report(machine.os().frames());
         IommuStats before = machine.iommu().stats();

@@ -15,7 +15,12 @@ final class SharingScenario implements Scenario {
 
     @Override
     public String description() {
-        return "process A renders four quadrants into a shared texture, process B opens it by handle and presents it [out=FILE.png]";
+        return "process A renders four quadrants into a shared texture, process B opens it by handle and presents it [out=FILE.png keep=true]";
+    }
+
+    @Override
+    public java.util.Set<String> options() {
+        return java.util.Set.of("out", "keep");
     }
 
     @Override

@@ -31,6 +31,11 @@ final class StressScenario implements Scenario {
     }
 
     @Override
+    public java.util.Set<String> options() {
+        return java.util.Set.of("processes", "rounds", "seed");
+    }
+
+    @Override
     public void run(Machine machine, Map<String, String> options, Report report) throws Exception {
         int processes = Machine.intOption(options, "processes", 8, 1, MAX_PROCESSES);
         int rounds = Machine.intOption(options, "rounds", 20, 1, 10_000);

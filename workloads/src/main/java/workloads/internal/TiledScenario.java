@@ -21,7 +21,12 @@ final class TiledScenario implements Scenario {
 
     @Override
     public String description() {
-        return "a tiled resource streams 64 KiB tiles through a 2-tile pool into the primary; NULL tiles read as zero [out=FILE.png]";
+        return "a tiled resource streams 64 KiB tiles through a 2-tile pool into the primary; NULL tiles read as zero [out=FILE.png keep=true]";
+    }
+
+    @Override
+    public java.util.Set<String> options() {
+        return java.util.Set.of("out", "keep");
     }
 
     /** Whether the scenario leaves tile {@code i} NULL. */
