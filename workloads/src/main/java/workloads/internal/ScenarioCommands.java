@@ -80,15 +80,35 @@ public final class ScenarioCommands {
         }
         Report report = new Report(machine.os().frames());
         IommuStats before = machine.iommu().stats();
+        long[] tlbBefore = deviceTlbs();
         long started = System.nanoTime();
         scenario.run(machine, opts, report);
         IommuStats after = machine.iommu().stats();
+        long[] tlbAfter = deviceTlbs();
         long translations = after.translations() - before.translations();
         long hits = after.iotlbHits() - before.iotlbHits();
-        report.add(String.format("IOMMU: %d translations, IOTLB hit rate %.1f%%, %d faults, %d page requests; "
-                        + "pages touched (most frames held at once) %d; %d ms", translations,
+        long tlbHits = tlbAfter[0] - tlbBefore[0];
+        long tlbLookups = tlbHits + tlbAfter[1] - tlbBefore[1];
+        report.add(String.format("GPU device TLBs (asked first): %d lookups, hit rate %.1f%%; IOMMU (their misses): %d"
+                        + " translations, IOTLB hit rate %.1f%%, %d faults, %d page requests; pages touched (most frames held"
+                        + " at once) %d; %d ms", tlbLookups, tlbLookups == 0 ? 0.0 : 100.0 * tlbHits / tlbLookups, translations,
                 translations == 0 ? 0.0 : 100.0 * hits / translations, after.faults() - before.faults(),
                 after.pageRequests() - before.pageRequests(), report.peakFrames(), (System.nanoTime() - started) / 1_000_000));
         return scenario.name() + ":\n" + report;
+    }
+
+    /** Hits and misses of the device TLBs of every GPU behind IOMMU unit 0 (the unit the IOMMU figures are of). */
+    private long[] deviceTlbs() {
+        long[] counts = new long[2];
+        for (GpuAdapter a : machine.adapters().get()) {
+            for (int g = 0; g < a.physicalGpus(); g++) {
+                if (a.iommuUnit(g) == 0) {
+                    gpu.hw.DeviceTlbStats s = a.deviceTlb(g);
+                    counts[0] += s.hits();
+                    counts[1] += s.misses();
+                }
+            }
+        }
+        return counts;
     }
 }
