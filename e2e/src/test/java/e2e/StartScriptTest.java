@@ -1,5 +1,6 @@
 package e2e;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,15 +70,37 @@ class StartScriptTest {
      * {@code mvn} first on the path that refuses to run stands for a build, so that one would fail here
      * at once instead of running a build inside this one.
      */
-    @Test
-    void runStartsWithoutBuildingWhenNothingChangedSinceTheBuild() throws Exception {
+    /** A {@code mvn} first on the path that refuses to run: a build would fail at once. */
+    private Path refusingMvn() throws Exception {
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Path mvn = bin.resolve("mvn");
         Files.writeString(mvn, "#!/bin/sh\necho \"mvn $* was called\" >&2\nexit 1\n");
         mvn.toFile().setExecutable(true);
-        String out = session(script(LauncherShell.projectRoot().resolve("run"), bin));
+        return bin;
+    }
+
+    @Test
+    void runStartsWithoutBuildingWhenNothingChangedSinceTheBuild() throws Exception {
+        String out = session(script(LauncherShell.projectRoot().resolve("run"), refusingMvn()));
         assertFalse(out.contains("building the model") || out.contains("was called"), "./run built again:\n" + out);
         assertTrue(out.contains("|hello|"), out);
+    }
+
+    /** {@code ./run} started from another directory: what commands write lands there, not in the checkout. */
+    @Test
+    void runWritesFilesInTheDirectoryItWasStartedFrom() throws Exception {
+        Path root = LauncherShell.projectRoot();
+        long started = System.currentTimeMillis() - 1000;
+        try (LauncherShell shell = new LauncherShell(script(root.resolve("run"), refusingMvn()), dir)) {
+            shell.awaitPrompt();
+            String wrote = shell.type("scenario:run gradient", "wrote (\\S+gradient\\.png)");
+            assertEquals(dir.resolve("gradient.png").toRealPath(), Path.of(wrote).toRealPath(), "written where ./run started");
+            shell.exit();
+        }
+        assertTrue(Files.isRegularFile(dir.resolve("gradient.png")));
+        Path inCheckout = root.resolve("gradient.png");
+        assertFalse(Files.exists(inCheckout) && Files.getLastModifiedTime(inCheckout).toMillis() >= started,
+                "nothing written into the checkout");
     }
 
     @Test
