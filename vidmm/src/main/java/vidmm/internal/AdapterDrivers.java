@@ -536,7 +536,7 @@ final class AdapterDrivers {
     }
 
     /** Runs a call of the driver's service (not of a context) under the guard, as a DDI is. */
-    private static Object guarded(DdiGuard g, String ddi, DdiGuard.Call call) {
+    private static Object guarded(DdiGuard g, String ddi, DdiCall call) {
         try {
             return g.call(ddi, call);
         } catch (RuntimeException | Error e) {

@@ -43,11 +43,11 @@ final class Calls {
             cleanup.run();
         } catch (VidMmException e) {
             if (e.status() != VidMmStatus.DRIVER_HUNG) { // a hung driver is not called: nothing to report
-                System.getLogger(VideoMemoryManager.class.getName()).log(System.Logger.Level.WARNING,
+                System.getLogger(Calls.class.getName()).log(System.Logger.Level.WARNING,
                         "cleanup failed: " + e.getMessage());
             }
         } catch (RuntimeException e) {
-            System.getLogger(VideoMemoryManager.class.getName()).log(System.Logger.Level.WARNING, "cleanup failed", e);
+            System.getLogger(Calls.class.getName()).log(System.Logger.Level.WARNING, "cleanup failed", e);
         }
     }
 }

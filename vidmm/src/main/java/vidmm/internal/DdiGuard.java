@@ -17,11 +17,6 @@ import vidmm.VidMmStatus;
 final class DdiGuard {
     private static final Object TIMED_OUT = new Object();
 
-    /** What a DDI call runs. */
-    interface Call {
-        Object run() throws Throwable;
-    }
-
     private final String driver;
     private final long delayMillis;
     private final BiConsumer<DdiGuard, String> onHang;
@@ -37,7 +32,7 @@ final class DdiGuard {
     }
 
     /** Runs {@code call} on the DDI thread and waits for it at most TdrDdiDelay; its exceptions pass through. */
-    Object call(String ddi, Call call) throws Throwable {
+    Object call(String ddi, DdiCall call) throws Throwable {
         String hung = hungIn;
         if (hung != null) {
             throw new VidMmException(VidMmStatus.DRIVER_HUNG, driver + " hung in " + hung + " and was given up; " + ddi

@@ -19,7 +19,7 @@ final class DdiThread {
      * each side writes only its own fields.
      */
     private static final class Task {
-        private final DdiGuard.Call call;
+        private final DdiCall call;
         private final Thread caller;
         private Object result;
         private Throwable error;
@@ -28,7 +28,7 @@ final class DdiThread {
         /** Set while the caller parks: only then does the DDI thread need to unpark it. */
         private volatile boolean callerParked;
 
-        Task(DdiGuard.Call call, Thread caller) {
+        Task(DdiCall call, Thread caller) {
             this.call = call;
             this.caller = caller;
         }
@@ -98,7 +98,7 @@ final class DdiThread {
      * Runs {@code call} on the thread; returns its result, throws its exception, or returns
      * {@code timedOut} (and leaves the call running) when it did not finish within {@code timeoutNanos}.
      */
-    Object run(DdiGuard.Call call, long timeoutNanos, Object timedOut) throws Throwable {
+    Object run(DdiCall call, long timeoutNanos, Object timedOut) throws Throwable {
         if (closed) {
             throw new IllegalStateException("the driver context was detached; no more DDI calls");
         }

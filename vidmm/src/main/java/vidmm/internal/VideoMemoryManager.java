@@ -76,7 +76,6 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     private final Map<Long, int[]> pasidUsers = new HashMap<>();
     private final AtomicLong handles = new AtomicLong(0x100);
     /** Faults, resets, driver changes and presents go to it as events ({@link VidMmEvents}) when there is one. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile EventAdmin events;
     private boolean stopped;
 
@@ -87,6 +86,19 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         long ddiDelay = config.tdrDdiDelayMillis() <= 0 ? 0 : Math.max(10, config.tdrDdiDelayMillis()); // 0: unguarded
         this.tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), ddiDelay, Math.max(1, config.tdrLimitCount()),
                 Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
+    }
+
+    /** The Event Admin arrived (or a test's): VidMm's events go to it. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "removeEvents")
+    public void addEvents(EventAdmin admin) {
+        events = admin;
+    }
+
+    /** The Event Admin went: VidMm posts nothing until another comes. */
+    public void removeEvents(EventAdmin admin) {
+        if (events == admin) {
+            events = null;
+        }
     }
 
     // ---- adapters and drivers as they come and go ----

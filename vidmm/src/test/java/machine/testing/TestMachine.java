@@ -68,7 +68,7 @@ public final class TestMachine implements AutoCloseable {
         }
         vidmm = new VideoMemoryManager(os, config(b));
         if (b.events != null) {
-            inject(vidmm, "events", b.events);
+            vidmm.addEvents(b.events);
         }
         os.addProcessListener(vidmm);
         os.addDeviceListener(vidmm);
@@ -117,17 +117,6 @@ public final class TestMachine implements AutoCloseable {
                 return b.tdrLimitSeconds;
             }
         };
-    }
-
-    /** Sets a field reference as SCR injects it. */
-    private static void inject(Object component, String field, Object service) {
-        try {
-            java.lang.reflect.Field f = component.getClass().getDeclaredField(field);
-            f.setAccessible(true);
-            f.set(component, service);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot inject " + field + " into " + component.getClass().getName(), e);
-        }
     }
 
     public LazySystemMemory memory() {
