@@ -53,7 +53,40 @@ final class AdapterDrivers {
     /** How long a call that needs the driver waits for a change in progress before it gives up. */
     private static final long SETTLE_MILLIS = 30_000;
 
-    private final AdapterVidMm a;
+    /**
+     * What a change of driver asks of the adapter's other parts: the TdrDdiDelay guard's delay and
+     * what to do when it fires, the new driver's interrupts, the held submissions and engine resets
+     * waiting for the change, and the display's replay and due unmaps. Called under the adapter's lock
+     * unless named otherwise.
+     */
+    interface Hooks {
+        long ddiDelayMillis();
+
+        /** A guarded DDI did not return within TdrDdiDelay (any thread, without the lock). */
+        void driverHung(DdiGuard guard, String ddi);
+
+        /** A driver was attached: TDR counts start again. */
+        void attached();
+
+        /** An interrupt of the attached driver (an engine's thread, without the lock). */
+        void interrupt(kmd.api.callbacks.InterruptNotification n);
+
+        void releaseHeldLocked(ContextState c);
+
+        void resubmitDueLocked(boolean calledOff);
+
+        void reserveShownIn(ApertureSpace space);
+
+        long replayDisplayLocked();
+
+        void pointReplayedLocked();
+
+        void unmapDueLocked();
+    }
+
+    private final AdapterState a;
+    private final PagingFence pagingFence;
+    private final Hooks hooks;
     private final Map<DisplayDriver, Candidate> candidates = new LinkedHashMap<>();
     private final Map<Long, String> refused = new LinkedHashMap<>();
     /** The attachment being replayed to or attached, or null; read without the lock by interrupts and {@link #kmd()}. */
@@ -78,8 +111,10 @@ final class AdapterDrivers {
     /** The attached driver's context handles: where its interrupts go. Read on engine threads. */
     private final Map<Long, ContextState> byKmdHandle = new java.util.concurrent.ConcurrentHashMap<>();
 
-    AdapterDrivers(AdapterVidMm adapter) {
+    AdapterDrivers(AdapterState adapter, PagingFence pagingFence, Hooks hooks) {
         this.a = adapter;
+        this.pagingFence = pagingFence;
+        this.hooks = hooks;
         this.status = adapter.noDriver();
     }
 
@@ -253,6 +288,30 @@ final class AdapterDrivers {
     }
 
     /**
+     * Runs {@code call} under the lock once no driver change is in progress: a change ({@link
+     * #reconsider}) is waited for without the lock. For calls the going driver would
+     * refuse during its exclusive access (paging operations).
+     */
+    <T> T settled(java.util.function.Supplier<T> call) {
+        while (true) {
+            awaitSettled();
+            synchronized (a.lock) {
+                if (!changing()) {
+                    return call.get();
+                }
+            }
+        }
+    }
+
+    /** Refuses a call that needs a driver while none is attached, naming why. */
+    void requireStarted() {
+        AdapterStatus s = status;
+        if (s.state() != AdapterStatus.State.STARTED) {
+            throw new VidMmException(VidMmStatus.ADAPTER_NOT_STARTED, "adapter " + a.index + " is not started: " + s.reason());
+        }
+    }
+
+    /**
      * Waits, without the adapter's lock, until no driver change is in progress; throws
      * ADAPTER_NOT_STARTED if one takes longer than thirty seconds.
      */
@@ -303,7 +362,7 @@ final class AdapterDrivers {
                 continue;
             }
             try {
-                GpuWork.awaitGiven(going, System.nanoTime() + QUIESCE_MILLIS * 1_000_000L); // without the lock
+                awaitGiven(going, System.nanoTime() + QUIESCE_MILLIS * 1_000_000L); // without the lock
                 synchronized (a.lock) {
                     finishChangeLocked();
                 }
@@ -315,9 +374,24 @@ final class AdapterDrivers {
                     // what each context held goes to the new driver now, in order, before the lock goes: a
                     // change right after this one cannot keep it held (and its clock running) for long
                     for (ContextState c : a.contexts.values()) {
-                        a.work.releaseHeldLocked(c);
+                        hooks.releaseHeldLocked(c);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * A driver change waits, without the adapter's lock, until the deadline at most, for what the
+     * going driver was given by {@code contexts} (their held submissions go to the next driver).
+     */
+    private static void awaitGiven(List<ContextState> contexts, long deadlineNanos) {
+        for (ContextState c : contexts) {
+            try {
+                c.awaitGiven(deadlineNanos);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return; // what is left is put in error at once
             }
         }
     }
@@ -361,12 +435,12 @@ final class AdapterDrivers {
                     d.fault();
                 }
             }
-            a.recovery.resubmitDueLocked(false); // their devices are in error: nothing to give again
+            hooks.resubmitDueLocked(false); // their devices are in error: nothing to give again
             detachLocked();
         } else if (attachment != null) {
             quietly(attachment.kmd()::endExclusiveAccess); // called off meanwhile: the driver stays, and works again
-            a.recovery.resubmitDueLocked(true); // what resets dropped during the change
-            a.display.unmapDueLocked(); // what was released during the change
+            hooks.resubmitDueLocked(true); // what resets dropped during the change
+            hooks.unmapDueLocked(); // what was released during the change
         }
         if (attachment == null) {
             attachBestLocked();
@@ -425,7 +499,7 @@ final class AdapterDrivers {
             }
             VidMmException late = null;
             try {
-                a.pagingFence.await(r.fence(), "MapApertureSegment", REPLAY_MILLIS);
+                pagingFence.await(r.fence(), "MapApertureSegment", REPLAY_MILLIS);
             } catch (VidMmException e) {
                 late = e;
             }
@@ -439,7 +513,7 @@ final class AdapterDrivers {
                 }
                 if (late == null) {
                     try {
-                        a.display.pointReplayedLocked();
+                        hooks.pointReplayedLocked();
                         continue;
                     } catch (VidMmException e) {
                         late = e;
@@ -512,7 +586,7 @@ final class AdapterDrivers {
         attachment = null; // its interrupts are ignored from here on
         replaying = null;
         quietly(old::stopDevice);
-        a.pagingFence.abandon(); // what waited for its paging fences (releases of unmapped primaries) runs now
+        pagingFence.abandon(); // what waited for its paging fences (releases of unmapped primaries) runs now
         if (afterStop != null) {
             afterStop.accept(old);
         }
@@ -552,7 +626,7 @@ final class AdapterDrivers {
      * refused driver is stopped and removed again and VidMm's state is as it was.
      */
     String attachLocked(Candidate c) {
-        DdiGuard g = new DdiGuard(c.name(), a.index, a.recovery.ddiDelayMillis(), a.recovery::driverHung);
+        DdiGuard g = new DdiGuard(c.name(), a.index, hooks.ddiDelayMillis(), hooks::driverHung);
         KernelModeDriver context;
         try {
             context = (KernelModeDriver) guarded(g, "DxgkDdiAddDevice", () -> c.driver().addDevice(a.gpu));
@@ -583,7 +657,7 @@ final class AdapterDrivers {
         try {
             driver.startDevice(n -> {
                 if (attachment == made) {
-                    a.work.interrupt(n);
+                    hooks.interrupt(n);
                 }
             });
         } catch (RuntimeException e) {
@@ -591,7 +665,7 @@ final class AdapterDrivers {
             removeDevice(made);
             return "StartDevice failed: " + e;
         }
-        Map<AdapterVidMm.ProcessState, Long> oldProcessHandles = new HashMap<>();
+        Map<ProcessState, Long> oldProcessHandles = new HashMap<>();
         Map<DeviceState, Long> oldDeviceHandles = new HashMap<>();
         Map<ContextState, Long> oldContextHandles = new HashMap<>();
         a.processes.values().forEach(p -> oldProcessHandles.put(p, p.kmdHandle));
@@ -604,8 +678,8 @@ final class AdapterDrivers {
             replaying = fence == 0 ? null : new Replay(made, fence);
             status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
                     AdapterStatus.AddressingModel.IOMMU, null, info);
-            a.recovery.attached();
-            a.display.unmapDueLocked(); // what the last driver could not unmap, this one does
+            hooks.attached();
+            hooks.unmapDueLocked(); // what the last driver could not unmap, this one does
             a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
             return null;
         } catch (RuntimeException e) {
@@ -634,10 +708,10 @@ final class AdapterDrivers {
                 break;
             }
         }
-        a.display.reserveShownIn(space);
+        hooks.reserveShownIn(space);
         KernelModeDriver kmd = kmd();
         List<VidPnSourceMode> modes = List.copyOf(kmd.queryVidPnSourceModes());
-        for (AdapterVidMm.ProcessState p : a.processes.values()) {
+        for (ProcessState p : a.processes.values()) {
             p.attachedAs(kmd.createProcess(p.pid, p.pasids.clone()));
         }
         byKmdHandle.clear();
@@ -651,7 +725,7 @@ final class AdapterDrivers {
                 if (x.owner) {
                     AllocationRequest request = new AllocationRequest(x.size, x.flags);
                     AllocationDescription desc = kmd.createAllocation(d.kmdHandle, request);
-                    AdapterVidMm.checkDescription(request, desc);
+                    AllocationState.checkDescription(request, desc);
                     if (((desc.size() + 4095) & ~4095L) != x.size) {
                         throw new IllegalStateException("the driver describes allocation 0x" + Long.toHexString(x.handle)
                                 + " as " + desc.size() + " bytes, but it is backed by " + x.size);
@@ -662,6 +736,6 @@ final class AdapterDrivers {
         }
         aperture = space;
         sourceModes = modes;
-        return a.display.replayLocked();
+        return hooks.replayDisplayLocked();
     }
 }

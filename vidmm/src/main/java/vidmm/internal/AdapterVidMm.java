@@ -2,13 +2,11 @@ package vidmm.internal;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 import gpu.hw.GpuAdapter;
-import gpu.hw.PciIdentity;
 import kmd.api.AllocationDescription;
 import kmd.api.AllocationFlag;
 import kmd.api.AllocationRequest;
@@ -16,7 +14,6 @@ import kmd.api.KernelModeDriver;
 import os.memmgr.AddressSpace;
 import os.memmgr.MemoryManager;
 import os.memmgr.PageProtection;
-import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.ProcessRegistration;
 import vidmm.VidMmException;
@@ -34,7 +31,7 @@ import static vidmm.internal.Calls.quietly;
  * every driver call happen under {@link #lock}, so the driver sees one call at a time.
  */
 final class AdapterVidMm {
-    static final long MAX_ALLOCATION = 64L << 30;
+    static final long MAX_ALLOCATION = AllocationState.MAX_ALLOCATION;
 
     /** What an adapter's VidMm needs of the whole VidMm: handles, PASIDs, shared allocations, events. */
     interface Kernel {
@@ -64,70 +61,107 @@ final class AdapterVidMm {
         void post(String topic, java.util.function.Supplier<Map<String, Object>> properties);
     }
 
-    /**
-     * A process with devices on this adapter: its PASID on the IOMMU unit of each physical GPU (the first
-     * is its devices' owner PASID); {@code kmdHandle} is the attached driver's handle of it.
-     */
-    static final class ProcessState {
-        final int pid;
-        final int[] pasids;
-        final int pasid;
-        final List<Long> devices = new ArrayList<>();
-        long kmdHandle;
-
-        ProcessState(int pid, int[] pasids, long kmdHandle) {
-            this.pid = pid;
-            this.pasids = pasids.clone();
-            this.pasid = pasids[0];
-            this.kmdHandle = kmdHandle;
-        }
-
-        /** The attached driver knows this process as {@code kmdHandle} (a replay to a new driver). */
-        void attachedAs(long kmdHandle) {
-            this.kmdHandle = kmdHandle;
-        }
-    }
-
+    /** The bookkeeping the parts share; the fields below name its members, as every method here uses them. */
+    final AdapterState state;
     final int index;
-    /** The IOMMU unit of each physical GPU of the adapter (two for a linked adapter). */
     final int[] iommuUnits;
-    final int iommuUnit;
-    /** The hardware, handed to a driver's AddDevice. */
     final GpuAdapter gpu;
     final MemoryManager mm;
     final Kernel kernel;
-    final Object lock = new Object();
+    final Object lock;
     final Residency residency;
-    final FaultLog faults = new FaultLog();
+    final FaultLog faults;
     /** Its tasks run on the adapter's worker thread ({@link GpuWork#later}). */
     final PagingFence pagingFence;
-    final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
-    final Map<Long, DeviceState> devices = new LinkedHashMap<>();
-    final Map<Long, ContextState> contexts = new LinkedHashMap<>();
+    final Map<Integer, ProcessState> processes;
+    final Map<Long, DeviceState> devices;
+    final Map<Long, ContextState> contexts;
     /** Devices created here so far: spreads shorthand contexts over a linked adapter's GPUs. */
     private long devicesCreated;
-    final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
+    final Map<Long, AllocationState> allocations;
     final AdapterDrivers drivers;
     final Recovery recovery;
     final GpuWork work;
     final Display display;
-    /** Set by {@link #stop()}: nothing is attached afterwards. */
-    boolean stopped;
 
     AdapterVidMm(int index, int[] iommuUnits, GpuAdapter gpu, MemoryManager mm, Kernel kernel, long budgetBytes,
                  TdrPolicy tdr) {
+        this.state = new AdapterState(index, iommuUnits, gpu, mm, kernel::post);
         this.index = index;
-        this.iommuUnits = iommuUnits.clone();
-        this.iommuUnit = iommuUnits[0];
+        this.iommuUnits = state.iommuUnits;
         this.gpu = gpu;
         this.mm = mm;
         this.kernel = kernel;
+        this.lock = state.lock;
+        this.faults = state.faults;
+        this.processes = state.processes;
+        this.devices = state.devices;
+        this.contexts = state.contexts;
+        this.allocations = state.allocations;
         this.residency = new Residency(mm, budgetBytes);
-        this.drivers = new AdapterDrivers(this);
-        this.recovery = new Recovery(this, tdr);
-        this.work = new GpuWork(this, recovery);
-        this.pagingFence = new PagingFence(work::later);
-        this.display = new Display(this);
+        this.pagingFence = new PagingFence(this::onWorker);
+        this.drivers = new AdapterDrivers(state, pagingFence, new DriverHooks());
+        this.recovery = new Recovery(state, drivers, tdr);
+        this.work = new GpuWork(state, drivers, pagingFence, recovery);
+        this.display = new Display(state, drivers, pagingFence);
+    }
+
+    /** A task a paging fence made due: on the adapter's worker, under the lock. */
+    private void onWorker(Runnable task) {
+        work.later(task);
+    }
+
+    /** What a change of driver asks of the adapter's other parts. */
+    private final class DriverHooks implements AdapterDrivers.Hooks {
+        @Override
+        public long ddiDelayMillis() {
+            return recovery.ddiDelayMillis();
+        }
+
+        @Override
+        public void driverHung(DdiGuard guard, String ddi) {
+            recovery.driverHung(guard, ddi);
+        }
+
+        @Override
+        public void attached() {
+            recovery.attached();
+        }
+
+        @Override
+        public void interrupt(kmd.api.callbacks.InterruptNotification n) {
+            work.interrupt(n);
+        }
+
+        @Override
+        public void releaseHeldLocked(ContextState c) {
+            work.releaseHeldLocked(c);
+        }
+
+        @Override
+        public void resubmitDueLocked(boolean calledOff) {
+            recovery.resubmitDueLocked(calledOff);
+        }
+
+        @Override
+        public void reserveShownIn(ApertureSpace space) {
+            display.reserveShownIn(space);
+        }
+
+        @Override
+        public long replayDisplayLocked() {
+            return display.replayLocked();
+        }
+
+        @Override
+        public void pointReplayedLocked() {
+            display.pointReplayedLocked();
+        }
+
+        @Override
+        public void unmapDueLocked() {
+            display.unmapDueLocked();
+        }
     }
 
     /** The attached driver context (seen through {@link DdiTracing}), or null: {@link AdapterDrivers}' attachment. */
@@ -135,29 +169,11 @@ final class AdapterVidMm {
         return drivers.kmd();
     }
 
-    PciIdentity identity() {
-        return gpu.identity();
-    }
-
-    AdapterStatus noDriver() {
-        return new AdapterStatus(index, iommuUnit, AdapterStatus.State.STOPPED, null, "no kernel-mode driver is attached",
-                null);
-    }
-
-    /** Posts an event of this adapter; {@code properties} is built only when someone listens (DDIs are a hot path). */
-    void post(String topic, java.util.function.Supplier<Map<String, Object>> properties) {
-        kernel.post(topic, () -> {
-            Map<String, Object> p = new java.util.HashMap<>(properties.get());
-            p.put(vidmm.VidMmEvents.ADAPTER, index);
-            return p;
-        });
-    }
-
     /** Destroys every device (returning its memory and PASID) and detaches the driver. */
     void stop() {
         List<ContextState> draining = new ArrayList<>();
         synchronized (lock) {
-            stopped = true;
+            state.stopped = true;
             display.blankAll();
             for (DeviceState d : devices.values()) {
                 draining.addAll(d.close());
@@ -176,57 +192,18 @@ final class AdapterVidMm {
         work.stop();
     }
 
-    /**
-     * Runs {@code call} under the lock once no driver change is in progress: a change ({@link
-     * AdapterDrivers#reconsider}) is waited for without the lock. For calls the going driver would
-     * refuse during its exclusive access (paging operations).
-     */
-    <T> T settled(java.util.function.Supplier<T> call) {
-        while (true) {
-            drivers.awaitSettled();
-            synchronized (lock) {
-                if (!drivers.changing()) {
-                    return call.get();
-                }
-            }
-        }
-    }
-
     // ---- checks ----
 
     void requireStarted() {
-        AdapterStatus s = drivers.status();
-        if (s.state() != AdapterStatus.State.STARTED) {
-            throw new VidMmException(VidMmStatus.ADAPTER_NOT_STARTED, "adapter " + index + " is not started: " + s.reason());
-        }
+        drivers.requireStarted();
     }
 
     DeviceState deviceLocked(long handle) {
-        DeviceState d = devices.get(handle);
-        if (d == null) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no device has handle 0x" + Long.toHexString(handle));
-        }
-        return d;
-    }
-
-    static void requireActive(DeviceState d) {
-        if (d.closing()) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "device 0x" + Long.toHexString(d.handle)
-                    + " is being destroyed");
-        }
-        if (!d.active()) {
-            throw new VidMmException(VidMmStatus.DEVICE_IN_ERROR, "device 0x" + Long.toHexString(d.handle)
-                    + " faulted and accepts no more work; destroy it and create another");
-        }
+        return state.deviceLocked(handle);
     }
 
     AllocationState allocationLocked(DeviceState d, long handle) {
-        AllocationState a = d.allocations.get(handle);
-        if (a == null) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "device 0x" + Long.toHexString(d.handle)
-                    + " has no allocation 0x" + Long.toHexString(handle));
-        }
-        return a;
+        return state.allocationLocked(d, handle);
     }
 
     // ---- devices and process registration ----
@@ -336,21 +313,13 @@ final class AdapterVidMm {
 
     // ---- contexts ----
 
-    ContextState contextLocked(long handle) {
-        ContextState c = contexts.get(handle);
-        if (c == null) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no context has handle 0x" + Long.toHexString(handle));
-        }
-        return c;
-    }
-
     /** D3DKMTCreateContext: DxgkDdiCreateContext on the device's node and physical GPU. */
     long createContext(long device, kmd.api.EngineNode node, int gpu) {
         java.util.Objects.requireNonNull(node, "engine node");
         synchronized (lock) {
             requireStarted();
             DeviceState d = deviceLocked(device);
-            requireActive(d);
+            AdapterState.requireActive(d);
             if (gpu < 0 || gpu >= iommuUnits.length) {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + index + " has physical GPUs 0.."
                         + (iommuUnits.length - 1) + ", not " + gpu);
@@ -385,7 +354,7 @@ final class AdapterVidMm {
     void destroyContext(long context) {
         ContextState c;
         synchronized (lock) {
-            c = contextLocked(context);
+            c = state.contextLocked(context);
             contexts.remove(context); // no new submission finds it; its interrupts still do (AdapterDrivers.contextOf)
         }
         GpuWork.awaitIdle(List.of(c));
@@ -437,14 +406,14 @@ final class AdapterVidMm {
         synchronized (lock) {
             requireStarted();
             DeviceState d = deviceLocked(device);
-            requireActive(d);
+            AdapterState.requireActive(d);
             if (size <= 0 || size > MAX_ALLOCATION) {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation size must be 1.." + MAX_ALLOCATION
                         + " bytes, not " + size);
             }
             AllocationRequest request = new AllocationRequest(size, flags);
             AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> kmd().createAllocation(d.kmdHandle, request));
-            checkDescription(request, described);
+            AllocationState.checkDescription(request, described);
             // VidMm backs whole pages: a driver's odd size is rounded up, as the memory manager would
             AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
                     described.preferredSegment(), described.flags());
@@ -483,31 +452,12 @@ final class AdapterVidMm {
         }
     }
 
-    static void checkDescription(AllocationRequest request, AllocationDescription desc) {
-        String problem = null;
-        if (desc == null) {
-            problem = "no description";
-        } else if (desc.size() < request.size()) {
-            problem = "size " + desc.size() + " is less than the requested " + request.size();
-        } else if (desc.size() > MAX_ALLOCATION) {
-            problem = "size " + desc.size() + " is over " + MAX_ALLOCATION;
-        } else if (desc.alignment() < 4096 || Long.bitCount(desc.alignment()) != 1 || desc.alignment() > 65536) {
-            problem = "alignment " + desc.alignment() + " is not a power of two in 4096..65536";
-        } else if (!desc.flags().containsAll(request.flags())) {
-            problem = "flags " + desc.flags() + " drop some of the requested " + request.flags();
-        }
-        if (problem != null) {
-            throw new VidMmException(VidMmStatus.DRIVER_REFUSED, "DxgkDdiCreateAllocation described an invalid allocation: "
-                    + problem);
-        }
-    }
-
     /** Opens a shared allocation (created on this adapter or another) in the device's process. */
     Allocation openShared(long device, long sharedHandle) {
         synchronized (lock) {
             requireStarted();
             DeviceState d = deviceLocked(device);
-            requireActive(d);
+            AdapterState.requireActive(d);
             AllocationState source = kernel.shared(sharedHandle);
             AllocationState here = allocations.get(sharedHandle);
             if (source == null && here != null && here.owner) {

@@ -2,12 +2,18 @@ package vidmm.internal;
 
 import java.util.Set;
 
+import kmd.api.AllocationDescription;
 import kmd.api.AllocationFlag;
+import kmd.api.AllocationRequest;
 import os.memmgr.PinnedPages;
 import vidmm.Allocation;
+import vidmm.VidMmException;
+import vidmm.VidMmStatus;
 
 /** An allocation as VidMm owns it. Guarded by VidMm's lock. */
 final class AllocationState {
+    static final long MAX_ALLOCATION = 64L << 30;
+
     final long handle;
     final DeviceState device;
     final long va;
@@ -38,5 +44,25 @@ final class AllocationState {
 
     Allocation info() {
         return new Allocation(handle, device.handle, device.pid, va, size, flags, sharedHandle, pin != null);
+    }
+
+    /** Refuses, as DRIVER_REFUSED naming what is wrong, a description that does not fit what was requested. */
+    static void checkDescription(AllocationRequest request, AllocationDescription desc) {
+        String problem = null;
+        if (desc == null) {
+            problem = "no description";
+        } else if (desc.size() < request.size()) {
+            problem = "size " + desc.size() + " is less than the requested " + request.size();
+        } else if (desc.size() > MAX_ALLOCATION) {
+            problem = "size " + desc.size() + " is over " + MAX_ALLOCATION;
+        } else if (desc.alignment() < 4096 || Long.bitCount(desc.alignment()) != 1 || desc.alignment() > 65536) {
+            problem = "alignment " + desc.alignment() + " is not a power of two in 4096..65536";
+        } else if (!desc.flags().containsAll(request.flags())) {
+            problem = "flags " + desc.flags() + " drop some of the requested " + request.flags();
+        }
+        if (problem != null) {
+            throw new VidMmException(VidMmStatus.DRIVER_REFUSED, "DxgkDdiCreateAllocation described an invalid allocation: "
+                    + problem);
+        }
     }
 }

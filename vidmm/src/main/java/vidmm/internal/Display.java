@@ -34,7 +34,9 @@ final class Display {
     private record Displayed(int source, AllocationState allocation, long firstPage, long pages, PinnedPages pin) {
     }
 
-    private final AdapterVidMm a;
+    private final AdapterState a;
+    private final AdapterDrivers drivers;
+    private final PagingFence pagingFence;
     private final Map<Integer, Displayed> displayed = new TreeMap<>();
     /** Per source, the present whose MapApertureSegment is in flight (the last one asked). */
     private final Map<Integer, Mapping> mapping = new HashMap<>();
@@ -47,8 +49,10 @@ final class Display {
      */
     private List<Displayed> unmapsDue = new ArrayList<>();
 
-    Display(AdapterVidMm adapter) {
+    Display(AdapterState adapter, AdapterDrivers drivers, PagingFence pagingFence) {
         this.a = adapter;
+        this.drivers = drivers;
+        this.pagingFence = pagingFence;
     }
 
     /**
@@ -60,13 +64,13 @@ final class Display {
      * later present replaced it, dropped.
      */
     void present(long device, long allocation, int source) {
-        Mapping m = a.settled(() -> mapLocked(device, allocation, source)); // not while the driver changes
+        Mapping m = drivers.settled(() -> mapLocked(device, allocation, source)); // not while the driver changes
         if (m == null) {
             return; // already shown there
         }
         VidMmException late = null;
         try {
-            a.pagingFence.await(m.fence(), "MapApertureSegment", 5000);
+            pagingFence.await(m.fence(), "MapApertureSegment", 5000);
         } catch (VidMmException e) {
             late = e;
         }
@@ -80,15 +84,15 @@ final class Display {
     }
 
     private Mapping mapLocked(long device, long allocation, int source) {
-        a.requireStarted();
+        drivers.requireStarted();
         DeviceState d = a.deviceLocked(device);
-        AdapterVidMm.requireActive(d);
+        AdapterState.requireActive(d);
         AllocationState x = a.allocationLocked(d, allocation);
         if (!x.flags.contains(AllocationFlag.PRIMARY)) {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(allocation)
                     + " is not a primary (allocate it with the PRIMARY flag)");
         }
-        List<VidPnSourceMode> modes = a.drivers.sourceModes();
+        List<VidPnSourceMode> modes = drivers.sourceModes();
         if (source < 0 || source >= modes.size()) {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "video present source " + source
                     + " does not exist on adapter " + a.index + "; its driver reports " + modes.size() + " source(s)");
@@ -103,7 +107,7 @@ final class Display {
         if (previous != null && previous.allocation() == x && !mapping.containsKey(source)) {
             return null;
         }
-        ApertureSpace aperture = a.drivers.aperture();
+        ApertureSpace aperture = drivers.aperture();
         long pages = x.size >>> 12;
         long first = aperture.reserve(pages);
         PinnedPages pin;
@@ -113,8 +117,8 @@ final class Display {
             aperture.release(first, pages);
             throw e;
         }
-        KernelModeDriver kmd = a.kmd();
-        long fence = a.pagingFence.next();
+        KernelModeDriver kmd = drivers.kmd();
+        long fence = pagingFence.next();
         try {
             ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> kmd.buildPagingBuffer(
                     new PagingOperation.MapApertureSegment(aperture.segmentId, first, pin.frames()), fence));
@@ -136,7 +140,7 @@ final class Display {
         String moved = null;
         if (!current) {
             moved = "a later present on source " + source + " replaced it";
-        } else if (a.kmd() != m.kmd() || a.drivers.aperture() != m.space()) {
+        } else if (drivers.kmd() != m.kmd() || drivers.aperture() != m.space()) {
             moved = "the adapter's driver changed meanwhile";
         } else if (owner == null || !owner.active() || owner.closing()) {
             moved = "device 0x" + Long.toHexString(m.device()) + " went or faulted meanwhile";
@@ -172,7 +176,7 @@ final class Display {
 
     /** A mapping that will not be shown: unmapped through its driver if that is still the attached one, then released. */
     private void releaseMappingLocked(Mapping m) {
-        if (a.kmd() == m.kmd() && a.drivers.aperture() == m.space()) {
+        if (drivers.kmd() == m.kmd() && drivers.aperture() == m.space()) {
             releaseLocked(m.shown());
         } else { // another driver's aperture: the old one's range went with it; only the pin is ours
             Displayed x = m.shown();
@@ -188,17 +192,17 @@ final class Display {
      * the primary stays pinned and its range reserved until a driver unmaps it.
      */
     private void releaseLocked(Displayed x) {
-        ApertureSpace space = a.drivers.aperture();
-        KernelModeDriver kmd = a.kmd();
+        ApertureSpace space = drivers.aperture();
+        KernelModeDriver kmd = drivers.kmd();
         if (kmd == null) { // no driver, none to unmap through: as the last one left it
             releaseNow(x, space);
             return;
         }
-        if (a.drivers.exclusiveLocked()) {
+        if (drivers.exclusiveLocked()) {
             unmapsDue.add(x); // VidMm asks nothing of a driver whose exclusive access it holds
             return;
         }
-        long fence = a.pagingFence.next();
+        long fence = pagingFence.next();
         try {
             ddi("DxgkDdiBuildPagingBuffer(UnmapApertureSegment)", () -> kmd.buildPagingBuffer(
                     new PagingOperation.UnmapApertureSegment(space.segmentId, x.firstPage(), x.pages()), fence));
@@ -210,12 +214,12 @@ final class Display {
             unmapsDue.add(x);
             return;
         }
-        a.pagingFence.whenCompleted(fence, () -> releaseNow(x, space));
+        pagingFence.whenCompleted(fence, () -> releaseNow(x, space));
     }
 
     /** Releases {@code x}'s range in {@code space} (if that is still the driver's aperture) and unpins it. */
     private void releaseNow(Displayed x, ApertureSpace space) {
-        if (a.drivers.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
+        if (drivers.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
             space.release(x.firstPage(), x.pages());
         }
         quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
@@ -233,7 +237,7 @@ final class Display {
     /** Turns a source off (no surface) and releases the primary it showed. */
     private void blankLocked(int source) {
         Displayed x = displayed.remove(source);
-        KernelModeDriver kmd = a.kmd();
+        KernelModeDriver kmd = drivers.kmd();
         if (kmd != null) {
             quietly(() -> kmd.setVidPnSourceAddress(source, 0, 0));
         }
@@ -300,13 +304,13 @@ final class Display {
      * points the sources at them.
      */
     long replayLocked() {
-        KernelModeDriver kmd = a.kmd();
+        KernelModeDriver kmd = drivers.kmd();
         replayed = new ArrayList<>(displayed.values());
         long last = 0;
         for (Displayed x : replayed) {
-            long fence = a.pagingFence.next();
+            long fence = pagingFence.next();
             ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> kmd.buildPagingBuffer(
-                    new PagingOperation.MapApertureSegment(a.drivers.aperture().segmentId, x.firstPage(), x.pin().frames()),
+                    new PagingOperation.MapApertureSegment(drivers.aperture().segmentId, x.firstPage(), x.pin().frames()),
                     fence));
             last = fence;
         }
@@ -315,11 +319,11 @@ final class Display {
 
     /** The replay's maps completed: each source still showing the primary replayed scans it out again. */
     void pointReplayedLocked() {
-        KernelModeDriver kmd = a.kmd();
+        KernelModeDriver kmd = drivers.kmd();
         for (Displayed x : replayed) {
             if (displayed.get(x.source()) == x) { // else a present since replaced it, pointing the source itself
                 ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(x.source(),
-                        a.drivers.aperture().segmentId, x.firstPage() << 12));
+                        drivers.aperture().segmentId, x.firstPage() << 12));
             }
         }
         replayed = List.of();

@@ -26,13 +26,17 @@ import static vidmm.internal.Calls.quietly;
 final class GpuWork {
     private static final System.Logger LOG = System.getLogger(GpuWork.class.getName());
 
-    private final AdapterVidMm a;
+    private final AdapterState a;
+    private final AdapterDrivers drivers;
+    private final PagingFence pagingFence;
     private final Recovery recovery;
     /** The adapter's worker: releases of held submissions and tasks paging fences made due. */
     private final ExecutorService worker;
 
-    GpuWork(AdapterVidMm adapter, Recovery recovery) {
+    GpuWork(AdapterState adapter, AdapterDrivers drivers, PagingFence pagingFence, Recovery recovery) {
         this.a = adapter;
+        this.drivers = drivers;
+        this.pagingFence = pagingFence;
         this.recovery = recovery;
         this.worker = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "vidmm-worker-" + adapter.index);
@@ -58,10 +62,10 @@ final class GpuWork {
      */
     long submit(long context, List<DmaCommand> commands, SyncObjectState sync, long value) {
         synchronized (a.lock) {
-            a.requireStarted();
+            drivers.requireStarted();
             ContextState c = a.contextLocked(context);
             DeviceState d = c.device;
-            AdapterVidMm.requireActive(d);
+            AdapterState.requireActive(d);
             if (commands == null || commands.isEmpty()) {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
             }
@@ -72,7 +76,7 @@ final class GpuWork {
             if (c.blocked()) {
                 c.hold(fence); // behind a GPU wait: the driver gets it when the wait is satisfied
             } else {
-                KernelModeDriver kmd = a.kmd();
+                KernelModeDriver kmd = drivers.kmd();
                 try {
                     ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(c.kmdHandle, commands, fence));
                 } catch (VidMmException e) {
@@ -94,9 +98,9 @@ final class GpuWork {
      */
     void waitFromGpu(long context, SyncObjectState sync, long value) {
         synchronized (a.lock) {
-            a.requireStarted();
+            drivers.requireStarted();
             ContextState c = a.contextLocked(context);
-            AdapterVidMm.requireActive(c.device);
+            AdapterState.requireActive(c.device);
             if (sync.reached(value) && !c.blocked()) {
                 return; // satisfied already: nothing to hold back
             }
@@ -123,7 +127,7 @@ final class GpuWork {
 
     /** Gives the driver what of {@code c}'s held stream may go now, in order (see {@link ContextState#releasable}). */
     void releaseHeldLocked(ContextState c) {
-        KernelModeDriver kmd = a.kmd();
+        KernelModeDriver kmd = drivers.kmd();
         if (kmd == null || !c.device.active()) {
             return; // no driver, or its device is in error: nothing of it runs
         }
@@ -167,29 +171,14 @@ final class GpuWork {
         }
     }
 
-    /**
-     * A driver change waits, without the adapter's lock, until the deadline at most, for what the
-     * going driver was given by {@code contexts} (their held submissions go to the next driver).
-     */
-    static void awaitGiven(List<ContextState> contexts, long deadlineNanos) {
-        for (ContextState c : contexts) {
-            try {
-                c.awaitGiven(deadlineNanos);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return; // what is left is put in error at once
-            }
-        }
-    }
-
     // ---- interrupts ----
 
     void interrupt(InterruptNotification n) {
         if (n.contextHandle() == 0 && n instanceof InterruptNotification.DmaCompleted) {
-            a.pagingFence.completed(n.fenceValue());
+            pagingFence.completed(n.fenceValue());
             return;
         }
-        ContextState c = a.drivers.contextOf(n.contextHandle());
+        ContextState c = drivers.contextOf(n.contextHandle());
         if (n instanceof InterruptNotification.DmaCompleted done) {
             if (c == null) {
                 LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()

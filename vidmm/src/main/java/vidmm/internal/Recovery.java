@@ -26,14 +26,16 @@ import static vidmm.internal.Calls.quietly;
 final class Recovery {
     private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
 
-    private final AdapterVidMm a;
+    private final AdapterState a;
+    private final AdapterDrivers drivers;
     private final TdrWatchdog watchdog;
     private final ExecutorService recovery;
     /** Engines reset while VidMm held the driver's exclusive access, whose work is to be given again. */
     private final Set<EngineNode> resubmitDue = EnumSet.noneOf(EngineNode.class);
 
-    Recovery(AdapterVidMm adapter, TdrPolicy tdr) {
+    Recovery(AdapterState adapter, AdapterDrivers drivers, TdrPolicy tdr) {
         this.a = adapter;
+        this.drivers = drivers;
         this.watchdog = new TdrWatchdog(tdr);
         this.recovery = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "vidmm-recovery-" + adapter.index);
@@ -72,7 +74,7 @@ final class Recovery {
     private void recoverHung(DdiGuard guard, String ddi) {
         GpuFault record;
         synchronized (a.lock) {
-            if (a.stopped || !a.drivers.guards(guard)) {
+            if (a.stopped || !drivers.guards(guard)) {
                 return; // detached meanwhile
             }
             for (DeviceState d : a.devices.values()) {
@@ -80,18 +82,18 @@ final class Recovery {
                     d.fault(); // work the hung driver will never report
                 }
             }
-            AdapterDrivers.Candidate given = a.drivers.giveUpLocked("hung in " + ddi + " for more than " + ddiDelayMillis()
+            AdapterDrivers.Candidate given = drivers.giveUpLocked("hung in " + ddi + " for more than " + ddiDelayMillis()
                     + " ms (TdrDdiDelay)", true);
-            KernelModeDriver kmd = a.kmd();
+            KernelModeDriver kmd = drivers.kmd();
             for (EngineNode node : EngineNode.values()) {
                 watchdog.progressed(node);
             }
             String outcome = given.name() + " given up; " + (kmd == null ? "no other driver: adapter stopped"
-                    : a.drivers.attached().name() + " attached");
+                    : drivers.attached().name() + " attached");
             record = a.faults.pending(0, 0, null, 0, 0, false, "TIMEOUT: " + given.name() + " did not return from " + ddi
                     + " within " + ddiDelayMillis() + " ms", outcome, a.index);
         }
-        a.drivers.settleReplay();
+        drivers.settleReplay();
         posted(VidMmEvents.TIMEOUT, record);
     }
 
@@ -134,7 +136,7 @@ final class Recovery {
      * resubmitted. Waits for nothing.
      */
     void cutOffLocked(List<ContextState> contexts) {
-        if (a.kmd() == null) {
+        if (drivers.kmd() == null) {
             return; // no driver: nothing of it runs
         }
         Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
@@ -149,7 +151,7 @@ final class Recovery {
         for (ContextState c : contexts) {
             c.fault();
         }
-        KernelModeDriver kmd = a.kmd();
+        KernelModeDriver kmd = drivers.kmd();
         for (EngineNode node : nodes) {
             quietly(() -> kmd.resetEngine(node));
             watchdog.progressed(node);
@@ -161,21 +163,21 @@ final class Recovery {
     private void recover(InterruptNotification.DmaPageFaulted f, GpuFault pending) {
         String outcome;
         synchronized (a.lock) {
-            if (a.kmd() == null) {
+            if (drivers.kmd() == null) {
                 return; // the driver went away meanwhile; nothing to reset
             }
             Set<EngineNode> dropped = EnumSet.of(f.node());
             try {
-                a.kmd().resetEngine(f.node());
+                drivers.kmd().resetEngine(f.node());
                 outcome = "engine reset";
             } catch (RuntimeException engineResetFailed) {
                 dropped = EnumSet.allOf(EngineNode.class);
                 outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")" + resetAdapterLocked();
             }
-            ContextState faulted = a.drivers.contextOf(f.contextHandle());
+            ContextState faulted = drivers.contextOf(f.contextHandle());
             resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
         }
-        a.drivers.settleReplay();
+        drivers.settleReplay();
         posted(VidMmEvents.ENGINE_RESET, a.faults.resolve(pending, outcome));
     }
 
@@ -185,16 +187,16 @@ final class Recovery {
      * wrong on the way ("" if nothing). Under the adapter's lock.
      */
     private String resetAdapterLocked() {
-        AdapterDrivers.Candidate current = a.drivers.attached();
-        AdapterDrivers.Candidate same = a.drivers.present(current) ? current : null;
-        a.drivers.detachLocked(stopped -> { // exclusive access, StopDevice, then the hardware reset
+        AdapterDrivers.Candidate current = drivers.attached();
+        AdapterDrivers.Candidate same = drivers.present(current) ? current : null;
+        drivers.detachLocked(stopped -> { // exclusive access, StopDevice, then the hardware reset
             for (EngineNode node : EngineNode.values()) {
                 quietly(() -> stopped.resetEngine(node));
             }
         });
-        String refusal = same == null ? "driver gone" : a.drivers.attachLocked(same); // AddDevice, start, replay
+        String refusal = same == null ? "driver gone" : drivers.attachLocked(same); // AddDevice, start, replay
         if (refusal != null) {
-            a.drivers.attachBestLocked();
+            drivers.attachBestLocked();
             return "; restarting the driver failed: " + refusal;
         }
         return "";
@@ -212,7 +214,7 @@ final class Recovery {
         Runnable reset = () -> {
             String outcome;
             synchronized (a.lock) {
-                if (a.kmd() == null) {
+                if (drivers.kmd() == null) {
                     outcome = "no driver: the GPU is reset when one attaches";
                     a.gpu.resetEngine(gpu.hw.EngineType.COPY); // empties the device TLB; the unit accepts the GPU again
                 } else {
@@ -220,7 +222,7 @@ final class Recovery {
                     resubmitLocked(EnumSet.allOf(EngineNode.class), Set.of());
                 }
             }
-            a.drivers.settleReplay();
+            drivers.settleReplay();
             posted(VidMmEvents.ENGINE_RESET, a.faults.resolve(pending, outcome));
         };
         try {
@@ -238,11 +240,11 @@ final class Recovery {
      * through puts the devices whose given work did not finish in error.
      */
     void resubmitLocked(Set<EngineNode> nodes, Set<ContextState> skip) {
-        KernelModeDriver kmd = a.kmd();
+        KernelModeDriver kmd = drivers.kmd();
         if (kmd == null) {
             return;
         }
-        if (a.drivers.exclusiveLocked()) {
+        if (drivers.exclusiveLocked()) {
             resubmitDue.addAll(nodes); // the skipped contexts' devices are in error by then
             return;
         }
@@ -276,7 +278,7 @@ final class Recovery {
             synchronized (a.lock) {
                 for (EngineNode node : EngineNode.values()) {
                     // during a driver change, held submissions wait for the change, not for an engine
-                    TdrWatchdog.Hang hang = a.stopped || a.kmd() == null || a.drivers.changing() ? null
+                    TdrWatchdog.Hang hang = a.stopped || drivers.kmd() == null || drivers.changing() ? null
                             : watchdog.hung(node, a.contexts.values());
                     if (hang != null && responsive(node)) {
                         watchdog.progressed(node); // busy, not hung (DxgkDdiQueryEngineStatus): another TdrDelay
@@ -285,7 +287,7 @@ final class Recovery {
                     }
                 }
             }
-            a.drivers.settleReplay(); // a TDR limit may have attached another driver
+            drivers.settleReplay(); // a TDR limit may have attached another driver
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "adapter " + a.index + ": TDR watchdog failed", e);
         }
@@ -294,7 +296,7 @@ final class Recovery {
     /** DxgkDdiQueryEngineStatus: whether the driver says the engine of {@code node} is making progress. */
     private boolean responsive(EngineNode node) {
         try {
-            return a.kmd().queryEngineStatus(node);
+            return drivers.kmd().queryEngineStatus(node);
         } catch (RuntimeException e) {
             return false; // a driver that cannot say is not believed
         }
@@ -314,7 +316,7 @@ final class Recovery {
         hung.fault(); // after the record: its waiters find the timeout in vidmm:faults
         String outcome;
         try {
-            a.kmd().resetEngine(node);
+            drivers.kmd().resetEngine(node);
             outcome = "engine reset (TDR)";
         } catch (RuntimeException e) {
             outcome = "engine reset failed: " + e.getMessage();
@@ -323,7 +325,7 @@ final class Recovery {
         resubmitLocked(EnumSet.of(node), Set.copyOf(hung.contexts()));
         if (tdr.timedOut(System.currentTimeMillis())) {
             String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
-            outcome += "; " + why + ": " + a.drivers.giveUpLocked(why, false).name() + " given up";
+            outcome += "; " + why + ": " + drivers.giveUpLocked(why, false).name() + " given up";
         }
         posted(VidMmEvents.TIMEOUT, a.faults.resolve(pending, outcome));
     }

@@ -447,7 +447,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     public ContextInfo contextInfo(long context) {
         AdapterVidMm a = adapterOfContext(context);
         synchronized (a.lock) {
-            return a.contextLocked(context).info();
+            return a.state.contextLocked(context).info();
         }
     }
 
