@@ -1,8 +1,6 @@
 package vidmm.internal;
 
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,6 +13,7 @@ import kmd.api.SegmentDescriptor;
 import kmd.api.VidPnSourceMode;
 import vidmm.AdapterStatus;
 import vidmm.DriverBinding;
+import vidmm.internal.DriverCandidates.Candidate;
 import vidmm.VidMmEvents;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
@@ -29,10 +28,6 @@ import static vidmm.internal.Calls.quietly;
  * without it, while every context's new submissions are held behind the change.
  */
 final class AdapterDrivers {
-    /** A driver service as a candidate of this adapter; {@code score} is what its match answered. */
-    record Candidate(DisplayDriver driver, long serviceId, int ranking, int score, String name) {
-    }
-
     /**
      * One driver attachment, published in one assignment: the candidate it came from (kept when its
      * service goes, to name it), the context as the driver made it, the same context as VidMm calls
@@ -87,8 +82,7 @@ final class AdapterDrivers {
     private final AdapterState a;
     private final PagingFence pagingFence;
     private final Hooks hooks;
-    private final Map<DisplayDriver, Candidate> candidates = new LinkedHashMap<>();
-    private final Map<Long, String> refused = new LinkedHashMap<>();
+    private final DriverCandidates candidates = new DriverCandidates();
     /** The attachment being replayed to or attached, or null; read without the lock by interrupts and {@link #kmd()}. */
     private volatile Attachment attachment;
     /** Who holds the adapter ({@link vidmm.VidMm#hold}): no driver is attached while set. */
@@ -154,81 +148,28 @@ final class AdapterDrivers {
     /** A driver service arrived: ask it how well it matches this adapter, and attach it if it is now the best. */
     void add(DisplayDriver driver, Map<String, Object> properties) {
         synchronized (a.lock) {
-            int score;
-            String refusal = null;
-            try {
-                score = driver.match(a.identity());
-            } catch (RuntimeException e) {
-                score = DisplayDriver.NO_MATCH;
-                refusal = "match failed: " + e;
-            }
-            Candidate c = new Candidate(driver, number(properties.get("service.id")),
-                    (int) number(properties.get("service.ranking")), Math.max(0, score),
-                    String.valueOf(properties.getOrDefault(DisplayDriver.NAME, name(driver))));
-            candidates.put(driver, c);
-            if (refusal != null) {
-                refused.put(c.serviceId(), refusal);
-            }
+            candidates.add(driver, properties, a.identity());
         }
         reconsider();
-    }
-
-    private static String name(DisplayDriver driver) {
-        return driver.getClass().getSimpleName();
     }
 
     /** A driver service is going (its bundle stops): if attached here, the adapter moves to the next best first. */
     void remove(DisplayDriver driver) {
         synchronized (a.lock) {
-            Candidate gone = candidates.remove(driver);
-            if (gone != null) {
-                refused.remove(gone.serviceId());
-            }
+            candidates.remove(driver);
         }
         reconsider();
     }
 
-    private static long number(Object value) {
-        return value instanceof Number n ? n.longValue() : 0;
-    }
-
     List<DriverBinding> bindings() {
         synchronized (a.lock) {
-            List<DriverBinding> list = new ArrayList<>();
-            for (Candidate c : candidates.values()) {
-                String why = refused.get(c.serviceId());
-                if (why == null && !eligible(c)) {
-                    why = "does not match " + a.identity();
-                }
-                Candidate attached = attached();
-                list.add(new DriverBinding(a.index, c.name(), c.serviceId(), c.score(), c.ranking(),
-                        attached != null && c.driver() == attached.driver(), why));
-            }
-            return list;
+            return candidates.bindings(a.index, a.identity(), attached());
         }
     }
 
-    /** A driver whose match said NO_MATCH is never attached. */
-    private static boolean eligible(Candidate c) {
-        return c.score() > 0;
-    }
-
-    /** The driver to attach: the best eligible candidate; none while the adapter is held or stopped. */
+    /** The driver to attach: the best candidate; none while the adapter is held or stopped. */
     private Candidate best() {
-        if (heldBy != null || a.stopped) {
-            return null;
-        }
-        Candidate best = null;
-        for (Candidate c : candidates.values()) {
-            if (!eligible(c) || refused.containsKey(c.serviceId())) {
-                continue;
-            }
-            if (best == null || c.score() > best.score() || (c.score() == best.score() && (c.ranking() > best.ranking()
-                    || (c.ranking() == best.ranking() && c.serviceId() < best.serviceId())))) {
-                best = c;
-            }
-        }
-        return best;
+        return heldBy != null || a.stopped ? null : candidates.best();
     }
 
     /** The attached candidate, or null. */
@@ -251,7 +192,7 @@ final class AdapterDrivers {
 
     /** Whether {@code c}'s service is still there (so that it may be started again). */
     boolean present(Candidate c) {
-        return c != null && candidates.containsKey(c.driver());
+        return candidates.present(c);
     }
 
     /**
@@ -273,7 +214,7 @@ final class AdapterDrivers {
 
     /** Refuses a driver on this adapter until its service comes again (or {@link #retry}). */
     private void refuseLocked(Candidate c, String why) {
-        refused.put(c.serviceId(), why);
+        candidates.refuse(c, why);
         a.post(VidMmEvents.DRIVER_REFUSED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), why));
     }
 
@@ -529,13 +470,9 @@ final class AdapterDrivers {
      * the lock, as any change); returns how many refusals were forgotten.
      */
     int retry() {
-        int forgotten = 0;
+        int forgotten;
         synchronized (a.lock) {
-            for (Candidate c : candidates.values()) {
-                if (eligible(c) && refused.remove(c.serviceId()) != null) {
-                    forgotten++;
-                }
-            }
+            forgotten = candidates.forgetRefusals();
         }
         reconsider();
         return forgotten;

@@ -82,7 +82,7 @@ final class Recovery {
                     d.fault(); // work the hung driver will never report
                 }
             }
-            AdapterDrivers.Candidate given = drivers.giveUpLocked("hung in " + ddi + " for more than " + ddiDelayMillis()
+            DriverCandidates.Candidate given = drivers.giveUpLocked("hung in " + ddi + " for more than " + ddiDelayMillis()
                     + " ms (TdrDdiDelay)", true);
             KernelModeDriver kmd = drivers.kmd();
             for (EngineNode node : EngineNode.values()) {
@@ -187,8 +187,8 @@ final class Recovery {
      * wrong on the way ("" if nothing). Under the adapter's lock.
      */
     private String resetAdapterLocked() {
-        AdapterDrivers.Candidate current = drivers.attached();
-        AdapterDrivers.Candidate same = drivers.present(current) ? current : null;
+        DriverCandidates.Candidate current = drivers.attached();
+        DriverCandidates.Candidate same = drivers.present(current) ? current : null;
         drivers.detachLocked(stopped -> { // exclusive access, StopDevice, then the hardware reset
             for (EngineNode node : EngineNode.values()) {
                 quietly(() -> stopped.resetEngine(node));

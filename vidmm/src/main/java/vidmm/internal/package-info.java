@@ -1,8 +1,12 @@
 /**
  * Implementation of the video memory manager; private.
  *
- * <p>State per adapter ({@code AdapterVidMm}): processes, devices ({@code DeviceState}), contexts
- * ({@code ContextState}) and allocations, guarded by the adapter's lock. A context's fence state is
+ * <p>State per adapter ({@code AdapterVidMm}, its bookkeeping in {@code AdapterState}): processes,
+ * devices ({@code DeviceState}), contexts ({@code ContextState}) and allocations, guarded by the
+ * adapter's lock. Its parts are given that state and the parts they call, never the adapter:
+ * {@code AdapterDrivers} (which driver, and the change of driver; {@code DriverCandidates} chooses),
+ * {@code Recovery} (resets, TDR, giving drivers up, on the recovery thread), {@code GpuWork}
+ * (submission, fences, interrupts, the worker thread) and {@code Display}. A context's fence state is
  * guarded by the context's own monitor, so that interrupts (on engine threads) complete fences
  * without the adapter's lock; the attached driver's context handles map to contexts in
  * {@code byKmdHandle}, a concurrent map read by interrupts.
