@@ -82,6 +82,15 @@ public interface GpuAdapter {
      * @throws IllegalArgumentException naming the field, for a PASID outside 1..2^20-1, an empty
      *                                  command list, or a command with a negative size
      */
+    /**
+     * Queues a command buffer in the submitting process's memory on an engine and returns at once:
+     * the engine fetches and decodes it when it comes to it ({@link BufferSubmission}).
+     *
+     * @throws IllegalArgumentException naming the field, for a PASID outside 1..2^20-1 or a length
+     *                                  outside 1..{@link BufferSubmission#MAX_BYTES}
+     */
+    void submitBuffer(EngineType engine, int instance, BufferSubmission submission);
+
     default void submit(EngineType engine, Submission submission) {
         submit(engine, 0, submission);
     }

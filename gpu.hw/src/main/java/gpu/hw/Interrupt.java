@@ -4,7 +4,7 @@ import iommu.hw.Access;
 import iommu.hw.FaultKind;
 
 /** An interrupt the adapter raises to the attached driver. */
-public sealed interface Interrupt permits Interrupt.DmaCompleted, Interrupt.DmaPageFaulted {
+public sealed interface Interrupt permits Interrupt.DmaCompleted, Interrupt.DmaPageFaulted, Interrupt.DmaFaulted {
 
     EngineType engine();
 
@@ -20,5 +20,14 @@ public sealed interface Interrupt permits Interrupt.DmaCompleted, Interrupt.DmaP
      */
     record DmaPageFaulted(EngineType engine, long contextId, long fenceValue, int pasid, long faultedVa,
                           Access access, FaultKind kind, boolean iommuFault) implements Interrupt {
+    }
+
+    /**
+     * The command processor found a command buffer it cannot execute (DXGK_INTERRUPT_DMA_FAULTED): a
+     * packet at {@code faultedVa} that is not valid ({@code reason} says how). None of the buffer ran;
+     * the engine halts (status {@link EngineStatus#FAULTED}) until it is reset.
+     */
+    record DmaFaulted(EngineType engine, long contextId, long fenceValue, int pasid, long faultedVa, String reason)
+            implements Interrupt {
     }
 }

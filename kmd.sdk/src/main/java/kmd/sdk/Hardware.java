@@ -75,6 +75,10 @@ public final class Hardware {
         if (interrupt instanceof Interrupt.DmaCompleted c) {
             return new InterruptNotification.DmaCompleted(node(c.engine()), c.contextId(), c.fenceValue());
         }
+        if (interrupt instanceof Interrupt.DmaFaulted d) { // DXGK_INTERRUPT_DMA_FAULTED: reported as a fault of the submission
+            return new InterruptNotification.DmaPageFaulted(node(d.engine()), d.contextId(), d.fenceValue(), d.faultedVa(),
+                    d.pasid(), false, "INVALID_COMMAND_BUFFER: " + d.reason(), false);
+        }
         Interrupt.DmaPageFaulted f = (Interrupt.DmaPageFaulted) interrupt;
         return new InterruptNotification.DmaPageFaulted(node(f.engine()), f.contextId(), f.fenceValue(), f.faultedVa(),
                 f.pasid(), f.access() == Access.WRITE, f.kind().name(), f.iommuFault());

@@ -88,6 +88,13 @@ final class CommandExecutor {
         return write(pasid, w.va(), value);
     }
 
+    /** The command processor's fetch of a command buffer into {@code buffer}; the fault that stopped it, or {@code null}. */
+    Translation.Fault fetch(int pasid, long va, byte[] buffer) {
+        DmaResult r = dma.read(pasid, va, buffer);
+        bytesRead.add(r.bytesTransferred());
+        return r.fault();
+    }
+
     private Translation.Fault write(int pasid, long va, byte[] bytes) {
         DmaResult r = dma.write(pasid, va, bytes);
         bytesWritten.add(r.bytesTransferred());

@@ -1,12 +1,15 @@
 package gpu.hw.internal;
 
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.function.Consumer;
 
 import gpu.hw.EngineStatus;
 import gpu.hw.EngineType;
 import gpu.hw.GpuCommand;
 import gpu.hw.Interrupt;
+import gpu.hw.BufferSubmission;
+import gpu.hw.CommandPackets;
 import gpu.hw.Submission;
 import iommu.hw.Translation;
 
@@ -22,7 +25,11 @@ final class Engine implements Runnable {
     private final EngineType type;
     private final CommandExecutor executor;
     private final Consumer<Interrupt> interrupts;
-    private final ArrayDeque<Submission> queue = new ArrayDeque<>();
+    /** A submission in the queue: its commands, or (when {@code commands} is null) a buffer to fetch first. */
+    private record Job(int pasid, long contextId, long fenceValue, List<GpuCommand> commands, long bufferVa, int bytes) {
+    }
+
+    private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final Thread thread;
     private EngineStatus status = EngineStatus.IDLE;
     private boolean abort;
@@ -46,11 +53,19 @@ final class Engine implements Runnable {
         thread.start();
     }
 
-    synchronized void submit(Submission s) {
+    void submit(Submission s) {
+        queue(new Job(s.pasid(), s.contextId(), s.fenceValue(), s.commands(), 0, 0));
+    }
+
+    void submit(BufferSubmission s) {
+        queue(new Job(s.pasid(), s.contextId(), s.fenceValue(), null, s.bufferVa(), s.bytes()));
+    }
+
+    private synchronized void queue(Job job) {
         if (stopped) {
             throw new IllegalStateException("engine " + type + " is stopped");
         }
-        queue.addLast(s);
+        queue.addLast(job);
         notifyAll();
     }
 
@@ -97,7 +112,7 @@ final class Engine implements Runnable {
         thread.join(5000);
     }
 
-    private synchronized Submission next() throws InterruptedException {
+    private synchronized Job next() throws InterruptedException {
         while (!stopped && (queue.isEmpty() || status == EngineStatus.FAULTED)) {
             wait();
         }
@@ -126,13 +141,13 @@ final class Engine implements Runnable {
     @Override
     public void run() {
         try {
-            Submission s;
+            Job s;
             while ((s = next()) != null) {
                 Interrupt outcome = execute(s);
                 synchronized (this) {
                     boolean reset = abort;
                     abort = false; // a reset that stopped this submission is over, whether or not it waited this long
-                    if (outcome instanceof Interrupt.DmaPageFaulted) {
+                    if (outcome instanceof Interrupt.DmaPageFaulted || outcome instanceof Interrupt.DmaFaulted) {
                         faulted++;
                         status = reset ? EngineStatus.IDLE : EngineStatus.FAULTED;
                     } else {
@@ -152,9 +167,27 @@ final class Engine implements Runnable {
         }
     }
 
-    /** Executes a submission; returns its interrupt, or {@code null} if a reset aborted it. */
-    private Interrupt execute(Submission s) {
-        for (GpuCommand command : s.commands()) {
+    /**
+     * Executes a submission, fetching and decoding its command buffer first if it has one; returns its
+     * interrupt, or {@code null} if a reset aborted it.
+     */
+    private Interrupt execute(Job s) {
+        List<GpuCommand> commands = s.commands();
+        if (commands == null) {
+            byte[] buffer = new byte[s.bytes()];
+            Translation.Fault fault = executor.fetch(s.pasid(), s.bufferVa(), buffer);
+            if (fault != null) {
+                return new Interrupt.DmaPageFaulted(type, s.contextId(), s.fenceValue(), fault.pasid(), fault.va(),
+                        fault.access(), fault.kind(), true);
+            }
+            try {
+                commands = CommandPackets.decode(buffer);
+            } catch (CommandPackets.InvalidPacketException bad) {
+                return new Interrupt.DmaFaulted(type, s.contextId(), s.fenceValue(), s.pasid(), s.bufferVa() + bad.offset(),
+                        bad.getMessage());
+            }
+        }
+        for (GpuCommand command : commands) {
             if (aborted()) {
                 return null;
             }

@@ -15,6 +15,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import java.util.List;
 
 import gpu.hw.ApertureInfo;
+import gpu.hw.BufferSubmission;
 import gpu.hw.DisplayMode;
 import gpu.hw.EngineStatus;
 import gpu.hw.EngineType;
@@ -254,6 +255,16 @@ public final class SimulatedGpu implements GpuAdapter {
     @Override
     public void submit(EngineType engine, int instance, Submission submission) {
         validate(submission);
+        engine(engine, instance).submit(submission);
+    }
+
+    @Override
+    public void submitBuffer(EngineType engine, int instance, BufferSubmission submission) {
+        Pasid.check(submission.pasid());
+        if (submission.bytes() < 1 || submission.bytes() > BufferSubmission.MAX_BYTES) {
+            throw new IllegalArgumentException("command buffer length must be 1.." + BufferSubmission.MAX_BYTES
+                    + " bytes, not " + submission.bytes());
+        }
         engine(engine, instance).submit(submission);
     }
 

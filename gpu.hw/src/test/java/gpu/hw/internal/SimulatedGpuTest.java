@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import gpu.hw.BufferSubmission;
+import gpu.hw.CommandPackets;
 import gpu.hw.EngineStatus;
 import gpu.hw.EngineType;
 import gpu.hw.GpuCommand;
@@ -57,6 +59,58 @@ class SimulatedGpuTest {
         Interrupt i = interrupts.poll(5, TimeUnit.SECONDS);
         assertTrue(i != null, "no interrupt within 5 s");
         return i;
+    }
+
+    Interrupt runBuffer(long va, int bytes, long fence) throws InterruptedException {
+        gpu.submitBuffer(EngineType.COPY, 0, new BufferSubmission(pasid, 7, va, bytes, fence));
+        Interrupt i = interrupts.poll(5, TimeUnit.SECONDS);
+        assertTrue(i != null, "no interrupt within 5 s");
+        return i;
+    }
+
+    @Test
+    void aCommandBufferInProcessMemoryIsFetchedThroughThePasidAndRun() throws InterruptedException {
+        long a = as.allocate(2 * 4096, PageProtection.READWRITE);
+        long buffer = as.allocate(4096, PageProtection.READWRITE);
+        as.write(a, "fetched by the GPU".getBytes(StandardCharsets.UTF_8));
+        byte[] packets = CommandPackets.encode(List.of(new GpuCommand.Copy(a, a + 4096, 18),
+                new GpuCommand.WriteFence(a + 100, 0x55)));
+        as.write(buffer, packets); // the CPU writes the commands at a VA; the GPU reads them at the same VA
+        assertEquals(new Interrupt.DmaCompleted(EngineType.COPY, 7, 42), runBuffer(buffer, packets.length, 42));
+        assertArrayEquals("fetched by the GPU".getBytes(StandardCharsets.UTF_8), as.read(a + 4096, 18));
+        assertEquals(0x55, as.read(a + 100, 1)[0]);
+
+        int pid2 = mm.spawn("other");
+        int otherPasid = mm.bindIommu(pid2);
+        gpu.submitBuffer(EngineType.COPY, 0, new BufferSubmission(otherPasid, 8, buffer, packets.length, 43));
+        Interrupt.DmaPageFaulted foreign = assertInstanceOf(Interrupt.DmaPageFaulted.class, interrupts.poll(5, TimeUnit.SECONDS),
+                "another process's PASID does not reach the buffer");
+        assertEquals(buffer, foreign.faultedVa());
+        assertEquals(Access.READ, foreign.access());
+    }
+
+    @Test
+    void aBufferThatIsGoneIsAPageFaultAndAnInvalidOneADmaFaultWithNothingRun() throws InterruptedException {
+        long a = as.allocate(4096, PageProtection.READWRITE);
+        long buffer = as.allocate(4096, PageProtection.READWRITE);
+        byte[] packets = CommandPackets.encode(List.of(new GpuCommand.WriteFence(a, 0x11),
+                new GpuCommand.Fill(a + 8, 8, 0x22222222)));
+        packets[24] = 0x77; // the second packet's opcode: unknown
+        as.write(buffer, packets);
+        Interrupt.DmaFaulted bad = assertInstanceOf(Interrupt.DmaFaulted.class, runBuffer(buffer, packets.length, 5));
+        assertEquals(buffer + 24, bad.faultedVa(), "the bad packet's address");
+        assertTrue(bad.reason().contains("unknown opcode 0x0077"), bad.reason());
+        assertEquals(0, as.read(a, 1)[0], "the valid first packet did not run either");
+        assertEquals(EngineStatus.FAULTED, gpu.status(EngineType.COPY));
+        gpu.resetEngine(EngineType.COPY);
+
+        as.release(buffer);
+        Interrupt.DmaPageFaulted gone = assertInstanceOf(Interrupt.DmaPageFaulted.class, runBuffer(buffer, packets.length, 6));
+        assertEquals(buffer, gone.faultedVa());
+        assertEquals(FaultKind.NOT_PRESENT, gone.kind());
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> gpu.submitBuffer(EngineType.COPY, 0,
+                new BufferSubmission(pasid, 7, buffer, 0, 7)));
+        assertTrue(empty.getMessage().contains("command buffer length must be 1.."), empty.getMessage());
     }
 
     @Test
