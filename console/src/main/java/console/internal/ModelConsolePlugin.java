@@ -103,7 +103,7 @@ public final class ModelConsolePlugin extends HttpServlet {
         String address = request.getParameter("va");
         if (address != null && !address.isBlank()) {
             try {
-                va = iommu.hw.shell.Args.address("VA", address.trim());
+                va = shell.support.Args.address("VA", address.trim());
             } catch (IllegalArgumentException e) {
                 response.sendError(HttpServletResponse.SC_BAD_REQUEST, e.getMessage());
                 return;

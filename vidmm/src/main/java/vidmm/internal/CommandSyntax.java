@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-import iommu.hw.shell.Args;
+import shell.support.Args;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 

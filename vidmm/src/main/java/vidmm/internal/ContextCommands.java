@@ -9,7 +9,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import iommu.hw.shell.Args;
+import shell.support.Args;
 import kmd.api.EngineNode;
 import vidmm.ContextInfo;
 import vidmm.FenceWait;

@@ -10,7 +10,7 @@ import org.osgi.service.component.annotations.Reference;
 import gpu.hw.BufferSubmission;
 import gpu.hw.CommandPackets;
 import gpu.hw.GpuCommand;
-import iommu.hw.shell.Args;
+import shell.support.Args;
 import os.memmgr.MemoryManager;
 
 /**

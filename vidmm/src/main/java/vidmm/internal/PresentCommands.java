@@ -8,7 +8,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import iommu.hw.shell.Args;
+import shell.support.Args;
 import vidmm.VidMm;
 
 /** {@code display:present DEVICE ALLOCATION [SOURCE]}: displays a primary. */

@@ -5,7 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 
 import gpu.hw.GpuAdapter;
-import iommu.hw.shell.Args;
+import shell.support.Args;
 
 /** Finds an adapter by the index a shell user typed. */
 final class Adapters {

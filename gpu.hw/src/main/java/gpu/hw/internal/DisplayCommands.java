@@ -13,7 +13,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import gpu.hw.DisplayMode;
 import gpu.hw.GpuAdapter;
 import gpu.hw.ScanoutFrame;
-import iommu.hw.shell.Args;
+import shell.support.Args;
 
 /** {@code display:modes [ADAPTER]} and {@code display:scanout FILE.png [SOURCE [ADAPTER]]}: an adapter's display controller. */
 @Component(service = DisplayCommands.class, property = {"osgi.command.scope=display",

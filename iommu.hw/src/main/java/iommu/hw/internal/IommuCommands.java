@@ -18,7 +18,7 @@ import iommu.hw.DmaResult;
 import iommu.hw.Iommu;
 import iommu.hw.IommuStats;
 import iommu.hw.Translation;
-import iommu.hw.shell.Args;
+import shell.support.Args;
 
 /**
  * Gogo commands of the IOMMU hardware (scope {@code iommu}). Binding a process is in os.memmgr. Every

@@ -11,7 +11,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 
 import iommu.hw.Iommu;
 import iommu.hw.Pasid;
-import iommu.hw.shell.Args;
+import shell.support.Args;
 import iommu.hw.vtd.PasidEntry;
 
 /**

@@ -5,7 +5,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import iommu.hw.shell.Args;
+import shell.support.Args;
 import os.memmgr.MemoryManager;
 
 /** {@code iommu:bind PID [UNIT]} and {@code iommu:unbind PID [UNIT]}: register a process's address space with an IOMMU unit. */

@@ -5,7 +5,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import iommu.hw.shell.Args;
+import shell.support.Args;
 import os.memmgr.MemoryManager;
 import os.memmgr.PagingInfo;
 import os.memmgr.ProcessInfo;

@@ -4,7 +4,7 @@
  */
 @Version("1.0.0")
 @Export
-package iommu.hw.shell;
+package shell.support;
 
 import org.osgi.annotation.bundle.Export;
 import org.osgi.annotation.versioning.Version;

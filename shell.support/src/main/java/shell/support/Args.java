@@ -1,4 +1,4 @@
-package iommu.hw.shell;
+package shell.support;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
