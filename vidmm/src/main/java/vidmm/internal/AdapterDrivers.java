@@ -311,7 +311,10 @@ final class AdapterDrivers {
             } finally {
                 synchronized (a.lock) {
                     changing = null;
-                    exclusive = false; // finishChangeLocked cleared it, unless the change ended before it
+                    if (exclusive) { // the change ended before finishChangeLocked: what waited for it is dropped
+                        exclusive = false;
+                        hooks.resubmitDueLocked(false); // their fences time out (TDR) rather than run twice
+                    }
                     gate.signalled(1);
                     // what each context held goes to the new driver now, in order, before the lock goes: a
                     // change right after this one cannot keep it held (and its clock running) for long
