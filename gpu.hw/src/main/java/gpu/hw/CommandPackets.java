@@ -46,11 +46,16 @@ public final class CommandPackets {
         };
     }
 
+    /** The packet length in bytes of {@code command}. */
+    public static int length(GpuCommand command) {
+        return length(opcode(command));
+    }
+
     /** The bytes of {@code commands} as packets, in order. */
     public static byte[] encode(List<GpuCommand> commands) {
         int size = 0;
         for (GpuCommand c : commands) {
-            size += length(opcode(c));
+            size += length(c);
         }
         ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
         for (GpuCommand c : commands) {

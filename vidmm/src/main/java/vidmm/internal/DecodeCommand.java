@@ -37,7 +37,7 @@ public final class DecodeCommand {
         long offset = 0;
         for (GpuCommand c : commands) {
             out.append(String.format("0x%x +%-4d %s%n", at + offset, offset, describe(c)));
-            offset += CommandPackets.encode(List.of(c)).length;
+            offset += CommandPackets.length(c);
         }
         return out.append(commands.size()).append(commands.size() == 1 ? " packet" : " packets").toString();
     }

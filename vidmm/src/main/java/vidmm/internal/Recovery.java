@@ -84,12 +84,9 @@ final class Recovery {
             }
             DriverCandidates.Candidate given = drivers.giveUpLocked("hung in " + ddi + " for more than " + ddiDelayMillis()
                     + " ms (TdrDdiDelay)", true);
-            KernelModeDriver kmd = drivers.kmd();
-            for (EngineNode node : EngineNode.values()) {
-                watchdog.progressed(node);
-            }
-            String outcome = given.name() + " given up; " + (kmd == null ? "no other driver: adapter stopped"
-                    : drivers.attached().name() + " attached");
+            DriverCandidates.Candidate next = drivers.attached(); // its attach started every engine's clock again
+            String outcome = given.name() + " given up; " + (next == null ? "no other driver: adapter stopped"
+                    : next.name() + " attached");
             record = a.faults.pending(0, 0, null, 0, 0, false, "TIMEOUT: " + given.name() + " did not return from " + ddi
                     + " within " + ddiDelayMillis() + " ms", outcome, a.index);
         }

@@ -32,8 +32,9 @@ final class Engine implements Runnable {
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private final Thread thread;
     private EngineStatus status = EngineStatus.IDLE;
-    private boolean abort;
-    private boolean stopped;
+    /** Written under this engine's monitor; volatile so that the executor looks at them every row without it. */
+    private volatile boolean abort;
+    private volatile boolean stopped;
     /** Chunks, copy steps and rows executed: written by the engine's thread alone, read by anyone. */
     private volatile long progress;
     long completed;
@@ -123,7 +124,7 @@ final class Engine implements Runnable {
         return queue.pollFirst();
     }
 
-    private synchronized boolean aborted() {
+    private boolean aborted() {
         return abort || stopped;
     }
 
@@ -177,8 +178,7 @@ final class Engine implements Runnable {
             byte[] buffer = new byte[s.bytes()];
             Translation.Fault fault = executor.fetch(s.pasid(), s.bufferVa(), buffer);
             if (fault != null) {
-                return new Interrupt.DmaPageFaulted(type, s.contextId(), s.fenceValue(), fault.pasid(), fault.va(),
-                        fault.access(), fault.kind(), true);
+                return pageFaulted(s, fault);
             }
             try {
                 commands = CommandPackets.decode(buffer);
@@ -196,10 +196,15 @@ final class Engine implements Runnable {
                 return null; // stopped part way: the reset drops the submission
             }
             if (fault != null) {
-                return new Interrupt.DmaPageFaulted(type, s.contextId(), s.fenceValue(), fault.pasid(), fault.va(),
-                        fault.access(), fault.kind(), true);
+                return pageFaulted(s, fault);
             }
         }
         return new Interrupt.DmaCompleted(type, s.contextId(), s.fenceValue());
+    }
+
+    /** The interrupt of a submission stopped by a fault the IOMMU reported, fetching it or running it. */
+    private Interrupt pageFaulted(Job s, Translation.Fault fault) {
+        return new Interrupt.DmaPageFaulted(type, s.contextId(), s.fenceValue(), fault.pasid(), fault.va(), fault.access(),
+                fault.kind(), true);
     }
 }
