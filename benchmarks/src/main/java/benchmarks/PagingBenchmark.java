@@ -55,7 +55,7 @@ public class PagingBenchmark {
         @Setup(Level.Trial)
         public void setUp() throws IOException {
             dir = Files.createTempDirectory("paging-bench");
-            machine = TestMachine.builder().pagefile(dir.resolve("pagefile.sys"), 256, 1).noDriver().build();
+            machine = TestMachine.builder().lockProbe(false).pagefile(dir.resolve("pagefile.sys"), 256, 1).noDriver().build();
             mm = machine.os();
             pid = mm.spawn("bench");
             mm.bindIommu(pid, 0);

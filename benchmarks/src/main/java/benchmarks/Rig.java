@@ -15,7 +15,7 @@ final class Rig {
     final int pasid;
 
     Rig(long memoryBytes, int iotlbEntries) {
-        TestMachine machine = TestMachine.builder().memory(memoryBytes).iommu(iotlbEntries, 64).noDriver().build();
+        TestMachine machine = TestMachine.builder().lockProbe(false).memory(memoryBytes).iommu(iotlbEntries, 64).noDriver().build();
         memory = machine.memory();
         iommu = machine.iommu();
         WindowsMemoryManager mm = machine.os();

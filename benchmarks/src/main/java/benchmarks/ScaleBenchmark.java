@@ -74,7 +74,7 @@ public class ScaleBenchmark {
         @Setup(Level.Trial)
         public void setUp() throws IOException {
             dir = Files.createTempDirectory("scale-bench");
-            machine = TestMachine.builder().memory((long) memoryGiB << 30)
+            machine = TestMachine.builder().lockProbe(false).memory((long) memoryGiB << 30)
                     .pagefile(dir.resolve("pagefile.sys"), (long) memoryGiB << 10, 1).sources(1, 64, 48).build();
             mm = machine.os();
             vidmm = machine.vidmm();

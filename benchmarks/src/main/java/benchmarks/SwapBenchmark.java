@@ -51,7 +51,7 @@ public class SwapBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            machine = TestMachine.builder().memory(1L << 30).aperturePages(65536).sources(1, 320, 240).build();
+            machine = TestMachine.builder().lockProbe(false).memory(1L << 30).aperturePages(65536).sources(1, 320, 240).build();
             WindowsMemoryManager mm = machine.os();
             gpu = machine.gpu();
             vidmm = machine.vidmm();

@@ -74,7 +74,7 @@ public class VidMmBenchmark {
 
         /** The machine, with DDIs guarded by TdrDdiDelay (0: run on the caller's thread, unguarded). */
         void build(long tdrDdiDelayMillis) {
-            machine = TestMachine.builder().memory(1L << 30).iommu(65536, 64).tdr(2000, tdrDdiDelayMillis).build();
+            machine = TestMachine.builder().lockProbe(false).memory(1L << 30).iommu(65536, 64).tdr(2000, tdrDdiDelayMillis).build();
             memory = machine.memory();
             iommu = machine.iommu();
             mm = machine.os();

@@ -147,22 +147,23 @@ final class AdapterDrivers {
 
     /** A driver service arrived: ask it how well it matches this adapter, and attach it if it is now the best. */
     void add(DisplayDriver driver, Map<String, Object> properties) {
-        synchronized (a.lock) {
-            candidates.add(driver, properties, a.identity());
+        DriverCandidates.Offer offer = DriverCandidates.offer(driver, properties, a.identity()); // its match, without the locks
+        try (AdapterState.Held held = a.change()) {
+            candidates.add(offer);
         }
         reconsider();
     }
 
     /** A driver service is going (its bundle stops): if attached here, the adapter moves to the next best first. */
     void remove(DisplayDriver driver) {
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.change()) {
             candidates.remove(driver);
         }
         reconsider();
     }
 
     List<DriverBinding> bindings() {
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.read()) {
             return candidates.bindings(a.index, a.identity(), attached());
         }
     }
@@ -236,7 +237,7 @@ final class AdapterDrivers {
     <T> T settled(java.util.function.Supplier<T> call) {
         while (true) {
             awaitSettled();
-            synchronized (a.lock) {
+            try (AdapterState.Held held = a.change()) {
                 if (!changing()) {
                     return call.get();
                 }
@@ -287,7 +288,7 @@ final class AdapterDrivers {
         while (true) {
             SyncObjectState gate;
             List<ContextState> going = null;
-            synchronized (a.lock) {
+            try (AdapterState.Held held = a.change()) {
                 gate = changing;
                 if (gate == null) {
                     if (!changeDueLocked()) {
@@ -304,12 +305,12 @@ final class AdapterDrivers {
             }
             try {
                 awaitGiven(going, System.nanoTime() + QUIESCE_MILLIS * 1_000_000L); // without the lock
-                synchronized (a.lock) {
+                try (AdapterState.Held held = a.change()) {
                     finishChangeLocked();
                 }
                 settleReplay();
             } finally {
-                synchronized (a.lock) {
+                try (AdapterState.Held held = a.change()) {
                     changing = null;
                     if (exclusive) { // the change ended before finishChangeLocked: what waited for it is dropped
                         exclusive = false;
@@ -436,7 +437,7 @@ final class AdapterDrivers {
     void settleReplay() {
         while (true) {
             Replay r;
-            synchronized (a.lock) {
+            try (AdapterState.Held held = a.read()) {
                 r = replaying;
             }
             if (r == null) {
@@ -448,7 +449,7 @@ final class AdapterDrivers {
             } catch (VidMmException e) {
                 late = e;
             }
-            synchronized (a.lock) {
+            try (AdapterState.Held held = a.change()) {
                 if (replaying != r) {
                     continue; // another attachment replayed meanwhile
                 }
@@ -475,7 +476,7 @@ final class AdapterDrivers {
      */
     int retry() {
         int forgotten;
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.change()) {
             forgotten = candidates.forgetRefusals();
         }
         reconsider();
@@ -484,7 +485,7 @@ final class AdapterDrivers {
 
     /** Takes the adapter from its drivers for {@code holder}: the attached one is detached, none attaches until {@link #release}. */
     void hold(String holder) {
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.change()) {
             if (heldBy != null) {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is already held by " + heldBy);
             }
@@ -501,7 +502,7 @@ final class AdapterDrivers {
 
     /** Gives the adapter back to its drivers: the best match is attached again, with every live object replayed. */
     void release() {
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.change()) {
             heldBy = null;
             if (attachment == null) {
                 status = idleStatus();
@@ -567,7 +568,7 @@ final class AdapterDrivers {
      * refused driver is stopped and removed again and VidMm's state is as it was.
      */
     String attachLocked(Candidate c) {
-        DdiGuard g = new DdiGuard(c.name(), a.index, hooks.ddiDelayMillis(), hooks::driverHung);
+        DdiGuard g = new DdiGuard(c.name(), a, hooks.ddiDelayMillis(), hooks::driverHung);
         KernelModeDriver context;
         try {
             context = (KernelModeDriver) guarded(g, "DxgkDdiAddDevice", () -> c.driver().addDevice(a.gpu));

@@ -2,6 +2,7 @@ package vidmm.internal;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
@@ -13,7 +14,7 @@ import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 
 /**
- * One adapter's bookkeeping, which its parts share: its identity and hardware, the lock that guards
+ * One adapter's bookkeeping, which its parts share: its identity and hardware, the locks that guard
  * the rest, its processes, devices, contexts and allocations, its fault log and its events. The parts
  * ({@link AdapterDrivers}, {@link Recovery}, {@link GpuWork}, {@link Display}) are each given this and
  * the parts they call, never the adapter that holds them all ({@link AdapterVidMm}).
@@ -26,7 +27,18 @@ final class AdapterState {
     /** The hardware, handed to a driver's AddDevice. */
     final GpuAdapter gpu;
     final MemoryManager mm;
-    final Object lock = new Object();
+    /**
+     * The adapter's call order: held by whatever changes the adapter's objects, for the whole change
+     * and so across its driver and OS calls; taken before {@link #lock}. Changes, and so DDIs, go one
+     * at a time, as a driver expects them.
+     */
+    final ReentrantLock calls = new ReentrantLock();
+    /**
+     * The bookkeeping lock: guards the maps below and the states in them. A change holds it except
+     * while a driver call runs ({@link DdiGuard} lets it go for the call and takes it back), so a
+     * reader ({@link #read}) never waits for a driver.
+     */
+    final ReentrantLock lock = new ReentrantLock();
     final FaultLog faults = new FaultLog();
     final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
     final Map<Long, DeviceState> devices = new LinkedHashMap<>();
@@ -45,6 +57,66 @@ final class AdapterState {
         this.gpu = gpu;
         this.mm = mm;
         this.events = events;
+    }
+
+    /** A hold of the adapter's locks, released at the end of a try-with-resources block. */
+    interface Held extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private final Held changeHeld = () -> {
+        lock.unlock();
+        calls.unlock();
+    };
+    private final Held readHeld = lock::unlock;
+
+    /** Enters the adapter to change it: its call order, then its lock. */
+    Held change() {
+        calls.lock();
+        lock.lock();
+        return changeHeld;
+    }
+
+    /** Enters the adapter to read its bookkeeping: its lock only, which no driver call holds. */
+    Held read() {
+        lock.lock();
+        return readHeld;
+    }
+
+    /**
+     * Runs {@code call}, part of a change, without the bookkeeping lock (the call order stays held, so
+     * no other change runs meanwhile): for driver and OS calls, which may take long and may call
+     * back. The lock is taken back, as often as it was held, before this returns.
+     */
+    <T> T unlocked(Supplier<T> call) {
+        if (!calls.isHeldByCurrentThread()) {
+            throw new AssertionError("a driver or OS call outside adapter " + index + "'s call order (a VidMm defect)");
+        }
+        int holds = lock.getHoldCount();
+        for (int i = 0; i < holds; i++) {
+            lock.unlock();
+        }
+        try {
+            return call.get();
+        } finally {
+            for (int i = 0; i < holds; i++) {
+                lock.lock();
+            }
+        }
+    }
+
+    /** An OS call of a change ({@link Calls#os}), without the bookkeeping lock. */
+    <T> T os(Supplier<T> call) {
+        return unlocked(() -> Calls.os(call));
+    }
+
+    /** An OS clean-up of a change ({@link Calls#quietly}), without the bookkeeping lock. */
+    void osQuietly(Runnable cleanup) {
+        unlocked(() -> {
+            Calls.quietly(cleanup);
+            return null;
+        });
     }
 
     PciIdentity identity() {

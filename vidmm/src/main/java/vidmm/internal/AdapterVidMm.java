@@ -21,14 +21,14 @@ import vidmm.VidMmStatus;
 import vidmm.VideoMemoryInfo;
 
 import static vidmm.internal.Calls.ddi;
-import static vidmm.internal.Calls.os;
 import static vidmm.internal.Calls.quietly;
 
 /**
  * VidMm's state for one adapter: its processes (registered with the adapter's IOMMU unit), devices
  * and allocations, and the calls on them. Driver binding ({@link AdapterDrivers}), submission and
- * recovery ({@link GpuWork}) and display ({@link Display}) work on the same state. Bookkeeping and
- * every driver call happen under {@link #lock}, so the driver sees one call at a time.
+ * recovery ({@link GpuWork}) and display ({@link Display}) work on the same state. A change holds the
+ * adapter's call order ({@link AdapterState#calls}), so the driver sees one call at a time, and its
+ * lock except while a driver call runs.
  */
 final class AdapterVidMm {
     static final long MAX_ALLOCATION = AllocationState.MAX_ALLOCATION;
@@ -68,7 +68,6 @@ final class AdapterVidMm {
     final GpuAdapter gpu;
     final MemoryManager mm;
     final Kernel kernel;
-    final Object lock;
     final Residency residency;
     final FaultLog faults;
     /** Its tasks run on the adapter's worker thread ({@link GpuWork#later}). */
@@ -92,7 +91,6 @@ final class AdapterVidMm {
         this.gpu = gpu;
         this.mm = mm;
         this.kernel = kernel;
-        this.lock = state.lock;
         this.faults = state.faults;
         this.processes = state.processes;
         this.devices = state.devices;
@@ -172,7 +170,7 @@ final class AdapterVidMm {
     /** Destroys every device (returning its memory and PASID) and detaches the driver. */
     void stop() {
         List<ContextState> draining = new ArrayList<>();
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             state.stopped = true;
             display.blankAll();
             for (DeviceState d : devices.values()) {
@@ -180,7 +178,7 @@ final class AdapterVidMm {
             }
         }
         GpuWork.awaitIdle(draining); // without the lock
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             for (DeviceState d : new ArrayList<>(devices.values())) {
                 destroyDeviceLocked(d);
             }
@@ -209,9 +207,9 @@ final class AdapterVidMm {
     // ---- devices and process registration ----
 
     long createDevice(int pid) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             requireStarted();
-            os(() -> mm.addressSpace(pid));
+            state.os(() -> mm.addressSpace(pid));
             ProcessState process = processes.get(pid);
             boolean first = process == null;
             if (first) {
@@ -221,12 +219,13 @@ final class AdapterVidMm {
                 try {
                     for (; bound < iommuUnits.length; bound++) {
                         int unit = iommuUnits[bound];
-                        pasids[bound] = os(() -> kernel.acquirePasid(pid, unit));
+                        pasids[bound] = state.os(() -> kernel.acquirePasid(pid, unit));
                     }
                     hProcess = ddi("DxgkDdiCreateProcess", () -> kmd().createProcess(pid, pasids.clone()));
                 } catch (VidMmException e) {
                     for (int i = 0; i < bound; i++) {
-                        kernel.releasePasid(pid, iommuUnits[i]);
+                        int unit = iommuUnits[i];
+                        state.osQuietly(() -> kernel.releasePasid(pid, unit));
                     }
                     throw e;
                 }
@@ -257,7 +256,7 @@ final class AdapterVidMm {
             quietly(() -> kmd().destroyProcess(p.kmdHandle));
         }
         for (int unit : iommuUnits) {
-            kernel.releasePasid(p.pid, unit);
+            state.osQuietly(() -> kernel.releasePasid(p.pid, unit));
         }
         processes.remove(p.pid);
     }
@@ -269,7 +268,7 @@ final class AdapterVidMm {
      */
     void destroyDevice(long device) {
         List<ContextState> draining;
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             DeviceState d = deviceLocked(device);
             if (d.closing()) {
                 throw new VidMmException(VidMmStatus.INVALID_HANDLE, "device 0x" + Long.toHexString(device)
@@ -278,7 +277,7 @@ final class AdapterVidMm {
             draining = d.close();
         }
         GpuWork.awaitIdle(draining);
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             DeviceState d = devices.get(device);
             if (d != null) {
                 destroyDeviceLocked(d);
@@ -316,7 +315,7 @@ final class AdapterVidMm {
     /** D3DKMTCreateContext: DxgkDdiCreateContext on the device's node and physical GPU. */
     long createContext(long device, kmd.api.EngineNode node, int gpu) {
         java.util.Objects.requireNonNull(node, "engine node");
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             requireStarted();
             DeviceState d = deviceLocked(device);
             AdapterState.requireActive(d);
@@ -336,7 +335,7 @@ final class AdapterVidMm {
 
     /** The device's first context on {@code node} (its shorthand context), created on first use. */
     long defaultContext(long device, kmd.api.EngineNode node) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             DeviceState d = deviceLocked(device);
             for (ContextState c : d.contexts()) {
                 if (c.node == node && c.gpu == d.defaultGpu) {
@@ -353,12 +352,12 @@ final class AdapterVidMm {
      */
     void destroyContext(long context) {
         ContextState c;
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             c = state.contextLocked(context);
             contexts.remove(context); // no new submission finds it; its interrupts still do (AdapterDrivers.contextOf)
         }
         GpuWork.awaitIdle(List.of(c));
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             if (c.device.contexts().contains(c)) {
                 recovery.cutOffLocked(List.of(c));
                 destroyContextLocked(c);
@@ -380,7 +379,7 @@ final class AdapterVidMm {
     /** The process exits: its devices take no more work, their work is waited for without the lock, then they go. */
     void processExiting(int pid) {
         List<ContextState> draining = new ArrayList<>();
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             ProcessState p = processes.get(pid);
             if (p == null) {
                 return;
@@ -390,7 +389,7 @@ final class AdapterVidMm {
             }
         }
         GpuWork.awaitIdle(draining);
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             ProcessState p = processes.get(pid);
             if (p != null) {
                 for (Long device : new ArrayList<>(p.devices)) {
@@ -403,7 +402,7 @@ final class AdapterVidMm {
     // ---- allocations ----
 
     Allocation allocate(long device, long size, Set<AllocationFlag> flags) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             requireStarted();
             DeviceState d = deviceLocked(device);
             AdapterState.requireActive(d);
@@ -418,15 +417,15 @@ final class AdapterVidMm {
             AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
                     described.preferredSegment(), described.flags());
             boolean shared = desc.flags().contains(AllocationFlag.SHARED);
-            AddressSpace space = os(() -> mm.addressSpace(d.pid));
-            long section = shared ? os(() -> mm.createSection(desc.size())) : 0;
+            AddressSpace space = state.os(() -> mm.addressSpace(d.pid));
+            long section = shared ? state.os(() -> mm.createSection(desc.size())) : 0;
             long va;
             try {
-                va = os(() -> shared ? space.mapSection(section, PageProtection.READWRITE)
+                va = state.os(() -> shared ? space.mapSection(section, PageProtection.READWRITE)
                         : space.allocate(desc.size(), PageProtection.READWRITE));
             } catch (VidMmException e) {
                 if (shared) {
-                    quietly(() -> mm.closeSection(section));
+                    state.osQuietly(() -> mm.closeSection(section));
                 }
                 throw e;
             }
@@ -437,9 +436,9 @@ final class AdapterVidMm {
                 ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(d.kmdHandle, handle, va, desc.size()));
             } catch (VidMmException e) {
                 quietly(() -> kmd().destroyAllocation(handle));
-                quietly(() -> space.release(va));
+                state.osQuietly(() -> space.release(va));
                 if (shared) {
-                    quietly(() -> mm.closeSection(section));
+                    state.osQuietly(() -> mm.closeSection(section));
                 }
                 throw e;
             }
@@ -454,7 +453,7 @@ final class AdapterVidMm {
 
     /** Opens a shared allocation (created on this adapter or another) in the device's process. */
     Allocation openShared(long device, long sharedHandle) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             requireStarted();
             DeviceState d = deviceLocked(device);
             AdapterState.requireActive(d);
@@ -468,15 +467,15 @@ final class AdapterVidMm {
                 throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no shared allocation has handle 0x"
                         + Long.toHexString(sharedHandle));
             }
-            AddressSpace space = os(() -> mm.addressSpace(d.pid));
-            long va = os(() -> space.mapSection(source.section, PageProtection.READWRITE));
+            AddressSpace space = state.os(() -> mm.addressSpace(d.pid));
+            long va = state.os(() -> space.mapSection(source.section, PageProtection.READWRITE));
             long handle = kernel.nextHandle();
             AllocationState a = new AllocationState(handle, d, va, source.size, source.flags, source.section,
                     source.handle, false);
             try {
                 ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(d.kmdHandle, handle, va, source.size));
             } catch (VidMmException e) {
-                quietly(() -> space.release(va));
+                state.osQuietly(() -> space.release(va));
                 throw e;
             }
             d.allocations.put(handle, a);
@@ -486,7 +485,7 @@ final class AdapterVidMm {
     }
 
     void destroyAllocation(long device, long allocation) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             DeviceState d = deviceLocked(device);
             AllocationState a = allocationLocked(d, allocation);
             display.refuseIfShown(a);
@@ -505,10 +504,10 @@ final class AdapterVidMm {
                 quietly(() -> kmd().destroyAllocation(a.handle));
             }
         }
-        quietly(() -> mm.addressSpace(d.pid).release(a.va));
+        state.osQuietly(() -> mm.addressSpace(d.pid).release(a.va));
         if (a.owner && a.section != 0) {
             kernel.sharedDestroyed(a);
-            quietly(() -> mm.closeSection(a.section));
+            state.osQuietly(() -> mm.closeSection(a.section));
         }
         d.allocations.remove(a.handle);
         d.evictedForBudget.remove(a.handle);
@@ -518,7 +517,7 @@ final class AdapterVidMm {
     // ---- residency ----
 
     long makeResident(long device, List<Long> handles) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             requireStarted();
             DeviceState d = deviceLocked(device);
             List<AllocationState> list = new ArrayList<>();
@@ -533,7 +532,7 @@ final class AdapterVidMm {
     }
 
     void evict(long device, List<Long> handles) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             DeviceState d = deviceLocked(device);
             List<AllocationState> list = new ArrayList<>();
             for (long h : handles) {
@@ -545,20 +544,20 @@ final class AdapterVidMm {
 
     /** The process's figures on this adapter, or null if it has no device here. */
     VideoMemoryInfo videoMemoryInfo(int pid) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.read()) {
             return processes.containsKey(pid) ? residency.info(pid, List.of()) : null;
         }
     }
 
     /** {@link Residency#trim} of {@code pid} on this adapter; 0 if it has no device here. */
     long trim(int pid, long target) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             return processes.containsKey(pid) ? residency.trim(pid, target, allocations.values(), display.shown()) : 0;
         }
     }
 
     VideoMemoryInfo queryVideoMemoryInfo(long device) {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.change()) {
             DeviceState d = deviceLocked(device);
             List<Long> evicted = new ArrayList<>(d.evictedForBudget);
             d.evictedForBudget.clear();
@@ -569,7 +568,7 @@ final class AdapterVidMm {
     // ---- queries ----
 
     List<ProcessRegistration> processes() {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.read()) {
             List<ProcessRegistration> list = new ArrayList<>();
             for (ProcessState p : processes.values()) {
                 for (int g = 0; g < iommuUnits.length; g++) {
@@ -581,7 +580,7 @@ final class AdapterVidMm {
     }
 
     List<Allocation> allocations() {
-        synchronized (lock) {
+        try (AdapterState.Held held = state.read()) {
             List<Allocation> list = new ArrayList<>();
             for (AllocationState a : allocations.values()) {
                 list.add(a.info());

@@ -8,27 +8,32 @@ import vidmm.VidMmStatus;
 
 /**
  * TdrDdiDelay for one attached driver context: every DDI call runs on the context's own DDI thread
- * while the caller (who holds the adapter's lock) waits at most {@code delayMillis}. A call that does
- * not return by then hangs the driver: the caller gets DRIVER_HUNG at once and so releases the lock,
- * every later call fails at once, and {@code onHang} (VidMm's recovery) is told which DDI hung. The
- * hung thread is abandoned; nothing of VidMm waits on it again. With a delay of 0 the calls run on
- * the caller's thread and nothing guards them (the hand-off costs about 1.5 us a call).
+ * while the caller waits at most {@code delayMillis}. The caller holds the adapter's call order
+ * ({@link AdapterState#calls}), so calls go one at a time, but not its bookkeeping lock: the guard
+ * lets that go for the call and takes it back after, so that readers, interrupts' follow-ups and the
+ * shell never wait for a driver. A call that does not return by then hangs the driver: the caller
+ * gets DRIVER_HUNG at once and so lets the call order go, every later call fails at once, and
+ * {@code onHang} (VidMm's recovery) is told which DDI hung. The hung thread is abandoned; nothing of
+ * VidMm waits on it again. With a delay of 0 the calls run on the caller's thread (still without the
+ * bookkeeping lock) and nothing guards them (the hand-off costs about 1.5 us a call).
  */
 final class DdiGuard {
     private static final Object TIMED_OUT = new Object();
 
     private final String driver;
+    private final AdapterState adapter;
     private final long delayMillis;
     private final BiConsumer<DdiGuard, String> onHang;
     /** The DDI thread, or null when DDIs run on the caller's thread (delay 0). */
     private final DdiThread thread;
     private volatile String hungIn;
 
-    DdiGuard(String driver, int adapter, long delayMillis, BiConsumer<DdiGuard, String> onHang) {
+    DdiGuard(String driver, AdapterState adapter, long delayMillis, BiConsumer<DdiGuard, String> onHang) {
         this.driver = driver;
+        this.adapter = adapter;
         this.delayMillis = delayMillis;
         this.onHang = onHang;
-        this.thread = delayMillis > 0 ? new DdiThread("ddi-" + adapter + "-" + driver) : null;
+        this.thread = delayMillis > 0 ? new DdiThread("ddi-" + adapter.index + "-" + driver) : null;
     }
 
     /** Runs {@code call} on the DDI thread and waits for it at most TdrDdiDelay; its exceptions pass through. */
@@ -38,16 +43,36 @@ final class DdiGuard {
             throw new VidMmException(VidMmStatus.DRIVER_HUNG, driver + " hung in " + hung + " and was given up; " + ddi
                     + " not called");
         }
-        if (thread == null || thread.isCurrent()) {
+        if (thread != null && thread.isCurrent()) {
             return call.run(); // a DDI calling back into VidMm, which calls a DDI: already on the DDI thread
         }
-        Object result = thread.run(call, TimeUnit.MILLISECONDS.toNanos(delayMillis), TIMED_OUT);
+        Object result;
+        try {
+            result = adapter.unlocked(() -> { // the driver is called without the bookkeeping lock
+                try {
+                    return thread == null ? call.run() : thread.run(call, TimeUnit.MILLISECONDS.toNanos(delayMillis), TIMED_OUT);
+                } catch (RuntimeException | Error e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new Thrown(t);
+                }
+            });
+        } catch (Thrown t) {
+            throw t.getCause();
+        }
         if (result == TIMED_OUT) {
             hang(ddi);
             throw new VidMmException(VidMmStatus.DRIVER_HUNG, driver + " did not return from " + ddi + " within "
                     + delayMillis + " ms (TdrDdiDelay); VidMm gave it up");
         }
         return result;
+    }
+
+    /** A checked exception of a DDI, carried through {@link AdapterState#unlocked}. */
+    private static final class Thrown extends RuntimeException {
+        Thrown(Throwable cause) {
+            super(cause);
+        }
     }
 
     private synchronized void hang(String ddi) {

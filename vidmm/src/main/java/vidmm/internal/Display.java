@@ -74,7 +74,7 @@ final class Display {
         } catch (VidMmException e) {
             late = e;
         }
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.change()) {
             showLocked(m, late);
         }
     }
@@ -112,7 +112,7 @@ final class Display {
         long first = aperture.reserve(pages);
         PinnedPages pin;
         try {
-            pin = os(() -> a.mm.addressSpace(d.pid).pin(x.va, x.size, false));
+            pin = a.os(() -> a.mm.addressSpace(d.pid).pin(x.va, x.size, false));
         } catch (VidMmException e) {
             aperture.release(first, pages);
             throw e;
@@ -124,7 +124,7 @@ final class Display {
                     new PagingOperation.MapApertureSegment(aperture.segmentId, first, pin.frames()), fence));
         } catch (VidMmException e) {
             aperture.release(first, pages);
-            quietly(() -> a.mm.addressSpace(d.pid).unpin(pin.handle()));
+            a.osQuietly(() -> a.mm.addressSpace(d.pid).unpin(pin.handle()));
             throw e;
         }
         Mapping m = new Mapping(new Displayed(source, x, first, pages, pin), aperture, fence, kmd, device);
@@ -180,7 +180,7 @@ final class Display {
             releaseLocked(m.shown());
         } else { // another driver's aperture: the old one's range went with it; only the pin is ours
             Displayed x = m.shown();
-            quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
+            a.osQuietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
         }
     }
 
@@ -222,7 +222,7 @@ final class Display {
         if (drivers.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
             space.release(x.firstPage(), x.pages());
         }
-        quietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
+        a.osQuietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
     }
 
     /** VidMm may ask the driver again (a change ended, a driver attached): the unmaps that were due are issued now. */
@@ -330,7 +330,7 @@ final class Display {
     }
 
     List<ApertureMapping> mappings() {
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.read()) {
             List<ApertureMapping> list = new ArrayList<>();
             for (Displayed x : displayed.values()) {
                 list.add(new ApertureMapping(x.source(), x.allocation().handle, x.allocation().device.pid, x.firstPage(),

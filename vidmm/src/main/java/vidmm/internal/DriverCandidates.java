@@ -24,8 +24,15 @@ final class DriverCandidates {
     private final Map<DisplayDriver, Candidate> candidates = new LinkedHashMap<>();
     private final Map<Long, String> refused = new LinkedHashMap<>();
 
-    /** Asks {@code driver} how well it matches {@code adapter} and keeps it; a match that throws refuses it. */
-    void add(DisplayDriver driver, Map<String, Object> properties, PciIdentity adapter) {
+    /** A driver service's answer to this adapter: the candidate, and why it is refused (null: it is not). */
+    record Offer(Candidate candidate, String refusal) {
+    }
+
+    /**
+     * Asks {@code driver} how well it matches {@code adapter}; a match that throws refuses it. Called
+     * without the adapter's locks: a driver's match is its own code.
+     */
+    static Offer offer(DisplayDriver driver, Map<String, Object> properties, PciIdentity adapter) {
         int score;
         String refusal = null;
         try {
@@ -37,9 +44,15 @@ final class DriverCandidates {
         Candidate c = new Candidate(driver, number(properties.get("service.id")),
                 (int) number(properties.get("service.ranking")), Math.max(0, score),
                 String.valueOf(properties.getOrDefault(DisplayDriver.NAME, driver.getClass().getSimpleName())));
-        candidates.put(driver, c);
-        if (refusal != null) {
-            refused.put(c.serviceId(), refusal);
+        return new Offer(c, refusal);
+    }
+
+    /** Keeps an {@link #offer}ed candidate. */
+    void add(Offer offer) {
+        Candidate c = offer.candidate();
+        candidates.put(c.driver(), c);
+        if (offer.refusal() != null) {
+            refused.put(c.serviceId(), offer.refusal());
         }
     }
 

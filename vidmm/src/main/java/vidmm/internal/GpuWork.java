@@ -61,7 +61,7 @@ final class GpuWork {
      * fence now and goes to the driver when the wait is satisfied.
      */
     long submit(long context, List<DmaCommand> commands, SyncObjectState sync, long value) {
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.change()) {
             drivers.requireStarted();
             ContextState c = a.contextLocked(context);
             DeviceState d = c.device;
@@ -97,7 +97,7 @@ final class GpuWork {
      * is never satisfied is a timeout (TDR) of the context.
      */
     void waitFromGpu(long context, SyncObjectState sync, long value) {
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.change()) {
             drivers.requireStarted();
             ContextState c = a.contextLocked(context);
             AdapterState.requireActive(c.device);
@@ -116,7 +116,7 @@ final class GpuWork {
     void releaseHeld(ContextState c) {
         try {
             worker.execute(() -> {
-                synchronized (a.lock) {
+                try (AdapterState.Held held = a.change()) {
                     releaseHeldLocked(c);
                 }
             });
@@ -142,7 +142,7 @@ final class GpuWork {
 
     FenceWait waitForFence(long context, long fence, long timeoutMillis) {
         ContextState c;
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.read()) {
             c = a.contextLocked(context);
         }
         try {
@@ -210,7 +210,7 @@ final class GpuWork {
     /** Runs {@code task} on the adapter's worker thread, under the adapter's lock (work a paging fence made due). */
     void later(Runnable task) {
         Runnable locked = () -> {
-            synchronized (a.lock) {
+            try (AdapterState.Held held = a.change()) {
                 task.run();
             }
         };

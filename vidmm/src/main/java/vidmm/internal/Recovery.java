@@ -73,7 +73,7 @@ final class Recovery {
      */
     private void recoverHung(DdiGuard guard, String ddi) {
         GpuFault record;
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.change()) {
             if (a.stopped || !drivers.guards(guard)) {
                 return; // detached meanwhile
             }
@@ -158,12 +158,13 @@ final class Recovery {
 
     /** Resets the faulted engine (escalating to an adapter reset), then resubmits other devices' work. */
     private void recover(InterruptNotification.DmaPageFaulted f, GpuFault pending) {
-        String outcome;
-        synchronized (a.lock) {
+        GpuFault done;
+        try (AdapterState.Held held = a.change()) {
             if (drivers.kmd() == null) {
                 return; // the driver went away meanwhile; nothing to reset
             }
             Set<EngineNode> dropped = EnumSet.of(f.node());
+            String outcome;
             try {
                 drivers.kmd().resetEngine(f.node());
                 outcome = "engine reset";
@@ -171,11 +172,13 @@ final class Recovery {
                 dropped = EnumSet.allOf(EngineNode.class);
                 outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")" + resetAdapterLocked();
             }
+            // resolved before the others' work goes again: whoever sees that complete finds the outcome
+            done = a.faults.resolve(pending, outcome);
             ContextState faulted = drivers.contextOf(f.contextHandle());
             resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
         }
         drivers.settleReplay();
-        posted(VidMmEvents.ENGINE_RESET, a.faults.resolve(pending, outcome));
+        posted(VidMmEvents.ENGINE_RESET, done);
     }
 
     /**
@@ -209,18 +212,18 @@ final class Recovery {
         GpuFault pending = a.faults.pending(0, 0, null, 0, 0, false, "DEVICE_TLB_TIMEOUT: GPU " + physicalGpu + " (" + device
                 + ") did not answer a device-TLB invalidation of IOMMU unit " + unit + " in time", "adapter reset pending", a.index);
         Runnable reset = () -> {
-            String outcome;
-            synchronized (a.lock) {
+            GpuFault done;
+            try (AdapterState.Held held = a.change()) {
                 if (drivers.kmd() == null) {
-                    outcome = "no driver: the GPU is reset when one attaches";
                     a.gpu.resetEngine(gpu.hw.EngineType.COPY); // empties the device TLB; the unit accepts the GPU again
+                    done = a.faults.resolve(pending, "no driver: the GPU is reset when one attaches");
                 } else {
-                    outcome = "adapter reset" + resetAdapterLocked();
+                    done = a.faults.resolve(pending, "adapter reset" + resetAdapterLocked());
                     resubmitLocked(EnumSet.allOf(EngineNode.class), Set.of());
                 }
             }
             drivers.settleReplay();
-            posted(VidMmEvents.ENGINE_RESET, a.faults.resolve(pending, outcome));
+            posted(VidMmEvents.ENGINE_RESET, done);
         };
         try {
             recovery.execute(reset);
@@ -272,7 +275,7 @@ final class Recovery {
     /** The watchdog's tick: an engine that hung is recovered. */
     private void detectTimeouts() {
         try {
-            synchronized (a.lock) {
+            try (AdapterState.Held held = a.change()) {
                 for (EngineNode node : EngineNode.values()) {
                     // during a driver change, held submissions wait for the change, not for an engine
                     TdrWatchdog.Hang hang = a.stopped || drivers.kmd() == null || drivers.changing() ? null
@@ -319,11 +322,16 @@ final class Recovery {
             outcome = "engine reset failed: " + e.getMessage();
         }
         watchdog.progressed(node);
-        resubmitLocked(EnumSet.of(node), Set.copyOf(hung.contexts()));
-        if (tdr.timedOut(System.currentTimeMillis())) {
-            String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
-            outcome += "; " + why + ": " + drivers.giveUpLocked(why, false).name() + " given up";
+        if (!tdr.timedOut(System.currentTimeMillis())) {
+            // resolved before the others' work goes again: whoever sees that complete finds the outcome
+            GpuFault done = a.faults.resolve(pending, outcome);
+            resubmitLocked(EnumSet.of(node), Set.copyOf(hung.contexts()));
+            posted(VidMmEvents.TIMEOUT, done);
+            return;
         }
+        resubmitLocked(EnumSet.of(node), Set.copyOf(hung.contexts()));
+        String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
+        outcome += "; " + why + ": " + drivers.giveUpLocked(why, false).name() + " given up";
         posted(VidMmEvents.TIMEOUT, a.faults.resolve(pending, outcome));
     }
 

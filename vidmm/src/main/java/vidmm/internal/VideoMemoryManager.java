@@ -72,7 +72,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     private final Map<Long, AdapterVidMm> contextAdapters = new ConcurrentHashMap<>();
     private final Map<Long, SyncObjectState> syncObjects = new ConcurrentHashMap<>();
     private final Map<Long, AllocationState> shared = new ConcurrentHashMap<>();
-    /** (pid, IOMMU unit) -> {users, PASID, whether VidMm bound it}. */
+    /** (pid, IOMMU unit) -> {users, PASID, whether VidMm bound it, whether its last user is unbinding it}. */
     private final Map<Long, int[]> pasidUsers = new HashMap<>();
     private final AtomicLong handles = new AtomicLong(0x100);
     /** Faults, resets, driver changes and presents go to it as events ({@link VidMmEvents}) when there is one. */
@@ -446,7 +446,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     @Override
     public ContextInfo contextInfo(long context) {
         AdapterVidMm a = adapterOfContext(context);
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.state.read()) {
             return a.state.contextLocked(context).info();
         }
     }
@@ -455,7 +455,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     public List<ContextInfo> contexts() {
         List<ContextInfo> list = new ArrayList<>();
         for (AdapterVidMm a : sortedAdapters()) {
-            synchronized (a.lock) {
+            try (AdapterState.Held held = a.state.read()) {
                 a.contexts.values().forEach(c -> list.add(c.info()));
             }
         }
@@ -483,7 +483,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     @Override
     public DeviceInfo device(long device) {
         AdapterVidMm a = adapterOfDevice(device);
-        synchronized (a.lock) {
+        try (AdapterState.Held held = a.state.read()) {
             return a.deviceLocked(device).info();
         }
     }
@@ -550,22 +550,37 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         return handles.incrementAndGet();
     }
 
+    /**
+     * The process's PASID on {@code unit}, bound on its first user. A PASID whose last user is
+     * unbinding it is waited for (its unbind runs outside this monitor, so that one slow unbind, which
+     * waits for device-TLB invalidations, does not stall every adapter's device creation).
+     */
     @Override
     public int acquirePasid(int pid, int unit) {
         long key = ((long) pid << 32) | unit;
         synchronized (pasidUsers) {
-            int[] users = pasidUsers.get(key);
+            int[] users;
+            while ((users = pasidUsers.get(key)) != null && users[3] == 1) {
+                try {
+                    pasidUsers.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new VidMmException(VidMmStatus.MEMORY_MANAGER_REFUSED, "interrupted while the PASID of process " + pid
+                            + " on IOMMU unit " + unit + " was being unbound");
+                }
+            }
             if (users != null) {
                 users[0]++;
                 return users[1];
             }
             boolean alreadyBound = mm.addressSpace(pid).pasids().containsKey(unit);
             int pasid = mm.bindIommu(pid, unit);
-            pasidUsers.put(key, new int[] {1, pasid, alreadyBound ? 0 : 1});
+            pasidUsers.put(key, new int[] {1, pasid, alreadyBound ? 0 : 1, 0});
             return pasid;
         }
     }
 
+    /** One user fewer; the last one unbinds the PASID if VidMm bound it, outside the PASID users' monitor. */
     @Override
     public void releasePasid(int pid, int unit) {
         long key = ((long) pid << 32) | unit;
@@ -574,9 +589,18 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
             if (users == null || --users[0] > 0) {
                 return;
             }
-            pasidUsers.remove(key);
-            if (users[2] == 1) {
-                Calls.quietly(() -> mm.unbindIommu(pid, unit));
+            if (users[2] == 0) {
+                pasidUsers.remove(key); // bound by someone else: theirs to unbind
+                return;
+            }
+            users[3] = 1; // unbinding: a new user waits for it
+        }
+        try {
+            Calls.quietly(() -> mm.unbindIommu(pid, unit));
+        } finally {
+            synchronized (pasidUsers) {
+                pasidUsers.remove(key);
+                pasidUsers.notifyAll();
             }
         }
     }

@@ -2,34 +2,40 @@
  * Implementation of the video memory manager; private.
  *
  * <p>State per adapter ({@code AdapterVidMm}, its bookkeeping in {@code AdapterState}): processes,
- * devices ({@code DeviceState}), contexts ({@code ContextState}) and allocations, guarded by the
- * adapter's lock. Its parts are given that state and the parts they call, never the adapter:
- * {@code AdapterDrivers} (which driver, and the change of driver; {@code DriverCandidates} chooses),
- * {@code Recovery} (resets, TDR, giving drivers up, on the recovery thread), {@code GpuWork}
- * (submission, fences, interrupts, the worker thread) and {@code Display}. A context's fence state is
- * guarded by the context's own monitor, so that interrupts (on engine threads) complete fences
- * without the adapter's lock; the attached driver's context handles map to contexts in
- * {@code byKmdHandle}, a concurrent map read by interrupts.
+ * devices ({@code DeviceState}), contexts ({@code ContextState}) and allocations. Its parts are given
+ * that state and the parts they call, never the adapter: {@code AdapterDrivers} (which driver, and
+ * the change of driver; {@code DriverCandidates} chooses), {@code Recovery} (resets, TDR, giving
+ * drivers up, on the recovery thread), {@code GpuWork} (submission, fences, interrupts, the worker
+ * thread) and {@code Display}. A context's fence state is guarded by the context's own monitor, so
+ * that interrupts (on engine threads) complete fences without the adapter's locks; the attached
+ * driver's context handles map to contexts in {@code byKmdHandle}, a concurrent map read by interrupts.
  *
- * <p>Locks are taken in this order, never the other way: the registry of adapters and drivers
- * ({@code VideoMemoryManager.registry}) -> an adapter's lock -> VidMm's PASID users
- * ({@code pasidUsers}) -> the OS memory manager's locks (address space, then the IOMMU's
- * invalidation and in-flight gate) -> a context's monitor -> a synchronization object's monitor.
- * Interrupts take only a context's and a synchronization object's monitor; what they release (a GPU
- * wait's held submissions) runs on the adapter's worker thread under the adapter's lock. The OS calls
- * VidMm with its own locks held only to report a device-TLB invalidation time-out, and VidMm only
- * queues the adapter's reset there (a process exit tells VidMm before the address space is locked);
- * the whole order, with the paging fence and the hardware's monitors, is in docs/design.md. {@code LockOrderTest} churns both directions from several threads and fails,
- * naming the threads, when a cycle appears.
+ * <p>An adapter has two locks ({@code AdapterState}): its call order ({@code calls}), held by whatever
+ * changes the adapter for the whole change, so that changes and their DDIs go one at a time, and its
+ * bookkeeping lock ({@code lock}), which a change holds except while it calls the driver or the OS
+ * ({@code AdapterState.unlocked}: {@code DdiGuard} lets it go for every DDI); readers take the
+ * bookkeeping lock only and so never wait for a driver. Locks are taken in this order, never the
+ * other way: the registry of adapters and drivers ({@code VideoMemoryManager.registry}) -> an
+ * adapter's call order -> its bookkeeping lock -> VidMm's PASID users ({@code pasidUsers}) -> the OS
+ * memory manager's locks (address space, then the IOMMU's invalidation and in-flight gate) -> a
+ * context's monitor -> a synchronization object's monitor. Interrupts take only a context's and a
+ * synchronization object's monitor; what they release (a GPU wait's held submissions) runs on the
+ * adapter's worker thread as a change. The OS calls VidMm with its own locks held only to report a
+ * device-TLB invalidation time-out, and VidMm only queues the adapter's reset there (a process exit
+ * tells VidMm before the address space is locked); the whole order, with the paging fence and the
+ * hardware's monitors, is in docs/design.md. {@code LockOrderTest} churns both directions from
+ * several threads and fails, naming the threads, when a cycle appears; {@code ReadsDuringDdiTest}
+ * fails when a DDI is awaited under the bookkeeping lock or two changes reach the driver at once,
+ * and every test machine's driver checks that VidMm's state can be read while it is called.
  *
  * <p>Residency is WDDM 2's ({@code Residency}): MakeResident / Evict, reference counted, are its only
  * owner; a submission pins nothing and VidMm reads no command buffer for it. A budget eviction or an
  * OS trim ({@code VidMm.trim}) takes least recently used allocations whose device has no queued
  * work, whatever their count, and queues a trim notification for the device.
  *
- * <p>Waits: a device, context or process that goes is first closed under the lock (it takes no
- * more work), its contexts' work is then waited for without the lock (up to two seconds; other
- * devices' calls go on), and only then, under the lock again, what is still queued is cut off by
+ * <p>Waits ("the lock" below is both of the adapter's locks): a device, context or process that goes
+ * is first closed under the lock (it takes no more work), its contexts' work is then waited for
+ * without the lock (up to two seconds; other devices' calls go on), and only then, under the lock again, what is still queued is cut off by
  * engine resets and the device destroyed. A present waits for its MapApertureSegment's paging fence
  * without the lock and re-checks what may have moved meanwhile; a replaced or blanked primary stays
  * pinned, with its aperture range reserved, until its unmap's paging fence completed, and is then

@@ -50,6 +50,8 @@ public final class TestMachine implements AutoCloseable {
     /** Adapters made later ({@link #linkedAdapter}), powered off with the machine. */
     private final java.util.List<SimulatedGpu> later = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final DisplayDriver first;
+    /** Checks that no driver call finds VidMm's bookkeeping locked (null: not checked). */
+    private final LockProbe probe;
     private long nextDriverId = 100;
 
     private TestMachine(Builder b) {
@@ -67,6 +69,7 @@ public final class TestMachine implements AutoCloseable {
             gpu1 = null;
         }
         vidmm = new VideoMemoryManager(os, config(b));
+        probe = b.lockProbe ? new LockProbe(vidmm::processes) : null;
         if (b.events != null) {
             vidmm.addEvents(b.events);
         }
@@ -199,7 +202,7 @@ public final class TestMachine implements AutoCloseable {
      * The best match is attached (its state replayed) before this returns.
      */
     public DisplayDriver offer(KernelModeDriver context, long serviceId, int score, String name) {
-        DisplayDriver driver = new HandingOver(context, score);
+        DisplayDriver driver = new HandingOver(probe == null ? context : probe.watch(context), score);
         vidmm.bindDriver(driver, Map.of("service.id", serviceId, DisplayDriver.NAME, name));
         return driver;
     }
@@ -245,9 +248,33 @@ public final class TestMachine implements AutoCloseable {
         }
     }
 
-    /** Stops VidMm, the GPUs and the OS's pagefile; an interrupt while the GPUs stop is kept for the caller. */
+    /**
+     * The driver calls that found VidMm's bookkeeping locked (a reader could not get in while the
+     * driver ran), one line each; empty when the probe is off ({@link Builder#lockProbe}).
+     */
+    public List<String> lockViolations() {
+        return probe == null ? List.of() : probe.violations();
+    }
+
+    /**
+     * Stops VidMm, the GPUs and the OS's pagefile; an interrupt while the GPUs stop is kept for the
+     * caller. Fails (after stopping it all) if a driver was called with VidMm's bookkeeping locked.
+     */
     @Override
     public void close() {
+        try {
+            stop();
+        } finally {
+            if (probe != null) {
+                probe.close();
+                if (!probe.violations().isEmpty()) {
+                    throw new AssertionError("driver calls made with VidMm's lock held: " + probe.violations());
+                }
+            }
+        }
+    }
+
+    private void stop() {
         vidmm.stop();
         try {
             gpu.powerOff();
@@ -307,8 +334,19 @@ public final class TestMachine implements AutoCloseable {
         private EventAdmin events;
         private boolean noDriver;
         private int deviceTlbTimeoutMillis = 1000;
+        private boolean lockProbe = true;
 
         private Builder() {
+        }
+
+        /**
+         * Whether every driver call first checks, from another thread, that VidMm's bookkeeping can be
+         * read meanwhile (default on; {@link TestMachine#close} fails on a violation). Benchmarks turn
+         * it off: it costs a thread hand-off a call.
+         */
+        public Builder lockProbe(boolean on) {
+            lockProbe = on;
+            return this;
         }
 
         /** How long unit 0 waits for a GPU to answer a device-TLB invalidation (default 1000 ms). */
