@@ -229,4 +229,37 @@ class MultiAdapterTest {
             vidmm.removeAdapter(linked); // the machine powers it off
         }
     }
+
+    /**
+     * The last device of a process goes while its GPU does not answer device-TLB invalidations, so
+     * the unbind of its PASID on unit 0 waits the unit's one-second time-out. Meanwhile a device is
+     * created on the other adapter (a PASID of unit 1): it does not wait for that unbind. Fails with
+     * the unbind run inside VidMm's PASID users' monitor, which every device creation takes.
+     */
+    @Test
+    void aSlowPasidUnbindOnOneUnitDoesNotStallDeviceCreationOnTheOther() throws Exception {
+        vidmm.bindDriver(new TestDriver(2, id -> true, i -> false), service(1, "both"));
+        int going = mm.spawn("going");
+        long device = vidmm.createDevice(0, going);
+        // the OS's memory, not an allocation: the destroy has nothing to free before the unbind
+        long buffer = mm.addressSpace(going).allocate(2 * 4096, os.memmgr.PageProtection.READWRITE);
+        long copy = vidmm.context(device, EngineNode.COPY);
+        long fence = vidmm.submit(copy, List.of(new DmaCommand.Copy(buffer, buffer + 4096, 4096)));
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(copy, fence, 5000));
+        assertTrue(gpu0.deviceTlb(0).entries() > 0, "the GPU cached the process's translations");
+        gpu0.deviceTlbUnresponsive(0, true);
+
+        Thread destroyer = new Thread(() -> vidmm.destroyDevice(device), "destroyer");
+        destroyer.start();
+        Thread.sleep(250); // into the unbind, which waits a second for the GPU
+        long began = System.nanoTime();
+        vidmm.createDevice(1, mm.spawn("arriving"));
+        long took = (System.nanoTime() - began) / 1_000_000;
+        assertTrue(destroyer.isAlive(), "the unbind was over before the other adapter's device was created");
+        assertTrue(took < 500, "creating a device on adapter 1 waited " + took + " ms for unit 0's unbind");
+        destroyer.join(10_000);
+        gpu0.deviceTlbUnresponsive(0, false);
+        vidmm.awaitRecovery(); // the time-out reset adapter 0
+        assertEquals(List.of(1), vidmm.processes().stream().map(ProcessRegistration::adapter).toList());
+    }
 }
