@@ -1,15 +1,10 @@
 package vidmm.internal;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import kmd.api.AdapterInfo;
-import kmd.api.AllocationDescription;
-import kmd.api.AllocationRequest;
 import kmd.api.DisplayDriver;
 import kmd.api.KernelModeDriver;
-import kmd.api.SegmentDescriptor;
 import kmd.api.VidPnSourceMode;
 import vidmm.AdapterStatus;
 import vidmm.DriverBinding;
@@ -22,23 +17,14 @@ import static vidmm.internal.Calls.quietly;
 
 /**
  * Which driver drives one adapter (OSGi Device Access order: match score, ranking, service id), and
- * the change of driver: quiesce and stop the old context, AddDevice and start the new one, replay
- * every process, device, allocation and displayed primary to it. Guarded by the adapter's lock; a
- * change ({@link #reconsider}) waits for the old driver's work and for the replay's aperture maps
- * without it, while every context's new submissions are held behind the change.
+ * the change of driver: quiesce the old context, detach it and attach the new one ({@link
+ * Attachments}: AddDevice, start, the replay of every object to it). A change ({@link #reconsider})
+ * waits for the old driver's work and for the replay's aperture maps without the adapter's locks,
+ * while every context's new submissions are held behind the change.
  */
 final class AdapterDrivers {
-    /**
-     * One driver attachment, published in one assignment: the candidate it came from (kept when its
-     * service goes, to name it), the context as the driver made it, the same context as VidMm calls
-     * it (through {@link DdiTracing}), and its TdrDdiDelay guard. Its identity also tells its
-     * interrupts from an earlier attachment's, which are ignored.
-     */
-    record Attachment(Candidate candidate, KernelModeDriver made, KernelModeDriver kmd, DdiGuard guard) {
-    }
-
     /** An attachment whose replayed aperture maps were issued up to paging fence {@code fence}, not yet seen completed. */
-    private record Replay(Attachment made, long fence) {
+    private record Replay(Attachments.Attachment made, long fence) {
     }
 
     /** How long a change waits for the going driver's work before its devices are put in error. */
@@ -48,43 +34,11 @@ final class AdapterDrivers {
     /** How long a call that needs the driver waits for a change in progress before it gives up. */
     private static final long SETTLE_MILLIS = 30_000;
 
-    /**
-     * What a change of driver asks of the adapter's other parts: the TdrDdiDelay guard's delay and
-     * what to do when it fires, the new driver's interrupts, the held submissions and engine resets
-     * waiting for the change, and the display's replay and due unmaps. Called under the adapter's lock
-     * unless named otherwise.
-     */
-    interface Hooks {
-        long ddiDelayMillis();
-
-        /** A guarded DDI did not return within TdrDdiDelay (any thread, without the lock). */
-        void driverHung(DdiGuard guard, String ddi);
-
-        /** A driver was attached: TDR counts start again. */
-        void attached();
-
-        /** An interrupt of the attached driver (an engine's thread, without the lock). */
-        void interrupt(kmd.api.callbacks.InterruptNotification n);
-
-        void releaseHeldLocked(ContextState c);
-
-        void resubmitDueLocked(boolean calledOff);
-
-        void reserveShownIn(ApertureSpace space);
-
-        long replayDisplayLocked();
-
-        void pointReplayedLocked();
-
-        void unmapDueLocked();
-    }
-
     private final AdapterState a;
     private final PagingFence pagingFence;
-    private final Hooks hooks;
+    private final DriverHooks hooks;
+    private final Attachments attachments;
     private final DriverCandidates candidates = new DriverCandidates();
-    /** The attachment being replayed to or attached, or null; read without the lock by interrupts and {@link #kmd()}. */
-    private volatile Attachment attachment;
     /** Who holds the adapter ({@link vidmm.VidMm#hold}): no driver is attached while set. */
     private String heldBy;
     /**
@@ -98,17 +52,12 @@ final class AdapterDrivers {
     private boolean exclusive;
     /** The adapter's status: whether a driver is attached, which, and what it reported (or why none is). */
     private volatile AdapterStatus status;
-    /** The attached driver's aperture segment as VidMm allocates it. */
-    private volatile ApertureSpace aperture = new ApertureSpace(0, 0, 0);
-    /** The attached driver's video present sources. */
-    private volatile List<VidPnSourceMode> sourceModes = List.of();
-    /** The attached driver's context handles: where its interrupts go. Read on engine threads. */
-    private final Map<Long, ContextState> byKmdHandle = new java.util.concurrent.ConcurrentHashMap<>();
 
-    AdapterDrivers(AdapterState adapter, PagingFence pagingFence, Hooks hooks) {
+    AdapterDrivers(AdapterState adapter, PagingFence pagingFence, DriverHooks hooks) {
         this.a = adapter;
         this.pagingFence = pagingFence;
         this.hooks = hooks;
+        this.attachments = new Attachments(adapter, pagingFence, hooks);
         this.status = adapter.noDriver();
     }
 
@@ -117,24 +66,31 @@ final class AdapterDrivers {
     }
 
     ApertureSpace aperture() {
-        return aperture;
+        return attachments.aperture();
     }
 
     List<VidPnSourceMode> sourceModes() {
-        return sourceModes;
+        return attachments.sourceModes();
     }
 
     /** The context the attached driver knows as {@code kmdHandle}, or null. */
     ContextState contextOf(long kmdHandle) {
-        return byKmdHandle.get(kmdHandle);
+        Attachments.Attachment now = attachments.current();
+        return now == null ? null : now.handles().context(kmdHandle);
+    }
+
+    /** The attached driver's handles of VidMm's objects, or null when none is attached. */
+    DriverHandles handles() {
+        Attachments.Attachment now = attachments.current();
+        return now == null ? null : now.handles();
     }
 
     /**
-     * The attached driver made a context: its interrupts name it by its driver handle; during a
-     * change its submissions are held behind the change as every other context's.
+     * The attached driver made a context, which it knows as {@code kmdHandle} (its interrupts name
+     * it so); during a change its submissions are held behind the change as every other context's.
      */
-    void contextCreated(ContextState c) {
-        byKmdHandle.put(c.kmdHandle, c);
+    void contextCreated(ContextState c, long kmdHandle) {
+        attachments.current().handles().put(c, kmdHandle);
         SyncObjectState gate = changing;
         if (gate != null) {
             c.holdFirst(gate, 1); // given to the driver by the change's end (reconsider)
@@ -142,7 +98,10 @@ final class AdapterDrivers {
     }
 
     void contextGone(ContextState c) {
-        byKmdHandle.remove(c.kmdHandle);
+        Attachments.Attachment now = attachments.current();
+        if (now != null) {
+            now.handles().remove(c);
+        }
     }
 
     /** A driver service arrived: ask it how well it matches this adapter, and attach it if it is now the best. */
@@ -175,19 +134,19 @@ final class AdapterDrivers {
 
     /** The attached candidate, or null. */
     Candidate attached() {
-        Attachment now = attachment;
+        Attachments.Attachment now = attachments.current();
         return now == null ? null : now.candidate();
     }
 
     /** The attached context as VidMm calls it (through {@link DdiTracing}), or null. */
     KernelModeDriver kmd() {
-        Attachment now = attachment;
+        Attachments.Attachment now = attachments.current();
         return now == null ? null : now.kmd();
     }
 
     /** Whether {@code g} guards the attached context (a hang report about an earlier one is stale). */
     boolean guards(DdiGuard g) {
-        Attachment now = attachment;
+        Attachments.Attachment now = attachments.current();
         return g != null && now != null && g == now.guard();
     }
 
@@ -345,7 +304,7 @@ final class AdapterDrivers {
     /** Whether the attached driver is not the one to attach. */
     private boolean changeDueLocked() {
         Candidate best = best();
-        Attachment now = attachment;
+        Attachments.Attachment now = attachments.current();
         return now == null ? best != null : best == null || best.driver() != now.candidate().driver();
     }
 
@@ -354,7 +313,7 @@ final class AdapterDrivers {
      * waits behind {@code gate}. Returns the contexts whose given work is to be waited for.
      */
     private List<ContextState> beginChangeLocked(SyncObjectState gate) {
-        Attachment now = attachment;
+        Attachments.Attachment now = attachments.current();
         if (now != null) {
             quietly(now.kmd()::beginExclusiveAccess);
             exclusive = true;
@@ -375,6 +334,7 @@ final class AdapterDrivers {
         if (a.stopped) {
             return; // stop() detaches what is attached
         }
+        Attachments.Attachment attachment = attachments.current();
         if (attachment != null && changeDueLocked()) {
             for (DeviceState d : a.devices.values()) {
                 if (!d.givenIdle()) {
@@ -388,10 +348,10 @@ final class AdapterDrivers {
             hooks.resubmitDueLocked(true); // what resets dropped during the change
             hooks.unmapDueLocked(); // what was released during the change
         }
-        if (attachment == null) {
+        if (attachments.current() == null) {
             attachBestLocked();
         }
-        if (attachment == null) {
+        if (attachments.current() == null) {
             for (DeviceState d : a.devices.values()) {
                 if (!d.idle()) {
                     d.fault(); // what it submitted during the change has no driver to run on
@@ -403,7 +363,7 @@ final class AdapterDrivers {
     /** Attaches the best candidate while none is attached, refusing each that fails to attach. */
     void attachBestLocked() {
         Candidate best = best();
-        while (best != null && attachment == null) {
+        while (best != null && attachments.current() == null) {
             String refusal = attachLocked(best);
             if (refusal == null) {
                 return;
@@ -411,7 +371,7 @@ final class AdapterDrivers {
             refusedLocked(best, refusal);
             best = best();
         }
-        if (attachment == null && status.state() == AdapterStatus.State.STARTED) {
+        if (attachments.current() == null && status.state() == AdapterStatus.State.STARTED) {
             status = idleStatus();
         }
     }
@@ -454,7 +414,7 @@ final class AdapterDrivers {
                     continue; // another attachment replayed meanwhile
                 }
                 replaying = null;
-                if (attachment != r.made()) {
+                if (attachments.current() != r.made()) {
                     continue; // detached meanwhile
                 }
                 if (late == null) {
@@ -493,7 +453,7 @@ final class AdapterDrivers {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is stopped");
             }
             heldBy = holder;
-            if (attachment == null) {
+            if (attachments.current() == null) {
                 status = idleStatus();
             }
         }
@@ -504,180 +464,43 @@ final class AdapterDrivers {
     void release() {
         try (AdapterState.Held held = a.change()) {
             heldBy = null;
-            if (attachment == null) {
+            if (attachments.current() == null) {
                 status = idleStatus();
             }
         }
         reconsider();
     }
-
     /**
      * Detaches the attached driver (whose work the caller waited for or gave up): exclusive access,
-     * then StopDevice and RemoveDevice. Processes keep their memory. A hung driver is not called
-     * (each call fails at once) and not removed.
+     * then StopDevice and RemoveDevice ({@link Attachments#detach}). Processes keep their memory.
      */
     void detachLocked() {
         detachLocked(null);
     }
 
-    /** As {@link #detachLocked()}, running {@code afterStop} with the stopped context before it is closed. */
+    /** As {@link #detachLocked()}, running {@code afterStop} with the stopped context before it is removed. */
     void detachLocked(java.util.function.Consumer<KernelModeDriver> afterStop) {
-        Attachment was = attachment;
-        KernelModeDriver old = was.kmd();
-        quietly(old::beginExclusiveAccess);
-        attachment = null; // its interrupts are ignored from here on
         replaying = null;
-        quietly(old::stopDevice);
-        pagingFence.abandon(); // what waited for its paging fences (releases of unmapped primaries) runs now
-        if (afterStop != null) {
-            afterStop.accept(old);
-        }
-        removeDevice(was);
-        a.post(VidMmEvents.DRIVER_DETACHED, () -> VidMmEventProperties.driver(was.candidate().name(),
-                was.candidate().serviceId(), null));
-        byKmdHandle.clear();
+        Candidate was = attachments.detach(afterStop).candidate();
+        a.post(VidMmEvents.DRIVER_DETACHED, () -> VidMmEventProperties.driver(was.name(), was.serviceId(), null));
         status = idleStatus();
     }
 
-    /** DxgkDdiRemoveDevice of a stopped attachment (not for a hung driver, which is not called again), and its guard closed. */
-    private static void removeDevice(Attachment gone) {
-        DdiGuard g = gone.guard();
-        if (!g.hung()) {
-            quietly(() -> guarded(g, "DxgkDdiRemoveDevice", () -> {
-                gone.candidate().driver().removeDevice(gone.made());
-                return null;
-            }));
-        }
-        g.close();
-    }
-
-    /** Runs a call of the driver's service (not of a context) under the guard, as a DDI is. */
-    private static Object guarded(DdiGuard g, String ddi, DdiCall call) {
-        try {
-            return g.call(ddi, call);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
-
     /**
-     * Adds, starts and replays VidMm's state to {@code c}, waiting for nothing: the replay's aperture
-     * maps are confirmed by {@link #settleReplay}. Returns null when attached, or why it was refused; a
-     * refused driver is stopped and removed again and VidMm's state is as it was.
+     * Attaches {@code c} ({@link Attachments#attach}), waiting for nothing: the replay's aperture maps
+     * are confirmed by {@link #settleReplay}. Returns null when attached, or why it was refused.
      */
     String attachLocked(Candidate c) {
-        DdiGuard g = new DdiGuard(c.name(), a, hooks.ddiDelayMillis(), hooks::driverHung);
-        KernelModeDriver context;
-        try {
-            context = (KernelModeDriver) guarded(g, "DxgkDdiAddDevice", () -> c.driver().addDevice(a.gpu));
-            if (context == null) {
-                g.close();
-                return "AddDevice returned no context";
-            }
-        } catch (RuntimeException e) {
-            g.close();
-            return "AddDevice failed: " + e;
+        Attachments.Attached done = attachments.attach(c);
+        if (done.refusal() != null) {
+            return done.refusal();
         }
-        // every DDI call of the context timed, posted, and guarded by TdrDdiDelay
-        Attachment made = new Attachment(c, context, DdiTracing.wrap(context, c.name(), g, a::post), g);
-        KernelModeDriver driver = made.kmd();
-        AdapterInfo info;
-        try {
-            info = driver.queryAdapterInfo();
-        } catch (RuntimeException e) {
-            removeDevice(made);
-            return "QueryAdapterInfo failed: " + e;
-        }
-        String refusal = CapsValidator.refusal(info);
-        if (refusal != null) {
-            removeDevice(made);
-            return refusal;
-        }
-        attachment = made; // published: its interrupts (paging fences of the replay) count, and the replay calls it
-        try {
-            driver.startDevice(n -> {
-                if (attachment == made) {
-                    hooks.interrupt(n);
-                }
-            });
-        } catch (RuntimeException e) {
-            attachment = null;
-            removeDevice(made);
-            return "StartDevice failed: " + e;
-        }
-        Map<ProcessState, Long> oldProcessHandles = new HashMap<>();
-        Map<DeviceState, Long> oldDeviceHandles = new HashMap<>();
-        Map<ContextState, Long> oldContextHandles = new HashMap<>();
-        a.processes.values().forEach(p -> oldProcessHandles.put(p, p.kmdHandle));
-        a.devices.values().forEach(d -> oldDeviceHandles.put(d, d.kmdHandle));
-        a.contexts.values().forEach(x -> oldContextHandles.put(x, x.kmdHandle));
-        ApertureSpace oldAperture = aperture;
-        List<VidPnSourceMode> oldModes = sourceModes;
-        try {
-            long fence = replayLocked(info);
-            replaying = fence == 0 ? null : new Replay(made, fence);
-            status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED,
-                    AdapterStatus.AddressingModel.IOMMU, null, info);
-            hooks.attached();
-            hooks.unmapDueLocked(); // what the last driver could not unmap, this one does
-            a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
-            return null;
-        } catch (RuntimeException e) {
-            attachment = null; // no driver was attached before: the caller detached it first
-            quietly(driver::stopDevice);
-            removeDevice(made);
-            oldProcessHandles.forEach((p, h) -> p.attachedAs(h));
-            oldDeviceHandles.forEach((d, h) -> d.attachedAs(h));
-            oldContextHandles.forEach((x, h) -> x.attachedAs(h));
-            byKmdHandle.clear();
-            aperture = oldAperture;
-            sourceModes = oldModes;
-            return "replaying VidMm's state failed: " + e.getMessage();
-        }
-    }
-
-    /**
-     * Tells the just-started driver about every process, device, context, allocation and displayed
-     * primary; returns the paging fence of the last aperture map it issued (0: none).
-     */
-    private long replayLocked(AdapterInfo info) {
-        ApertureSpace space = new ApertureSpace(0, 0, 0);
-        for (SegmentDescriptor s : info.segments()) {
-            if (s.apertureSegment()) {
-                space = new ApertureSpace(s.id(), s.size() >>> 12, info.driverCaps().apertureSegmentCommitLimit());
-                break;
-            }
-        }
-        hooks.reserveShownIn(space);
-        KernelModeDriver kmd = kmd();
-        List<VidPnSourceMode> modes = List.copyOf(kmd.queryVidPnSourceModes());
-        for (ProcessState p : a.processes.values()) {
-            p.attachedAs(kmd.createProcess(p.pid, p.pasids.clone()));
-        }
-        byKmdHandle.clear();
-        for (DeviceState d : a.devices.values()) {
-            d.attachedAs(kmd.createDevice(a.processes.get(d.pid).kmdHandle, d.pasid));
-            for (ContextState x : d.contexts()) {
-                x.attachedAs(kmd.createContext(d.kmdHandle, x.node, x.gpu));
-                byKmdHandle.put(x.kmdHandle, x);
-            }
-            for (AllocationState x : d.allocations.values()) {
-                if (x.owner) {
-                    AllocationRequest request = new AllocationRequest(x.size, x.flags);
-                    AllocationDescription desc = kmd.createAllocation(d.kmdHandle, request);
-                    AllocationState.checkDescription(request, desc);
-                    if (((desc.size() + 4095) & ~4095L) != x.size) {
-                        throw new IllegalStateException("the driver describes allocation 0x" + Long.toHexString(x.handle)
-                                + " as " + desc.size() + " bytes, but it is backed by " + x.size);
-                    }
-                }
-                kmd.openAllocation(d.kmdHandle, x.handle, x.va, x.size);
-            }
-        }
-        aperture = space;
-        sourceModes = modes;
-        return hooks.replayDisplayLocked();
+        replaying = done.replayFence() == 0 ? null : new Replay(attachments.current(), done.replayFence());
+        status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU,
+                null, done.info());
+        hooks.attached();
+        hooks.unmapDueLocked(); // what the last driver could not unmap, this one does
+        a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
+        return null;
     }
 }

@@ -98,7 +98,7 @@ final class AdapterVidMm {
         this.allocations = state.allocations;
         this.residency = new Residency(mm, budgetBytes);
         this.pagingFence = new PagingFence(this::onWorker);
-        this.drivers = new AdapterDrivers(state, pagingFence, new DriverHooks());
+        this.drivers = new AdapterDrivers(state, pagingFence, new Hooks());
         this.recovery = new Recovery(state, drivers, tdr);
         this.work = new GpuWork(state, drivers, pagingFence, recovery);
         this.display = new Display(state, drivers, pagingFence);
@@ -110,7 +110,7 @@ final class AdapterVidMm {
     }
 
     /** What a change of driver asks of the adapter's other parts. */
-    private final class DriverHooks implements AdapterDrivers.Hooks {
+    private final class Hooks implements DriverHooks {
         @Override
         public long ddiDelayMillis() {
             return recovery.ddiDelayMillis();
@@ -229,12 +229,13 @@ final class AdapterVidMm {
                     }
                     throw e;
                 }
-                process = new ProcessState(pid, pasids, hProcess);
+                process = new ProcessState(pid, pasids);
+                drivers.handles().put(process, hProcess);
             }
             ProcessState p = process;
             long hDevice;
             try {
-                hDevice = ddi("DxgkDdiCreateDevice", () -> kmd().createDevice(p.kmdHandle, p.pasid));
+                hDevice = ddi("DxgkDdiCreateDevice", () -> kmd().createDevice(drivers.handles().of(p), p.pasid));
             } catch (VidMmException e) {
                 if (first) {
                     unregisterLocked(p);
@@ -242,8 +243,9 @@ final class AdapterVidMm {
                 throw e;
             }
             processes.put(pid, p);
-            DeviceState d = new DeviceState(kernel.nextHandle(), pid, p.pasid, hDevice, index,
+            DeviceState d = new DeviceState(kernel.nextHandle(), pid, p.pasid, index,
                     (int) (devicesCreated++ % iommuUnits.length));
+            drivers.handles().put(d, hDevice);
             devices.put(d.handle, d);
             p.devices.add(d.handle);
             kernel.deviceCreated(d.handle, this);
@@ -252,8 +254,10 @@ final class AdapterVidMm {
     }
 
     private void unregisterLocked(ProcessState p) {
-        if (kmd() != null) {
-            quietly(() -> kmd().destroyProcess(p.kmdHandle));
+        DriverHandles h = drivers.handles();
+        if (h != null) {
+            quietly(() -> kmd().destroyProcess(h.of(p)));
+            h.remove(p);
         }
         for (int unit : iommuUnits) {
             state.osQuietly(() -> kernel.releasePasid(p.pid, unit));
@@ -298,8 +302,10 @@ final class AdapterVidMm {
         for (ContextState c : d.contexts()) {
             destroyContextLocked(c); // cut off: nothing of it is queued
         }
-        if (kmd() != null) {
-            quietly(() -> kmd().destroyDevice(d.kmdHandle));
+        DriverHandles h = drivers.handles();
+        if (h != null) {
+            quietly(() -> kmd().destroyDevice(h.of(d)));
+            h.remove(d);
         }
         devices.remove(d.handle);
         kernel.deviceDestroyed(d.handle);
@@ -323,10 +329,10 @@ final class AdapterVidMm {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + index + " has physical GPUs 0.."
                         + (iommuUnits.length - 1) + ", not " + gpu);
             }
-            long hContext = ddi("DxgkDdiCreateContext", () -> kmd().createContext(d.kmdHandle, node, gpu));
-            ContextState c = new ContextState(kernel.nextHandle(), d, node, gpu, hContext);
+            long hContext = ddi("DxgkDdiCreateContext", () -> kmd().createContext(drivers.handles().of(d), node, gpu));
+            ContextState c = new ContextState(kernel.nextHandle(), d, node, gpu);
             contexts.put(c.handle, c);
-            drivers.contextCreated(c);
+            drivers.contextCreated(c, hContext);
             d.added(c);
             kernel.contextCreated(c.handle, this);
             return c.handle;
@@ -366,8 +372,9 @@ final class AdapterVidMm {
     }
 
     private void destroyContextLocked(ContextState c) {
-        if (kmd() != null) {
-            quietly(() -> kmd().destroyContext(c.kmdHandle));
+        DriverHandles h = drivers.handles();
+        if (h != null) {
+            quietly(() -> kmd().destroyContext(h.of(c)));
         }
         contexts.remove(c.handle);
         drivers.contextGone(c);
@@ -411,7 +418,7 @@ final class AdapterVidMm {
                         + " bytes, not " + size);
             }
             AllocationRequest request = new AllocationRequest(size, flags);
-            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> kmd().createAllocation(d.kmdHandle, request));
+            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> kmd().createAllocation(drivers.handles().of(d), request));
             AllocationState.checkDescription(request, described);
             // VidMm backs whole pages: a driver's odd size is rounded up, as the memory manager would
             AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
@@ -433,7 +440,7 @@ final class AdapterVidMm {
             AllocationState a = new AllocationState(handle, d, va, desc.size(), desc.flags(), section,
                     shared ? handle : 0, true);
             try {
-                ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(d.kmdHandle, handle, va, desc.size()));
+                ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(drivers.handles().of(d), handle, va, desc.size()));
             } catch (VidMmException e) {
                 quietly(() -> kmd().destroyAllocation(handle));
                 state.osQuietly(() -> space.release(va));
@@ -473,7 +480,7 @@ final class AdapterVidMm {
             AllocationState a = new AllocationState(handle, d, va, source.size, source.flags, source.section,
                     source.handle, false);
             try {
-                ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(d.kmdHandle, handle, va, source.size));
+                ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(drivers.handles().of(d), handle, va, source.size));
             } catch (VidMmException e) {
                 state.osQuietly(() -> space.release(va));
                 throw e;
@@ -499,7 +506,7 @@ final class AdapterVidMm {
             residency.unpin(a);
         }
         if (kmd() != null) {
-            quietly(() -> kmd().closeAllocation(d.kmdHandle, a.handle));
+            quietly(() -> kmd().closeAllocation(drivers.handles().of(d), a.handle));
             if (a.owner) {
                 quietly(() -> kmd().destroyAllocation(a.handle));
             }

@@ -18,7 +18,7 @@ import vidmm.FenceWait;
  * not completed yet are kept, so that an engine reset can resubmit them.
  *
  * <p>Fence state is guarded by this object's monitor (interrupts arrive on engine threads); the
- * rest is final or, for {@link #kmdHandle}, written under VidMm's lock when a driver is attached.
+ * rest is final. The attached driver's handle of it is in its {@link DriverHandles}.
  */
 final class ContextState {
     /**
@@ -45,8 +45,6 @@ final class ContextState {
     final EngineNode node;
     /** The physical GPU of the adapter it runs on (0 unless the adapter is linked). */
     final int gpu;
-    /** The attached driver's handle of this context; changes when a driver is attached and the state replayed. */
-    volatile long kmdHandle;
     private final TreeMap<Long, Pending> pending = new TreeMap<>();
     /**
      * The context's stream behind a GPU wait not yet satisfied: {@link GpuWait}s and the fences of
@@ -59,17 +57,11 @@ final class ContextState {
     private long completed;
     private boolean error;
 
-    ContextState(long handle, DeviceState device, EngineNode node, int gpu, long kmdHandle) {
+    ContextState(long handle, DeviceState device, EngineNode node, int gpu) {
         this.handle = handle;
         this.device = device;
         this.node = node;
         this.gpu = gpu;
-        this.kmdHandle = kmdHandle;
-    }
-
-    /** The attached driver knows this context as {@code kmdHandle} (a replay to a new driver). */
-    void attachedAs(long kmdHandle) {
-        this.kmdHandle = kmdHandle;
     }
 
     /**

@@ -9,7 +9,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import vidmm.DeviceInfo;
 
 /**
- * One device: its driver handle, allocations and contexts. The device does not run work itself:
+ * One device: its allocations and contexts (the attached driver's handle of it is in its
+ * {@link DriverHandles}). The device does not run work itself:
  * its contexts do, each with its own fences ({@link ContextState}). A fault of any of its work puts
  * the device in error, and with it every context (as a WDDM device is lost). The status and the
  * context list are safe to read from interrupt threads; the rest is guarded by VidMm's lock.
@@ -21,8 +22,6 @@ final class DeviceState {
     final int adapter;
     /** The physical GPU its shorthand contexts ({@code vidmm:submit DEVICE}) run on. */
     final int defaultGpu;
-    /** The attached driver's handle of this device; changes when a driver is attached and the state replayed. */
-    volatile long kmdHandle;
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
     /** Allocations VidMm evicted to keep the budget, not yet reported by a D3DKMTQueryVideoMemoryInfo. */
     final java.util.Set<Long> evictedForBudget = new java.util.LinkedHashSet<>();
@@ -31,18 +30,12 @@ final class DeviceState {
     /** Set when it is being destroyed: it takes no more work or contexts. Written under VidMm's lock. */
     private volatile boolean closing;
 
-    DeviceState(long handle, int pid, int pasid, long kmdHandle, int adapter, int defaultGpu) {
+    DeviceState(long handle, int pid, int pasid, int adapter, int defaultGpu) {
         this.handle = handle;
         this.adapter = adapter;
         this.pid = pid;
         this.pasid = pasid;
-        this.kmdHandle = kmdHandle;
         this.defaultGpu = defaultGpu;
-    }
-
-    /** The attached driver knows this device as {@code kmdHandle} (a replay to a new driver). */
-    void attachedAs(long kmdHandle) {
-        this.kmdHandle = kmdHandle;
     }
 
     /** Its contexts, oldest first. */

@@ -78,7 +78,8 @@ final class GpuWork {
             } else {
                 KernelModeDriver kmd = drivers.kmd();
                 try {
-                    ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(c.kmdHandle, commands, fence));
+                    long hContext = drivers.handles().of(c);
+                    ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(hContext, commands, fence));
                 } catch (VidMmException e) {
                     c.withdraw(fence);
                     throw e;
@@ -128,14 +129,16 @@ final class GpuWork {
     /** Gives the driver what of {@code c}'s held stream may go now, in order (see {@link ContextState#releasable}). */
     void releaseHeldLocked(ContextState c) {
         KernelModeDriver kmd = drivers.kmd();
-        if (kmd == null || !c.device.active()) {
-            return; // no driver, or its device is in error: nothing of it runs
+        DriverHandles handles = drivers.handles();
+        if (kmd == null || !c.device.active() || !handles.knows(c)) {
+            return; // no driver, its device is in error, or it was destroyed: nothing of it runs
         }
+        long hContext = handles.of(c);
         for (ContextState.Step step : c.releasable()) {
             if (step instanceof ContextState.GpuWait w) {
                 w.sync().whenReached(w.value(), () -> releaseHeld(c)); // the next wait in its stream
             } else if (step instanceof ContextState.Submit held) {
-                quietly(() -> kmd.submitCommand(c.kmdHandle, held.commands(), held.fence()));
+                quietly(() -> kmd.submitCommand(hContext, held.commands(), held.fence()));
             }
         }
     }

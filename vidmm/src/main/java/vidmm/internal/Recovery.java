@@ -250,7 +250,8 @@ final class Recovery {
         }
         for (ContextState c : a.contexts.values()) {
             if (!skip.contains(c) && nodes.contains(c.node) && c.device.active()) {
-                c.pendingCopy().forEach((fence, p) -> quietly(() -> kmd.submitCommand(c.kmdHandle, p.commands(), fence)));
+                long hContext = drivers.handles().of(c);
+                c.pendingCopy().forEach((fence, p) -> quietly(() -> kmd.submitCommand(hContext, p.commands(), fence)));
             }
         }
     }

@@ -4,11 +4,13 @@
  * <p>State per adapter ({@code AdapterVidMm}, its bookkeeping in {@code AdapterState}): processes,
  * devices ({@code DeviceState}), contexts ({@code ContextState}) and allocations. Its parts are given
  * that state and the parts they call, never the adapter: {@code AdapterDrivers} (which driver, and
- * the change of driver; {@code DriverCandidates} chooses), {@code Recovery} (resets, TDR, giving
- * drivers up, on the recovery thread), {@code GpuWork} (submission, fences, interrupts, the worker
- * thread) and {@code Display}. A context's fence state is guarded by the context's own monitor, so
- * that interrupts (on engine threads) complete fences without the adapter's locks; the attached
- * driver's context handles map to contexts in {@code byKmdHandle}, a concurrent map read by interrupts.
+ * the change of driver; {@code DriverCandidates} chooses, {@code Attachments} adds, starts, replays
+ * to and removes one), {@code Recovery} (resets, TDR, giving drivers up, on the recovery thread),
+ * {@code GpuWork} (submission, fences, interrupts, the worker thread) and {@code Display}. A
+ * context's fence state is guarded by the context's own monitor, so that interrupts (on engine
+ * threads) complete fences without the adapter's locks. What the attached driver calls each process,
+ * device and context is kept per attachment ({@code DriverHandles}, concurrent: interrupts name
+ * contexts by it), never in VidMm's objects, so a failed attach has nothing to undo.
  *
  * <p>An adapter has two locks ({@code AdapterState}): its call order ({@code calls}), held by whatever
  * changes the adapter for the whole change, so that changes and their DDIs go one at a time, and its
