@@ -4,50 +4,33 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import gpu.hw.GpuAdapter;
-import kmd.api.AllocationDescription;
-import kmd.api.AllocationFlag;
-import kmd.api.AllocationRequest;
 import kmd.api.KernelModeDriver;
-import os.memmgr.AddressSpace;
 import os.memmgr.MemoryManager;
-import os.memmgr.PageProtection;
-import vidmm.Allocation;
 import vidmm.ProcessRegistration;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
-import vidmm.VideoMemoryInfo;
 
 import static vidmm.internal.Calls.ddi;
 import static vidmm.internal.Calls.quietly;
 
 /**
- * VidMm's state for one adapter: its processes (registered with the adapter's IOMMU unit), devices
- * and allocations, and the calls on them. Driver binding ({@link AdapterDrivers}), submission and
- * recovery ({@link GpuWork}) and display ({@link Display}) work on the same state. A change holds the
- * adapter's call order ({@link AdapterState#calls}), so the driver sees one call at a time, and its
- * lock except while a driver call runs.
+ * VidMm's state for one adapter and its parts: processes (registered with the adapter's IOMMU
+ * units), devices and contexts, and their lifetimes here (create; close, drain without the locks,
+ * cut off, destroy). Its parts work on the same state: driver binding ({@link AdapterDrivers}),
+ * allocations and residency ({@link AdapterMemory}), submission ({@link GpuWork}), recovery
+ * ({@link Recovery}) and display ({@link Display}). A change holds the adapter's call order ({@link
+ * AdapterState#calls}), so the driver sees one call at a time, and its bookkeeping lock except while
+ * it calls the driver or the OS.
  */
 final class AdapterVidMm {
-    static final long MAX_ALLOCATION = AllocationState.MAX_ALLOCATION;
-
     /** What an adapter's VidMm needs of the whole VidMm: handles, PASIDs, shared allocations, events. */
-    interface Kernel {
-        long nextHandle();
-
+    interface Kernel extends AdapterMemory.Shared {
         /** The process's PASID on {@code unit}, binding it on first use; counted per user. */
         int acquirePasid(int pid, int unit);
 
         void releasePasid(int pid, int unit);
-
-        /** A shared allocation created on any adapter, by its shared handle, or null. */
-        AllocationState shared(long sharedHandle);
-
-        void sharedCreated(AllocationState a);
-
-        void sharedDestroyed(AllocationState a);
 
         void deviceCreated(long handle, AdapterVidMm adapter);
 
@@ -68,7 +51,6 @@ final class AdapterVidMm {
     final GpuAdapter gpu;
     final MemoryManager mm;
     final Kernel kernel;
-    final Residency residency;
     final FaultLog faults;
     /** Its tasks run on the adapter's worker thread ({@link GpuWork#later}). */
     final PagingFence pagingFence;
@@ -82,6 +64,7 @@ final class AdapterVidMm {
     final Recovery recovery;
     final GpuWork work;
     final Display display;
+    final AdapterMemory memory;
 
     AdapterVidMm(int index, int[] iommuUnits, GpuAdapter gpu, MemoryManager mm, Kernel kernel, long budgetBytes,
                  TdrPolicy tdr) {
@@ -96,12 +79,12 @@ final class AdapterVidMm {
         this.devices = state.devices;
         this.contexts = state.contexts;
         this.allocations = state.allocations;
-        this.residency = new Residency(mm, budgetBytes);
         this.pagingFence = new PagingFence(this::onWorker);
         this.drivers = new AdapterDrivers(state, pagingFence, new Hooks());
         this.recovery = new Recovery(state, drivers, tdr);
         this.work = new GpuWork(state, drivers, pagingFence, recovery);
         this.display = new Display(state, drivers, pagingFence);
+        this.memory = new AdapterMemory(state, kernel, drivers, display, pagingFence, budgetBytes);
     }
 
     /** A task a paging fence made due: on the adapter's worker, under the lock. */
@@ -297,7 +280,7 @@ final class AdapterVidMm {
         List<AllocationState> all = new ArrayList<>(d.allocations.values());
         all.sort(Comparator.comparing(a -> a.owner)); // opened ones first
         for (AllocationState a : all) {
-            destroyAllocationLocked(a);
+            memory.destroyLocked(a);
         }
         for (ContextState c : d.contexts()) {
             destroyContextLocked(c); // cut off: nothing of it is queued
@@ -406,172 +389,6 @@ final class AdapterVidMm {
         }
     }
 
-    // ---- allocations ----
-
-    Allocation allocate(long device, long size, Set<AllocationFlag> flags) {
-        try (AdapterState.Held held = state.change()) {
-            requireStarted();
-            DeviceState d = deviceLocked(device);
-            AdapterState.requireActive(d);
-            if (size <= 0 || size > MAX_ALLOCATION) {
-                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation size must be 1.." + MAX_ALLOCATION
-                        + " bytes, not " + size);
-            }
-            AllocationRequest request = new AllocationRequest(size, flags);
-            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> kmd().createAllocation(drivers.handles().of(d), request));
-            AllocationState.checkDescription(request, described);
-            // VidMm backs whole pages: a driver's odd size is rounded up, as the memory manager would
-            AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
-                    described.preferredSegment(), described.flags());
-            boolean shared = desc.flags().contains(AllocationFlag.SHARED);
-            AddressSpace space = state.os(() -> mm.addressSpace(d.pid));
-            long section = shared ? state.os(() -> mm.createSection(desc.size())) : 0;
-            long va;
-            try {
-                va = state.os(() -> shared ? space.mapSection(section, PageProtection.READWRITE)
-                        : space.allocate(desc.size(), PageProtection.READWRITE));
-            } catch (VidMmException e) {
-                if (shared) {
-                    state.osQuietly(() -> mm.closeSection(section));
-                }
-                throw e;
-            }
-            long handle = kernel.nextHandle();
-            AllocationState a = new AllocationState(handle, d, va, desc.size(), desc.flags(), section,
-                    shared ? handle : 0, true);
-            try {
-                ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(drivers.handles().of(d), handle, va, desc.size()));
-            } catch (VidMmException e) {
-                quietly(() -> kmd().destroyAllocation(handle));
-                state.osQuietly(() -> space.release(va));
-                if (shared) {
-                    state.osQuietly(() -> mm.closeSection(section));
-                }
-                throw e;
-            }
-            d.allocations.put(handle, a);
-            allocations.put(handle, a);
-            if (shared) {
-                kernel.sharedCreated(a);
-            }
-            return a.info();
-        }
-    }
-
-    /** Opens a shared allocation (created on this adapter or another) in the device's process. */
-    Allocation openShared(long device, long sharedHandle) {
-        try (AdapterState.Held held = state.change()) {
-            requireStarted();
-            DeviceState d = deviceLocked(device);
-            AdapterState.requireActive(d);
-            AllocationState source = kernel.shared(sharedHandle);
-            AllocationState here = allocations.get(sharedHandle);
-            if (source == null && here != null && here.owner) {
-                throw new VidMmException(VidMmStatus.NOT_SHARED, "allocation 0x" + Long.toHexString(sharedHandle)
-                        + " was not created SHARED");
-            }
-            if (source == null) {
-                throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no shared allocation has handle 0x"
-                        + Long.toHexString(sharedHandle));
-            }
-            AddressSpace space = state.os(() -> mm.addressSpace(d.pid));
-            long va = state.os(() -> space.mapSection(source.section, PageProtection.READWRITE));
-            long handle = kernel.nextHandle();
-            AllocationState a = new AllocationState(handle, d, va, source.size, source.flags, source.section,
-                    source.handle, false);
-            try {
-                ddi("DxgkDdiOpenAllocation", () -> kmd().openAllocation(drivers.handles().of(d), handle, va, source.size));
-            } catch (VidMmException e) {
-                state.osQuietly(() -> space.release(va));
-                throw e;
-            }
-            d.allocations.put(handle, a);
-            allocations.put(handle, a);
-            return a.info();
-        }
-    }
-
-    void destroyAllocation(long device, long allocation) {
-        try (AdapterState.Held held = state.change()) {
-            DeviceState d = deviceLocked(device);
-            AllocationState a = allocationLocked(d, allocation);
-            display.refuseIfShown(a);
-            destroyAllocationLocked(a);
-        }
-    }
-
-    private void destroyAllocationLocked(AllocationState a) {
-        DeviceState d = a.device;
-        if (a.pin != null) {
-            residency.unpin(a);
-        }
-        if (kmd() != null) {
-            quietly(() -> kmd().closeAllocation(drivers.handles().of(d), a.handle));
-            if (a.owner) {
-                quietly(() -> kmd().destroyAllocation(a.handle));
-            }
-        }
-        state.osQuietly(() -> mm.addressSpace(d.pid).release(a.va));
-        if (a.owner && a.section != 0) {
-            kernel.sharedDestroyed(a);
-            state.osQuietly(() -> mm.closeSection(a.section));
-        }
-        d.allocations.remove(a.handle);
-        d.evictedForBudget.remove(a.handle);
-        allocations.remove(a.handle);
-    }
-
-    // ---- residency ----
-
-    long makeResident(long device, List<Long> handles) {
-        try (AdapterState.Held held = state.change()) {
-            requireStarted();
-            DeviceState d = deviceLocked(device);
-            List<AllocationState> list = new ArrayList<>();
-            for (long h : handles) {
-                list.add(allocationLocked(d, h));
-            }
-            residency.makeResident(d, list, allocations.values(), display.shown());
-            long fence = pagingFence.next();
-            pagingFence.completed(fence); // pinning is synchronous in the IoMmu model
-            return fence;
-        }
-    }
-
-    void evict(long device, List<Long> handles) {
-        try (AdapterState.Held held = state.change()) {
-            DeviceState d = deviceLocked(device);
-            List<AllocationState> list = new ArrayList<>();
-            for (long h : handles) {
-                list.add(allocationLocked(d, h));
-            }
-            residency.evict(list);
-        }
-    }
-
-    /** The process's figures on this adapter, or null if it has no device here. */
-    VideoMemoryInfo videoMemoryInfo(int pid) {
-        try (AdapterState.Held held = state.read()) {
-            return processes.containsKey(pid) ? residency.info(pid, List.of()) : null;
-        }
-    }
-
-    /** {@link Residency#trim} of {@code pid} on this adapter; 0 if it has no device here. */
-    long trim(int pid, long target) {
-        try (AdapterState.Held held = state.change()) {
-            return processes.containsKey(pid) ? residency.trim(pid, target, allocations.values(), display.shown()) : 0;
-        }
-    }
-
-    VideoMemoryInfo queryVideoMemoryInfo(long device) {
-        try (AdapterState.Held held = state.change()) {
-            DeviceState d = deviceLocked(device);
-            List<Long> evicted = new ArrayList<>(d.evictedForBudget);
-            d.evictedForBudget.clear();
-            return residency.info(d.pid, evicted);
-        }
-    }
-
     // ---- queries ----
 
     List<ProcessRegistration> processes() {
@@ -581,16 +398,6 @@ final class AdapterVidMm {
                 for (int g = 0; g < iommuUnits.length; g++) {
                     list.add(new ProcessRegistration(p.pid, p.pasids[g], p.devices, index, iommuUnits[g]));
                 }
-            }
-            return list;
-        }
-    }
-
-    List<Allocation> allocations() {
-        try (AdapterState.Held held = state.read()) {
-            List<Allocation> list = new ArrayList<>();
-            for (AllocationState a : allocations.values()) {
-                list.add(a.info());
             }
             return list;
         }

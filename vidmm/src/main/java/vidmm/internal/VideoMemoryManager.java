@@ -58,7 +58,7 @@ import vidmm.VideoMemoryInfo;
 @Designate(ocd = VidMmConfig.class)
 public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDeviceListener, AdapterVidMm.Kernel {
     private static final System.Logger LOG = System.getLogger(VideoMemoryManager.class.getName());
-    static final long MAX_ALLOCATION = AdapterVidMm.MAX_ALLOCATION;
+    static final long MAX_ALLOCATION = AdapterMemory.MAX_ALLOCATION;
 
     private final MemoryManager mm;
     private final long budgetBytes;
@@ -275,33 +275,33 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     @Override
     public Allocation allocate(long device, long size, Set<AllocationFlag> flags) {
         java.util.Objects.requireNonNull(flags, "flags");
-        return adapterOfDevice(device).allocate(device, size, flags);
+        return adapterOfDevice(device).memory.allocate(device, size, flags);
     }
 
     @Override
     public Allocation openShared(long device, long sharedHandle) {
-        return adapterOfDevice(device).openShared(device, sharedHandle);
+        return adapterOfDevice(device).memory.openShared(device, sharedHandle);
     }
 
     @Override
     public void destroyAllocation(long device, long allocation) {
-        adapterOfDevice(device).destroyAllocation(device, allocation);
+        adapterOfDevice(device).memory.destroyAllocation(device, allocation);
     }
 
     @Override
     public long makeResident(long device, List<Long> allocations) {
-        return adapterOfDevice(device).makeResident(device, allocations);
+        return adapterOfDevice(device).memory.makeResident(device, allocations);
     }
 
     @Override
     public void evict(long device, List<Long> allocations) {
-        adapterOfDevice(device).evict(device, allocations);
+        adapterOfDevice(device).memory.evict(device, allocations);
     }
 
     @Override
     public VideoMemoryInfo videoMemoryInfo(int pid) {
         for (AdapterVidMm a : sortedAdapters()) {
-            VideoMemoryInfo info = a.videoMemoryInfo(pid);
+            VideoMemoryInfo info = a.memory.videoMemoryInfo(pid);
             if (info != null) {
                 return info;
             }
@@ -317,14 +317,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         videoMemoryInfo(pid); // INVALID_PARAMETER for a process without a device
         long freed = 0;
         for (AdapterVidMm a : sortedAdapters()) {
-            freed += a.trim(pid, bytes);
+            freed += a.memory.trim(pid, bytes);
         }
         return freed;
     }
 
     @Override
     public VideoMemoryInfo queryVideoMemoryInfo(long device) {
-        return adapterOfDevice(device).queryVideoMemoryInfo(device);
+        return adapterOfDevice(device).memory.queryVideoMemoryInfo(device);
     }
 
     @Override
@@ -499,7 +499,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     @Override
     public List<Allocation> allocations() {
         List<Allocation> list = new ArrayList<>();
-        sortedAdapters().forEach(a -> list.addAll(a.allocations()));
+        sortedAdapters().forEach(a -> list.addAll(a.memory.allocations()));
         return list;
     }
 
