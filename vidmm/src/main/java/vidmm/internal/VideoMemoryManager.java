@@ -3,7 +3,6 @@ package vidmm.internal;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -57,35 +56,29 @@ import vidmm.VideoMemoryInfo;
         configurationPid = VidMmConfig.PID)
 @Designate(ocd = VidMmConfig.class)
 public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDeviceListener, AdapterVidMm.Kernel {
-    private static final System.Logger LOG = System.getLogger(VideoMemoryManager.class.getName());
     static final long MAX_ALLOCATION = AdapterMemory.MAX_ALLOCATION;
 
     private final MemoryManager mm;
-    private final long budgetBytes;
-    private final TdrPolicy tdr;
-    /** Adapters by index; written under {@link #registry}, read without it. */
-    private final Map<Integer, AdapterVidMm> adapters = new ConcurrentHashMap<>();
-    private final Map<GpuAdapter, AdapterVidMm> byHardware = new HashMap<>();
-    private final Map<DisplayDriver, Map<String, Object>> drivers = new LinkedHashMap<>();
-    private final Object registry = new Object();
-    private final Map<Long, AdapterVidMm> deviceAdapters = new ConcurrentHashMap<>();
-    private final Map<Long, AdapterVidMm> contextAdapters = new ConcurrentHashMap<>();
-    private final Map<Long, SyncObjectState> syncObjects = new ConcurrentHashMap<>();
+    /** VidMm's adapters and drivers; its monitor is the first lock of the lock order. */
+    private final AdapterRegistry registry;
+    private final SyncObjects syncObjects;
     private final Map<Long, AllocationState> shared = new ConcurrentHashMap<>();
-    /** (pid, IOMMU unit) -> {users, PASID, whether VidMm bound it, whether its last user is unbinding it}. */
-    private final Map<Long, int[]> pasidUsers = new HashMap<>();
+    private final PasidUsers pasidUsers;
     private final AtomicLong handles = new AtomicLong(0x100);
     /** Faults, resets, driver changes and presents go to it as events ({@link VidMmEvents}) when there is one. */
     private volatile EventAdmin events;
-    private boolean stopped;
 
     @Activate
     public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
         this.mm = mm;
-        this.budgetBytes = Math.max(1, config.budgetMiB()) << 20;
+        this.syncObjects = new SyncObjects(mm);
+        this.pasidUsers = new PasidUsers(mm);
         long ddiDelay = config.tdrDdiDelayMillis() <= 0 ? 0 : Math.max(10, config.tdrDdiDelayMillis()); // 0: unguarded
-        this.tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), ddiDelay, Math.max(1, config.tdrLimitCount()),
+        TdrPolicy tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), ddiDelay, Math.max(1, config.tdrLimitCount()),
                 Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
+        long budgetBytes = Math.max(1, config.budgetMiB()) << 20;
+        this.registry = new AdapterRegistry((gpu, units) -> new AdapterVidMm(gpu.index(), units, gpu, mm, this, budgetBytes,
+                tdr.copy()));
     }
 
     /** The Event Admin arrived (or a test's): VidMm's events go to it. */
@@ -107,115 +100,48 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     public void addAdapter(GpuAdapter gpu) {
-        AdapterVidMm a;
-        Map<DisplayDriver, Map<String, Object>> offered;
-        synchronized (registry) {
-            if (stopped) {
-                return;
-            }
-            if (adapters.containsKey(gpu.index())) {
-                LOG.log(System.Logger.Level.ERROR, "two adapters have index " + gpu.index() + "; the second is not used");
-                return;
-            }
-            int[] units = new int[gpu.physicalGpus()];
-            for (int g = 0; g < units.length; g++) {
-                units[g] = gpu.iommuUnit(g);
-            }
-            a = new AdapterVidMm(gpu.index(), units, gpu, mm, this, budgetBytes, tdr.copy());
-            adapters.put(a.index, a);
-            byHardware.put(gpu, a);
-            offered = new LinkedHashMap<>(drivers);
-        }
-        offered.forEach(a.drivers::add); // without the registry: attaching may wait for a replay
+        registry.addAdapter(gpu);
     }
 
     /** An adapter went away: its devices are destroyed and its driver detached. */
     public void removeAdapter(GpuAdapter gpu) {
-        AdapterVidMm a;
-        synchronized (registry) {
-            a = byHardware.remove(gpu);
-            if (a == null) {
-                return;
-            }
-            adapters.remove(a.index, a);
-        }
-        a.stop();
+        registry.removeAdapter(gpu);
     }
 
     /** A driver service arrived: every adapter asks it how well it matches and attaches it if it is now the best. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     public void bindDriver(DisplayDriver driver, Map<String, Object> properties) {
-        List<AdapterVidMm> offered;
-        synchronized (registry) {
-            if (stopped) {
-                return;
-            }
-            drivers.put(driver, Map.copyOf(properties));
-            offered = sortedAdapters();
-        }
-        for (AdapterVidMm a : offered) { // without the registry: a change of driver waits for work and replays
-            a.drivers.add(driver, properties);
-        }
+        registry.bindDriver(driver, properties);
     }
 
     /** A driver service is going: each adapter it drove moves to its next best driver before this returns. */
     public void unbindDriver(DisplayDriver driver) {
-        List<AdapterVidMm> all;
-        synchronized (registry) {
-            drivers.remove(driver);
-            all = sortedAdapters();
-        }
-        for (AdapterVidMm a : all) {
-            a.drivers.remove(driver);
-        }
+        registry.unbindDriver(driver);
     }
 
     private List<AdapterVidMm> sortedAdapters() {
-        List<AdapterVidMm> list = new ArrayList<>(adapters.values());
-        list.sort(Comparator.comparingInt(a -> a.index));
-        return list;
+        return registry.sorted();
     }
 
     /** Destroys every device (returning its memory and PASIDs) and stops every driver. */
     @Deactivate
     public void stop() {
-        List<AdapterVidMm> all;
-        synchronized (registry) {
-            stopped = true;
-            all = sortedAdapters();
-        }
-        for (AdapterVidMm a : all) {
-            a.stop();
-        }
+        registry.stop();
     }
 
     // ---- routing ----
 
     private AdapterVidMm adapterOf(int index) {
-        AdapterVidMm a = adapters.get(index);
-        if (a == null) {
-            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + index + " does not exist; adapters: "
-                    + sortedAdapters().stream().map(x -> Integer.toString(x.index)).toList());
-        }
-        return a;
-    }
-
-    /** What {@code handle} names in {@code byHandle}; INVALID_HANDLE naming {@code what} if nothing. */
-    private static <T> T byHandle(Map<Long, T> byHandle, String what, long handle) {
-        T t = byHandle.get(handle);
-        if (t == null) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no " + what + " has handle 0x" + Long.toHexString(handle));
-        }
-        return t;
+        return registry.of(index);
     }
 
     private AdapterVidMm adapterOfContext(long context) {
-        return byHandle(contextAdapters, "context", context);
+        return registry.ofContext(context);
     }
 
     private AdapterVidMm adapterOfDevice(long device) {
-        return byHandle(deviceAdapters, "device", device);
+        return registry.ofDevice(device);
     }
 
     @Override
@@ -355,92 +281,47 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
 
     // ---- synchronization objects (monitored fences) ----
 
-    private SyncObjectState syncObjectOf(long sync) {
-        return byHandle(syncObjects, "synchronization object", sync);
-    }
-
-    /** The object, if the context's process is its process; else INVALID_HANDLE naming both. */
-    private SyncObjectState syncObjectFor(long context, long sync) {
-        SyncObjectState s = syncObjectOf(sync);
-        int pid = contextInfo(context).pid();
-        if (pid != s.pid) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, String.format(
-                    "synchronization object 0x%x is process %d's, not process %d's (context 0x%x)", sync, s.pid, pid, context));
-        }
-        return s;
-    }
-
-    private static void requirePositive(long value) {
-        if (value < 1) {
-            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a fence value must be 1 or more, not " + value);
-        }
-    }
-
     @Override
     public long createSynchronizationObject(long device) {
-        int pid = device(device).pid();
-        long va = Calls.os(() -> mm.addressSpace(pid).allocate(4096, os.memmgr.PageProtection.READWRITE));
-        SyncObjectState s = new SyncObjectState(nextHandle(), pid, va);
-        syncObjects.put(s.handle, s);
-        return s.handle;
+        return syncObjects.create(device(device).pid(), nextHandle());
     }
 
     @Override
     public void destroySynchronizationObject(long sync) {
-        SyncObjectState s = syncObjectOf(sync);
-        if (syncObjects.remove(sync, s)) {
-            Calls.quietly(() -> mm.addressSpace(s.pid).release(s.va));
-            s.destroyed();
-        }
+        syncObjects.destroy(sync);
     }
 
     @Override
     public long signalFromGpu(long context, long sync, long value) {
-        requirePositive(value);
-        SyncObjectState s = syncObjectFor(context, sync);
+        SyncObjects.requirePositive(value);
+        SyncObjectState s = syncObjects.of(sync, contextInfo(context).pid(), context);
         return adapterOfContext(context).work.submit(context, List.of(new DmaCommand.WriteFence(s.va, value)), s, value);
     }
 
     @Override
     public void waitFromGpu(long context, long sync, long value) {
-        requirePositive(value);
-        adapterOfContext(context).work.waitFromGpu(context, syncObjectFor(context, sync), value);
+        SyncObjects.requirePositive(value);
+        adapterOfContext(context).work.waitFromGpu(context, syncObjects.of(sync, contextInfo(context).pid(), context), value);
     }
 
     @Override
     public void signalFromCpu(long sync, long value) {
-        requirePositive(value);
-        SyncObjectState s = syncObjectOf(sync);
-        if (!s.reached(value)) {
-            byte[] le = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(value).array();
-            Calls.os(() -> {
-                mm.addressSpace(s.pid).write(s.va, le);
-                return null;
-            });
-            s.signalled(value);
-        }
+        syncObjects.signalFromCpu(sync, value);
     }
 
     @Override
     public FenceWait waitFromCpu(long sync, long value, long timeoutMillis) {
-        SyncObjectState s = syncObjectOf(sync);
-        try {
-            return s.await(value, Math.max(0, timeoutMillis));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return FenceWait.TIMED_OUT;
-        }
+        return syncObjects.waitFromCpu(sync, value, timeoutMillis);
     }
 
     @Override
     public vidmm.SyncObjectInfo syncObject(long sync) {
-        SyncObjectState s = syncObjectOf(sync);
-        return new vidmm.SyncObjectInfo(s.handle, s.pid, s.va, s.value());
+        return syncObjects.info(sync);
     }
 
     @Override
     public List<vidmm.SyncObjectInfo> syncObjects() {
-        return syncObjects.keySet().stream().sorted().map(this::syncObject).toList();
+        return syncObjects.list();
     }
 
     @Override
@@ -515,11 +396,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         for (AdapterVidMm a : sortedAdapters()) {
             a.processExiting(pid);
         }
-        for (SyncObjectState s : List.copyOf(syncObjects.values())) {
-            if (s.pid == pid && syncObjects.remove(s.handle, s)) {
-                s.destroyed(); // its page goes with the process
-            }
-        }
+        syncObjects.processExited(pid);
     }
 
     /** A GPU behind {@code unit} timed out a device-TLB invalidation: its adapter is reset on the adapter's recovery thread. */
@@ -550,59 +427,14 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         return handles.incrementAndGet();
     }
 
-    /**
-     * The process's PASID on {@code unit}, bound on its first user. A PASID whose last user is
-     * unbinding it is waited for (its unbind runs outside this monitor, so that one slow unbind, which
-     * waits for device-TLB invalidations, does not stall every adapter's device creation).
-     */
     @Override
     public int acquirePasid(int pid, int unit) {
-        long key = ((long) pid << 32) | unit;
-        synchronized (pasidUsers) {
-            int[] users;
-            while ((users = pasidUsers.get(key)) != null && users[3] == 1) {
-                try {
-                    pasidUsers.wait();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new VidMmException(VidMmStatus.MEMORY_MANAGER_REFUSED, "interrupted while the PASID of process " + pid
-                            + " on IOMMU unit " + unit + " was being unbound");
-                }
-            }
-            if (users != null) {
-                users[0]++;
-                return users[1];
-            }
-            boolean alreadyBound = mm.addressSpace(pid).pasids().containsKey(unit);
-            int pasid = mm.bindIommu(pid, unit);
-            pasidUsers.put(key, new int[] {1, pasid, alreadyBound ? 0 : 1, 0});
-            return pasid;
-        }
+        return pasidUsers.acquire(pid, unit);
     }
 
-    /** One user fewer; the last one unbinds the PASID if VidMm bound it, outside the PASID users' monitor. */
     @Override
     public void releasePasid(int pid, int unit) {
-        long key = ((long) pid << 32) | unit;
-        synchronized (pasidUsers) {
-            int[] users = pasidUsers.get(key);
-            if (users == null || --users[0] > 0) {
-                return;
-            }
-            if (users[2] == 0) {
-                pasidUsers.remove(key); // bound by someone else: theirs to unbind
-                return;
-            }
-            users[3] = 1; // unbinding: a new user waits for it
-        }
-        try {
-            Calls.quietly(() -> mm.unbindIommu(pid, unit));
-        } finally {
-            synchronized (pasidUsers) {
-                pasidUsers.remove(key);
-                pasidUsers.notifyAll();
-            }
-        }
+        pasidUsers.release(pid, unit);
     }
 
     @Override
@@ -622,22 +454,22 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
 
     @Override
     public void deviceCreated(long handle, AdapterVidMm adapter) {
-        deviceAdapters.put(handle, adapter);
+        registry.deviceCreated(handle, adapter);
     }
 
     @Override
     public void deviceDestroyed(long handle) {
-        deviceAdapters.remove(handle);
+        registry.deviceDestroyed(handle);
     }
 
     @Override
     public void contextCreated(long handle, AdapterVidMm adapter) {
-        contextAdapters.put(handle, adapter);
+        registry.contextCreated(handle, adapter);
     }
 
     @Override
     public void contextDestroyed(long handle) {
-        contextAdapters.remove(handle);
+        registry.contextDestroyed(handle);
     }
 
     @Override

@@ -17,8 +17,8 @@
  * bookkeeping lock ({@code lock}), which a change holds except while it calls the driver or the OS
  * ({@code AdapterState.unlocked}: {@code DdiGuard} lets it go for every DDI); readers take the
  * bookkeeping lock only and so never wait for a driver. Locks are taken in this order, never the
- * other way: the registry of adapters and drivers ({@code VideoMemoryManager.registry}) -> an
- * adapter's call order -> its bookkeeping lock -> VidMm's PASID users ({@code pasidUsers}) -> the OS
+ * other way: the registry of adapters and drivers ({@code AdapterRegistry}) -> an
+ * adapter's call order -> its bookkeeping lock -> VidMm's PASID users ({@code PasidUsers}) -> the OS
  * memory manager's locks (address space, then the IOMMU's invalidation and in-flight gate) -> a
  * context's monitor -> a synchronization object's monitor. Interrupts take only a context's and a
  * synchronization object's monitor; what they release (a GPU wait's held submissions) runs on the
