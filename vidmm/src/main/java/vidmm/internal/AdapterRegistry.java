@@ -15,8 +15,7 @@ import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 
 /**
- * VidMm's adapters and driver services as they come and go, and which adapter each device and
- * context handle lives on. Its monitor is the first lock of VidMm's lock order (the registry); a
+ * VidMm's adapters and driver services as they come and go. Its monitor is the first lock of VidMm's lock order (the registry); a
  * driver change, which waits for work and replays, is never made under it.
  */
 final class AdapterRegistry {
@@ -28,8 +27,6 @@ final class AdapterRegistry {
     private final Map<Integer, AdapterVidMm> adapters = new ConcurrentHashMap<>();
     private final Map<GpuAdapter, AdapterVidMm> byHardware = new HashMap<>();
     private final Map<DisplayDriver, Map<String, Object>> drivers = new LinkedHashMap<>();
-    private final Map<Long, AdapterVidMm> deviceAdapters = new ConcurrentHashMap<>();
-    private final Map<Long, AdapterVidMm> contextAdapters = new ConcurrentHashMap<>();
     private boolean stopped;
 
     AdapterRegistry(BiFunction<GpuAdapter, int[], AdapterVidMm> start) {
@@ -127,38 +124,5 @@ final class AdapterRegistry {
                     + sorted().stream().map(x -> Integer.toString(x.index)).toList());
         }
         return a;
-    }
-
-    AdapterVidMm ofContext(long context) {
-        return byHandle(contextAdapters, "context", context);
-    }
-
-    AdapterVidMm ofDevice(long device) {
-        return byHandle(deviceAdapters, "device", device);
-    }
-
-    /** What {@code handle} names in {@code byHandle}; INVALID_HANDLE naming {@code what} if nothing. */
-    private static <T> T byHandle(Map<Long, T> byHandle, String what, long handle) {
-        T t = byHandle.get(handle);
-        if (t == null) {
-            throw new VidMmException(VidMmStatus.INVALID_HANDLE, "no " + what + " has handle 0x" + Long.toHexString(handle));
-        }
-        return t;
-    }
-
-    void deviceCreated(long handle, AdapterVidMm adapter) {
-        deviceAdapters.put(handle, adapter);
-    }
-
-    void deviceDestroyed(long handle) {
-        deviceAdapters.remove(handle);
-    }
-
-    void contextCreated(long handle, AdapterVidMm adapter) {
-        contextAdapters.put(handle, adapter);
-    }
-
-    void contextDestroyed(long handle) {
-        contextAdapters.remove(handle);
     }
 }

@@ -2,12 +2,9 @@ package vidmm.internal;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -40,57 +37,54 @@ import vidmm.FenceWait;
 import vidmm.GpuFault;
 import vidmm.ProcessRegistration;
 import vidmm.VidMm;
-import vidmm.VidMmEvents;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 import vidmm.VideoMemoryInfo;
 
 /**
- * VidMm for the IoMmu model: one {@link AdapterVidMm} per GPU adapter, each with its own driver,
- * lock, aperture, residency, faults and display, and what they share: handles (unique across
- * adapters, so a device handle names its adapter), PASID registrations counted per IOMMU unit, and
- * shared allocations (a section any adapter may open). Adapters and driver services come and go
- * as OSGi services; every driver is offered to every adapter, which attaches its best match.
+ * VidMm for the IoMmu model, as one OSGi component: one {@link AdapterVidMm} per GPU adapter, each
+ * with its own driver, locks, aperture, residency, faults and display; what they share in {@link
+ * VidMmKernel} (handles that name their adapter, shared allocations, PASID users per IOMMU unit,
+ * events); adapters and driver services as they come and go in {@link AdapterRegistry} (every
+ * driver is offered to every adapter, which attaches its best match); monitored fences in {@link
+ * SyncObjects}. This class answers the VidMm service by routing each call to its adapter.
  */
 @Component(service = {VidMm.class, ProcessListener.class, IommuDeviceListener.class}, immediate = true,
         configurationPid = VidMmConfig.PID)
 @Designate(ocd = VidMmConfig.class)
-public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDeviceListener, AdapterVidMm.Kernel {
+public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDeviceListener {
     static final long MAX_ALLOCATION = AdapterMemory.MAX_ALLOCATION;
 
     private final MemoryManager mm;
     /** VidMm's adapters and drivers; its monitor is the first lock of the lock order. */
     private final AdapterRegistry registry;
     private final SyncObjects syncObjects;
-    private final Map<Long, AllocationState> shared = new ConcurrentHashMap<>();
-    private final PasidUsers pasidUsers;
-    private final AtomicLong handles = new AtomicLong(0x100);
-    /** Faults, resets, driver changes and presents go to it as events ({@link VidMmEvents}) when there is one. */
-    private volatile EventAdmin events;
+    /** What the adapters share: handles and their routing, shared allocations, PASID users, events. */
+    private final VidMmKernel kernel;
 
     @Activate
     public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
         this.mm = mm;
         this.syncObjects = new SyncObjects(mm);
-        this.pasidUsers = new PasidUsers(mm);
+        this.kernel = new VidMmKernel(mm);
         long ddiDelay = config.tdrDdiDelayMillis() <= 0 ? 0 : Math.max(10, config.tdrDdiDelayMillis()); // 0: unguarded
         TdrPolicy tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), ddiDelay, Math.max(1, config.tdrLimitCount()),
                 Math.max(1, config.tdrLimitTimeSeconds()) * 1000);
         long budgetBytes = Math.max(1, config.budgetMiB()) << 20;
-        this.registry = new AdapterRegistry((gpu, units) -> new AdapterVidMm(gpu.index(), units, gpu, mm, this, budgetBytes,
+        this.registry = new AdapterRegistry((gpu, units) -> new AdapterVidMm(gpu.index(), units, gpu, mm, kernel, budgetBytes,
                 tdr.copy()));
     }
 
     /** The Event Admin arrived (or a test's): VidMm's events go to it. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, unbind = "removeEvents")
     public void addEvents(EventAdmin admin) {
-        events = admin;
+        kernel.events(admin);
     }
 
     /** The Event Admin went: VidMm posts nothing until another comes. */
     public void removeEvents(EventAdmin admin) {
-        if (events == admin) {
-            events = null;
+        if (kernel.events() == admin) {
+            kernel.events(null);
         }
     }
 
@@ -137,11 +131,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     }
 
     private AdapterVidMm adapterOfContext(long context) {
-        return registry.ofContext(context);
+        return kernel.ofContext(context);
     }
 
     private AdapterVidMm adapterOfDevice(long device) {
-        return registry.ofDevice(device);
+        return kernel.ofDevice(device);
     }
 
     @Override
@@ -283,7 +277,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
 
     @Override
     public long createSynchronizationObject(long device) {
-        return syncObjects.create(device(device).pid(), nextHandle());
+        return syncObjects.create(device(device).pid(), kernel.nextHandle());
     }
 
     @Override
@@ -417,75 +411,6 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         for (AdapterVidMm a : sortedAdapters()) {
             a.recovery.awaitRecovery();
             a.work.awaitWorker();
-        }
-    }
-
-    // ---- AdapterVidMm.Kernel: what adapters share ----
-
-    @Override
-    public long nextHandle() {
-        return handles.incrementAndGet();
-    }
-
-    @Override
-    public int acquirePasid(int pid, int unit) {
-        return pasidUsers.acquire(pid, unit);
-    }
-
-    @Override
-    public void releasePasid(int pid, int unit) {
-        pasidUsers.release(pid, unit);
-    }
-
-    @Override
-    public AllocationState shared(long sharedHandle) {
-        return shared.get(sharedHandle);
-    }
-
-    @Override
-    public void sharedCreated(AllocationState a) {
-        shared.put(a.handle, a);
-    }
-
-    @Override
-    public void sharedDestroyed(AllocationState a) {
-        shared.remove(a.handle, a);
-    }
-
-    @Override
-    public void deviceCreated(long handle, AdapterVidMm adapter) {
-        registry.deviceCreated(handle, adapter);
-    }
-
-    @Override
-    public void deviceDestroyed(long handle) {
-        registry.deviceDestroyed(handle);
-    }
-
-    @Override
-    public void contextCreated(long handle, AdapterVidMm adapter) {
-        registry.contextCreated(handle, adapter);
-    }
-
-    @Override
-    public void contextDestroyed(long handle) {
-        registry.contextDestroyed(handle);
-    }
-
-    @Override
-    public void post(String topic, java.util.function.Supplier<Map<String, Object>> lazyProperties) {
-        EventAdmin admin = events;
-        if (admin != null) {
-            Map<String, Object> properties = lazyProperties.get();
-            if (!properties.containsKey(VidMmEvents.NANOS)) {
-                properties = new HashMap<>(properties);
-                properties.put(VidMmEvents.NANOS, System.nanoTime());
-            }
-            try {
-                admin.postEvent(new Event(topic, properties));
-            } catch (RuntimeException stopping) {
-                // an Event Admin that is going away: the model goes on without it
-            }
         }
     }
 }
