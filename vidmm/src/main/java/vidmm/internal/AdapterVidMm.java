@@ -366,7 +366,14 @@ final class AdapterVidMm {
         kernel.contextDestroyed(c.handle);
     }
 
-    /** The process exits: its devices take no more work, their work is waited for without the lock, then they go. */
+    /** How long a process's exit waits for its released primaries to be unmapped and unpinned. */
+    static final long EXIT_UNPIN_MILLIS = 10_000;
+
+    /**
+     * The process exits: its devices take no more work, their work is waited for without the lock,
+     * then they go; last, without the locks, the exit waits until none of its primaries is still
+     * mapped in the aperture (a driver change may have made their unmap wait).
+     */
     void processExiting(int pid) {
         List<ContextState> draining = new ArrayList<>();
         try (AdapterState.Held held = state.change()) {
@@ -386,6 +393,15 @@ final class AdapterVidMm {
                     destroyDeviceLocked(devices.get(device));
                 }
             }
+        }
+        try { // the OS frees the process's frames next: none may still be mapped in the aperture
+            if (!display.awaitUnpinned(pid, EXIT_UNPIN_MILLIS)) {
+                System.getLogger(AdapterVidMm.class.getName()).log(System.Logger.Level.WARNING, "process " + pid
+                        + " exits while a primary of it may still be mapped in adapter " + index + "'s aperture (its unmap"
+                        + " did not complete within " + EXIT_UNPIN_MILLIS / 1000 + " s)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -48,6 +48,11 @@ final class Display {
      * until a driver unmaps them ({@link #unmapDueLocked}).
      */
     private List<Displayed> unmapsDue = new ArrayList<>();
+    /**
+     * Per process, how many of its released primaries are still pinned (their unmap due or in
+     * flight). Its own monitor, a leaf: a process's exit waits on it ({@link #awaitUnpinned}).
+     */
+    private final Map<Integer, Integer> unpinsPending = new HashMap<>();
 
     Display(AdapterState adapter, AdapterDrivers drivers, PagingFence pagingFence) {
         this.a = adapter;
@@ -192,6 +197,14 @@ final class Display {
      * the primary stays pinned and its range reserved until a driver unmaps it.
      */
     private void releaseLocked(Displayed x) {
+        synchronized (unpinsPending) {
+            unpinsPending.merge(x.allocation().device.pid, 1, Integer::sum);
+        }
+        unmapLocked(x);
+    }
+
+    /** {@link #releaseLocked}'s unmap, issued now or made due again. */
+    private void unmapLocked(Displayed x) {
         ApertureSpace space = drivers.aperture();
         KernelModeDriver kmd = drivers.kmd();
         if (kmd == null) { // no driver, none to unmap through: as the last one left it
@@ -222,7 +235,25 @@ final class Display {
         if (drivers.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
             space.release(x.firstPage(), x.pages());
         }
-        a.osQuietly(() -> a.mm.addressSpace(x.allocation().device.pid).unpin(x.pin().handle()));
+        int pid = x.allocation().device.pid;
+        a.osQuietly(() -> a.mm.addressSpace(pid).unpin(x.pin().handle()));
+        synchronized (unpinsPending) {
+            unpinsPending.computeIfPresent(pid, (p, n) -> n == 1 ? null : n - 1);
+            unpinsPending.notifyAll();
+        }
+    }
+
+    /**
+     * Waits, without the adapter's locks, until no released primary of process {@code pid} is still
+     * pinned (an unmap due during a driver change is issued when it ends, and the frames are unpinned
+     * once the unmap's paging fence completed), at most {@code millis}; returns whether none is. A
+     * process's exit waits for it, so that the OS never frees a frame the aperture still maps.
+     */
+    boolean awaitUnpinned(int pid, long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        synchronized (unpinsPending) {
+            return Monitors.awaitUntil(unpinsPending, () -> !unpinsPending.containsKey(pid), deadline);
+        }
     }
 
     /** VidMm may ask the driver again (a change ended, a driver attached): the unmaps that were due are issued now. */
@@ -230,7 +261,7 @@ final class Display {
         List<Displayed> due = unmapsDue;
         unmapsDue = new ArrayList<>();
         for (Displayed x : due) {
-            releaseLocked(x);
+            unmapLocked(x);
         }
     }
 

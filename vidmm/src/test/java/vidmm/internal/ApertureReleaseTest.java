@@ -103,4 +103,37 @@ class ApertureReleaseTest {
         machine.os().kill(shower);
         machine.os().kill(worker);
     }
+
+    /**
+     * The process whose primary is displayed exits while a driver change holds the going driver's
+     * exclusive access: its exit waits until the change has ended and the primary is unmapped and
+     * unpinned, so that the OS frees no frame the aperture still maps. Before, the exit returned at
+     * once, the OS freed the frames, and the unmap (then the unpin of a process that was gone) came
+     * only when the change ended.
+     */
+    @Test
+    void aProcessExitDuringADriverChangeWaitsUntilItsPrimaryIsOutOfTheAperture() throws Exception {
+        int shower = machine.os().spawn("shower");
+        long showing = vidmm.createDevice(shower);
+        Allocation primary = vidmm.allocate(showing, BYTES, Set.of(AllocationFlag.PRIMARY));
+        vidmm.present(showing, primary.handle(), 0);
+        assertTrue(machine.gpu().apertureMappedPages() > 0);
+
+        int worker = machine.os().spawn("worker");
+        long working = vidmm.createDevice(worker);
+        Allocation buffer = vidmm.allocate(working, 4096, Set.of());
+        swallow.set(true); // the change waits for work the going driver never reports
+        long context = vidmm.context(working, EngineNode.COPY);
+        vidmm.submit(context, List.of(new DmaCommand.Fill(buffer.va(), 4096, 1)));
+        CompletableFuture<Object> change = CompletableFuture.supplyAsync(() -> machine.offer(
+                new ReferenceKmd(machine.gpu(), IOMMU, 16L << 20), 9L, 5, "next"));
+        assertTrue(exclusive.await(5, TimeUnit.SECONDS), "the change began");
+
+        machine.os().kill(shower); // VidMm hears of the exit before the OS frees anything
+        assertEquals(0, machine.gpu().apertureMappedPages(),
+                "the exit returned while the aperture still mapped the primary's frames");
+        assertTrue(change.isDone(), "the exit waited for the change, which unmapped the primary when it ended");
+        assertEquals(List.of(), machine.apertureViolations());
+        machine.os().kill(worker);
+    }
 }
