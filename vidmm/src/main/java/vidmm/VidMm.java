@@ -161,6 +161,18 @@ public interface VidMm {
     long submit(long context, List<DmaCommand> commands);
 
     /**
+     * D3DKMTSubmitCommand of a command buffer (D3DKMT_SUBMITCOMMAND's Commands and CommandLength,
+     * BroadcastContext[0] = {@code context}): {@code length} bytes at {@code va} in the context's
+     * process, which its user-mode driver wrote in the driver's packet format. VidMm does not read
+     * it; the driver gets its address and size (DxgkDdiSubmitCommandVirtual) and the GPU fetches it
+     * through the IOMMU with the process's PASID. A buffer the GPU cannot fetch or decode faults the
+     * context's device as any other GPU fault.
+     *
+     * @return the submission's fence value on that context
+     */
+    long submitBuffer(long context, long va, int length);
+
+    /**
      * Waits until the context's fence reaches {@code fence} (its work, and only its work, completed),
      * the context's device faults, or the time is up.
      */

@@ -94,6 +94,21 @@ public interface KernelModeDriver {
     void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue);
 
     /**
+     * DxgkDdiSubmitCommandVirtual (DXGKARG_SUBMITCOMMANDVIRTUAL): queues a command buffer the
+     * user-mode driver wrote into its process's memory on context {@code hContext}'s engine, after the
+     * context's earlier submissions. {@code dmaBufferVirtualAddress} and {@code dmaBufferSize} are
+     * DmaBufferVirtualAddress and DmaBufferSize, in the address space of the context's process; the
+     * OS does not read the buffer (its contents are the driver's format) and the driver need not
+     * either: in the IoMmu model the engine fetches it with the process's PASID through the IOMMU,
+     * as it does every other access. Completion is reported as for {@link #submitCommand}, with
+     * {@code fenceValue} (SubmissionFenceId). The default refuses: a driver that runs command buffers
+     * overrides it ({@code kmd.sdk}'s {@code AdapterContext} does).
+     */
+    default void submitCommandVirtual(long hContext, long dmaBufferVirtualAddress, int dmaBufferSize, long fenceValue) {
+        throw new UnsupportedOperationException("this driver does not run command buffers (DxgkDdiSubmitCommandVirtual)");
+    }
+
+    /**
      * DxgkDdiResetEngine: drops the queued work of every context on {@code node} and clears a fault.
      * Throws if the engine cannot be reset. VidMm then resubmits what other contexts still need.
      */

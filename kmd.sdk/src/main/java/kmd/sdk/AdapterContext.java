@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import gpu.hw.BufferSubmission;
 import gpu.hw.EngineType;
 import gpu.hw.GpuAdapter;
 import gpu.hw.GpuCommand;
@@ -230,6 +231,26 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         }
         EngineType engine = engineFor(c.node());
         gpu.submit(engine, engineInstanceFor(hContext, engine), new Submission(pasid, hContext, encoded, fenceValue));
+    }
+
+    /**
+     * Queues the command buffer on the context's engine as the hardware runs one ({@link
+     * BufferSubmission}): the engine fetches it at {@code dmaBufferVirtualAddress} with the context's
+     * PASID for its physical GPU, through the device TLB and the IOMMU, decodes its packets and runs
+     * them. A buffer that cannot be fetched or decoded faults on the engine (an interrupt), not here.
+     */
+    @Override
+    public void submitCommandVirtual(long hContext, long dmaBufferVirtualAddress, int dmaBufferSize, long fenceValue) {
+        requireAccess("SubmitCommandVirtual");
+        if (dmaBufferSize <= 0 || dmaBufferSize > BufferSubmission.MAX_BYTES) {
+            throw new IllegalArgumentException("DmaBufferSize must be 1.." + BufferSubmission.MAX_BYTES + " bytes, not "
+                    + dmaBufferSize);
+        }
+        DriverHandles.Context c = handles.context(hContext);
+        int pasid = handles.pasidOn(c.device(), c.physicalGpu());
+        EngineType engine = engineFor(c.node());
+        gpu.submitBuffer(engine, engineInstanceFor(hContext, engine), new BufferSubmission(pasid, hContext,
+                dmaBufferVirtualAddress, dmaBufferSize, fenceValue));
     }
 
     @Override

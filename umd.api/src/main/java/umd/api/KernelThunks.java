@@ -79,6 +79,15 @@ public interface KernelThunks {
     long submit(long context, List<DmaCommand> commands);
 
     /**
+     * D3DKMTSubmitCommand of a command buffer (D3DKMT_SUBMITCOMMAND: {@code commands} is Commands,
+     * {@code commandLength} CommandLength, {@code context} BroadcastContext[0]): the user-mode driver
+     * wrote the buffer into its process's memory, in its kernel-mode driver's packet format, and
+     * made it resident; the GPU fetches it through the IOMMU. Returns the submission's fence value
+     * on that context. The buffer may be reused once that fence completed.
+     */
+    long submitCommandBuffer(long context, long commands, int commandLength);
+
+    /**
      * D3DKMTWaitForSynchronizationObject on a context's submission fence: completed only when that
      * context's work up to the fence completed.
      */

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import vidmm.ContextInfo;
 import vidmm.FenceWait;
@@ -25,7 +24,7 @@ final class ContextState {
      * A submission not completed yet, when it was submitted ({@code System.nanoTime()}), and the
      * monitored fence value it signals when it completes ({@code signal} null if none).
      */
-    record Pending(List<DmaCommand> commands, long submittedNanos, SyncObjectState signal, long signalValue) {
+    record Pending(Work work, long submittedNanos, SyncObjectState signal, long signalValue) {
     }
 
     /** A step of the context's stream that VidMm held back behind a GPU wait: a wait, or a submission. */
@@ -37,7 +36,7 @@ final class ContextState {
     }
 
     /** A held submission, for the driver now. */
-    record Submit(long fence, List<DmaCommand> commands) implements Step {
+    record Submit(long fence, Work work) implements Step {
     }
 
     final long handle;
@@ -65,12 +64,12 @@ final class ContextState {
     }
 
     /**
-     * The next fence value of this context, with {@code commands} pending under it; when {@code sync}
+     * The next fence value of this context, with {@code work} pending under it; when {@code sync}
      * is given, the completion signals it to {@code value}.
      */
-    synchronized long nextFence(List<DmaCommand> commands, SyncObjectState sync, long value) {
+    synchronized long nextFence(Work work, SyncObjectState sync, long value) {
         long fence = ++submitted;
-        pending.put(fence, new Pending(List.copyOf(commands), System.nanoTime(), sync, value));
+        pending.put(fence, new Pending(work, System.nanoTime(), sync, value));
         return fence;
     }
 
@@ -116,7 +115,7 @@ final class ContextState {
                 long fence = (Long) held.poll();
                 Pending p = pending.get(fence);
                 if (p != null) {
-                    out.add(new Submit(fence, p.commands()));
+                    out.add(new Submit(fence, p.work()));
                 }
             }
         }

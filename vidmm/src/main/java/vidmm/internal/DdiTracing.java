@@ -148,6 +148,12 @@ final class DdiTracing implements KernelModeDriver {
     }
 
     @Override
+    public void submitCommandVirtual(long hContext, long dmaBufferVirtualAddress, int dmaBufferSize, long fenceValue) {
+        run("DxgkDdiSubmitCommandVirtual", () -> driver.submitCommandVirtual(hContext, dmaBufferVirtualAddress, dmaBufferSize,
+                fenceValue));
+    }
+
+    @Override
     public boolean queryEngineStatus(EngineNode node) {
         return call("DxgkDdiQueryEngineStatus", () -> driver.queryEngineStatus(node));
     }

@@ -55,23 +55,44 @@ final class GpuWork {
         return submit(context, commands, null, 0);
     }
 
+    /** Submits VidMm's own commands on a context; see {@link #submit(long, Work, SyncObjectState, long)}. */
+    long submit(long context, List<DmaCommand> commands, SyncObjectState sync, long value) {
+        if (commands == null || commands.isEmpty()) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
+        }
+        return submit(context, new Work.Commands(commands), sync, value);
+    }
+
+    /**
+     * D3DKMTSubmitCommand of a command buffer the process wrote at {@code va} ({@code length} bytes):
+     * the driver gets its address and size (DxgkDdiSubmitCommandVirtual); VidMm does not read it.
+     */
+    long submitBuffer(long context, long va, int length) {
+        if (length <= 0 || length > gpu.hw.BufferSubmission.MAX_BYTES) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a command buffer must be 1.."
+                    + gpu.hw.BufferSubmission.MAX_BYTES + " bytes, not " + length);
+        }
+        if (va <= 0 || va + length < va || (va >>> 47) != 0) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "command buffer 0x" + Long.toHexString(va) + " of "
+                    + length + " bytes is not in a process's user address space");
+        }
+        return submit(context, new Work.Buffer(va, length), null, 0);
+    }
+
     /**
      * Submits on a context; when {@code sync} is given, the submission signals it to {@code value}
      * once complete. Behind a GPU wait not yet satisfied the submission is held back: it gets its
      * fence now and goes to the driver when the wait is satisfied.
      */
-    long submit(long context, List<DmaCommand> commands, SyncObjectState sync, long value) {
+    private long submit(long context, Work work, SyncObjectState sync, long value) {
         try (AdapterState.Held held = a.change()) {
             drivers.requireStarted();
             ContextState c = a.contextLocked(context);
             DeviceState d = c.device;
             AdapterState.requireActive(d);
-            if (commands == null || commands.isEmpty()) {
-                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a submission needs at least one command");
-            }
             // WDDM 2: residency is the UMD's (MakeResident / Evict) alone; a submission pins nothing. What
             // its commands reach that is not resident, the IOMMU's page requests bring in.
-            long fence = c.nextFence(commands, sync, value);
+            long fence = c.nextFence(work, sync, value);
             long submitted = System.nanoTime();
             if (c.blocked()) {
                 c.hold(fence); // behind a GPU wait: the driver gets it when the wait is satisfied
@@ -79,14 +100,14 @@ final class GpuWork {
                 KernelModeDriver kmd = drivers.kmd();
                 try {
                     long hContext = drivers.handles().of(c);
-                    ddi("DxgkDdiSubmitCommand", () -> kmd.submitCommand(hContext, commands, fence));
+                    ddi(work.ddi(), () -> work.submitTo(kmd, hContext, fence));
                 } catch (VidMmException e) {
                     c.withdraw(fence);
                     throw e;
                 }
             }
             a.post(VidMmEvents.SUBMIT, () -> VidMmEventProperties.submission(d.handle, c.handle, d.pid, d.pasid, c.node,
-                    fence, commands, submitted));
+                    fence, work, submitted));
             return fence;
         }
     }
@@ -138,7 +159,7 @@ final class GpuWork {
             if (step instanceof ContextState.GpuWait w) {
                 w.sync().whenReached(w.value(), () -> releaseHeld(c)); // the next wait in its stream
             } else if (step instanceof ContextState.Submit held) {
-                quietly(() -> kmd.submitCommand(hContext, held.commands(), held.fence()));
+                quietly(() -> held.work().submitTo(kmd, hContext, held.fence()));
             }
         }
     }

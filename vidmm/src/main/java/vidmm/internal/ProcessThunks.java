@@ -170,6 +170,11 @@ final class ProcessThunks implements KernelThunks {
     }
 
     @Override
+    public long submitCommandBuffer(long context, long commands, int commandLength) {
+        return all.submitCommandBuffer(ownContext("D3DKMTSubmitCommand", context), commands, commandLength);
+    }
+
+    @Override
     public WaitResult waitForFence(long context, long fence, long timeoutMillis) {
         return all.waitForFence(ownContext("D3DKMTWaitForSynchronizationObject", context), fence, timeoutMillis);
     }

@@ -251,7 +251,7 @@ final class Recovery {
         for (ContextState c : a.contexts.values()) {
             if (!skip.contains(c) && nodes.contains(c.node) && c.device.active()) {
                 long hContext = drivers.handles().of(c);
-                c.pendingCopy().forEach((fence, p) -> quietly(() -> kmd.submitCommand(hContext, p.commands(), fence)));
+                c.pendingCopy().forEach((fence, p) -> quietly(() -> p.work().submitTo(kmd, hContext, fence)));
             }
         }
     }

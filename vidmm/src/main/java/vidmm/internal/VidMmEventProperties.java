@@ -34,16 +34,10 @@ final class VidMmEventProperties {
     }
 
     static Map<String, Object> submission(long device, long context, int pid, int pasid, kmd.api.EngineNode node, long fence,
-                                          java.util.List<kmd.api.DmaCommand> commands, long nanos) {
-        java.util.Set<String> kinds = new java.util.LinkedHashSet<>();
-        long bytes = 0;
-        for (kmd.api.DmaCommand c : commands) {
-            kinds.add(c.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT));
-            bytes += bytes(c);
-        }
+                                          Work work, long nanos) {
         return of(VidMmEvents.DEVICE, device, VidMmEvents.CONTEXT, context, VidMmEvents.PID, pid, VidMmEvents.PASID, pasid,
-                VidMmEvents.ENGINE, node.name(), VidMmEvents.FENCE, fence, VidMmEvents.COMMANDS, String.join(",", kinds),
-                VidMmEvents.BYTES, bytes, VidMmEvents.NANOS, nanos);
+                VidMmEvents.ENGINE, node.name(), VidMmEvents.FENCE, fence, VidMmEvents.COMMANDS, work.kinds(),
+                VidMmEvents.BYTES, work.bytes(), VidMmEvents.NANOS, nanos);
     }
 
     static Map<String, Object> completion(long device, long context, long fence) {
@@ -58,19 +52,5 @@ final class VidMmEventProperties {
     static Map<String, Object> present(long device, int pid, long allocation, int source, long va) {
         return of(VidMmEvents.DEVICE, device, VidMmEvents.PID, pid,
                 VidMmEvents.HANDLE, allocation, VidMmEvents.SOURCE, source, VidMmEvents.VA, va);
-    }
-
-    /** Bytes a command writes (a copy or blit also reads as many). */
-    private static long bytes(kmd.api.DmaCommand c) {
-        if (c instanceof kmd.api.DmaCommand.Copy x) {
-            return x.length();
-        } else if (c instanceof kmd.api.DmaCommand.Fill x) {
-            return x.length();
-        } else if (c instanceof kmd.api.DmaCommand.FillRect x) {
-            return x.widthBytes() * (long) x.height();
-        } else if (c instanceof kmd.api.DmaCommand.Blit x) {
-            return x.widthBytes() * (long) x.height();
-        }
-        return 8; // a fence write
     }
 }

@@ -147,6 +147,11 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
+    public long submitCommandBuffer(long context, long commands, int commandLength) {
+        return thunk("D3DKMTSubmitCommand", () -> vidmm.submitBuffer(context, commands, commandLength));
+    }
+
+    @Override
     public WaitResult waitForFence(long context, long fence, long timeoutMillis) {
         return thunk("D3DKMTWaitForSynchronizationObject", () -> result(vidmm.waitForFence(context, fence, timeoutMillis)));
     }

@@ -269,6 +269,11 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     }
 
     @Override
+    public long submitBuffer(long context, long va, int length) {
+        return adapterOfContext(context).work.submitBuffer(context, va, length);
+    }
+
+    @Override
     public FenceWait waitForFence(long context, long fence, long timeoutMillis) {
         return adapterOfContext(context).work.waitForFence(context, fence, timeoutMillis);
     }

@@ -4,20 +4,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import gpu.hw.CommandPackets;
+import gpu.hw.GpuCommand;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 
 /**
  * Contexts and their fences: a fence is reported only once its work is done (checked against the
  * bytes when the interrupt arrives), fences of a context are reported in order and never past what
- * was submitted, and one context's completion never stands for another's.
+ * was submitted, and one context's completion never stands for another's; a command buffer in the
+ * process's memory runs from there.
  */
 final class FenceChecks {
     private FenceChecks() {
     }
 
     static List<Check<Session>> all() {
-        return List.of(new Check<>("fence.after-work", FenceChecks::afterWork), new Check<>("fence.order", FenceChecks::order));
+        return List.of(new Check<>("fence.after-work", FenceChecks::afterWork), new Check<>("fence.order", FenceChecks::order),
+                new Check<>("command-buffer", FenceChecks::commandBuffer));
     }
 
     /** A long fill on a render context, a small copy on a copy context: each fence only after its own bytes. */
@@ -61,6 +65,24 @@ final class FenceChecks {
         for (KitProcess.Context c : contexts) {
             s.interrupts().await(c.handle, c.lastFence(), Session.WAIT_MILLIS, c.node + " context");
         }
+    }
+
+    /**
+     * A command buffer the process wrote into its own memory (the hardware's packets: a fill, then a
+     * copy of what the fill wrote): DxgkDdiSubmitCommandVirtual runs it from there, and its fence is
+     * reported only once the copy's last bytes are written.
+     */
+    static void commandBuffer(Session s) {
+        KitProcess p = s.process();
+        KitProcess.Context copy = p.device().context(EngineNode.COPY, 0);
+        int size = 64 << 10;
+        long target = p.buffer(2L * size, (byte) 0);
+        long buffer = p.buffer(4096, (byte) 0);
+        byte[] packets = CommandPackets.encode(List.of(new GpuCommand.Fill(target, size, 0xB0FFE4ED),
+                new GpuCommand.Copy(target, target + size, size)));
+        p.memory.write(buffer, packets);
+        long fence = copy.submitBuffer(buffer, packets.length, lastBytes(p, target + 2L * size - 4, 0xB0FFE4ED));
+        s.interrupts().await(copy.handle, fence, Session.WAIT_MILLIS, "the command buffer's fill and copy");
     }
 
     /** A probe: the four bytes at {@code va} hold {@code pattern}. */

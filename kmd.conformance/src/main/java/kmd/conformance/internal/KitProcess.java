@@ -113,6 +113,24 @@ final class KitProcess {
             return next;
         }
 
+        /**
+         * DxgkDdiSubmitCommandVirtual of {@code length} bytes of packets the process wrote at {@code va};
+         * {@code probe} is asked when the completion arrives, as for {@link #submit(List, Interrupts.Probe)}.
+         */
+        long submitBuffer(long va, int length, Interrupts.Probe probe) {
+            Session s = device.process.session;
+            long next = fence + 1;
+            s.interrupts().submitting(handle, next, probe);
+            try {
+                s.kmd().submitCommandVirtual(handle, va, length, next);
+            } catch (RuntimeException e) {
+                s.interrupts().withdrawn(handle, fence);
+                throw e;
+            }
+            fence = next;
+            return next;
+        }
+
         long submit(DmaCommand command) {
             return submit(List.of(command), null);
         }
