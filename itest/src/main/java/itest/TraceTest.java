@@ -68,7 +68,7 @@ class TraceTest extends ShellTestBase {
                 "a completed submission of the producer with its PASID on an engine track");
         assertTrue(events.stream().anyMatch(e -> "i".equals(e.get("ph")) && "present on source 0".equals(e.get("name"))
                 && Long.valueOf(consumer).equals(args(e).get("pid"))), "the consumer's present");
-        assertTrue(events.stream().anyMatch(e -> "X".equals(e.get("ph")) && "DxgkDdiSubmitCommand".equals(e.get("name"))
+        assertTrue(events.stream().anyMatch(e -> "X".equals(e.get("ph")) && "DxgkDdiSubmitCommandVirtual".equals(e.get("name"))
                 && Long.valueOf(100).equals(e.get("pid"))), "DDI calls on the driver's track");
         assertTrue(names.containsValue("reference"), "the driver's track is named after it");
     }

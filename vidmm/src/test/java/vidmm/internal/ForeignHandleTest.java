@@ -68,6 +68,7 @@ class ForeignHandleTest {
         refused("QueryVideoMemoryInfo", () -> asB.queryVideoMemoryInfo(deviceA));
         refused("CreateContext", () -> asB.createContext(deviceA, EngineNode.COPY, 0));
         refused("SubmitCommand", () -> asB.submit(contextA, fill));
+        refused("SubmitCommand of a command buffer", () -> asB.submitCommandBuffer(contextA, bufferA.va(), 32));
         refused("WaitForSynchronizationObject", () -> asB.waitForFence(contextA, fenceA, 0));
         refused("DestroyContext", () -> asB.destroyContext(contextA));
         refused("CreateSynchronizationObject", () -> asB.createSynchronizationObject(deviceA));

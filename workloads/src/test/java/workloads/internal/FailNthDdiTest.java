@@ -78,6 +78,7 @@ class FailNthDdiTest {
                 assertTrue(n < 2000, name + " never ran through");
                 if (runOnce(runner, name, n)) {
                     assertTrue(failures > 0, "failing DDI call 1 did not stop " + name);
+                    System.out.println("fail-nth-ddi " + name + ": " + failures + " failure points, each failed cleanly");
                     return;
                 }
                 failures++;

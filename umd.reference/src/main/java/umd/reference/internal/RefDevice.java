@@ -41,6 +41,8 @@ final class RefDevice implements UmdDevice {
     /** The fences this device created: they go with it. */
     private final Set<RefFence> fences = new LinkedHashSet<>();
     private final Set<Long> resident = new LinkedHashSet<>();
+    /** Where the device writes its command buffers; made on its first submission. */
+    private RefCommandRing ring;
     private final java.util.function.Consumer<RefDevice> onClose;
     private long lastFence;
     private boolean closed;
@@ -265,11 +267,17 @@ final class RefDevice implements UmdDevice {
             throw new IllegalArgumentException("submit needs a non-empty command list of this device");
         }
         List<DmaCommand> dma = list.resolve(this::tileVa);
-        makeResident(list.allocations);
         if (dma.isEmpty()) {
+            makeResident(list.allocations);
             return lastFence; // everything fell on NULL tiles: nothing for the GPU to do
         }
-        lastFence = kmt.submit(queue, dma);
+        if (ring == null) {
+            ring = new RefCommandRing(kmt, memory, device, queue);
+        }
+        Set<Long> used = new LinkedHashSet<>(list.allocations);
+        used.add(ring.allocation()); // the GPU fetches the command buffers from it
+        makeResident(used);
+        lastFence = ring.submit(dma); // packets in the process's memory, submitted by address and length
         return lastFence;
     }
 

@@ -200,13 +200,18 @@ class ReferenceUmdTest {
             run(device, device.createCommandList().fill(b, 0, 16, 2)); // a is evicted to make room
             assertEquals(1, mm.addressSpace(pid).read(a.va(), 1)[0]);
             assertEquals(2, mm.addressSpace(pid).read(b.va(), 1)[0]);
-            var resident = vidmm.allocations().stream().filter(x -> x.resident()).map(x -> x.handle()).toList();
+            var resident = vidmm.allocations().stream().filter(x -> x.resident()).map(x -> x.handle())
+                    .filter(h -> h == a.allocation() || h == b.allocation()).toList();
             assertEquals(List.of(b.allocation()), resident);
             run(device, device.createCommandList().fill(a, 0, 16, 3)); // a again: VidMm evicts b, the UMD learns it
             assertEquals(3, mm.addressSpace(pid).read(a.va(), 1)[0]);
             device.destroy(b); // an Evict of what VidMm evicted already would be refused: the UMD knows not to
-            assertEquals(2, vidmm.videoMemoryInfo(pid).evictions());
-            assertEquals(2L << 20, vidmm.videoMemoryInfo(pid).currentUsage(), "only a is resident");
+            // a for b; then, for a again, the least recently made resident first: the device's command ring, then b
+            assertEquals(3, vidmm.videoMemoryInfo(pid).evictions());
+            assertEquals(2L << 20, vidmm.videoMemoryInfo(pid).currentUsage(),
+                    "only a is resident (the ring is made resident again by the next submission)");
+            run(device, device.createCommandList().fill(a, 16, 16, 4));
+            assertEquals((2L << 20) + RefCommandRing.BYTES, vidmm.videoMemoryInfo(pid).currentUsage(), "a and the ring");
         }
     }
 
