@@ -188,6 +188,44 @@ class ReferenceUmdTest {
         assertEquals(start, mm.frames());
     }
 
+    /**
+     * More submissions than the command ring holds (each takes at least one 64-byte line), all held
+     * behind a GPU wait until a thread opens it: the ring wraps only once the GPU ran what its start
+     * held, so the wrap waits for the gate. Submission i fills slot i with i: a wrap that overwrote
+     * packets not yet fetched would run later fills in their place and leave their slots 0.
+     */
+    @Test
+    void theCommandRingWrapsOnlyOverWhatTheGpuRan() throws Exception {
+        int pid = mm.spawn("ring");
+        int submissions = RefCommandRing.BYTES / 64 * 3 / 2;
+        try (UmdDevice device = umd.createDevice(pid)) {
+            Resource slots = device.createBuffer(4L * (submissions + 1), false);
+            umd.api.Fence gate = device.createFence();
+            device.waitOnGpu(gate, 1); // what follows is held until the gate opens
+            Thread opener = new Thread(() -> {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                thunks.signalFromCpu(gate.handle(), 1);
+            }, "opener");
+            opener.start();
+            long last = 0;
+            for (int i = 1; i <= submissions; i++) {
+                last = device.submit(device.createCommandList().fill(slots, 4L * i, 4, i));
+            }
+            opener.join(10_000);
+            assertEquals(WaitResult.COMPLETED, device.waitForFence(last, 10_000));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(mm.addressSpace(pid).read(slots.va(), 4 * (submissions + 1)))
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 1; i <= submissions; i++) {
+                assertEquals(i, b.getInt(4 * i), "slot " + i + " holds submission " + i + "'s fill");
+            }
+        }
+        mm.kill(pid);
+    }
+
     @Test
     void theUmdEvictsIdleResourcesUnderBudgetPressure() throws InterruptedException {
         off();
