@@ -4,7 +4,8 @@ import iommu.hw.Access;
 import iommu.hw.FaultKind;
 
 /** An interrupt the adapter raises to the attached driver. */
-public sealed interface Interrupt permits Interrupt.DmaCompleted, Interrupt.DmaPageFaulted, Interrupt.DmaFaulted {
+public sealed interface Interrupt permits Interrupt.DmaCompleted, Interrupt.DmaPageFaulted, Interrupt.DmaFaulted,
+        Interrupt.MonitoredFenceSignaled {
 
     EngineType engine();
 
@@ -29,5 +30,14 @@ public sealed interface Interrupt permits Interrupt.DmaCompleted, Interrupt.DmaP
      */
     record DmaFaulted(EngineType engine, long contextId, long fenceValue, int pasid, long faultedVa, String reason)
             implements Interrupt {
+    }
+
+    /**
+     * A WRITE_FENCE packet of a command buffer wrote a monitored fence's value to memory
+     * (DXGK_INTERRUPT_MONITORED_FENCE_SIGNALED, raised as the write lands, before the buffer
+     * completes): whoever waits for a monitored fence of the submitting context's process should read
+     * its value again. Commands a driver encoded itself raise none (their completion says it).
+     */
+    record MonitoredFenceSignaled(EngineType engine, long contextId) implements Interrupt {
     }
 }

@@ -75,6 +75,9 @@ public final class Hardware {
         if (interrupt instanceof Interrupt.DmaCompleted c) {
             return new InterruptNotification.DmaCompleted(node(c.engine()), c.contextId(), c.fenceValue());
         }
+        if (interrupt instanceof Interrupt.MonitoredFenceSignaled m) {
+            return new InterruptNotification.MonitoredFenceSignaled(node(m.engine()), m.contextId());
+        }
         if (interrupt instanceof Interrupt.DmaFaulted d) { // DXGK_INTERRUPT_DMA_FAULTED: reported as a fault of the submission
             return new InterruptNotification.DmaPageFaulted(node(d.engine()), d.contextId(), d.fenceValue(), d.faultedVa(),
                     d.pasid(), false, "INVALID_COMMAND_BUFFER: " + d.reason(), false);

@@ -47,16 +47,26 @@ final class AdapterState {
     /** Set when the adapter stops, under the lock: nothing is attached afterwards. */
     boolean stopped;
     private final BiConsumer<String, Supplier<Map<String, Object>>> events;
+    private final java.util.function.IntConsumer fencesWritten;
 
-    /** {@code events} posts an event; its properties are built only when someone listens. */
+    /**
+     * {@code events} posts an event; its properties are built only when someone listens.
+     * {@code fencesWritten} reads a process's monitored fences again (the GPU wrote one from a buffer).
+     */
     AdapterState(int index, int[] iommuUnits, GpuAdapter gpu, MemoryManager mm,
-                 BiConsumer<String, Supplier<Map<String, Object>>> events) {
+                 BiConsumer<String, Supplier<Map<String, Object>>> events, java.util.function.IntConsumer fencesWritten) {
         this.index = index;
         this.iommuUnits = iommuUnits.clone();
         this.iommuUnit = iommuUnits[0];
         this.gpu = gpu;
         this.mm = mm;
         this.events = events;
+        this.fencesWritten = fencesWritten;
+    }
+
+    /** DXGK_INTERRUPT_MONITORED_FENCE_SIGNALED of a context of process {@code pid}: its monitored fences are read again. */
+    void fencesWritten(int pid) {
+        fencesWritten.accept(pid);
     }
 
     /** A hold of the adapter's locks, released at the end of a try-with-resources block. */

@@ -40,6 +40,9 @@ final class AdapterVidMm {
 
         void contextDestroyed(long handle);
 
+        /** The GPU wrote a monitored fence of process {@code pid} from a command buffer: its objects read their values again. */
+        void monitoredFencesWritten(int pid);
+
         /** Posts an event; {@code properties} is only called when there is an Event Admin to post to. */
         void post(String topic, java.util.function.Supplier<Map<String, Object>> properties);
     }
@@ -68,7 +71,7 @@ final class AdapterVidMm {
 
     AdapterVidMm(int index, int[] iommuUnits, GpuAdapter gpu, MemoryManager mm, Kernel kernel, long budgetBytes,
                  TdrPolicy tdr) {
-        this.state = new AdapterState(index, iommuUnits, gpu, mm, kernel::post);
+        this.state = new AdapterState(index, iommuUnits, gpu, mm, kernel::post, kernel::monitoredFencesWritten);
         this.index = index;
         this.iommuUnits = state.iommuUnits;
         this.gpu = gpu;

@@ -203,6 +203,17 @@ final class GpuWork {
             return;
         }
         ContextState c = drivers.contextOf(n.contextHandle());
+        if (n instanceof InterruptNotification.MonitoredFenceSignaled) {
+            if (c != null) { // its process's monitored fences are read again on the worker, not on the engine's thread
+                int pid = c.device.pid;
+                try {
+                    worker.execute(() -> a.fencesWritten(pid));
+                } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                    // VidMm is stopping: nobody waits any more
+                }
+            }
+            return;
+        }
         if (n instanceof InterruptNotification.DmaCompleted done) {
             if (c == null) {
                 LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()

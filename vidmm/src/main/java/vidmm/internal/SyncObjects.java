@@ -99,6 +99,30 @@ final class SyncObjects {
         return objects.keySet().stream().sorted().map(this::info).toList();
     }
 
+    /**
+     * DXGK_INTERRUPT_MONITORED_FENCE_SIGNALED: the GPU wrote a monitored fence of process {@code pid}
+     * from a command buffer. Each of the process's objects takes the value its page now holds, if
+     * higher (a monitored fence only grows), which wakes its waiters on the CPU and the GPU. Called on
+     * an adapter's worker thread, without VidMm's locks (the read may page in).
+     */
+    void refresh(int pid) {
+        for (SyncObjectState s : List.copyOf(objects.values())) {
+            if (s.pid != pid) {
+                continue;
+            }
+            byte[] b;
+            try {
+                b = mm.addressSpace(pid).read(s.va, 8);
+            } catch (os.memmgr.MemoryException gone) {
+                continue; // the process is exiting: its objects go with it
+            }
+            long value = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            if (!s.reached(value)) {
+                s.signalled(value);
+            }
+        }
+    }
+
     /** Process {@code pid} exited: its objects go (their pages go with the process), their waiters are woken. */
     void processExited(int pid) {
         for (SyncObjectState s : List.copyOf(objects.values())) {

@@ -17,7 +17,8 @@ import vidmm.VidMmStatus;
 /**
  * What VidMm's adapters share: handles, unique across adapters (so a device or context handle names
  * its adapter, which this routes to), shared allocations (a section any adapter may open), the
- * PASID users of each IOMMU unit, and the Event Admin VidMm posts to.
+ * PASID users of each IOMMU unit, monitored fences (which any adapter's GPU may write), and the Event
+ * Admin VidMm posts to.
  */
 final class VidMmKernel implements AdapterVidMm.Kernel {
     private final AtomicLong handles = new AtomicLong(0x100);
@@ -25,11 +26,13 @@ final class VidMmKernel implements AdapterVidMm.Kernel {
     private final Map<Long, AdapterVidMm> contextAdapters = new ConcurrentHashMap<>();
     private final Map<Long, AllocationState> shared = new ConcurrentHashMap<>();
     private final PasidUsers pasidUsers;
+    private final SyncObjects syncObjects;
     /** Faults, resets, driver changes and presents go to it as events ({@link VidMmEvents}) when there is one. */
     private volatile EventAdmin events;
 
-    VidMmKernel(MemoryManager mm) {
+    VidMmKernel(MemoryManager mm, SyncObjects syncObjects) {
         this.pasidUsers = new PasidUsers(mm);
+        this.syncObjects = syncObjects;
     }
 
     /** The Event Admin to post to, or null for none. */
@@ -106,6 +109,11 @@ final class VidMmKernel implements AdapterVidMm.Kernel {
     @Override
     public void contextDestroyed(long handle) {
         contextAdapters.remove(handle);
+    }
+
+    @Override
+    public void monitoredFencesWritten(int pid) {
+        syncObjects.refresh(pid);
     }
 
     @Override

@@ -66,7 +66,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
         this.mm = mm;
         this.syncObjects = new SyncObjects(mm);
-        this.kernel = new VidMmKernel(mm);
+        this.kernel = new VidMmKernel(mm, syncObjects);
         long ddiDelay = config.tdrDdiDelayMillis() <= 0 ? 0 : Math.max(10, config.tdrDdiDelayMillis()); // 0: unguarded
         TdrPolicy tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), ddiDelay, Math.max(1, config.tdrLimitCount()),
                 Math.max(1, config.tdrLimitTimeSeconds()) * 1000);

@@ -107,4 +107,30 @@ class CommandBufferTest {
         int length = write(buffer, new GpuCommand.Fill(buffer.va() + 2048, 16, 1));
         assertEquals(1, vidmm.submitBuffer(copy, buffer.va(), length), "the refusals took no fence");
     }
+
+    /**
+     * A WRITE_FENCE packet in the process's own buffer sets a monitored fence: the engine raises
+     * MONITORED_FENCE_SIGNALED as the value lands, and VidMm reads the fence again and wakes its
+     * waiters, a CPU waiter and a context held behind a GPU wait alike. Before, only VidMm's own
+     * signalFromGpu marked a fence signalled, so both waited until they timed out.
+     */
+    @Test
+    void aFenceValueWrittenFromACommandBufferWakesItsWaiters() throws Exception {
+        long sync = vidmm.createSynchronizationObject(device);
+        long fenceVa = vidmm.syncObject(sync).va();
+        java.util.concurrent.CompletableFuture<FenceWait> cpu = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> vidmm.waitFromCpu(sync, 5, 5000));
+        long render = vidmm.context(device, EngineNode.RENDER);
+        Allocation data = vidmm.allocate(device, 4096, Set.of());
+        vidmm.waitFromGpu(render, sync, 5);
+        long held = vidmm.submit(render, List.of(new kmd.api.DmaCommand.Fill(data.va(), 16, 0x07070707)));
+        Allocation buffer = vidmm.allocate(device, 4096, Set.of());
+        int length = write(buffer, new GpuCommand.WriteFence(fenceVa, 5));
+
+        vidmm.submitBuffer(copy, buffer.va(), length);
+        assertEquals(FenceWait.COMPLETED, cpu.get(10, java.util.concurrent.TimeUnit.SECONDS), "the CPU waiter woke");
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(render, held, 5000), "the GPU wait let the render go");
+        assertEquals(5, vidmm.syncObject(sync).value());
+        assertEquals(7, memory.read(data.va(), 1)[0]);
+    }
 }

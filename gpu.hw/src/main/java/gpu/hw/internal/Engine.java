@@ -174,7 +174,8 @@ final class Engine implements Runnable {
      */
     private Interrupt execute(Job s) {
         List<GpuCommand> commands = s.commands();
-        if (commands == null) {
+        boolean fromBuffer = commands == null;
+        if (fromBuffer) {
             byte[] buffer = new byte[s.bytes()];
             Translation.Fault fault = executor.fetch(s.pasid(), s.bufferVa(), buffer);
             if (fault != null) {
@@ -197,6 +198,9 @@ final class Engine implements Runnable {
             }
             if (fault != null) {
                 return pageFaulted(s, fault);
+            }
+            if (fromBuffer && command instanceof GpuCommand.WriteFence) { // a fence value written from a buffer: tell the driver now
+                interrupts.accept(new Interrupt.MonitoredFenceSignaled(type, s.contextId()));
             }
         }
         return new Interrupt.DmaCompleted(type, s.contextId(), s.fenceValue());

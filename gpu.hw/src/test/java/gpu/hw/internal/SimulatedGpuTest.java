@@ -76,7 +76,9 @@ class SimulatedGpuTest {
         byte[] packets = CommandPackets.encode(List.of(new GpuCommand.Copy(a, a + 4096, 18),
                 new GpuCommand.WriteFence(a + 100, 0x55)));
         as.write(buffer, packets); // the CPU writes the commands at a VA; the GPU reads them at the same VA
-        assertEquals(new Interrupt.DmaCompleted(EngineType.COPY, 7, 42), runBuffer(buffer, packets.length, 42));
+        assertEquals(new Interrupt.MonitoredFenceSignaled(EngineType.COPY, 7), runBuffer(buffer, packets.length, 42),
+                "a fence value written from a buffer raises MONITORED_FENCE_SIGNALED as it lands");
+        assertEquals(new Interrupt.DmaCompleted(EngineType.COPY, 7, 42), interrupts.poll(5, TimeUnit.SECONDS));
         assertArrayEquals("fetched by the GPU".getBytes(StandardCharsets.UTF_8), as.read(a + 4096, 18));
         assertEquals(0x55, as.read(a + 100, 1)[0]);
 

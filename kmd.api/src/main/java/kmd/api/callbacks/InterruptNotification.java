@@ -4,7 +4,7 @@ import kmd.api.EngineNode;
 
 /** DXGKARGCB_NOTIFY_INTERRUPT_DATA, the kinds this model uses. */
 public sealed interface InterruptNotification permits InterruptNotification.DmaCompleted,
-        InterruptNotification.DmaPageFaulted {
+        InterruptNotification.DmaPageFaulted, InterruptNotification.MonitoredFenceSignaled {
 
     EngineNode node();
 
@@ -31,5 +31,20 @@ public sealed interface InterruptNotification permits InterruptNotification.DmaC
      */
     record DmaPageFaulted(EngineNode node, long contextHandle, long fenceValue, long faultedVa, int pasid,
                           boolean write, String reason, boolean ioMmu) implements InterruptNotification {
+    }
+
+    /**
+     * DXGK_INTERRUPT_MONITORED_FENCE_SIGNALED (MonitoredFenceSignaled: NodeOrdinal, EngineOrdinal;
+     * WDDM 2.2): the GPU wrote a monitored fence's value from a command buffer, so VidMm reads the
+     * values of the process's monitored fences again and wakes their waiters, on the CPU and on the
+     * GPU. {@code contextHandle} names the context whose buffer wrote it (the WDK's record carries only
+     * the engine; the model names the process through it); {@link #fenceValue()} is 0: the value is in
+     * memory, not in the interrupt.
+     */
+    record MonitoredFenceSignaled(EngineNode node, long contextHandle) implements InterruptNotification {
+        @Override
+        public long fenceValue() {
+            return 0;
+        }
     }
 }

@@ -82,6 +82,9 @@ final class Interrupts implements DxgkCallbacks {
                 lock.notifyAll();
                 return;
             }
+            if (n instanceof InterruptNotification.MonitoredFenceSignaled) {
+                return; // a fence value written from a buffer: no submission's completion
+            }
             long was = completed.getOrDefault(n.contextHandle(), 0L);
             if (n.fenceValue() > last) {
                 violations.add("context 0x" + Long.toHexString(n.contextHandle()) + " reported fence " + n.fenceValue()
