@@ -166,7 +166,10 @@ final class AdapterDrivers {
         refuseLocked(given, why);
         detachLocked();
         if (hung) {
-            quietly(a.gpu::resetFunction);
+            a.unlocked(() -> { // the hardware's reset may wait for its engines: not under the bookkeeping lock
+                quietly(a.gpu::resetFunction);
+                return null;
+            });
         }
         attachBestLocked();
         return given;

@@ -56,7 +56,7 @@ final class AdapterMemory {
         this.drivers = drivers;
         this.display = display;
         this.pagingFence = pagingFence;
-        this.residency = new Residency(mm, budgetBytes);
+        this.residency = new Residency(adapter, budgetBytes);
     }
 
     Allocation allocate(long device, long size, Set<AllocationFlag> flags) {

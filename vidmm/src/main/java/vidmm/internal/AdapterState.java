@@ -35,8 +35,8 @@ final class AdapterState {
     final ReentrantLock calls = new ReentrantLock();
     /**
      * The bookkeeping lock: guards the maps below and the states in them. A change holds it except
-     * while a driver call runs ({@link DdiGuard} lets it go for the call and takes it back), so a
-     * reader ({@link #read}) never waits for a driver.
+     * while it calls the driver or the OS ({@link #unlocked}; {@link DdiGuard} does it for every DDI),
+     * so a reader ({@link #read}) never waits for a driver.
      */
     final ReentrantLock lock = new ReentrantLock();
     final FaultLog faults = new FaultLog();

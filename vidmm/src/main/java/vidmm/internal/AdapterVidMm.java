@@ -381,11 +381,10 @@ final class AdapterVidMm {
         List<ContextState> draining = new ArrayList<>();
         try (AdapterState.Held held = state.change()) {
             ProcessState p = processes.get(pid);
-            if (p == null) {
-                return;
-            }
-            for (Long device : p.devices) {
-                draining.addAll(devices.get(device).close());
+            if (p != null) {
+                for (Long device : p.devices) {
+                    draining.addAll(devices.get(device).close());
+                }
             }
         }
         GpuWork.awaitIdle(draining);
@@ -397,7 +396,8 @@ final class AdapterVidMm {
                 }
             }
         }
-        try { // the OS frees the process's frames next: none may still be mapped in the aperture
+        try { // the OS frees the process's frames next: none may still be mapped in the aperture, even one
+              // of a device destroyed before (its unmap may still wait for a driver change)
             if (!display.awaitUnpinned(pid, EXIT_UNPIN_MILLIS)) {
                 System.getLogger(AdapterVidMm.class.getName()).log(System.Logger.Level.WARNING, "process " + pid
                         + " exits while a primary of it may still be mapped in adapter " + index + "'s aperture (its unmap"

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
  * caller publishes the call and spins briefly for the result before it parks, and the thread spins
  * briefly for the next call before it parks, so back-to-back calls (an Allocate is four DDIs) cost
  * a few hundred nanoseconds each rather than two thread wake-ups. One call at a time: its callers
- * hold the adapter's lock.
+ * hold the adapter's call order.
  */
 final class DdiThread {
     /** How long either side spins before it parks. */

@@ -20,8 +20,9 @@ import static vidmm.internal.Calls.quietly;
  * Work on one adapter's engines: submission on a context (held back behind GPU waits and driver
  * changes), fences and their waits, and interrupts. Interrupts arrive on engine threads and touch
  * only contexts' and synchronization objects' fence state; a fault is handed to {@link Recovery}.
- * What a GPU wait or a paging fence made due runs on the adapter's worker thread, under the
- * adapter's lock.
+ * What a GPU wait or a paging fence made due runs on the adapter's worker thread, as a change of the
+ * adapter (its call order and lock); a monitored fence written from a command buffer is read again
+ * there too, without them.
  */
 final class GpuWork {
     private static final System.Logger LOG = System.getLogger(GpuWork.class.getName());
@@ -242,7 +243,7 @@ final class GpuWork {
         return true;
     }
 
-    /** Runs {@code task} on the adapter's worker thread, under the adapter's lock (work a paging fence made due). */
+    /** Runs {@code task} on the adapter's worker thread as a change of the adapter (work a paging fence made due). */
     void later(Runnable task) {
         Runnable locked = () -> {
             try (AdapterState.Held held = a.change()) {

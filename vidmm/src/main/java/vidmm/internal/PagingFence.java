@@ -20,7 +20,7 @@ final class PagingFence {
     private long issued;
     private long completed;
 
-    /** {@code later} runs a task that came due on the adapter's worker thread (under the adapter's lock). */
+    /** {@code later} runs a task that came due on the adapter's worker thread (as a change of the adapter). */
     PagingFence(Consumer<Runnable> later) {
         this.later = later;
     }

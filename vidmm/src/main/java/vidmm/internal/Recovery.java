@@ -56,7 +56,7 @@ final class Recovery {
 
     /**
      * A DDI of the context {@code guard} watches did not return within TdrDdiDelay. Its caller got
-     * DRIVER_HUNG and let the adapter's lock go; the recovery thread gives the driver up.
+     * DRIVER_HUNG and let the adapter's call order go; the recovery thread gives the driver up.
      */
     void driverHung(DdiGuard guard, String ddi) {
         try {
@@ -215,7 +215,10 @@ final class Recovery {
             GpuFault done;
             try (AdapterState.Held held = a.change()) {
                 if (drivers.kmd() == null) {
-                    a.gpu.resetEngine(gpu.hw.EngineType.COPY); // empties the device TLB; the unit accepts the GPU again
+                    a.unlocked(() -> { // empties the device TLB; the unit accepts the GPU again
+                        a.gpu.resetEngine(gpu.hw.EngineType.COPY);
+                        return null;
+                    });
                     done = a.faults.resolve(pending, "no driver: the GPU is reset when one attaches");
                 } else {
                     done = a.faults.resolve(pending, "adapter reset" + resetAdapterLocked());

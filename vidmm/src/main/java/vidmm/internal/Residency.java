@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import os.memmgr.MemoryManager;
 import vidmm.VideoMemoryInfo;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
@@ -18,17 +17,18 @@ import vidmm.VidMmStatus;
 /**
  * Residency bookkeeping against the per-process budget: bytes resident per process, least recently
  * used order, and the evictions each device has not been told of yet; pinning (MakeResident) and
- * unpinning (Evict) through the OS. Guarded by the adapter's lock.
+ * unpinning (Evict) through the OS. Guarded by the adapter's lock, which its OS calls let go (they are
+ * part of a change: the adapter's call order stays held).
  */
 final class Residency {
-    private final MemoryManager mm;
+    private final AdapterState adapter;
     private final long budget;
     private final Map<Integer, Long> residentBytes = new HashMap<>();
     private final Map<Integer, Long> evictions = new HashMap<>();
     private long clock;
 
-    Residency(MemoryManager mm, long budgetBytes) {
-        this.mm = mm;
+    Residency(AdapterState adapter, long budgetBytes) {
+        this.adapter = adapter;
         this.budget = budgetBytes;
     }
 
@@ -52,12 +52,12 @@ final class Residency {
         try {
             for (AllocationState a : toPin) {
                 // present; the IOMMU checks rights per access
-                a.pin = Calls.os(() -> mm.addressSpace(d.pid).pin(a.va, a.size, false));
+                a.pin = adapter.os(() -> adapter.mm.addressSpace(d.pid).pin(a.va, a.size, false));
                 pinned.add(a);
             }
         } catch (VidMmException e) {
             for (AllocationState a : pinned) {
-                Calls.quietly(() -> mm.addressSpace(d.pid).unpin(a.pin.handle()));
+                adapter.osQuietly(() -> adapter.mm.addressSpace(d.pid).unpin(a.pin.handle()));
                 a.pin = null;
             }
             throw e;
@@ -125,7 +125,7 @@ final class Residency {
 
     /** Unpins an allocation: the OS may trim it again. */
     void unpin(AllocationState a) {
-        Calls.quietly(() -> mm.addressSpace(a.device.pid).unpin(a.pin.handle()));
+        adapter.osQuietly(() -> adapter.mm.addressSpace(a.device.pid).unpin(a.pin.handle()));
         a.pin = null;
         a.residencyRefs = 0;
         unpinned(a);

@@ -100,17 +100,7 @@ final class KitProcess {
 
         /** SubmitCommand with the next fence value; {@code probe} checks the work when the fence is reported. */
         long submit(List<DmaCommand> commands, Interrupts.Probe probe) {
-            Session s = device.process.session;
-            long next = fence + 1;
-            s.interrupts().submitting(handle, next, probe);
-            try {
-                s.kmd().submitCommand(handle, commands, next);
-            } catch (RuntimeException e) {
-                s.interrupts().withdrawn(handle, fence);
-                throw e;
-            }
-            fence = next;
-            return next;
+            return submitting(probe, next -> device.process.session.kmd().submitCommand(handle, commands, next));
         }
 
         /**
@@ -118,11 +108,16 @@ final class KitProcess {
          * {@code probe} is asked when the completion arrives, as for {@link #submit(List, Interrupts.Probe)}.
          */
         long submitBuffer(long va, int length, Interrupts.Probe probe) {
+            return submitting(probe, next -> device.process.session.kmd().submitCommandVirtual(handle, va, length, next));
+        }
+
+        /** Calls {@code ddi} with the next fence value, which the kit then expects (with {@code probe}) unless it throws. */
+        private long submitting(Interrupts.Probe probe, java.util.function.LongConsumer ddi) {
             Session s = device.process.session;
             long next = fence + 1;
             s.interrupts().submitting(handle, next, probe);
             try {
-                s.kmd().submitCommandVirtual(handle, va, length, next);
+                ddi.accept(next);
             } catch (RuntimeException e) {
                 s.interrupts().withdrawn(handle, fence);
                 throw e;
