@@ -73,7 +73,7 @@ final class GpuWork {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "a command buffer must be 1.."
                     + gpu.hw.BufferSubmission.MAX_BYTES + " bytes, not " + length);
         }
-        if (va <= 0 || va + length < va || (va >>> 47) != 0) {
+        if (va <= 0 || (va >>> 47) != 0 || ((va + length - 1) >>> 47) != 0) {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "command buffer 0x" + Long.toHexString(va) + " of "
                     + length + " bytes is not in a process's user address space");
         }

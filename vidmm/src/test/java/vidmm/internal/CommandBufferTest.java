@@ -102,6 +102,8 @@ class CommandBufferTest {
         assertEquals("INVALID_PARAMETER: a command buffer must be 1..1048576 bytes, not 0", empty.getMessage());
         VidMmException kernel = assertThrows(VidMmException.class, () -> vidmm.submitBuffer(copy, 0xffff_8000_0000_0000L, 64));
         assertEquals(VidMmStatus.INVALID_PARAMETER, kernel.status());
+        assertEquals(VidMmStatus.INVALID_PARAMETER, assertThrows(VidMmException.class,
+                () -> vidmm.submitBuffer(copy, (1L << 47) - 16, 64)).status(), "a buffer that runs past the user space");
         assertEquals(VidMmStatus.INVALID_HANDLE,
                 assertThrows(VidMmException.class, () -> vidmm.submitBuffer(0x7777, buffer.va(), 64)).status());
         int length = write(buffer, new GpuCommand.Fill(buffer.va() + 2048, 16, 1));
