@@ -378,23 +378,12 @@ final class AdapterVidMm {
      * mapped in the aperture (a driver change may have made their unmap wait).
      */
     void processExiting(int pid) {
-        List<ContextState> draining = new ArrayList<>();
-        try (AdapterState.Held held = state.change()) {
-            ProcessState p = processes.get(pid);
-            if (p != null) {
-                for (Long device : p.devices) {
-                    draining.addAll(devices.get(device).close());
-                }
-            }
+        boolean here;
+        try (AdapterState.Held held = state.read()) { // most exits are of processes that never used this adapter
+            here = processes.containsKey(pid);
         }
-        GpuWork.awaitIdle(draining);
-        try (AdapterState.Held held = state.change()) {
-            ProcessState p = processes.get(pid);
-            if (p != null) {
-                for (Long device : new ArrayList<>(p.devices)) {
-                    destroyDeviceLocked(devices.get(device));
-                }
-            }
+        if (here) {
+            destroyDevicesOf(pid);
         }
         try { // the OS frees the process's frames next: none may still be mapped in the aperture, even one
               // of a device destroyed before (its unmap may still wait for a driver change)
@@ -405,6 +394,29 @@ final class AdapterVidMm {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The exiting process's devices take no more work, their work is waited for without the lock, then they go. */
+    private void destroyDevicesOf(int pid) {
+        List<ContextState> draining = new ArrayList<>();
+        try (AdapterState.Held held = state.change()) {
+            ProcessState p = processes.get(pid);
+            if (p == null) {
+                return;
+            }
+            for (Long device : p.devices) {
+                draining.addAll(devices.get(device).close());
+            }
+        }
+        GpuWork.awaitIdle(draining);
+        try (AdapterState.Held held = state.change()) {
+            ProcessState p = processes.get(pid);
+            if (p != null) {
+                for (Long device : new ArrayList<>(p.devices)) {
+                    destroyDeviceLocked(devices.get(device));
+                }
+            }
         }
     }
 

@@ -72,24 +72,39 @@ class ApertureReleaseTest {
         machine.close();
     }
 
-    @Test
-    void aPrimaryReleasedDuringADriverChangeIsUnmappedWhenTheChangeEndsAndUnpinnedOnlyThen() throws Exception {
-        int shower = machine.os().spawn("shower");
-        long showing = vidmm.createDevice(shower);
-        Allocation primary = vidmm.allocate(showing, BYTES, Set.of(AllocationFlag.PRIMARY));
-        vidmm.present(showing, primary.handle(), 0);
-        assertEquals(List.of(), machine.apertureViolations());
+    /** Process {@code pid}'s new device, which presents a primary on source 0; returns the device. */
+    long showPrimary(int pid) {
+        long device = vidmm.createDevice(pid);
+        Allocation primary = vidmm.allocate(device, BYTES, Set.of(AllocationFlag.PRIMARY));
+        vidmm.present(device, primary.handle(), 0);
+        return device;
+    }
 
-        int worker = machine.os().spawn("worker");
+    /**
+     * Starts a change to a better driver and returns once it holds the going driver's exclusive
+     * access, which it keeps for its two-second quiesce: process {@code worker} gave the going driver
+     * work that it never reports. The future completes when the change has ended.
+     */
+    CompletableFuture<Object> changeHeldOpen(int worker) throws InterruptedException {
         long working = vidmm.createDevice(worker);
         Allocation buffer = vidmm.allocate(working, 4096, Set.of());
-        swallow.set(true); // the going driver was given work it never reports: the change waits for it
+        swallow.set(true);
         long context = vidmm.context(working, EngineNode.COPY);
         vidmm.submit(context, List.of(new DmaCommand.Fill(buffer.va(), 4096, 1)));
-
         CompletableFuture<Object> change = CompletableFuture.supplyAsync(() -> machine.offer(
                 new ReferenceKmd(machine.gpu(), IOMMU, 16L << 20), 9L, 5, "next"));
         assertTrue(exclusive.await(5, TimeUnit.SECONDS), "the change began: VidMm holds the going driver's exclusive access");
+        return change;
+    }
+
+    @Test
+    void aPrimaryReleasedDuringADriverChangeIsUnmappedWhenTheChangeEndsAndUnpinnedOnlyThen() throws Exception {
+        int shower = machine.os().spawn("shower");
+        long showing = showPrimary(shower);
+        assertEquals(List.of(), machine.apertureViolations());
+
+        int worker = machine.os().spawn("worker");
+        CompletableFuture<Object> change = changeHeldOpen(worker);
         vidmm.destroyDevice(showing); // blanks the source and releases the primary while the change waits
         change.get(10, TimeUnit.SECONDS);
         vidmm.awaitRecovery();
@@ -114,20 +129,11 @@ class ApertureReleaseTest {
     @Test
     void aProcessExitDuringADriverChangeWaitsUntilItsPrimaryIsOutOfTheAperture() throws Exception {
         int shower = machine.os().spawn("shower");
-        long showing = vidmm.createDevice(shower);
-        Allocation primary = vidmm.allocate(showing, BYTES, Set.of(AllocationFlag.PRIMARY));
-        vidmm.present(showing, primary.handle(), 0);
+        showPrimary(shower);
         assertTrue(machine.gpu().apertureMappedPages() > 0);
 
         int worker = machine.os().spawn("worker");
-        long working = vidmm.createDevice(worker);
-        Allocation buffer = vidmm.allocate(working, 4096, Set.of());
-        swallow.set(true); // the change waits for work the going driver never reports
-        long context = vidmm.context(working, EngineNode.COPY);
-        vidmm.submit(context, List.of(new DmaCommand.Fill(buffer.va(), 4096, 1)));
-        CompletableFuture<Object> change = CompletableFuture.supplyAsync(() -> machine.offer(
-                new ReferenceKmd(machine.gpu(), IOMMU, 16L << 20), 9L, 5, "next"));
-        assertTrue(exclusive.await(5, TimeUnit.SECONDS), "the change began");
+        CompletableFuture<Object> change = changeHeldOpen(worker);
 
         machine.os().kill(shower); // VidMm hears of the exit before the OS frees anything
         assertEquals(0, machine.gpu().apertureMappedPages(),
