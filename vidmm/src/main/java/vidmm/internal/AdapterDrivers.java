@@ -4,85 +4,35 @@ import java.util.List;
 import java.util.Map;
 
 import kmd.api.DisplayDriver;
-import kmd.api.KernelModeDriver;
-import kmd.api.VidPnSourceMode;
-import vidmm.AdapterStatus;
-import vidmm.DriverBinding;
-import vidmm.internal.DriverCandidates.Candidate;
-import vidmm.VidMmEvents;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 
-import static vidmm.internal.Calls.quietly;
-
 /**
- * Which driver drives one adapter (OSGi Device Access order: match score, ranking, service id), and
- * the change of driver: quiesce the old context, detach it and attach the new one ({@link
- * Attachments}: AddDevice, start, the replay of every object to it). A change ({@link #reconsider})
- * waits for the old driver's work and for the replay's aperture maps without the adapter's locks,
- * while every context's new submissions are held behind the change.
+ * The change of one adapter's driver: when the seat ({@link DriverSeat}) should hold another
+ * driver, quiesce the old context, detach it and attach the new one (AddDevice, start, the replay
+ * of every object to it). A change ({@link #reconsider}) waits for the old driver's work and for the
+ * replay's aperture maps without the adapter's locks, while every context's new submissions are held
+ * behind the change.
  */
 final class AdapterDrivers {
-    /** An attachment whose replayed aperture maps were issued up to paging fence {@code fence}, not yet seen completed. */
-    private record Replay(Attachments.Attachment made, long fence) {
-    }
-
     /** How long a change waits for the going driver's work before its devices are put in error. */
     static final long QUIESCE_MILLIS = 2000;
-    /** How long a replay's aperture maps may take before the new driver is given up. */
-    static final long REPLAY_MILLIS = 5000;
     /** How long a call that needs the driver waits for a change in progress before it gives up. */
     private static final long SETTLE_MILLIS = 30_000;
 
     private final AdapterState a;
-    private final PagingFence pagingFence;
+    private final DriverSeat seat;
     private final DriverHooks hooks;
-    private final Attachments attachments;
-    private final DriverCandidates candidates = new DriverCandidates();
-    /** Who holds the adapter ({@link vidmm.VidMm#hold}): no driver is attached while set. */
-    private String heldBy;
     /**
      * The gate of a driver change in progress, or null: every context's stream waits behind it (its
      * new submissions are held, not given to the going driver) until it reaches 1 at the change's end.
      */
     private volatile SyncObjectState changing;
-    /** The last attachment's replay while its aperture maps are in flight, or null. */
-    private Replay replaying;
-    /** Whether VidMm holds the attached driver's exclusive access for a change: no paging operation may be issued. */
-    private boolean exclusive;
-    /** The adapter's status: whether a driver is attached, which, and what it reported (or why none is). */
-    private volatile AdapterStatus status;
 
-    AdapterDrivers(AdapterState adapter, PagingFence pagingFence, DriverHooks hooks) {
+    AdapterDrivers(AdapterState adapter, DriverSeat seat, DriverHooks hooks) {
         this.a = adapter;
-        this.pagingFence = pagingFence;
+        this.seat = seat;
         this.hooks = hooks;
-        this.attachments = new Attachments(adapter, pagingFence, hooks);
-        this.status = adapter.noDriver();
-    }
-
-    AdapterStatus status() {
-        return status;
-    }
-
-    ApertureSpace aperture() {
-        return attachments.aperture();
-    }
-
-    List<VidPnSourceMode> sourceModes() {
-        return attachments.sourceModes();
-    }
-
-    /** The context the attached driver knows as {@code kmdHandle}, or null. */
-    ContextState contextOf(long kmdHandle) {
-        Attachments.Attachment now = attachments.current();
-        return now == null ? null : now.handles().context(kmdHandle);
-    }
-
-    /** The attached driver's handles of VidMm's objects, or null when none is attached. */
-    DriverHandles handles() {
-        Attachments.Attachment now = attachments.current();
-        return now == null ? null : now.handles();
     }
 
     /**
@@ -90,7 +40,7 @@ final class AdapterDrivers {
      * it so); during a change its submissions are held behind the change as every other context's.
      */
     void contextCreated(ContextState c, long kmdHandle) {
-        attachments.current().handles().put(c, kmdHandle);
+        seat.handles().put(c, kmdHandle);
         SyncObjectState gate = changing;
         if (gate != null) {
             c.holdFirst(gate, 1); // given to the driver by the change's end (reconsider)
@@ -98,9 +48,9 @@ final class AdapterDrivers {
     }
 
     void contextGone(ContextState c) {
-        Attachments.Attachment now = attachments.current();
-        if (now != null) {
-            now.handles().remove(c);
+        DriverHandles h = seat.handles();
+        if (h != null) {
+            h.remove(c);
         }
     }
 
@@ -108,7 +58,7 @@ final class AdapterDrivers {
     void add(DisplayDriver driver, Map<String, Object> properties) {
         DriverCandidates.Offer offer = DriverCandidates.offer(driver, properties, a.identity()); // its match, without the locks
         try (AdapterState.Held held = a.change()) {
-            candidates.add(offer);
+            seat.addLocked(offer);
         }
         reconsider();
     }
@@ -116,79 +66,14 @@ final class AdapterDrivers {
     /** A driver service is going (its bundle stops): if attached here, the adapter moves to the next best first. */
     void remove(DisplayDriver driver) {
         try (AdapterState.Held held = a.change()) {
-            candidates.remove(driver);
+            seat.removeLocked(driver);
         }
         reconsider();
-    }
-
-    List<DriverBinding> bindings() {
-        try (AdapterState.Held held = a.read()) {
-            return candidates.bindings(a.index, a.identity(), attached());
-        }
-    }
-
-    /** The driver to attach: the best candidate; none while the adapter is held or stopped. */
-    private Candidate best() {
-        return heldBy != null || a.stopped ? null : candidates.best();
-    }
-
-    /** The attached candidate, or null. */
-    Candidate attached() {
-        Attachments.Attachment now = attachments.current();
-        return now == null ? null : now.candidate();
-    }
-
-    /** The attached context as VidMm calls it (through {@link DdiTracing}), or null. */
-    KernelModeDriver kmd() {
-        Attachments.Attachment now = attachments.current();
-        return now == null ? null : now.kmd();
-    }
-
-    /** Whether {@code g} guards the attached context (a hang report about an earlier one is stale). */
-    boolean guards(DdiGuard g) {
-        Attachments.Attachment now = attachments.current();
-        return g != null && now != null && g == now.guard();
-    }
-
-    /** Whether {@code c}'s service is still there (so that it may be started again). */
-    boolean present(Candidate c) {
-        return candidates.present(c);
-    }
-
-    /**
-     * Gives the attached driver up on this adapter: it is refused (kmd:list says why) until its service
-     * comes again or {@link #retry}, detached, and the next best is attached with a replay. A hung
-     * driver is not called again (its DDIs fail at once), so the adapter's PCI function is reset
-     * instead: nothing it queued runs on, and the hardware no longer names it. Returns the driver given up.
-     */
-    Candidate giveUpLocked(String why, boolean hung) {
-        Candidate given = attached();
-        refuseLocked(given, why);
-        detachLocked();
-        if (hung) {
-            a.unlocked(() -> { // the hardware's reset may wait for its engines: not under the bookkeeping lock
-                quietly(a.gpu::resetFunction);
-                return null;
-            });
-        }
-        attachBestLocked();
-        return given;
-    }
-
-    /** Refuses a driver on this adapter until its service comes again (or {@link #retry}). */
-    private void refuseLocked(Candidate c, String why) {
-        candidates.refuse(c, why);
-        a.post(VidMmEvents.DRIVER_REFUSED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), why));
     }
 
     /** Whether a driver change is in progress: new submissions are held behind it. */
     boolean changing() {
         return changing != null;
-    }
-
-    /** Whether VidMm holds the attached driver's exclusive access (a change waits for its work): it may not be asked to page. */
-    boolean exclusiveLocked() {
-        return exclusive;
     }
 
     /**
@@ -204,14 +89,6 @@ final class AdapterDrivers {
                     return call.get();
                 }
             }
-        }
-    }
-
-    /** Refuses a call that needs a driver while none is attached, naming why. */
-    void requireStarted() {
-        AdapterStatus s = status;
-        if (s.state() != AdapterStatus.State.STARTED) {
-            throw new VidMmException(VidMmStatus.ADAPTER_NOT_STARTED, "adapter " + a.index + " is not started: " + s.reason());
         }
     }
 
@@ -253,7 +130,7 @@ final class AdapterDrivers {
             try (AdapterState.Held held = a.change()) {
                 gate = changing;
                 if (gate == null) {
-                    if (!changeDueLocked()) {
+                    if (!seat.changeDueLocked()) {
                         return;
                     }
                     gate = new SyncObjectState(0, 0, 0);
@@ -270,12 +147,11 @@ final class AdapterDrivers {
                 try (AdapterState.Held held = a.change()) {
                     finishChangeLocked();
                 }
-                settleReplay();
+                seat.settleReplay();
             } finally {
                 try (AdapterState.Held held = a.change()) {
                     changing = null;
-                    if (exclusive) { // the change ended before finishChangeLocked: what waited for it is dropped
-                        exclusive = false;
+                    if (seat.endExclusiveLocked(false)) { // the change ended before finishChangeLocked: what waited for it is dropped
                         hooks.resubmitDueLocked(false); // their fences time out (TDR) rather than run twice
                     }
                     gate.signalled(1);
@@ -304,27 +180,16 @@ final class AdapterDrivers {
         }
     }
 
-    /** Whether the attached driver is not the one to attach. */
-    private boolean changeDueLocked() {
-        Candidate best = best();
-        Attachments.Attachment now = attachments.current();
-        return now == null ? best != null : best == null || best.driver() != now.candidate().driver();
-    }
-
     /**
      * Starts a change: the going driver (if any) gets exclusive access, and every context's stream
      * waits behind {@code gate}. Returns the contexts whose given work is to be waited for.
      */
     private List<ContextState> beginChangeLocked(SyncObjectState gate) {
-        Attachments.Attachment now = attachments.current();
-        if (now != null) {
-            quietly(now.kmd()::beginExclusiveAccess);
-            exclusive = true;
-        }
+        boolean attached = seat.beginExclusiveLocked();
         for (ContextState c : a.contexts.values()) {
             c.holdFirst(gate, 1);
         }
-        return now == null ? List.of() : List.copyOf(a.contexts.values());
+        return attached ? List.copyOf(a.contexts.values()) : List.of();
     }
 
     /**
@@ -333,102 +198,31 @@ final class AdapterDrivers {
      * one attached. With no driver after it, devices with held work are put in error too.
      */
     private void finishChangeLocked() {
-        exclusive = false;
+        boolean due = seat.changeDueLocked();
+        seat.endExclusiveLocked(!due && !a.stopped); // called off meanwhile: the driver stays, and works again
         if (a.stopped) {
             return; // stop() detaches what is attached
         }
-        Attachments.Attachment attachment = attachments.current();
-        if (attachment != null && changeDueLocked()) {
+        if (seat.attached() != null && due) {
             for (DeviceState d : a.devices.values()) {
                 if (!d.givenIdle()) {
                     d.fault();
                 }
             }
             hooks.resubmitDueLocked(false); // their devices are in error: nothing to give again
-            detachLocked();
-        } else if (attachment != null) {
-            quietly(attachment.kmd()::endExclusiveAccess); // called off meanwhile: the driver stays, and works again
+            seat.detachLocked();
+        } else if (seat.attached() != null) {
             hooks.resubmitDueLocked(true); // what resets dropped during the change
             hooks.unmapDueLocked(); // what was released during the change
         }
-        if (attachments.current() == null) {
-            attachBestLocked();
+        if (seat.attached() == null) {
+            seat.attachBestLocked();
         }
-        if (attachments.current() == null) {
+        if (seat.attached() == null) {
             for (DeviceState d : a.devices.values()) {
                 if (!d.idle()) {
                     d.fault(); // what it submitted during the change has no driver to run on
                 }
-            }
-        }
-    }
-
-    /** Attaches the best candidate while none is attached, refusing each that fails to attach. */
-    void attachBestLocked() {
-        Candidate best = best();
-        while (best != null && attachments.current() == null) {
-            String refusal = attachLocked(best);
-            if (refusal == null) {
-                return;
-            }
-            refusedLocked(best, refusal);
-            best = best();
-        }
-        if (attachments.current() == null && status.state() == AdapterStatus.State.STARTED) {
-            status = idleStatus();
-        }
-    }
-
-    /** {@code c} failed to attach: refused until its service comes again; the status says why. */
-    private void refusedLocked(Candidate c, String refusal) {
-        refuseLocked(c, refusal);
-        status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.REFUSED, null, c.name() + ": " + refusal,
-                status.info());
-    }
-
-    private AdapterStatus idleStatus() {
-        return heldBy == null ? a.noDriver() : new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STOPPED, null,
-                "held by " + heldBy + ": no kernel-mode driver is attached", null);
-    }
-
-    /**
-     * Waits, without the lock, for the last attachment's replayed aperture maps, then points the
-     * displayed sources at them; a driver whose maps do not complete within five seconds is given up
-     * and the next best attached (and waited for in turn). Whoever attached calls it after letting
-     * the lock go.
-     */
-    void settleReplay() {
-        while (true) {
-            Replay r;
-            try (AdapterState.Held held = a.read()) {
-                r = replaying;
-            }
-            if (r == null) {
-                return;
-            }
-            VidMmException late = null;
-            try {
-                pagingFence.await(r.fence(), "MapApertureSegment", REPLAY_MILLIS);
-            } catch (VidMmException e) {
-                late = e;
-            }
-            try (AdapterState.Held held = a.change()) {
-                if (replaying != r) {
-                    continue; // another attachment replayed meanwhile
-                }
-                replaying = null;
-                if (attachments.current() != r.made()) {
-                    continue; // detached meanwhile
-                }
-                if (late == null) {
-                    try {
-                        hooks.pointReplayedLocked();
-                        continue;
-                    } catch (VidMmException e) {
-                        late = e;
-                    }
-                }
-                giveUpLocked("replaying VidMm's state failed: " + late.getMessage(), false);
             }
         }
     }
@@ -440,7 +234,7 @@ final class AdapterDrivers {
     int retry() {
         int forgotten;
         try (AdapterState.Held held = a.change()) {
-            forgotten = candidates.forgetRefusals();
+            forgotten = seat.forgetRefusalsLocked();
         }
         reconsider();
         return forgotten;
@@ -449,16 +243,7 @@ final class AdapterDrivers {
     /** Takes the adapter from its drivers for {@code holder}: the attached one is detached, none attaches until {@link #release}. */
     void hold(String holder) {
         try (AdapterState.Held held = a.change()) {
-            if (heldBy != null) {
-                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is already held by " + heldBy);
-            }
-            if (a.stopped) {
-                throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " is stopped");
-            }
-            heldBy = holder;
-            if (attachments.current() == null) {
-                status = idleStatus();
-            }
+            seat.holdLocked(holder);
         }
         reconsider();
     }
@@ -466,44 +251,8 @@ final class AdapterDrivers {
     /** Gives the adapter back to its drivers: the best match is attached again, with every live object replayed. */
     void release() {
         try (AdapterState.Held held = a.change()) {
-            heldBy = null;
-            if (attachments.current() == null) {
-                status = idleStatus();
-            }
+            seat.releaseLocked();
         }
         reconsider();
-    }
-    /**
-     * Detaches the attached driver (whose work the caller waited for or gave up): exclusive access,
-     * then StopDevice and RemoveDevice ({@link Attachments#detach}). Processes keep their memory.
-     */
-    void detachLocked() {
-        detachLocked(null);
-    }
-
-    /** As {@link #detachLocked()}, running {@code afterStop} with the stopped context before it is removed. */
-    void detachLocked(java.util.function.Consumer<KernelModeDriver> afterStop) {
-        replaying = null;
-        Candidate was = attachments.detach(afterStop).candidate();
-        a.post(VidMmEvents.DRIVER_DETACHED, () -> VidMmEventProperties.driver(was.name(), was.serviceId(), null));
-        status = idleStatus();
-    }
-
-    /**
-     * Attaches {@code c} ({@link Attachments#attach}), waiting for nothing: the replay's aperture maps
-     * are confirmed by {@link #settleReplay}. Returns null when attached, or why it was refused.
-     */
-    String attachLocked(Candidate c) {
-        Attachments.Attached done = attachments.attach(c);
-        if (done.refusal() != null) {
-            return done.refusal();
-        }
-        replaying = done.replayFence() == 0 ? null : new Replay(attachments.current(), done.replayFence());
-        status = new AdapterStatus(a.index, a.iommuUnit, AdapterStatus.State.STARTED, AdapterStatus.AddressingModel.IOMMU,
-                null, done.info());
-        hooks.attached();
-        hooks.unmapDueLocked(); // what the last driver could not unmap, this one does
-        a.post(VidMmEvents.DRIVER_ATTACHED, () -> VidMmEventProperties.driver(c.name(), c.serviceId(), null));
-        return null;
     }
 }

@@ -43,17 +43,17 @@ final class AdapterMemory {
     private final AdapterState adapter;
     private final MemoryManager mm;
     private final Shared kernel;
-    private final AdapterDrivers drivers;
+    private final DriverSeat seat;
     private final Display display;
     private final PagingFence pagingFence;
     private final Residency residency;
 
-    AdapterMemory(AdapterState adapter, Shared kernel, AdapterDrivers drivers, Display display, PagingFence pagingFence,
+    AdapterMemory(AdapterState adapter, Shared kernel, DriverSeat seat, Display display, PagingFence pagingFence,
                   long budgetBytes) {
         this.adapter = adapter;
         this.mm = adapter.mm;
         this.kernel = kernel;
-        this.drivers = drivers;
+        this.seat = seat;
         this.display = display;
         this.pagingFence = pagingFence;
         this.residency = new Residency(adapter, budgetBytes);
@@ -61,7 +61,7 @@ final class AdapterMemory {
 
     Allocation allocate(long device, long size, Set<AllocationFlag> flags) {
         try (AdapterState.Held held = adapter.change()) {
-            drivers.requireStarted();
+            seat.requireStarted();
             DeviceState d = adapter.deviceLocked(device);
             AdapterState.requireActive(d);
             if (size <= 0 || size > MAX_ALLOCATION) {
@@ -69,7 +69,7 @@ final class AdapterMemory {
                         + " bytes, not " + size);
             }
             AllocationRequest request = new AllocationRequest(size, flags);
-            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> drivers.kmd().createAllocation(drivers.handles().of(d), request));
+            AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> seat.kmd().createAllocation(seat.handles().of(d), request));
             AllocationState.checkDescription(request, described);
             // VidMm backs whole pages: a driver's odd size is rounded up, as the memory manager would
             AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
@@ -91,9 +91,9 @@ final class AdapterMemory {
             AllocationState a = new AllocationState(handle, d, va, desc.size(), desc.flags(), section,
                     shared ? handle : 0, true);
             try {
-                ddi("DxgkDdiOpenAllocation", () -> drivers.kmd().openAllocation(drivers.handles().of(d), handle, va, desc.size()));
+                ddi("DxgkDdiOpenAllocation", () -> seat.kmd().openAllocation(seat.handles().of(d), handle, va, desc.size()));
             } catch (VidMmException e) {
-                quietly(() -> drivers.kmd().destroyAllocation(handle));
+                quietly(() -> seat.kmd().destroyAllocation(handle));
                 adapter.osQuietly(() -> space.release(va));
                 if (shared) {
                     adapter.osQuietly(() -> mm.closeSection(section));
@@ -112,7 +112,7 @@ final class AdapterMemory {
     /** Opens a shared allocation (created on this adapter or another) in the device's process. */
     Allocation openShared(long device, long sharedHandle) {
         try (AdapterState.Held held = adapter.change()) {
-            drivers.requireStarted();
+            seat.requireStarted();
             DeviceState d = adapter.deviceLocked(device);
             AdapterState.requireActive(d);
             AllocationState source = kernel.shared(sharedHandle);
@@ -131,7 +131,7 @@ final class AdapterMemory {
             AllocationState a = new AllocationState(handle, d, va, source.size, source.flags, source.section,
                     source.handle, false);
             try {
-                ddi("DxgkDdiOpenAllocation", () -> drivers.kmd().openAllocation(drivers.handles().of(d), handle, va, source.size));
+                ddi("DxgkDdiOpenAllocation", () -> seat.kmd().openAllocation(seat.handles().of(d), handle, va, source.size));
             } catch (VidMmException e) {
                 adapter.osQuietly(() -> space.release(va));
                 throw e;
@@ -157,10 +157,10 @@ final class AdapterMemory {
         if (a.pin != null) {
             residency.unpin(a);
         }
-        if (drivers.kmd() != null) {
-            quietly(() -> drivers.kmd().closeAllocation(drivers.handles().of(d), a.handle));
+        if (seat.kmd() != null) {
+            quietly(() -> seat.kmd().closeAllocation(seat.handles().of(d), a.handle));
             if (a.owner) {
-                quietly(() -> drivers.kmd().destroyAllocation(a.handle));
+                quietly(() -> seat.kmd().destroyAllocation(a.handle));
             }
         }
         adapter.osQuietly(() -> mm.addressSpace(d.pid).release(a.va));
@@ -175,7 +175,7 @@ final class AdapterMemory {
 
     long makeResident(long device, List<Long> handles) {
         try (AdapterState.Held held = adapter.change()) {
-            drivers.requireStarted();
+            seat.requireStarted();
             DeviceState d = adapter.deviceLocked(device);
             List<AllocationState> list = new ArrayList<>();
             for (long h : handles) {

@@ -35,7 +35,8 @@ final class Display {
     }
 
     private final AdapterState a;
-    private final AdapterDrivers drivers;
+    private final DriverSeat seat;
+    private final AdapterDrivers change;
     private final PagingFence pagingFence;
     private final Map<Integer, Displayed> displayed = new TreeMap<>();
     /** Per source, the present whose MapApertureSegment is in flight (the last one asked). */
@@ -54,9 +55,10 @@ final class Display {
      */
     private final Map<Integer, Integer> unpinsPending = new HashMap<>();
 
-    Display(AdapterState adapter, AdapterDrivers drivers, PagingFence pagingFence) {
+    Display(AdapterState adapter, DriverSeat seat, AdapterDrivers change, PagingFence pagingFence) {
         this.a = adapter;
-        this.drivers = drivers;
+        this.seat = seat;
+        this.change = change;
         this.pagingFence = pagingFence;
     }
 
@@ -69,7 +71,7 @@ final class Display {
      * later present replaced it, dropped.
      */
     void present(long device, long allocation, int source) {
-        Mapping m = drivers.settled(() -> mapLocked(device, allocation, source)); // not while the driver changes
+        Mapping m = change.settled(() -> mapLocked(device, allocation, source)); // not while the driver changes
         if (m == null) {
             return; // already shown there
         }
@@ -89,7 +91,7 @@ final class Display {
     }
 
     private Mapping mapLocked(long device, long allocation, int source) {
-        drivers.requireStarted();
+        seat.requireStarted();
         DeviceState d = a.deviceLocked(device);
         AdapterState.requireActive(d);
         AllocationState x = a.allocationLocked(d, allocation);
@@ -97,7 +99,7 @@ final class Display {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(allocation)
                     + " is not a primary (allocate it with the PRIMARY flag)");
         }
-        List<VidPnSourceMode> modes = drivers.sourceModes();
+        List<VidPnSourceMode> modes = seat.sourceModes();
         if (source < 0 || source >= modes.size()) {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "video present source " + source
                     + " does not exist on adapter " + a.index + "; its driver reports " + modes.size() + " source(s)");
@@ -112,7 +114,7 @@ final class Display {
         if (previous != null && previous.allocation() == x && !mapping.containsKey(source)) {
             return null;
         }
-        ApertureSpace aperture = drivers.aperture();
+        ApertureSpace aperture = seat.aperture();
         long pages = x.size >>> 12;
         long first = aperture.reserve(pages);
         PinnedPages pin;
@@ -122,7 +124,7 @@ final class Display {
             aperture.release(first, pages);
             throw e;
         }
-        KernelModeDriver kmd = drivers.kmd();
+        KernelModeDriver kmd = seat.kmd();
         long fence = pagingFence.next();
         try {
             ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> kmd.buildPagingBuffer(
@@ -145,7 +147,7 @@ final class Display {
         String moved = null;
         if (!current) {
             moved = "a later present on source " + source + " replaced it";
-        } else if (drivers.kmd() != m.kmd() || drivers.aperture() != m.space()) {
+        } else if (seat.kmd() != m.kmd() || seat.aperture() != m.space()) {
             moved = "the adapter's driver changed meanwhile";
         } else if (owner == null || !owner.active() || owner.closing()) {
             moved = "device 0x" + Long.toHexString(m.device()) + " went or faulted meanwhile";
@@ -181,7 +183,7 @@ final class Display {
 
     /** A mapping that will not be shown: unmapped through its driver if that is still the attached one, then released. */
     private void releaseMappingLocked(Mapping m) {
-        if (drivers.kmd() == m.kmd() && drivers.aperture() == m.space()) {
+        if (seat.kmd() == m.kmd() && seat.aperture() == m.space()) {
             releaseLocked(m.shown());
         } else { // another driver's aperture: the old one's range went with it; only the pin is ours
             Displayed x = m.shown();
@@ -205,13 +207,13 @@ final class Display {
 
     /** {@link #releaseLocked}'s unmap, issued now or made due again. */
     private void unmapLocked(Displayed x) {
-        ApertureSpace space = drivers.aperture();
-        KernelModeDriver kmd = drivers.kmd();
+        ApertureSpace space = seat.aperture();
+        KernelModeDriver kmd = seat.kmd();
         if (kmd == null) { // no driver, none to unmap through: as the last one left it
             releaseNow(x, space);
             return;
         }
-        if (drivers.exclusiveLocked()) {
+        if (seat.exclusiveLocked()) {
             unmapsDue.add(x); // VidMm asks nothing of a driver whose exclusive access it holds
             return;
         }
@@ -232,7 +234,7 @@ final class Display {
 
     /** Releases {@code x}'s range in {@code space} (if that is still the driver's aperture) and unpins it. */
     private void releaseNow(Displayed x, ApertureSpace space) {
-        if (drivers.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
+        if (seat.aperture() == space) { // else another driver's aperture replaced it, with its own reservations
             space.release(x.firstPage(), x.pages());
         }
         int pid = x.allocation().device.pid;
@@ -268,7 +270,7 @@ final class Display {
     /** Turns a source off (no surface) and releases the primary it showed. */
     private void blankLocked(int source) {
         Displayed x = displayed.remove(source);
-        KernelModeDriver kmd = drivers.kmd();
+        KernelModeDriver kmd = seat.kmd();
         if (kmd != null) {
             quietly(() -> kmd.setVidPnSourceAddress(source, 0, 0));
         }
@@ -335,13 +337,13 @@ final class Display {
      * points the sources at them.
      */
     long replayLocked() {
-        KernelModeDriver kmd = drivers.kmd();
+        KernelModeDriver kmd = seat.kmd();
         replayed = new ArrayList<>(displayed.values());
         long last = 0;
         for (Displayed x : replayed) {
             long fence = pagingFence.next();
             ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> kmd.buildPagingBuffer(
-                    new PagingOperation.MapApertureSegment(drivers.aperture().segmentId, x.firstPage(), x.pin().frames()),
+                    new PagingOperation.MapApertureSegment(seat.aperture().segmentId, x.firstPage(), x.pin().frames()),
                     fence));
             last = fence;
         }
@@ -350,11 +352,11 @@ final class Display {
 
     /** The replay's maps completed: each source still showing the primary replayed scans it out again. */
     void pointReplayedLocked() {
-        KernelModeDriver kmd = drivers.kmd();
+        KernelModeDriver kmd = seat.kmd();
         for (Displayed x : replayed) {
             if (displayed.get(x.source()) == x) { // else a present since replaced it, pointing the source itself
                 ddi("DxgkDdiSetVidPnSourceAddress", () -> kmd.setVidPnSourceAddress(x.source(),
-                        drivers.aperture().segmentId, x.firstPage() << 12));
+                        seat.aperture().segmentId, x.firstPage() << 12));
             }
         }
         replayed = List.of();

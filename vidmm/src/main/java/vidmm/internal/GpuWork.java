@@ -28,15 +28,15 @@ final class GpuWork {
     private static final System.Logger LOG = System.getLogger(GpuWork.class.getName());
 
     private final AdapterState a;
-    private final AdapterDrivers drivers;
+    private final DriverSeat seat;
     private final PagingFence pagingFence;
     private final Recovery recovery;
     /** The adapter's worker: releases of held submissions and tasks paging fences made due. */
     private final ExecutorService worker;
 
-    GpuWork(AdapterState adapter, AdapterDrivers drivers, PagingFence pagingFence, Recovery recovery) {
+    GpuWork(AdapterState adapter, DriverSeat seat, PagingFence pagingFence, Recovery recovery) {
         this.a = adapter;
-        this.drivers = drivers;
+        this.seat = seat;
         this.pagingFence = pagingFence;
         this.recovery = recovery;
         this.worker = Executors.newSingleThreadExecutor(r -> {
@@ -87,7 +87,7 @@ final class GpuWork {
      */
     private long submit(long context, Work work, SyncObjectState sync, long value) {
         try (AdapterState.Held held = a.change()) {
-            drivers.requireStarted();
+            seat.requireStarted();
             ContextState c = a.contextLocked(context);
             DeviceState d = c.device;
             AdapterState.requireActive(d);
@@ -98,9 +98,9 @@ final class GpuWork {
             if (c.blocked()) {
                 c.hold(fence); // behind a GPU wait: the driver gets it when the wait is satisfied
             } else {
-                KernelModeDriver kmd = drivers.kmd();
+                KernelModeDriver kmd = seat.kmd();
                 try {
-                    long hContext = drivers.handles().of(c);
+                    long hContext = seat.handles().of(c);
                     ddi(work.ddi(), () -> work.submitTo(kmd, hContext, fence));
                 } catch (VidMmException e) {
                     c.withdraw(fence);
@@ -121,7 +121,7 @@ final class GpuWork {
      */
     void waitFromGpu(long context, SyncObjectState sync, long value) {
         try (AdapterState.Held held = a.change()) {
-            drivers.requireStarted();
+            seat.requireStarted();
             ContextState c = a.contextLocked(context);
             AdapterState.requireActive(c.device);
             if (sync.reached(value) && !c.blocked()) {
@@ -150,8 +150,8 @@ final class GpuWork {
 
     /** Gives the driver what of {@code c}'s held stream may go now, in order (see {@link ContextState#releasable}). */
     void releaseHeldLocked(ContextState c) {
-        KernelModeDriver kmd = drivers.kmd();
-        DriverHandles handles = drivers.handles();
+        KernelModeDriver kmd = seat.kmd();
+        DriverHandles handles = seat.handles();
         if (kmd == null || !c.device.active() || !handles.knows(c)) {
             return; // no driver, its device is in error, or it was destroyed: nothing of it runs
         }
@@ -203,7 +203,7 @@ final class GpuWork {
             pagingFence.completed(n.fenceValue());
             return;
         }
-        ContextState c = drivers.contextOf(n.contextHandle());
+        ContextState c = seat.contextOf(n.contextHandle());
         if (n instanceof InterruptNotification.MonitoredFenceSignaled) {
             if (c != null) { // its process's monitored fences are read again on the worker, not on the engine's thread
                 int pid = c.device.pid;

@@ -27,15 +27,18 @@ final class Recovery {
     private static final System.Logger LOG = System.getLogger(Recovery.class.getName());
 
     private final AdapterState a;
-    private final AdapterDrivers drivers;
+    private final DriverSeat seat;
+    /** Whether a driver change is in progress (no TDR is judged across one). */
+    private final java.util.function.BooleanSupplier changing;
     private final TdrWatchdog watchdog;
     private final ExecutorService recovery;
     /** Engines reset while VidMm held the driver's exclusive access, whose work is to be given again. */
     private final Set<EngineNode> resubmitDue = EnumSet.noneOf(EngineNode.class);
 
-    Recovery(AdapterState adapter, AdapterDrivers drivers, TdrPolicy tdr) {
+    Recovery(AdapterState adapter, DriverSeat seat, java.util.function.BooleanSupplier changing, TdrPolicy tdr) {
         this.a = adapter;
-        this.drivers = drivers;
+        this.seat = seat;
+        this.changing = changing;
         this.watchdog = new TdrWatchdog(tdr);
         this.recovery = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "vidmm-recovery-" + adapter.index);
@@ -74,7 +77,7 @@ final class Recovery {
     private void recoverHung(DdiGuard guard, String ddi) {
         GpuFault record;
         try (AdapterState.Held held = a.change()) {
-            if (a.stopped || !drivers.guards(guard)) {
+            if (a.stopped || !seat.guards(guard)) {
                 return; // detached meanwhile
             }
             for (DeviceState d : a.devices.values()) {
@@ -82,15 +85,15 @@ final class Recovery {
                     d.fault(); // work the hung driver will never report
                 }
             }
-            DriverCandidates.Candidate given = drivers.giveUpLocked("hung in " + ddi + " for more than " + ddiDelayMillis()
+            DriverCandidates.Candidate given = seat.giveUpLocked("hung in " + ddi + " for more than " + ddiDelayMillis()
                     + " ms (TdrDdiDelay)", true);
-            DriverCandidates.Candidate next = drivers.attached(); // its attach started every engine's clock again
+            DriverCandidates.Candidate next = seat.attached(); // its attach started every engine's clock again
             String outcome = given.name() + " given up; " + (next == null ? "no other driver: adapter stopped"
                     : next.name() + " attached");
             record = a.faults.pending(0, 0, null, 0, 0, false, "TIMEOUT: " + given.name() + " did not return from " + ddi
                     + " within " + ddiDelayMillis() + " ms", outcome, a.index);
         }
-        drivers.settleReplay();
+        seat.settleReplay();
         posted(VidMmEvents.TIMEOUT, record);
     }
 
@@ -133,7 +136,7 @@ final class Recovery {
      * resubmitted. Waits for nothing.
      */
     void cutOffLocked(List<ContextState> contexts) {
-        if (drivers.kmd() == null) {
+        if (seat.kmd() == null) {
             return; // no driver: nothing of it runs
         }
         Set<EngineNode> nodes = EnumSet.noneOf(EngineNode.class);
@@ -148,7 +151,7 @@ final class Recovery {
         for (ContextState c : contexts) {
             c.fault();
         }
-        KernelModeDriver kmd = drivers.kmd();
+        KernelModeDriver kmd = seat.kmd();
         for (EngineNode node : nodes) {
             quietly(() -> kmd.resetEngine(node));
             watchdog.progressed(node);
@@ -160,13 +163,13 @@ final class Recovery {
     private void recover(InterruptNotification.DmaPageFaulted f, GpuFault pending) {
         GpuFault done;
         try (AdapterState.Held held = a.change()) {
-            if (drivers.kmd() == null) {
+            if (seat.kmd() == null) {
                 return; // the driver went away meanwhile; nothing to reset
             }
             Set<EngineNode> dropped = EnumSet.of(f.node());
             String outcome;
             try {
-                drivers.kmd().resetEngine(f.node());
+                seat.kmd().resetEngine(f.node());
                 outcome = "engine reset";
             } catch (RuntimeException engineResetFailed) {
                 dropped = EnumSet.allOf(EngineNode.class);
@@ -174,10 +177,10 @@ final class Recovery {
             }
             // resolved before the others' work goes again: whoever sees that complete finds the outcome
             done = a.faults.resolve(pending, outcome);
-            ContextState faulted = drivers.contextOf(f.contextHandle());
+            ContextState faulted = seat.contextOf(f.contextHandle());
             resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
         }
-        drivers.settleReplay();
+        seat.settleReplay();
         posted(VidMmEvents.ENGINE_RESET, done);
     }
 
@@ -187,16 +190,16 @@ final class Recovery {
      * wrong on the way ("" if nothing). Under the adapter's lock.
      */
     private String resetAdapterLocked() {
-        DriverCandidates.Candidate current = drivers.attached();
-        DriverCandidates.Candidate same = drivers.present(current) ? current : null;
-        drivers.detachLocked(stopped -> { // exclusive access, StopDevice, then the hardware reset
+        DriverCandidates.Candidate current = seat.attached();
+        DriverCandidates.Candidate same = seat.present(current) ? current : null;
+        seat.detachLocked(stopped -> { // exclusive access, StopDevice, then the hardware reset
             for (EngineNode node : EngineNode.values()) {
                 quietly(() -> stopped.resetEngine(node));
             }
         });
-        String refusal = same == null ? "driver gone" : drivers.attachLocked(same); // AddDevice, start, replay
+        String refusal = same == null ? "driver gone" : seat.attachLocked(same); // AddDevice, start, replay
         if (refusal != null) {
-            drivers.attachBestLocked();
+            seat.attachBestLocked();
             return "; restarting the driver failed: " + refusal;
         }
         return "";
@@ -214,7 +217,7 @@ final class Recovery {
         Runnable reset = () -> {
             GpuFault done;
             try (AdapterState.Held held = a.change()) {
-                if (drivers.kmd() == null) {
+                if (seat.kmd() == null) {
                     a.unlocked(() -> { // empties the device TLB; the unit accepts the GPU again
                         a.gpu.resetEngine(gpu.hw.EngineType.COPY);
                         return null;
@@ -225,7 +228,7 @@ final class Recovery {
                     resubmitLocked(EnumSet.allOf(EngineNode.class), Set.of());
                 }
             }
-            drivers.settleReplay();
+            seat.settleReplay();
             posted(VidMmEvents.ENGINE_RESET, done);
         };
         try {
@@ -243,17 +246,17 @@ final class Recovery {
      * through puts the devices whose given work did not finish in error.
      */
     void resubmitLocked(Set<EngineNode> nodes, Set<ContextState> skip) {
-        KernelModeDriver kmd = drivers.kmd();
+        KernelModeDriver kmd = seat.kmd();
         if (kmd == null) {
             return;
         }
-        if (drivers.exclusiveLocked()) {
+        if (seat.exclusiveLocked()) {
             resubmitDue.addAll(nodes); // the skipped contexts' devices are in error by then
             return;
         }
         for (ContextState c : a.contexts.values()) {
             if (!skip.contains(c) && nodes.contains(c.node) && c.device.active()) {
-                long hContext = drivers.handles().of(c);
+                long hContext = seat.handles().of(c);
                 c.pendingCopy().forEach((fence, p) -> quietly(() -> p.work().submitTo(kmd, hContext, fence)));
             }
         }
@@ -282,7 +285,7 @@ final class Recovery {
             try (AdapterState.Held held = a.change()) {
                 for (EngineNode node : EngineNode.values()) {
                     // during a driver change, held submissions wait for the change, not for an engine
-                    TdrWatchdog.Hang hang = a.stopped || drivers.kmd() == null || drivers.changing() ? null
+                    TdrWatchdog.Hang hang = a.stopped || seat.kmd() == null || changing.getAsBoolean() ? null
                             : watchdog.hung(node, a.contexts.values());
                     if (hang != null && responsive(node)) {
                         watchdog.progressed(node); // busy, not hung (DxgkDdiQueryEngineStatus): another TdrDelay
@@ -291,7 +294,7 @@ final class Recovery {
                     }
                 }
             }
-            drivers.settleReplay(); // a TDR limit may have attached another driver
+            seat.settleReplay(); // a TDR limit may have attached another driver
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "adapter " + a.index + ": TDR watchdog failed", e);
         }
@@ -300,7 +303,7 @@ final class Recovery {
     /** DxgkDdiQueryEngineStatus: whether the driver says the engine of {@code node} is making progress. */
     private boolean responsive(EngineNode node) {
         try {
-            return drivers.kmd().queryEngineStatus(node);
+            return seat.kmd().queryEngineStatus(node);
         } catch (RuntimeException e) {
             return false; // a driver that cannot say is not believed
         }
@@ -320,7 +323,7 @@ final class Recovery {
         hung.fault(); // after the record: its waiters find the timeout in vidmm:faults
         String outcome;
         try {
-            drivers.kmd().resetEngine(node);
+            seat.kmd().resetEngine(node);
             outcome = "engine reset (TDR)";
         } catch (RuntimeException e) {
             outcome = "engine reset failed: " + e.getMessage();
@@ -335,7 +338,7 @@ final class Recovery {
         }
         resubmitLocked(EnumSet.of(node), Set.copyOf(hung.contexts()));
         String why = "TDR limit: more than " + tdr.limitCount + " timeouts within " + tdr.limitWindowMillis / 1000 + " s";
-        outcome += "; " + why + ": " + drivers.giveUpLocked(why, false).name() + " given up";
+        outcome += "; " + why + ": " + seat.giveUpLocked(why, false).name() + " given up";
         posted(VidMmEvents.TIMEOUT, a.faults.resolve(pending, outcome));
     }
 

@@ -140,12 +140,12 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
 
     @Override
     public AdapterStatus adapter(int adapter) {
-        return adapterOf(adapter).drivers.status();
+        return adapterOf(adapter).seat.status();
     }
 
     @Override
     public List<AdapterStatus> adapters() {
-        return sortedAdapters().stream().map(a -> a.drivers.status()).toList();
+        return sortedAdapters().stream().map(a -> a.seat.status()).toList();
     }
 
     @Override
@@ -177,7 +177,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     public List<DriverBinding> drivers() {
         List<DriverBinding> list = new ArrayList<>();
         for (AdapterVidMm a : sortedAdapters()) {
-            list.addAll(a.drivers.bindings());
+            list.addAll(a.seat.bindings());
         }
         return list;
     }
@@ -350,7 +350,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
 
     @Override
     public List<VidPnSourceMode> sourceModes(int adapter) {
-        return adapterOf(adapter).drivers.sourceModes();
+        return adapterOf(adapter).seat.sourceModes();
     }
 
     @Override

@@ -3,9 +3,10 @@
  *
  * <p>State per adapter ({@code AdapterVidMm}, its bookkeeping in {@code AdapterState}): processes,
  * devices ({@code DeviceState}), contexts ({@code ContextState}) and allocations. Its parts are given
- * that state and the parts they call, never the adapter: {@code AdapterDrivers} (which driver, and
- * the change of driver; {@code DriverCandidates} chooses, {@code Attachments} adds, starts, replays
- * to and removes one), {@code Recovery} (resets, TDR, giving drivers up, on the recovery thread),
+ * that state and the parts they call, never the adapter: {@code DriverSeat} (which driver sits in
+ * the adapter: {@code DriverCandidates} chooses, {@code Attachments} adds, starts, replays to and
+ * removes one), {@code AdapterDrivers} (the change of driver, with the work in flight held across it),
+ * {@code Lifetimes} (processes, devices and contexts: create; close, drain, cut off, destroy), {@code Recovery} (resets, TDR, giving drivers up, on the recovery thread),
  * {@code GpuWork} (submission, fences, interrupts, the worker thread) and {@code Display}. A
  * context's fence state is guarded by the context's own monitor, so that interrupts (on engine
  * threads) complete fences without the adapter's locks. What the attached driver calls each process,
