@@ -1,5 +1,6 @@
 package benchmarks;
 
+import iommu.hw.internal.IommuFixture;
 import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -42,8 +43,8 @@ public class InvalidationBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            LazySystemMemory memory = new LazySystemMemory(64L << 20);
-            IommuUnit unit = new IommuUnit(memory, 0, 4096, 64, 4);
+            LazySystemMemory memory = IommuFixture.memory(64L << 20);
+            IommuUnit unit = IommuFixture.unit(memory, 0, 4096, 64, 4);
             long[] next = {1};
             driver = new VtdDriver(unit, memory, new VtdDriver.Frames() {
                 @Override

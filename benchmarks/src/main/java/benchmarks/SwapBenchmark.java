@@ -1,5 +1,6 @@
 package benchmarks;
 
+import kmd.reference.internal.ReferenceFixture;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -55,7 +56,7 @@ public class SwapBenchmark {
             WindowsMemoryManager mm = machine.os();
             gpu = machine.gpu();
             vidmm = machine.vidmm();
-            better = new ReferenceKmd(gpu, IOMMU, 64L << 20);
+            better = ReferenceFixture.kmd(gpu, IOMMU, 64L << 20);
             device = vidmm.createDevice(mm.spawn("app"));
             for (int i = 0; i < allocations; i++) {
                 vidmm.allocate(device, 4096, Set.of());

@@ -1,5 +1,9 @@
 package machine.testing;
 
+import iommu.hw.internal.IommuFixture;
+import os.memmgr.internal.OsFixture;
+import gpu.hw.internal.GpuFixture;
+import kmd.reference.internal.ReferenceFixture;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +32,10 @@ import vidmm.internal.VideoMemoryManager;
  * OS memory manager (its pagefile if asked for), one adapter on that unit (and a second one behind a
  * second unit, if asked for), a kernel-mode driver
  * offered as a driver service, and VidMm, activated with its configuration and given the adapter
- * and the driver through its reference methods. The one place outside their bundles that calls the
- * constructors of these implementation classes: a change to one of them changes this class, not the
- * tests. {@link #close()} stops it all.
+ * and the driver through its reference methods. The hardware, the OS and the reference driver come
+ * from their modules' test fixtures ({@code IommuFixture}, {@code OsFixture}, {@code GpuFixture},
+ * {@code ReferenceFixture}); VidMm is built through its component constructor. {@link #close()}
+ * stops it all.
  */
 public final class TestMachine implements AutoCloseable {
     /** The reference driver's caps in the IoMmu model: IOMMU addressing, page requests (no GpuMmu). */
@@ -55,15 +60,15 @@ public final class TestMachine implements AutoCloseable {
     private long nextDriverId = 100;
 
     private TestMachine(Builder b) {
-        memory = new LazySystemMemory(b.memoryBytes);
-        iommu = new IommuUnit(memory, 0, b.iotlbEntries, b.faultLogSize, 4, b.deviceTlbTimeoutMillis);
-        os = b.pagefile == null ? new WindowsMemoryManager(memory, iommu)
-                : new WindowsMemoryManager(memory, iommu, b.pagefile, b.pagefileMiB, b.lowWaterPercent, b.failPagefileIo);
-        gpu = new SimulatedGpu(iommu, memory, b.identity, b.aperturePages, b.modes);
+        memory = IommuFixture.memory(b.memoryBytes);
+        iommu = IommuFixture.unit(memory, 0, b.iotlbEntries, b.faultLogSize, 4, b.deviceTlbTimeoutMillis);
+        os = b.pagefile == null ? OsFixture.memoryManager(memory, iommu)
+                : OsFixture.memoryManager(memory, iommu, b.pagefile, b.pagefileMiB, b.lowWaterPercent, b.failPagefileIo);
+        gpu = GpuFixture.adapter(0, iommu, memory, b.identity, b.aperturePages, b.modes);
         if (b.secondIdentity != null) {
-            iommu1 = new IommuUnit(memory, 1, b.iotlbEntries, b.faultLogSize, 4);
+            iommu1 = IommuFixture.unit(memory, 1, b.iotlbEntries, b.faultLogSize, 4);
             os.addIommu(iommu1);
-            gpu1 = new SimulatedGpu(1, iommu1, memory, b.secondIdentity, b.aperturePages, b.secondModes);
+            gpu1 = GpuFixture.adapter(1, iommu1, memory, b.secondIdentity, b.aperturePages, b.secondModes);
         } else {
             iommu1 = null;
             gpu1 = null;
@@ -154,8 +159,8 @@ public final class TestMachine implements AutoCloseable {
      * it in ({@code vidmm().addAdapter}). It is powered off with the machine.
      */
     public SimulatedGpu linkedAdapter(int index, PciIdentity identity, int sources) {
-        SimulatedGpu linked = new SimulatedGpu(index, java.util.List.of(iommu, iommu(1)), memory, identity, 1024,
-                SimulatedGpu.modes(sources, 64, 48), 1);
+        SimulatedGpu linked = GpuFixture.adapter(index, java.util.List.of(iommu, iommu(1)), memory, identity, 1024,
+                SimulatedGpu.modes(sources, 64, 48), 1, true);
         later.add(linked);
         return linked;
     }
@@ -454,7 +459,7 @@ public final class TestMachine implements AutoCloseable {
             if (!noDriver && driver == null) {
                 VidMmCaps c = caps;
                 long limit = apertureCommitLimit;
-                driver = gpu -> new ReferenceKmd(gpu, c, limit);
+                driver = gpu -> ReferenceFixture.kmd(gpu, c, limit);
             }
             if (noDriver) {
                 driver = null;

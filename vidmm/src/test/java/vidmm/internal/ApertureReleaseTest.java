@@ -1,5 +1,6 @@
 package vidmm.internal;
 
+import kmd.reference.internal.ReferenceFixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
@@ -49,7 +50,7 @@ class ApertureReleaseTest {
      * begins, and keeps what its BuildPagingBuffer refused.
      */
     ReferenceKmd going(GpuAdapter gpu) {
-        ReferenceKmd kmd = spy(new ReferenceKmd(gpu, IOMMU, 16L << 20));
+        ReferenceKmd kmd = spy(ReferenceFixture.kmd(gpu, IOMMU, 16L << 20));
         doAnswer(i -> swallow.get() ? null : i.callRealMethod()).when(kmd).submitCommand(anyLong(), any(), anyLong());
         doAnswer(i -> {
             i.callRealMethod();
@@ -92,7 +93,7 @@ class ApertureReleaseTest {
         long context = vidmm.context(working, EngineNode.COPY);
         vidmm.submit(context, List.of(new DmaCommand.Fill(buffer.va(), 4096, 1)));
         CompletableFuture<Object> change = CompletableFuture.supplyAsync(() -> machine.offer(
-                new ReferenceKmd(machine.gpu(), IOMMU, 16L << 20), 9L, 5, "next"));
+                ReferenceFixture.kmd(machine.gpu(), IOMMU, 16L << 20), 9L, 5, "next"));
         assertTrue(exclusive.await(5, TimeUnit.SECONDS), "the change began: VidMm holds the going driver's exclusive access");
         return change;
     }

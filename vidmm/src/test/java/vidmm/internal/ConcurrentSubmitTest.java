@@ -1,5 +1,6 @@
 package vidmm.internal;
 
+import kmd.reference.internal.ReferenceFixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,7 +76,7 @@ class ConcurrentSubmitTest {
         }, "allocator"));
         threads.add(new Thread(() -> {
             while (System.currentTimeMillis() < deadline && failures.isEmpty()) {
-                ReferenceKmd better = new ReferenceKmd(s.gpu, new VidMmCaps(true, true, false, false, false), 16L << 20);
+                ReferenceKmd better = ReferenceFixture.kmd(s.gpu, new VidMmCaps(true, true, false, false, false), 16L << 20);
                 s.machine.withdraw(s.machine.offer(better, 100L + swaps.get(), 5, "better"));
                 swaps.incrementAndGet();
             }

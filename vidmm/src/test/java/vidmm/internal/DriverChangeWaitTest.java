@@ -1,5 +1,6 @@
 package vidmm.internal;
 
+import kmd.reference.internal.ReferenceFixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -86,7 +87,7 @@ class DriverChangeWaitTest {
     void otherDevicesGoOnWhileTheGoingDriversWorkIsWaitedFor() throws Exception {
         AtomicBoolean swallow = new AtomicBoolean();
         CountDownLatch exclusive = new CountDownLatch(1);
-        KernelModeDriver going = intercepted(new ReferenceKmd(s.gpu, IOMMU, 64L << 20), (method, args) -> {
+        KernelModeDriver going = intercepted(ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20), (method, args) -> {
             if (method.equals("submitCommand") && swallow.get()) {
                 return NOTHING; // taken, never completed
             }
@@ -107,7 +108,7 @@ class DriverChangeWaitTest {
         Allocation bBuffer = s.vidmm.allocate(b, 4096, Set.of());
         long bRender = s.vidmm.createContext(b, EngineNode.RENDER, 0);
 
-        ReferenceKmd better = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
+        ReferenceKmd better = ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20);
         Thread change = started("change", () -> s.machine.offer(better, 50, 9, "better"));
         assertTrue(exclusive.await(5, TimeUnit.SECONDS), "the change never began");
         long bFence = s.vidmm.submit(bRender, List.of(new DmaCommand.Fill(bBuffer.va(), 16, 0x0B0B0B0B)));
@@ -137,7 +138,7 @@ class DriverChangeWaitTest {
         int[] before = s.gpu.scanout(0).rgb();
 
         CountDownLatch mapped = new CountDownLatch(1);
-        KernelModeDriver slow = intercepted(new ReferenceKmd(s.gpu, IOMMU, 64L << 20), (method, args) -> {
+        KernelModeDriver slow = intercepted(ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20), (method, args) -> {
             if (method.equals("buildPagingBuffer")) {
                 mapped.countDown();
             }
@@ -176,7 +177,7 @@ class DriverChangeWaitTest {
         long device = s.vidmm.createDevice(pid);
         Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
         s.vidmm.present(device, primary.handle(), 0);
-        KernelModeDriver mute = intercepted(new ReferenceKmd(s.gpu, IOMMU, 64L << 20),
+        KernelModeDriver mute = intercepted(ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20),
                 (method, args) -> method.equals("buildPagingBuffer") ? NOTHING : null);
         s.machine.offer(mute, 50, 9, "mute");
 

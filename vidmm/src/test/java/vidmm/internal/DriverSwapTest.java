@@ -1,5 +1,6 @@
 package vidmm.internal;
 
+import kmd.reference.internal.ReferenceFixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -55,7 +56,7 @@ class DriverSwapTest {
         draw();
         int[] before = s.gpu.scanout(0).rgb();
         var allocations = s.vidmm.allocations();
-        ReferenceKmd better = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
+        ReferenceKmd better = ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20);
         DisplayDriver betterService = s.machine.offer(better, 50, 5, "better");
 
         assertTrue(s.vidmm.drivers().stream().anyMatch(d -> d.name().equals("better") && d.attached()), s.vidmm.drivers().toString());
@@ -81,7 +82,7 @@ class DriverSwapTest {
     void aDriverWithCapsThisModelCannotServeIsRefusedAndTheOldOneStays() {
         draw();
         int[] before = s.gpu.scanout(0).rgb();
-        ReferenceKmd gpummu = new ReferenceKmd(s.gpu, new VidMmCaps(true, false, true, false, false), 64L << 20);
+        ReferenceKmd gpummu = ReferenceFixture.kmd(s.gpu, new VidMmCaps(true, false, true, false, false), 64L << 20);
         s.machine.offer(gpummu, 60, 9, "gpummu");
         DriverBinding refused = s.vidmm.drivers().stream().filter(d -> d.name().equals("gpummu")).findFirst().orElseThrow();
         assertTrue(!refused.attached() && refused.refusal().contains("GpuMmu"), refused.toString());
@@ -94,7 +95,7 @@ class DriverSwapTest {
 
     @Test
     void aStoppedVidMmAttachesNothingWhenItsDriversAreUnbound() throws InterruptedException {
-        ReferenceKmd other = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
+        ReferenceKmd other = ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20);
         s.machine.offer(other, 90, 1, "other");
         s.vidmm.stop();
         s.machine.withdraw(s.machine.driver()); // SCR unbinds after deactivation
@@ -138,7 +139,7 @@ class DriverSwapTest {
         assertEquals(2, s.vidmm.allocations().size());
         assertEquals(pasid, s.mm.addressSpace(pid).pasids().getOrDefault(0, 0), "the PASID stays registered");
 
-        ReferenceKmd arriving = new ReferenceKmd(s.gpu, IOMMU, 64L << 20);
+        ReferenceKmd arriving = ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20);
         s.machine.offer(arriving, 70, 1, "arriving");
         assertEquals(AdapterStatus.State.STARTED, s.vidmm.adapter().state());
         long fence = s.vidmm.submit(s.vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(buffer.va(), 4, 0x04040404)));

@@ -1,5 +1,6 @@
 package vidmm.internal;
 
+import kmd.reference.internal.ReferenceFixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -143,7 +144,7 @@ class HungDdiTest {
                 .noDriver().tdr(2000, DDI_DELAY).build();
         try {
             java.util.concurrent.atomic.AtomicBoolean hang = new java.util.concurrent.atomic.AtomicBoolean();
-            ReferenceKmd flaky = spy(new ReferenceKmd(bare.gpu(), IOMMU, 16L << 20)); // a real driver: it programs the GPU
+            ReferenceKmd flaky = spy(ReferenceFixture.kmd(bare.gpu(), IOMMU, 16L << 20)); // a real driver: it programs the GPU
             doAnswer(i -> {
                 if (hang.get()) {
                     forever.await();

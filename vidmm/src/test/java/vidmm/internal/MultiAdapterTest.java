@@ -1,5 +1,6 @@
 package vidmm.internal;
 
+import kmd.reference.internal.ReferenceFixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -63,7 +64,7 @@ class MultiAdapterTest {
                 throw new IllegalStateException("no firmware for adapter " + adapter.index());
             }
             added.incrementAndGet();
-            last = new ReferenceKmd(adapter, IOMMU, 16L << 20);
+            last = ReferenceFixture.kmd(adapter, IOMMU, 16L << 20);
             return last;
         }
 

@@ -1,5 +1,6 @@
 package workloads.internal;
 
+import kmd.reference.internal.ReferenceFixture;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -144,7 +145,7 @@ class ChaosSoakTest {
                         case 1 -> {
                             if (better == null) {
                                 betterFaults = new Faults();
-                                better = faulty(new ReferenceKmd(gpu, caps, 16L << 20), betterFaults);
+                                better = faulty(ReferenceFixture.kmd(gpu, caps, 16L << 20), betterFaults);
                                 betterService = wired.offer(better, 1000L + swaps.get(), 5, "better");
                             } else {
                                 wired.withdraw(betterService);

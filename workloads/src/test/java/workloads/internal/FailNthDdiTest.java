@@ -1,5 +1,6 @@
 package workloads.internal;
 
+import kmd.reference.internal.ReferenceFixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -111,7 +112,7 @@ class FailNthDdiTest {
                 int[] before = gpu.scanout(0).rgb();
                 var allocations = vidmm.allocations();
                 AtomicInteger calls = new AtomicInteger();
-                wired.offer(failingCall(new ReferenceKmd(gpu, TestMachine.IOMMU, 64L << 20), n, calls), 99L, 9, "failing");
+                wired.offer(failingCall(ReferenceFixture.kmd(gpu, TestMachine.IOMMU, 64L << 20), n, calls), 99L, 9, "failing");
                 boolean attached = vidmm.drivers().stream().anyMatch(d -> d.name().equals("failing") && d.attached());
                 assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state(),
                         "swap with DDI call " + n + " failing: a driver is attached");
@@ -138,7 +139,7 @@ class FailNthDdiTest {
     boolean runOnce(ExecutorService runner, String name, int n) throws Exception {
         AtomicInteger calls = new AtomicInteger();
         TestMachine wired = TestMachine.builder().aperturePages(65536).sources(2, 320, 240)
-                .driver(adapter -> failingCall(new ReferenceKmd(adapter, TestMachine.IOMMU, 64L << 20), n, calls), "failing")
+                .driver(adapter -> failingCall(ReferenceFixture.kmd(adapter, TestMachine.IOMMU, 64L << 20), n, calls), "failing")
                 .build();
         IommuUnit iommu = wired.iommu();
         WindowsMemoryManager mm = wired.os();

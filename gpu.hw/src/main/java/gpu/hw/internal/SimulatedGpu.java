@@ -76,20 +76,20 @@ public final class SimulatedGpu implements GpuAdapter {
     }
 
     /** Adapter 0 with an aperture of {@code aperturePages} (dummy page: frame 0) and the given sources. */
-    public SimulatedGpu(DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
-                        List<DisplayMode> modes) {
+    SimulatedGpu(DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
+                 List<DisplayMode> modes) {
         this(0, dma, memory, identity, aperturePages, modes);
     }
 
     /** Adapter {@code index} behind {@code dma}'s IOMMU unit, with two copy engines. */
-    public SimulatedGpu(int index, DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
-                        List<DisplayMode> modes) {
+    SimulatedGpu(int index, DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
+                 List<DisplayMode> modes) {
         this(index, dma, memory, identity, aperturePages, modes, 2);
     }
 
     /** Adapter {@code index} behind {@code dma}'s IOMMU unit, with {@code copyEngines} copy engines. */
-    public SimulatedGpu(int index, DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
-                        List<DisplayMode> modes, int copyEngines) {
+    SimulatedGpu(int index, DmaInitiator dma, SystemMemory memory, PciIdentity identity, long aperturePages,
+                 List<DisplayMode> modes, int copyEngines) {
         this(index, List.of(dma), memory, identity, aperturePages, modes, copyEngines);
     }
 
@@ -98,8 +98,8 @@ public final class SimulatedGpu implements GpuAdapter {
      * one driver context over two GPUs, each behind its own IOMMU unit), each with one render engine
      * and {@code copyEngines} copy engines.
      */
-    public SimulatedGpu(int index, List<DmaInitiator> gpus, SystemMemory memory, PciIdentity identity, long aperturePages,
-                        List<DisplayMode> modes, int copyEngines) {
+    SimulatedGpu(int index, List<DmaInitiator> gpus, SystemMemory memory, PciIdentity identity, long aperturePages,
+                 List<DisplayMode> modes, int copyEngines) {
         this(index, gpus, memory, identity, aperturePages, modes, copyEngines, true);
     }
 
@@ -107,8 +107,8 @@ public final class SimulatedGpu implements GpuAdapter {
      * As above; with {@code ats}, each physical GPU caches translations in its own device TLB and sends
      * translated requests (PCIe ATS), else every request is untranslated and the IOMMU translates it.
      */
-    public SimulatedGpu(int index, List<DmaInitiator> gpus, SystemMemory memory, PciIdentity identity, long aperturePages,
-                        List<DisplayMode> modes, int copyEngines, boolean ats) {
+    SimulatedGpu(int index, List<DmaInitiator> gpus, SystemMemory memory, PciIdentity identity, long aperturePages,
+                 List<DisplayMode> modes, int copyEngines, boolean ats) {
         if (copyEngines < 1) {
             throw new IllegalArgumentException("an adapter needs at least one copy engine, not " + copyEngines);
         }

@@ -1,5 +1,7 @@
 package gpu.hw.internal;
 
+import iommu.hw.internal.IommuFixture;
+import os.memmgr.internal.OsFixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,9 +38,9 @@ import os.memmgr.internal.WindowsMemoryManager;
 class DeviceTlbTest {
     static final int BYTES = 16 * 4096;
 
-    final LazySystemMemory memory = new LazySystemMemory(128L << 20);
-    final IommuUnit iommu = new IommuUnit(memory, 1024, 64, 4);
-    final WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+    final LazySystemMemory memory = IommuFixture.memory(128L << 20);
+    final IommuUnit iommu = IommuFixture.unit(memory, 0, 1024, 64, 4);
+    final WindowsMemoryManager mm = OsFixture.memoryManager(memory, iommu);
     final BlockingQueue<Interrupt> interrupts = new LinkedBlockingQueue<>();
     SimulatedGpu gpu;
     AddressSpace as;

@@ -1,5 +1,6 @@
 package gpu.hw.internal;
 
+import iommu.hw.internal.IommuFixture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,8 +23,8 @@ import iommu.hw.internal.LazySystemMemory;
 
 /** The aperture and the display controller, programmed by physical address (no PASID, no OS). */
 class DisplayTest {
-    LazySystemMemory memory = new LazySystemMemory(64L << 20);
-    SimulatedGpu gpu = new SimulatedGpu(new IommuUnit(memory, 64, 8, 1), memory, new PciIdentity(0x1234, 0x1111, 2),
+    LazySystemMemory memory = IommuFixture.memory(64L << 20);
+    SimulatedGpu gpu = new SimulatedGpu(IommuFixture.unit(memory, 0, 64, 8, 1), memory, new PciIdentity(0x1234, 0x1111, 2),
             64, SimulatedGpu.modes(2, 32, 16));
     ApertureInfo aperture = gpu.aperture();
 

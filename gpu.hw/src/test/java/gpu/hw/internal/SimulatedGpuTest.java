@@ -1,5 +1,7 @@
 package gpu.hw.internal;
 
+import iommu.hw.internal.IommuFixture;
+import os.memmgr.internal.OsFixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -32,9 +34,9 @@ import os.memmgr.PageProtection;
 import os.memmgr.internal.WindowsMemoryManager;
 
 class SimulatedGpuTest {
-    LazySystemMemory memory = new LazySystemMemory(128L << 20);
-    IommuUnit iommu = new IommuUnit(memory, 1024, 64, 4);
-    WindowsMemoryManager mm = new WindowsMemoryManager(memory, iommu);
+    LazySystemMemory memory = IommuFixture.memory(128L << 20);
+    IommuUnit iommu = IommuFixture.unit(memory, 0, 1024, 64, 4);
+    WindowsMemoryManager mm = OsFixture.memoryManager(memory, iommu);
     SimulatedGpu gpu;
     BlockingQueue<Interrupt> interrupts = new LinkedBlockingQueue<>();
     int pid;

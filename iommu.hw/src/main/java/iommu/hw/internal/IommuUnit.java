@@ -122,17 +122,17 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     }
 
     /** Unit 0. */
-    public IommuUnit(SystemMemory memory, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
+    IommuUnit(SystemMemory memory, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
         this(memory, 0, iotlbEntries, faultLogSize, pageRequestAttempts);
     }
 
-    public IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
+    IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
         this(memory, unit, iotlbEntries, faultLogSize, pageRequestAttempts, 1000);
     }
 
     /** As above; a device that does not answer a device-TLB invalidation within {@code deviceTlbTimeoutMillis} times out (ITE). */
-    public IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts,
-                     int deviceTlbTimeoutMillis) {
+    IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts,
+              int deviceTlbTimeoutMillis) {
         if (pageRequestAttempts < 1) {
             throw new IllegalArgumentException("page request attempts must be >= 1, not " + pageRequestAttempts);
         }

@@ -71,7 +71,7 @@ public final class LazySystemMemory implements SystemMemory {
     }
 
     /** Memory of {@code bytes} bytes, a positive multiple of {@link #FRAME_SIZE}. */
-    public LazySystemMemory(long bytes) {
+    LazySystemMemory(long bytes) {
         this(bytes, KEPT_BANKS);
     }
 

@@ -204,7 +204,7 @@ final class Fixtures {
 
             @Override
             public KernelModeDriver addDevice(GpuAdapter adapter) {
-                return new kmd.reference.internal.ReferenceKmd(adapter, new VidMmCaps(true, true, false, false, false),
+                return kmd.reference.internal.ReferenceFixture.kmd(adapter, new VidMmCaps(true, true, false, false, false),
                         adapter.aperture().size());
             }
 

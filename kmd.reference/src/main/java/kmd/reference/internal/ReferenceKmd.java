@@ -28,7 +28,7 @@ public final class ReferenceKmd extends AdapterContext {
     private final Map<Long, java.util.Set<Long>> openers = new ConcurrentHashMap<>();
 
     /** A context for {@code gpu} that reports {@code caps}. */
-    public ReferenceKmd(GpuAdapter gpu, VidMmCaps caps, long apertureSegmentCommitLimit) {
+    ReferenceKmd(GpuAdapter gpu, VidMmCaps caps, long apertureSegmentCommitLimit) {
         super("reference", gpu, APERTURE_SEGMENT, 0x1000);
         this.caps = caps;
         this.apertureSegmentCommitLimit = apertureSegmentCommitLimit;

@@ -71,13 +71,13 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     }
 
     /** Without a pagefile, trimming at 1% of memory, with {@code iommu} as its one unit: for tests. */
-    public WindowsMemoryManager(SystemMemory memory, Iommu iommu) {
+    WindowsMemoryManager(SystemMemory memory, Iommu iommu) {
         this(memory, iommu, PagingFile.none(), 1);
     }
 
     /** With a pagefile of {@code pagefileMiB} at {@code pagefile} (for benchmarks and embedding). */
-    public WindowsMemoryManager(SystemMemory memory, Iommu iommu, java.nio.file.Path pagefile, long pagefileMiB,
-                                int lowWaterPercent) {
+    WindowsMemoryManager(SystemMemory memory, Iommu iommu, java.nio.file.Path pagefile, long pagefileMiB,
+                         int lowWaterPercent) {
         this(memory, iommu, PagingFile.open(pagefile, pagefileMiB), lowWaterPercent);
     }
 
@@ -85,8 +85,8 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
      * With a pagefile whose I/O operation {@code n} fails when {@code failIo.test(n)}: for
      * fail-the-Nth-call tests of everything above the pagefile.
      */
-    public WindowsMemoryManager(SystemMemory memory, Iommu iommu, java.nio.file.Path pagefile, long pagefileMiB,
-                                int lowWaterPercent, java.util.function.LongPredicate failIo) {
+    WindowsMemoryManager(SystemMemory memory, Iommu iommu, java.nio.file.Path pagefile, long pagefileMiB,
+                         int lowWaterPercent, java.util.function.LongPredicate failIo) {
         this(memory, iommu, PagingFile.open(pagefile, pagefileMiB, failIo), lowWaterPercent);
     }
 

@@ -1,5 +1,6 @@
 package os.memmgr.internal;
 
+import iommu.hw.internal.IommuFixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -24,7 +25,7 @@ import os.memmgr.Status;
 /** A process on two IOMMU units: a PASID of each, page requests from each, invalidations reaching both. */
 class IommuUnitsTest {
     final Machine m = new Machine();
-    final IommuUnit unit1 = new IommuUnit(m.memory, 1, 4096, 256, 4);
+    final IommuUnit unit1 = IommuFixture.unit(m.memory, 1, 4096, 256, 4);
 
     {
         m.mm.addIommu(unit1);

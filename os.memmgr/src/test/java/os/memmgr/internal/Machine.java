@@ -1,5 +1,6 @@
 package os.memmgr.internal;
 
+import iommu.hw.internal.IommuFixture;
 import java.nio.file.Path;
 
 import iommu.hw.internal.IommuUnit;
@@ -13,8 +14,8 @@ final class Machine {
     final PagingFile pagefile;
 
     Machine(long memoryBytes) {
-        memory = new LazySystemMemory(memoryBytes);
-        iommu = new IommuUnit(memory, 4096, 256, 4);
+        memory = IommuFixture.memory(memoryBytes);
+        iommu = IommuFixture.unit(memory, 0, 4096, 256, 4);
         pagefile = PagingFile.none();
         mm = new WindowsMemoryManager(memory, iommu);
     }
@@ -30,8 +31,8 @@ final class Machine {
 
     /** With {@code pageRequestAttempts} page requests per access before the IOMMU gives up. */
     Machine(long memoryBytes, PagingFile pagefile, int lowWaterPercent, int pageRequestAttempts) {
-        memory = new LazySystemMemory(memoryBytes);
-        iommu = new IommuUnit(memory, 4096, 256, pageRequestAttempts);
+        memory = IommuFixture.memory(memoryBytes);
+        iommu = IommuFixture.unit(memory, 0, 4096, 256, pageRequestAttempts);
         this.pagefile = pagefile;
         mm = new WindowsMemoryManager(memory, iommu, pagefile, lowWaterPercent);
     }

@@ -5,9 +5,9 @@ import iommu.hw.DmaInitiator;
 import iommu.hw.Translation;
 
 /**
- * What the benchmarks measure of a GPU's device TLB (package-private in gpu.hw), from its own package on
- * the benchmarks' class path: a lookup, and a miss through {@link AtsDma#request}, the GPU's own (a
- * translation request to the IOMMU unit, then the fill).
+ * What the benchmarks measure of a GPU's device TLB (part of gpu.hw's test fixture): a lookup, and
+ * a miss through {@link AtsDma#request}, the GPU's own (a translation request to the IOMMU unit,
+ * then the fill).
  */
 public final class DeviceTlbAccess {
     private final DeviceTlb tlb;

@@ -3,9 +3,9 @@ package iommu.hw.internal;
 import iommu.hw.Invalidation;
 
 /**
- * The baseline of an invalidation through the queue (package-private in iommu.hw, reached from its own
- * package on the benchmarks' class path): what a unit did for software's unmap before it had a queue,
- * the range dropped from an IOTLB and the requests in flight waited out, one method call.
+ * The benchmarks' baseline of an invalidation through the queue (part of iommu.hw's test fixture):
+ * what a unit did for software's unmap before it had a queue, the range dropped from an IOTLB and
+ * the requests in flight waited out, one method call.
  */
 public final class DirectInvalidation {
     private final Iotlb iotlb;
