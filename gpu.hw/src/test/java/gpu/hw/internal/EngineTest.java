@@ -31,6 +31,8 @@ class EngineTest {
     static final class SlowMemory implements EngineDma {
         final long millis;
         final CountDownLatch release = new CountDownLatch(1);
+        /** Counted down when a write has begun (a stuck one is then inside the access). */
+        final CountDownLatch writing = new CountDownLatch(1);
 
         SlowMemory(long millis) {
             this.millis = millis;
@@ -43,6 +45,7 @@ class EngineTest {
 
         @Override
         public DmaResult write(int pasid, long va, byte[] src) {
+            writing.countDown();
             try {
                 if (millis < 0) {
                     release.await();
@@ -106,6 +109,9 @@ class EngineTest {
         start(stuck);
         engine.submit(new Submission(1, 7, List.of(new GpuCommand.Fill(0x10000, 8, 1)), 1));
         awaitBusy();
+        // busy is set before the command's first access: reset only once the access is stuck, or
+        // the command stops before it and the reset has nothing to wait for
+        assertTrue(stuck.writing.await(5, TimeUnit.SECONDS), "the fill reached memory");
         long t0 = System.nanoTime();
         IllegalStateException e = assertThrows(IllegalStateException.class, engine::reset);
         long millis = (System.nanoTime() - t0) / 1_000_000;
