@@ -36,7 +36,7 @@ class DisplayTest extends ShellTestBase {
                 base + 4L * pitch + 8 * 4, pitch, 16 * 4, 10);
         assertTrue(run("vidmm:submit " + device + " \"" + draw + "\"").contains("completed"));
         assertTrue(run("display:present " + device + " " + handle).contains("source 0 shows allocation " + handle));
-        assertTrue(run("gpu:aperture").contains("allocation " + handle));
+        assertTrue(run("vidmm:aperture").contains("allocation " + handle));
 
         Path png = Files.createTempFile("scanout", ".png");
         String wrote = run("display:scanout " + png + " 0");

@@ -11,8 +11,12 @@ import org.osgi.service.component.annotations.Reference;
 import vidmm.ApertureMapping;
 import vidmm.VidMm;
 
-/** {@code gpu:aperture}: aperture pages in use and the allocation each belongs to. */
-@Component(service = ApertureCommands.class, property = {"osgi.command.scope=gpu", "osgi.command.function=aperture"})
+/**
+ * {@code vidmm:aperture}: aperture pages in use and the allocation each belongs to: VidMm's
+ * bookkeeping of what it mapped (the GART itself is the GPU's: {@code display:modes} shows what
+ * each source scans out).
+ */
+@Component(service = ApertureCommands.class, property = {"osgi.command.scope=vidmm", "osgi.command.function=aperture"})
 public final class ApertureCommands {
     private final VidMm vidmm;
 
@@ -21,7 +25,7 @@ public final class ApertureCommands {
         this.vidmm = vidmm;
     }
 
-    @Descriptor("aperture pages in use and the allocation each belongs to")
+    @Descriptor("aperture pages VidMm mapped, on every adapter, and the allocation each belongs to")
     public String aperture() {
         List<ApertureMapping> list = vidmm.apertureMappings();
         if (list.isEmpty()) {
