@@ -101,6 +101,9 @@ class ConsoleBrowserTest {
                         "both adapters, each on its own unit: " + adapters);
                 String units = browser.findElement(By.id("iotlb")).getText();
                 assertTrue(units.matches("(?s).*\\n0 \\d+.*\\n1 \\d+.*"), "both IOMMU units: " + units);
+                String tlbs = browser.findElement(By.id("device-tlb")).getText();
+                assertTrue(tlbs.matches("(?s).*\\n0 0 0 on [1-9]\\d* [1-9]\\d* \\d+ \\d+\\.\\d% .*\\n1 0 1 on .*"),
+                        "the gradient's copies asked adapter 0's device TLB first (lookups and hits), adapter 1's is listed: " + tlbs);
                 String contexts = browser.findElement(By.id("contexts")).getText();
                 assertTrue(contexts.matches("(?s).*\\n0x[0-9a-f]+ 0 0x[0-9a-f]+ " + pid + " .*"),
                         "the gradient process's contexts on adapter 0: " + contexts);
@@ -128,6 +131,7 @@ class ConsoleBrowserTest {
                         "the charts were fetched again: more samples than when the page loaded");
                 assertEquals(Boolean.TRUE, js.executeScript("return window.notReloaded === true;"), "without reloading the page");
                 assertEquals(1, browser.findElements(By.id("chart-iotlb-hit-rate-1")).size(), "unit 1 has its hit-rate chart");
+                assertEquals(1, browser.findElements(By.id("chart-device-tlb-hit-rate")).size(), "the device TLBs have theirs");
                 // the image as the browser decoded it: drawn on a canvas, read back as PNG
                 Object b64 = js.executeAsyncScript("const done = arguments[arguments.length - 1];"
                         + "const img = document.getElementById('frame-0-0');"

@@ -18,15 +18,29 @@ public final class ShellSessions {
     public record Step(String command, List<String> shown) {
     }
 
-    /** One block: where it starts in the page, and its steps. */
-    public record Session(Path page, int line, List<Step> steps) {
+    /**
+     * One block: where it starts in the page, its steps, and whether the page says (in the last
+     * line of text before the block) that it continues the session above, in the same instance.
+     */
+    public record Session(Path page, int line, List<Step> steps, boolean continues) {
         @Override
         public String toString() {
             return page.getFileName() + ":" + line;
         }
     }
 
+    /** What the line before a block says when the block goes on in the instance of the block above. */
+    public static final String CONTINUES = "continues the session above";
+
     private ShellSessions() {
+    }
+
+    /**
+     * A command line as typed: without the page's annotation after it (two or more blanks, then
+     * {@code #} or {@code (}), with {@code /path/to/} standing for the checkout {@code root}.
+     */
+    public static String typed(String command, Path root) {
+        return command.replaceAll("\\s{2,}[#(].*$", "").replace("file:/path/to/", "file:" + root + "/").trim();
     }
 
     /** Every ``` block of {@code page} with at least one {@code g! } line. */
@@ -35,15 +49,21 @@ public final class ShellSessions {
         List<String> lines = Files.readAllLines(page);
         List<Step> steps = null;
         int start = 0;
+        boolean continues = false;
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
             if (line.startsWith("```")) {
                 if (steps == null) {
                     steps = new ArrayList<>();
                     start = i + 1;
+                    int before = i - 1;
+                    while (before >= 0 && lines.get(before).isBlank()) {
+                        before--;
+                    }
+                    continues = before >= 0 && lines.get(before).toLowerCase(java.util.Locale.ROOT).contains(CONTINUES);
                 } else {
                     if (!steps.isEmpty()) {
-                        sessions.add(new Session(page, start, List.copyOf(steps)));
+                        sessions.add(new Session(page, start, List.copyOf(steps), continues));
                     }
                     steps = null;
                 }

@@ -58,6 +58,31 @@ class HelpTest extends ShellTestBase {
     }
 
     @Test
+    void helpListsEveryCommandOfOursByScopeWithItsLine() throws Exception {
+        String help = run("help");
+        List<String> absent = new ArrayList<>();
+        for (ServiceReference<?> ref : context.getServiceReferences((String) null, "(osgi.command.scope=*)")) {
+            Object functions = ref.getProperty("osgi.command.function");
+            String[] names = functions instanceof String[] a ? a : new String[] {String.valueOf(functions)};
+            for (String name : names) {
+                String command = ref.getProperty("osgi.command.scope") + ":" + name;
+                if (!help.contains("   " + command + " ")) {
+                    absent.add(command);
+                }
+            }
+        }
+        assertTrue(absent.isEmpty(), "help leaves out " + absent + ":\n" + help);
+        assertTrue(help.contains("\nmm\n") && help.contains("\nvidmm\n"), "grouped by scope:\n" + help);
+        assertTrue(help.matches("(?s).*\n   mm:spawn +creates a process; prints its pid\n.*"), "with its line:\n" + help);
+    }
+
+    @Test
+    void helpOfAnUnknownCommandIsOneLineNamingIt() throws Exception {
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> run("help nosuch"));
+        assertTrue(e.getMessage().contains("no command named 'nosuch'"), e.getMessage());
+    }
+
+    @Test
     void helpExplainsSubmitWithTheSyntaxTheEnginesAndAnExample() throws Exception {
         String help = run("help vidmm:submit");
         assertTrue(help.contains("COPY with a leading @copy") && help.contains("example: vidmm:submit 0x101")

@@ -109,7 +109,21 @@ final class ModelPage {
                     s.invalidations(), s.iotlbEntries()));
             unit.faults().forEach(f -> faults.add(new Object[] {unit.unit(), f}));
         }
-        table(b, "iotlb", "IOMMU units", List.of("unit", "translations", "IOTLB hits", "misses", "hit rate", "faults",
+        List<List<Object>> tlbs = new ArrayList<>();
+        for (GpuAdapter gpu : gpus) {
+            for (int g = 0; g < gpu.physicalGpus(); g++) {
+                gpu.hw.DeviceTlbStats t = gpu.deviceTlb(g);
+                long lookups = t.hits() + t.misses();
+                tlbs.add(List.of(gpu.index(), g, gpu.iommuUnit(g), t.enabled() ? "on" : "off", lookups, t.hits(), t.misses(),
+                        lookups == 0 ? "-" : String.format("%.1f%%", 100.0 * t.hits() / lookups), t.translationRequests(),
+                        t.invalidations(), t.entries()));
+            }
+        }
+        table(b, "device-tlb", "GPU device TLBs (ATS): asked first; only their misses reach the IOMMU unit",
+                List.of("adapter", "GPU", "unit", "ATS", "lookups", "hits", "misses", "hit rate", "translation requests",
+                        "invalidations", "entries"), tlbs);
+        table(b, "iotlb", "IOMMU units: the GPUs' device-TLB misses (translation requests) and untranslated requests",
+                List.of("unit", "translations", "IOTLB hits", "misses", "hit rate", "faults",
                 "page requests", "invalidations", "IOTLB entries"), stats);
         table(b, "faults", "IOMMU fault logs (latest 20)", List.of("unit", "#", "fault"),
                 faults.subList(Math.max(0, faults.size() - 20), faults.size()).stream()

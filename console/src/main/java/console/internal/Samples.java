@@ -15,7 +15,9 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 
+import gpu.hw.GpuAdapter;
 import iommu.hw.Iommu;
 import iommu.hw.IommuStats;
 import kmd.api.EngineNode;
@@ -26,7 +28,8 @@ import vidmm.VidMm;
 
 /**
  * What the page's charts draw: once a second, the machine's counters become one sample of each
- * series (pages out and in, page requests, each unit's IOTLB hit rate, the commit charge, submissions
+ * series (pages out and in, page requests, the GPUs' device-TLB hit rate, each unit's IOTLB hit rate
+ * (of what the device TLBs missed and untranslated requests), the commit charge, submissions
  * and completed fences per engine node), and per process its commit charge and the GPU memory it has
  * resident against its budget; the last five minutes are kept.
  */
@@ -50,6 +53,9 @@ public final class Samples {
     private final MemoryManager os;
     private final VidMm vidmm;
     private final List<Iommu> units;
+    /** The adapters there are now (they come and go with their configurations); replaced whole by SCR. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    private volatile List<GpuAdapter> gpus = List.of();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "console-samples");
         t.setDaemon(true);
@@ -62,7 +68,8 @@ public final class Samples {
     private Counters last;
 
     /** The cumulative counters a sample is the difference of. */
-    private record Counters(PagingInfo paging, List<IommuStats> units, Map<EngineNode, long[]> engines) {
+    private record Counters(PagingInfo paging, List<IommuStats> units, Map<EngineNode, long[]> engines,
+                            long deviceTlbHits, long deviceTlbLookups) {
     }
 
     @Activate
@@ -76,6 +83,7 @@ public final class Samples {
         titles.put("pages-out", new String[] {"pages out", "pages/s"});
         titles.put("pages-in", new String[] {"pages in", "pages/s"});
         titles.put("page-requests", new String[] {"page requests (all units)", "requests/s"});
+        titles.put("device-tlb-hit-rate", new String[] {"device-TLB hit rate (all GPUs, asked first)", "%"});
         for (Iommu u : this.units) {
             titles.put("iotlb-hit-rate-" + u.unit(), new String[] {"IOTLB hit rate, unit " + u.unit(), "%"});
         }
@@ -110,6 +118,9 @@ public final class Samples {
                         : 100.0 * (b.iotlbHits() - a.iotlbHits()) / translations);
             }
             s.put("page-requests", (double) requests);
+            long lookups = now.deviceTlbLookups() - before.deviceTlbLookups();
+            s.put("device-tlb-hit-rate", lookups <= 0 ? Double.NaN
+                    : 100.0 * (now.deviceTlbHits() - before.deviceTlbHits()) / lookups);
             s.put("commit-charge", (double) now.paging().commitCharge());
             perProcess(s);
             for (EngineNode node : EngineNode.values()) {
@@ -167,7 +178,16 @@ public final class Samples {
             e[0] += c.submittedFence();
             e[1] += c.completedFence();
         }
-        return new Counters(os.paging(), stats, engines);
+        long hits = 0;
+        long lookups = 0;
+        for (GpuAdapter gpu : gpus) {
+            for (int g = 0; g < gpu.physicalGpus(); g++) {
+                gpu.hw.DeviceTlbStats t = gpu.deviceTlb(g);
+                hits += t.hits();
+                lookups += t.hits() + t.misses();
+            }
+        }
+        return new Counters(os.paging(), stats, engines, hits, lookups);
     }
 
     /** How many samples were taken since the start (the page shows it, so that a refresh can be seen). */

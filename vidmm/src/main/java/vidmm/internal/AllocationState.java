@@ -36,7 +36,10 @@ final class AllocationState {
         this.device = device;
         this.va = va;
         this.size = size;
-        this.flags = Set.copyOf(flags);
+        // in the enum's order, so that what prints the flags prints them alike in every run (Set.copyOf's
+        // order changes from one JVM to the next)
+        this.flags = java.util.Collections.unmodifiableSet(flags.isEmpty() ? java.util.EnumSet.noneOf(AllocationFlag.class)
+                : java.util.EnumSet.copyOf(flags));
         this.section = section;
         this.sharedHandle = sharedHandle;
         this.owner = owner;

@@ -14,6 +14,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.metatype.MetaTypeInformation;
 import org.osgi.service.metatype.MetaTypeService;
 import org.osgi.service.metatype.ObjectClassDefinition;
@@ -23,7 +24,8 @@ import config.shell.ConfigurationCheck;
 /**
  * {@code config:list}, {@code config:get PID}, {@code config:set PID key=value ...} and
  * {@code config:delete PID}: Config Admin from the shell, like Karaf's config commands, with every
- * value checked against the metatype of the bundle that owns the PID.
+ * value checked against the metatype of the bundle that owns the PID; {@code config:set} returns
+ * once SCR runs the components of the PID with the change.
  */
 @Component(service = ConfigCommands.class, property = {
         "osgi.command.scope=config",
@@ -35,6 +37,10 @@ public final class ConfigCommands {
     private final ConfigShell shell;
     /** The {@link ConfigurationCheck} services, by the PID each checks. */
     private final java.util.Map<ConfigurationCheck, String> checks = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** SCR's view of its components: {@code config:set} returns once they run with the change. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile ServiceComponentRuntime scr;
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addCheck(ConfigurationCheck check, java.util.Map<String, Object> properties) {
@@ -57,7 +63,11 @@ public final class ConfigCommands {
             public SortedMap<String, ObjectClassDefinition> factories() {
                 return metatypes(context, metaType, true);
             }
-        }, pid -> checks.entrySet().stream().filter(e -> e.getValue().equals(pid)).map(java.util.Map.Entry::getKey).toList());
+        }, pid -> checks.entrySet().stream().filter(e -> e.getValue().equals(pid)).map(java.util.Map.Entry::getKey).toList(),
+                (pid, factoryPid, values) -> {
+                    ServiceComponentRuntime now = scr;
+                    return now == null ? null : new AppliedBySCR(now).pending(pid, factoryPid, values);
+                });
     }
 
     private static SortedMap<String, ObjectClassDefinition> metatypes(BundleContext context, MetaTypeService metaType,

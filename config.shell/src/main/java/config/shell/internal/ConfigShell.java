@@ -39,14 +39,28 @@ final class ConfigShell {
         List<config.shell.ConfigurationCheck> of(String pid);
     }
 
+    /** Whether what uses a PID runs with a change yet. */
+    interface Applied {
+        /**
+         * Null once what takes its configuration from {@code pid} (a factory configuration's: {@code
+         * factoryPid}, else null) runs with {@code values} (or nothing does), else what still waits.
+         */
+        String pending(String pid, String factoryPid, Map<String, Object> values);
+    }
+
+    /** How long {@link #set} waits for a change to be applied before it says it is not yet. */
+    static final long APPLY_MILLIS = 5000;
+
     private final ConfigurationAdmin admin;
     private final Metatypes metatypes;
     private final Checks checks;
+    private final Applied applied;
 
-    ConfigShell(ConfigurationAdmin admin, Metatypes metatypes, Checks checks) {
+    ConfigShell(ConfigurationAdmin admin, Metatypes metatypes, Checks checks, Applied applied) {
         this.admin = admin;
         this.metatypes = metatypes;
         this.checks = checks;
+        this.applied = applied;
     }
 
     String list() throws IOException {
@@ -150,9 +164,30 @@ final class ConfigShell {
         Dictionary<String, Object> props = c.getProperties() == null ? new Hashtable<>() : c.getProperties();
         values.forEach(props::put);
         c.update(props);
-        return pid + " updated: " + values.entrySet().stream().map(e -> e.getKey() + "="
+        String updated = pid + " updated: " + values.entrySet().stream().map(e -> e.getKey() + "="
                 + (ads.get(e.getKey()).getType() == AttributeDefinition.PASSWORD ? "(hidden)" : e.getValue()))
                 .collect(Collectors.joining(" "));
+        String pending = awaitApplied(c.getPid(), tilde > 0 ? pid.substring(0, tilde) : null, values);
+        return pending == null ? updated : updated + "; not applied within " + APPLY_MILLIS / 1000 + " s (" + pending + ")";
+    }
+
+    /**
+     * Waits (up to {@link #APPLY_MILLIS}) until what uses the PID runs with the new values, so that
+     * the next command sees them; null when it does, else what still waits.
+     */
+    private String awaitApplied(String pid, String factoryPid, Map<String, Object> values) {
+        long deadline = System.nanoTime() + APPLY_MILLIS * 1_000_000L;
+        String pending = applied.pending(pid, factoryPid, values);
+        while (pending != null && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return pending;
+            }
+            pending = applied.pending(pid, factoryPid, values);
+        }
+        return pending;
     }
 
     String delete(String pid) throws IOException {

@@ -77,7 +77,9 @@ public final class IommuCommands {
             b.append(String.format("%n%-5d %-7d %-14d %-13d %d", u.unit(), u.boundPasids().size(), s.iotlbEntries(),
                     s.translations(), s.faults()));
         }
-        return b.toString();
+        // the unit cannot see a device's own cache: name where its hits are
+        return b.append("\ntranslations: untranslated requests and the GPUs' device-TLB misses (ATS translation"
+                + " requests); a GPU asks its device TLB first, and gpu:atc shows its hits and misses").toString();
     }
 
     @Descriptor("bound PASIDs of unit 0 and their page-table roots")
