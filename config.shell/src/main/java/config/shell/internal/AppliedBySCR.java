@@ -15,7 +15,8 @@ import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 /**
  * Whether SCR has applied a configuration change: every component that takes its configuration
  * from the PID (or its factory PID) has a configuration whose properties hold the new values, active
- * (a delayed component: satisfied) and with its service registered. A PID no component takes (another bundle's managed service) counts as applied.
+ * (a delayed component: satisfied) and with its service registered. A PID no component takes
+ * (another bundle's managed service) counts as applied.
  */
 final class AppliedBySCR implements ConfigShell.Applied {
     private final ServiceComponentRuntime scr;
