@@ -290,7 +290,24 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         if (interrupt instanceof Interrupt.DmaCompleted done) { // progress up to here is this completion's
             progressSeen.put(done.engine(), gpu.engineProgress(done.engine()));
         }
-        notifyVidMm(Hardware.notification(interrupt));
+        long process = interrupt instanceof Interrupt.DmaPageFaulted f ? processOf(f.contextId())
+                : interrupt instanceof Interrupt.DmaFaulted d ? processOf(d.contextId()) : 0;
+        notifyVidMm(Hardware.notification(interrupt, process));
+    }
+
+    /**
+     * The driver's handle of the process whose context {@code hContext} is (a fault's
+     * FaultedProcessHandle), or 0: paging work, or a context destroyed while its fault was raised.
+     */
+    protected long processOf(long hContext) {
+        if (hContext == 0) {
+            return 0;
+        }
+        try {
+            return handles.device(handles.context(hContext).device()).process();
+        } catch (RuntimeException gone) {
+            return 0;
+        }
     }
 
     /** DxgkCbNotifyInterrupt, if the context is started (dropped otherwise, as the hardware's would be). */

@@ -13,7 +13,9 @@ import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.PagingOperation;
 import kmd.api.VidPnSourceMode;
+import kmd.api.callbacks.FaultErrorCode;
 import kmd.api.callbacks.InterruptNotification;
+import kmd.api.callbacks.PageFaultFlags;
 
 /** Translations between the DDI types and the simulated hardware's, as every driver of it needs them. */
 public final class Hardware {
@@ -70,20 +72,41 @@ public final class Hardware {
         return modes;
     }
 
-    /** DxgkCbNotifyInterrupt's data for a hardware interrupt. */
+    /** DxgkCbNotifyInterrupt's data for a hardware interrupt, naming no process ({@link #notification(Interrupt, long)}). */
     public static InterruptNotification notification(Interrupt interrupt) {
+        return notification(interrupt, 0);
+    }
+
+    /**
+     * DxgkCbNotifyInterrupt's data for a hardware interrupt. A fault is DXGK_INTERRUPT_DMA_PAGE_FAULTED
+     * with the WDK's flags: the simulated engine halts on any fault, so ENGINE_RESET_REQUIRED; the
+     * faulting submission is known (its fence is the FaultedFenceId), so not FENCE_INVALID; IOMMU when
+     * the IOMMU reported it; HW_CONTEXT_VALID with the context's handle; PROCESS_HANDLE_VALID with
+     * {@code faultedProcessHandle} (the driver's handle of the context's process; 0: unknown). A command
+     * buffer the engine cannot decode (DXGK_INTERRUPT_DMA_FAULTED in the hardware) is reported the
+     * same way with FaultErrorCode INVALID_INSTRUCTION.
+     */
+    public static InterruptNotification notification(Interrupt interrupt, long faultedProcessHandle) {
         if (interrupt instanceof Interrupt.DmaCompleted c) {
             return new InterruptNotification.DmaCompleted(node(c.engine()), c.contextId(), c.fenceValue());
         }
         if (interrupt instanceof Interrupt.MonitoredFenceSignaled m) {
             return new InterruptNotification.MonitoredFenceSignaled(node(m.engine()), m.contextId());
         }
-        if (interrupt instanceof Interrupt.DmaFaulted d) { // DXGK_INTERRUPT_DMA_FAULTED: reported as a fault of the submission
+        if (interrupt instanceof Interrupt.DmaFaulted d) {
             return new InterruptNotification.DmaPageFaulted(node(d.engine()), d.contextId(), d.fenceValue(), d.faultedVa(),
-                    d.pasid(), false, "INVALID_COMMAND_BUFFER: " + d.reason(), false);
+                    faultFlags(false, false, d.contextId(), faultedProcessHandle), FaultErrorCode.INVALID_INSTRUCTION,
+                    faultedProcessHandle, d.pasid(), "INVALID_COMMAND_BUFFER: " + d.reason());
         }
         Interrupt.DmaPageFaulted f = (Interrupt.DmaPageFaulted) interrupt;
         return new InterruptNotification.DmaPageFaulted(node(f.engine()), f.contextId(), f.fenceValue(), f.faultedVa(),
-                f.pasid(), f.access() == Access.WRITE, f.kind().name(), f.iommuFault());
+                faultFlags(f.access() == Access.WRITE, f.iommuFault(), f.contextId(), faultedProcessHandle),
+                FaultErrorCode.PAGE_FAULT, faultedProcessHandle, f.pasid(), f.kind().name());
+    }
+
+    private static int faultFlags(boolean write, boolean iommu, long contextHandle, long processHandle) {
+        return PageFaultFlags.ENGINE_RESET_REQUIRED | (write ? PageFaultFlags.WRITE : 0) | (iommu ? PageFaultFlags.IOMMU : 0)
+                | (contextHandle != 0 ? PageFaultFlags.HW_CONTEXT_VALID : 0)
+                | (processHandle != 0 ? PageFaultFlags.PROCESS_HANDLE_VALID : 0);
     }
 }

@@ -32,7 +32,13 @@ final class FaultLog {
      */
     GpuFault pending(long device, int pid, EngineNode node, int pasid, long va, boolean write, String reason,
             String outcome, int adapter) {
-        GpuFault f = new GpuFault(nextSequence(), device, pid, node, pasid, va, write, reason, outcome, adapter);
+        return pending(device, pid, node, pasid, va, write, reason, outcome, adapter, "");
+    }
+
+    /** As above, with the driver's interrupt as the WDK names its fields. */
+    GpuFault pending(long device, int pid, EngineNode node, int pasid, long va, boolean write, String reason,
+            String outcome, int adapter, String interrupt) {
+        GpuFault f = new GpuFault(nextSequence(), device, pid, node, pasid, va, write, reason, outcome, adapter, interrupt);
         add(f);
         return f;
     }
@@ -40,7 +46,7 @@ final class FaultLog {
     /** The recovery of {@code pending} is done: its record says {@code outcome} from now on, and is returned. */
     synchronized GpuFault resolve(GpuFault pending, String outcome) {
         GpuFault done = new GpuFault(pending.sequence(), pending.device(), pending.pid(), pending.node(), pending.pasid(),
-                pending.va(), pending.write(), pending.reason(), outcome, pending.adapter());
+                pending.va(), pending.write(), pending.reason(), outcome, pending.adapter(), pending.interrupt());
         faults.replaceAll(x -> x == pending ? done : x);
         return done;
     }

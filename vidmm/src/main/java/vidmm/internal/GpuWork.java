@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import kmd.api.DmaCommand;
 import kmd.api.KernelModeDriver;
 import kmd.api.callbacks.InterruptNotification;
+import kmd.api.callbacks.PageFaultFlags;
 import vidmm.FenceWait;
 import vidmm.VidMmEvents;
 import vidmm.VidMmException;
@@ -229,7 +230,12 @@ final class GpuWork {
             }
             return;
         }
-        recovery.pageFaulted((InterruptNotification.DmaPageFaulted) n, c);
+        InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
+        if (c != null && (f.pageFaultFlags() & PageFaultFlags.FENCE_INVALID) == 0 && f.faultedFenceId() > 1) {
+            // the WDK: the submission with FaultedFenceId faulted, so the context's earlier ones are complete
+            completed(c, f.faultedFenceId() - 1);
+        }
+        recovery.pageFaulted(f, c);
     }
 
     /** Completes the context's fences up to {@code fence}, then the monitored fences they signal. */

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
 import kmd.api.callbacks.InterruptNotification;
+import kmd.api.callbacks.PageFaultFlags;
 import vidmm.GpuFault;
 import vidmm.VidMmEvents;
 
@@ -106,14 +107,17 @@ final class Recovery {
     }
 
     /**
-     * The engine of context {@code c} (null: unknown to VidMm) faulted: the fault is recorded and
-     * posted, its recovery queued on the recovery thread, and then its device put in error. Called on
-     * the engine's interrupt thread.
+     * The engine of context {@code c} (null: unknown to VidMm) faulted: the fault is recorded (with the
+     * interrupt's WDK fields) and posted, its recovery queued on the recovery thread, and then its
+     * device put in error. Called on the engine's interrupt thread.
      */
     void pageFaulted(InterruptNotification.DmaPageFaulted f, ContextState c) {
         DeviceState d = c == null ? null : c.device;
+        String interrupt = String.format("DXGK_INTERRUPT_DMA_PAGE_FAULTED: FaultedFenceId %d, PageFaultFlags 0x%x (%s),"
+                + " FaultErrorCode %s, FaultedProcessHandle 0x%x", f.faultedFenceId(), f.pageFaultFlags(),
+                PageFaultFlags.describe(f.pageFaultFlags()), f.faultErrorCode(), f.faultedProcessHandle());
         GpuFault record = a.faults.pending(d == null ? 0 : d.handle, d == null ? 0 : d.pid, f.node(), f.pasid(),
-                f.faultedVa(), f.write(), f.reason(), "engine reset pending", a.index);
+                f.faultedVirtualAddress(), f.write(), f.reason(), "recovery pending", a.index, interrupt);
         posted(VidMmEvents.GPU_FAULT, record);
         try {
             recovery.execute(() -> recover(f, record));
@@ -159,21 +163,37 @@ final class Recovery {
         resubmitLocked(nodes, Set.copyOf(contexts));
     }
 
-    /** Resets the faulted engine (escalating to an adapter reset), then resubmits other devices' work. */
+    /**
+     * Recovers as the fault's PageFaultFlags prescribe (Windows' policy): ADAPTER_RESET_REQUIRED (or
+     * FATAL_HARDWARE_ERROR, where Windows bug-checks) resets the adapter; ENGINE_RESET_REQUIRED (or
+     * FENCE_INVALID, which needs one of the two) resets the faulted engine, escalating to an adapter
+     * reset if that fails; with neither, nothing is reset (the faulting device is in error). Then other
+     * devices' work dropped by a reset is resubmitted.
+     */
     private void recover(InterruptNotification.DmaPageFaulted f, GpuFault pending) {
         GpuFault done;
+        int flags = f.pageFaultFlags();
         try (AdapterState.Held held = a.change()) {
             if (seat.kmd() == null) {
                 return; // the driver went away meanwhile; nothing to reset
             }
             Set<EngineNode> dropped = EnumSet.of(f.node());
             String outcome;
-            try {
-                seat.kmd().resetEngine(f.node());
-                outcome = "engine reset";
-            } catch (RuntimeException engineResetFailed) {
+            if ((flags & (PageFaultFlags.ADAPTER_RESET_REQUIRED | PageFaultFlags.FATAL_HARDWARE_ERROR)) != 0) {
                 dropped = EnumSet.allOf(EngineNode.class);
-                outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")" + resetAdapterLocked();
+                outcome = "adapter reset (" + ((flags & PageFaultFlags.FATAL_HARDWARE_ERROR) != 0
+                        ? "FATAL_HARDWARE_ERROR: Windows would bug-check" : "ADAPTER_RESET_REQUIRED") + ")" + resetAdapterLocked();
+            } else if ((flags & (PageFaultFlags.ENGINE_RESET_REQUIRED | PageFaultFlags.FENCE_INVALID)) == 0) {
+                dropped = EnumSet.noneOf(EngineNode.class);
+                outcome = "no reset (the driver asked for none): the device is in error";
+            } else {
+                try {
+                    seat.kmd().resetEngine(f.node());
+                    outcome = "engine reset";
+                } catch (RuntimeException engineResetFailed) {
+                    dropped = EnumSet.allOf(EngineNode.class);
+                    outcome = "adapter reset (engine reset failed: " + engineResetFailed.getMessage() + ")" + resetAdapterLocked();
+                }
             }
             // resolved before the others' work goes again: whoever sees that complete finds the outcome
             done = a.faults.resolve(pending, outcome);
@@ -181,7 +201,10 @@ final class Recovery {
             resubmitLocked(dropped, faulted == null ? Set.of() : Set.copyOf(faulted.device.contexts()));
         }
         seat.settleReplay();
-        posted(VidMmEvents.ENGINE_RESET, done);
+        if ((flags & (PageFaultFlags.ADAPTER_RESET_REQUIRED | PageFaultFlags.FATAL_HARDWARE_ERROR
+                | PageFaultFlags.ENGINE_RESET_REQUIRED | PageFaultFlags.FENCE_INVALID)) != 0) {
+            posted(VidMmEvents.ENGINE_RESET, done);
+        }
     }
 
     /**

@@ -216,8 +216,9 @@ public final class VidMmCommands {
         }
         return list.stream().map(f -> f.node() == null // the adapter's, not a device's (an IOMMU unit reported the GPU)
                 ? String.format("#%d adapter %d %s -> %s", f.sequence(), f.adapter(), f.reason(), f.outcome())
-                : String.format("#%d device 0x%x pid %d %s PASID %d VA 0x%x %s %s -> %s", f.sequence(),
-                f.device(), f.pid(), f.node(), f.pasid(), f.va(), f.write() ? "write" : "read", f.reason(), f.outcome()))
+                : String.format("#%d device 0x%x pid %d %s PASID %d VA 0x%x %s %s -> %s%s", f.sequence(),
+                f.device(), f.pid(), f.node(), f.pasid(), f.va(), f.write() ? "write" : "read", f.reason(), f.outcome(),
+                f.interrupt().isEmpty() ? "" : "\n   " + f.interrupt()))
                 .collect(Collectors.joining("\n"));
     }
 

@@ -32,6 +32,8 @@ import kmd.api.DriverCaps;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
+import kmd.api.callbacks.FaultErrorCode;
+import kmd.api.callbacks.PageFaultFlags;
 import os.memmgr.FrameCounts;
 import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
@@ -265,7 +267,9 @@ class VideoMemoryManagerTest {
                 org.mockito.ArgumentCaptor.forClass(kmd.api.callbacks.DxgkCallbacks.class);
         verify(kmd).startDevice(cb.capture());
         cb.getValue().notifyInterrupt(new kmd.api.callbacks.InterruptNotification.DmaPageFaulted(EngineNode.RENDER,
-                0x9003, 1, 0x10000, vidmm.device(device).pasid(), true, "WRITE_PROTECTED", true));
+                0x9003, 1, 0x10000, PageFaultFlags.WRITE | PageFaultFlags.IOMMU
+                        | PageFaultFlags.ENGINE_RESET_REQUIRED, FaultErrorCode.PAGE_FAULT, 0,
+                vidmm.device(device).pasid(), "WRITE_PROTECTED"));
         vidmm.awaitRecovery();
         assertTrue(vidmm.faults().get(0).outcome().startsWith("adapter reset (engine reset failed: engine hung"),
                 vidmm.faults().get(0).outcome());
@@ -280,6 +284,83 @@ class VideoMemoryManagerTest {
                 org.mockito.ArgumentMatchers.eq(0));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status());
         assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state());
+    }
+
+    /** A DXGK_INTERRUPT_DMA_PAGE_FAULTED from the mocked driver, on context 0x9003, with {@code flags}. */
+    private void fault(long device, long fence, int flags) {
+        org.mockito.ArgumentCaptor<kmd.api.callbacks.DxgkCallbacks> cb =
+                org.mockito.ArgumentCaptor.forClass(kmd.api.callbacks.DxgkCallbacks.class);
+        verify(kmd).startDevice(cb.capture());
+        cb.getValue().notifyInterrupt(new kmd.api.callbacks.InterruptNotification.DmaPageFaulted(EngineNode.RENDER,
+                0x9003, fence, 0x10000, flags, FaultErrorCode.PAGE_FAULT, 0x9001,
+                vidmm.device(device).pasid(), "NOT_PRESENT"));
+    }
+
+    /** Windows' policy: the reset bits of PageFaultFlags decide; with none, nothing is reset and the device is in error. */
+    @Test
+    void aFaultWhoseFlagsAskForNoResetResetsNothingAndPutsTheDeviceInError() throws Exception {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        long context = vidmm.context(device, EngineNode.RENDER); // driver handle 0x9003
+        fault(device, 0, PageFaultFlags.IOMMU | PageFaultFlags.HW_CONTEXT_VALID);
+        vidmm.awaitRecovery();
+        org.mockito.Mockito.verify(kmd, org.mockito.Mockito.never()).resetEngine(any());
+        org.mockito.Mockito.verify(kmd, org.mockito.Mockito.never()).stopDevice();
+        assertTrue(vidmm.faults().get(0).outcome().startsWith("no reset"), vidmm.faults().get(0).outcome());
+        assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status());
+        assertTrue(vidmm.faults().get(0).interrupt().contains("PageFaultFlags 0x60 (IOMMU|HW_CONTEXT_VALID)"),
+                vidmm.faults().get(0).interrupt());
+        assertEquals(0, vidmm.contextInfo(context).completedFence());
+    }
+
+    @Test
+    void aFaultAskingForAnAdapterResetResetsTheAdapterWithoutTryingTheEngine() throws Exception {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        vidmm.context(device, EngineNode.RENDER);
+        fault(device, 1, PageFaultFlags.IOMMU | PageFaultFlags.ADAPTER_RESET_REQUIRED);
+        vidmm.awaitRecovery();
+        assertTrue(vidmm.faults().get(0).outcome().startsWith("adapter reset (ADAPTER_RESET_REQUIRED)"),
+                vidmm.faults().get(0).outcome());
+        org.mockito.InOrder order = org.mockito.Mockito.inOrder(kmd);
+        order.verify(kmd).beginExclusiveAccess();
+        order.verify(kmd).stopDevice(); // no engine reset tried first: every engine is reset once stopped
+        order.verify(kmd).startDevice(any());
+        assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state());
+    }
+
+    /** FENCE_INVALID clear: the submission with FaultedFenceId faulted, so the context's earlier ones are complete. */
+    @Test
+    void theSubmissionsBeforeTheFaultedFenceIdAreCompleteUnlessTheFenceIsInvalid() throws Exception {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        var a = vidmm.allocate(device, 4096, Set.of());
+        long context = vidmm.context(device, EngineNode.RENDER);
+        List<DmaCommand> cmds = List.of(new DmaCommand.Fill(a.va(), 16, 7));
+        vidmm.submit(context, cmds);
+        vidmm.submit(context, cmds);
+        long third = vidmm.submit(context, cmds); // the mocked driver runs nothing: none completed
+        fault(device, third, PageFaultFlags.IOMMU | PageFaultFlags.ENGINE_RESET_REQUIRED
+                | PageFaultFlags.HW_CONTEXT_VALID);
+        vidmm.awaitRecovery();
+        assertEquals(third - 1, vidmm.contextInfo(context).completedFence(), "fences before FaultedFenceId complete");
+        assertTrue(vidmm.faults().get(0).interrupt().contains("FaultedFenceId " + third + ", PageFaultFlags 0x68"
+                + " (ENGINE_RESET_REQUIRED|IOMMU|HW_CONTEXT_VALID), FaultErrorCode PAGE_FAULT, FaultedProcessHandle 0x9001"),
+                vidmm.faults().get(0).interrupt());
+    }
+
+    @Test
+    void aFaultWithAnInvalidFenceCompletesNothing() throws Exception {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        var a = vidmm.allocate(device, 4096, Set.of());
+        long context = vidmm.context(device, EngineNode.RENDER);
+        vidmm.submit(context, List.of(new DmaCommand.Fill(a.va(), 16, 7)));
+        long second = vidmm.submit(context, List.of(new DmaCommand.Fill(a.va(), 16, 7)));
+        fault(device, second, PageFaultFlags.FENCE_INVALID | PageFaultFlags.ENGINE_RESET_REQUIRED);
+        vidmm.awaitRecovery();
+        assertEquals(0, vidmm.contextInfo(context).completedFence(), "which packet faulted is unknown: none completes");
+        verify(kmd).resetEngine(EngineNode.RENDER);
     }
 
     @Test

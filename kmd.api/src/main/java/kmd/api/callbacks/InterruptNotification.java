@@ -21,16 +21,45 @@ public sealed interface InterruptNotification permits InterruptNotification.DmaC
     }
 
     /**
-     * DXGK_INTERRUPT_DMA_PAGE_FAULTED.
+     * DXGK_INTERRUPT_DMA_PAGE_FAULTED (DXGKARGCB_NOTIFY_INTERRUPT_DATA.DmaPageFaulted, WDDM 2.0 fields).
+     * Unless {@link PageFaultFlags#FENCE_INVALID} is set, the submission with {@code faultedFenceId}
+     * faulted and VidMm treats the context's earlier submissions as completed; the reset bits say what
+     * VidMm resets (none: the faulting device is put in error and nothing is reset).
      *
-     * @param faultedVa the virtual address that faulted
-     * @param pasid     the PASID of the access
-     * @param write     whether it was a write
-     * @param reason    the IOMMU's fault kind, as text
-     * @param ioMmu     true when the IOMMU (not a GPU MMU) raised the fault (DXGK_PAGE_FAULT_IOMMU)
+     * @param node                  NodeOrdinal, as the node
+     * @param contextHandle         the faulting context (the driver's handle; with HW_CONTEXT_VALID), or 0
+     * @param faultedFenceId        FaultedFenceId: the fence of the submission that faulted
+     * @param faultedVirtualAddress FaultedVirtualAddress
+     * @param pageFaultFlags        PageFaultFlags: {@link PageFaultFlags} bits
+     * @param faultErrorCode        FaultErrorCode
+     * @param faultedProcessHandle  FaultedProcessHandle: the driver's handle of the faulting process (with
+     *                              PROCESS_HANDLE_VALID), or 0
+     * @param pasid                 the PASID the IOMMU reported (the model's addition: the WDK names the
+     *                              process by its handle only)
+     * @param reason                the fault's kind as text, e.g. the IOMMU's {@code NOT_PRESENT} (the model's addition)
      */
-    record DmaPageFaulted(EngineNode node, long contextHandle, long fenceValue, long faultedVa, int pasid,
-                          boolean write, String reason, boolean ioMmu) implements InterruptNotification {
+    record DmaPageFaulted(EngineNode node, long contextHandle, long faultedFenceId, long faultedVirtualAddress,
+                          int pageFaultFlags, FaultErrorCode faultErrorCode, long faultedProcessHandle, int pasid,
+                          String reason) implements InterruptNotification {
+        public DmaPageFaulted {
+            java.util.Objects.requireNonNull(faultErrorCode, "FaultErrorCode");
+        }
+
+        /** FaultedFenceId. */
+        @Override
+        public long fenceValue() {
+            return faultedFenceId;
+        }
+
+        /** Whether the access was a write ({@link PageFaultFlags#WRITE}). */
+        public boolean write() {
+            return (pageFaultFlags & PageFaultFlags.WRITE) != 0;
+        }
+
+        /** Whether the IOMMU, not a GPU MMU, mapped the address ({@link PageFaultFlags#IOMMU}). */
+        public boolean ioMmu() {
+            return (pageFaultFlags & PageFaultFlags.IOMMU) != 0;
+        }
     }
 
     /**

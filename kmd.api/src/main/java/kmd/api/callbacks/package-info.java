@@ -1,5 +1,5 @@
 /** The callbacks VidMm offers a kernel-mode driver (DXGKRNL_INTERFACE). Implemented by VidMm. */
-@Version("1.1.0")
+@Version("2.0.0")
 @Export
 package kmd.api.callbacks;
 

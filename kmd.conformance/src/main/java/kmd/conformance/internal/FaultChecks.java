@@ -6,7 +6,9 @@ import gpu.hw.EngineStatus;
 import gpu.hw.EngineType;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
+import kmd.api.callbacks.FaultErrorCode;
 import kmd.api.callbacks.InterruptNotification;
+import kmd.api.callbacks.PageFaultFlags;
 import os.memmgr.PageProtection;
 
 import static kmd.conformance.internal.CheckFailed.require;
@@ -51,9 +53,23 @@ final class FaultChecks {
                 + ", not the faulting one 0x" + Long.toHexString(c.handle));
         require(f.fenceValue() == fence, what + ": the fault names fence " + f.fenceValue() + ", not " + fence);
         require(f.pasid() == p.pasids[0], what + ": the fault names PASID " + f.pasid() + ", the process's is " + p.pasids[0]);
-        require(f.faultedVa() == va, what + ": the fault names VA 0x" + Long.toHexString(f.faultedVa()) + ", the first byte"
-                + " that faulted is 0x" + Long.toHexString(va));
-        require(f.write(), what + ": the fault is reported as a read");
+        require(f.faultedVirtualAddress() == va, what + ": the fault names VA 0x" + Long.toHexString(f.faultedVirtualAddress())
+                + ", the first byte that faulted is 0x" + Long.toHexString(va));
+        require(f.write(), what + ": the fault is reported as a read (PageFaultFlags without DXGK_PAGE_FAULT_WRITE)");
+        int flags = f.pageFaultFlags();
+        require((flags & PageFaultFlags.IOMMU) != 0, what + ": PageFaultFlags " + PageFaultFlags.describe(flags)
+                + " lack DXGK_PAGE_FAULT_IOMMU, though the IOMMU mapped the address");
+        require((flags & PageFaultFlags.HW_CONTEXT_VALID) != 0, what + ": PageFaultFlags " + PageFaultFlags.describe(flags)
+                + " lack DXGK_PAGE_FAULT_HW_CONTEXT_VALID, though the fault names a context");
+        require((flags & PageFaultFlags.FENCE_INVALID) == 0, what + ": PageFaultFlags say FENCE_INVALID, though the"
+                + " faulting submission (fence " + fence + ") is known");
+        require((flags & (PageFaultFlags.ENGINE_RESET_REQUIRED | PageFaultFlags.ADAPTER_RESET_REQUIRED)) != 0, what
+                + ": PageFaultFlags " + PageFaultFlags.describe(flags) + " ask for no reset, though the engine halted");
+        require(f.faultErrorCode().equals(FaultErrorCode.PAGE_FAULT), what + ": FaultErrorCode " + f.faultErrorCode()
+                + ", not PAGE_FAULT");
+        require((flags & PageFaultFlags.PROCESS_HANDLE_VALID) == 0 || f.faultedProcessHandle() == p.handle, what
+                + ": FaultedProcessHandle 0x" + Long.toHexString(f.faultedProcessHandle()) + " is not the process's 0x"
+                + Long.toHexString(p.handle));
         require(f.node() == EngineNode.RENDER, what + ": the fault is reported on " + f.node() + ", the work ran on RENDER");
         require(s.interrupts().completed(c.handle) < fence, what + ": the faulted fence was also reported complete");
         s.kmd().resetEngine(EngineNode.RENDER);

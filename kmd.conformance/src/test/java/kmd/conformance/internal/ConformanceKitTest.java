@@ -105,6 +105,8 @@ class ConformanceKitTest {
                 Arguments.of("completes fences early", Fixtures.driver(Fixtures.EarlyFence::new), "fence.after-work"),
                 Arguments.of("uses a foreign PASID", Fixtures.driver(Fixtures.ForeignPasid::new), "pasid.isolation"),
                 Arguments.of("reports a fault at the wrong VA", Fixtures.driver(Fixtures.WrongFaultVa::new), "fault.invalid-va"),
+                Arguments.of("reports faults without the IOMMU and reset flags", Fixtures.driver(Fixtures.NoResetInFaultFlags::new),
+                        "fault.invalid-va"),
                 Arguments.of("maps the aperture off by one page", Fixtures.driver(Fixtures.ApertureOffByOne::new), "paging.aperture"),
                 Arguments.of("ignores exclusive access", Fixtures.driver(Fixtures.IgnoresExclusiveAccess::new), "exclusive-access"),
                 Arguments.of("reports GpuMmu caps", Fixtures.driver(Fixtures.GpuMmuCaps::new), "caps"),

@@ -117,8 +117,27 @@ final class Fixtures {
         public void interrupt(Interrupt interrupt) {
             InterruptNotification n = Hardware.notification(interrupt);
             if (n instanceof InterruptNotification.DmaPageFaulted f) {
-                n = new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.fenceValue(),
-                        f.faultedVa() & ~0xFFFL, f.pasid(), f.write(), f.reason(), f.ioMmu());
+                n = new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId(),
+                        f.faultedVirtualAddress() & ~0xFFFL, f.pageFaultFlags(), f.faultErrorCode(), f.faultedProcessHandle(),
+                        f.pasid(), f.reason());
+            }
+            notifyVidMm(n);
+        }
+    }
+
+    /** Reports faults as WDDM 2 drivers must not: no reset asked although the engine halted, and no IOMMU bit. */
+    static final class NoResetInFaultFlags extends Good {
+        NoResetInFaultFlags(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        public void interrupt(Interrupt interrupt) {
+            InterruptNotification n = Hardware.notification(interrupt);
+            if (n instanceof InterruptNotification.DmaPageFaulted f) {
+                n = new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId(),
+                        f.faultedVirtualAddress(), f.pageFaultFlags() & kmd.api.callbacks.PageFaultFlags.WRITE
+                        | kmd.api.callbacks.PageFaultFlags.HW_CONTEXT_VALID, f.faultErrorCode(), 0, f.pasid(), f.reason());
             }
             notifyVidMm(n);
         }
