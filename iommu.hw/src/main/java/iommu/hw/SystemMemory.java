@@ -46,6 +46,18 @@ public interface SystemMemory {
     /** Atomically writes the 8-byte little-endian value at an 8-byte aligned address. */
     void writeLong(long physicalAddress, long value);
 
+    /**
+     * Writes consecutive 8-byte little-endian values from an 8-byte aligned address within one frame,
+     * as software fills a descriptor or a table entry before it rings a doorbell: each value whole, and
+     * in order (another thread that sees a value sees every value written before it), but without a
+     * full fence after each as {@link #writeLong} has.
+     */
+    default void writeLongs(long physicalAddress, long[] values) {
+        for (int i = 0; i < values.length; i++) {
+            writeLong(physicalAddress + 8L * i, values[i]);
+        }
+    }
+
     /** Atomically replaces the value at an 8-byte aligned address if it equals {@code expected}. */
     boolean compareAndSetLong(long physicalAddress, long expected, long value);
 

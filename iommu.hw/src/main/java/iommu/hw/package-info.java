@@ -7,7 +7,7 @@
  * writing the unit's tables in memory and invalidates through its queue ({@code iommu.hw.vtd}), and
  * answers page requests by registering a {@link iommu.hw.PageRequestHandler} service.
  */
-@Version("2.0.0")
+@Version("2.1.0")
 @Export
 package iommu.hw;
 

@@ -349,14 +349,18 @@ public final class IommuUnit implements Iommu, DmaInitiator {
 
     private void record(Fault f) {
         faultLog.record(f);
-        post(IommuEvents.FAULT, java.util.Map.of(IommuEvents.PASID, f.pasid(), IommuEvents.VA, f.va(),
+        post(IommuEvents.FAULT, () -> java.util.Map.of(IommuEvents.PASID, f.pasid(), IommuEvents.VA, f.va(),
                 IommuEvents.ACCESS, f.access().name(), IommuEvents.REASON, f.kind().name()));
     }
 
-    private void post(String topic, java.util.Map<String, Object> properties) {
+    /**
+     * Posts an event when there is an Event Admin; {@code properties} is only called then, so that an
+     * invalidation or a page request without one builds nothing (it is on every unmap's path).
+     */
+    private void post(String topic, java.util.function.Supplier<java.util.Map<String, Object>> lazy) {
         EventAdmin admin = events;
         if (admin != null) {
-            properties = new java.util.HashMap<>(properties);
+            java.util.Map<String, Object> properties = new java.util.HashMap<>(lazy.get());
             properties.put(IommuEvents.NANOS, System.nanoTime());
             try {
                 admin.postEvent(new Event(topic, properties));
@@ -381,8 +385,9 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         if (response != PageResponse.SUCCESS) {
             pageRequestsFailed.increment();
         }
-        post(IommuEvents.PAGE_REQUEST, java.util.Map.of(IommuEvents.PASID, pasid, IommuEvents.VA, va,
-                IommuEvents.ACCESS, access.name(), IommuEvents.RESPONSE, response.name()));
+        PageResponse answer = response;
+        post(IommuEvents.PAGE_REQUEST, () -> java.util.Map.of(IommuEvents.PASID, pasid, IommuEvents.VA, va,
+                IommuEvents.ACCESS, access.name(), IommuEvents.RESPONSE, answer.name()));
         return response;
     }
 
@@ -404,12 +409,12 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         iotlb.invalidate(scope);
         invalidations.increment();
         if (scope instanceof Invalidation.OfRange r) {
-            post(IommuEvents.INVALIDATION, java.util.Map.of(IommuEvents.SCOPE, "range", IommuEvents.PASID, r.pasid(),
+            post(IommuEvents.INVALIDATION, () -> java.util.Map.of(IommuEvents.SCOPE, "range", IommuEvents.PASID, r.pasid(),
                     IommuEvents.VA, r.va(), IommuEvents.LENGTH, r.length()));
         } else if (scope instanceof Invalidation.OfPasid p) {
-            post(IommuEvents.INVALIDATION, java.util.Map.of(IommuEvents.SCOPE, "pasid", IommuEvents.PASID, p.pasid()));
+            post(IommuEvents.INVALIDATION, () -> java.util.Map.of(IommuEvents.SCOPE, "pasid", IommuEvents.PASID, p.pasid()));
         } else {
-            post(IommuEvents.INVALIDATION, java.util.Map.of(IommuEvents.SCOPE, "all"));
+            post(IommuEvents.INVALIDATION, () -> java.util.Map.of(IommuEvents.SCOPE, "all"));
         }
     }
 

@@ -197,7 +197,7 @@ public final class VtdDriver implements AutoCloseable {
             throw new IllegalArgumentException("invalidation length must be > 0, not " + length);
         }
         ensureOpen();
-        List<Descriptor> ranges = new ArrayList<>();
+        List<Descriptor> ranges = new ArrayList<>(4);
         long page = va & ~0xFFFL;
         long end = (va + length + 0xFFF) & ~0xFFFL;
         while (page < end && ranges.size() <= MAX_RANGES) {
@@ -206,7 +206,7 @@ public final class VtdDriver implements AutoCloseable {
             ranges.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page, mask, false));
             page += 4096L << mask;
         }
-        List<Descriptor> batch = new ArrayList<>();
+        List<Descriptor> batch = new ArrayList<>(ranges.size() * (1 + devices.size()) + 2); // and the wait
         if (ranges.size() > MAX_RANGES) {
             batch.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
             deviceTlbs(batch, pasid, 0, Long.MAX_VALUE);
@@ -357,10 +357,9 @@ public final class VtdDriver implements AutoCloseable {
         }
     }
 
+    /** A descriptor (or entry) into memory, published to the unit by the tail write that follows. */
     private void write(long address, long[] words) {
-        for (int i = 0; i < words.length; i++) {
-            memory.writeLong(address + 8L * i, words[i]);
-        }
+        memory.writeLongs(address, words);
     }
 
     private static void checkPasid(int pasid) {
