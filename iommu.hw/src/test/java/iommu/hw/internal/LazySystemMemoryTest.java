@@ -10,6 +10,24 @@ import org.junit.jupiter.api.Test;
 class LazySystemMemoryTest {
     LazySystemMemory memory = new LazySystemMemory(1L << 30);
 
+    /** A descriptor's words in one call: each readable whole, the frame marked written; a bad call changes nothing. */
+    @Test
+    void writeLongsWritesEachWordWithinOneFrameAndRefusesWhatCrossesOne() {
+        long[] words = {0x1122334455667788L, -1L, 0, 42};
+        memory.writeLongs(0x5000 + 4096 - 32, words);
+        for (int i = 0; i < words.length; i++) {
+            assertEquals(words[i], memory.readLong(0x5000 + 4096 - 32 + 8L * i));
+        }
+        assertEquals(1, memory.touchedFrames(), "one frame written");
+        IllegalArgumentException across = assertThrows(IllegalArgumentException.class,
+                () -> memory.writeLongs(0x6000 + 4096 - 16, words));
+        assertTrue(across.getMessage().contains("cross a frame"), across.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> memory.writeLongs(0x7004, words), "not 8-byte aligned");
+        assertThrows(IllegalArgumentException.class, () -> memory.writeLongs((1L << 30) - 16, words), "beyond memory");
+        assertEquals(1, memory.touchedFrames(), "the refused writes touched nothing");
+        assertEquals(0, memory.readLong(0x6000 + 4096 - 16));
+    }
+
     @Test
     void framesTakeHostMemoryOnlyWhenWritten() {
         assertEquals(262144, memory.frameCount());
