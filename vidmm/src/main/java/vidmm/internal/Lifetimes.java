@@ -3,6 +3,7 @@ package vidmm.internal;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import kmd.api.EngineNode;
@@ -69,16 +70,17 @@ final class Lifetimes {
      * The one close / drain / cut-off protocol: in one change, {@code close} stops what it names
      * taking work and returns the contexts whose work is to be waited for; that work is waited for
      * without the adapter's locks (up to two seconds; other calls on the adapter go on meanwhile);
-     * then, in a second change, {@code destroy} cuts off what is still queued and destroys.
+     * then, in a second change, {@code destroy} (given those contexts) cuts off what is still queued
+     * and destroys.
      */
-    private void retire(Supplier<List<ContextState>> close, Runnable destroy) {
+    private void retire(Supplier<List<ContextState>> close, Consumer<List<ContextState>> destroy) {
         List<ContextState> draining;
         try (AdapterState.Held held = a.change()) {
             draining = close.get();
         }
         GpuWork.awaitIdle(draining);
         try (AdapterState.Held held = a.change()) {
-            destroy.run();
+            destroy.accept(draining);
         }
     }
 
@@ -92,7 +94,7 @@ final class Lifetimes {
                 draining.addAll(d.close());
             }
             return draining;
-        }, () -> {
+        }, drained -> {
             for (DeviceState d : new ArrayList<>(a.devices.values())) {
                 destroyDeviceLocked(d);
             }
@@ -183,7 +185,7 @@ final class Lifetimes {
                         + " is being destroyed already");
             }
             return d.close();
-        }, () -> {
+        }, drained -> {
             DeviceState d = a.devices.get(device);
             if (d != null) {
                 destroyDeviceLocked(d);
@@ -256,15 +258,15 @@ final class Lifetimes {
 
     /** D3DKMTDestroyContext, retired: its handle is gone at once (no new submission finds it). */
     void destroyContext(long context) {
-        ContextState[] c = new ContextState[1];
         retire(() -> {
-            c[0] = a.contextLocked(context);
+            ContextState c = a.contextLocked(context);
             a.contexts.remove(context); // its interrupts still find it (DriverSeat.contextOf)
-            return List.of(c[0]);
-        }, () -> {
-            if (c[0].device.contexts().contains(c[0])) {
-                recovery.cutOffLocked(List.of(c[0]));
-                destroyContextLocked(c[0]);
+            return List.of(c);
+        }, drained -> {
+            ContextState c = drained.get(0);
+            if (c.device.contexts().contains(c)) {
+                recovery.cutOffLocked(drained);
+                destroyContextLocked(c);
             }
         });
     }
@@ -302,7 +304,7 @@ final class Lifetimes {
                     }
                 }
                 return draining;
-            }, () -> {
+            }, drained -> {
                 ProcessState p = a.processes.get(pid);
                 if (p != null) {
                     for (Long device : new ArrayList<>(p.devices)) {

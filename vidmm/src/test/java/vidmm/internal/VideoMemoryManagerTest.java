@@ -329,21 +329,30 @@ class VideoMemoryManagerTest {
         assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state());
     }
 
+    /** A device's render context with {@code count} fills submitted, none completed (the mocked driver runs nothing). */
+    private record Submitted(long device, long context, long last) {
+    }
+
+    private Submitted submitted(int count) {
+        long device = vidmm.createDevice(mm.spawn("app"));
+        var a = vidmm.allocate(device, 4096, Set.of());
+        long context = vidmm.context(device, EngineNode.RENDER);
+        long last = 0;
+        for (int i = 0; i < count; i++) {
+            last = vidmm.submit(context, List.of(new DmaCommand.Fill(a.va(), 16, 7)));
+        }
+        return new Submitted(device, context, last);
+    }
+
     /** FENCE_INVALID clear: the submission with FaultedFenceId faulted, so the context's earlier ones are complete. */
     @Test
     void theSubmissionsBeforeTheFaultedFenceIdAreCompleteUnlessTheFenceIsInvalid() throws Exception {
-        int pid = mm.spawn("app");
-        long device = vidmm.createDevice(pid);
-        var a = vidmm.allocate(device, 4096, Set.of());
-        long context = vidmm.context(device, EngineNode.RENDER);
-        List<DmaCommand> cmds = List.of(new DmaCommand.Fill(a.va(), 16, 7));
-        vidmm.submit(context, cmds);
-        vidmm.submit(context, cmds);
-        long third = vidmm.submit(context, cmds); // the mocked driver runs nothing: none completed
-        fault(device, third, PageFaultFlags.IOMMU | PageFaultFlags.ENGINE_RESET_REQUIRED
+        Submitted s = submitted(3);
+        long third = s.last();
+        fault(s.device(), third, PageFaultFlags.IOMMU | PageFaultFlags.ENGINE_RESET_REQUIRED
                 | PageFaultFlags.HW_CONTEXT_VALID);
         vidmm.awaitRecovery();
-        assertEquals(third - 1, vidmm.contextInfo(context).completedFence(), "fences before FaultedFenceId complete");
+        assertEquals(third - 1, vidmm.contextInfo(s.context()).completedFence(), "fences before FaultedFenceId complete");
         assertTrue(vidmm.faults().get(0).interrupt().contains("FaultedFenceId " + third + ", PageFaultFlags 0x68"
                 + " (ENGINE_RESET_REQUIRED|IOMMU|HW_CONTEXT_VALID), FaultErrorCode PAGE_FAULT, FaultedProcessHandle 0x9001"),
                 vidmm.faults().get(0).interrupt());
@@ -351,15 +360,10 @@ class VideoMemoryManagerTest {
 
     @Test
     void aFaultWithAnInvalidFenceCompletesNothing() throws Exception {
-        int pid = mm.spawn("app");
-        long device = vidmm.createDevice(pid);
-        var a = vidmm.allocate(device, 4096, Set.of());
-        long context = vidmm.context(device, EngineNode.RENDER);
-        vidmm.submit(context, List.of(new DmaCommand.Fill(a.va(), 16, 7)));
-        long second = vidmm.submit(context, List.of(new DmaCommand.Fill(a.va(), 16, 7)));
-        fault(device, second, PageFaultFlags.FENCE_INVALID | PageFaultFlags.ENGINE_RESET_REQUIRED);
+        Submitted s = submitted(2);
+        fault(s.device(), s.last(), PageFaultFlags.FENCE_INVALID | PageFaultFlags.ENGINE_RESET_REQUIRED);
         vidmm.awaitRecovery();
-        assertEquals(0, vidmm.contextInfo(context).completedFence(), "which packet faulted is unknown: none completes");
+        assertEquals(0, vidmm.contextInfo(s.context()).completedFence(), "which packet faulted is unknown: none completes");
         verify(kmd).resetEngine(EngineNode.RENDER);
     }
 

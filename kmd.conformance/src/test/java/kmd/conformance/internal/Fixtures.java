@@ -107,39 +107,46 @@ final class Fixtures {
         }
     }
 
+    /** A good driver that misreports its page faults, each as {@link #misreported} rewrites it. */
+    abstract static class MisreportsFaults extends Good {
+        MisreportsFaults(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        abstract InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f);
+
+        @Override
+        public void interrupt(Interrupt interrupt) {
+            InterruptNotification n = Hardware.notification(interrupt);
+            notifyVidMm(n instanceof InterruptNotification.DmaPageFaulted f ? misreported(f) : n);
+        }
+    }
+
     /** Reports a page fault at the page's first byte instead of the byte that faulted. */
-    static final class WrongFaultVa extends Good {
+    static final class WrongFaultVa extends MisreportsFaults {
         WrongFaultVa(GpuAdapter gpu) {
             super(gpu);
         }
 
         @Override
-        public void interrupt(Interrupt interrupt) {
-            InterruptNotification n = Hardware.notification(interrupt);
-            if (n instanceof InterruptNotification.DmaPageFaulted f) {
-                n = new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId(),
-                        f.faultedVirtualAddress() & ~0xFFFL, f.pageFaultFlags(), f.faultErrorCode(), f.faultedProcessHandle(),
-                        f.pasid(), f.reason());
-            }
-            notifyVidMm(n);
+        InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f) {
+            return new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId(),
+                    f.faultedVirtualAddress() & ~0xFFFL, f.pageFaultFlags(), f.faultErrorCode(), f.faultedProcessHandle(),
+                    f.pasid(), f.reason());
         }
     }
 
     /** Reports faults as WDDM 2 drivers must not: no reset asked although the engine halted, and no IOMMU bit. */
-    static final class NoResetInFaultFlags extends Good {
+    static final class NoResetInFaultFlags extends MisreportsFaults {
         NoResetInFaultFlags(GpuAdapter gpu) {
             super(gpu);
         }
 
         @Override
-        public void interrupt(Interrupt interrupt) {
-            InterruptNotification n = Hardware.notification(interrupt);
-            if (n instanceof InterruptNotification.DmaPageFaulted f) {
-                n = new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId(),
-                        f.faultedVirtualAddress(), f.pageFaultFlags() & kmd.api.callbacks.PageFaultFlags.WRITE
-                        | kmd.api.callbacks.PageFaultFlags.HW_CONTEXT_VALID, f.faultErrorCode(), 0, f.pasid(), f.reason());
-            }
-            notifyVidMm(n);
+        InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f) {
+            return new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId(),
+                    f.faultedVirtualAddress(), f.pageFaultFlags() & kmd.api.callbacks.PageFaultFlags.WRITE
+                    | kmd.api.callbacks.PageFaultFlags.HW_CONTEXT_VALID, f.faultErrorCode(), 0, f.pasid(), f.reason());
         }
     }
 
