@@ -177,6 +177,15 @@ final class TranslationTables {
         return new Context(requester.value(), e.directory(), e.directoryEntries(), e);
     }
 
+    /**
+     * Whether the requester may send page requests: PRE (Page Request Enable) of its scalable-mode
+     * context entry, as cached. Without it a page not present is a fault, never a page request.
+     */
+    boolean pageRequestsEnabled(RequesterId requester) {
+        Context c = context(requester);
+        return c != null && c.entry().pageRequests();
+    }
+
     /** The requester's context entry as the unit would use it now, or null (for the shell). */
     ContextEntry contextEntry(RequesterId requester) {
         Context c = readContext(requester, rootTable);

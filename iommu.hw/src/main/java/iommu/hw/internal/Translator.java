@@ -133,11 +133,12 @@ final class Translator {
      * A walk failed with {@code kind} on its {@code attempt}-th try: {@code null} when a page request
      * brought the page in (walk again), else the fault, recorded. DMA calls it outside its in-flight
      * gate (the OS's answer may invalidate); {@link #resolve} calls it between walks. The page request
-     * is a group of {@code pages} pages from {@code va}'s.
+     * is a group of {@code pages} pages from {@code va}'s, sent only when the requester's context entry
+     * enables page requests (PRE); without it a page not present is a NOT_PRESENT fault at once.
      */
     Fault settle(FaultKind kind, int attempt, RequesterId requester, int pasid, long va, Access access, int pages) {
-        PageResponse response = kind != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts ? null
-                : outcomes.pageRequest(requester, pasid, va, access, pages);
+        PageResponse response = kind != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts
+                || !tables.pageRequestsEnabled(requester) ? null : outcomes.pageRequest(requester, pasid, va, access, pages);
         if (response == PageResponse.SUCCESS) {
             return null;
         }

@@ -71,12 +71,23 @@ public final class VtdDriver implements AutoCloseable {
     /** PASID tables by directory index, and how many present entries each holds. */
     private final Map<Integer, Long> pasidTables = new HashMap<>();
     private final Map<Integer, Integer> used = new HashMap<>();
+    /** PRE of every context entry the driver writes: whether its devices may send page requests. */
+    private boolean pageRequestsEnabled = true;
     private int tail;
     private int sequence;
     private boolean closed;
 
     /** Writes the unit's tables, programs it, and invalidates its context and PASID caches. */
     public VtdDriver(Iommu unit, SystemMemory memory, Frames frames) {
+        this(unit, memory, frames, true);
+    }
+
+    /**
+     * As {@link #VtdDriver(Iommu, SystemMemory, Frames)}, with the devices' page requests enabled or not
+     * from the first context entry on ({@link #setPageRequests}).
+     */
+    public VtdDriver(Iommu unit, SystemMemory memory, Frames frames, boolean enablePageRequests) {
+        this.pageRequestsEnabled = enablePageRequests;
         this.unit = unit;
         this.registers = unit.registers();
         this.memory = memory;
@@ -114,9 +125,43 @@ public final class VtdDriver implements AutoCloseable {
         RootEntry r = RootEntry.decode(memory.readLong(rootAt), memory.readLong(rootAt + 8));
         r = upper ? new RootEntry(r.lowerPresent(), r.lowerTable(), true, table) : new RootEntry(true, table, r.upperPresent(), r.upperTable());
         write(ContextEntry.address(table, rid.devfn()),
-                new ContextEntry(true, false, true, true, true, DIRECTORY_SIZE, directory, 0).encode());
+                contextEntry().encode());
         write(rootAt, r.encode()); // the root entry last: the unit never finds a table without its entry
         devices.add(rid);
+    }
+
+    private ContextEntry contextEntry() {
+        return new ContextEntry(true, false, true, true, pageRequestsEnabled, DIRECTORY_SIZE, directory, 0);
+    }
+
+    /**
+     * Whether the unit's devices may send page requests (PRE in their context entries; on from the
+     * start). Off, a GPU access to a page that is not present is a fault, never paged in: the policy
+     * of an OS that requires memory a device uses to be resident (Windows); on, the OS serves page
+     * requests (Linux's shared virtual addressing). Every device's context entry is written again and
+     * the context cache invalidated (device-selective, as the entry changed under a present one);
+     * when this returns, the unit decides by the new entries.
+     */
+    public synchronized void setPageRequests(boolean enabled) {
+        ensureOpen();
+        if (enabled == pageRequestsEnabled) {
+            return;
+        }
+        pageRequestsEnabled = enabled;
+        List<Descriptor> batch = new ArrayList<>();
+        for (RequesterId rid : devices) {
+            long table = contextTables.get(rid.bus() * 2L + (rid.devfn() >= ContextEntry.PER_TABLE ? 1 : 0));
+            write(ContextEntry.address(table, rid.devfn()), contextEntry().encode());
+            batch.add(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.DEVICE, 0, rid.value(), 0));
+        }
+        if (!batch.isEmpty()) {
+            submit(batch);
+        }
+    }
+
+    /** Whether the unit's devices may send page requests ({@link #setPageRequests}). */
+    public synchronized boolean pageRequestsEnabled() {
+        return pageRequestsEnabled;
     }
 
     /** The unit this driver programs. */
