@@ -17,9 +17,9 @@ class ContextShellTest extends ShellTestBase {
     void aCopyContextsCompletionDoesNotCompleteTheRenderContextsFill() throws Exception {
         String pid = group("pid (\\d+)", run("mm:spawn ctx"));
         String device = group("device (0x\\w+)", run("vidmm:device " + pid));
-        String big = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 128M"));
-        String a = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 4K"));
-        String b = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 4K"));
+        String big = group("at VA (0x\\w+)", residentAlloc(device, "128M"));
+        String a = group("at VA (0x\\w+)", residentAlloc(device, "4K"));
+        String b = group("at VA (0x\\w+)", residentAlloc(device, "4K"));
         String render = run("vidmm:context " + device + " render");
         String copy = run("vidmm:context " + device + " copy");
         assertTrue(render.matches("0x\\w+") && copy.matches("0x\\w+"), render + " / " + copy);
@@ -52,8 +52,8 @@ class ContextShellTest extends ShellTestBase {
     void aMonitoredFenceOrdersACopyAfterARender() throws Exception {
         String pid = group("pid (\\d+)", run("mm:spawn sync"));
         String device = group("device (0x\\w+)", run("vidmm:device " + pid));
-        String big = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 64M"));
-        String small = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 4K"));
+        String big = group("at VA (0x\\w+)", residentAlloc(device, "64M"));
+        String small = group("at VA (0x\\w+)", residentAlloc(device, "4K"));
         String render = run("vidmm:context " + device + " render");
         String copy = run("vidmm:context " + device + " copy");
         String sync = group("sync (0x\\w+)", run("vidmm:sync " + device));

@@ -86,7 +86,7 @@ class EventTest extends ShellTestBase {
     void aGpuFaultPostsTheIommuFaultTheVidMmFaultAndTheEngineReset() throws Exception {
         String pid = group("pid (\\d+)", run("mm:spawn faulty"));
         String device = group("device (0x\\w+)", run("vidmm:device " + pid));
-        String va = group("at VA (0x\\w+)", run("vidmm:alloc " + device + " 4096"));
+        String va = group("at VA (0x\\w+)", residentAlloc(device, "4096"));
         run("mm:protect " + pid + " " + va + " 4096 r");
         run("vidmm:submit " + device + " \"fill " + va + " 16 0xffffffff\"");
         int p = Integer.parseInt(pid);
@@ -110,6 +110,16 @@ class EventTest extends ShellTestBase {
 
     @Test
     void pagingPostsPageOutInvalidationAndPageRequest() throws Exception {
+        run("config:set os.memmgr.GpuFaults policy=sva"); // page requests are the sva policy's
+        try {
+            pagesOutAndInThroughPageRequests();
+        } finally {
+            run("config:set os.memmgr.GpuFaults policy=windows"); // returns once applied
+            run("config:delete os.memmgr.GpuFaults");
+        }
+    }
+
+    private void pagesOutAndInThroughPageRequests() throws Exception {
         String pid = group("pid (\\d+)", run("mm:spawn pager"));
         String va = run("mm:alloc " + pid + " 8192");
         run("mm:write " + pid + " " + va + " paged");

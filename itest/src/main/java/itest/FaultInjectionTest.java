@@ -99,8 +99,9 @@ class FaultInjectionTest {
     String[] deviceOnAdapter1() throws Exception {
         String pid = Shell.group("pid (\\d+)", shell.run("mm:spawn victim"));
         String device = Shell.group("device (0x\\w+)", shell.run("vidmm:device " + pid + " 1"));
-        String va = Shell.group("at VA (0x\\w+)", shell.run("vidmm:alloc " + device + " 64K"));
-        return new String[] {device, va};
+        String alloc = shell.run("vidmm:alloc " + device + " 64K");
+        shell.run("vidmm:resident " + device + " " + Shell.group("allocation (0x\\w+)", alloc)); // the GPU touches only resident memory
+        return new String[] {device, Shell.group("at VA (0x\\w+)", alloc)};
     }
 
     /** The shell answers, and adapter 0 works, while adapter 1's driver misbehaves. */

@@ -33,8 +33,8 @@ class GpuPathTest extends ShellTestBase {
     void theIssueShellSessionCopiesOnTheGpuAndReportsAFault() throws Exception {
         String pid = group("pid (\\d+)", run("mm:spawn a"));
         String device = group("device (0x\\w+)", run("vidmm:device " + pid));
-        String first = run("vidmm:alloc " + device + " 8192");
-        String second = run("vidmm:alloc " + device + " 8192 cpu");
+        String first = residentAlloc(device, "8192");
+        String second = residentAlloc(device, "8192 cpu");
         String va1 = group("at VA (0x\\w+)", first);
         String va2 = group("at VA (0x\\w+)", second);
         run("mm:write " + pid + " " + va1 + " hello-gpu");
@@ -105,6 +105,7 @@ class GpuPathTest extends ShellTestBase {
         int pid = mm.spawn("worker");
         long device = vidmm.createDevice(pid);
         Allocation a = vidmm.allocate(device, 1 << 20, Set.of(AllocationFlag.SHARED));
+        vidmm.makeResident(device, List.of(a.handle())); // the GPU touches only resident memory (windows policy)
         long fence = vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(a.va(), 1 << 20, 0x12345678)));
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.RENDER), fence, 5000));
         int pasid = mm.addressSpace(pid).pasids().get(0);

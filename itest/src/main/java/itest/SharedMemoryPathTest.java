@@ -66,15 +66,24 @@ class SharedMemoryPathTest {
     }
 
     @Test
-    void gpuPageRequestsAreAnsweredByTheOsBundle() {
+    void gpuPageRequestsAreAnsweredByTheOsBundleUnderTheSvaPolicyOnly() {
+        assertEquals(os.memmgr.GpuFaultPolicy.WINDOWS, mm.gpuFaultPolicy(), "the configured default");
         int p = mm.spawn("gpu-first");
         long va = mm.addressSpace(p).allocate(4096, PageProtection.READWRITE);
         int pasid = mm.bindIommu(p, 0);
         long requests = iommu.stats().pageRequests();
-        DmaResult written = dma.write(pasid, va, text("gpu"));
-        assertTrue(written.completed(), written + " " + iommu.stats());
-        assertEquals(requests + 1, iommu.stats().pageRequests());
-        assertArrayEquals(text("gpu"), mm.addressSpace(p).read(va, 3));
+        DmaResult refused = dma.write(pasid, va, text("gpu"));
+        assertEquals(FaultKind.NOT_PRESENT, refused.fault().kind(), "windows: not resident, so a fault");
+        assertEquals(requests, iommu.stats().pageRequests());
+        mm.setGpuFaultPolicy(os.memmgr.GpuFaultPolicy.SVA);
+        try {
+            DmaResult written = dma.write(pasid, va, text("gpu"));
+            assertTrue(written.completed(), written + " " + iommu.stats());
+            assertEquals(requests + 1, iommu.stats().pageRequests());
+            assertArrayEquals(text("gpu"), mm.addressSpace(p).read(va, 3));
+        } finally {
+            mm.setGpuFaultPolicy(os.memmgr.GpuFaultPolicy.WINDOWS);
+        }
     }
 
     @Test
@@ -84,6 +93,7 @@ class SharedMemoryPathTest {
         AddressSpace as = mm.addressSpace(p);
         long va = as.allocate(1 << 20, PageProtection.READWRITE);
         int pasid = mm.bindIommu(p, 0);
+        as.write(va, new byte[256 * 1024]); // present: the GPU may write it under the windows fault policy
         DmaResult written = dma.write(pasid, va, new byte[256 * 1024]);
         assertTrue(written.completed(), written + " " + iommu.stats());
         as.pin(va, 4096, true);

@@ -42,6 +42,16 @@ abstract class ShellTestBase {
         return shell.run(line);
     }
 
+    /**
+     * {@code vidmm:alloc DEVICE ARGS}, then {@code vidmm:resident} of it (under the default GPU fault policy,
+     * windows, the GPU may touch only resident memory); returns what vidmm:alloc printed.
+     */
+    String residentAlloc(String device, String args) throws Exception {
+        String out = run("vidmm:alloc " + device + " " + args);
+        run("vidmm:resident " + device + " " + group("allocation (0x\\w+)", out));
+        return out;
+    }
+
     static String group(String regex, String text) {
         return Shell.group(regex, text);
     }

@@ -85,4 +85,14 @@ public interface MemoryManager {
 
     /** The pagefile, the commit charge and the paging counters. */
     PagingInfo paging();
+
+    /** What a GPU access to a page that is not present does now ({@link GpuFaultPolicy}). */
+    GpuFaultPolicy gpuFaultPolicy();
+
+    /**
+     * Sets the GPU fault policy of every IOMMU unit's devices, and of units that come later; when it
+     * returns, every unit decides by it (its context entries were written and its context cache
+     * invalidated). Configured by {@code os.memmgr.GpuFaults}; a scenario may select another for its run.
+     */
+    void setGpuFaultPolicy(GpuFaultPolicy policy);
 }

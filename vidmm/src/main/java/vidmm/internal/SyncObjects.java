@@ -19,6 +19,8 @@ import vidmm.VidMmStatus;
 final class SyncObjects {
     private final MemoryManager mm;
     private final Map<Long, SyncObjectState> objects = new ConcurrentHashMap<>();
+    /** Each object's pin of its value's page, by the object's handle. */
+    private final Map<Long, Long> pins = new ConcurrentHashMap<>();
 
     SyncObjects(MemoryManager mm) {
         this.mm = mm;
@@ -50,9 +52,22 @@ final class SyncObjects {
         }
     }
 
-    /** A new object of process {@code pid}, with handle {@code handle}: its value's page is committed in the process. */
+    /**
+     * A new object of process {@code pid}, with handle {@code handle}: its value's page is committed in
+     * the process and pinned (the GPU writes it under any fault policy, and a monitored fence's storage
+     * is never paged out); its release, or the process's exit, unpins it.
+     */
     long create(int pid, long handle) {
-        long va = Calls.os(() -> mm.addressSpace(pid).allocate(4096, os.memmgr.PageProtection.READWRITE));
+        os.memmgr.AddressSpace space = Calls.os(() -> mm.addressSpace(pid));
+        long va = Calls.os(() -> space.allocate(4096, os.memmgr.PageProtection.READWRITE));
+        long pin;
+        try {
+            pin = Calls.os(() -> space.pin(va, 4096, true).handle());
+        } catch (VidMmException e) {
+            Calls.quietly(() -> space.release(va));
+            throw e;
+        }
+        pins.put(handle, pin);
         SyncObjectState s = new SyncObjectState(handle, pid, va);
         objects.put(s.handle, s);
         return s.handle;
@@ -61,6 +76,10 @@ final class SyncObjects {
     void destroy(long sync) {
         SyncObjectState s = of(sync);
         if (objects.remove(sync, s)) {
+            Long pin = pins.remove(sync);
+            if (pin != null) {
+                Calls.quietly(() -> mm.addressSpace(s.pid).unpin(pin));
+            }
             Calls.quietly(() -> mm.addressSpace(s.pid).release(s.va));
             s.destroyed();
         }
@@ -127,6 +146,7 @@ final class SyncObjects {
     void processExited(int pid) {
         for (SyncObjectState s : List.copyOf(objects.values())) {
             if (s.pid == pid && objects.remove(s.handle, s)) {
+                pins.remove(s.handle); // the process's pins went with it
                 s.destroyed();
             }
         }

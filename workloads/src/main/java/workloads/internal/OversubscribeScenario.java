@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Random;
 
 import os.memmgr.AddressSpace;
+import os.memmgr.GpuFaultPolicy;
 import os.memmgr.PageProtection;
 import os.memmgr.PagingInfo;
 import umd.api.Resource;
@@ -19,7 +20,8 @@ import umd.api.WaitResult;
  * heap opened on that memory (not a kernel allocation, so the GPU reaches it by page requests);
  * trimming pages the earlier processes out meanwhile. Then every byte is checked: the CPU reads the
  * GPU's half (page-ins by CPU faults), the GPU copies the CPU's half into a staging buffer (page-ins
- * by page requests) that the CPU reads.
+ * by page requests) that the CPU reads. Page requests are the OS's {@code sva} GPU fault policy: the
+ * scenario selects it for its run and restores the configured one after.
  */
 final class OversubscribeScenario implements Scenario {
     private static final int CHUNK = 256 * 1024;
@@ -57,6 +59,10 @@ final class OversubscribeScenario implements Scenario {
                     + " pagefile larger: config:set os.memmgr.PagingFile sizeMiB=N", needPages >> 8,
                     (before.commitLimit() - before.commitCharge()) >> 8, ram >> 20, before.slots() >> 8));
         }
+        // the scenario shows page requests: it selects the sva fault policy for its run (under windows the
+        // GPU's accesses to what nobody made resident would be page faults), and gives the configured one back
+        GpuFaultPolicy configured = machine.os().gpuFaultPolicy();
+        machine.os().setGpuFaultPolicy(GpuFaultPolicy.SVA);
         List<Proc> procs = new ArrayList<>();
         try {
             for (int p = 0; p < processes; p++) {
@@ -71,6 +77,7 @@ final class OversubscribeScenario implements Scenario {
                 p.device().close();
                 machine.os().kill(p.pid());
             }
+            machine.os().setGpuFaultPolicy(configured);
         }
         PagingInfo after = machine.os().paging();
         report.add(String.format("%d processes x %d MiB = %d x RAM (%d MiB), seed %d; CPU wrote half of each, the GPU"
@@ -78,6 +85,8 @@ final class OversubscribeScenario implements Scenario {
         report.add(String.format("pages out %d, pages in %d (pagefile %s); every byte read back by CPU and GPU: verified",
                 after.pagesOut() - before.pagesOut(), after.pagesIn() - before.pagesIn(),
                 after.path() == null ? "none" : after.slots() / 256 + " MiB"));
+        report.add("GPU fault policy sva for this run (page requests served by the OS), " + configured.label()
+                + " again after it");
     }
 
     private static byte[] cpuPattern(long seed, int process, long offset) {

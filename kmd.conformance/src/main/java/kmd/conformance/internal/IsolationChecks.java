@@ -48,6 +48,7 @@ final class IsolationChecks {
         for (KitProcess p : List.of(a, b)) {
             p.memory.reserve(SAME_VA, SIZE);
             p.memory.commit(SAME_VA, SIZE, PageProtection.READWRITE);
+            p.memory.pin(SAME_VA, SIZE, true); // resident, as KitProcess.buffer makes memory the GPU uses
         }
         KitProcess.Device da = a.device();
         KitProcess.Device db = b.device();

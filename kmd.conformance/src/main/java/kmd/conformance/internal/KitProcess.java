@@ -37,12 +37,18 @@ final class KitProcess {
         return d;
     }
 
-    /** Committed read-write memory of this process, filled with {@code fill} (0: demand-zero pages, not touched). */
+    /**
+     * Committed read-write memory of this process, filled with {@code fill} (0: demand-zero pages, not
+     * touched by the CPU), and pinned as VidMm's MakeResident pins what the GPU will use: under the
+     * OS's {@code windows} fault policy the GPU may reach only resident memory, so every check runs the
+     * same under either policy. The pin goes with the process.
+     */
     long buffer(long size, byte fill) {
         long va = memory.allocate(size, PageProtection.READWRITE);
         if (fill != 0) {
             memory.write(va, Bytes.repeat(fill, (int) size));
         }
+        memory.pin(va, size, true);
         return va;
     }
 

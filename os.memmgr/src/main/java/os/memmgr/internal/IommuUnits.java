@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 import iommu.hw.Iommu;
 import iommu.hw.PageResponse;
@@ -71,21 +71,29 @@ final class IommuUnits {
     }
 
     private final Map<Integer, Unit> units = new ConcurrentHashMap<>();
-    private final Function<Iommu, VtdDriver> drivers;
+    private final BiFunction<Iommu, Boolean, VtdDriver> drivers;
     private final DeviceTimeouts timeouts;
+    /** Whether the units' devices may send page requests (the OS's GPU fault policy); guarded by this object's monitor. */
+    private boolean pageRequests = true;
 
-    /** {@code drivers} makes each unit's driver (its tables in the OS's frames); {@code timeouts} hears of devices that timed out. */
-    IommuUnits(Function<Iommu, VtdDriver> drivers, DeviceTimeouts timeouts) {
+    /**
+     * {@code drivers} makes each unit's driver (its tables in the OS's frames, its devices' page requests
+     * enabled or not); {@code timeouts} hears of devices that timed out.
+     */
+    IommuUnits(BiFunction<Iommu, Boolean, VtdDriver> drivers, DeviceTimeouts timeouts) {
         this.drivers = drivers;
         this.timeouts = timeouts;
     }
 
-    /** Adds a unit, writes its tables and answers its page requests; false (nothing changes) if its index is taken. */
-    boolean add(Iommu iommu) {
+    /**
+     * Adds a unit, writes its tables (page requests as {@link #setPageRequests} last said) and answers
+     * its page requests; false (nothing changes) if its index is taken.
+     */
+    synchronized boolean add(Iommu iommu) {
         if (units.containsKey(iommu.unit())) {
             return false;
         }
-        Unit unit = new Unit(iommu, drivers.apply(iommu));
+        Unit unit = new Unit(iommu, drivers.apply(iommu, pageRequests));
         if (units.putIfAbsent(iommu.unit(), unit) != null) {
             unit.driver.close();
             return false;
@@ -93,6 +101,17 @@ final class IommuUnits {
         unit.driver.setPageRequestHandler(unit.handler);
         unit.driver.setDeviceTimeoutHandler(device -> timeouts.timedOut(iommu.unit(), device));
         return true;
+    }
+
+    /**
+     * Whether the devices of every unit, and of units added later, may send page requests (PRE in their
+     * context entries). Serialized with {@link #add} (this object's monitor, which nothing else takes).
+     */
+    synchronized void setPageRequests(boolean enabled) {
+        pageRequests = enabled;
+        for (Unit unit : units.values()) {
+            unit.driver.setPageRequests(enabled);
+        }
     }
 
     /** Removes {@code iommu}'s unit if it is the registered one and gives its tables' frames back; returns it, or null. */

@@ -50,15 +50,21 @@ public final class PagingCommands {
                 after.residentPages(), after.pagedOutPages());
     }
 
-    @Descriptor("the pagefile: size, slots used, pages out and in, I/O errors, commit, low-water mark")
+    @Descriptor("the pagefile: size, slots used, pages out and in, I/O errors, commit, low-water mark, GPU fault policy")
     public String pagefile() {
         PagingInfo p = mm.paging();
         String file = p.path() == null ? "none (commit limit = RAM)"
                 : String.format("%s, %d MiB (%d slots)", p.path(), p.slots() >> 8, p.slots());
         return String.format("pagefile    %s%nslots used  %d (paged out %d, clean copies %d)%n"
                         + "pages out   %d written, %d dropped clean%npages in    %d%nI/O errors  %d%n"
-                        + "commit      %d of %d pages%nlow water   %d free frames",
+                        + "commit      %d of %d pages%nlow water   %d free frames%nGPU faults  %s",
                 file, p.slotsUsed(), p.pagedOut(), p.slotsUsed() - p.pagedOut(), p.pagesOut(), p.pagesDropped(),
-                p.pagesIn(), p.ioErrors(), p.commitCharge(), p.commitLimit(), p.lowWaterFrames());
+                p.pagesIn(), p.ioErrors(), p.commitCharge(), p.commitLimit(), p.lowWaterFrames(), policy());
+    }
+
+    private String policy() {
+        return mm.gpuFaultPolicy() == os.memmgr.GpuFaultPolicy.SVA
+                ? "sva (a page a GPU finds not present is a page request the OS serves)"
+                : "windows (a page a GPU finds not present is a page fault; memory it uses must be resident)";
     }
 }

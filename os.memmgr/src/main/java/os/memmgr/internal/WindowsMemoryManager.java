@@ -25,6 +25,7 @@ import iommu.hw.SystemMemory;
 import iommu.hw.vtd.VtdDriver;
 import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
+import os.memmgr.GpuFaultPolicy;
 import os.memmgr.MemoryException;
 import os.memmgr.MemoryEvents;
 import os.memmgr.MemoryManager;
@@ -57,6 +58,8 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     private final List<IommuDeviceListener> deviceListeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger lastPid = new AtomicInteger();
     private final AtomicLong lastHandle = new AtomicLong(0x100);
+    /** Guarded by this object's monitor (changes are rare and write every unit's context entries). */
+    private GpuFaultPolicy faultPolicy = GpuFaultPolicy.SVA;
     /** Process lifecycle and page-outs go to it as events ({@link MemoryEvents}) when there is one. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile EventAdmin events;
@@ -68,9 +71,14 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     @Activate
     public WindowsMemoryManager(@Reference SystemMemory memory, PagingConfig config) {
         this(memory, null, openPagefile(config), lowWaterPercent(config.lowWaterPercent()));
+        setGpuFaultPolicy(GpuFaultPolicy.WINDOWS); // until os.memmgr.GpuFaults says otherwise; tests' instances keep SVA
     }
 
-    /** Without a pagefile, trimming at 1% of memory, with {@code iommu} as its one unit: for tests. */
+    /**
+     * Without a pagefile, trimming at 1% of memory, with {@code iommu} as its one unit: for tests. This
+     * and the other constructors below start with {@link GpuFaultPolicy#SVA} (page requests), which the
+     * tests of the paging machinery exercise; the component starts with WINDOWS.
+     */
     WindowsMemoryManager(SystemMemory memory, Iommu iommu) {
         this(memory, iommu, PagingFile.none(), 1);
     }
@@ -93,7 +101,7 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     WindowsMemoryManager(SystemMemory memory, Iommu iommu, PagingFile pagefile, int lowWaterPercent) {
         this.memory = memory;
         this.frames = new FrameDatabase(memory);
-        this.units = new IommuUnits(unit -> new VtdDriver(unit, memory, new VtdDriver.Frames() {
+        this.units = new IommuUnits((unit, pageRequests) -> new VtdDriver(unit, memory, new VtdDriver.Frames() {
             @Override
             public long allocate() { // the unit's tables: frames of the OS's, counted as page tables
                 return allocateFrame(FrameDatabase.State.PAGE_TABLE, null) << SystemMemory.FRAME_SHIFT;
@@ -103,7 +111,7 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
             public void free(long address) {
                 frames.free(address >>> SystemMemory.FRAME_SHIFT);
             }
-        }), this::deviceTimedOut);
+        }, pageRequests), this::deviceTimedOut);
         this.pagefile = pagefile;
         this.commit = new CommitCharge(memory.frameCount() - 1 + pagefile.slots());
         this.trimmer = new Trimmer(frames, processes::values, memory.frameCount() * lowWaterPercent / 100);
@@ -122,6 +130,18 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
             LOG.log(System.Logger.Level.ERROR, "two IOMMU units have index " + iommu.unit() + " (" + Iommu.UNIT
                     + "); the second is not used");
         }
+    }
+
+    @Override
+    public synchronized GpuFaultPolicy gpuFaultPolicy() {
+        return faultPolicy;
+    }
+
+    @Override
+    public synchronized void setGpuFaultPolicy(GpuFaultPolicy policy) {
+        java.util.Objects.requireNonNull(policy, "GPU fault policy");
+        units.setPageRequests(policy == GpuFaultPolicy.SVA);
+        faultPolicy = policy;
     }
 
     /** A unit went away with its PASID table: the address spaces bound to it forget the binding. */

@@ -2,6 +2,8 @@ package os.memmgr.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -12,7 +14,10 @@ import iommu.hw.Access;
 import iommu.hw.DmaResult;
 import iommu.hw.FaultKind;
 import iommu.hw.Translation;
+import iommu.hw.internal.IommuFixture;
+import iommu.hw.internal.IommuUnit;
 import os.memmgr.AddressSpace;
+import os.memmgr.GpuFaultPolicy;
 import os.memmgr.PageProtection;
 
 /** The CPU and the GPU (through the IOMMU with the process's PASID) share one page table. */
@@ -89,6 +94,43 @@ class SharedVirtualMemoryTest {
         assertEquals(FaultKind.NOT_PRESENT, m.iommu.read(pasid, base, new byte[1]).fault().kind());
         assertEquals(FaultKind.NOT_PRESENT, m.iommu.read(pasid, base + 4096, new byte[1]).fault().kind());
         assertEquals(2, m.iommu.stats().pageRequestsFailed());
+    }
+
+    @Test
+    void underTheWindowsPolicyAPageNotPresentIsAFaultAndOnlyResidentMemoryServesTheGpu() {
+        long va = as.allocate(3 * 4096, PageProtection.READWRITE);
+        as.write(va, text("cpu"));
+        m.mm.setGpuFaultPolicy(GpuFaultPolicy.WINDOWS);
+        assertEquals(GpuFaultPolicy.WINDOWS, m.mm.gpuFaultPolicy());
+        DmaResult r = m.iommu.write(pasid, va + 4096, text("gpu"));
+        assertEquals(FaultKind.NOT_PRESENT, r.fault().kind()); // committed, never touched: not paged in
+        assertEquals(0, m.iommu.stats().pageRequests());
+        assertEquals(0, r.bytesTransferred());
+        assertTrue(m.iommu.read(pasid, va, new byte[3]).completed(), "a present page still serves the GPU");
+        as.pin(va + 2 * 4096, 4096, false); // what MakeResident does: present and locked
+        assertTrue(m.iommu.write(pasid, va + 2 * 4096, text("gpu")).completed());
+        assertArrayEquals(text("gpu"), as.read(va + 2 * 4096, 3));
+
+        m.mm.setGpuFaultPolicy(GpuFaultPolicy.SVA); // the very same access is now paged in
+        assertTrue(m.iommu.write(pasid, va + 4096, text("gpu")).completed());
+        assertEquals(1, m.iommu.stats().pageRequests());
+        assertArrayEquals(text("gpu"), as.read(va + 4096, 3));
+    }
+
+    @Test
+    void theFaultPolicyIsPreInEachDevicesContextEntryAndReachesUnitsAddedLater() {
+        int device = IommuUnit.TEST_DEVICE.value();
+        assertTrue(m.iommu.contextEntry(device).pageRequests(), "tests' instances start with sva");
+        m.mm.setGpuFaultPolicy(GpuFaultPolicy.WINDOWS);
+        assertFalse(m.iommu.contextEntry(device).pageRequests());
+        IommuUnit second = IommuFixture.unit(m.memory, 1, 64, 16, 4);
+        m.mm.addIommu(second);
+        assertFalse(second.contextEntry(device).pageRequests(), "a unit that comes later gets the policy");
+        m.mm.setGpuFaultPolicy(GpuFaultPolicy.SVA);
+        assertTrue(second.contextEntry(device).pageRequests());
+        assertTrue(m.iommu.contextEntry(device).pageRequests());
+        assertThrows(IllegalArgumentException.class, () -> GpuFaultPolicy.parse("linux"));
+        assertEquals(GpuFaultPolicy.SVA, GpuFaultPolicy.parse(" SVA "));
     }
 
     @Test

@@ -1,0 +1,42 @@
+package os.memmgr.internal;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
+
+import os.memmgr.GpuFaultPolicy;
+import os.memmgr.MemoryManager;
+
+/**
+ * Applies the configured GPU fault policy ({@link GpuFaultsConfig}) to the memory manager, at its
+ * start and at every change. A value that is neither policy is reported in one line and changes
+ * nothing.
+ */
+@Component(immediate = true, configurationPid = GpuFaultsConfig.PID)
+@Designate(ocd = GpuFaultsConfig.class)
+public final class GpuFaultsSetting {
+    private static final System.Logger LOG = System.getLogger(GpuFaultsSetting.class.getName());
+
+    private final MemoryManager os;
+
+    @Activate
+    public GpuFaultsSetting(@Reference MemoryManager os, GpuFaultsConfig config) {
+        this.os = os;
+        apply(config);
+    }
+
+    @Modified
+    void apply(GpuFaultsConfig config) {
+        GpuFaultPolicy policy;
+        try {
+            policy = GpuFaultPolicy.parse(config.policy());
+        } catch (IllegalArgumentException e) {
+            LOG.log(System.Logger.Level.ERROR, "configuration " + GpuFaultsConfig.PID + ": " + e.getMessage()
+                    + "; the policy stays " + os.gpuFaultPolicy().label());
+            return;
+        }
+        os.setGpuFaultPolicy(policy);
+    }
+}
