@@ -26,7 +26,9 @@ public interface UmdDevice extends AutoCloseable {
      * A buffer over memory the process allocated itself (as D3D12's OpenExistingHeapFromAddress):
      * {@code size} bytes at {@code va}, page aligned. It is not a kernel allocation: submissions do
      * not list it and nothing makes it resident, so the GPU reaches it through the IOMMU, and a page
-     * that is not present becomes a page request that the OS resolves (demand zero or page-in).
+     * that is not present becomes a page request that the OS resolves (demand zero or page-in) under
+     * the OS's {@code sva} GPU fault policy; under {@code windows} it is a page fault, so the heap's
+     * pages must be present (the CPU touched them, or the process locked them).
      * Destroying it leaves the memory to the process.
      *
      * @throws IllegalArgumentException if {@code va} is not page aligned or user space, or size is not positive

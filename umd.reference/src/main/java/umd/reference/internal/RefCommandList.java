@@ -53,7 +53,7 @@ final class RefCommandList implements CommandList {
         if (!(r instanceof RefResource res) || !device.owns(res)) {
             throw new IllegalArgumentException(what + " is not a resource of this device");
         }
-        if (res.allocation() != 0) { // an existing heap is not listed: the GPU reaches it through page requests
+        if (res.allocation() != 0) { // an existing heap is not listed: the GPU reaches it through page requests (sva policy only)
             allocations.add(res.allocation());
         }
         return res;
