@@ -33,8 +33,14 @@ final class FenceChecks {
         int big = 32 << 20;
         long target = p.buffer(big, (byte) 0);
         long small = p.buffer(8192, (byte) 0x33);
-        long fillFence = render.submit(List.of(new DmaCommand.Fill(target, big, 0x600DF111)),
-                lastBytes(p, target + big - 4, 0x600DF111));
+        // the buffer is resident (pinned, no page requests to slow the fill), so the fill writes it eight
+        // times and only the last pass's pattern counts: a fence reported at submission finds it not there
+        List<DmaCommand> passes = new ArrayList<>();
+        for (int pass = 0; pass < 7; pass++) {
+            passes.add(new DmaCommand.Fill(target, big, 0x0BADF00D));
+        }
+        passes.add(new DmaCommand.Fill(target, big, 0x600DF111));
+        long fillFence = render.submit(passes, lastBytes(p, target + big - 4, 0x600DF111));
         long copyFence = copy.submit(List.of(new DmaCommand.Copy(small, small + 4096, 4096)), null);
         s.interrupts().await(copy.handle, copyFence, Session.WAIT_MILLIS, "the small copy");
         s.interrupts().await(render.handle, fillFence, Session.WAIT_MILLIS, "the 32 MiB fill");
