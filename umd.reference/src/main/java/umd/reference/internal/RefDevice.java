@@ -45,6 +45,8 @@ final class RefDevice implements UmdDevice {
     private RefCommandRing ring;
     private final java.util.function.Consumer<RefDevice> onClose;
     private long lastFence;
+    /** How long a submission over budget waits for the device's earlier work before it evicts. */
+    static final long EVICT_WAIT_MILLIS = 10_000;
     private boolean closed;
     private String removed;
 
@@ -284,7 +286,11 @@ final class RefDevice implements UmdDevice {
     /**
      * MakeResident on use. First learns which allocations the kernel evicted to keep the budget
      * (D3DKMTQueryVideoMemoryInfo), so that they are made resident again if this submission needs
-     * them; under budget pressure, evicts what this submission does not use and retries.
+     * them; under budget pressure, evicts what this submission does not use and retries. An
+     * allocation may not be evicted while queued work may still reach it (D3DKMTEvict: from then on
+     * the OS may page it out, and under the Windows fault policy the GPU's access would be a page
+     * fault), so the device first waits for its last submission, as a D3D12 residency manager waits
+     * for an object's last-use fence.
      */
     private void makeResident(Set<Long> used) {
         forgetEvicted();
@@ -311,6 +317,11 @@ final class RefDevice implements UmdDevice {
             }
             if (idle.isEmpty()) {
                 throw e;
+            }
+            WaitResult done = lastFence == 0 ? WaitResult.COMPLETED : kmt.waitForFence(queue, lastFence, EVICT_WAIT_MILLIS);
+            if (done != WaitResult.COMPLETED) {
+                throw new ThunkException("NO_VIDEO_MEMORY", "over its budget, and the work still using its other"
+                        + " allocations did not finish within " + EVICT_WAIT_MILLIS + " ms (" + done + "): nothing was evicted", e);
             }
             kmt.evict(device, idle);
             resident.removeAll(idle);

@@ -253,6 +253,53 @@ class ReferenceUmdTest {
         }
     }
 
+    /**
+     * Under budget pressure the UMD evicts only what no queued work may still reach: here the first
+     * fill waits on the GPU for a fence; the second submission needs the room its allocation holds. Had
+     * the UMD evicted it at once, the OS's trim meanwhile would page it out and, under the windows
+     * fault policy, the held fill would fault once released; the UMD waits for the fill instead.
+     */
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path pagefileDir;
+
+    @Test
+    void underBudgetPressureTheUmdEvictsNothingItsQueuedWorkStillUses() throws Exception {
+        off();
+        machine = TestMachine.builder().memory(512L << 20).sources(1, 64, 48).budget(3L << 20)
+                .pagefile(pagefileDir.resolve("pagefile.sys"), 64, 0).build(); // a pagefile: the OS's trim can page out
+        mm = machine.os();
+        gpu = machine.gpu();
+        vidmm = machine.vidmm();
+        start = mm.frames();
+        thunks = machine.thunks();
+        umd = new ReferenceUmd(thunks);
+        mm.setGpuFaultPolicy(os.memmgr.GpuFaultPolicy.WINDOWS);
+        int pid = mm.spawn("held");
+        try (UmdDevice device = umd.createDevice(pid)) {
+            Resource a = device.createBuffer(2L << 20, false);
+            Resource b = device.createBuffer(2L << 20, false);
+            umd.api.Fence gate = device.createFence();
+            device.waitOnGpu(gate, 1);
+            long first = device.submit(device.createCommandList().fill(a, 0, 4096, 0x01010101)); // held behind the wait
+            java.util.concurrent.CompletableFuture<Void> release = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    Thread.sleep(300);
+                    mm.trim(pid, 1 << 20); // the OS takes every page it may
+                    vidmm.signalFromCpu(gate.handle(), 1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            long second = device.submit(device.createCommandList().fill(b, 0, 4096, 0x02020202)); // needs a's room
+            release.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(WaitResult.COMPLETED, device.waitForFence(second, 10_000));
+            assertTrue(first < second);
+            assertEquals(1, mm.addressSpace(pid).read(a.va() + 4095, 1)[0], "the held fill ran on resident memory");
+            assertEquals(2, mm.addressSpace(pid).read(b.va() + 4095, 1)[0]);
+            assertEquals("no GPU faults", vidmm.faults().isEmpty() ? "no GPU faults" : vidmm.faults().toString());
+        }
+    }
+
     @Test
     void sharingAResourceWithAnotherProcess() {
         int a = mm.spawn("producer");
