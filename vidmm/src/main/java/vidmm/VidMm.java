@@ -96,40 +96,76 @@ public interface VidMm {
     /** Closes (opened) or destroys (created) an allocation of a device. */
     void destroyAllocation(long device, long allocation);
 
-    /** Reference-counted MakeResident; returns the paging fence value of the request. */
+    /**
+     * Reference-counted MakeResident; returns the paging fence value of the request.
+     *
+     * @throws VidMmException NO_VIDEO_MEMORY naming NumBytesToTrim if the process would go over its
+     *                        budget (nothing changes: the caller evicts that much and retries)
+     */
     long makeResident(long device, List<Long> allocations);
 
-    /** Reference-counted Evict. */
-    void evict(long device, List<Long> allocations);
+    /**
+     * D3DKMTCreatePagingQueue: a paging queue of the device, its paging fence a new monitored fence
+     * of the device's process. It goes with the device or by {@link #destroyPagingQueue}.
+     */
+    PagingQueueInfo createPagingQueue(long device);
+
+    /** D3DKMTDestroyPagingQueue: the queue and its paging fence go. */
+    void destroyPagingQueue(long pagingQueue);
+
+    /** The paging queue with that handle, or INVALID_HANDLE. */
+    PagingQueueInfo pagingQueue(long pagingQueue);
+
+    /**
+     * D3DKMTMakeResident through a paging queue: reference-counted, all or nothing. Within the budget
+     * (or over it with {@code cantTrimFurther}) the queue's paging fence is advanced to the returned
+     * PagingFenceValue; over it otherwise nothing changes and NumBytesToTrim says by how much.
+     * With {@code mustSucceed} (which needs {@code cantTrimFurther}), a failure puts the device in error.
+     */
+    MakeResidentResult makeResident(long pagingQueue, List<Long> allocations, boolean cantTrimFurther, boolean mustSucceed);
+
+    /**
+     * Reference-counted Evict; once an allocation's last reference goes the OS may page it out at
+     * once. Returns NumBytesToTrim: how far the process is still over its budget.
+     */
+    long evict(long device, List<Long> allocations);
+
+    /**
+     * D3DKMTRegisterTrimNotification: {@code numBytesToTrim} is told, on the trimming thread and without
+     * VidMm's locks, how much the device's process should trim when the OS asks ({@link #trim}).
+     * Returns the registration's handle; it goes with the device.
+     */
+    long registerTrimNotification(long device, java.util.function.LongConsumer numBytesToTrim);
+
+    /** D3DKMTUnregisterTrimNotification. */
+    void unregisterTrimNotification(long handle);
+
+    /** The device a trim notification registration belongs to, or INVALID_HANDLE. */
+    long trimNotificationDevice(long handle);
 
     /**
      * The process's budget and usage (on the lowest-index adapter where it has a device). In the IoMmu model an allocation lives in pageable process
      * memory: MakeResident pins it, so the GPU never waits on a page-in; Evict unpins it, so the OS
-     * may trim it. Residency is WDDM 2's: MakeResident and Evict are its only owner, a submission
-     * pins nothing, and what it reaches that nobody made resident comes in through page requests. A
-     * MakeResident that would take the process over its budget first evicts the process's least
-     * recently used allocations whose device has no work queued; VidMm tells the owning device
-     * through {@link #queryVideoMemoryInfo(long)}.
+     * may trim it. Residency is WDDM 2's: MakeResident and Evict are its only owner and a submission
+     * pins nothing; what a submission reaches that nobody made resident is a page fault under the
+     * OS's windows GPU fault policy, a page request under sva. A MakeResident that would take the
+     * process over its budget is refused with NumBytesToTrim: the UMD chooses what to evict.
      *
      * @throws VidMmException INVALID_PARAMETER if the process does not use the GPU
      */
     VideoMemoryInfo videoMemoryInfo(int pid);
 
     /**
-     * Trims a process to at most {@code bytes} resident on each adapter, as the OS does when memory is
-     * needed elsewhere: VidMm evicts its least recently used allocations that no unfinished
-     * submission references and that are not displayed, and tells each owning device at its next
-     * {@link #queryVideoMemoryInfo(long)} (a trim notification): the UMD makes resident again what its
-     * next submission needs. Returns the bytes evicted (less than asked when the rest is busy).
+     * The OS asks a process to come down to at most {@code bytes} resident on each adapter, as when
+     * memory is needed elsewhere: every trim notification registered by its devices there is told
+     * NumBytesToTrim (TrimToBudget), and their UMDs choose what to evict; VidMm evicts nothing itself.
+     * Returns the bytes the process's usage fell by (0 when nobody listens or nothing was over).
      *
      * @throws VidMmException INVALID_PARAMETER for a negative target or a process that does not use the GPU
      */
     long trim(int pid, long bytes);
 
-    /**
-     * D3DKMTQueryVideoMemoryInfo for a device: its process's figures, and the device's allocations
-     * VidMm evicted since the last query (which this call takes).
-     */
+    /** D3DKMTQueryVideoMemoryInfo for a device: its process's figures on the device's adapter. */
     VideoMemoryInfo queryVideoMemoryInfo(long device);
 
     /**

@@ -28,7 +28,7 @@
  * <p>A fault or a timeout of a context's work puts its device in error (as a lost WDDM device):
  * every context of it then answers {@link vidmm.FenceWait#DEVICE_IN_ERROR} and refuses new work.
  */
-@Version("0.9.0")
+@Version("0.10.0")
 @Export
 package vidmm;
 

@@ -53,16 +53,53 @@ public interface KernelThunks {
     /** D3DKMTDestroyAllocation. */
     void deallocate(long device, long allocation);
 
-    /** D3DKMTMakeResident; returns the paging fence value. */
+    /**
+     * D3DKMTMakeResident through the device's own paging queue, without flags; returns the paging
+     * fence value.
+     *
+     * @throws ThunkException NO_VIDEO_MEMORY naming NumBytesToTrim if the process would go over its
+     *                        budget (nothing changed)
+     */
     long makeResident(long device, List<Long> allocations);
 
-    /** D3DKMTEvict. */
-    void evict(long device, List<Long> allocations);
+    /**
+     * D3DKMTCreatePagingQueue (D3DKMT_CREATEPAGINGQUEUE) on a device: a paging queue and its paging
+     * fence. It goes with the device, or by {@link #destroyPagingQueue}.
+     */
+    PagingQueue createPagingQueue(long device);
+
+    /** D3DKMTDestroyPagingQueue. */
+    void destroyPagingQueue(long pagingQueue);
 
     /**
-     * D3DKMTQueryVideoMemoryInfo: the process's budget and usage, and the allocations of this device
-     * that the kernel evicted to stay in budget since the last query (the query takes them).
+     * D3DKMTMakeResident (D3DDDI_MAKERESIDENT: hPagingQueue, AllocationList, Flags): adds one residency
+     * reference to each allocation of the queue's device, all or nothing. Over the process's budget it
+     * is refused with NumBytesToTrim and changes nothing, unless {@link MakeResidentFlag#CANT_TRIM_FURTHER}.
+     *
+     * @throws ThunkException INVALID_HANDLE for an unknown queue or allocation; with MUST_SUCCEED, the
+     *                        status of a failure that put the device in error
      */
+    MakeResidentResult makeResident(long pagingQueue, List<Long> allocations, Set<MakeResidentFlag> flags);
+
+    /**
+     * D3DKMTEvict: one residency reference less on each (D3DKMT_EVICT), all or nothing; once its last
+     * goes, the OS may page it out at any time, so no queued work may still use it. Returns
+     * NumBytesToTrim: how far the process still is over its budget (0 within it).
+     */
+    long evict(long device, List<Long> allocations);
+
+    /**
+     * D3DKMTRegisterTrimNotification for a device: {@code callback} is the UMD's TrimResidencySet,
+     * called (on the kernel's thread, without its locks) when the OS needs the process to trim; it
+     * should evict at least NumBytesToTrim of what no queued work uses. Returns the registration's
+     * handle; it goes with the device, or by {@link #unregisterTrimNotification}.
+     */
+    long registerTrimNotification(long device, java.util.function.Consumer<TrimNotification> callback);
+
+    /** D3DKMTUnregisterTrimNotification. */
+    void unregisterTrimNotification(long handle);
+
+    /** D3DKMTQueryVideoMemoryInfo: the process's budget and usage. */
     VideoMemoryInfo queryVideoMemoryInfo(long device);
 
     /**

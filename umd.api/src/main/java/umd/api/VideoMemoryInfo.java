@@ -1,19 +1,12 @@
 package umd.api;
 
-import java.util.List;
-
 /**
- * What D3DKMTQueryVideoMemoryInfo tells a device about its process's residency.
+ * What D3DKMTQueryVideoMemoryInfo tells a device about its process's residency
+ * (D3DKMT_QUERYVIDEOMEMORYINFO).
  *
- * @param budget                  bytes the process may keep resident
- * @param currentUsage            bytes resident now
- * @param availableForReservation bytes that can still be made resident without an eviction
- * @param evicted                 this device's allocations the kernel evicted to keep the budget since
- *                                the last query: a UMD that tracks residency makes them resident
- *                                again before a submission that uses them
+ * @param budget                  Budget: bytes the process may keep resident
+ * @param currentUsage            CurrentUsage: bytes resident now
+ * @param availableForReservation AvailableForReservation: bytes that can still be made resident within the budget
  */
-public record VideoMemoryInfo(long budget, long currentUsage, long availableForReservation, List<Long> evicted) {
-    public VideoMemoryInfo {
-        evicted = List.copyOf(evicted);
-    }
+public record VideoMemoryInfo(long budget, long currentUsage, long availableForReservation) {
 }

@@ -8,7 +8,7 @@
  * <p>Command buffers use kmd.api's vendor-neutral {@link kmd.api.DmaCommand} vocabulary: it is the
  * DMA-buffer format the reference UMD and KMD share.
  */
-@Version("1.1.0")
+@Version("2.0.0")
 @Export
 package umd.api;
 

@@ -169,11 +169,15 @@ final class AdapterMemory {
             adapter.osQuietly(() -> mm.closeSection(a.section));
         }
         d.allocations.remove(a.handle);
-        d.evictedForBudget.remove(a.handle);
         adapter.allocations.remove(a.handle);
     }
 
-    long makeResident(long device, List<Long> handles) {
+    /**
+     * MakeResident of {@code handles} of a device: 0 when resident, else NumBytesToTrim (refused over the
+     * budget, nothing changed) unless {@code cantTrimFurther}. With {@code mustSucceed}, an OS refusal
+     * puts the device in error before it is thrown.
+     */
+    long makeResident(long device, List<Long> handles, boolean cantTrimFurther, boolean mustSucceed) {
         try (AdapterState.Held held = adapter.change()) {
             seat.requireStarted();
             DeviceState d = adapter.deviceLocked(device);
@@ -181,14 +185,26 @@ final class AdapterMemory {
             for (long h : handles) {
                 list.add(adapter.allocationLocked(d, h));
             }
-            residency.makeResident(d, list, adapter.allocations.values(), display.shown());
-            long fence = pagingFence.next();
-            pagingFence.completed(fence); // pinning is synchronous in the IoMmu model
-            return fence;
+            try {
+                return residency.makeResident(d, list, cantTrimFurther);
+            } catch (VidMmException e) {
+                if (mustSucceed) {
+                    d.fault(); // MustSucceed: the device cannot go on without them
+                }
+                throw e;
+            }
         }
     }
 
-    void evict(long device, List<Long> handles) {
+    /** VidMm's own paging fence, advanced past a MakeResident that needs no queue (pinning is synchronous). */
+    long pagingFenceAfterMakeResident() {
+        long fence = pagingFence.next();
+        pagingFence.completed(fence);
+        return fence;
+    }
+
+    /** Evict; returns NumBytesToTrim: how far the process is still over its budget here. */
+    long evict(long device, List<Long> handles) {
         try (AdapterState.Held held = adapter.change()) {
             DeviceState d = adapter.deviceLocked(device);
             List<AllocationState> list = new ArrayList<>();
@@ -196,29 +212,28 @@ final class AdapterMemory {
                 list.add(adapter.allocationLocked(d, h));
             }
             residency.evict(list);
+            return residency.overBudget(d.pid);
+        }
+    }
+
+    /** The process's devices on this adapter (none if it has none here). */
+    List<Long> devicesOf(int pid) {
+        try (AdapterState.Held held = adapter.read()) {
+            ProcessState p = adapter.processes.get(pid);
+            return p == null ? List.of() : List.copyOf(p.devices);
         }
     }
 
     /** The process's figures on this adapter, or null if it has no device here. */
     VideoMemoryInfo videoMemoryInfo(int pid) {
         try (AdapterState.Held held = adapter.read()) {
-            return adapter.processes.containsKey(pid) ? residency.info(pid, List.of()) : null;
-        }
-    }
-
-    /** {@link Residency#trim} of {@code pid} on this adapter; 0 if it has no device here. */
-    long trim(int pid, long target) {
-        try (AdapterState.Held held = adapter.change()) {
-            return adapter.processes.containsKey(pid) ? residency.trim(pid, target, adapter.allocations.values(), display.shown()) : 0;
+            return adapter.processes.containsKey(pid) ? residency.info(pid) : null;
         }
     }
 
     VideoMemoryInfo queryVideoMemoryInfo(long device) {
-        try (AdapterState.Held held = adapter.change()) {
-            DeviceState d = adapter.deviceLocked(device);
-            List<Long> evicted = new ArrayList<>(d.evictedForBudget);
-            d.evictedForBudget.clear();
-            return residency.info(d.pid, evicted);
+        try (AdapterState.Held held = adapter.read()) {
+            return residency.info(adapter.deviceLocked(device).pid);
         }
     }
 

@@ -27,8 +27,6 @@ final class AllocationState {
     final boolean owner;
     int residencyRefs;
     PinnedPages pin;
-    /** When VidMm last saw it used (a tick of {@link Residency}'s clock), for least-recently-used eviction. */
-    long lastUse;
 
     AllocationState(long handle, DeviceState device, long va, long size, Set<AllocationFlag> flags, long section,
                     long sharedHandle, boolean owner) {

@@ -23,8 +23,6 @@ final class DeviceState {
     /** The physical GPU its shorthand contexts ({@code vidmm:submit DEVICE}) run on. */
     final int defaultGpu;
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();
-    /** Allocations VidMm evicted to keep the budget, not yet reported by a D3DKMTQueryVideoMemoryInfo. */
-    final java.util.Set<Long> evictedForBudget = new java.util.LinkedHashSet<>();
     private final List<ContextState> contexts = new CopyOnWriteArrayList<>();
     private volatile DeviceInfo.Status status = DeviceInfo.Status.ACTIVE;
     /** Set when it is being destroyed: it takes no more work or contexts. Written under VidMm's lock. */

@@ -55,6 +55,10 @@ final class ProcessThunks implements KernelThunks {
         return owned(thunk, "device", device, h -> vidmm.device(h).pid());
     }
 
+    private long ownPagingQueue(String thunk, long pagingQueue) {
+        return owned(thunk, "paging queue", pagingQueue, h -> vidmm.device(vidmm.pagingQueue(h).device()).pid());
+    }
+
     private long ownContext(String thunk, long context) {
         return owned(thunk, "context", context, h -> vidmm.contextInfo(h).pid());
     }
@@ -145,8 +149,35 @@ final class ProcessThunks implements KernelThunks {
     }
 
     @Override
-    public void evict(long device, List<Long> allocations) {
-        all.evict(own("D3DKMTEvict", device), allocations);
+    public umd.api.PagingQueue createPagingQueue(long device) {
+        return all.createPagingQueue(own("D3DKMTCreatePagingQueue", device));
+    }
+
+    @Override
+    public void destroyPagingQueue(long pagingQueue) {
+        all.destroyPagingQueue(ownPagingQueue("D3DKMTDestroyPagingQueue", pagingQueue));
+    }
+
+    @Override
+    public umd.api.MakeResidentResult makeResident(long pagingQueue, List<Long> allocations,
+                                                   Set<umd.api.MakeResidentFlag> flags) {
+        return all.makeResident(ownPagingQueue("D3DKMTMakeResident", pagingQueue), allocations, flags);
+    }
+
+    @Override
+    public long evict(long device, List<Long> allocations) {
+        return all.evict(own("D3DKMTEvict", device), allocations);
+    }
+
+    @Override
+    public long registerTrimNotification(long device, java.util.function.Consumer<umd.api.TrimNotification> callback) {
+        return all.registerTrimNotification(own("D3DKMTRegisterTrimNotification", device), callback);
+    }
+
+    @Override
+    public void unregisterTrimNotification(long handle) {
+        all.unregisterTrimNotification(owned("D3DKMTUnregisterTrimNotification", "trim notification", handle,
+                h -> vidmm.device(vidmm.trimNotificationDevice(h)).pid()));
     }
 
     @Override

@@ -185,27 +185,28 @@ public final class VidMmCommands {
     /** vidmm:evict DEVICE ALLOCATION */
     @Descriptor("Evict (unpins when the last reference goes: the OS may trim it)")
     public String evict(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("allocation handle, as vidmm:alloc printed it") String allocation) {
-        vidmm.evict(Args.number("DEVICE", device), List.of(Args.number("ALLOCATION", allocation)));
-        return "evicted";
+        long toTrim = vidmm.evict(Args.number("DEVICE", device), List.of(Args.number("ALLOCATION", allocation)));
+        return toTrim == 0 ? "evicted" : "evicted; still over budget: NumBytesToTrim " + toTrim;
     }
 
     /** vidmm:budget PID - D3DKMTQueryVideoMemoryInfo for a process. */
-    @Descriptor("D3DKMTQueryVideoMemoryInfo: the process's budget, usage, and evictions")
+    @Descriptor("D3DKMTQueryVideoMemoryInfo: the process's budget and usage")
     public String budget(@Descriptor("process id, as mm:spawn printed it") String pid) {
         vidmm.VideoMemoryInfo i = vidmm.videoMemoryInfo(Args.id("PID", pid));
-        return String.format("pid %d: Budget %d KiB, CurrentUsage %d KiB, AvailableForReservation %d KiB; "
-                + "%d allocations evicted to stay in budget", i.pid(), i.budget() >> 10, i.currentUsage() >> 10,
-                i.availableForReservation() >> 10, i.evictions());
+        return String.format("pid %d: Budget %d KiB, CurrentUsage %d KiB, AvailableForReservation %d KiB", i.pid(),
+                i.budget() >> 10, i.currentUsage() >> 10, i.availableForReservation() >> 10);
     }
 
-    /** vidmm:trim PID BYTES - the OS trims a process's video memory (a trim notification to its devices). */
-    @Descriptor("trims a process to at most BYTES resident: its least recently used idle allocations are evicted and its devices told at their next D3DKMTQueryVideoMemoryInfo")
+    /** vidmm:trim PID BYTES - the OS asks a process to trim (a trim notification to its devices' UMDs). */
+    @Descriptor("asks a process to come down to BYTES resident: its devices' trim notifications (TrimToBudget) get NumBytesToTrim and their UMDs evict")
     public String trim(@Descriptor("process id, as mm:spawn printed it") String pid,
-                       @Descriptor("bytes it may keep resident (0: every idle allocation goes)") String bytes) {
+                       @Descriptor("bytes it may keep resident (0: all it can give)") String bytes) {
         int p = Args.id("PID", pid);
-        long freed = vidmm.trim(p, Args.number("BYTES", bytes));
-        return "pid " + p + ": evicted " + (freed >> 10) + " KiB; now " + (vidmm.videoMemoryInfo(p).currentUsage() >> 10)
-                + " KiB resident";
+        long target = Args.number("BYTES", bytes);
+        long before = vidmm.videoMemoryInfo(p).currentUsage();
+        long freed = vidmm.trim(p, target);
+        return "pid " + p + ": TrimToBudget NumBytesToTrim " + (Math.max(0, before - target) >> 10) + " KiB; its UMDs evicted "
+                + (freed >> 10) + " KiB; now " + (vidmm.videoMemoryInfo(p).currentUsage() >> 10) + " KiB resident";
     }
 
     @Descriptor("GPU page faults: device, PASID, VA, reason, and what VidMm did")

@@ -119,15 +119,52 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
-    public void evict(long device, List<Long> allocations) {
-        thunk("D3DKMTEvict", () -> vidmm.evict(device, allocations));
+    public umd.api.PagingQueue createPagingQueue(long device) {
+        return thunk("D3DKMTCreatePagingQueue", () -> {
+            vidmm.PagingQueueInfo q = vidmm.createPagingQueue(device);
+            return new umd.api.PagingQueue(q.handle(), q.syncObject(), q.fenceVa());
+        });
+    }
+
+    @Override
+    public void destroyPagingQueue(long pagingQueue) {
+        thunk("D3DKMTDestroyPagingQueue", () -> vidmm.destroyPagingQueue(pagingQueue));
+    }
+
+    @Override
+    public umd.api.MakeResidentResult makeResident(long pagingQueue, List<Long> allocations,
+                                                   java.util.Set<umd.api.MakeResidentFlag> flags) {
+        return thunk("D3DKMTMakeResident", () -> {
+            java.util.Objects.requireNonNull(flags, "flags");
+            vidmm.MakeResidentResult r = vidmm.makeResident(pagingQueue, allocations,
+                    flags.contains(umd.api.MakeResidentFlag.CANT_TRIM_FURTHER), flags.contains(umd.api.MakeResidentFlag.MUST_SUCCEED));
+            return new umd.api.MakeResidentResult(r.pagingFenceValue(), r.numBytesToTrim());
+        });
+    }
+
+    @Override
+    public long evict(long device, List<Long> allocations) {
+        return thunk("D3DKMTEvict", () -> vidmm.evict(device, allocations));
+    }
+
+    @Override
+    public long registerTrimNotification(long device, java.util.function.Consumer<umd.api.TrimNotification> callback) {
+        return thunk("D3DKMTRegisterTrimNotification", () -> {
+            java.util.Objects.requireNonNull(callback, "callback");
+            return vidmm.registerTrimNotification(device, bytes -> callback.accept(new umd.api.TrimNotification(true, bytes)));
+        });
+    }
+
+    @Override
+    public void unregisterTrimNotification(long handle) {
+        thunk("D3DKMTUnregisterTrimNotification", () -> vidmm.unregisterTrimNotification(handle));
     }
 
     @Override
     public umd.api.VideoMemoryInfo queryVideoMemoryInfo(long device) {
         return thunk("D3DKMTQueryVideoMemoryInfo", () -> {
             vidmm.VideoMemoryInfo i = vidmm.queryVideoMemoryInfo(device);
-            return new umd.api.VideoMemoryInfo(i.budget(), i.currentUsage(), i.availableForReservation(), i.evicted());
+            return new umd.api.VideoMemoryInfo(i.budget(), i.currentUsage(), i.availableForReservation());
         });
     }
 

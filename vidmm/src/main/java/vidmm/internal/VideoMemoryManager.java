@@ -35,6 +35,8 @@ import vidmm.DeviceInfo;
 import vidmm.DriverBinding;
 import vidmm.FenceWait;
 import vidmm.GpuFault;
+import vidmm.MakeResidentResult;
+import vidmm.PagingQueueInfo;
 import vidmm.ProcessRegistration;
 import vidmm.VidMm;
 import vidmm.VidMmException;
@@ -59,6 +61,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     /** VidMm's adapters and drivers; its monitor is the first lock of the lock order. */
     private final AdapterRegistry registry;
     private final SyncObjects syncObjects;
+    private final PagingQueues pagingQueues;
+    private final TrimNotifications trimNotifications = new TrimNotifications();
     /** What the adapters share: handles and their routing, shared allocations, PASID users, events. */
     private final VidMmKernel kernel;
 
@@ -66,6 +70,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     public VideoMemoryManager(@Reference MemoryManager mm, VidMmConfig config) {
         this.mm = mm;
         this.syncObjects = new SyncObjects(mm);
+        this.pagingQueues = new PagingQueues(syncObjects);
         this.kernel = new VidMmKernel(mm, syncObjects);
         long ddiDelay = config.tdrDdiDelayMillis() <= 0 ? 0 : Math.max(10, config.tdrDdiDelayMillis()); // 0: unguarded
         TdrPolicy tdr = new TdrPolicy(Math.max(10, config.tdrDelayMillis()), ddiDelay, Math.max(1, config.tdrLimitCount()),
@@ -190,6 +195,8 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     @Override
     public void destroyDevice(long device) {
         adapterOfDevice(device).destroyDevice(device);
+        pagingQueues.deviceDestroyed(device);
+        trimNotifications.deviceDestroyed(device);
     }
 
     @Override
@@ -210,12 +217,62 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
 
     @Override
     public long makeResident(long device, List<Long> allocations) {
-        return adapterOfDevice(device).memory.makeResident(device, allocations);
+        AdapterVidMm a = adapterOfDevice(device);
+        long over = a.memory.makeResident(device, allocations, false, false);
+        if (over > 0) {
+            throw Residency.overBudget(device(device).pid(), over);
+        }
+        return a.memory.pagingFenceAfterMakeResident();
     }
 
     @Override
-    public void evict(long device, List<Long> allocations) {
-        adapterOfDevice(device).memory.evict(device, allocations);
+    public PagingQueueInfo createPagingQueue(long device) {
+        DeviceInfo d = device(device);
+        return pagingQueues.create(device, d.pid(), kernel.nextHandle(), kernel.nextHandle());
+    }
+
+    @Override
+    public void destroyPagingQueue(long pagingQueue) {
+        pagingQueues.destroy(pagingQueue);
+    }
+
+    @Override
+    public PagingQueueInfo pagingQueue(long pagingQueue) {
+        return pagingQueues.of(pagingQueue);
+    }
+
+    @Override
+    public MakeResidentResult makeResident(long pagingQueue, List<Long> allocations, boolean cantTrimFurther,
+                                           boolean mustSucceed) {
+        if (mustSucceed && !cantTrimFurther) {
+            throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "MustSucceed may only be set with CantTrimFurther");
+        }
+        PagingQueueInfo q = pagingQueues.of(pagingQueue);
+        long over = adapterOfDevice(q.device()).memory.makeResident(q.device(), allocations, cantTrimFurther, mustSucceed);
+        return over > 0 ? new MakeResidentResult(0, over) : new MakeResidentResult(pagingQueues.advance(pagingQueue), 0);
+    }
+
+    @Override
+    public long evict(long device, List<Long> allocations) {
+        return adapterOfDevice(device).memory.evict(device, allocations);
+    }
+
+    @Override
+    public long registerTrimNotification(long device, java.util.function.LongConsumer numBytesToTrim) {
+        device(device); // INVALID_HANDLE for an unknown device
+        long handle = kernel.nextHandle();
+        trimNotifications.register(handle, device, numBytesToTrim);
+        return handle;
+    }
+
+    @Override
+    public void unregisterTrimNotification(long handle) {
+        trimNotifications.unregister(handle);
+    }
+
+    @Override
+    public long trimNotificationDevice(long handle) {
+        return trimNotifications.deviceOf(handle);
     }
 
     @Override
@@ -229,6 +286,10 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "process " + pid + " does not use the GPU (no device)");
     }
 
+    /**
+     * On each adapter where the process is over {@code bytes}, its devices' trim notifications are told
+     * the difference (TrimToBudget), with no lock held; their UMDs evict. Returns how much its usage fell.
+     */
     @Override
     public long trim(int pid, long bytes) {
         if (bytes < 0) {
@@ -237,7 +298,13 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         videoMemoryInfo(pid); // INVALID_PARAMETER for a process without a device
         long freed = 0;
         for (AdapterVidMm a : sortedAdapters()) {
-            freed += a.memory.trim(pid, bytes);
+            VideoMemoryInfo before = a.memory.videoMemoryInfo(pid);
+            if (before == null || before.currentUsage() <= bytes) {
+                continue;
+            }
+            trimNotifications.notify(a.memory.devicesOf(pid), before.currentUsage() - bytes);
+            VideoMemoryInfo after = a.memory.videoMemoryInfo(pid);
+            freed += before.currentUsage() - (after == null ? 0 : after.currentUsage());
         }
         return freed;
     }

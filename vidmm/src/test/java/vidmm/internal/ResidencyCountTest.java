@@ -22,12 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * WDDM 2 residency against a reference model of the counts, seeded: MakeResident, Evict, budget
- * evictions (a MakeResident over the budget), OS trims (VidMm.trim), destroy and new allocations in
- * any order. After every step each allocation is resident exactly when its model count is above 0,
+ * WDDM 2 residency against a reference model of the counts, seeded: MakeResident (refused over the
+ * budget with NumBytesToTrim), Evict, OS trims (VidMm.trim), destroy and new allocations in any order. After every step each allocation is resident exactly when its model count is above 0,
  * the process's usage is the sum of its resident sizes, a refused call (an Evict of what is not
- * resident, a MakeResident nothing can make room for) changes nothing, and the trim notifications
- * the device reads name exactly the allocations evicted behind its back and not made resident since.
+ * resident, a MakeResident over the budget) changes nothing, and a trim asks the device's trim
+ * notification for exactly the bytes over the target while VidMm itself evicts nothing.
  * Replay a seed with {@code -Dresidency.seed=N}; {@code -Dresidency.steps=N} for a longer run.
  */
 class ResidencyCountTest {
@@ -42,8 +41,9 @@ class ResidencyCountTest {
 
     /** The model: per allocation handle, its size, count and last use; the notifications not yet read. */
     final Map<Long, long[]> model = new HashMap<>(); // handle -> {size, count, lastUse}
-    final Set<Long> notified = new LinkedHashSet<>();
     long clock;
+    /** What the last trim notification asked for (-1: not called). */
+    long asked;
 
     @AfterEach
     void off() throws InterruptedException {
@@ -57,6 +57,7 @@ class ResidencyCountTest {
         Random random = new Random(seed);
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
+        vidmm.registerTrimNotification(device, bytes -> trimmed(device, bytes)); // as a UMD's TrimResidencySet
         List<Long> handles = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             handles.add(allocate(device, random));
@@ -83,12 +84,12 @@ class ResidencyCountTest {
                 what = "destroy " + hex(List.of(handles.get(i)));
                 vidmm.destroyAllocation(device, handles.get(i));
                 model.remove(handles.get(i));
-                notified.remove(handles.get(i));
                 handles.set(i, allocate(device, random));
             } else {
                 what = "QueryVideoMemoryInfo";
-                assertEquals(List.copyOf(notified), vidmm.queryVideoMemoryInfo(device).evicted(), context(seed, step, what));
-                notified.clear();
+                var info = vidmm.queryVideoMemoryInfo(device);
+                assertEquals(usage(), info.currentUsage(), context(seed, step, what));
+                assertEquals(BUDGET - usage(), info.availableForReservation(), context(seed, step, what));
             }
             check(pid, seed, step, what);
         }
@@ -101,39 +102,25 @@ class ResidencyCountTest {
         return a.handle();
     }
 
-    /** The model of MakeResident: make room (least recently used first, none of {@code list}), or refuse all of it. */
+    /** The model of MakeResident: within the budget it counts; over it, it is refused and changes nothing (NumBytesToTrim). */
     private void makeResident(long device, List<Long> list) {
         long more = 0;
-        for (long h : list) {
+        for (long h : new LinkedHashSet<>(list)) {
             if (model.get(h)[1] == 0) {
                 more += model.get(h)[0];
             }
         }
         long over = usage() + more - BUDGET;
-        List<Long> victims = new ArrayList<>();
-        for (long h : lru()) {
-            if (over <= 0) {
-                break;
-            }
-            if (!list.contains(h)) {
-                victims.add(h);
-                over -= model.get(h)[0];
-            }
-        }
         if (over > 0) {
             VidMmException e = assertThrowsStatus(() -> vidmm.makeResident(device, list));
             assertEquals(VidMmStatus.NO_VIDEO_MEMORY, e.status(), e.getMessage());
+            assertEquals(true, e.getMessage().contains("NumBytesToTrim " + over), e.getMessage());
             return;
         }
         vidmm.makeResident(device, list);
-        for (long v : victims) {
-            model.get(v)[1] = 0;
-            notified.add(v);
-        }
         for (long h : list) {
             model.get(h)[1]++;
             model.get(h)[2] = ++clock;
-            notified.remove(h);
         }
     }
 
@@ -146,17 +133,33 @@ class ResidencyCountTest {
         model.get(h)[1]--;
     }
 
+    /**
+     * The OS asks for a trim: the device's notification is told the bytes over {@code target} (and not
+     * called when there are none); VidMm itself evicts nothing, and the usage falls by what the
+     * callback evicted.
+     */
     private void trim(int pid, long target) {
-        long freed = 0;
+        long before = usage();
+        asked = -1;
+        long freed = vidmm.trim(pid, target);
+        assertEquals(before > target ? before - target : -1, asked, "NumBytesToTrim told");
+        assertEquals(before - usage(), freed, "bytes trimmed");
+    }
+
+    /** The test's TrimResidencySet: evicts least recently used allocations (every reference) until {@code bytes} are covered. */
+    private void trimmed(long device, long bytes) {
+        asked = bytes;
+        long left = bytes;
         for (long h : lru()) {
-            if (usage() <= target) {
+            if (left <= 0) {
                 break;
             }
-            model.get(h)[1] = 0;
-            notified.add(h);
-            freed += model.get(h)[0];
+            long[] m = model.get(h);
+            List<Long> refs = java.util.Collections.nCopies((int) m[1], h);
+            assertEquals(0, vidmm.evict(device, refs), "within the budget: nothing more to trim");
+            m[1] = 0;
+            left -= m[0];
         }
-        assertEquals(freed, vidmm.trim(pid, target), "bytes trimmed");
     }
 
     /** Resident allocations, least recently used first. */

@@ -200,9 +200,55 @@ class VideoMemoryManagerTest {
                 assertThrows(VidMmException.class, () -> vidmm.evict(device, List.of(small.handle()))).status());
     }
 
-    /** Budget 1 MiB: over it, the least recently used idle allocation is evicted and its device told. */
+    /**
+     * WDDM 2's paging queue: MakeResident through it advances its paging fence, a monitored fence of
+     * the process whose value is in memory; over the budget it is refused with NumBytesToTrim unless
+     * CantTrimFurther, which goes over (and Evict then reports the excess); MustSucceed needs
+     * CantTrimFurther; the queue goes with its device.
+     */
     @Test
-    void overBudgetTheLeastRecentlyUsedIdleAllocationIsEvictedAndTheDeviceTold() {
+    void makeResidentThroughAPagingQueueAdvancesItsFenceAndHonoursTheFlags() {
+        int pid = mm.spawn("app");
+        long device = vidmm.createDevice(pid);
+        var queue = vidmm.createPagingQueue(device);
+        var a = vidmm.allocate(device, 768 * 1024, Set.of());
+        var b = vidmm.allocate(device, 512 * 1024, Set.of());
+
+        var first = vidmm.makeResident(queue.handle(), List.of(a.handle()), false, false);
+        assertEquals(new vidmm.MakeResidentResult(1, 0), first);
+        assertEquals(1, fenceValue(queue.syncObject()), "the paging fence reached PagingFenceValue in memory");
+        assertEquals(queue.fenceVa(), vidmm.syncObjects().stream().filter(x -> x.handle() == queue.syncObject())
+                .findFirst().orElseThrow().va());
+
+        var refused = vidmm.makeResident(queue.handle(), List.of(b.handle()), false, false);
+        assertEquals(new vidmm.MakeResidentResult(0, 256 * 1024), refused, "NumBytesToTrim, nothing made resident");
+        assertEquals(768 * 1024, vidmm.videoMemoryInfo(pid).currentUsage());
+        assertEquals(1, fenceValue(queue.syncObject()));
+        assertEquals(VidMmStatus.INVALID_PARAMETER, assertThrows(VidMmException.class,
+                () -> vidmm.makeResident(queue.handle(), List.of(b.handle()), false, true)).status(), "MustSucceed alone");
+
+        assertEquals(new vidmm.MakeResidentResult(2, 0),
+                vidmm.makeResident(queue.handle(), List.of(b.handle()), true, false), "CantTrimFurther goes over the budget");
+        assertEquals(1280 * 1024, vidmm.videoMemoryInfo(pid).currentUsage());
+        assertEquals(256 * 1024, vidmm.evict(device, List.of()), "Evict reports how far over the budget the process is");
+        assertEquals(0, vidmm.evict(device, List.of(b.handle())));
+
+        vidmm.destroyDevice(device);
+        assertEquals(VidMmStatus.INVALID_HANDLE, assertThrows(VidMmException.class,
+                () -> vidmm.pagingQueue(queue.handle())).status(), "the queue went with its device");
+        assertTrue(vidmm.syncObjects().stream().noneMatch(x -> x.handle() == queue.syncObject()), "and its paging fence");
+    }
+
+    private long fenceValue(long sync) {
+        return vidmm.syncObjects().stream().filter(x -> x.handle() == sync).findFirst().orElseThrow().value();
+    }
+
+    /**
+     * Budget 1 MiB: a MakeResident over it is refused with NumBytesToTrim and changes nothing (WDDM 2:
+     * the UMD chooses what to evict); once the device evicted that much, the same call succeeds.
+     */
+    @Test
+    void overBudgetMakeResidentIsRefusedWithNumBytesToTrimAndChangesNothing() {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
         var a = vidmm.allocate(device, 384 * 1024, Set.of());
@@ -210,26 +256,23 @@ class VideoMemoryManagerTest {
         var big = vidmm.allocate(device, 512 * 1024, Set.of());
         vidmm.makeResident(device, List.of(a.handle()));
         vidmm.makeResident(device, List.of(b.handle()));
-        vidmm.makeResident(device, List.of(a.handle())); // a is used again: b is now the least recently used
         assertEquals(768 * 1024, vidmm.videoMemoryInfo(pid).currentUsage());
+        long pinned = mm.frames().pinned();
 
+        VidMmException e = assertThrows(VidMmException.class, () -> vidmm.makeResident(device, List.of(big.handle())));
+        assertEquals(VidMmStatus.NO_VIDEO_MEMORY, e.status());
+        assertTrue(e.getMessage().contains("NumBytesToTrim " + 256 * 1024), e.getMessage());
+        assertEquals(pinned, mm.frames().pinned(), "a refused request pinned and evicted nothing");
+        assertEquals(768 * 1024, vidmm.videoMemoryInfo(pid).currentUsage());
+        assertTrue(vidmm.allocations().stream().filter(x -> x.handle() == a.handle() || x.handle() == b.handle())
+                .allMatch(x -> x.resident()));
+
+        assertEquals(0, vidmm.evict(device, List.of(b.handle())), "NumBytesToTrim: within the budget"); // the UMD's choice
         vidmm.makeResident(device, List.of(big.handle()));
         var info = vidmm.queryVideoMemoryInfo(device);
-        assertEquals(List.of(b.handle()), info.evicted(), "b went, a stayed");
         assertEquals(896 * 1024, info.currentUsage());
         assertEquals(1024 * 1024 - 896 * 1024, info.availableForReservation());
-        assertEquals(1, info.evictions());
-        assertEquals(List.of(), vidmm.queryVideoMemoryInfo(device).evicted(), "the query took the news");
         assertEquals(224, mm.frames().pinned(), "a and big are pinned; b is pageable again");
-
-        var all = vidmm.allocate(device, 1024 * 1024, Set.of());
-        long pinned = mm.frames().pinned();
-        VidMmException e = assertThrows(VidMmException.class,
-                () -> vidmm.makeResident(device, List.of(all.handle(), b.handle())));
-        assertEquals(VidMmStatus.NO_VIDEO_MEMORY, e.status());
-        assertTrue(e.getMessage().contains("over its budget"), e.getMessage());
-        assertEquals(pinned, mm.frames().pinned(), "a refused request pinned and evicted nothing");
-        assertEquals(List.of(), vidmm.queryVideoMemoryInfo(device).evicted());
         assertEquals(VidMmStatus.INVALID_PARAMETER,
                 assertThrows(VidMmException.class, () -> vidmm.videoMemoryInfo(9999)).status());
     }

@@ -80,9 +80,10 @@ final class UmdDeviceChecks {
     }
 
     /**
-     * The OS trims the process (VidMm.trim: a trim notification to its devices); the UMD's next
-     * submission must make resident again what it uses (a GPU would reach the memory anyway, through
-     * page requests, so the bytes alone cannot tell).
+     * The OS asks the process to trim (VidMm.trim: a trim notification, TrimToBudget, to its devices):
+     * the UMD must evict idle memory (VidMm evicts nothing itself), and its next submission must make
+     * resident again what it uses (under the windows fault policy the GPU faults on anything else;
+     * under sva it would reach the memory anyway, through page requests, so the bytes alone cannot tell).
      */
     static void trim(UmdSession s) {
         UmdDevice d = s.device();
@@ -91,7 +92,8 @@ final class UmdDeviceChecks {
         s.run(d, d.createCommandList().fill(a, 0, 64 * 1024, 0x12345678), "a fill");
         require(resident(s, a), "a buffer the UMD submitted work on is not resident");
         long freed = s.vidmm.trim(s.pid, 0);
-        require(freed > 0 && !resident(s, a), "the kit could not trim the process (" + freed + " bytes freed)");
+        require(freed > 0 && !resident(s, a), "the UMD did not trim on a trim notification (TrimToBudget): " + freed
+                + " bytes freed, the idle buffer " + (resident(s, a) ? "still" : "not") + " resident");
         s.run(d, d.createCommandList().copy(a, 0, b, 0, 64 * 1024), "a copy after the trim");
         require(resident(s, a) && resident(s, b), "after a trim notification the UMD submitted work on allocation 0x"
                 + Long.toHexString(resident(s, a) ? b.allocation() : a.allocation()) + " without making it resident again");

@@ -8,7 +8,6 @@ import java.lang.reflect.Proxy;
 
 import umd.api.CommandList;
 import umd.api.KernelThunks;
-import umd.api.VideoMemoryInfo;
 import umd.reference.internal.ReferenceUmd;
 import umd.api.Fence;
 import umd.api.Resource;
@@ -89,28 +88,28 @@ final class UmdFixtures {
     }
 
     /**
-     * The reference UMD over thunks whose D3DKMTQueryVideoMemoryInfo never names an evicted
-     * allocation: the UMD never learns of a trim, and never makes resident again what was trimmed.
+     * The reference UMD over thunks that never deliver a trim notification (D3DKMTRegisterTrimNotification
+     * registers a callback that does nothing): the UMD never trims when the OS asks.
      */
     static UserModeDriver deafToTrims(KernelThunks thunks) {
         return new ReferenceUmd(deaf(thunks));
     }
 
-    /** {@code thunks}, and every per-process view it hands out, with no evicted allocation in a query's answer. */
+    /** {@code thunks}, and every per-process view it hands out, registering a deaf callback for every trim notification. */
     private static KernelThunks deaf(KernelThunks thunks) {
         return (KernelThunks) Proxy.newProxyInstance(KernelThunks.class.getClassLoader(), new Class<?>[] {KernelThunks.class},
                 (proxy, method, args) -> {
+                    if (method.getName().equals("registerTrimNotification")) {
+                        java.util.function.Consumer<umd.api.TrimNotification> deaf = n -> { };
+                        args = new Object[] {args[0], deaf};
+                    }
                     Object r;
                     try {
                         r = method.invoke(thunks, args);
                     } catch (InvocationTargetException e) {
                         throw e.getCause();
                     }
-                    if (r instanceof KernelThunks view) {
-                        return deaf(view);
-                    }
-                    return r instanceof VideoMemoryInfo i ? new VideoMemoryInfo(i.budget(), i.currentUsage(),
-                            i.availableForReservation(), List.of()) : r;
+                    return r instanceof KernelThunks view ? deaf(view) : r;
                 });
     }
 

@@ -40,14 +40,25 @@ final class RefDevice implements UmdDevice {
     private final Set<RefTiledResource> tiled = new LinkedHashSet<>();
     /** The fences this device created: they go with it. */
     private final Set<RefFence> fences = new LinkedHashSet<>();
+    /**
+     * What this device made resident, least recently used first; guarded by its own monitor, as the
+     * trim notification arrives on the kernel's thread. The allocations' sizes, and the device fence of
+     * each one's last submission (what must complete before it may be evicted).
+     */
     private final Set<Long> resident = new LinkedHashSet<>();
+    private final java.util.Map<Long, Long> sizes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Long, Long> lastUse = new java.util.HashMap<>();
+    /** What the submission being made uses: a trim notification meanwhile leaves it alone. */
+    private Set<Long> inSubmit = Set.of();
+    /** D3DKMTCreatePagingQueue: MakeResident goes through it. */
+    private final umd.api.PagingQueue pagingQueue;
     /** Where the device writes its command buffers; made on its first submission. */
     private RefCommandRing ring;
     private final java.util.function.Consumer<RefDevice> onClose;
     private long lastFence;
-    /** How long a submission over budget waits for the device's earlier work before it evicts. */
+    /** How long a submission over budget waits for the work that last used an allocation before it evicts it. */
     static final long EVICT_WAIT_MILLIS = 10_000;
-    private boolean closed;
+    private volatile boolean closed;
     private String removed;
 
     RefDevice(KernelThunks kmt, int pid, int adapter, java.util.function.Consumer<RefDevice> onClose) {
@@ -63,6 +74,8 @@ final class RefDevice implements UmdDevice {
             throw e;
         }
         this.queue = context;
+        this.pagingQueue = this.kmt.createPagingQueue(device); // both go with the device
+        this.kmt.registerTrimNotification(device, this::trimResidencySet);
         this.onClose = onClose;
     }
 
@@ -105,6 +118,7 @@ final class RefDevice implements UmdDevice {
     private RefResource allocate(long size, Set<AllocationFlag> flags, int width, int height, int pitch, int source) {
         open();
         KmtAllocation a = kmt.allocate(device, size, flags);
+        sizes.put(a.handle(), a.size());
         RefResource r = new RefResource(a.handle(), a.va(), a.size(), width, height, pitch, a.sharedHandle(), source);
         resources.add(r);
         return r;
@@ -167,6 +181,7 @@ final class RefDevice implements UmdDevice {
             throw new IllegalArgumentException(width + "x" + height + " pixels do not fit the shared resource's "
                     + a.size() + " bytes");
         }
+        sizes.put(a.handle(), a.size());
         RefResource r = new RefResource(a.handle(), a.va(), a.size(), width, height, width * 4, sharedHandle, -1);
         resources.add(r);
         return r;
@@ -271,68 +286,140 @@ final class RefDevice implements UmdDevice {
         List<DmaCommand> dma = list.resolve(this::tileVa);
         if (dma.isEmpty()) {
             makeResident(list.allocations);
+            used(list.allocations, lastFence);
             return lastFence; // everything fell on NULL tiles: nothing for the GPU to do
         }
         if (ring == null) {
             ring = new RefCommandRing(kmt, memory, device, queue);
+            sizes.put(ring.allocation(), (long) RefCommandRing.BYTES);
         }
         Set<Long> used = new LinkedHashSet<>(list.allocations);
         used.add(ring.allocation()); // the GPU fetches the command buffers from it
         makeResident(used);
-        lastFence = ring.submit(dma); // packets in the process's memory, submitted by address and length
+        try {
+            lastFence = ring.submit(dma); // packets in the process's memory, submitted by address and length
+        } finally {
+            used(used, lastFence);
+        }
         return lastFence;
     }
 
     /**
-     * MakeResident on use. First learns which allocations the kernel evicted to keep the budget
-     * (D3DKMTQueryVideoMemoryInfo), so that they are made resident again if this submission needs
-     * them; under budget pressure, evicts what this submission does not use and retries. An
-     * allocation may not be evicted while queued work may still reach it (D3DKMTEvict: from then on
-     * the OS may page it out, and under the Windows fault policy the GPU's access would be a page
-     * fault), so the device first waits for its last submission, as a D3D12 residency manager waits
-     * for an object's last-use fence.
+     * MakeResident on use, through the device's paging queue (WDDM 2). Over the budget the kernel
+     * refuses with NumBytesToTrim: the device evicts its least recently used allocations that this
+     * submission does not use, one at a time, each only once the work that last used it finished
+     * (D3DKMTEvict: the OS may page an evicted allocation out at once, and under the Windows fault
+     * policy the GPU's access would then fault), and tries again; with nothing left to evict it asks
+     * with CantTrimFurther. The GPU then waits for the paging fence (reached already: pinning is
+     * synchronous in the IoMmu model).
      */
     private void makeResident(Set<Long> used) {
-        forgetEvicted();
-        List<Long> missing = new ArrayList<>();
-        for (Long a : used) {
-            if (!resident.contains(a)) {
-                missing.add(a);
-            }
+        synchronized (resident) {
+            inSubmit = Set.copyOf(used);
         }
-        if (missing.isEmpty()) {
-            return;
-        }
-        try {
-            kmt.makeResident(device, missing);
-        } catch (ThunkException e) {
-            if (!"NO_VIDEO_MEMORY".equals(e.status())) {
-                throw e;
-            }
-            List<Long> idle = new ArrayList<>();
-            for (Long a : resident) {
-                if (!used.contains(a)) {
-                    idle.add(a);
+        Set<umd.api.MakeResidentFlag> flags = java.util.EnumSet.noneOf(umd.api.MakeResidentFlag.class);
+        while (true) {
+            List<Long> missing = new ArrayList<>();
+            Long victim = null;
+            synchronized (resident) {
+                for (Long a : used) {
+                    if (!resident.contains(a)) {
+                        missing.add(a);
+                    }
                 }
             }
-            if (idle.isEmpty()) {
-                throw e;
+            if (missing.isEmpty()) {
+                return;
             }
-            WaitResult done = lastFence == 0 ? WaitResult.COMPLETED : kmt.waitForFence(queue, lastFence, EVICT_WAIT_MILLIS);
+            umd.api.MakeResidentResult r = kmt.makeResident(pagingQueue.handle(), missing, flags);
+            if (r.resident()) {
+                synchronized (resident) {
+                    resident.addAll(missing);
+                }
+                kmt.waitFromGpu(queue, pagingQueue.syncObject(), r.pagingFenceValue());
+                return;
+            }
+            synchronized (resident) {
+                for (Long a : resident) { // least recently used first
+                    if (!used.contains(a)) {
+                        victim = a;
+                        break;
+                    }
+                }
+            }
+            if (victim == null) {
+                flags = java.util.EnumSet.of(umd.api.MakeResidentFlag.CANT_TRIM_FURTHER); // nothing left to trim
+                continue;
+            }
+            long since = lastUseOf(victim);
+            WaitResult done = since == 0 ? WaitResult.COMPLETED : kmt.waitForFence(queue, since, EVICT_WAIT_MILLIS);
             if (done != WaitResult.COMPLETED) {
-                throw new ThunkException("NO_VIDEO_MEMORY", "over its budget, and the work still using its other"
-                        + " allocations did not finish within " + EVICT_WAIT_MILLIS + " ms (" + done + "): nothing was evicted", e);
+                throw new ThunkException("NO_VIDEO_MEMORY", "over its budget by " + r.numBytesToTrim() + " bytes, and the"
+                        + " work still using allocation 0x" + Long.toHexString(victim) + " did not finish within "
+                        + EVICT_WAIT_MILLIS + " ms (" + done + "): nothing was evicted", null);
             }
-            kmt.evict(device, idle);
-            resident.removeAll(idle);
-            kmt.makeResident(device, missing);
+            evictIfResident(victim);
         }
-        resident.addAll(missing);
     }
 
-    /** Drops from {@link #resident} what the kernel evicted on its own. */
-    private void forgetEvicted() {
-        resident.removeAll(kmt.queryVideoMemoryInfo(device).evicted());
+    /** {@code used} served the submission with device fence {@code fence}: they go to the back of the eviction order. */
+    private void used(Set<Long> used, long fence) {
+        synchronized (resident) {
+            for (Long a : used) {
+                if (resident.remove(a)) {
+                    resident.add(a);
+                }
+                lastUse.put(a, fence);
+            }
+            inSubmit = Set.of();
+        }
+    }
+
+    private long lastUseOf(long allocation) {
+        synchronized (resident) {
+            return lastUse.getOrDefault(allocation, 0L);
+        }
+    }
+
+    /** Evicts {@code allocation} if this device still holds it resident (taken from the set first, the kernel called after). */
+    private void evictIfResident(long allocation) {
+        boolean held;
+        synchronized (resident) {
+            held = resident.remove(allocation);
+        }
+        if (held) {
+            kmt.evict(device, List.of(allocation));
+        }
+    }
+
+    /**
+     * The UMD's TrimResidencySet (D3DKMT_TRIMNOTIFICATION with TrimToBudget): evicts, least recently
+     * used first, what no queued work and no submission being made uses, until NumBytesToTrim is
+     * covered or nothing else may go. Runs on the kernel's thread; waits for nothing.
+     */
+    private void trimResidencySet(umd.api.TrimNotification n) {
+        List<Long> victims = new ArrayList<>();
+        synchronized (resident) {
+            if (closed) {
+                return;
+            }
+            long left = n.numBytesToTrim();
+            for (Long a : resident) {
+                if (left <= 0) {
+                    break;
+                }
+                long since = lastUse.getOrDefault(a, 0L);
+                if (inSubmit.contains(a) || (since != 0 && kmt.waitForFence(queue, since, 0) != WaitResult.COMPLETED)) {
+                    continue; // still in use: not the device's to give yet
+                }
+                victims.add(a);
+                left -= sizes.getOrDefault(a, 0L);
+            }
+            resident.removeAll(victims);
+        }
+        for (Long a : victims) {
+            kmt.evict(device, List.of(a));
+        }
     }
 
     @Override
@@ -408,11 +495,9 @@ final class RefDevice implements UmdDevice {
             resources.remove(r); // an existing heap: the memory stays the process's
             return;
         }
-        forgetEvicted();
-        if (resident.remove(r.allocation())) {
-            kmt.evict(device, List.of(r.allocation()));
-        }
+        evictIfResident(r.allocation());
         kmt.deallocate(device, r.allocation());
+        sizes.remove(r.allocation());
         resources.remove(r);
     }
 

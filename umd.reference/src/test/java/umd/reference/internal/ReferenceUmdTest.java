@@ -235,20 +235,21 @@ class ReferenceUmdTest {
             Resource a = device.createBuffer(2L << 20, false);
             Resource b = device.createBuffer(2L << 20, false);
             run(device, device.createCommandList().fill(a, 0, 16, 1));
-            run(device, device.createCommandList().fill(b, 0, 16, 2)); // a is evicted to make room
+            run(device, device.createCommandList().fill(b, 0, 16, 2)); // refused over budget: the UMD evicts a and retries
             assertEquals(1, mm.addressSpace(pid).read(a.va(), 1)[0]);
             assertEquals(2, mm.addressSpace(pid).read(b.va(), 1)[0]);
             var resident = vidmm.allocations().stream().filter(x -> x.resident()).map(x -> x.handle())
                     .filter(h -> h == a.allocation() || h == b.allocation()).toList();
             assertEquals(List.of(b.allocation()), resident);
-            run(device, device.createCommandList().fill(a, 0, 16, 3)); // a again: VidMm evicts b, the UMD learns it
+            run(device, device.createCommandList().fill(a, 0, 16, 3)); // a again: refused over budget, the UMD evicts b
             assertEquals(3, mm.addressSpace(pid).read(a.va(), 1)[0]);
-            device.destroy(b); // an Evict of what VidMm evicted already would be refused: the UMD knows not to
-            // a for b; then, for a again, the least recently made resident first: the device's command ring, then b
-            assertEquals(3, vidmm.videoMemoryInfo(pid).evictions());
-            assertEquals(2L << 20, vidmm.videoMemoryInfo(pid).currentUsage(),
-                    "only a is resident (the ring is made resident again by the next submission)");
-            run(device, device.createCommandList().fill(a, 16, 16, 4));
+            device.destroy(b); // evicted already: the UMD knows not to evict it twice
+            assertEquals((2L << 20) + RefCommandRing.BYTES, vidmm.videoMemoryInfo(pid).currentUsage(), "a and the ring");
+            // the OS asks for room (a trim notification, TrimToBudget): the UMD gives what its finished work used
+            assertEquals(2L << 20, vidmm.trim(pid, 2L << 20), "asked for the ring's size, the UMD gave its least recently used: a");
+            assertEquals(RefCommandRing.BYTES, vidmm.trim(pid, 0), "then the ring");
+            assertEquals(0, vidmm.videoMemoryInfo(pid).currentUsage());
+            run(device, device.createCommandList().fill(a, 16, 16, 4)); // made resident again on use
             assertEquals((2L << 20) + RefCommandRing.BYTES, vidmm.videoMemoryInfo(pid).currentUsage(), "a and the ring");
         }
     }
