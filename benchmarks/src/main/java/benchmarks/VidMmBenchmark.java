@@ -18,6 +18,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import gpu.hw.CommandPackets;
+import gpu.hw.GpuCommand;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
@@ -62,6 +64,10 @@ public class VidMmBenchmark {
         long context;
         Allocation src;
         Allocation dst;
+        /** A command-buffer allocation: a COPY packet of the 16 MiB at its start, a 4-byte FILL at +64. */
+        Allocation commands;
+        int copyPacketBytes;
+        int fillPacketBytes;
         int pid;
         int pasid;
         byte[] plainSrc = new byte[BYTES];
@@ -86,9 +92,16 @@ public class VidMmBenchmark {
             pasid = mm.addressSpace(pid).pasids().get(0);
             src = vidmm.allocate(device, BYTES, Set.of());
             dst = vidmm.allocate(device, BYTES, Set.of());
-            vidmm.makeResident(device, List.of(src.handle(), dst.handle()));
+            commands = vidmm.allocate(device, 4096, Set.of());
+            vidmm.makeResident(device, List.of(src.handle(), dst.handle(), commands.handle()));
             java.util.Arrays.fill(plainSrc, (byte) 3);
             written(this, pasid, src);
+            byte[] copy = CommandPackets.encode(List.of(new GpuCommand.Copy(src.va(), dst.va(), BYTES)));
+            byte[] fill = CommandPackets.encode(List.of(new GpuCommand.Fill(dst.va(), 4, 0)));
+            mm.addressSpace(pid).write(commands.va(), copy); // the CPU writes the packets; the GPU fetches them
+            mm.addressSpace(pid).write(commands.va() + 64, fill);
+            copyPacketBytes = copy.length;
+            fillPacketBytes = fill.length;
         }
 
         @TearDown(Level.Trial)
@@ -152,6 +165,28 @@ public class VidMmBenchmark {
     @Benchmark
     public FenceWait gpuCopyThroughVidMm(Machine m) {
         long fence = m.vidmm.submit(m.context, List.of(new DmaCommand.Copy(m.src.va(), m.dst.va(), BYTES)));
+        return m.vidmm.waitForFence(m.context, fence, 10_000);
+    }
+
+    /**
+     * {@link #gpuCopyThroughVidMm} as an application submits it: a COPY packet in a command buffer of
+     * the process (D3DKMTSubmitCommand of its VA and length, DxgkDdiSubmitCommandVirtual), which the
+     * engine fetches through the device TLB and the IOMMU before it copies. Beside
+     * {@link #baselineDmaCopyHandedOff}.
+     */
+    @Benchmark
+    public FenceWait gpuCopyFromCommandBuffer(Machine m) {
+        long fence = m.vidmm.submitBuffer(m.context, m.commands.va(), m.copyPacketBytes);
+        return m.vidmm.waitForFence(m.context, fence, 10_000);
+    }
+
+    /**
+     * {@link #submitAndWaitEmpty} with its 4-byte fill as a packet in a command buffer the engine
+     * fetches through the IOMMU. Beside {@link #baselineThreadHandOff}.
+     */
+    @Benchmark
+    public FenceWait submitBufferAndWaitEmpty(Machine m) {
+        long fence = m.vidmm.submitBuffer(m.context, m.commands.va() + 64, m.fillPacketBytes);
         return m.vidmm.waitForFence(m.context, fence, 10_000);
     }
 

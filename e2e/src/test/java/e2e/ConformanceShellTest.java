@@ -28,7 +28,7 @@ class ConformanceShellTest {
         Matcher m = Pattern.compile("(\\d+) passed, (\\d+) failed").matcher(out);
         assertTrue(m.find(), out);
         assertEquals("0", m.group(2), "'" + command + "' printed:\n" + out);
-        assertEquals(19, Integer.parseInt(m.group(1)), "'" + command + "' ran every check:\n" + out);
+        assertEquals(21, Integer.parseInt(m.group(1)), "'" + command + "' ran every check:\n" + out);
         assertTrue(out.contains("PASS swap.replay") && out.contains("PASS pasid.isolation"), out);
         return out;
     }
@@ -54,7 +54,7 @@ class ConformanceShellTest {
             String out = run(shell, "conformance:run example junit=" + xml);
             assertTrue(out.contains("JUnit XML written to " + xml), out);
             String report = Files.readString(xml);
-            assertTrue(report.contains("<testsuite name=\"conformance.example\" tests=\"19\" failures=\"0\""), report);
+            assertTrue(report.contains("<testsuite name=\"conformance.example\" tests=\"21\" failures=\"0\""), report);
             assertTrue(VendorInstallTest.attachedOnAdapter1(VendorInstallTest.kmdList(shell), "example"),
                     "after the run, adapter 1 is the example driver's again:\n" + shell.output());
 

@@ -99,13 +99,13 @@ final class FaultyDriver implements DisplayDriver {
                 kmd.api.callbacks.FaultErrorCode.PAGE_FAULT, 0, pasid, "NOT_PRESENT"));
     }
 
-    /** A completion for a context the driver never created. */
+    /** A completion of a SubmissionFenceId VidMm never gave on a node (the copy node, where nothing was submitted). */
     void completionOfUnknownDevice() {
-        context.notify(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0xDEAD, 1));
+        context.notify(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, 0xDEAD));
     }
 
-    /** A completion of a fence the context never submitted. */
+    /** A completion of a SubmissionFenceId far past what VidMm gave on the render node. */
     void completionOfUnknownFence(long hContext) {
-        context.notify(new InterruptNotification.DmaCompleted(EngineNode.COPY, hContext, 1_000_000));
+        context.notify(new InterruptNotification.DmaCompleted(EngineNode.RENDER, 0, 1_000_000));
     }
 }

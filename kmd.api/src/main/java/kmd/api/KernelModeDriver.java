@@ -63,8 +63,9 @@ public interface KernelModeDriver {
     void destroyAllocation(long hAllocation);
 
     /**
-     * DxgkDdiBuildPagingBuffer + submission on the paging engine: runs {@code operation}, then reports
-     * {@code pagingFenceValue} complete with context handle 0.
+     * DxgkDdiBuildPagingBuffer + submission on the paging node (the COPY node of physical GPU 0): runs
+     * {@code operation}, then reports DMA_COMPLETED of {@code pagingFenceValue}, the SubmissionFenceId
+     * VidMm gave this paging buffer on that node.
      */
     void buildPagingBuffer(PagingOperation operation, long pagingFenceValue);
 
@@ -86,10 +87,12 @@ public interface KernelModeDriver {
 
     /**
      * DxgkDdiSubmitCommand: queues the commands on context {@code hContext}'s engine, after the
-     * context's earlier submissions. When they have run, the driver reports {@code fenceValue} with
-     * {@code hContext} as context: VidMm takes that as "every submission of this context up to this
-     * fence value completed" (the context's monitored fence reached it), and never as a completion
-     * of another context's work. Fence values of a context increase by one per submission.
+     * context's earlier submissions. {@code fenceValue} is the SubmissionFenceId VidMm's scheduler gave
+     * the submission on the context's node of its physical GPU (ids of a node increase by one in the
+     * order VidMm gives them, across the node's contexts). When the commands have run, the driver
+     * reports DMA_COMPLETED with that id, the node and the physical GPU as EngineOrdinal; VidMm maps the
+     * id back to the submission, so the completion completes that context's work up to it and never
+     * another context's.
      */
     void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue);
 
@@ -100,8 +103,8 @@ public interface KernelModeDriver {
      * DmaBufferVirtualAddress and DmaBufferSize, in the address space of the context's process; the
      * OS does not read the buffer (its contents are the driver's format) and the driver need not
      * either: in the IoMmu model the engine fetches it with the process's PASID through the IOMMU,
-     * as it does every other access. Completion is reported as for {@link #submitCommand}, with
-     * {@code fenceValue} (SubmissionFenceId). The default refuses: a driver that runs command buffers
+     * as it does every other access. {@code fenceValue} is the SubmissionFenceId, and completion is
+     * reported as for {@link #submitCommand}. The default refuses: a driver that runs command buffers
      * overrides it ({@code kmd.sdk}'s {@code AdapterContext} does).
      */
     default void submitCommandVirtual(long hContext, long dmaBufferVirtualAddress, int dmaBufferSize, long fenceValue) {

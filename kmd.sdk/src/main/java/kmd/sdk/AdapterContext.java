@@ -216,7 +216,7 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         // GART writes take effect at once; the paging fence completes as soon as they are done
         DxgkCallbacks cb = callbacks;
         if (cb != null) {
-            cb.notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, pagingFenceValue));
+            cb.notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, pagingFenceValue)); // the paging node
         }
     }
 
@@ -287,12 +287,44 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
 
     @Override
     public void interrupt(Interrupt interrupt) {
-        if (interrupt instanceof Interrupt.DmaCompleted done) { // progress up to here is this completion's
-            progressSeen.put(done.engine(), gpu.engineProgress(done.engine()));
+        if (interrupt instanceof Interrupt.DmaCompleted done) {
+            progressSeen.put(done.engine(), gpu.engineProgress(done.engine())); // progress up to here is this completion's
+            // the id VidMm gave, on the context's node and GPU
+            notifyVidMm(new InterruptNotification.DmaCompleted(nodeOf(done.contextId(), done.engine()),
+                    physicalGpuOf(done.contextId()), done.fenceValue()));
+            return;
         }
         long process = interrupt instanceof Interrupt.DmaPageFaulted f ? processOf(f.contextId())
                 : interrupt instanceof Interrupt.DmaFaulted d ? processOf(d.contextId()) : 0;
         notifyVidMm(Hardware.notification(interrupt, process));
+    }
+
+    /**
+     * The node of context {@code hContext} (its SubmissionFenceIds are that node's, whichever engine
+     * {@link #engineFor} runs it on); the paging node (COPY) for paging work; the engine's own node for
+     * a context gone meanwhile.
+     */
+    protected EngineNode nodeOf(long hContext, EngineType engine) {
+        if (hContext == 0) {
+            return EngineNode.COPY;
+        }
+        try {
+            return handles.context(hContext).node();
+        } catch (RuntimeException gone) {
+            return Hardware.node(engine);
+        }
+    }
+
+    /** The physical GPU context {@code hContext} runs on (EngineOrdinal), or 0: paging, or a context gone meanwhile. */
+    protected int physicalGpuOf(long hContext) {
+        if (hContext == 0) {
+            return 0;
+        }
+        try {
+            return handles.context(hContext).physicalGpu();
+        } catch (RuntimeException gone) {
+            return 0;
+        }
     }
 
     /**

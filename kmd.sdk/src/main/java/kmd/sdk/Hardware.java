@@ -77,6 +77,7 @@ public final class Hardware {
         return notification(interrupt, 0);
     }
 
+
     /**
      * DxgkCbNotifyInterrupt's data for a hardware interrupt. A fault is DXGK_INTERRUPT_DMA_PAGE_FAULTED
      * with the WDK's flags: the simulated engine halts on any fault, so ENGINE_RESET_REQUIRED; the
@@ -84,11 +85,14 @@ public final class Hardware {
      * the IOMMU reported it; HW_CONTEXT_VALID with the context's handle; PROCESS_HANDLE_VALID with
      * {@code faultedProcessHandle} (the driver's handle of the context's process; 0: unknown). A command
      * buffer the engine cannot decode (DXGK_INTERRUPT_DMA_FAULTED in the hardware) is reported the
-     * same way with FaultErrorCode INVALID_INSTRUCTION.
+     * same way with FaultErrorCode INVALID_INSTRUCTION. A completion is DXGK_INTERRUPT_DMA_COMPLETED of
+     * the submission's SubmissionFenceId (the hardware echoes it) on the engine's own node of GPU 0; a
+     * driver that runs a node's work on another engine, or drives a linked adapter, reports the
+     * context's node and physical GPU instead, as {@code AdapterContext} does.
      */
     public static InterruptNotification notification(Interrupt interrupt, long faultedProcessHandle) {
         if (interrupt instanceof Interrupt.DmaCompleted c) {
-            return new InterruptNotification.DmaCompleted(node(c.engine()), c.contextId(), c.fenceValue());
+            return new InterruptNotification.DmaCompleted(node(c.engine()), 0, c.fenceValue());
         }
         if (interrupt instanceof Interrupt.MonitoredFenceSignaled m) {
             return new InterruptNotification.MonitoredFenceSignaled(node(m.engine()), m.contextId());

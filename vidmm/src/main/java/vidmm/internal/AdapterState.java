@@ -41,6 +41,8 @@ final class AdapterState {
     final ReentrantLock lock = new ReentrantLock();
     final FaultLog faults = new FaultLog();
     final Map<Integer, ProcessState> processes = new LinkedHashMap<>();
+    /** The SubmissionFenceIds this adapter's nodes gave, and what each was given for. */
+    final NodeFences nodeFences = new NodeFences();
     final Map<Long, DeviceState> devices = new LinkedHashMap<>();
     final Map<Long, ContextState> contexts = new LinkedHashMap<>();
     final Map<Long, AllocationState> allocations = new LinkedHashMap<>();

@@ -127,8 +127,8 @@ final class Display {
         KernelModeDriver kmd = seat.kmd();
         long fence = pagingFence.next();
         try {
-            ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> kmd.buildPagingBuffer(
-                    new PagingOperation.MapApertureSegment(aperture.segmentId, first, pin.frames()), fence));
+            ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> paging(fence, id -> kmd.buildPagingBuffer(
+                    new PagingOperation.MapApertureSegment(aperture.segmentId, first, pin.frames()), id)));
         } catch (VidMmException e) {
             aperture.release(first, pages);
             a.osQuietly(() -> a.mm.addressSpace(d.pid).unpin(pin.handle()));
@@ -219,8 +219,8 @@ final class Display {
         }
         long fence = pagingFence.next();
         try {
-            ddi("DxgkDdiBuildPagingBuffer(UnmapApertureSegment)", () -> kmd.buildPagingBuffer(
-                    new PagingOperation.UnmapApertureSegment(space.segmentId, x.firstPage(), x.pages()), fence));
+            ddi("DxgkDdiBuildPagingBuffer(UnmapApertureSegment)", () -> paging(fence, id -> kmd.buildPagingBuffer(
+                    new PagingOperation.UnmapApertureSegment(space.segmentId, x.firstPage(), x.pages()), id)));
         } catch (VidMmException e) {
             if (e.status() != VidMmStatus.DRIVER_HUNG) { // a hung driver is given up: the next one unmaps it
                 System.getLogger(Display.class.getName()).log(System.Logger.Level.WARNING, e.getMessage()
@@ -342,9 +342,8 @@ final class Display {
         long last = 0;
         for (Displayed x : replayed) {
             long fence = pagingFence.next();
-            ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> kmd.buildPagingBuffer(
-                    new PagingOperation.MapApertureSegment(seat.aperture().segmentId, x.firstPage(), x.pin().frames()),
-                    fence));
+            ddi("DxgkDdiBuildPagingBuffer(MapApertureSegment)", () -> paging(fence, id -> kmd.buildPagingBuffer(
+                    new PagingOperation.MapApertureSegment(seat.aperture().segmentId, x.firstPage(), x.pin().frames()), id)));
             last = fence;
         }
         return last;
@@ -370,6 +369,21 @@ final class Display {
                         x.pages(), x.pin().frames(), a.index));
             }
             return list;
+        }
+    }
+
+    /**
+     * A paging buffer for paging fence {@code fence}: the paging node's next SubmissionFenceId, which
+     * {@code toDriver} gives the driver (DxgkDdiBuildPagingBuffer) and its DMA_COMPLETED names;
+     * withdrawn if the driver refuses.
+     */
+    private void paging(long fence, java.util.function.LongConsumer toDriver) {
+        long id = a.nodeFences.paging(fence);
+        try {
+            toDriver.accept(id);
+        } catch (RuntimeException e) {
+            a.nodeFences.withdraw(kmd.api.EngineNode.COPY, 0, id);
+            throw e;
         }
     }
 }

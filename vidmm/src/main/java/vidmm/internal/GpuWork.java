@@ -102,7 +102,7 @@ final class GpuWork {
                 KernelModeDriver kmd = seat.kmd();
                 try {
                     long hContext = seat.handles().of(c);
-                    ddi(work.ddi(), () -> work.submitTo(kmd, hContext, fence));
+                    ddi(work.ddi(), () -> a.nodeFences.submit(c, fence, id -> work.submitTo(kmd, hContext, id)));
                 } catch (VidMmException e) {
                     c.withdraw(fence);
                     throw e;
@@ -161,7 +161,7 @@ final class GpuWork {
             if (step instanceof ContextState.GpuWait w) {
                 w.sync().whenReached(w.value(), () -> releaseHeld(c)); // the next wait in its stream
             } else if (step instanceof ContextState.Submit held) {
-                quietly(() -> held.work().submitTo(kmd, hContext, held.fence()));
+                quietly(() -> a.nodeFences.submit(c, held.fence(), id -> held.work().submitTo(kmd, hContext, id)));
             }
         }
     }
@@ -200,12 +200,8 @@ final class GpuWork {
     // ---- interrupts ----
 
     void interrupt(InterruptNotification n) {
-        if (n.contextHandle() == 0 && n instanceof InterruptNotification.DmaCompleted) {
-            pagingFence.completed(n.fenceValue());
-            return;
-        }
-        ContextState c = seat.contextOf(n.contextHandle());
-        if (n instanceof InterruptNotification.MonitoredFenceSignaled) {
+        if (n instanceof InterruptNotification.MonitoredFenceSignaled m) {
+            ContextState c = seat.contextOf(m.contextHandle());
             if (c != null) { // its process's monitored fences are read again on the worker, not on the engine's thread
                 int pid = c.device.pid;
                 try {
@@ -217,25 +213,35 @@ final class GpuWork {
             return;
         }
         if (n instanceof InterruptNotification.DmaCompleted done) {
-            if (c == null) {
-                LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
-                        + " of an unknown context 0x" + Long.toHexString(n.contextHandle()) + "; ignored");
-            } else if (!completed(c, n.fenceValue())) {
-                LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported fence " + n.fenceValue()
-                        + " of context 0x" + Long.toHexString(c.handle) + ", which never submitted it; ignored");
-            } else {
+            NodeFences.Entry e = a.nodeFences.completed(done.node(), done.engineOrdinal(), done.submissionFenceId());
+            if (e == null) {
+                LOG.log(System.Logger.Level.WARNING, "adapter " + a.index + ": the driver reported SubmissionFenceId "
+                        + done.submissionFenceId() + " of node " + done.node() + " engine " + done.engineOrdinal()
+                        + ", which is not outstanding; ignored");
+            } else if (e.context() == null) {
+                pagingFence.completed(e.fence());
+            } else if (completed(e.context(), e.fence())) {
+                ContextState c = e.context();
                 recovery.progressed(done.node());
-                a.post(VidMmEvents.FENCE_COMPLETED, () -> VidMmEventProperties.completion(c.device.handle, c.handle,
-                        n.fenceValue()));
+                a.post(VidMmEvents.FENCE_COMPLETED, () -> VidMmEventProperties.completion(c.device.handle, c.handle, e.fence()));
             }
             return;
         }
         InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
-        if (c != null && (f.pageFaultFlags() & PageFaultFlags.FENCE_INVALID) == 0 && f.faultedFenceId() > 1) {
+        // FaultedFenceId is the node's SubmissionFenceId: VidMm knows the submission, and so the context, by it
+        NodeFences.Entry e = a.nodeFences.of(f.node(), gpuOf(f), f.faultedFenceId());
+        ContextState c = e != null && e.context() != null ? e.context() : seat.contextOf(f.contextHandle());
+        if (e != null && e.context() != null && (f.pageFaultFlags() & PageFaultFlags.FENCE_INVALID) == 0 && e.fence() > 1) {
             // the WDK: the submission with FaultedFenceId faulted, so the context's earlier ones are complete
-            completed(c, f.faultedFenceId() - 1);
+            completed(e.context(), e.fence() - 1);
         }
         recovery.pageFaulted(f, c);
+    }
+
+    /** The physical GPU a fault's context runs on (a fault record names no EngineOrdinal in this model), or 0. */
+    private int gpuOf(InterruptNotification.DmaPageFaulted f) {
+        ContextState c = seat.contextOf(f.contextHandle());
+        return c == null ? 0 : c.gpu;
     }
 
     /** Completes the context's fences up to {@code fence}, then the monitored fences they signal. */

@@ -266,9 +266,13 @@ final class Recovery {
      * it), except {@code skip}'s (a fault may not have put them in error yet). While VidMm holds the
      * driver's exclusive access (a change waits for its work) nothing is given to it: the nodes are
      * resubmitted when the change is called off ({@link #resubmitDueLocked}); a change that goes
-     * through puts the devices whose given work did not finish in error.
+     * through puts the devices whose given work did not finish in error. The nodes' SubmissionFenceIds
+     * given so far are dropped with the work: what goes again gets new ones.
      */
     void resubmitLocked(Set<EngineNode> nodes, Set<ContextState> skip) {
+        for (EngineNode node : nodes) {
+            a.nodeFences.reset(node); // the reset dropped what those ids were given for: what goes again gets new ones
+        }
         KernelModeDriver kmd = seat.kmd();
         if (kmd == null) {
             return;
@@ -280,7 +284,8 @@ final class Recovery {
         for (ContextState c : a.contexts.values()) {
             if (!skip.contains(c) && nodes.contains(c.node) && c.device.active()) {
                 long hContext = seat.handles().of(c);
-                c.pendingCopy().forEach((fence, p) -> quietly(() -> p.work().submitTo(kmd, hContext, fence)));
+                c.pendingCopy().forEach((fence, p) -> quietly(() -> a.nodeFences.submit(c, fence,
+                        id -> p.work().submitTo(kmd, hContext, id))));
             }
         }
     }

@@ -138,17 +138,20 @@ class DriverChangeWaitTest {
         int[] before = s.gpu.scanout(0).rgb();
 
         CountDownLatch mapped = new CountDownLatch(1);
+        java.util.Set<Long> pagingIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
         KernelModeDriver slow = intercepted(ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20), (method, args) -> {
             if (method.equals("buildPagingBuffer")) {
+                pagingIds.add((Long) args[1]); // the paging node's SubmissionFenceId
                 mapped.countDown();
             }
             return null;
         });
         KernelModeDriver delaying = intercepted(slow, (method, args) -> {
-            if (method.equals("startDevice")) { // paging fences (context 0) complete a second late
+            if (method.equals("startDevice")) { // paging buffers complete a second late
                 DxgkCallbacks real = (DxgkCallbacks) args[0];
                 slow.startDevice(n -> {
-                    if (n.contextHandle() == 0 && n instanceof InterruptNotification.DmaCompleted) {
+                    if (n instanceof InterruptNotification.DmaCompleted d && d.node() == kmd.api.EngineNode.COPY
+                            && pagingIds.contains(d.submissionFenceId())) {
                         late.schedule(() -> real.notifyInterrupt(n), 1, TimeUnit.SECONDS);
                     } else {
                         real.notifyInterrupt(n);

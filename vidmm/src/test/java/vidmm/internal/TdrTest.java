@@ -50,6 +50,8 @@ class TdrTest {
     WindowsMemoryManager mm;
     KernelModeDriver kmd = mock(KernelModeDriver.class);
     AtomicLong kmdHandles = new AtomicLong(0x9000);
+    /** The SubmissionFenceId of the last submission VidMm gave the driver. */
+    AtomicLong lastSubmissionFenceId = new AtomicLong();
     AtomicReference<DxgkCallbacks> interrupts = new AtomicReference<>();
     /** Driver context handles whose submissions complete; the others hang. */
     Set<Long> healthy = ConcurrentHashMap.newKeySet();
@@ -79,8 +81,9 @@ class TdrTest {
         }).when(kmd).startDevice(any());
         doAnswer(i -> {
             long context = i.getArgument(0);
-            if (healthy.contains(context)) {
-                interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(nodes.get(context), context,
+            lastSubmissionFenceId.set(i.getArgument(2));
+            if (healthy.contains(context)) { // the node's SubmissionFenceId VidMm gave it
+                interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(nodes.get(context), 0,
                         i.getArgument(2)));
             }
             return null;
@@ -119,7 +122,9 @@ class TdrTest {
         assertTrue(waited < 2000, "detected in " + waited + " ms, TdrDelay is 100 ms");
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(otherContext, queued, 5000), "the other device's work was resubmitted");
         verify(kmd).resetEngine(EngineNode.RENDER);
-        verify(kmd, times(2)).submitCommand(eq(otherKmd), any(), eq(queued));
+        // given twice: before the reset (the node's SubmissionFenceId 2, after the hung one's 1) and again after it (3)
+        verify(kmd).submitCommand(eq(otherKmd), any(), eq(2L));
+        verify(kmd).submitCommand(eq(otherKmd), any(), eq(3L));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(hung).status());
         assertEquals(DeviceInfo.Status.ACTIVE, vidmm.device(other).status());
         GpuFault f = vidmm.faults().get(vidmm.faults().size() - 1);
@@ -148,21 +153,25 @@ class TdrTest {
         assertTrue(outcome.contains("TDR limit") && outcome.endsWith("given up"), outcome);
     }
 
-    /** A driver's interrupt for a context VidMm does not know, or for a fence never submitted, changes nothing. */
+    /**
+     * A driver's completion of a SubmissionFenceId VidMm never gave on that node (or gave on another
+     * node) changes nothing; the id it gave completes its submission.
+     */
     @Test
     void interruptsForUnknownDevicesOrFencesAreIgnored() {
         start(60_000, 5);
         long device = vidmm.createDevice(mm.spawn("app"));
         long context = vidmm.context(device, EngineNode.COPY);
-        long deviceKmd = kmdHandles.get(); // the context's driver handle
         long fence = vidmm.submit(context, List.of(new DmaCommand.Fill(0x10000, 16, 1)));
-        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0x7777, 1));
-        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, deviceKmd, fence + 10));
+        long given = lastSubmissionFenceId.get();
+        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, 0x7777));
+        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, given + 10));
+        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.RENDER, 0, given));
         assertEquals(0, vidmm.contextInfo(context).completedFence(), "a fence never submitted does not complete anything");
         assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(context, fence, 50));
         long later = vidmm.submit(context, List.of(new DmaCommand.Fill(0x10000, 16, 2)));
         assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(context, later, 50), "the next submission is not completed in advance");
-        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, deviceKmd, later));
+        interrupts.get().notifyInterrupt(new InterruptNotification.DmaCompleted(EngineNode.COPY, 0, lastSubmissionFenceId.get()));
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(context, later, 1000));
         assertEquals(DeviceInfo.Status.ACTIVE, vidmm.device(device).status());
     }

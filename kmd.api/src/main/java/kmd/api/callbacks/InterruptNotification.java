@@ -6,18 +6,31 @@ import kmd.api.EngineNode;
 public sealed interface InterruptNotification permits InterruptNotification.DmaCompleted,
         InterruptNotification.DmaPageFaulted, InterruptNotification.MonitoredFenceSignaled {
 
+    /** NodeOrdinal: the node whose engine raised it. */
     EngineNode node();
 
     /**
-     * The context (the driver's handle from CreateContext, or 0 for paging) whose work faulted or
-     * completed; a completion completes that context's fences only.
+     * The node's SubmissionFenceId it is about (DMA_COMPLETED's SubmissionFenceId, DMA_PAGE_FAULTED's
+     * FaultedFenceId), or 0 (MONITORED_FENCE_SIGNALED carries none).
      */
-    long contextHandle();
-
     long fenceValue();
 
-    /** DXGK_INTERRUPT_DMA_COMPLETED. */
-    record DmaCompleted(EngineNode node, long contextHandle, long fenceValue) implements InterruptNotification {
+    /**
+     * DXGK_INTERRUPT_DMA_COMPLETED (DmaCompleted: SubmissionFenceId, NodeOrdinal, EngineOrdinal): the
+     * submission VidMm gave {@code submissionFenceId} on this node of physical GPU {@code engineOrdinal}
+     * completed. It names no context: VidMm knows which submission (and so which context and fence of
+     * the context's own timeline) it gave that id.
+     *
+     * @param node              NodeOrdinal
+     * @param engineOrdinal     EngineOrdinal: the physical GPU of a linked adapter (0 otherwise)
+     * @param submissionFenceId SubmissionFenceId
+     */
+    record DmaCompleted(EngineNode node, int engineOrdinal, long submissionFenceId) implements InterruptNotification {
+        /** SubmissionFenceId. */
+        @Override
+        public long fenceValue() {
+            return submissionFenceId;
+        }
     }
 
     /**
@@ -28,7 +41,7 @@ public sealed interface InterruptNotification permits InterruptNotification.DmaC
      *
      * @param node                  NodeOrdinal, as the node
      * @param contextHandle         the faulting context (the driver's handle; with HW_CONTEXT_VALID), or 0
-     * @param faultedFenceId        FaultedFenceId: the fence of the submission that faulted
+     * @param faultedFenceId        FaultedFenceId: the node's SubmissionFenceId of the submission that faulted
      * @param faultedVirtualAddress FaultedVirtualAddress
      * @param pageFaultFlags        PageFaultFlags: {@link PageFaultFlags} bits
      * @param faultErrorCode        FaultErrorCode

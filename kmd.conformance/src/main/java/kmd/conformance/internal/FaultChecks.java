@@ -25,7 +25,7 @@ final class FaultChecks {
 
     static List<Check<Session>> all() {
         return List.of(new Check<>("fault.invalid-va", FaultChecks::invalidVa), new Check<>("fault.read-only", FaultChecks::readOnly),
-                new Check<>("engine.reset", FaultChecks::engineReset));
+                new Check<>("fault.fetch", FaultChecks::fetch), new Check<>("engine.reset", FaultChecks::engineReset));
     }
 
     static void invalidVa(Session s) {
@@ -51,7 +51,9 @@ final class FaultChecks {
         InterruptNotification.DmaPageFaulted f = s.interrupts().awaitFault(0, Session.WAIT_MILLIS, what);
         require(f.contextHandle() == c.handle, what + ": the fault names context 0x" + Long.toHexString(f.contextHandle())
                 + ", not the faulting one 0x" + Long.toHexString(c.handle));
-        require(f.fenceValue() == fence, what + ": the fault names fence " + f.fenceValue() + ", not " + fence);
+        require(f.fenceValue() == c.lastSubmissionFenceId(), what + ": the fault names FaultedFenceId " + f.fenceValue()
+                + ", not the SubmissionFenceId " + c.lastSubmissionFenceId() + " the faulting submission was given (fence "
+                + fence + " of its context)");
         require(f.pasid() == p.pasids[0], what + ": the fault names PASID " + f.pasid() + ", the process's is " + p.pasids[0]);
         require(f.faultedVirtualAddress() == va, what + ": the fault names VA 0x" + Long.toHexString(f.faultedVirtualAddress())
                 + ", the first byte that faulted is 0x" + Long.toHexString(va));
@@ -78,6 +80,46 @@ final class FaultChecks {
         long ok = p.buffer(4096, (byte) 0);
         after.run(new DmaCommand.Fill(ok, 4096, 0x0C0C0C0C), "work on a new device after the fault and ResetEngine");
         Bytes.expect(p, ok, Bytes.pattern(0x0C0C0C0C, 4096), "work after the fault and ResetEngine");
+    }
+
+    /**
+     * A command buffer whose packet runs into a page that is not there (reserved, never committed):
+     * the engine's fetch faults, and the driver reports it as DMA_PAGE_FAULTED of that submission
+     * (FaultedFenceId its SubmissionFenceId, HW_CONTEXT_VALID with its context) at the first byte it
+     * could not fetch, a read, through the IOMMU; nothing of the buffer runs, its fence is never
+     * reported, and after ResetEngine the engine runs again.
+     */
+    static void fetch(Session s) {
+        KitProcess p = s.process();
+        KitProcess.Context c = p.device().context(EngineNode.COPY, 0);
+        long target = p.buffer(4096, (byte) 0x55);
+        long base = p.memory.reserve(0, 2 * 4096);
+        p.memory.commit(base, 4096, PageProtection.READWRITE);
+        p.memory.pin(base, 4096, true); // resident; the second page is reserved only
+        byte[] packets = gpu.hw.CommandPackets.encode(List.of(new gpu.hw.GpuCommand.Fill(target, 4096, 0xFE7C4FA1)));
+        long at = base + 4096 - 16; // the packet's first 16 bytes in the page, the rest in the one that is not there
+        p.memory.write(at, java.util.Arrays.copyOf(packets, 16));
+        long fence = c.submitBuffer(at, packets.length, null);
+        String what = "a command buffer running into memory that is not there";
+        InterruptNotification.DmaPageFaulted f = s.interrupts().awaitFault(0, Session.WAIT_MILLIS, what);
+        require(f.contextHandle() == c.handle, what + ": the fault names context 0x" + Long.toHexString(f.contextHandle())
+                + ", not the submitting one 0x" + Long.toHexString(c.handle));
+        require(f.fenceValue() == c.lastSubmissionFenceId(), what + ": the fault names FaultedFenceId " + f.fenceValue()
+                + ", not the SubmissionFenceId " + c.lastSubmissionFenceId() + " the buffer was given");
+        require(f.faultedVirtualAddress() == base + 4096, what + ": the fault names VA 0x"
+                + Long.toHexString(f.faultedVirtualAddress()) + ", the first byte the engine could not fetch is 0x"
+                + Long.toHexString(base + 4096));
+        require(!f.write(), what + ": a fetch is reported as a write (PageFaultFlags with DXGK_PAGE_FAULT_WRITE)");
+        require((f.pageFaultFlags() & PageFaultFlags.IOMMU) != 0, what + ": PageFaultFlags "
+                + PageFaultFlags.describe(f.pageFaultFlags()) + " lack DXGK_PAGE_FAULT_IOMMU");
+        require(s.interrupts().completed(c.handle) < fence, what + ": its fence was also reported complete");
+        Bytes.expect(p, target, Bytes.repeat((byte) 0x55, 4096), what + ": part of it ran all the same");
+        s.kmd().resetEngine(EngineNode.COPY);
+        c.continueFrom(s.interrupts().completed(c.handle)); // the faulted buffer is gone
+        KitProcess.Context after = p.device().context(EngineNode.COPY, 0);
+        long ok = p.buffer(4096, (byte) 0);
+        after.run(new DmaCommand.Fill(ok, 4096, 0x0E0E0E0E), "work after the fetch fault and ResetEngine");
+        Bytes.expect(p, ok, Bytes.pattern(0x0E0E0E0E, 4096), "work after the fetch fault and ResetEngine");
     }
 
     /** Work queued behind a fault on the same context is dropped by ResetEngine: never run, never reported. */

@@ -21,7 +21,27 @@ final class FenceChecks {
 
     static List<Check<Session>> all() {
         return List.of(new Check<>("fence.after-work", FenceChecks::afterWork), new Check<>("fence.order", FenceChecks::order),
-                new Check<>("command-buffer", FenceChecks::commandBuffer));
+                new Check<>("submission.once-in-order", FenceChecks::onceInOrder), new Check<>("command-buffer", FenceChecks::commandBuffer));
+    }
+
+    /**
+     * A context's submissions run once each and in order: a fill of X with A, a copy of X to Y, a fill
+     * of X with B, submitted without waiting. Y must hold A (the copy ran after the first fill and
+     * before the second) and X must hold B (nothing ran again after the second fill).
+     */
+    static void onceInOrder(Session s) {
+        KitProcess p = s.process();
+        KitProcess.Context c = p.device().context(EngineNode.COPY, 0);
+        int size = 16 << 10;
+        long x = p.buffer(size, (byte) 0);
+        long y = p.buffer(size, (byte) 0);
+        c.submit(List.of(new DmaCommand.Fill(x, size, 0x0A0A0A0A)), null);
+        c.submit(List.of(new DmaCommand.Copy(x, y, size)), null);
+        long last = c.submit(List.of(new DmaCommand.Fill(x, size, 0x0B0B0B0B)), null);
+        s.interrupts().await(c.handle, last, Session.WAIT_MILLIS, "three submissions on one context");
+        Bytes.expect(p, y, Bytes.pattern(0x0A0A0A0A, size), "the copy between the two fills (submissions ran out of order,"
+                + " or one ran again)");
+        Bytes.expect(p, x, Bytes.pattern(0x0B0B0B0B, size), "the last fill (an earlier submission ran again after it)");
     }
 
     /** A long fill on a render context, a small copy on a copy context: each fence only after its own bytes. */

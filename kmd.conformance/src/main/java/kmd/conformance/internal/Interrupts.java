@@ -11,11 +11,14 @@ import kmd.api.callbacks.DxgkCallbacks;
 import kmd.api.callbacks.InterruptNotification;
 
 /**
- * The kit's DxgkCbNotifyInterrupt, as VidMm would check it: every interrupt must name a context the
- * kit created (or 0 for paging), a completion must not go back nor past the last fence submitted on
- * that context, and when a fence completes every probe registered for it (and below) runs at once,
- * on the interrupt's thread, so that "completed" is checked against the bytes at the moment it is
- * reported. What breaks a rule is kept as a violation, which fails the check.
+ * The kit's DxgkCbNotifyInterrupt, as VidMm would check it. The kit, as VidMm's scheduler, gives
+ * each submission the next SubmissionFenceId of its node on its physical GPU and maps a DMA_COMPLETED
+ * back to the context and the fence of the context's own timeline: a completion must name an id the
+ * kit gave and has not seen completed, and must not take its context back nor past the last fence
+ * submitted there; a fault or monitored-fence interrupt must name a context the kit created (or 0).
+ * When a fence completes every probe registered for it (and below) runs at once, on the interrupt's
+ * thread, so that "completed" is checked against the bytes at the moment it is reported. What breaks
+ * a rule is kept as a violation, which fails the check.
  */
 final class Interrupts implements DxgkCallbacks {
     /** Checks what a completed fence must have done; returns what is wrong, or null. */
@@ -30,6 +33,9 @@ final class Interrupts implements DxgkCallbacks {
     private final Map<Long, TreeMap<Long, Probe>> probes = new HashMap<>();
     private final List<InterruptNotification.DmaPageFaulted> faults = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
+    /** Per node and GPU ("COPY/0"), the last SubmissionFenceId given; and what each outstanding id was given for. */
+    private final Map<String, Long> lastId = new HashMap<>();
+    private final Map<String, long[]> given = new HashMap<>(); // "COPY/0/17" -> {hContext, fence}
 
     Interrupts() {
         submitted.put(0L, 0L);
@@ -47,19 +53,27 @@ final class Interrupts implements DxgkCallbacks {
         }
     }
 
-    /** The kit is about to submit {@code fence} on {@code hContext} (0: paging); {@code probe} may be null. */
-    void submitting(long hContext, long fence, Probe probe) {
+    /**
+     * The kit is about to submit {@code fence} on {@code hContext} (0: paging, on the COPY node of GPU 0),
+     * a context on {@code node} of {@code gpu}; {@code probe} may be null. Returns the SubmissionFenceId
+     * to give the driver.
+     */
+    long submitting(long hContext, kmd.api.EngineNode node, int gpu, long fence, Probe probe) {
         synchronized (lock) {
             submitted.put(hContext, fence);
             if (probe != null) {
                 probes.computeIfAbsent(hContext, c -> new TreeMap<>()).put(fence, probe);
             }
+            long id = lastId.merge(node + "/" + gpu, 1L, Long::sum);
+            given.put(node + "/" + gpu + "/" + id, new long[] {hContext, fence});
+            return id;
         }
     }
 
-    /** The driver refused the submission after {@code lastFence}: it is not outstanding. */
-    void withdrawn(long hContext, long lastFence) {
+    /** The driver refused submission {@code id} (after {@code lastFence} of its context): it is not outstanding. */
+    void withdrawn(long hContext, kmd.api.EngineNode node, int gpu, long id, long lastFence) {
         synchronized (lock) {
+            given.remove(node + "/" + gpu + "/" + id);
             submitted.put(hContext, lastFence);
             TreeMap<Long, Probe> due = probes.get(hContext);
             if (due != null) {
@@ -71,43 +85,57 @@ final class Interrupts implements DxgkCallbacks {
     @Override
     public void notifyInterrupt(InterruptNotification n) {
         synchronized (lock) {
-            Long last = submitted.get(n.contextHandle());
-            if (last == null) {
-                violations.add("an interrupt names context 0x" + Long.toHexString(n.contextHandle())
+            if (n instanceof InterruptNotification.DmaCompleted done) {
+                long[] what = given.remove(done.node() + "/" + done.engineOrdinal() + "/" + done.submissionFenceId());
+                if (what == null) {
+                    violations.add("DMA_COMPLETED names SubmissionFenceId " + done.submissionFenceId() + " of node "
+                            + done.node() + " engine " + done.engineOrdinal() + ", which the kit never gave there"
+                            + " or saw completed already: " + n);
+                    return;
+                }
+                completed(what[0], what[1]);
+                lock.notifyAll();
+                return;
+            }
+            long context = n instanceof InterruptNotification.DmaPageFaulted f ? f.contextHandle()
+                    : ((InterruptNotification.MonitoredFenceSignaled) n).contextHandle();
+            if (!submitted.containsKey(context)) {
+                violations.add("an interrupt names context 0x" + Long.toHexString(context)
                         + ", which the kit never created or already destroyed: " + n);
                 return;
             }
             if (n instanceof InterruptNotification.DmaPageFaulted f) {
                 faults.add(f);
                 lock.notifyAll();
-                return;
             }
-            if (n instanceof InterruptNotification.MonitoredFenceSignaled) {
-                return; // a fence value written from a buffer: no submission's completion
+            // a monitored fence written from a buffer: no submission's completion
+        }
+    }
+
+    /** Fence {@code fence} of {@code context} was reported complete: checked against the context's timeline, then its probes run. */
+    private void completed(long context, long fence) {
+        long last = submitted.getOrDefault(context, 0L);
+        long was = completed.getOrDefault(context, 0L);
+        if (fence > last) {
+            violations.add("context 0x" + Long.toHexString(context) + " reported fence " + fence
+                    + " complete, but only " + last + " was submitted on it");
+        } else if (fence < was) {
+            violations.add("context 0x" + Long.toHexString(context) + " reported fence " + fence
+                    + " complete after " + was + ": fences of a context complete in order");
+        } else {
+            completed.put(context, fence);
+            TreeMap<Long, Probe> due = probes.get(context);
+            if (due != null) {
+                Map<Long, Probe> now = due.headMap(fence, true);
+                now.forEach((f, probe) -> {
+                    String wrong = probe.check();
+                    if (wrong != null) {
+                        violations.add("fence " + f + " of context 0x" + Long.toHexString(context)
+                                + " was reported complete before its work was done: " + wrong);
+                    }
+                });
+                now.clear();
             }
-            long was = completed.getOrDefault(n.contextHandle(), 0L);
-            if (n.fenceValue() > last) {
-                violations.add("context 0x" + Long.toHexString(n.contextHandle()) + " reported fence " + n.fenceValue()
-                        + " complete, but only " + last + " was submitted on it");
-            } else if (n.fenceValue() < was) {
-                violations.add("context 0x" + Long.toHexString(n.contextHandle()) + " reported fence " + n.fenceValue()
-                        + " complete after " + was + ": fences of a context complete in order");
-            } else {
-                completed.put(n.contextHandle(), n.fenceValue());
-                TreeMap<Long, Probe> due = probes.get(n.contextHandle());
-                if (due != null) {
-                    Map<Long, Probe> now = due.headMap(n.fenceValue(), true);
-                    now.forEach((fence, probe) -> {
-                        String wrong = probe.check();
-                        if (wrong != null) {
-                            violations.add("fence " + fence + " of context 0x" + Long.toHexString(n.contextHandle())
-                                    + " was reported complete before its work was done: " + wrong);
-                        }
-                    });
-                    now.clear();
-                }
-            }
-            lock.notifyAll();
         }
     }
 

@@ -96,6 +96,7 @@ final class KitProcess {
         final EngineNode node;
         final int gpu;
         private long fence;
+        private long lastId;
 
         Context(Device device, long handle, EngineNode node, int gpu) {
             this.device = device;
@@ -117,19 +118,28 @@ final class KitProcess {
             return submitting(probe, next -> device.process.session.kmd().submitCommandVirtual(handle, va, length, next));
         }
 
-        /** Calls {@code ddi} with the next fence value, which the kit then expects (with {@code probe}) unless it throws. */
+        /**
+         * Calls {@code ddi} with the SubmissionFenceId of the context's next fence (its node's next id on
+         * its GPU), which the kit then expects (with {@code probe}) unless it throws; returns the fence.
+         */
         private long submitting(Interrupts.Probe probe, java.util.function.LongConsumer ddi) {
             Session s = device.process.session;
             long next = fence + 1;
-            s.interrupts().submitting(handle, next, probe);
+            long id = s.interrupts().submitting(handle, node, gpu, next, probe);
             try {
-                ddi.accept(next);
+                ddi.accept(id);
             } catch (RuntimeException e) {
-                s.interrupts().withdrawn(handle, fence);
+                s.interrupts().withdrawn(handle, node, gpu, id, fence);
                 throw e;
             }
             fence = next;
+            lastId = id;
             return next;
+        }
+
+        /** The SubmissionFenceId the driver was given for the last fence (a fault names it as FaultedFenceId). */
+        long lastSubmissionFenceId() {
+            return lastId;
         }
 
         long submit(DmaCommand command) {

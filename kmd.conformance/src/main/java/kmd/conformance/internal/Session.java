@@ -6,6 +6,7 @@ import java.util.List;
 import gpu.hw.GpuAdapter;
 import kmd.api.AdapterInfo;
 import kmd.api.DisplayDriver;
+import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
 import kmd.api.PagingOperation;
 import kmd.api.SegmentDescriptor;
@@ -121,19 +122,17 @@ final class Session implements AutoCloseable {
         return p;
     }
 
-    /** BuildPagingBuffer with the next paging fence, and waits for it (context 0). */
+    /** BuildPagingBuffer with the next paging fence (the paging node's next SubmissionFenceId), and waits for it (context 0). */
     void paging(PagingOperation op, String what) {
         long fence = ++pagingFence;
-        interrupts.submitting(0, fence, null);
-        kmd.buildPagingBuffer(op, fence);
+        kmd.buildPagingBuffer(op, interrupts.submitting(0, EngineNode.COPY, 0, fence, null));
         interrupts.await(0, fence, WAIT_MILLIS, what);
     }
 
     /** As {@link #paging} without waiting, for an operation the driver is expected to refuse. */
     void pagingRefused(PagingOperation op) {
-        interrupts.submitting(0, pagingFence + 1, null);
-        kmd.buildPagingBuffer(op, pagingFence + 1);
-        pagingFence++;
+        long fence = ++pagingFence;
+        kmd.buildPagingBuffer(op, interrupts.submitting(0, EngineNode.COPY, 0, fence, null));
     }
 
     @Override

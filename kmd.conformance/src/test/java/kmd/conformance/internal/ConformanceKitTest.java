@@ -103,6 +103,10 @@ class ConformanceKitTest {
     static Stream<Arguments> broken() {
         return Stream.of(
                 Arguments.of("completes fences early", Fixtures.driver(Fixtures.EarlyFence::new), "fence.after-work"),
+                Arguments.of("runs the previous submission again", Fixtures.driver(Fixtures.RerunsPrevious::new),
+                        "submission.once-in-order"),
+                Arguments.of("reports faults with the wrong FaultedFenceId", Fixtures.driver(Fixtures.WrongFaultedFenceId::new),
+                        "fault.fetch"),
                 Arguments.of("uses a foreign PASID", Fixtures.driver(Fixtures.ForeignPasid::new), "pasid.isolation"),
                 Arguments.of("reports a fault at the wrong VA", Fixtures.driver(Fixtures.WrongFaultVa::new), "fault.invalid-va"),
                 Arguments.of("reports faults without the IOMMU and reset flags", Fixtures.driver(Fixtures.NoResetInFaultFlags::new),

@@ -78,7 +78,40 @@ final class Fixtures {
         @Override
         public void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue) {
             super.submitCommand(hContext, commands, fenceValue);
-            notifyVidMm(new InterruptNotification.DmaCompleted(handles.context(hContext).node(), hContext, fenceValue));
+            notifyVidMm(new InterruptNotification.DmaCompleted(handles.context(hContext).node(),
+                    handles.context(hContext).physicalGpu(), fenceValue));
+        }
+    }
+
+    /** Runs the context's previous submission again after each new one (a ring replayed from the wrong place). */
+    static final class RerunsPrevious extends Good {
+        private final java.util.Map<Long, List<DmaCommand>> previous = new java.util.HashMap<>();
+
+        RerunsPrevious(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        public void submitCommand(long hContext, List<DmaCommand> commands, long fenceValue) {
+            List<DmaCommand> again = previous.getOrDefault(hContext, List.of());
+            previous.put(hContext, commands);
+            List<DmaCommand> all = new java.util.ArrayList<>(commands);
+            all.addAll(again);
+            super.submitCommand(hContext, all, fenceValue);
+        }
+    }
+
+    /** Reports every fault with the SubmissionFenceId before the faulting one. */
+    static final class WrongFaultedFenceId extends MisreportsFaults {
+        WrongFaultedFenceId(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f) {
+            return new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId() - 1,
+                    f.faultedVirtualAddress(), f.pageFaultFlags(), f.faultErrorCode(), f.faultedProcessHandle(), f.pasid(),
+                    f.reason());
         }
     }
 
@@ -117,8 +150,12 @@ final class Fixtures {
 
         @Override
         public void interrupt(Interrupt interrupt) {
-            InterruptNotification n = Hardware.notification(interrupt);
-            notifyVidMm(n instanceof InterruptNotification.DmaPageFaulted f ? misreported(f) : n);
+            if (interrupt instanceof Interrupt.DmaPageFaulted || interrupt instanceof Interrupt.DmaFaulted) {
+                InterruptNotification n = Hardware.notification(interrupt);
+                notifyVidMm(n instanceof InterruptNotification.DmaPageFaulted f ? misreported(f) : n);
+            } else {
+                super.interrupt(interrupt);
+            }
         }
     }
 
