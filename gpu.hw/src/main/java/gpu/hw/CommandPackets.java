@@ -18,6 +18,7 @@ import java.util.List;
  * BLIT       0x0004  length 48  8-15 srcVa      16-23 srcPitch   24-31 dstVa      32-39 dstPitch
  *                               40-43 widthBytes 44-47 height
  * WRITE_FENCE 0x0005 length 24  8-15 va         16-23 value
+ * WAIT_FENCE  0x0006 length 24  8-15 va         16-23 value (waits until the 64-bit value at va is at least this)
  * </pre>
  *
  * A reserved field that is not 0, an unknown opcode, a length other than its opcode's, or a packet
@@ -31,6 +32,7 @@ public final class CommandPackets {
     public static final int FILL_RECT = 0x0003;
     public static final int BLIT = 0x0004;
     public static final int WRITE_FENCE = 0x0005;
+    public static final int WAIT_FENCE = 0x0006;
 
     private CommandPackets() {
     }
@@ -41,7 +43,7 @@ public final class CommandPackets {
             case FILL, COPY -> 32;
             case FILL_RECT -> 40;
             case BLIT -> 48;
-            case WRITE_FENCE -> 24;
+            case WRITE_FENCE, WAIT_FENCE -> 24;
             default -> -1;
         };
     }
@@ -70,8 +72,10 @@ public final class CommandPackets {
             } else if (c instanceof GpuCommand.Blit t) {
                 b.putLong(t.srcVa()).putLong(t.srcPitch()).putLong(t.dstVa()).putLong(t.dstPitch()).putInt(t.widthBytes())
                         .putInt(t.height());
+            } else if (c instanceof GpuCommand.WriteFence w) {
+                b.putLong(w.va()).putLong(w.value());
             } else {
-                GpuCommand.WriteFence w = (GpuCommand.WriteFence) c;
+                GpuCommand.WaitFence w = (GpuCommand.WaitFence) c;
                 b.putLong(w.va()).putLong(w.value());
             }
         }
@@ -91,7 +95,10 @@ public final class CommandPackets {
         if (c instanceof GpuCommand.Blit) {
             return BLIT;
         }
-        return WRITE_FENCE;
+        if (c instanceof GpuCommand.WriteFence) {
+            return WRITE_FENCE;
+        }
+        return WAIT_FENCE;
     }
 
     /** A command buffer that is not a sequence of valid packets: {@code offset} is where the bad packet starts. */
@@ -165,8 +172,11 @@ public final class CommandPackets {
                 return new GpuCommand.Blit(b.getLong(p), b.getLong(p + 8), b.getLong(p + 16), b.getLong(p + 24),
                         b.getInt(p + 32), b.getInt(p + 36));
             }
-            default -> {
+            case WRITE_FENCE -> {
                 return new GpuCommand.WriteFence(b.getLong(p), b.getLong(p + 8));
+            }
+            default -> {
+                return new GpuCommand.WaitFence(b.getLong(p), b.getLong(p + 8));
             }
         }
     }

@@ -5,7 +5,7 @@ package gpu.hw;
  * lengths and sizes are in bytes.
  */
 public sealed interface GpuCommand permits GpuCommand.Copy, GpuCommand.Fill, GpuCommand.FillRect,
-        GpuCommand.Blit, GpuCommand.WriteFence {
+        GpuCommand.Blit, GpuCommand.WriteFence, GpuCommand.WaitFence {
 
     /** Copies {@code length} bytes. */
     record Copy(long srcVa, long dstVa, long length) implements GpuCommand {
@@ -26,5 +26,13 @@ public sealed interface GpuCommand permits GpuCommand.Copy, GpuCommand.Fill, Gpu
 
     /** Writes a 64-bit little-endian fence value to memory. */
     record WriteFence(long va, long value) implements GpuCommand {
+    }
+
+    /**
+     * Waits until the 64-bit little-endian value at {@code va} (a monitored fence, read through the
+     * IOMMU with the submission's PASID) is at least {@code value}, unsigned: the engine polls it and runs
+     * nothing after meanwhile. A wait that never ends makes no progress, so TDR resets the engine.
+     */
+    record WaitFence(long va, long value) implements GpuCommand {
     }
 }

@@ -5,7 +5,7 @@
  * <p>Every memory access an engine makes is a (PASID, virtual address) request through the IOMMU;
  * the GPU has no other path to memory.
  */
-@Version("1.2.0")
+@Version("1.3.0")
 @Export
 package gpu.hw;
 

@@ -64,6 +64,12 @@ class CommandPacketsTest {
         assertEquals(24, fence.getInt(4));
         assertEquals(0x5000, fence.getLong(8));
         assertEquals(0x0102030405060708L, fence.getLong(16));
+
+        ByteBuffer wait = le(CommandPackets.encode(List.of(new GpuCommand.WaitFence(0x6000, 0x1112131415161718L))));
+        assertEquals(CommandPackets.WAIT_FENCE, wait.getShort(0));
+        assertEquals(24, wait.getInt(4));
+        assertEquals(0x6000, wait.getLong(8), "bytes 8-15: va");
+        assertEquals(0x1112131415161718L, wait.getLong(16), "bytes 16-23: value");
     }
 
     @Test
@@ -73,11 +79,12 @@ class CommandPacketsTest {
         for (int round = 0; round < 200; round++) {
             List<GpuCommand> commands = new java.util.ArrayList<>();
             for (int i = r.nextInt(8) + 1; i > 0; i--) {
-                commands.add(switch (r.nextInt(5)) {
+                commands.add(switch (r.nextInt(6)) {
                     case 0 -> new GpuCommand.Fill(r.nextLong(), r.nextLong(), r.nextInt());
                     case 1 -> new GpuCommand.Copy(r.nextLong(), r.nextLong(), r.nextLong());
                     case 2 -> new GpuCommand.FillRect(r.nextLong(), r.nextLong(), r.nextInt(), r.nextInt(), r.nextInt());
                     case 3 -> new GpuCommand.Blit(r.nextLong(), r.nextLong(), r.nextLong(), r.nextLong(), r.nextInt(), r.nextInt());
+                    case 5 -> new GpuCommand.WaitFence(r.nextLong(), r.nextLong());
                     default -> new GpuCommand.WriteFence(r.nextLong(), r.nextLong());
                 });
             }

@@ -57,7 +57,10 @@ public final class DecodeCommand {
             return String.format("BLIT        src=0x%x pitch=%d dst=0x%x pitch=%d %dx%d bytes", b.srcVa(), b.srcPitch(), b.dstVa(),
                     b.dstPitch(), b.widthBytes(), b.height());
         }
-        GpuCommand.WriteFence w = (GpuCommand.WriteFence) c;
-        return String.format("WRITE_FENCE va=0x%x value=0x%x", w.va(), w.value());
+        if (c instanceof GpuCommand.WriteFence w) {
+            return String.format("WRITE_FENCE va=0x%x value=0x%x", w.va(), w.value());
+        }
+        GpuCommand.WaitFence w = (GpuCommand.WaitFence) c;
+        return String.format("WAIT_FENCE  va=0x%x value=0x%x", w.va(), w.value());
     }
 }

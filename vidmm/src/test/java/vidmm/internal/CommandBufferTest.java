@@ -135,4 +135,25 @@ class CommandBufferTest {
         assertEquals(5, vidmm.syncObject(sync).value());
         assertEquals(7, memory.read(data.va(), 1)[0]);
     }
+
+    /**
+     * A WAIT_FENCE packet in an application's buffer holds the engine, and what the buffer has after
+     * it, until the monitored fence reaches the value: a CPU signal of the fence lets it go.
+     */
+    @Test
+    void aWaitFencePacketHoldsTheBufferUntilTheMonitoredFenceIsSignalled() throws Exception {
+        long sync = vidmm.createSynchronizationObject(device);
+        long fenceVa = vidmm.syncObject(sync).va();
+        Allocation data = vidmm.allocate(device, 4096, Set.of());
+        Allocation buffer = vidmm.allocate(device, 4096, Set.of());
+        vidmm.makeResident(device, List.of(data.handle(), buffer.handle()));
+        int length = write(buffer, new GpuCommand.WaitFence(fenceVa, 3), new GpuCommand.Fill(data.va(), 16, 0x09090909));
+
+        long fence = vidmm.submitBuffer(copy, buffer.va(), length);
+        assertEquals(FenceWait.TIMED_OUT, vidmm.waitForFence(copy, fence, 200), "held while the fence is 0");
+        assertEquals(0, memory.read(data.va(), 1)[0], "the fill after the wait has not run");
+        vidmm.signalFromCpu(sync, 3);
+        assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(copy, fence, 5000));
+        assertEquals(9, memory.read(data.va(), 1)[0]);
+    }
 }

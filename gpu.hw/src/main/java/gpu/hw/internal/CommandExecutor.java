@@ -26,12 +26,19 @@ final class CommandExecutor {
         this.dma = dma;
     }
 
+    /** How often a WAIT_FENCE reads its fence again. */
+    static final long WAIT_POLL_NANOS = 50_000;
+
     /**
-     * Runs {@code command}; returns the fault that stopped it, or {@code null}. Once {@code reset} says
-     * true, it returns {@code null} at the next chunk, step or row, the rest undone (the caller drops
+     * Runs {@code command}; returns the fault that stopped it, or {@code null}. {@code reset} is asked at
+     * each chunk, step or row (each ask is progress); once it, or {@code aborted} (asked by a wait, which
+     * makes no progress), says true, it returns {@code null} there, the rest undone (the caller drops
      * the submission).
      */
-    Translation.Fault execute(int pasid, GpuCommand command, BooleanSupplier reset) {
+    Translation.Fault execute(int pasid, GpuCommand command, BooleanSupplier reset, BooleanSupplier aborted) {
+        if (command instanceof GpuCommand.WaitFence w) {
+            return waitFence(pasid, w, aborted);
+        }
         if (command instanceof GpuCommand.Copy c) {
             for (long done = 0; done < c.length() && !reset.getAsBoolean(); done += COPY_STEP) {
                 long n = Math.min(COPY_STEP, c.length() - done);
@@ -80,12 +87,32 @@ final class CommandExecutor {
             }
             return null;
         }
-        GpuCommand.WriteFence w = (GpuCommand.WriteFence) command;
+        GpuCommand.WriteFence w = (GpuCommand.WriteFence) command; // the last kind: WaitFence returned above
         byte[] value = new byte[8];
         for (int i = 0; i < 8; i++) {
             value[i] = (byte) (w.value() >>> (8 * i));
         }
         return write(pasid, w.va(), value);
+    }
+
+    /**
+     * WAIT_FENCE: reads the fence through the IOMMU until it reaches the value (unsigned), a fault stops
+     * it, or {@code aborted} says a reset came; polls every {@link #WAIT_POLL_NANOS}.
+     */
+    private Translation.Fault waitFence(int pasid, GpuCommand.WaitFence w, BooleanSupplier aborted) {
+        byte[] bytes = new byte[8];
+        while (true) {
+            DmaResult r = dma.read(pasid, w.va(), bytes);
+            bytesRead.add(r.bytesTransferred());
+            if (r.fault() != null) {
+                return r.fault();
+            }
+            long value = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            if (Long.compareUnsigned(value, w.value()) >= 0 || aborted.getAsBoolean()) {
+                return null;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(WAIT_POLL_NANOS);
+        }
     }
 
     /** The command processor's fetch of a command buffer into {@code buffer}; the fault that stopped it, or {@code null}. */

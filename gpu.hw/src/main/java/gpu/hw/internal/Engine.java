@@ -192,7 +192,7 @@ final class Engine implements Runnable {
             if (aborted()) {
                 return null;
             }
-            Translation.Fault fault = executor.execute(s.pasid(), command, this::nextStep);
+            Translation.Fault fault = executor.execute(s.pasid(), command, this::nextStep, this::aborted);
             if (aborted()) {
                 return null; // stopped part way: the reset drops the submission
             }

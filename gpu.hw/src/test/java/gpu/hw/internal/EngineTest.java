@@ -1,6 +1,7 @@
 package gpu.hw.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,6 +85,64 @@ class EngineTest {
             assertTrue(System.nanoTime() - since < 5_000_000_000L, "the engine started the submission");
             Thread.sleep(1);
         }
+    }
+
+    /** Memory of one 64-bit fence at {@link #FENCE} (anything else reads zeros); writes are counted. */
+    static final class FenceMemory implements EngineDma {
+        static final long FENCE = 0x5000;
+        final java.util.concurrent.atomic.AtomicLong value = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public DmaResult read(int pasid, long va, byte[] dst) {
+            if (va == FENCE && dst.length == 8) {
+                java.nio.ByteBuffer.wrap(dst).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(value.get());
+            }
+            return new DmaResult(dst.length, null);
+        }
+
+        @Override
+        public DmaResult write(int pasid, long va, byte[] src) {
+            writes.incrementAndGet();
+            return new DmaResult(src.length, null);
+        }
+
+        @Override
+        public DmaResult copy(int pasid, long srcVa, long dstVa, long length) {
+            return new DmaResult(length, null);
+        }
+    }
+
+    /**
+     * WAIT_FENCE holds what follows it until the fence in memory reaches the value: the fill after it
+     * has not run while the value is below, and runs once it is written; a wait makes no progress
+     * (TDR may reset a wait that never ends) and a reset stops it at once.
+     */
+    @Test
+    void aWaitFenceHoldsWhatFollowsUntilTheValueAndMakesNoProgress() throws InterruptedException {
+        FenceMemory memory = new FenceMemory();
+        start(memory);
+        memory.value.set(1);
+        engine.submit(new Submission(1, 7, List.of(new GpuCommand.WaitFence(FenceMemory.FENCE, 2),
+                new GpuCommand.Fill(0x10000, 8, 1)), 1));
+        awaitBusy();
+        long progress = engine.progress();
+        assertNull(interrupts.poll(100, TimeUnit.MILLISECONDS), "nothing completes while the fence is below its value");
+        assertEquals(0, memory.writes.get(), "the fill behind the wait did not run");
+        assertEquals(progress, engine.progress(), "waiting is no progress");
+        memory.value.set(2);
+        assertEquals(new Interrupt.DmaCompleted(EngineType.RENDER, 7, 1), interrupts.poll(5, TimeUnit.SECONDS));
+        assertEquals(1, memory.writes.get(), "then the fill ran");
+
+        engine.submit(new Submission(1, 7, List.of(new GpuCommand.WaitFence(FenceMemory.FENCE, -1L),
+                new GpuCommand.Fill(0x10000, 8, 1)), 2)); // unsigned: never reached
+        awaitBusy();
+        long t0 = System.nanoTime();
+        engine.reset();
+        assertTrue((System.nanoTime() - t0) / 1_000_000 < 100, "a reset stops a wait at once");
+        assertEquals(EngineStatus.IDLE, engine.status());
+        assertNull(interrupts.poll(50, TimeUnit.MILLISECONDS), "the stopped wait raised nothing");
+        assertEquals(1, memory.writes.get());
     }
 
     @Test
