@@ -61,7 +61,7 @@ final class PagingQueues {
     void destroy(long handle) {
         Queue q = queue(handle);
         if (queues.remove(handle, q)) {
-            Calls.quietly(() -> syncObjects.destroy(q.info.syncObject()));
+            fenceGone(q);
         }
     }
 
@@ -69,8 +69,15 @@ final class PagingQueues {
     void deviceDestroyed(long device) {
         for (Queue q : List.copyOf(queues.values())) {
             if (q.info.device() == device && queues.remove(q.info.handle(), q)) {
-                Calls.quietly(() -> syncObjects.destroy(q.info.syncObject()));
+                fenceGone(q);
             }
+        }
+    }
+
+    /** The queue's paging fence goes, unless its process's exit took it already. */
+    private void fenceGone(Queue q) {
+        if (syncObjects.exists(q.info.syncObject())) {
+            Calls.quietly(() -> syncObjects.destroy(q.info.syncObject()));
         }
     }
 

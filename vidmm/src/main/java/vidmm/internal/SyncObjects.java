@@ -26,6 +26,11 @@ final class SyncObjects {
         this.mm = mm;
     }
 
+    /** Whether an object has that handle (a process's exit takes its objects). */
+    boolean exists(long sync) {
+        return objects.containsKey(sync);
+    }
+
     /** The object, or INVALID_HANDLE. */
     SyncObjectState of(long sync) {
         SyncObjectState s = objects.get(sync);
