@@ -54,6 +54,8 @@ class ForeignHandleTest {
         long fenceA = asA.submit(contextA, fill);
         assertEquals(WaitResult.COMPLETED, asA.waitForFence(contextA, fenceA, 5000));
         long syncA = asA.createSynchronizationObject(deviceA).handle();
+        umd.api.PagingQueue queueA = asA.createPagingQueue(deviceA);
+        long trimA = asA.registerTrimNotification(deviceA, n -> { });
         long deviceB = asB.createDevice(b);
         var allocationsBefore = vidmm.allocations();
         var deviceBefore = vidmm.device(deviceA);
@@ -65,6 +67,12 @@ class ForeignHandleTest {
         refused("DestroyAllocation", () -> asB.deallocate(deviceA, bufferA.handle()));
         refused("MakeResident", () -> asB.makeResident(deviceA, List.of(bufferA.handle())));
         refused("Evict", () -> asB.evict(deviceA, List.of(bufferA.handle())));
+        refused("CreatePagingQueue", () -> asB.createPagingQueue(deviceA));
+        refused("MakeResident through A's paging queue", () -> asB.makeResident(queueA.handle(), List.of(bufferA.handle()),
+                java.util.EnumSet.noneOf(umd.api.MakeResidentFlag.class)));
+        refused("DestroyPagingQueue", () -> asB.destroyPagingQueue(queueA.handle()));
+        refused("RegisterTrimNotification", () -> asB.registerTrimNotification(deviceA, n -> { }));
+        refused("UnregisterTrimNotification", () -> asB.unregisterTrimNotification(trimA));
         refused("QueryVideoMemoryInfo", () -> asB.queryVideoMemoryInfo(deviceA));
         refused("CreateContext", () -> asB.createContext(deviceA, EngineNode.COPY, 0));
         refused("SubmitCommand", () -> asB.submit(contextA, fill));

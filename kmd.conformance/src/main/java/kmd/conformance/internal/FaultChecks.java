@@ -74,12 +74,7 @@ final class FaultChecks {
                 + Long.toHexString(p.handle));
         require(f.node() == EngineNode.RENDER, what + ": the fault is reported on " + f.node() + ", the work ran on RENDER");
         require(s.interrupts().completed(c.handle) < fence, what + ": the faulted fence was also reported complete");
-        s.kmd().resetEngine(EngineNode.RENDER);
-        c.continueFrom(s.interrupts().completed(c.handle)); // the faulted work is gone
-        KitProcess.Context after = p.device().context(EngineNode.RENDER, 0);
-        long ok = p.buffer(4096, (byte) 0);
-        after.run(new DmaCommand.Fill(ok, 4096, 0x0C0C0C0C), "work on a new device after the fault and ResetEngine");
-        Bytes.expect(p, ok, Bytes.pattern(0x0C0C0C0C, 4096), "work after the fault and ResetEngine");
+        recovers(s, p, c, EngineNode.RENDER, 0x0C0C0C0C, "work on a new device after the fault and ResetEngine");
     }
 
     /**
@@ -114,12 +109,17 @@ final class FaultChecks {
                 + PageFaultFlags.describe(f.pageFaultFlags()) + " lack DXGK_PAGE_FAULT_IOMMU");
         require(s.interrupts().completed(c.handle) < fence, what + ": its fence was also reported complete");
         Bytes.expect(p, target, Bytes.repeat((byte) 0x55, 4096), what + ": part of it ran all the same");
-        s.kmd().resetEngine(EngineNode.COPY);
-        c.continueFrom(s.interrupts().completed(c.handle)); // the faulted buffer is gone
-        KitProcess.Context after = p.device().context(EngineNode.COPY, 0);
+        recovers(s, p, c, EngineNode.COPY, 0x0E0E0E0E, "work after the fetch fault and ResetEngine");
+    }
+
+    /** ResetEngine of {@code node} after {@code c} faulted; then a fill on a new context must run there. */
+    private static void recovers(Session s, KitProcess p, KitProcess.Context c, EngineNode node, int pattern, String what) {
+        s.kmd().resetEngine(node);
+        c.continueFrom(s.interrupts().completed(c.handle)); // the faulted work is gone
+        KitProcess.Context after = p.device().context(node, 0);
         long ok = p.buffer(4096, (byte) 0);
-        after.run(new DmaCommand.Fill(ok, 4096, 0x0E0E0E0E), "work after the fetch fault and ResetEngine");
-        Bytes.expect(p, ok, Bytes.pattern(0x0E0E0E0E, 4096), "work after the fetch fault and ResetEngine");
+        after.run(new DmaCommand.Fill(ok, 4096, pattern), what);
+        Bytes.expect(p, ok, Bytes.pattern(pattern, 4096), what);
     }
 
     /** Work queued behind a fault on the same context is dropped by ResetEngine: never run, never reported. */

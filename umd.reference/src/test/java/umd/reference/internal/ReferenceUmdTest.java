@@ -50,7 +50,12 @@ class ReferenceUmdTest {
 
     /** A machine (512 MiB, one 64x48 source) whose VidMm keeps {@code budget} resident per process. */
     void setUp(long budget) {
-        machine = TestMachine.builder().memory(512L << 20).sources(1, 64, 48).budget(budget).build();
+        setUp(TestMachine.builder().memory(512L << 20).sources(1, 64, 48).budget(budget));
+    }
+
+    /** The machine {@code builder} builds, and its parts. */
+    void setUp(TestMachine.Builder builder) {
+        machine = builder.build();
         mm = machine.os();
         gpu = machine.gpu();
         vidmm = machine.vidmm();
@@ -266,14 +271,8 @@ class ReferenceUmdTest {
     @Test
     void underBudgetPressureTheUmdEvictsNothingItsQueuedWorkStillUses() throws Exception {
         off();
-        machine = TestMachine.builder().memory(512L << 20).sources(1, 64, 48).budget(3L << 20)
-                .pagefile(pagefileDir.resolve("pagefile.sys"), 64, 0).build(); // a pagefile: the OS's trim can page out
-        mm = machine.os();
-        gpu = machine.gpu();
-        vidmm = machine.vidmm();
-        start = mm.frames();
-        thunks = machine.thunks();
-        umd = new ReferenceUmd(thunks);
+        setUp(TestMachine.builder().memory(512L << 20).sources(1, 64, 48).budget(3L << 20)
+                .pagefile(pagefileDir.resolve("pagefile.sys"), 64, 0)); // a pagefile: the OS's trim can page out
         mm.setGpuFaultPolicy(os.memmgr.GpuFaultPolicy.WINDOWS);
         int pid = mm.spawn("held");
         try (UmdDevice device = umd.createDevice(pid)) {
