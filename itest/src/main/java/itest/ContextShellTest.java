@@ -25,9 +25,9 @@ class ContextShellTest extends ShellTestBase {
         assertTrue(render.matches("0x\\w+") && copy.matches("0x\\w+"), render + " / " + copy);
         String last = String.format("0x%x", Long.decode(big) + (128L << 20) - 4);
 
-        assertEquals("fence 1 submitted on RENDER (context " + render + ")",
+        assertStartsWith("fence 1 submitted on RENDER (context " + render + "), 32 bytes of packets at VA 0x",
                 run("vidmm:submit " + render + " \"fill " + big + " 128M 0x5a5a5a5a\" nowait"));
-        assertEquals("fence 1 completed on COPY (context " + copy + ")",
+        assertStartsWith("fence 1 completed on COPY (context " + copy + "), 32 bytes of packets at VA 0x",
                 run("vidmm:submit " + copy + " \"@copy copy " + a + " " + b + " 4096\""));
         String now = run("vidmm:wait " + render + " 1 0");
         String table = run("vidmm:contexts " + pid);
@@ -43,8 +43,30 @@ class ContextShellTest extends ShellTestBase {
         assertTrue(run("vidmm:contexts " + pid).matches("(?s).*" + render + " .* RENDER +0 +1 +1 +ACTIVE.*"
                 + copy + " .* COPY +0 +1 +1 +ACTIVE.*"), run("vidmm:contexts " + pid));
         // the device shorthand takes the device's first context of the node the commands ask for
-        assertEquals("fence 2 completed on RENDER (context " + render + ")",
+        assertStartsWith("fence 2 completed on RENDER (context " + render + "), 32 bytes of packets at VA 0x",
                 run("vidmm:submit " + device + " \"fill " + a + " 16 0x01010101\""));
+    }
+
+    /**
+     * vidmm:submit writes the commands as the hardware's packets into the process's own memory and
+     * submits them by address: gpu:decode reads them back there, and the next submission goes to the
+     * next 64-byte line of the ring.
+     */
+    @Test
+    void submitWritesPacketsIntoTheProcessAndSubmitsThemByAddress() throws Exception {
+        String pid = group("pid (\\d+)", run("mm:spawn packets"));
+        String device = group("device (0x\\w+)", run("vidmm:device " + pid));
+        String va = group("at VA (0x\\w+)", residentAlloc(device, "4K"));
+        String out = run("vidmm:submit " + device + " \"fill " + va + " 16 0x01020304; fence " + va + " 7\"");
+        String bytes = group("(\\d+) bytes of packets at VA", out);
+        String at = group("bytes of packets at VA (0x\\w+)", out);
+        assertEquals("56", bytes, out);
+        String decoded = run("gpu:decode " + pid + " " + at + " " + bytes);
+        assertTrue(decoded.contains("FILL        dst=" + va + " length=16 pattern=0x01020304")
+                && decoded.contains("WRITE_FENCE va=" + va + " value=0x7") && decoded.endsWith("2 packets"), decoded);
+        String next = run("vidmm:submit " + device + " \"fill " + va + " 16 0x05050505\"");
+        assertEquals(String.format("0x%x", Long.decode(at) + 64), group("bytes of packets at VA (0x\\w+)", next), next);
+        assertTrue(run("mm:read " + pid + " " + va + " 4").contains("05 05 05 05"));
     }
 
     /** A copy context waits on the GPU for the render context's monitored fence, from the shell. */
@@ -61,7 +83,7 @@ class ContextShellTest extends ShellTestBase {
         run("vidmm:submit " + render + " \"fill " + big + " 64M 0x5a5a5a5a\" nowait");
         assertEquals("fence 2 on RENDER (context " + render + ") signals " + sync + " to 1", run("vidmm:signal " + render + " " + sync + " 1"));
         assertEquals("context " + copy + " waits for " + sync + " to reach 1", run("vidmm:gpuwait " + copy + " " + sync + " 1"));
-        assertEquals("fence 1 completed on COPY (context " + copy + ")",
+        assertStartsWith("fence 1 completed on COPY (context " + copy + "), 32 bytes of packets at VA 0x",
                 run("vidmm:submit " + copy + " \"@copy copy " + last + " " + small + " 16\""));
         assertTrue(run("mm:read " + pid + " " + small + " 16").contains("5a 5a 5a 5a"), "the copy ran after the fill");
         assertEquals("completed", run("vidmm:cpuwait " + sync + " 1 0"));
@@ -88,6 +110,10 @@ class ContextShellTest extends ShellTestBase {
         assertMessage("usage: vidmm:wait CONTEXT FENCE [MILLIS] (1 argument given)", "vidmm:wait " + render);
         assertMessage("usage: vidmm:wait CONTEXT FENCE [MILLIS] (0 arguments given)", "vidmm:wait");
         assertEquals(before, run("vidmm:contexts"));
+    }
+
+    static void assertStartsWith(String expected, String actual) {
+        assertTrue(actual.startsWith(expected), "expected '" + expected + "...', got '" + actual + "'");
     }
 
     void assertMessage(String expected, String line) {

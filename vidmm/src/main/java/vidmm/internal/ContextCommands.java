@@ -18,7 +18,7 @@ import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 
 /** Gogo commands for contexts and submission (scope {@code vidmm}); {@code vidmm:wait} is {@link WaitCommand}. */
-@Component(service = ContextCommands.class, property = {
+@Component(service = ContextCommands.class, immediate = true, property = { // immediate: its command rings are state
         "osgi.command.scope=vidmm",
         "osgi.command.function=context",
         "osgi.command.function=contexts",
@@ -26,10 +26,12 @@ import vidmm.VidMmStatus;
 public final class ContextCommands {
     static final long SUBMIT_WAIT_MILLIS = 5000;
     private final VidMm vidmm;
+    private final ShellCommandRing ring;
 
     @Activate
-    public ContextCommands(@Reference VidMm vidmm) {
+    public ContextCommands(@Reference VidMm vidmm, @Reference os.memmgr.MemoryManager mm) {
         this.vidmm = vidmm;
+        this.ring = new ShellCommandRing(mm, vidmm);
     }
 
     @Descriptor("D3DKMTCreateContext on physical GPU 0: a context of a device on one engine node, with its own fences; prints its handle")
@@ -94,16 +96,53 @@ public final class ContextCommands {
         CommandSyntax.Parsed parsed = CommandSyntax.parse(commands);
         long context = contextFor(h, parsed);
         ContextInfo c = vidmm.contextInfo(context);
-        long fence = vidmm.submit(context, parsed.commands());
-        String where = String.format("on %s (context 0x%x)", c.node(), context);
+        byte[] packets = gpu.hw.CommandPackets.encode(packets(parsed.commands()));
+        long[] submitted = ring.submit(c.pid(), context, packets); // in the process's memory, as its UMD would
+        long fence = submitted[0];
+        String where = String.format("on %s (context 0x%x), %d bytes of packets at VA 0x%x", c.node(), context,
+                packets.length, submitted[1]);
         if (!wait) {
             return "fence " + fence + " submitted " + where;
         }
         return switch (vidmm.waitForFence(context, fence, SUBMIT_WAIT_MILLIS)) {
             case COMPLETED -> "fence " + fence + " completed " + where;
             case TIMED_OUT -> "fence " + fence + " not completed after " + SUBMIT_WAIT_MILLIS + " ms " + where;
-            case DEVICE_IN_ERROR -> "fence " + fence + " " + where + ": device faulted and is in error; see vidmm:faults";
+            case DEVICE_IN_ERROR -> {
+                awaitRecovery(); // so that vidmm:faults, typed next, shows what VidMm did
+                yield "fence " + fence + " " + where + ": device faulted and is in error; see vidmm:faults";
+            }
         };
+    }
+
+    /** Waits (up to 5 s) until the recovery of the fault just seen has run, when VidMm is this bundle's. */
+    private void awaitRecovery() {
+        if (vidmm instanceof VideoMemoryManager v) {
+            try {
+                v.awaitRecovery();
+            } catch (Exception slow) {
+                // the fault's outcome shows as pending in vidmm:faults until it has run
+            }
+        }
+    }
+
+    /** The hardware's packets of the shell's commands (gpu.hw.CommandPackets: the engines' own format). */
+    private static List<gpu.hw.GpuCommand> packets(List<kmd.api.DmaCommand> commands) {
+        List<gpu.hw.GpuCommand> out = new java.util.ArrayList<>();
+        for (kmd.api.DmaCommand d : commands) {
+            if (d instanceof kmd.api.DmaCommand.Copy x) {
+                out.add(new gpu.hw.GpuCommand.Copy(x.srcVa(), x.dstVa(), x.length()));
+            } else if (d instanceof kmd.api.DmaCommand.Fill x) {
+                out.add(new gpu.hw.GpuCommand.Fill(x.dstVa(), x.length(), x.pattern()));
+            } else if (d instanceof kmd.api.DmaCommand.FillRect x) {
+                out.add(new gpu.hw.GpuCommand.FillRect(x.dstVa(), x.pitch(), x.widthBytes(), x.height(), x.pattern()));
+            } else if (d instanceof kmd.api.DmaCommand.Blit x) {
+                out.add(new gpu.hw.GpuCommand.Blit(x.srcVa(), x.srcPitch(), x.dstVa(), x.dstPitch(), x.widthBytes(), x.height()));
+            } else {
+                kmd.api.DmaCommand.WriteFence x = (kmd.api.DmaCommand.WriteFence) d;
+                out.add(new gpu.hw.GpuCommand.WriteFence(x.va(), x.value()));
+            }
+        }
+        return out;
     }
 
     /** The context a handle names, or a device's shorthand context for the node the commands ask for. */
