@@ -92,8 +92,8 @@ final class GpuWork {
             ContextState c = a.contextLocked(context);
             DeviceState d = c.device;
             AdapterState.requireActive(d);
-            // WDDM 2: residency is the UMD's (MakeResident / Evict) alone; a submission pins nothing. What
-            // its commands reach that is not resident, the IOMMU's page requests bring in.
+            // WDDM 2: residency is the UMD's (MakeResident / Evict) alone; a submission pins nothing. What its
+            // commands reach that is not resident faults under the OS's windows policy, comes in by page requests under sva.
             long fence = c.nextFence(work, sync, value);
             long submitted = System.nanoTime();
             if (c.blocked()) {
