@@ -229,19 +229,15 @@ final class GpuWork {
         }
         InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
         // FaultedFenceId is the node's SubmissionFenceId: VidMm knows the submission, and so the context, by it
-        NodeFences.Entry e = a.nodeFences.of(f.node(), gpuOf(f), f.faultedFenceId());
-        ContextState c = e != null && e.context() != null ? e.context() : seat.contextOf(f.contextHandle());
+        // (on the named context's GPU: the model's fault record carries no EngineOrdinal)
+        ContextState named = seat.contextOf(f.contextHandle());
+        NodeFences.Entry e = a.nodeFences.of(f.node(), named == null ? 0 : named.gpu, f.faultedFenceId());
+        ContextState c = e != null && e.context() != null ? e.context() : named;
         if (e != null && e.context() != null && (f.pageFaultFlags() & PageFaultFlags.FENCE_INVALID) == 0 && e.fence() > 1) {
             // the WDK: the submission with FaultedFenceId faulted, so the context's earlier ones are complete
             completed(e.context(), e.fence() - 1);
         }
         recovery.pageFaulted(f, c);
-    }
-
-    /** The physical GPU a fault's context runs on (a fault record names no EngineOrdinal in this model), or 0. */
-    private int gpuOf(InterruptNotification.DmaPageFaulted f) {
-        ContextState c = seat.contextOf(f.contextHandle());
-        return c == null ? 0 : c.gpu;
     }
 
     /** Completes the context's fences up to {@code fence}, then the monitored fences they signal. */

@@ -72,7 +72,7 @@ final class Residency {
     }
 
     /** The exception of a MakeResident refused with {@code numBytesToTrim} (for callers without the out field). */
-    static VidMmException overBudget(int pid, long numBytesToTrim) {
+    static VidMmException refusal(int pid, long numBytesToTrim) {
         return new VidMmException(VidMmStatus.NO_VIDEO_MEMORY, "MakeResident would take process " + pid
                 + " over its budget: NumBytesToTrim " + numBytesToTrim + " (evict that much, then make resident again)");
     }

@@ -45,11 +45,6 @@ final class TrimNotifications {
         registrations.values().removeIf(r -> r.device() == device);
     }
 
-    /** Whether any of {@code devices} registered a callback. */
-    boolean anyOf(List<Long> devices) {
-        return registrations.values().stream().anyMatch(r -> devices.contains(r.device()));
-    }
-
     /** Tells every registration of {@code devices} to trim {@code numBytesToTrim} (TrimToBudget). Call with no lock held. */
     void notify(List<Long> devices, long numBytesToTrim) {
         List<Registration> targets = new ArrayList<>();

@@ -220,7 +220,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
         AdapterVidMm a = adapterOfDevice(device);
         long over = a.memory.makeResident(device, allocations, false, false);
         if (over > 0) {
-            throw Residency.overBudget(device(device).pid(), over);
+            throw Residency.refusal(device(device).pid(), over);
         }
         return a.memory.pagingFenceAfterMakeResident();
     }

@@ -33,9 +33,19 @@ final class Interrupts implements DxgkCallbacks {
     private final Map<Long, TreeMap<Long, Probe>> probes = new HashMap<>();
     private final List<InterruptNotification.DmaPageFaulted> faults = new ArrayList<>();
     private final List<String> violations = new ArrayList<>();
-    /** Per node and GPU ("COPY/0"), the last SubmissionFenceId given; and what each outstanding id was given for. */
-    private final Map<String, Long> lastId = new HashMap<>();
-    private final Map<String, long[]> given = new HashMap<>(); // "COPY/0/17" -> {hContext, fence}
+    /** A node of a physical GPU; one of its SubmissionFenceIds; and a context's fence an id was given for. */
+    private record Node(kmd.api.EngineNode node, int gpu) {
+    }
+
+    private record Id(Node node, long id) {
+    }
+
+    private record Given(long context, long fence) {
+    }
+
+    /** Per node, the last SubmissionFenceId given; and what each outstanding id was given for. */
+    private final Map<Node, Long> lastId = new HashMap<>();
+    private final Map<Id, Given> given = new HashMap<>();
 
     Interrupts() {
         submitted.put(0L, 0L);
@@ -64,8 +74,9 @@ final class Interrupts implements DxgkCallbacks {
             if (probe != null) {
                 probes.computeIfAbsent(hContext, c -> new TreeMap<>()).put(fence, probe);
             }
-            long id = lastId.merge(node + "/" + gpu, 1L, Long::sum);
-            given.put(node + "/" + gpu + "/" + id, new long[] {hContext, fence});
+            Node n = new Node(node, gpu);
+            long id = lastId.merge(n, 1L, Long::sum);
+            given.put(new Id(n, id), new Given(hContext, fence));
             return id;
         }
     }
@@ -73,7 +84,7 @@ final class Interrupts implements DxgkCallbacks {
     /** The driver refused submission {@code id} (after {@code lastFence} of its context): it is not outstanding. */
     void withdrawn(long hContext, kmd.api.EngineNode node, int gpu, long id, long lastFence) {
         synchronized (lock) {
-            given.remove(node + "/" + gpu + "/" + id);
+            given.remove(new Id(new Node(node, gpu), id));
             submitted.put(hContext, lastFence);
             TreeMap<Long, Probe> due = probes.get(hContext);
             if (due != null) {
@@ -86,14 +97,14 @@ final class Interrupts implements DxgkCallbacks {
     public void notifyInterrupt(InterruptNotification n) {
         synchronized (lock) {
             if (n instanceof InterruptNotification.DmaCompleted done) {
-                long[] what = given.remove(done.node() + "/" + done.engineOrdinal() + "/" + done.submissionFenceId());
+                Given what = given.remove(new Id(new Node(done.node(), done.engineOrdinal()), done.submissionFenceId()));
                 if (what == null) {
                     violations.add("DMA_COMPLETED names SubmissionFenceId " + done.submissionFenceId() + " of node "
                             + done.node() + " engine " + done.engineOrdinal() + ", which the kit never gave there"
                             + " or saw completed already: " + n);
                     return;
                 }
-                completed(what[0], what[1]);
+                completed(what.context(), what.fence());
                 lock.notifyAll();
                 return;
             }

@@ -107,6 +107,11 @@ final class IommuUnits {
      * Whether the devices of every unit, and of units added later, may send page requests (PRE in their
      * context entries). Serialized with {@link #add} (this object's monitor, which nothing else takes).
      */
+    /** Whether the units' devices may send page requests (the last {@link #setPageRequests}; on at first). */
+    synchronized boolean pageRequests() {
+        return pageRequests;
+    }
+
     synchronized void setPageRequests(boolean enabled) {
         pageRequests = enabled;
         for (Unit unit : units.values()) {

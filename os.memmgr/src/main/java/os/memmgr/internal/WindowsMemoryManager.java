@@ -58,8 +58,6 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     private final List<IommuDeviceListener> deviceListeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger lastPid = new AtomicInteger();
     private final AtomicLong lastHandle = new AtomicLong(0x100);
-    /** Guarded by this object's monitor (changes are rare and write every unit's context entries). */
-    private GpuFaultPolicy faultPolicy = GpuFaultPolicy.SVA;
     /** Process lifecycle and page-outs go to it as events ({@link MemoryEvents}) when there is one. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile EventAdmin events;
@@ -133,15 +131,14 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     }
 
     @Override
-    public synchronized GpuFaultPolicy gpuFaultPolicy() {
-        return faultPolicy;
+    public GpuFaultPolicy gpuFaultPolicy() {
+        return units.pageRequests() ? GpuFaultPolicy.SVA : GpuFaultPolicy.WINDOWS;
     }
 
     @Override
-    public synchronized void setGpuFaultPolicy(GpuFaultPolicy policy) {
+    public void setGpuFaultPolicy(GpuFaultPolicy policy) {
         java.util.Objects.requireNonNull(policy, "GPU fault policy");
         units.setPageRequests(policy == GpuFaultPolicy.SVA);
-        faultPolicy = policy;
     }
 
     /** A unit went away with its PASID table: the address spaces bound to it forget the binding. */
