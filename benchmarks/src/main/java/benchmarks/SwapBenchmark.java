@@ -19,11 +19,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import gpu.hw.internal.SimulatedGpu;
-import kmd.api.AllocationFlag;
 import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
 import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.AllocationCreateFlag;
 import vidmm.internal.VideoMemoryManager;
 
 /**
@@ -61,7 +61,7 @@ public class SwapBenchmark {
             for (int i = 0; i < allocations; i++) {
                 vidmm.allocate(device, 4096, Set.of());
             }
-            var primary = vidmm.allocate(device, 320 * 240 * 4, Set.of(AllocationFlag.PRIMARY));
+            var primary = vidmm.allocate(device, 320 * 240 * 4, Set.of(AllocationCreateFlag.PRIMARY));
             vidmm.present(device, primary.handle(), 0);
         }
 

@@ -27,7 +27,7 @@ class DisplayTest extends ShellTestBase {
         int pitch = width * 4;
         String pid = group("pid (\\d+)", run("mm:spawn painter"));
         String device = group("device (0x\\w+)", run("vidmm:device " + pid));
-        String primary = residentAlloc(device, (pitch * height) + " primary,cpu");
+        String primary = residentAlloc(device, (pitch * height) + " primary");
         String handle = group("allocation (0x\\w+)", primary);
         String va = group("at VA (0x\\w+)", primary);
         long base = Long.decode(va);

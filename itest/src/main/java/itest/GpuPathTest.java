@@ -14,11 +14,11 @@ import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.test.common.annotation.InjectService;
 
 import iommu.hw.Iommu;
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import os.memmgr.FrameCounts;
 import os.memmgr.MemoryManager;
+import umd.api.AllocationCreateFlag;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.FenceWait;
@@ -34,7 +34,8 @@ class GpuPathTest extends ShellTestBase {
         String pid = group("pid (\\d+)", run("mm:spawn a"));
         String device = group("device (0x\\w+)", run("vidmm:device " + pid));
         String first = residentAlloc(device, "8192");
-        String second = residentAlloc(device, "8192 cpu");
+        String second = residentAlloc(device, "8192");
+        assertTrue(second.endsWith("8192 bytes [CPU_VISIBLE]"), "the driver's DXGK_ALLOCATIONINFOFLAGS: " + second);
         String va1 = group("at VA (0x\\w+)", first);
         String va2 = group("at VA (0x\\w+)", second);
         run("mm:write " + pid + " " + va1 + " hello-gpu");
@@ -64,7 +65,8 @@ class GpuPathTest extends ShellTestBase {
         String allocations = run("vidmm:allocations");
         String[][] cases = {
                 {"vidmm:device 999", "no process has pid 999"},
-                {"vidmm:alloc " + device + " 4096 cpu,fast", "FLAGS must be a comma list of cpu, primary, shared"},
+                {"vidmm:alloc " + device + " 4096 primary,fast", "FLAGS must be a comma list of primary, shared; not 'fast'"},
+                {"vidmm:alloc " + device + " 4096 cpu", "'cpu' is not a creation flag: the driver describes an allocation CPU_VISIBLE"},
                 {"vidmm:alloc 0x999 4096", "no device has handle 0x999"},
                 {"vidmm:alloc " + device + " 0", "BYTES must be 1.."},
                 {"vidmm:submit " + device + " \"fill 0x10000\"", "expected 'fill DST LEN [PATTERN]'"},
@@ -104,7 +106,7 @@ class GpuPathTest extends ShellTestBase {
         FrameCounts before = mm.frames();
         int pid = mm.spawn("worker");
         long device = vidmm.createDevice(pid);
-        Allocation a = vidmm.allocate(device, 1 << 20, Set.of(AllocationFlag.SHARED));
+        Allocation a = vidmm.allocate(device, 1 << 20, Set.of(AllocationCreateFlag.CREATE_SHARED));
         vidmm.makeResident(device, List.of(a.handle())); // the GPU touches only resident memory (windows policy)
         long fence = vidmm.submit(vidmm.context(device, EngineNode.RENDER), List.of(new DmaCommand.Fill(a.va(), 1 << 20, 0x12345678)));
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(device, EngineNode.RENDER), fence, 5000));

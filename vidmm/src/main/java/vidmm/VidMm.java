@@ -5,9 +5,9 @@ import java.util.Set;
 
 import org.osgi.annotation.versioning.ProviderType;
 
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
+import umd.api.AllocationCreateFlag;
 
 /**
  * The video memory manager, one state per GPU adapter (as dxgkrnl keeps one per adapter): each
@@ -82,9 +82,9 @@ public interface VidMm {
 
     /**
      * Allocate: the driver describes the allocation, VidMm backs it with committed memory in the
-     * device's process (a section if {@link AllocationFlag#SHARED}) and returns it.
+     * device's process (a section if {@link AllocationCreateFlag#CREATE_SHARED}) and returns it.
      */
-    Allocation allocate(long device, long size, Set<AllocationFlag> flags);
+    Allocation allocate(long device, long size, Set<AllocationCreateFlag> flags);
 
     /**
      * Opens a shared allocation in a device's process: the same frames, mapped at a new VA. The

@@ -1,11 +1,14 @@
 package kmd.api;
 
-/** DXGK_ALLOCATIONINFOFLAGS, the part this model uses. */
+/**
+ * DXGK_ALLOCATIONINFOFLAGS, the part this model uses: what a driver says of an allocation it
+ * describes in DxgkDdiCreateAllocation. What the application asked for (a primary, a shared
+ * allocation) is not here: those are user-mode creation flags ({@code umd.api.AllocationCreateFlag}).
+ */
 public enum AllocationFlag {
-    /** The CPU maps and reads or writes it (in the IoMmu model: always through the shared VA). */
-    CPU_VISIBLE,
-    /** A primary surface, scanned out by the display. */
-    PRIMARY,
-    /** Shareable with other processes. */
-    SHARED
+    /**
+     * CpuVisible: the CPU reads or writes the allocation. In the IoMmu model every allocation lives
+     * in system memory at the same VA for CPU and GPU, so a driver may always set it.
+     */
+    CPU_VISIBLE
 }

@@ -53,13 +53,24 @@ public interface KernelModeDriver {
     /** DxgkDdiCreateAllocation: describes the allocation VidMm will back with memory. */
     AllocationDescription createAllocation(long hDevice, AllocationRequest request);
 
-    /** DxgkDdiOpenAllocation: the device may now use allocation {@code hAllocation} at {@code va}. */
-    void openAllocation(long hDevice, long hAllocation, long va, long size);
+    /**
+     * DxgkDdiOpenAllocation (DXGKARG_OPENALLOCATION, one DXGK_OPENALLOCATIONINFO): device {@code hDevice}
+     * may now use allocation {@code hAllocation} (VidMm's handle of this device's open of it). {@code
+     * create} is Flags.Create: the device created the allocation, rather than opening one another
+     * process shared. Returns hDeviceSpecificAllocation, the driver's handle of this open, which
+     * {@link #closeAllocation} is given back. As in WDDM 2 with GPU virtual addressing, the driver is
+     * not told a VA here: in the IoMmu model the allocation is at the same VA for CPU and GPU, and the
+     * command buffers that use it carry that VA.
+     */
+    long openAllocation(long hDevice, long hAllocation, boolean create);
 
-    /** DxgkDdiCloseAllocation: the device no longer uses the allocation. */
-    void closeAllocation(long hDevice, long hAllocation);
+    /**
+     * DxgkDdiCloseAllocation (DXGKARG_CLOSEALLOCATION.pOpenHandleList, one entry): the device no longer
+     * uses the allocation it opened as {@code hDeviceSpecificAllocation}.
+     */
+    void closeAllocation(long hDevice, long hDeviceSpecificAllocation);
 
-    /** DxgkDdiDestroyAllocation: the allocation is gone. */
+    /** DxgkDdiDestroyAllocation: the allocation is gone (each device that opened it closed it first). */
     void destroyAllocation(long hAllocation);
 
     /**
@@ -70,14 +81,16 @@ public interface KernelModeDriver {
     void buildPagingBuffer(PagingOperation operation, long pagingFenceValue);
 
     /**
-     * DxgkDdiCreateContext: a context of device {@code hDevice} that runs on {@code node} of physical
-     * GPU {@code physicalGpu} (DXGKARG_CREATECONTEXT's NodeOrdinal and EngineAffinity; 0 on an adapter
-     * of one GPU, below the number of PASIDs CreateProcess gave on a linked adapter). The context's
-     * submissions run in the order submitted, on one engine; its accesses carry its process's PASID
-     * for that GPU. The returned handle is the context's in {@link #submitCommand} and in every
-     * interrupt its work raises. Must be unique among the driver's live handles.
+     * DxgkDdiCreateContext (DXGKARG_CREATECONTEXT): a context of device {@code hDevice} on node
+     * {@code nodeOrdinal} (NodeOrdinal: {@link EngineNode#nodeOrdinal()}) and {@code engineAffinity}
+     * (EngineAffinity: the bit of the physical GPU whose engine runs it, {@code 1} on an adapter of one
+     * GPU, bit {@code i} for GPU {@code i} below the number of PASIDs CreateProcess gave on a linked
+     * adapter; VidMm sets exactly one). The context's submissions run in the order submitted, on one
+     * engine; its accesses carry its process's PASID for that GPU. The returned hContext is the
+     * context's in {@link #submitCommand} and in every interrupt its work raises. Must be unique among
+     * the driver's live handles.
      */
-    long createContext(long hDevice, EngineNode node, int physicalGpu);
+    long createContext(long hDevice, int nodeOrdinal, int engineAffinity);
 
     /**
      * DxgkDdiDestroyContext: the context is gone. VidMm calls it only when none of the context's

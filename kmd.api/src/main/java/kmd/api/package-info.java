@@ -13,7 +13,7 @@
  * one context never completes another's fences, so a small copy on a copy context cannot complete
  * a long render on a render context of the same device.
  */
-@Version("1.2.0")
+@Version("2.0.0")
 @Export
 package kmd.api;
 

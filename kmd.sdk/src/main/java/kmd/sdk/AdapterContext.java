@@ -12,6 +12,7 @@ import gpu.hw.Interrupt;
 import gpu.hw.InterruptSink;
 import gpu.hw.Submission;
 import kmd.api.AllocationDescription;
+import kmd.api.AllocationFlag;
 import kmd.api.AllocationRequest;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
@@ -79,8 +80,8 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
     }
 
     @Override
-    public long createContext(long hDevice, EngineNode node, int physicalGpu) {
-        return handles.createContext(hDevice, node, physicalGpu, gpu.physicalGpus());
+    public long createContext(long hDevice, int nodeOrdinal, int engineAffinity) {
+        return handles.createContext(hDevice, nodeOrdinal, engineAffinity, gpu.physicalGpus());
     }
 
     @Override
@@ -88,21 +89,28 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
         handles.destroyContext(hContext);
     }
 
-    /** Whole pages, 4 KiB aligned, in segment 1 (system memory), with the flags asked for. */
+    /**
+     * Whole pages, 4 KiB aligned, in segment 1 (system memory), CPU_VISIBLE: in the IoMmu model the CPU
+     * reaches every allocation at its VA.
+     */
     @Override
     public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
         handles.device(hDevice);
-        return new AllocationDescription((request.size() + 4095) & ~4095L, 4096, 1, request.flags());
+        return new AllocationDescription((request.size() + 4095) & ~4095L, 4096, 1, java.util.Set.of(AllocationFlag.CPU_VISIBLE));
     }
 
-    /** Nothing to program: the device reaches the allocation at its VA through the IOMMU. */
+    /**
+     * Nothing to program: the device reaches the allocation at its VA through the IOMMU. Returns a new
+     * hDeviceSpecificAllocation ({@link DriverHandles#openAllocation}).
+     */
     @Override
-    public void openAllocation(long hDevice, long hAllocation, long va, long size) {
-        handles.device(hDevice);
+    public long openAllocation(long hDevice, long hAllocation, boolean create) {
+        return handles.openAllocation(hDevice, hAllocation, create);
     }
 
     @Override
-    public void closeAllocation(long hDevice, long hAllocation) {
+    public void closeAllocation(long hDevice, long hDeviceSpecificAllocation) {
+        handles.closeAllocation(hDevice, hDeviceSpecificAllocation);
     }
 
     @Override

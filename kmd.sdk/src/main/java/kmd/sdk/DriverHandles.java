@@ -9,9 +9,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The process, device and context handles a driver hands VidMm, with the PASIDs each was created
- * with: what CreateProcess, CreateDevice, CreateContext and their Destroy DDIs keep, checked as a driver should (an unknown
- * handle, or a device PASID that is not its process's, is refused naming it). Thread safe.
+ * The process, device, context and open-allocation handles a driver hands VidMm, with the PASIDs each
+ * was created with: what CreateProcess, CreateDevice, CreateContext, OpenAllocation and their Destroy
+ * and Close DDIs keep, checked as a driver should (an unknown handle, or a device PASID that is not its
+ * process's, is refused naming it). Thread safe.
  */
 public final class DriverHandles {
     /** A process as CreateProcess told the driver: one PASID per physical GPU. */
@@ -33,6 +34,17 @@ public final class DriverHandles {
     public record Context(long handle, long device, kmd.api.EngineNode node, int physicalGpu) {
     }
 
+    /**
+     * An allocation a device opened (DxgkDdiOpenAllocation).
+     *
+     * @param handle     hDeviceSpecificAllocation, the driver's handle of this open
+     * @param device     the device that opened it
+     * @param allocation VidMm's handle of the allocation in that device
+     * @param create     the device created it (Flags.Create) rather than opened a shared one
+     */
+    public record Open(long handle, long device, long allocation, boolean create) {
+    }
+
     private final String driver;
     private final AtomicLong next;
     private final AtomicLong created = new AtomicLong();
@@ -41,6 +53,9 @@ public final class DriverHandles {
     private final Map<Long, Context> contexts = new ConcurrentHashMap<>();
     /** hDevice -> its contexts' handles: DestroyDevice drops them without a scan of every context. */
     private final Map<Long, java.util.Set<Long>> contextsOf = new ConcurrentHashMap<>();
+    private final Map<Long, Open> opens = new ConcurrentHashMap<>();
+    /** hDevice -> its opens' handles: DestroyDevice drops them without a scan of every open. */
+    private final Map<Long, java.util.Set<Long>> opensOf = new ConcurrentHashMap<>();
 
     /**
      * @param driver      the driver's name, in its refusals
@@ -78,6 +93,7 @@ public final class DriverHandles {
         long h = next.incrementAndGet();
         devices.put(h, new Device(h, hProcess, ownerPasid, created.getAndIncrement()));
         contextsOf.put(h, ConcurrentHashMap.newKeySet());
+        opensOf.put(h, ConcurrentHashMap.newKeySet());
         return h;
     }
 
@@ -89,20 +105,29 @@ public final class DriverHandles {
         if (of != null) {
             of.forEach(contexts::remove);
         }
+        java.util.Set<Long> opened = opensOf.remove(hDevice);
+        if (opened != null) {
+            opened.forEach(opens::remove);
+        }
     }
 
     /**
-     * A context of a known device on {@code physicalGpu} of {@code physicalGpus}; refuses an unknown
-     * device, a missing node or a GPU the adapter does not have, naming it.
+     * A context of a known device on node {@code nodeOrdinal} of the physical GPU whose bit {@code
+     * engineAffinity} sets (DXGKARG_CREATECONTEXT), of {@code physicalGpus}; refuses an unknown device,
+     * a node the adapter does not have, or an affinity that is not exactly one of its GPUs, naming it.
      */
-    public long createContext(long hDevice, kmd.api.EngineNode node, int physicalGpu, int physicalGpus) {
+    public long createContext(long hDevice, int nodeOrdinal, int engineAffinity, int physicalGpus) {
         device(hDevice);
-        if (node == null) {
-            throw new IllegalArgumentException(driver + ": CreateContext needs a node");
+        kmd.api.EngineNode node;
+        try {
+            node = kmd.api.EngineNode.ofNodeOrdinal(nodeOrdinal);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(driver + ": " + e.getMessage());
         }
-        if (physicalGpu < 0 || physicalGpu >= physicalGpus) {
-            throw new IllegalArgumentException(driver + ": physical GPU " + physicalGpu + " is not one of the adapter's "
-                    + physicalGpus);
+        int physicalGpu = Integer.numberOfTrailingZeros(engineAffinity);
+        if (Integer.bitCount(engineAffinity) != 1 || physicalGpu >= physicalGpus) {
+            throw new IllegalArgumentException(driver + ": EngineAffinity 0x" + Integer.toHexString(engineAffinity)
+                    + " is not one physical GPU of the adapter's " + physicalGpus);
         }
         long h = next.incrementAndGet();
         contexts.put(h, new Context(h, hDevice, node, physicalGpu));
@@ -122,6 +147,45 @@ public final class DriverHandles {
         if (of != null) {
             of.remove(hContext);
         }
+    }
+
+    /**
+     * Device {@code hDevice} opened allocation {@code hAllocation} (DxgkDdiOpenAllocation): returns a
+     * new hDeviceSpecificAllocation; refuses an unknown device.
+     */
+    public long openAllocation(long hDevice, long hAllocation, boolean create) {
+        device(hDevice);
+        long h = next.incrementAndGet();
+        opens.put(h, new Open(h, hDevice, hAllocation, create));
+        java.util.Set<Long> of = opensOf.get(hDevice);
+        if (of != null) {
+            of.add(h);
+        }
+        return h;
+    }
+
+    /**
+     * Device {@code hDevice} closed its open {@code hDeviceSpecificAllocation} (DxgkDdiCloseAllocation);
+     * refuses a handle the device did not get from {@link #openAllocation}, naming it.
+     */
+    public Open closeAllocation(long hDevice, long hDeviceSpecificAllocation) {
+        device(hDevice);
+        Open o = opens.get(hDeviceSpecificAllocation);
+        if (o == null || o.device() != hDevice) {
+            throw unknown("open allocation", hDeviceSpecificAllocation);
+        }
+        opens.remove(hDeviceSpecificAllocation);
+        java.util.Set<Long> of = opensOf.get(hDevice);
+        if (of != null) {
+            of.remove(hDeviceSpecificAllocation);
+        }
+        return o;
+    }
+
+    /** How many allocations device {@code hDevice} has open (0 for an unknown device). */
+    public int openedBy(long hDevice) {
+        java.util.Set<Long> of = opensOf.get(hDevice);
+        return of == null ? 0 : of.size();
     }
 
     public Context context(long hContext) {
@@ -168,6 +232,8 @@ public final class DriverHandles {
         devices.clear();
         contexts.clear();
         contextsOf.clear();
+        opens.clear();
+        opensOf.clear();
     }
 
     /** The processes, oldest handle first. */

@@ -3,7 +3,7 @@
  * context on one adapter that does what every driver of the simulated GPU does the same way, and
  * {@link kmd.sdk.Hardware}, the translations between the DDI types and the hardware's.
  */
-@Version("1.4.0")
+@Version("2.0.0")
 @Export
 package kmd.sdk;
 

@@ -5,7 +5,6 @@ import java.util.Set;
 
 import org.osgi.annotation.versioning.ProviderType;
 
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 
@@ -44,8 +43,11 @@ public interface KernelThunks {
     /** D3DKMTDestroyDevice: its allocations go too. */
     void destroyDevice(long device);
 
-    /** D3DKMTCreateAllocation. */
-    KmtAllocation allocate(long device, long size, Set<AllocationFlag> flags);
+    /**
+     * D3DKMTCreateAllocation of one allocation of {@code size} bytes with {@code flags}
+     * (D3DDDI_ALLOCATIONINFO2.Flags.Primary, D3DKMT_CREATEALLOCATIONFLAGS.CreateShared).
+     */
+    KmtAllocation allocate(long device, long size, Set<AllocationCreateFlag> flags);
 
     /** D3DKMTOpenResource: a shared allocation of another process, mapped into this device's process. */
     KmtAllocation openResource(long device, long sharedHandle);

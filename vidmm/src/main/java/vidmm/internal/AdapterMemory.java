@@ -5,11 +5,11 @@ import java.util.List;
 import java.util.Set;
 
 import kmd.api.AllocationDescription;
-import kmd.api.AllocationFlag;
 import kmd.api.AllocationRequest;
 import os.memmgr.AddressSpace;
 import os.memmgr.MemoryManager;
 import os.memmgr.PageProtection;
+import umd.api.AllocationCreateFlag;
 import vidmm.Allocation;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
@@ -59,7 +59,7 @@ final class AdapterMemory {
         this.residency = new Residency(adapter, budgetBytes);
     }
 
-    Allocation allocate(long device, long size, Set<AllocationFlag> flags) {
+    Allocation allocate(long device, long size, Set<AllocationCreateFlag> flags) {
         try (AdapterState.Held held = adapter.change()) {
             seat.requireStarted();
             DeviceState d = adapter.deviceLocked(device);
@@ -68,13 +68,13 @@ final class AdapterMemory {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation size must be 1.." + MAX_ALLOCATION
                         + " bytes, not " + size);
             }
-            AllocationRequest request = new AllocationRequest(size, flags);
+            AllocationRequest request = new AllocationRequest(size, flags.contains(AllocationCreateFlag.PRIMARY));
             AllocationDescription described = ddi("DxgkDdiCreateAllocation", () -> seat.kmd().createAllocation(seat.handles().of(d), request));
             AllocationState.checkDescription(request, described);
             // VidMm backs whole pages: a driver's odd size is rounded up, as the memory manager would
             AllocationDescription desc = new AllocationDescription((described.size() + 4095) & ~4095L, described.alignment(),
                     described.preferredSegment(), described.flags());
-            boolean shared = desc.flags().contains(AllocationFlag.SHARED);
+            boolean shared = flags.contains(AllocationCreateFlag.CREATE_SHARED);
             AddressSpace space = adapter.os(() -> mm.addressSpace(d.pid));
             long section = shared ? adapter.os(() -> mm.createSection(desc.size())) : 0;
             long va;
@@ -88,10 +88,11 @@ final class AdapterMemory {
                 throw e;
             }
             long handle = kernel.nextHandle();
-            AllocationState a = new AllocationState(handle, d, va, desc.size(), desc.flags(), section,
+            AllocationState a = new AllocationState(handle, d, va, desc.size(), flags, desc.flags(), section,
                     shared ? handle : 0, true);
             try {
-                ddi("DxgkDdiOpenAllocation", () -> seat.kmd().openAllocation(seat.handles().of(d), handle, va, desc.size()));
+                long opened = ddi("DxgkDdiOpenAllocation", () -> seat.kmd().openAllocation(seat.handles().of(d), handle, true));
+                seat.handles().put(a, opened);
             } catch (VidMmException e) {
                 quietly(() -> seat.kmd().destroyAllocation(handle));
                 adapter.osQuietly(() -> space.release(va));
@@ -128,10 +129,11 @@ final class AdapterMemory {
             AddressSpace space = adapter.os(() -> mm.addressSpace(d.pid));
             long va = adapter.os(() -> space.mapSection(source.section, PageProtection.READWRITE));
             long handle = kernel.nextHandle();
-            AllocationState a = new AllocationState(handle, d, va, source.size, source.flags, source.section,
-                    source.handle, false);
+            AllocationState a = new AllocationState(handle, d, va, source.size, source.createFlags, source.flags,
+                    source.section, source.handle, false);
             try {
-                ddi("DxgkDdiOpenAllocation", () -> seat.kmd().openAllocation(seat.handles().of(d), handle, va, source.size));
+                long opened = ddi("DxgkDdiOpenAllocation", () -> seat.kmd().openAllocation(seat.handles().of(d), handle, false));
+                seat.handles().put(a, opened);
             } catch (VidMmException e) {
                 adapter.osQuietly(() -> space.release(va));
                 throw e;
@@ -158,7 +160,9 @@ final class AdapterMemory {
             residency.unpin(a);
         }
         if (seat.kmd() != null) {
-            quietly(() -> seat.kmd().closeAllocation(seat.handles().of(d), a.handle));
+            DriverHandles h = seat.handles();
+            quietly(() -> seat.kmd().closeAllocation(h.of(d), h.of(a)));
+            h.remove(a);
             if (a.owner) {
                 quietly(() -> seat.kmd().destroyAllocation(a.handle));
             }

@@ -6,6 +6,7 @@ import kmd.api.AllocationDescription;
 import kmd.api.AllocationFlag;
 import kmd.api.AllocationRequest;
 import os.memmgr.PinnedPages;
+import umd.api.AllocationCreateFlag;
 import vidmm.Allocation;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
@@ -18,6 +19,9 @@ final class AllocationState {
     final DeviceState device;
     final long va;
     final long size;
+    /** What the application asked for (D3DDDI_ALLOCATIONINFO2.Flags.Primary, CreateShared), the creator's for an opened one. */
+    final Set<AllocationCreateFlag> createFlags;
+    /** What the driver described (DXGK_ALLOCATIONINFOFLAGS). */
     final Set<AllocationFlag> flags;
     /** The OS section backing a shared allocation, or 0. */
     final long section;
@@ -28,23 +32,38 @@ final class AllocationState {
     int residencyRefs;
     PinnedPages pin;
 
-    AllocationState(long handle, DeviceState device, long va, long size, Set<AllocationFlag> flags, long section,
-                    long sharedHandle, boolean owner) {
+    AllocationState(long handle, DeviceState device, long va, long size, Set<AllocationCreateFlag> createFlags,
+                    Set<AllocationFlag> flags, long section, long sharedHandle, boolean owner) {
         this.handle = handle;
         this.device = device;
         this.va = va;
         this.size = size;
-        // in the enum's order, so that what prints the flags prints them alike in every run (Set.copyOf's
-        // order changes from one JVM to the next)
-        this.flags = java.util.Collections.unmodifiableSet(flags.isEmpty() ? java.util.EnumSet.noneOf(AllocationFlag.class)
-                : java.util.EnumSet.copyOf(flags));
+        this.createFlags = inOrder(createFlags, AllocationCreateFlag.class);
+        this.flags = inOrder(flags, AllocationFlag.class);
         this.section = section;
         this.sharedHandle = sharedHandle;
         this.owner = owner;
     }
 
+    /**
+     * In the enum's order, so that what prints the flags prints them alike in every run (Set.copyOf's
+     * order changes from one JVM to the next).
+     */
+    private static <E extends Enum<E>> Set<E> inOrder(Set<E> flags, Class<E> type) {
+        return java.util.Collections.unmodifiableSet(flags.isEmpty() ? java.util.EnumSet.noneOf(type) : java.util.EnumSet.copyOf(flags));
+    }
+
+    boolean primary() {
+        return createFlags.contains(AllocationCreateFlag.PRIMARY);
+    }
+
+    /** What DxgkDdiCreateAllocation is asked to describe for it. */
+    AllocationRequest request() {
+        return new AllocationRequest(size, primary());
+    }
+
     Allocation info() {
-        return new Allocation(handle, device.handle, device.pid, va, size, flags, sharedHandle, pin != null);
+        return new Allocation(handle, device.handle, device.pid, va, size, createFlags, flags, sharedHandle, pin != null);
     }
 
     /** Refuses, as DRIVER_REFUSED naming what is wrong, a description that does not fit what was requested. */
@@ -58,8 +77,6 @@ final class AllocationState {
             problem = "size " + desc.size() + " is over " + MAX_ALLOCATION;
         } else if (desc.alignment() < 4096 || Long.bitCount(desc.alignment()) != 1 || desc.alignment() > 65536) {
             problem = "alignment " + desc.alignment() + " is not a power of two in 4096..65536";
-        } else if (!desc.flags().containsAll(request.flags())) {
-            problem = "flags " + desc.flags() + " drop some of the requested " + request.flags();
         }
         if (problem != null) {
             throw new VidMmException(VidMmStatus.DRIVER_REFUSED, "DxgkDdiCreateAllocation described an invalid allocation: "

@@ -148,11 +148,11 @@ final class Attachments {
         for (DeviceState d : a.devices.values()) {
             h.put(d, kmd.createDevice(h.of(a.processes.get(d.pid)), d.pasid));
             for (ContextState x : d.contexts()) {
-                h.put(x, kmd.createContext(h.of(d), x.node, x.gpu));
+                h.put(x, kmd.createContext(h.of(d), x.node.nodeOrdinal(), 1 << x.gpu));
             }
             for (AllocationState x : d.allocations.values()) {
                 if (x.owner) {
-                    AllocationRequest request = new AllocationRequest(x.size, x.flags);
+                    AllocationRequest request = x.request();
                     AllocationDescription desc = kmd.createAllocation(h.of(d), request);
                     AllocationState.checkDescription(request, desc);
                     if (((desc.size() + 4095) & ~4095L) != x.size) {
@@ -160,7 +160,7 @@ final class Attachments {
                                 + " as " + desc.size() + " bytes, but it is backed by " + x.size);
                     }
                 }
-                kmd.openAllocation(h.of(d), x.handle, x.va, x.size);
+                h.put(x, kmd.openAllocation(h.of(d), x.handle, x.owner));
             }
         }
         aperture = space;

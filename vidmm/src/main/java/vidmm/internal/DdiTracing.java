@@ -113,13 +113,13 @@ final class DdiTracing implements KernelModeDriver {
     }
 
     @Override
-    public void openAllocation(long hDevice, long hAllocation, long va, long size) {
-        run("DxgkDdiOpenAllocation", () -> driver.openAllocation(hDevice, hAllocation, va, size));
+    public long openAllocation(long hDevice, long hAllocation, boolean create) {
+        return call("DxgkDdiOpenAllocation", () -> driver.openAllocation(hDevice, hAllocation, create));
     }
 
     @Override
-    public void closeAllocation(long hDevice, long hAllocation) {
-        run("DxgkDdiCloseAllocation", () -> driver.closeAllocation(hDevice, hAllocation));
+    public void closeAllocation(long hDevice, long hDeviceSpecificAllocation) {
+        run("DxgkDdiCloseAllocation", () -> driver.closeAllocation(hDevice, hDeviceSpecificAllocation));
     }
 
     @Override
@@ -133,8 +133,8 @@ final class DdiTracing implements KernelModeDriver {
     }
 
     @Override
-    public long createContext(long hDevice, EngineNode node, int physicalGpu) {
-        return call("DxgkDdiCreateContext", () -> driver.createContext(hDevice, node, physicalGpu));
+    public long createContext(long hDevice, int nodeOrdinal, int engineAffinity) {
+        return call("DxgkDdiCreateContext", () -> driver.createContext(hDevice, nodeOrdinal, engineAffinity));
     }
 
     @Override

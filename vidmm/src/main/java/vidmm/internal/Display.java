@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
-import kmd.api.AllocationFlag;
 import kmd.api.KernelModeDriver;
 import kmd.api.PagingOperation;
 import kmd.api.VidPnSourceMode;
@@ -95,7 +94,7 @@ final class Display {
         DeviceState d = a.deviceLocked(device);
         AdapterState.requireActive(d);
         AllocationState x = a.allocationLocked(d, allocation);
-        if (!x.flags.contains(AllocationFlag.PRIMARY)) {
+        if (!x.primary()) {
             throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "allocation 0x" + Long.toHexString(allocation)
                     + " is not a primary (allocate it with the PRIMARY flag)");
         }

@@ -4,9 +4,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One driver attachment's handles: what the attached driver calls each process, device and context
- * VidMm keeps (the hProcess, hDevice and hContext its DxgkDdiCreateProcess, DxgkDdiCreateDevice and
- * DxgkDdiCreateContext returned), and back from its context handles, which its interrupts name.
+ * One driver attachment's handles: what the attached driver calls each process, device, context and
+ * open allocation VidMm keeps (the hProcess, hDevice, hContext and hDeviceSpecificAllocation its
+ * DxgkDdiCreateProcess, DxgkDdiCreateDevice, DxgkDdiCreateContext and DxgkDdiOpenAllocation returned),
+ * and back from its context handles, which its interrupts name.
  * Every attachment starts with none, its replay and the calls made while it is attached fill them,
  * so an attachment that fails part way leaves nothing to undo in VidMm's objects. Written in the
  * adapter's call order; interrupts read it from engine threads.
@@ -16,6 +17,7 @@ final class DriverHandles {
     private final Map<DeviceState, Long> devices = new ConcurrentHashMap<>();
     private final Map<ContextState, Long> contexts = new ConcurrentHashMap<>();
     private final Map<Long, ContextState> byHandle = new ConcurrentHashMap<>();
+    private final Map<AllocationState, Long> opens = new ConcurrentHashMap<>();
 
     long of(ProcessState p) {
         return known(processes.get(p), "process " + p.pid);
@@ -27,6 +29,10 @@ final class DriverHandles {
 
     long of(ContextState c) {
         return known(contexts.get(c), "context 0x" + Long.toHexString(c.handle));
+    }
+
+    long of(AllocationState a) {
+        return known(opens.get(a), "allocation 0x" + Long.toHexString(a.handle));
     }
 
     /** Whether the driver knows {@code c} (it was not destroyed meanwhile). */
@@ -57,6 +63,14 @@ final class DriverHandles {
     void put(ContextState c, long kmdHandle) {
         contexts.put(c, kmdHandle);
         byHandle.put(kmdHandle, c);
+    }
+
+    void put(AllocationState a, long hDeviceSpecificAllocation) {
+        opens.put(a, hDeviceSpecificAllocation);
+    }
+
+    void remove(AllocationState a) {
+        opens.remove(a);
     }
 
     void remove(ProcessState p) {

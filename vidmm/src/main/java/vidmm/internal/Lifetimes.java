@@ -233,7 +233,7 @@ final class Lifetimes {
                 throw new VidMmException(VidMmStatus.INVALID_PARAMETER, "adapter " + a.index + " has physical GPUs 0.."
                         + (a.iommuUnits.length - 1) + ", not " + gpu);
             }
-            long hContext = ddi("DxgkDdiCreateContext", () -> kmd().createContext(seat.handles().of(d), node, gpu));
+            long hContext = ddi("DxgkDdiCreateContext", () -> kmd().createContext(seat.handles().of(d), node.nodeOrdinal(), 1 << gpu));
             ContextState c = new ContextState(registry.nextHandle(), d, node, gpu);
             a.contexts.put(c.handle, c);
             drivers.contextCreated(c, hContext);

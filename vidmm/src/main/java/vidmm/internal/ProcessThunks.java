@@ -3,9 +3,9 @@ package vidmm.internal;
 import java.util.List;
 import java.util.Set;
 
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
+import umd.api.AllocationCreateFlag;
 import umd.api.KernelThunks;
 import umd.api.KmtAllocation;
 import umd.api.ProcessMemory;
@@ -129,7 +129,7 @@ final class ProcessThunks implements KernelThunks {
     }
 
     @Override
-    public KmtAllocation allocate(long device, long size, Set<AllocationFlag> flags) {
+    public KmtAllocation allocate(long device, long size, Set<AllocationCreateFlag> flags) {
         return all.allocate(own("D3DKMTCreateAllocation", device), size, flags);
     }
 

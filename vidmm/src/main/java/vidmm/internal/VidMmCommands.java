@@ -12,8 +12,8 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 import shell.support.Args;
-import kmd.api.AllocationFlag;
 import kmd.api.VidMmCaps;
+import umd.api.AllocationCreateFlag;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.DeviceInfo;
@@ -104,28 +104,30 @@ public final class VidMmCommands {
         return "destroyed";
     }
 
-    /** vidmm:alloc DEVICE BYTES [FLAGS] - FLAGS: comma-separated cpu, primary, shared. */
+    /** vidmm:alloc DEVICE BYTES [FLAGS] - FLAGS: comma-separated primary, shared. */
     @Descriptor("Allocate: the driver describes, VidMm backs it with process memory; prints handle and VA")
     public String alloc(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes) {
         return alloc(device, bytes, "");
     }
 
     @Descriptor("Allocate: the driver describes, VidMm backs it with process memory; prints handle and VA")
-    public String alloc(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes, @Descriptor("comma list of cpu, primary, shared") String flags) {
+    public String alloc(@Descriptor("device handle, as vidmm:device printed it") String device, @Descriptor("size in bytes, decimal or 0x hex; may end in K, M or G") String bytes, @Descriptor("comma list of primary, shared") String flags) {
         Allocation a = vidmm.allocate(Args.number("DEVICE", device), Args.size("BYTES", bytes, VideoMemoryManager.MAX_ALLOCATION),
                 flags(flags));
         return describe(a);
     }
 
-    static Set<AllocationFlag> flags(String text) {
-        Set<AllocationFlag> flags = EnumSet.noneOf(AllocationFlag.class);
+    /** The creation flags of {@code text}: primary (D3DDDI_ALLOCATIONINFO2.Flags.Primary), shared (CreateShared). */
+    static Set<AllocationCreateFlag> flags(String text) {
+        Set<AllocationCreateFlag> flags = EnumSet.noneOf(AllocationCreateFlag.class);
         for (String f : text.split(",")) {
             switch (f.trim().toLowerCase(Locale.ROOT)) {
                 case "" -> { }
-                case "cpu", "cpu_visible" -> flags.add(AllocationFlag.CPU_VISIBLE);
-                case "primary" -> flags.add(AllocationFlag.PRIMARY);
-                case "shared" -> flags.add(AllocationFlag.SHARED);
-                default -> throw new IllegalArgumentException("FLAGS must be a comma list of cpu, primary, shared; not '"
+                case "primary" -> flags.add(AllocationCreateFlag.PRIMARY);
+                case "shared" -> flags.add(AllocationCreateFlag.CREATE_SHARED);
+                case "cpu", "cpu_visible" -> throw new IllegalArgumentException("'" + f.trim() + "' is not a creation flag: the"
+                        + " driver describes an allocation CPU_VISIBLE, and in the IoMmu model the CPU reaches every one at its VA");
+                default -> throw new IllegalArgumentException("FLAGS must be a comma list of primary, shared; not '"
                         + f.trim() + "'");
             }
         }
@@ -134,7 +136,7 @@ public final class VidMmCommands {
 
     private static String describe(Allocation a) {
         return String.format("allocation 0x%x at VA 0x%x, %d bytes%s%s", a.handle(), a.va(), a.size(),
-                a.flags().isEmpty() ? "" : " " + a.flags(), a.sharedHandle() != 0 ? String.format(", shared handle 0x%x",
+                a.flagNames().isEmpty() ? "" : " " + a.flagNames(), a.sharedHandle() != 0 ? String.format(", shared handle 0x%x",
                         a.sharedHandle()) : "");
     }
 
@@ -169,7 +171,7 @@ public final class VidMmCommands {
         }
         return String.format("%-8s %-8s %-6s %-16s %-10s %-9s %s%n", "HANDLE", "DEVICE", "PID", "VA", "SIZE", "RESIDENT", "FLAGS")
                 + list.stream().map(a -> String.format("0x%-6x 0x%-6x %-6d 0x%-14x %-10d %-9s %s%s", a.handle(), a.device(),
-                        a.pid(), a.va(), a.size(), a.resident() ? "yes" : "no", a.flags(),
+                        a.pid(), a.va(), a.size(), a.resident() ? "yes" : "no", a.flagNames(),
                         a.sharedHandle() != 0 && a.sharedHandle() != a.handle()
                                 ? String.format(" (opened from 0x%x)", a.sharedHandle()) : ""))
                 .collect(Collectors.joining("\n"));

@@ -8,12 +8,12 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import os.memmgr.AddressSpace;
 import os.memmgr.MemoryException;
 import os.memmgr.MemoryManager;
+import umd.api.AllocationCreateFlag;
 import umd.api.KernelThunks;
 import umd.api.KmtAllocation;
 import umd.api.ProcessMemory;
@@ -99,7 +99,7 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
-    public KmtAllocation allocate(long device, long size, Set<AllocationFlag> flags) {
+    public KmtAllocation allocate(long device, long size, Set<AllocationCreateFlag> flags) {
         return thunk("D3DKMTCreateAllocation", () -> kmt(vidmm.allocate(device, size, flags)));
     }
 

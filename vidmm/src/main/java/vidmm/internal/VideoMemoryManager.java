@@ -18,7 +18,6 @@ import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 import gpu.hw.GpuAdapter;
-import kmd.api.AllocationFlag;
 import kmd.api.DisplayDriver;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
@@ -42,6 +41,7 @@ import vidmm.VidMm;
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 import vidmm.VideoMemoryInfo;
+import umd.api.AllocationCreateFlag;
 
 /**
  * VidMm for the IoMmu model, as one OSGi component: one {@link AdapterVidMm} per GPU adapter, each
@@ -200,7 +200,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     }
 
     @Override
-    public Allocation allocate(long device, long size, Set<AllocationFlag> flags) {
+    public Allocation allocate(long device, long size, Set<AllocationCreateFlag> flags) {
         java.util.Objects.requireNonNull(flags, "flags");
         return adapterOfDevice(device).memory.allocate(device, size, flags);
     }

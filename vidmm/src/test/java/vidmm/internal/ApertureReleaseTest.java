@@ -19,12 +19,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import gpu.hw.GpuAdapter;
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
 import machine.testing.TestMachine;
+import umd.api.AllocationCreateFlag;
 import vidmm.Allocation;
 
 /**
@@ -76,7 +76,7 @@ class ApertureReleaseTest {
     /** Process {@code pid}'s new device, which presents a primary on source 0; returns the device. */
     long showPrimary(int pid) {
         long device = vidmm.createDevice(pid);
-        Allocation primary = vidmm.allocate(device, BYTES, Set.of(AllocationFlag.PRIMARY));
+        Allocation primary = vidmm.allocate(device, BYTES, Set.of(AllocationCreateFlag.PRIMARY));
         vidmm.present(device, primary.handle(), 0);
         return device;
     }

@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import gpu.hw.ScanoutFrame;
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import os.memmgr.FrameCounts;
+import umd.api.AllocationCreateFlag;
 import vidmm.Allocation;
 import vidmm.ApertureMapping;
 import vidmm.FenceWait;
@@ -44,7 +44,7 @@ class DisplayPathTest {
     }
 
     Allocation primary() {
-        return s.vidmm.allocate(device, BYTES, Set.of(AllocationFlag.PRIMARY, AllocationFlag.CPU_VISIBLE));
+        return s.vidmm.allocate(device, BYTES, Set.of(AllocationCreateFlag.PRIMARY));
     }
 
     /** Fills a primary with one B8G8R8A8 colour on the GPU. */
@@ -130,7 +130,7 @@ class DisplayPathTest {
     @Test
     void badPresentsAreRefusedWithTheirReason() {
         Allocation plain = s.vidmm.allocate(device, BYTES, Set.of());
-        Allocation small = s.vidmm.allocate(device, 4096, Set.of(AllocationFlag.PRIMARY));
+        Allocation small = s.vidmm.allocate(device, 4096, Set.of(AllocationCreateFlag.PRIMARY));
         Allocation p = primary();
         assertTrue(assertThrows(VidMmException.class, () -> s.vidmm.present(device, plain.handle(), 0)).getMessage()
                 .contains("not a primary"));

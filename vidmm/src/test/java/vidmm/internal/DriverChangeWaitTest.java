@@ -18,7 +18,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
@@ -26,6 +25,7 @@ import kmd.api.VidMmCaps;
 import kmd.api.callbacks.DxgkCallbacks;
 import kmd.api.callbacks.InterruptNotification;
 import kmd.reference.internal.ReferenceKmd;
+import umd.api.AllocationCreateFlag;
 import vidmm.Allocation;
 import vidmm.DeviceInfo;
 import vidmm.DriverBinding;
@@ -130,7 +130,7 @@ class DriverChangeWaitTest {
     void theReplaysApertureMapIsWaitedForWithoutTheLock() throws Exception {
         int pid = s.mm.spawn("app");
         long device = s.vidmm.createDevice(pid);
-        Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
+        Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationCreateFlag.PRIMARY));
         long render = s.vidmm.createContext(device, EngineNode.RENDER, 0);
         long fence = s.vidmm.submit(render, List.of(new DmaCommand.Fill(primary.va(), 64 * 48 * 4, 0xFF336699)));
         assertEquals(FenceWait.COMPLETED, s.vidmm.waitForFence(render, fence, 5000));
@@ -178,7 +178,7 @@ class DriverChangeWaitTest {
     void aReplayWhoseMapNeverCompletesRefusesTheNewDriver() {
         int pid = s.mm.spawn("app");
         long device = s.vidmm.createDevice(pid);
-        Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
+        Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationCreateFlag.PRIMARY));
         s.vidmm.present(device, primary.handle(), 0);
         KernelModeDriver mute = intercepted(ReferenceFixture.kmd(s.gpu, IOMMU, 64L << 20),
                 (method, args) -> method.equals("buildPagingBuffer") ? NOTHING : null);

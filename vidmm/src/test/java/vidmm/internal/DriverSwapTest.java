@@ -13,13 +13,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import kmd.api.DisplayDriver;
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
 import kmd.api.VidMmCaps;
 import kmd.reference.internal.ReferenceKmd;
 import os.memmgr.FrameCounts;
+import umd.api.AllocationCreateFlag;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.DriverBinding;
@@ -36,7 +36,7 @@ class DriverSwapTest {
     int pid = s.mm.spawn("app");
     long device = s.vidmm.createDevice(pid);
     int pasid = s.mm.addressSpace(pid).pasids().getOrDefault(0, 0);
-    Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
+    Allocation primary = s.vidmm.allocate(device, 64 * 48 * 4, Set.of(AllocationCreateFlag.PRIMARY));
     Allocation buffer = s.vidmm.allocate(device, 8192, Set.of());
 
     @AfterEach

@@ -11,11 +11,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.AllocationCreateFlag;
 import umd.api.KernelThunks;
 import umd.api.KmtAllocation;
 import umd.api.ThunkException;
@@ -46,9 +46,9 @@ class ForeignHandleTest {
         KernelThunks asA = thunks.forProcess(a);
         KernelThunks asB = thunks.forProcess(b);
         long deviceA = asA.createDevice(a);
-        KmtAllocation bufferA = asA.allocate(deviceA, 8192, Set.of(AllocationFlag.CPU_VISIBLE));
-        KmtAllocation sharedA = asA.allocate(deviceA, 4096, Set.of(AllocationFlag.SHARED));
-        KmtAllocation primaryA = asA.allocate(deviceA, 64 * 48 * 4, Set.of(AllocationFlag.PRIMARY));
+        KmtAllocation bufferA = asA.allocate(deviceA, 8192, Set.of());
+        KmtAllocation sharedA = asA.allocate(deviceA, 4096, Set.of(AllocationCreateFlag.CREATE_SHARED));
+        KmtAllocation primaryA = asA.allocate(deviceA, 64 * 48 * 4, Set.of(AllocationCreateFlag.PRIMARY));
         List<DmaCommand> fill = List.of(new DmaCommand.Fill(bufferA.va(), 16, 0x11111111));
         long contextA = asA.createContext(deviceA, EngineNode.RENDER, 0);
         long fenceA = asA.submit(contextA, fill);

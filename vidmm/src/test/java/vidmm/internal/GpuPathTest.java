@@ -19,7 +19,6 @@ import gpu.hw.EngineType;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
 import iommu.hw.internal.LazySystemMemory;
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
 import kmd.reference.internal.ReferenceKmd;
@@ -28,6 +27,7 @@ import os.memmgr.FrameCounts;
 import os.memmgr.PageProtection;
 import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.AllocationCreateFlag;
 import vidmm.Allocation;
 import vidmm.DeviceInfo;
 import vidmm.FenceWait;
@@ -65,8 +65,8 @@ class GpuPathTest {
     void aGpuCopyBetweenTwoAllocationsMovesTheBytesTheCpuWrote() {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
-        Allocation a = vidmm.allocate(device, 8192, Set.of(AllocationFlag.CPU_VISIBLE));
-        Allocation b = vidmm.allocate(device, 8192, Set.of(AllocationFlag.CPU_VISIBLE));
+        Allocation a = vidmm.allocate(device, 8192, Set.of());
+        Allocation b = vidmm.allocate(device, 8192, Set.of());
         AddressSpace as = mm.addressSpace(pid);
         as.write(a.va() + 4090, text("through the IOMMU"));
         submitAndWait(device, EngineNode.COPY, new DmaCommand.Copy(a.va() + 4090, b.va() + 10, 17));
@@ -123,7 +123,7 @@ class GpuPathTest {
         int b = mm.spawn("consumer");
         long da = vidmm.createDevice(a);
         long db = vidmm.createDevice(b);
-        Allocation shared = vidmm.allocate(da, 4096, Set.of(AllocationFlag.SHARED));
+        Allocation shared = vidmm.allocate(da, 4096, Set.of(AllocationCreateFlag.CREATE_SHARED));
         submitAndWait(da, EngineNode.RENDER, new DmaCommand.Fill(shared.va(), 4096, 0x7F7F7F7F));
         Allocation opened = vidmm.openShared(db, shared.sharedHandle());
         Allocation local = vidmm.allocate(db, 4096, Set.of());

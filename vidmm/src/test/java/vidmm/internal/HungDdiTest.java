@@ -68,7 +68,7 @@ class HungDdiTest {
         when(kmd.queryAdapterInfo()).thenReturn(new AdapterInfo("hanging", IOMMU, new DriverCaps(1 << 20), List.of()));
         when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> handles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> handles.incrementAndGet());
-        when(kmd.createContext(anyLong(), any(), anyInt())).thenAnswer(i -> handles.incrementAndGet());
+        when(kmd.createContext(anyLong(), anyInt(), anyInt())).thenAnswer(i -> handles.incrementAndGet());
         AtomicLong calls = new AtomicLong();
         when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> {
             if (calls.incrementAndGet() >= hangFrom) {

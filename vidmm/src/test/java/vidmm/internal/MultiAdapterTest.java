@@ -19,7 +19,6 @@ import gpu.hw.GpuAdapter;
 import gpu.hw.PciIdentity;
 import gpu.hw.internal.SimulatedGpu;
 import iommu.hw.internal.IommuUnit;
-import kmd.api.AllocationFlag;
 import kmd.api.DisplayDriver;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
@@ -29,6 +28,7 @@ import kmd.reference.internal.ReferenceKmd;
 import os.memmgr.FrameCounts;
 import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.AllocationCreateFlag;
 import vidmm.AdapterStatus;
 import vidmm.Allocation;
 import vidmm.DriverBinding;
@@ -153,7 +153,7 @@ class MultiAdapterTest {
         }
         assertEquals(pasids.get(1), vidmm.device(render).pasid());
 
-        Allocation shared = vidmm.allocate(render, 8192, Set.of(AllocationFlag.SHARED));
+        Allocation shared = vidmm.allocate(render, 8192, Set.of(AllocationCreateFlag.CREATE_SHARED));
         long fence = vidmm.submit(vidmm.context(render, EngineNode.RENDER), List.of(new DmaCommand.Fill(shared.va(), 8192, 0x5a5a5a5a)));
         assertEquals(FenceWait.COMPLETED, vidmm.waitForFence(vidmm.context(render, EngineNode.RENDER), fence, 5000));
         Allocation opened = vidmm.openShared(show, shared.handle());

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import gpu.hw.GpuAdapter;
 import gpu.hw.internal.SimulatedGpu;
 import kmd.api.AdapterInfo;
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.DriverCaps;
 import kmd.api.EngineNode;
@@ -22,6 +21,7 @@ import kmd.api.callbacks.InterruptNotification;
 import kmd.sdk.AdapterContext;
 import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.AllocationCreateFlag;
 import vidmm.Allocation;
 import vidmm.FenceWait;
 
@@ -101,7 +101,7 @@ class PresentWaitTest {
     @Test
     void anotherProcessesCallsGoOnWhileAPresentWaitsForItsMapping() throws Exception {
         long showing = vidmm.createDevice(mm.spawn("shows"));
-        Allocation primary = vidmm.allocate(showing, BYTES, Set.of(AllocationFlag.PRIMARY));
+        Allocation primary = vidmm.allocate(showing, BYTES, Set.of(AllocationCreateFlag.PRIMARY));
         long other = vidmm.createDevice(mm.spawn("works"));
         long render = vidmm.createContext(other, EngineNode.RENDER, 0);
         kmd.mapGate = new CountDownLatch(1);
@@ -131,8 +131,8 @@ class PresentWaitTest {
     @Test
     void aReplacedPrimaryStaysPinnedUntilItsUnmapCompleted() throws Exception {
         long device = vidmm.createDevice(mm.spawn("flips"));
-        Allocation first = vidmm.allocate(device, BYTES, Set.of(AllocationFlag.PRIMARY));
-        Allocation second = vidmm.allocate(device, BYTES, Set.of(AllocationFlag.PRIMARY));
+        Allocation first = vidmm.allocate(device, BYTES, Set.of(AllocationCreateFlag.PRIMARY));
+        Allocation second = vidmm.allocate(device, BYTES, Set.of(AllocationCreateFlag.PRIMARY));
         long before = mm.frames().pinned();
         vidmm.present(device, first.handle(), 0);
         long pages = mm.frames().pinned() - before;

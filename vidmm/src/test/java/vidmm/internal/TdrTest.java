@@ -69,9 +69,9 @@ class TdrTest {
                 new DriverCaps(1 << 20), List.of()));
         when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
-        when(kmd.createContext(anyLong(), any(), anyInt())).thenAnswer(i -> {
+        when(kmd.createContext(anyLong(), anyInt(), anyInt())).thenAnswer(i -> {
             long h = kmdHandles.incrementAndGet();
-            nodes.put(h, i.getArgument(1));
+            nodes.put(h, EngineNode.ofNodeOrdinal(i.getArgument(1)));
             return h;
         });
         when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> new AllocationDescription(4096, 4096, 1, Set.of()));

@@ -37,6 +37,7 @@ import kmd.api.callbacks.PageFaultFlags;
 import os.memmgr.FrameCounts;
 import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.AllocationCreateFlag;
 import vidmm.AdapterStatus;
 import vidmm.DeviceInfo;
 import vidmm.VidMmException;
@@ -60,10 +61,10 @@ class VideoMemoryManagerTest {
         when(kmd.queryAdapterInfo()).thenReturn(info(new VidMmCaps(true, true, false, false, false)));
         when(kmd.createProcess(anyInt(), any())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createDevice(anyLong(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
-        when(kmd.createContext(anyLong(), any(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
+        when(kmd.createContext(anyLong(), anyInt(), anyInt())).thenAnswer(i -> kmdHandles.incrementAndGet());
         when(kmd.createAllocation(anyLong(), any())).thenAnswer(i -> {
             kmd.api.AllocationRequest r = i.getArgument(1);
-            return new AllocationDescription((r.size() + 4095) & ~4095L, 4096, 1, r.flags());
+            return new AllocationDescription((r.size() + 4095) & ~4095L, 4096, 1, Set.of(AllocationFlag.CPU_VISIBLE));
         });
         machine = machine(kmd);
         iommu = machine.iommu();
@@ -149,11 +150,14 @@ class VideoMemoryManagerTest {
     void allocateBacksTheDriversDescriptionWithCommittedMemory() {
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
-        var a = vidmm.allocate(device, 5000, Set.of(AllocationFlag.CPU_VISIBLE));
+        when(kmd.openAllocation(anyLong(), anyLong(), org.mockito.ArgumentMatchers.anyBoolean())).thenReturn(0xD5A0L);
+        var a = vidmm.allocate(device, 5000, Set.of());
         assertEquals(8192, a.size());
         mm.addressSpace(pid).write(a.va() + 8191, new byte[] {1});
-        verify(kmd).openAllocation(0x9002L, a.handle(), a.va(), 8192L);
+        verify(kmd).createAllocation(0x9002L, new kmd.api.AllocationRequest(5000, false));
+        verify(kmd).openAllocation(0x9002L, a.handle(), true);
         vidmm.destroyAllocation(device, a.handle());
+        verify(kmd).closeAllocation(0x9002L, 0xD5A0L); // the open's hDeviceSpecificAllocation, not VidMm's handle
         verify(kmd).destroyAllocation(a.handle());
         assertThrows(os.memmgr.MemoryException.class, () -> mm.addressSpace(pid).read(a.va(), 1), "VA released");
     }
@@ -173,8 +177,9 @@ class VideoMemoryManagerTest {
         assertEquals(8192, vidmm.allocate(device, 4096, Set.of()).size(), "an odd described size is rounded up to pages");
         frames = mm.frames();
         doReturn(new AllocationDescription(4096, 4096, 1, Set.of())).when(kmd).createAllocation(anyLong(), any());
-        assertTrue(assertThrows(VidMmException.class, () -> vidmm.allocate(device, 4096, Set.of(AllocationFlag.SHARED)))
-                .getMessage().contains("drop some of the requested"));
+        doThrow(new IllegalStateException("no room")).when(kmd).openAllocation(anyLong(), anyLong(), org.mockito.ArgumentMatchers.anyBoolean());
+        assertTrue(assertThrows(VidMmException.class, () -> vidmm.allocate(device, 4096, Set.of(AllocationCreateFlag.CREATE_SHARED)))
+                .getMessage().contains("no room"), "a refused OpenAllocation of a shared allocation: its section goes too");
         assertEquals(frames, mm.frames());
         assertEquals(1, vidmm.allocations().size(), "only the accepted allocation exists");
         assertEquals(VidMmStatus.INVALID_PARAMETER,
@@ -285,7 +290,7 @@ class VideoMemoryManagerTest {
         var a = vidmm.allocate(device, 4096, Set.of());
         List<DmaCommand> cmds = List.of(new DmaCommand.Fill(a.va(), 16, 7));
         long context = vidmm.context(device, EngineNode.RENDER);
-        verify(kmd).createContext(0x9002, EngineNode.RENDER, 0);
+        verify(kmd).createContext(0x9002, EngineNode.RENDER.nodeOrdinal(), 1);
         long pinned = mm.frames().pinned();
         long fence = vidmm.submit(context, cmds);
         verify(kmd).submitCommand(0x9003, cmds, fence);
@@ -323,8 +328,8 @@ class VideoMemoryManagerTest {
         order.verify(kmd).startDevice(any());
         order.verify(kmd).createProcess(pid, new int[] {pasid}); // the restarted driver is told everything again
         order.verify(kmd).createDevice(anyLong(), org.mockito.ArgumentMatchers.eq(pasid));
-        order.verify(kmd).createContext(anyLong(), org.mockito.ArgumentMatchers.eq(EngineNode.RENDER),
-                org.mockito.ArgumentMatchers.eq(0));
+        order.verify(kmd).createContext(anyLong(), org.mockito.ArgumentMatchers.eq(EngineNode.RENDER.nodeOrdinal()),
+                org.mockito.ArgumentMatchers.eq(1));
         assertEquals(DeviceInfo.Status.ERROR, vidmm.device(device).status());
         assertEquals(AdapterStatus.State.STARTED, vidmm.adapter().state());
     }
@@ -415,7 +420,7 @@ class VideoMemoryManagerTest {
         FrameCounts before = mm.frames();
         int pid = mm.spawn("app");
         long device = vidmm.createDevice(pid);
-        var a = vidmm.allocate(device, 64 * 1024, Set.of(AllocationFlag.SHARED));
+        var a = vidmm.allocate(device, 64 * 1024, Set.of(AllocationCreateFlag.CREATE_SHARED));
         vidmm.makeResident(device, List.of(a.handle()));
         mm.addressSpace(pid).write(a.va(), new byte[] {1, 2, 3});
         mm.kill(pid);

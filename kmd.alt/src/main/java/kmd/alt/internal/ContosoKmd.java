@@ -1,11 +1,13 @@
 package kmd.alt.internal;
 
 import java.util.List;
+import java.util.Set;
 
 import gpu.hw.GpuAdapter;
 import gpu.hw.GpuCommand;
 import kmd.api.AdapterInfo;
 import kmd.api.AllocationDescription;
+import kmd.api.AllocationFlag;
 import kmd.api.AllocationRequest;
 import kmd.api.DmaCommand;
 import kmd.api.DriverCaps;
@@ -42,7 +44,7 @@ final class ContosoKmd extends AdapterContext {
     @Override
     public AllocationDescription createAllocation(long hDevice, AllocationRequest request) {
         handles.device(hDevice); // an unknown device is refused (the conformance kit's ddi.refusal found it was not)
-        return new AllocationDescription((request.size() + 4095) & ~4095L, 65536, 1, request.flags());
+        return new AllocationDescription((request.size() + 4095) & ~4095L, 65536, 1, Set.of(AllocationFlag.CPU_VISIBLE));
     }
 
     /** Contoso's encoding: linear copies and fills as one-row rectangles, when they fit one row. */

@@ -62,7 +62,7 @@ final class KitProcess {
         for (Device d : devices) {
             d.handle = session.kmd().createDevice(handle, pasids[0]);
             for (Context c : d.contexts) {
-                c.handle = session.kmd().createContext(d.handle, c.node, c.gpu);
+                c.handle = session.kmd().createContext(d.handle, c.node.nodeOrdinal(), 1 << c.gpu);
                 session.interrupts().context(c.handle, c.fence);
             }
         }
@@ -82,7 +82,7 @@ final class KitProcess {
         /** DxgkDdiCreateContext on {@code node} of physical GPU {@code gpu}. */
         Context context(EngineNode node, int gpu) {
             Session s = process.session;
-            Context c = new Context(this, s.kmd().createContext(handle, node, gpu), node, gpu);
+            Context c = new Context(this, s.kmd().createContext(handle, node.nodeOrdinal(), 1 << gpu), node, gpu);
             s.interrupts().context(c.handle, 0);
             contexts.add(c);
             return c;

@@ -2,7 +2,6 @@ package kmd.conformance.internal;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 import kmd.api.AllocationRequest;
 import kmd.api.DmaCommand;
@@ -62,12 +61,18 @@ final class RefusalChecks {
 
         CheckFailed.refused(() -> k.createProcess(p.pid, new int[0]), "CreateProcess with no PASID");
         CheckFailed.refused(() -> k.createDevice(UNKNOWN, p.pasids[0]), "CreateDevice of an unknown process");
-        CheckFailed.refused(() -> k.createContext(UNKNOWN, EngineNode.RENDER, 0), "CreateContext of an unknown device");
-        CheckFailed.refused(() -> k.createContext(d.handle, EngineNode.RENDER, s.gpu.physicalGpus()),
-                "CreateContext on physical GPU " + s.gpu.physicalGpus() + " of an adapter of " + s.gpu.physicalGpus());
+        int render = EngineNode.RENDER.nodeOrdinal();
+        CheckFailed.refused(() -> k.createContext(UNKNOWN, render, 1), "CreateContext of an unknown device");
+        CheckFailed.refused(() -> k.createContext(d.handle, render, 1 << s.gpu.physicalGpus()),
+                "CreateContext with EngineAffinity of physical GPU " + s.gpu.physicalGpus() + " of an adapter of "
+                        + s.gpu.physicalGpus());
+        CheckFailed.refused(() -> k.createContext(d.handle, render, 0), "CreateContext with EngineAffinity 0");
+        CheckFailed.refused(() -> k.createContext(d.handle, EngineNode.values().length, 1), "CreateContext of NodeOrdinal "
+                + EngineNode.values().length + " (the adapter has " + EngineNode.values().length + " nodes)");
+        CheckFailed.refused(() -> k.openAllocation(UNKNOWN, 0x7000, true), "OpenAllocation of an unknown device");
         CheckFailed.refused(() -> k.submitCommand(UNKNOWN, List.of(new DmaCommand.Fill(0x10000, 4, 1)), 1),
                 "SubmitCommand on an unknown context");
-        CheckFailed.refused(() -> k.createAllocation(UNKNOWN, new AllocationRequest(4096, Set.of())), "CreateAllocation of an unknown device");
+        CheckFailed.refused(() -> k.createAllocation(UNKNOWN, new AllocationRequest(4096, false)), "CreateAllocation of an unknown device");
         CheckFailed.refused(() -> k.destroyContext(UNKNOWN), "DestroyContext of an unknown context");
         CheckFailed.refused(() -> k.destroyDevice(UNKNOWN), "DestroyDevice of an unknown device");
         CheckFailed.refused(() -> k.destroyProcess(UNKNOWN), "DestroyProcess of an unknown process");

@@ -1,7 +1,6 @@
 package kmd.conformance.internal;
 
 import java.util.List;
-import java.util.Set;
 
 import gpu.hw.DisplayMode;
 import kmd.api.AllocationRequest;
@@ -37,8 +36,8 @@ final class ReplayChecks {
         long va = p.buffer(3 * 4096, (byte) 0);
         render.run(new DmaCommand.Fill(va, 4096, 0x1111_1111), "a fill before the restart");
         copy.run(new DmaCommand.Copy(va, va + 4096, 4096), "a copy before the restart");
-        s.kmd().createAllocation(d.handle, new AllocationRequest(3 * 4096, Set.of()));
-        s.kmd().openAllocation(d.handle, ALLOCATION, va, 3 * 4096);
+        s.kmd().createAllocation(d.handle, new AllocationRequest(3 * 4096, false));
+        s.kmd().openAllocation(d.handle, ALLOCATION, true);
         Primary primary = Primary.show(s, p);
         try {
             restartAndCheck(s, p, d, render, copy, va, primary);
@@ -53,8 +52,8 @@ final class ReplayChecks {
                                         KitProcess.Context copy, long va, Primary primary) {
         s.restart();
         p.replay();
-        s.kmd().createAllocation(d.handle, new AllocationRequest(3 * 4096, Set.of()));
-        s.kmd().openAllocation(d.handle, ALLOCATION, va, 3 * 4096);
+        s.kmd().createAllocation(d.handle, new AllocationRequest(3 * 4096, false));
+        s.kmd().openAllocation(d.handle, ALLOCATION, true);
         if (primary != null) {
             primary.replay(s);
         }

@@ -8,9 +8,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-import kmd.api.AllocationFlag;
 import kmd.api.DmaCommand;
 import kmd.api.EngineNode;
+import umd.api.AllocationCreateFlag;
 import umd.api.CommandList;
 import umd.api.Fence;
 import umd.api.KernelThunks;
@@ -115,7 +115,7 @@ final class RefDevice implements UmdDevice {
         return tiled.contains(t);
     }
 
-    private RefResource allocate(long size, Set<AllocationFlag> flags, int width, int height, int pitch, int source) {
+    private RefResource allocate(long size, Set<AllocationCreateFlag> flags, int width, int height, int pitch, int source) {
         open();
         KmtAllocation a = kmt.allocate(device, size, flags);
         sizes.put(a.handle(), a.size());
@@ -124,12 +124,8 @@ final class RefDevice implements UmdDevice {
         return r;
     }
 
-    private static Set<AllocationFlag> flags(boolean shared, AllocationFlag... more) {
-        Set<AllocationFlag> f = EnumSet.of(AllocationFlag.CPU_VISIBLE, more);
-        if (shared) {
-            f.add(AllocationFlag.SHARED);
-        }
-        return f;
+    private static Set<AllocationCreateFlag> flags(boolean shared) {
+        return shared ? EnumSet.of(AllocationCreateFlag.CREATE_SHARED) : EnumSet.noneOf(AllocationCreateFlag.class);
     }
 
     @Override
@@ -169,7 +165,7 @@ final class RefDevice implements UmdDevice {
             throw new IllegalArgumentException("video present source " + source + " does not exist; there are " + modes.size());
         }
         SurfaceMode m = modes.get(source);
-        return allocate(m.bytes(), flags(false, AllocationFlag.PRIMARY), m.width(), m.height(), m.pitch(), source);
+        return allocate(m.bytes(), EnumSet.of(AllocationCreateFlag.PRIMARY), m.width(), m.height(), m.pitch(), source);
     }
 
     @Override

@@ -16,11 +16,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import gpu.hw.internal.SimulatedGpu;
-import kmd.api.AllocationFlag;
 import os.memmgr.FrameCounts;
 import os.memmgr.PageProtection;
 import machine.testing.TestMachine;
 import os.memmgr.internal.WindowsMemoryManager;
+import umd.api.AllocationCreateFlag;
 import umd.api.Resource;
 import umd.api.ThunkException;
 import umd.api.TilePool;
@@ -312,7 +312,7 @@ class ReferenceUmdTest {
             run(consumer, consumer.createCommandList().blit(opened, 4, 4, copy, 0, 0, 8, 8));
             byte[] px = mm.addressSpace(b).read(copy.va(), 4);
             assertArrayEquals(new byte[] {0, (byte) 0xFF, 0, (byte) 0xFF}, px);
-            assertTrue(vidmm.allocations().stream().anyMatch(x -> x.flags().contains(AllocationFlag.SHARED)));
+            assertTrue(vidmm.allocations().stream().anyMatch(x -> x.createFlags().contains(AllocationCreateFlag.CREATE_SHARED)));
         }
     }
 }
