@@ -93,7 +93,7 @@ final class FaultyDriver implements DisplayDriver {
 
     /** A page fault the hardware did not raise: on {@code va} of {@code hContext}'s work at {@code fence}. */
     void pageFault(long hContext, long fence, long va, int pasid) {
-        context.notify(new InterruptNotification.DmaPageFaulted(EngineNode.RENDER, hContext, fence, va,
+        context.notify(new InterruptNotification.DmaPageFaulted(EngineNode.RENDER, 0, hContext, fence, va,
                 kmd.api.callbacks.PageFaultFlags.WRITE | kmd.api.callbacks.PageFaultFlags.IOMMU
                         | kmd.api.callbacks.PageFaultFlags.ENGINE_RESET_REQUIRED | kmd.api.callbacks.PageFaultFlags.HW_CONTEXT_VALID,
                 kmd.api.callbacks.FaultErrorCode.PAGE_FAULT, 0, pasid, "NOT_PRESENT"));

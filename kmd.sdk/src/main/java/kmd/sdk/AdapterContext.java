@@ -297,14 +297,15 @@ public abstract class AdapterContext implements KernelModeDriver, InterruptSink 
     public void interrupt(Interrupt interrupt) {
         if (interrupt instanceof Interrupt.DmaCompleted done) {
             progressSeen.put(done.engine(), gpu.engineProgress(done.engine())); // progress up to here is this completion's
-            // the id VidMm gave, on the context's node and GPU
-            notifyVidMm(new InterruptNotification.DmaCompleted(nodeOf(done.contextId(), done.engine()),
-                    physicalGpuOf(done.contextId()), done.fenceValue()));
-            return;
         }
-        long process = interrupt instanceof Interrupt.DmaPageFaulted f ? processOf(f.contextId())
-                : interrupt instanceof Interrupt.DmaFaulted d ? processOf(d.contextId()) : 0;
-        notifyVidMm(Hardware.notification(interrupt, process));
+        long context = interrupt instanceof Interrupt.DmaCompleted c ? c.contextId()
+                : interrupt instanceof Interrupt.MonitoredFenceSignaled m ? m.contextId()
+                : interrupt instanceof Interrupt.DmaPageFaulted f ? f.contextId()
+                : ((Interrupt.DmaFaulted) interrupt).contextId();
+        long process = interrupt instanceof Interrupt.DmaPageFaulted || interrupt instanceof Interrupt.DmaFaulted
+                ? processOf(context) : 0;
+        // the id VidMm gave, the fault's FaultedFenceId, are of the context's node and GPU, not the engine's
+        notifyVidMm(Hardware.notification(interrupt, process, nodeOf(context, interrupt.engine()), physicalGpuOf(context)));
     }
 
     /**

@@ -91,19 +91,29 @@ public final class Hardware {
      * context's node and physical GPU instead, as {@code AdapterContext} does.
      */
     public static InterruptNotification notification(Interrupt interrupt, long faultedProcessHandle) {
+        return notification(interrupt, faultedProcessHandle, node(interrupt.engine()), 0);
+    }
+
+    /**
+     * As {@link #notification(Interrupt, long)}, on NodeOrdinal {@code node} and EngineOrdinal {@code
+     * engineOrdinal}: those of the context whose work raised it, which a driver that runs a node's work
+     * on another engine, or drives a linked adapter, knows and the hardware does not.
+     */
+    public static InterruptNotification notification(Interrupt interrupt, long faultedProcessHandle, EngineNode node,
+                                                     int engineOrdinal) {
         if (interrupt instanceof Interrupt.DmaCompleted c) {
-            return new InterruptNotification.DmaCompleted(node(c.engine()), 0, c.fenceValue());
+            return new InterruptNotification.DmaCompleted(node, engineOrdinal, c.fenceValue());
         }
         if (interrupt instanceof Interrupt.MonitoredFenceSignaled m) {
-            return new InterruptNotification.MonitoredFenceSignaled(node(m.engine()), m.contextId());
+            return new InterruptNotification.MonitoredFenceSignaled(node, engineOrdinal, m.contextId());
         }
         if (interrupt instanceof Interrupt.DmaFaulted d) {
-            return new InterruptNotification.DmaPageFaulted(node(d.engine()), d.contextId(), d.fenceValue(), d.faultedVa(),
+            return new InterruptNotification.DmaPageFaulted(node, engineOrdinal, d.contextId(), d.fenceValue(), d.faultedVa(),
                     faultFlags(false, false, d.contextId(), faultedProcessHandle), FaultErrorCode.INVALID_INSTRUCTION,
                     faultedProcessHandle, d.pasid(), "INVALID_COMMAND_BUFFER: " + d.reason());
         }
         Interrupt.DmaPageFaulted f = (Interrupt.DmaPageFaulted) interrupt;
-        return new InterruptNotification.DmaPageFaulted(node(f.engine()), f.contextId(), f.fenceValue(), f.faultedVa(),
+        return new InterruptNotification.DmaPageFaulted(node, engineOrdinal, f.contextId(), f.fenceValue(), f.faultedVa(),
                 faultFlags(f.access() == Access.WRITE, f.iommuFault(), f.contextId(), faultedProcessHandle),
                 FaultErrorCode.PAGE_FAULT, faultedProcessHandle, f.pasid(), f.kind().name());
     }

@@ -228,10 +228,10 @@ final class GpuWork {
             return;
         }
         InterruptNotification.DmaPageFaulted f = (InterruptNotification.DmaPageFaulted) n;
-        // FaultedFenceId is the node's SubmissionFenceId: VidMm knows the submission, and so the context, by it
-        // (on the named context's GPU: the model's fault record carries no EngineOrdinal)
+        // FaultedFenceId is the SubmissionFenceId of the node (NodeOrdinal) of the physical GPU (EngineOrdinal):
+        // VidMm knows the submission, and so the context, by it
         ContextState named = seat.contextOf(f.contextHandle());
-        NodeFences.Entry e = a.nodeFences.of(f.node(), named == null ? 0 : named.gpu, f.faultedFenceId());
+        NodeFences.Entry e = a.nodeFences.of(f.node(), f.engineOrdinal(), f.faultedFenceId());
         ContextState c = e != null && e.context() != null ? e.context() : named;
         if (e != null && e.context() != null && (f.pageFaultFlags() & PageFaultFlags.FENCE_INVALID) == 0 && e.fence() > 1) {
             // the WDK: the submission with FaultedFenceId faulted, so the context's earlier ones are complete

@@ -314,7 +314,7 @@ class VideoMemoryManagerTest {
         org.mockito.ArgumentCaptor<kmd.api.callbacks.DxgkCallbacks> cb =
                 org.mockito.ArgumentCaptor.forClass(kmd.api.callbacks.DxgkCallbacks.class);
         verify(kmd).startDevice(cb.capture());
-        cb.getValue().notifyInterrupt(new kmd.api.callbacks.InterruptNotification.DmaPageFaulted(EngineNode.RENDER,
+        cb.getValue().notifyInterrupt(new kmd.api.callbacks.InterruptNotification.DmaPageFaulted(EngineNode.RENDER, 0,
                 0x9003, 1, 0x10000, PageFaultFlags.WRITE | PageFaultFlags.IOMMU
                         | PageFaultFlags.ENGINE_RESET_REQUIRED, FaultErrorCode.PAGE_FAULT, 0,
                 vidmm.device(device).pasid(), "WRITE_PROTECTED"));
@@ -339,7 +339,7 @@ class VideoMemoryManagerTest {
         org.mockito.ArgumentCaptor<kmd.api.callbacks.DxgkCallbacks> cb =
                 org.mockito.ArgumentCaptor.forClass(kmd.api.callbacks.DxgkCallbacks.class);
         verify(kmd).startDevice(cb.capture());
-        cb.getValue().notifyInterrupt(new kmd.api.callbacks.InterruptNotification.DmaPageFaulted(EngineNode.RENDER,
+        cb.getValue().notifyInterrupt(new kmd.api.callbacks.InterruptNotification.DmaPageFaulted(EngineNode.RENDER, 0,
                 0x9003, fence, 0x10000, flags, FaultErrorCode.PAGE_FAULT, 0x9001,
                 vidmm.device(device).pasid(), "NOT_PRESENT"));
     }

@@ -6,8 +6,11 @@ import kmd.api.EngineNode;
 public sealed interface InterruptNotification permits InterruptNotification.DmaCompleted,
         InterruptNotification.DmaPageFaulted, InterruptNotification.MonitoredFenceSignaled {
 
-    /** NodeOrdinal: the node whose engine raised it. */
+    /** NodeOrdinal: the node of the context whose work raised it. */
     EngineNode node();
+
+    /** EngineOrdinal: the physical GPU of a linked adapter whose engine raised it (0 otherwise). */
+    int engineOrdinal();
 
     /**
      * The node's SubmissionFenceId it is about (DMA_COMPLETED's SubmissionFenceId, DMA_PAGE_FAULTED's
@@ -39,7 +42,8 @@ public sealed interface InterruptNotification permits InterruptNotification.DmaC
      * faulted and VidMm treats the context's earlier submissions as completed; the reset bits say what
      * VidMm resets (none: the faulting device is put in error and nothing is reset).
      *
-     * @param node                  NodeOrdinal, as the node
+     * @param node                  NodeOrdinal, as the node: the faulting context's
+     * @param engineOrdinal         EngineOrdinal: the faulting context's physical GPU (0 on an adapter of one)
      * @param contextHandle         the faulting context (the driver's handle; with HW_CONTEXT_VALID), or 0
      * @param faultedFenceId        FaultedFenceId: the node's SubmissionFenceId of the submission that faulted
      * @param faultedVirtualAddress FaultedVirtualAddress
@@ -51,7 +55,7 @@ public sealed interface InterruptNotification permits InterruptNotification.DmaC
      *                              process by its handle only)
      * @param reason                the fault's kind as text, e.g. the IOMMU's {@code NOT_PRESENT} (the model's addition)
      */
-    record DmaPageFaulted(EngineNode node, long contextHandle, long faultedFenceId, long faultedVirtualAddress,
+    record DmaPageFaulted(EngineNode node, int engineOrdinal, long contextHandle, long faultedFenceId, long faultedVirtualAddress,
                           int pageFaultFlags, FaultErrorCode faultErrorCode, long faultedProcessHandle, int pasid,
                           String reason) implements InterruptNotification {
         public DmaPageFaulted {
@@ -80,10 +84,14 @@ public sealed interface InterruptNotification permits InterruptNotification.DmaC
      * WDDM 2.2): the GPU wrote a monitored fence's value from a command buffer, so VidMm reads the
      * values of the process's monitored fences again and wakes their waiters, on the CPU and on the
      * GPU. {@code contextHandle} names the context whose buffer wrote it (the WDK's record carries only
-     * the engine; the model names the process through it); {@link #fenceValue()} is 0: the value is in
-     * memory, not in the interrupt.
+     * the node and engine; the model names the process through it); {@link #fenceValue()} is 0: the
+     * value is in memory, not in the interrupt.
+     *
+     * @param node          NodeOrdinal: the writing context's
+     * @param engineOrdinal EngineOrdinal: the writing context's physical GPU
+     * @param contextHandle the writing context (the driver's handle)
      */
-    record MonitoredFenceSignaled(EngineNode node, long contextHandle) implements InterruptNotification {
+    record MonitoredFenceSignaled(EngineNode node, int engineOrdinal, long contextHandle) implements InterruptNotification {
         @Override
         public long fenceValue() {
             return 0;

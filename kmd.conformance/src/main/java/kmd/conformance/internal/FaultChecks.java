@@ -72,7 +72,8 @@ final class FaultChecks {
         require((flags & PageFaultFlags.PROCESS_HANDLE_VALID) == 0 || f.faultedProcessHandle() == p.handle, what
                 + ": FaultedProcessHandle 0x" + Long.toHexString(f.faultedProcessHandle()) + " is not the process's 0x"
                 + Long.toHexString(p.handle));
-        require(f.node() == EngineNode.RENDER, what + ": the fault is reported on " + f.node() + ", the work ran on RENDER");
+        require(f.node() == EngineNode.RENDER && f.engineOrdinal() == 0, what + ": the fault is reported on NodeOrdinal "
+                + f.node() + " EngineOrdinal " + f.engineOrdinal() + ", the faulting context's are RENDER and 0");
         require(s.interrupts().completed(c.handle) < fence, what + ": the faulted fence was also reported complete");
         recovers(s, p, c, EngineNode.RENDER, 0x0C0C0C0C, "work on a new device after the fault and ResetEngine");
     }
@@ -80,9 +81,10 @@ final class FaultChecks {
     /**
      * A command buffer whose packet runs into a page that is not there (reserved, never committed):
      * the engine's fetch faults, and the driver reports it as DMA_PAGE_FAULTED of that submission
-     * (FaultedFenceId its SubmissionFenceId, HW_CONTEXT_VALID with its context) at the first byte it
-     * could not fetch, a read, through the IOMMU; nothing of the buffer runs, its fence is never
-     * reported, and after ResetEngine the engine runs again.
+     * (FaultedFenceId its SubmissionFenceId, HW_CONTEXT_VALID with its context, the context's
+     * NodeOrdinal and EngineOrdinal) at the first byte it could not fetch, a read, through the IOMMU;
+     * nothing of the buffer runs, its fence is never reported, and after ResetEngine the engine runs
+     * again.
      */
     static void fetch(Session s) {
         KitProcess p = s.process();
@@ -104,6 +106,9 @@ final class FaultChecks {
         require(f.faultedVirtualAddress() == base + 4096, what + ": the fault names VA 0x"
                 + Long.toHexString(f.faultedVirtualAddress()) + ", the first byte the engine could not fetch is 0x"
                 + Long.toHexString(base + 4096));
+        require(f.node() == EngineNode.COPY && f.engineOrdinal() == 0, what + ": the fault is reported on NodeOrdinal "
+                + f.node() + " EngineOrdinal " + f.engineOrdinal() + ", the submitting context's are COPY and 0 (its"
+                + " FaultedFenceId is that node's)");
         require(!f.write(), what + ": a fetch is reported as a write (PageFaultFlags with DXGK_PAGE_FAULT_WRITE)");
         require((f.pageFaultFlags() & PageFaultFlags.IOMMU) != 0, what + ": PageFaultFlags "
                 + PageFaultFlags.describe(f.pageFaultFlags()) + " lack DXGK_PAGE_FAULT_IOMMU");

@@ -66,6 +66,13 @@ class ConformanceKitTest {
         assertEquals(0, r.failed(), describe(r));
     }
 
+    /** Its COPY contexts run on a render engine: completions and faults still name the context's node. */
+    @Test
+    void aSdkDriverThatRunsEveryNodeOnTheRenderEnginesPassesEveryCheck() {
+        Report r = run(Fixtures.driver(Fixtures.OneEngineType::new), "one engine type");
+        assertEquals(0, r.failed(), describe(r));
+    }
+
     private static Report runUmd(java.util.function.Function<UmdMachine, umd.api.UserModeDriver> umd) {
         try (UmdMachine m = new UmdMachine()) {
             return Battery.runUmd(umd.apply(m), "umd", m.gpu, m.vidmm, m.mm);
@@ -107,6 +114,7 @@ class ConformanceKitTest {
                         "submission.once-in-order"),
                 Arguments.of("reports faults with the wrong FaultedFenceId", Fixtures.driver(Fixtures.WrongFaultedFenceId::new),
                         "fault.fetch"),
+                Arguments.of("reports faults on the other node", Fixtures.driver(Fixtures.WrongFaultNode::new), "fault.fetch"),
                 Arguments.of("uses a foreign PASID", Fixtures.driver(Fixtures.ForeignPasid::new), "pasid.isolation"),
                 Arguments.of("reports a fault at the wrong VA", Fixtures.driver(Fixtures.WrongFaultVa::new), "fault.invalid-va"),
                 Arguments.of("reports faults without the IOMMU and reset flags", Fixtures.driver(Fixtures.NoResetInFaultFlags::new),

@@ -15,6 +15,7 @@ import kmd.api.AdapterInfo;
 import kmd.api.DisplayDriver;
 import kmd.api.DmaCommand;
 import kmd.api.DriverCaps;
+import kmd.api.EngineNode;
 import kmd.api.KernelModeDriver;
 import kmd.api.PagingOperation;
 import kmd.api.SegmentDescriptor;
@@ -101,6 +102,18 @@ final class Fixtures {
         }
     }
 
+    /** A correct driver that runs every node's work on the render engines, as the example vendor driver does. */
+    static final class OneEngineType extends Good {
+        OneEngineType(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        protected EngineType engineFor(EngineNode node) {
+            return EngineType.RENDER;
+        }
+    }
+
     /** Reports every fault with the SubmissionFenceId before the faulting one. */
     static final class WrongFaultedFenceId extends MisreportsFaults {
         WrongFaultedFenceId(GpuAdapter gpu) {
@@ -109,7 +122,7 @@ final class Fixtures {
 
         @Override
         InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f) {
-            return new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId() - 1,
+            return new InterruptNotification.DmaPageFaulted(f.node(), f.engineOrdinal(), f.contextHandle(), f.faultedFenceId() - 1,
                     f.faultedVirtualAddress(), f.pageFaultFlags(), f.faultErrorCode(), f.faultedProcessHandle(), f.pasid(),
                     f.reason());
         }
@@ -149,13 +162,23 @@ final class Fixtures {
         abstract InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f);
 
         @Override
-        public void interrupt(Interrupt interrupt) {
-            if (interrupt instanceof Interrupt.DmaPageFaulted || interrupt instanceof Interrupt.DmaFaulted) {
-                InterruptNotification n = Hardware.notification(interrupt);
-                notifyVidMm(n instanceof InterruptNotification.DmaPageFaulted f ? misreported(f) : n);
-            } else {
-                super.interrupt(interrupt);
-            }
+        protected void notifyVidMm(InterruptNotification n) {
+            super.notifyVidMm(n instanceof InterruptNotification.DmaPageFaulted f ? misreported(f) : n);
+        }
+    }
+
+    /** Reports each fault on the other node than the faulting context's (the hardware engine's, where a driver shares engines). */
+    static final class WrongFaultNode extends MisreportsFaults {
+        WrongFaultNode(GpuAdapter gpu) {
+            super(gpu);
+        }
+
+        @Override
+        InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f) {
+            EngineNode other = f.node() == EngineNode.COPY ? EngineNode.RENDER : EngineNode.COPY;
+            return new InterruptNotification.DmaPageFaulted(other, f.engineOrdinal(), f.contextHandle(), f.faultedFenceId(),
+                    f.faultedVirtualAddress(), f.pageFaultFlags(), f.faultErrorCode(), f.faultedProcessHandle(), f.pasid(),
+                    f.reason());
         }
     }
 
@@ -167,7 +190,7 @@ final class Fixtures {
 
         @Override
         InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f) {
-            return new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId(),
+            return new InterruptNotification.DmaPageFaulted(f.node(), f.engineOrdinal(), f.contextHandle(), f.faultedFenceId(),
                     f.faultedVirtualAddress() & ~0xFFFL, f.pageFaultFlags(), f.faultErrorCode(), f.faultedProcessHandle(),
                     f.pasid(), f.reason());
         }
@@ -181,7 +204,7 @@ final class Fixtures {
 
         @Override
         InterruptNotification.DmaPageFaulted misreported(InterruptNotification.DmaPageFaulted f) {
-            return new InterruptNotification.DmaPageFaulted(f.node(), f.contextHandle(), f.faultedFenceId(),
+            return new InterruptNotification.DmaPageFaulted(f.node(), f.engineOrdinal(), f.contextHandle(), f.faultedFenceId(),
                     f.faultedVirtualAddress(), f.pageFaultFlags() & kmd.api.callbacks.PageFaultFlags.WRITE
                     | kmd.api.callbacks.PageFaultFlags.HW_CONTEXT_VALID, f.faultErrorCode(), 0, f.pasid(), f.reason());
         }
