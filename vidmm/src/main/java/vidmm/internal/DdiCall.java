@@ -1,6 +1,6 @@
 package vidmm.internal;
 
-/** What a DDI call runs, on the driver's DDI thread ({@link DdiThread}) under its guard ({@link DdiGuard}). */
+/** What a DDI call runs, on its caller's thread under its driver context's guard ({@link DdiGuard}). */
 @FunctionalInterface
 interface DdiCall {
     Object run() throws Throwable;

@@ -1,31 +1,56 @@
 package vidmm.internal;
 
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 import vidmm.VidMmException;
 import vidmm.VidMmStatus;
 
 /**
- * TdrDdiDelay for one attached driver context: every DDI call runs on the context's own DDI thread
- * while the caller waits at most {@code delayMillis}. The caller holds the adapter's call order
- * ({@link AdapterState#calls}), so calls go one at a time, but not its bookkeeping lock: the guard
- * lets that go for the call and takes it back after, so that readers, interrupts' follow-ups and the
- * shell never wait for a driver. A call that does not return by then hangs the driver: the caller
- * gets DRIVER_HUNG at once and so lets the call order go, every later call fails at once, and
- * {@code onHang} (VidMm's recovery) is told which DDI hung. The hung thread is abandoned; nothing of
- * VidMm waits on it again. With a delay of 0 the calls run on the caller's thread (still without the
- * bookkeeping lock) and nothing guards them (the hand-off costs about 1.5 us a call).
+ * TdrDdiDelay for one attached driver context: every DDI call runs on its caller's thread under a
+ * deadline the context's watchdog checks, so a call that returns in time costs little more than the
+ * call itself. The caller holds the adapter's call order ({@link AdapterState#calls}), so calls go one
+ * at a time, but not its bookkeeping lock: the guard lets that go for the call and takes it back
+ * after, so that readers, interrupts' follow-ups and the shell never wait for a driver.
+ *
+ * <p>A call still running TdrDdiDelay after it started hangs the driver: the watchdog marks it hung
+ * (every later call fails at once with DRIVER_HUNG), interrupts the calling thread, in case the driver
+ * waits interruptibly, and tells {@code onHang} (VidMm's recovery) which DDI hung. When the driver
+ * returns, whatever it returned, its caller gets DRIVER_HUNG and unwinds its change, which lets the
+ * call order go; recovery then gives the driver up. A driver that never leaves the DDI keeps its
+ * caller, and so the adapter's call order, for good: Windows bug-checks then (VIDEO_TDR_FAILURE);
+ * here the adapter's changes wait while its state stays readable.
  */
 final class DdiGuard {
-    private static final Object TIMED_OUT = new Object();
+    private static final int RUNNING = 0;
+    private static final int RETURNED = 1;
+    private static final int TIMED_OUT = 2;
+
+    /** One DDI call in progress: either its caller ends it or the watchdog times it out, once. */
+    private static final class Call {
+        final String ddi;
+        final Thread caller;
+        final long started = System.nanoTime();
+        final AtomicInteger state = new AtomicInteger(RUNNING);
+        /** Set by the watchdog once it interrupted the caller (after it timed the call out). */
+        volatile boolean interrupted;
+
+        Call(String ddi, Thread caller) {
+            this.ddi = ddi;
+            this.caller = caller;
+        }
+    }
 
     private final String driver;
     private final AdapterState adapter;
     private final long delayMillis;
     private final BiConsumer<DdiGuard, String> onHang;
-    /** The DDI thread, or null when DDIs run on the caller's thread (delay 0). */
-    private final DdiThread thread;
+    /** Checks the call in progress every quarter of TdrDdiDelay; null when nothing guards the calls (delay 0). */
+    private final ScheduledExecutorService watchdog;
+    private volatile Call current;
     private volatile String hungIn;
 
     DdiGuard(String driver, AdapterState adapter, long delayMillis, BiConsumer<DdiGuard, String> onHang) {
@@ -33,24 +58,34 @@ final class DdiGuard {
         this.adapter = adapter;
         this.delayMillis = delayMillis;
         this.onHang = onHang;
-        this.thread = delayMillis > 0 ? new DdiThread("ddi-" + adapter.index + "-" + driver) : null;
+        if (delayMillis > 0) {
+            watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "ddi-watchdog-" + adapter.index + "-" + driver);
+                t.setDaemon(true);
+                return t;
+            });
+            long period = Math.max(1, delayMillis / 4);
+            watchdog.scheduleWithFixedDelay(this::check, period, period, TimeUnit.MILLISECONDS);
+        } else {
+            watchdog = null;
+        }
     }
 
-    /** Runs {@code call} on the DDI thread and waits for it at most TdrDdiDelay; its exceptions pass through. */
+    /** Runs {@code call} on this thread under TdrDdiDelay; its exceptions pass through. */
     Object call(String ddi, DdiCall call) throws Throwable {
         String hung = hungIn;
         if (hung != null) {
             throw new VidMmException(VidMmStatus.DRIVER_HUNG, driver + " hung in " + hung + " and was given up; " + ddi
                     + " not called");
         }
-        if (thread != null && thread.isCurrent()) {
-            return call.run(); // a DDI calling back into VidMm, which calls a DDI: already on the DDI thread
+        Call outer = current;
+        if (outer != null && outer.caller == Thread.currentThread()) {
+            return call.run(); // a DDI calling back into VidMm, which calls a DDI: the outer call's deadline covers it
         }
-        Object result;
         try {
-            result = adapter.unlocked(() -> { // the driver is called without the bookkeeping lock
+            return adapter.unlocked(() -> { // the driver is called without the bookkeeping lock
                 try {
-                    return thread == null ? call.run() : thread.run(call, TimeUnit.MILLISECONDS.toNanos(delayMillis), TIMED_OUT);
+                    return watched(ddi, call);
                 } catch (RuntimeException | Error e) {
                     throw e;
                 } catch (Throwable t) {
@@ -60,12 +95,45 @@ final class DdiGuard {
         } catch (Thrown t) {
             throw t.getCause();
         }
-        if (result == TIMED_OUT) {
-            hang(ddi);
+    }
+
+    private Object watched(String ddi, DdiCall call) throws Throwable {
+        if (watchdog == null) {
+            return call.run();
+        }
+        Call c = new Call(ddi, Thread.currentThread());
+        current = c;
+        Object result = null;
+        Throwable failed = null;
+        try {
+            result = call.run();
+        } catch (Throwable t) {
+            failed = t;
+        }
+        current = null;
+        if (!c.state.compareAndSet(RUNNING, RETURNED)) { // the watchdog gave the driver up meanwhile
+            while (!c.interrupted) {
+                Thread.onSpinWait(); // its interrupt was for the driver's wait, not for what this thread does next
+            }
+            Thread.interrupted();
             throw new VidMmException(VidMmStatus.DRIVER_HUNG, driver + " did not return from " + ddi + " within "
                     + delayMillis + " ms (TdrDdiDelay); VidMm gave it up");
         }
+        if (failed != null) {
+            throw failed;
+        }
         return result;
+    }
+
+    /** The watchdog's tick: times out a call running longer than TdrDdiDelay. */
+    private void check() {
+        Call c = current;
+        if (c != null && System.nanoTime() - c.started > TimeUnit.MILLISECONDS.toNanos(delayMillis)
+                && c.state.compareAndSet(RUNNING, TIMED_OUT)) {
+            c.caller.interrupt(); // in case the driver waits interruptibly
+            c.interrupted = true;
+            hang(c.ddi);
+        }
     }
 
     /** A checked exception of a DDI, carried through {@link AdapterState#unlocked}. */
@@ -78,8 +146,6 @@ final class DdiGuard {
     private synchronized void hang(String ddi) {
         if (hungIn == null) {
             hungIn = ddi;
-            thread.interrupt(); // in case the driver waits interruptibly
-            thread.close();
             onHang.accept(this, ddi);
         }
     }
@@ -89,10 +155,10 @@ final class DdiGuard {
         return hungIn != null;
     }
 
-    /** The context is detached: its DDI thread ends once idle. */
+    /** The context is detached: its watchdog stops. */
     void close() {
-        if (thread != null) {
-            thread.close();
+        if (watchdog != null) {
+            watchdog.shutdownNow();
         }
     }
 }

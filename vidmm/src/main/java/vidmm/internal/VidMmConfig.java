@@ -15,7 +15,7 @@ public @interface VidMmConfig {
     long tdrDelayMillis() default 2000;
 
     @AttributeDefinition(name = "TdrDdiDelay (ms)", min = "0", max = "600000",
-            description = "A DDI call that does not return within this long hangs its driver: VidMm stops waiting, refuses the driver and attaches the next best with a replay. 0: DDIs run on the caller's thread, unguarded (about 1.5 us less a call).")
+            description = "A DDI call still running this long after it started hangs its driver: a watchdog interrupts the calling thread, VidMm refuses the driver and attaches the next best with a replay once the call returns. 0: nothing watches the calls.")
     long tdrDdiDelayMillis() default 5000;
 
     @AttributeDefinition(name = "TdrLimitCount", min = "1", max = "1000",
