@@ -185,6 +185,8 @@ public class VidMmBenchmark {
      * fetches through the IOMMU. Beside {@link #baselineThreadHandOff}.
      */
     @Benchmark
+    @BenchmarkMode(Mode.SampleTime) // each round trip timed: its distribution, not a throughput that one stall swings
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public FenceWait submitBufferAndWaitEmpty(Machine m) {
         long fence = m.vidmm.submitBuffer(m.context, m.commands.va() + 64, m.fillPacketBytes);
         return m.vidmm.waitForFence(m.context, fence, 10_000);
@@ -196,6 +198,8 @@ public class VidMmBenchmark {
      * wakes. Beside {@link #baselineThreadHandOff}, what any hand-off to another thread and back costs.
      */
     @Benchmark
+    @BenchmarkMode(Mode.SampleTime) // each round trip timed: its distribution, not a throughput that one stall swings
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public FenceWait submitAndWaitEmpty(Machine m) {
         long fence = m.vidmm.submit(m.context, List.of(new DmaCommand.Fill(m.dst.va(), 4, 0)));
         return m.vidmm.waitForFence(m.context, fence, 10_000);
@@ -203,6 +207,8 @@ public class VidMmBenchmark {
 
     /** The baseline of {@link #submitAndWaitEmpty}: a task handed to another thread and its result back. */
     @Benchmark
+    @BenchmarkMode(Mode.SampleTime) // each round trip timed: its distribution, not a throughput that one stall swings
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public Object baselineThreadHandOff(HandOff h) throws Exception {
         return h.thread.submit(h.task).get();
     }

@@ -343,7 +343,7 @@ public final class VtdDriver implements AutoCloseable {
             if (!responses.isEmpty()) {
                 synchronized (this) {
                     if (!closed) {
-                        post(responses); // nothing waits on a response's delivery: no wait descriptor
+                        post(responses, null); // nothing waits on a response's delivery: no wait descriptor
                     }
                 }
             }
@@ -369,9 +369,7 @@ public final class VtdDriver implements AutoCloseable {
      */
     private void submit(List<Descriptor> batch) {
         int value = ++sequence;
-        List<Descriptor> all = new ArrayList<>(batch);
-        all.add(new Descriptor.InvalidationWait(false, true, true, false, value, status));
-        post(all);
+        post(batch, new Descriptor.InvalidationWait(false, true, true, false, value, status));
         for (RequesterId late = registers.invalidationTimeout(); late != null; late = registers.invalidationTimeout()) {
             System.getLogger(VtdDriver.class.getName()).log(System.Logger.Level.ERROR, "IOMMU unit " + unit.unit()
                     + ": device " + late + " did not answer a device-TLB invalidation in time (ITE); the unit refuses its"
@@ -389,12 +387,23 @@ public final class VtdDriver implements AutoCloseable {
         }
     }
 
-    /** Writes {@code batch} into the queue and moves the tail. @throws IllegalStateException if the queue stopped */
-    private void post(List<Descriptor> batch) {
+    /**
+     * Writes {@code batch} (and {@code last}, if not null) into the queue and moves the tail, with one
+     * write per run of entries up to the queue's end. @throws IllegalStateException if the queue stopped
+     */
+    private void post(List<Descriptor> batch, Descriptor last) {
         int entries = registers.queueEntries();
-        for (Descriptor d : batch) {
-            write(queue + (long) Descriptor.BYTES * tail, d.encode());
-            tail = (tail + 1) % entries;
+        int count = batch.size() + (last == null ? 0 : 1);
+        int words = Descriptor.BYTES / 8;
+        int i = 0;
+        while (i < count) {
+            int run = Math.min(count - i, entries - tail); // the queue is one frame: a run never crosses one
+            long[] encoded = new long[run * words];
+            for (int k = 0; k < run; k++, i++) {
+                System.arraycopy((i < batch.size() ? batch.get(i) : last).encode(), 0, encoded, k * words, words);
+            }
+            write(queue + (long) Descriptor.BYTES * tail, encoded);
+            tail = (tail + run) % entries;
         }
         registers.setInvalidationQueueTail(tail);
         if (registers.queueError() != null) {
