@@ -16,6 +16,8 @@ import os.memmgr.Status;
  * while pinned stays allocated until its last unpin.
  */
 final class FrameDatabase {
+    /** State.values(), made once: values() copies the array at every call. */
+    private static final State[] STATES = State.values();
     enum State { FREE, PRIVATE, SHARED, PAGE_TABLE, RESERVED, TRANSITION }
 
     private final SystemMemory memory;
@@ -100,7 +102,7 @@ final class FrameDatabase {
         if (state == State.FREE || state == State.RESERVED) {
             throw new IllegalStateException("frame " + frame + " is " + state + ", cannot be freed");
         }
-        if (pins.containsKey(frame)) {
+        if (!pins.isEmpty() && pins.containsKey(frame)) { // no boxing while nothing is pinned
             freeOnUnpin.put(frame, Boolean.TRUE);
             return;
         }
@@ -170,7 +172,7 @@ final class FrameDatabase {
     }
 
     synchronized State state(long frame) {
-        return State.values()[states[(int) frame]];
+        return STATES[states[(int) frame]];
     }
 
     private void move(long frame, State from, State to) {

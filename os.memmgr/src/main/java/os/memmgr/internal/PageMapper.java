@@ -1,8 +1,5 @@
 package os.memmgr.internal;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import iommu.hw.Access;
 import iommu.hw.FaultKind;
 import iommu.hw.PageResponse;
@@ -150,7 +147,8 @@ final class PageMapper {
      * @return how many of the pages were committed
      */
     long unmap(Vad vad, int first, long count) {
-        List<Long> freed = new ArrayList<>();
+        long[] freed = new long[(int) Math.min(count, 512)]; // frame numbers, unboxed: an unmap frees many
+        int freedCount = 0;
         boolean anyPresent = false;
         long committed = 0;
         for (int i = first; i < first + count; i++) {
@@ -164,7 +162,10 @@ final class PageMapper {
             if (Pte.isPresent(pte) || (pte & Pager.HELD) != 0) {
                 residentPages--;
                 if (vad.section == null) {
-                    freed.add(Pte.address(pte) >>> SystemMemory.FRAME_SHIFT);
+                    if (freedCount == freed.length) {
+                        freed = java.util.Arrays.copyOf(freed, freed.length * 2);
+                    }
+                    freed[freedCount++] = Pte.address(pte) >>> SystemMemory.FRAME_SHIFT;
                 }
             }
             if (vad.section == null) {
@@ -174,8 +175,8 @@ final class PageMapper {
         if (anyPresent) {
             owner.invalidate(vad.base + (long) first * PAGE_SIZE, count * PAGE_SIZE);
         }
-        for (long frame : freed) {
-            frames.free(frame);
+        for (int i = 0; i < freedCount; i++) {
+            frames.free(freed[i]);
         }
         return committed;
     }

@@ -7,6 +7,8 @@ import os.memmgr.PageProtection;
  * commit state and protection of each of its pages. Guarded by the owning address space's lock.
  */
 final class Vad {
+    /** PageProtection.values(), made once: values() copies the array at every call. */
+    private static final PageProtection[] PROTECTIONS = PageProtection.values();
     private static final byte COMMITTED = (byte) 0x80;
 
     final long base;
@@ -50,7 +52,7 @@ final class Vad {
     }
 
     PageProtection protection(int page) {
-        return PageProtection.values()[state[page] & 0x0F];
+        return PROTECTIONS[state[page] & 0x0F];
     }
 
     void set(int page, boolean committed, PageProtection protection) {

@@ -18,6 +18,8 @@ import os.memmgr.Status;
 final class VadTree {
     private static final long PAGE_SIZE = AddressSpace.PAGE_SIZE;
     private final TreeMap<Long, Vad> vads = new TreeMap<>();
+    /** The VAD {@link #containing} found last: accesses run through one VAD after another, and a hit costs no lookup. */
+    private Vad last;
 
     Collection<Vad> all() {
         return vads.values();
@@ -28,13 +30,24 @@ final class VadTree {
     }
 
     void remove(long base) {
-        vads.remove(base);
+        Vad gone = vads.remove(base);
+        if (gone != null && gone == last) {
+            last = null;
+        }
     }
 
     /** The VAD that contains {@code va}, or null. */
     Vad containing(long va) {
+        Vad seen = last;
+        if (seen != null && seen.contains(va)) {
+            return seen;
+        }
         var entry = vads.floorEntry(va);
-        return entry == null || !entry.getValue().contains(va) ? null : entry.getValue();
+        if (entry == null || !entry.getValue().contains(va)) {
+            return null;
+        }
+        last = entry.getValue();
+        return last;
     }
 
     /** Reserves {@code size} bytes at {@code va}, or at the lowest free 64 KiB aligned range if 0. */
