@@ -146,7 +146,7 @@ final class FrameDatabase {
     }
 
     synchronized boolean isPinned(long frame) {
-        return pins.containsKey(frame);
+        return !pins.isEmpty() && pins.containsKey(frame);
     }
 
     /** A private frame starts leaving its working set (its PTE is TRANSITION). */

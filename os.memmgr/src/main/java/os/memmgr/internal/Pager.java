@@ -45,7 +45,7 @@ final class Pager {
     private final PageTable table;
     private final Owner owner;
     private final WorkingSet workingSet = new WorkingSet();
-    /** Slots holding a current copy of a resident page, by page VA. */
+    /** Slots holding a current copy of a resident page, by page number (VA >>> 12: VAs hash into few buckets). */
     private final Map<Long, Long> copies = new HashMap<>();
     private final byte[] buffer = new byte[(int) PAGE];
     private long pagedOut;
@@ -100,7 +100,7 @@ final class Pager {
         memory.write(frame << SystemMemory.FRAME_SHIFT, buffer, 0, buffer.length);
         memory.writeLong(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, leafFlags));
         if ((leafFlags & Pte.DIRTY) == 0) {
-            copies.put(va, slot); // clean: the slot stays as the page's copy
+            copies.put(va >>> 12, slot); // clean: the slot stays as the page's copy
         } else {
             pagefile.free(slot); // about to be written: the copy would be stale at once
         }
@@ -117,7 +117,7 @@ final class Pager {
             return;
         }
         workingSet.remove(va);
-        Long copy = copies.isEmpty() ? null : copies.remove(va);
+        Long copy = copies.isEmpty() ? null : copies.remove(va >>> 12);
         if (copy != null) {
             pagefile.free(copy);
         }
@@ -173,7 +173,7 @@ final class Pager {
     private boolean pageOut(Victim v) {
         long frame = Pte.address(v.pte) >>> SystemMemory.FRAME_SHIFT;
         boolean clean = Pte.isPresent(v.pte) && (v.pte & Pte.DIRTY) == 0;
-        Long copy = copies.remove(v.va);
+        Long copy = copies.remove(v.va >>> 12);
         long slot;
         if (clean && copy != null) {
             slot = copy;
