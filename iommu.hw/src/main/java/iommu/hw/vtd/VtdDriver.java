@@ -74,6 +74,8 @@ public final class VtdDriver implements AutoCloseable {
     /** PRE of every context entry the driver writes: whether its devices may send page requests. */
     private boolean pageRequestsEnabled = true;
     private int tail;
+    /** The invalidation queue's entries: one frame of descriptors, as the driver set it (IQA's size 0). */
+    private static final int QUEUE_ENTRIES = 4096 / Descriptor.BYTES;
     private int sequence;
     private boolean closed;
 
@@ -369,7 +371,11 @@ public final class VtdDriver implements AutoCloseable {
      */
     private void submit(List<Descriptor> batch) {
         int value = ++sequence;
-        post(batch, new Descriptor.InvalidationWait(false, true, true, false, value, status));
+        enqueue(batch, new Descriptor.InvalidationWait(false, true, true, false, value, status));
+        if ((int) memory.readLong(status) == value) {
+            return; // the wait completed, so nothing before it stopped the queue: no register to read
+        }
+        checkQueue();
         for (RequesterId late = registers.invalidationTimeout(); late != null; late = registers.invalidationTimeout()) {
             System.getLogger(VtdDriver.class.getName()).log(System.Logger.Level.ERROR, "IOMMU unit " + unit.unit()
                     + ": device " + late + " did not answer a device-TLB invalidation in time (ITE); the unit refuses its"
@@ -392,7 +398,20 @@ public final class VtdDriver implements AutoCloseable {
      * write per run of entries up to the queue's end. @throws IllegalStateException if the queue stopped
      */
     private void post(List<Descriptor> batch, Descriptor last) {
-        int entries = registers.queueEntries();
+        enqueue(batch, last);
+        checkQueue();
+    }
+
+    /** @throws IllegalStateException naming the unit and the error if the invalidation queue stopped (IQE) */
+    private void checkQueue() {
+        if (registers.queueError() != null) {
+            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation queue stopped: " + registers.queueError());
+        }
+    }
+
+    /** As {@link #post}, without reading the error register after. */
+    private void enqueue(List<Descriptor> batch, Descriptor last) {
+        int entries = QUEUE_ENTRIES;
         int count = batch.size() + (last == null ? 0 : 1);
         int words = Descriptor.BYTES / 8;
         int i = 0;
@@ -406,9 +425,6 @@ public final class VtdDriver implements AutoCloseable {
             tail = (tail + run) % entries;
         }
         registers.setInvalidationQueueTail(tail);
-        if (registers.queueError() != null) {
-            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation queue stopped: " + registers.queueError());
-        }
     }
 
     /** A descriptor (or entry) into memory, published to the unit by the tail write that follows. */
