@@ -33,14 +33,16 @@ final class DdiGuard {
     private static final class Call {
         final String ddi;
         final Thread caller;
-        final long started = System.nanoTime();
+        /** The watchdog's tick when the call began: no clock read per call (about 20 ns on this host's). */
+        final long startTick;
         final AtomicInteger state = new AtomicInteger(RUNNING);
         /** Set by the watchdog once it interrupted the caller (after it timed the call out). */
         volatile boolean interrupted;
 
-        Call(String ddi, Thread caller) {
+        Call(String ddi, Thread caller, long startTick) {
             this.ddi = ddi;
             this.caller = caller;
+            this.startTick = startTick;
         }
     }
 
@@ -50,6 +52,9 @@ final class DdiGuard {
     private final BiConsumer<DdiGuard, String> onHang;
     /** Checks the call in progress every quarter of TdrDdiDelay; null when nothing guards the calls (delay 0). */
     private final ScheduledExecutorService watchdog;
+    /** The watchdog's ticks (written by it alone), and how many make TdrDdiDelay. */
+    private volatile long ticks;
+    private final long ticksPerDelay;
     private volatile Call current;
     private volatile String hungIn;
 
@@ -65,9 +70,11 @@ final class DdiGuard {
                 return t;
             });
             long period = Math.max(1, delayMillis / 4);
+            ticksPerDelay = (delayMillis + period - 1) / period;
             watchdog.scheduleWithFixedDelay(this::check, period, period, TimeUnit.MILLISECONDS);
         } else {
             watchdog = null;
+            ticksPerDelay = 0;
         }
     }
 
@@ -101,7 +108,7 @@ final class DdiGuard {
         if (watchdog == null) {
             return call.run();
         }
-        Call c = new Call(ddi, Thread.currentThread());
+        Call c = new Call(ddi, Thread.currentThread(), ticks);
         current = c;
         Object result = null;
         Throwable failed = null;
@@ -125,11 +132,15 @@ final class DdiGuard {
         return result;
     }
 
-    /** The watchdog's tick: times out a call running longer than TdrDdiDelay. */
+    /**
+     * The watchdog's tick: times out a call that began more than TdrDdiDelay's ticks ago (ticks are at
+     * least a period apart, so at least TdrDdiDelay ago).
+     */
     private void check() {
+        long now = ticks + 1;
+        ticks = now;
         Call c = current;
-        if (c != null && System.nanoTime() - c.started > TimeUnit.MILLISECONDS.toNanos(delayMillis)
-                && c.state.compareAndSet(RUNNING, TIMED_OUT)) {
+        if (c != null && now - c.startTick > ticksPerDelay && c.state.compareAndSet(RUNNING, TIMED_OUT)) {
             c.caller.interrupt(); // in case the driver waits interruptibly
             c.interrupted = true;
             hang(c.ddi);
