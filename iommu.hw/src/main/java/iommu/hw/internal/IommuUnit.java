@@ -284,6 +284,16 @@ public final class IommuUnit implements Iommu, DmaInitiator {
             }
         } else if (d instanceof Descriptor.PasidDeviceTlbInvalidation i) {
             ats.invalidate(i);
+        } else if (d instanceof Descriptor.IotlbInvalidation i) {
+            if (i.granularity() == 0) {
+                throw new IllegalArgumentException("IOTLB invalidation: granularity 0 is reserved");
+            }
+            // the model's one domain holds every PASID's first-level mappings: any granularity drops them all,
+            // a superset of what a domain- or page-selective invalidation names, which is always safe
+            invalidateIotlb(new Invalidation.All());
+        } else if (d instanceof Descriptor.DeviceTlbInvalidation || d instanceof Descriptor.InterruptEntryCacheInvalidation) {
+            // nothing cached: the model's devices tag every translation with a PASID (this descriptor is for
+            // requests without one), and the unit remaps no interrupts
         } else if (d instanceof Descriptor.PageGroupResponse r) {
             prq.respond(r);
         }

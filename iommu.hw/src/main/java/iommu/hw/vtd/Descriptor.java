@@ -9,6 +9,9 @@ package iommu.hw.vtd;
 public sealed interface Descriptor {
     int BYTES = 32;
     int CONTEXT_CACHE = 0x1;
+    int IOTLB = 0x2;
+    int DEVICE_TLB = 0x3;
+    int INTERRUPT_ENTRY_CACHE = 0x4;
     int INVALIDATION_WAIT = 0x5;
     int PASID_IOTLB = 0x6;
     int PASID_CACHE = 0x7;
@@ -36,6 +39,12 @@ public sealed interface Descriptor {
         Descriptor d = switch (type) {
             case CONTEXT_CACHE -> new ContextCacheInvalidation((int) Bits.field(q[0], 4, 2), (int) Bits.field(q[0], 16, 16),
                     (int) Bits.field(q[0], 32, 16), (int) Bits.field(q[0], 48, 2));
+            case IOTLB -> new IotlbInvalidation((int) Bits.field(q[0], 4, 2), (q[0] & 0x80) != 0, (q[0] & 0x40) != 0,
+                    (int) Bits.field(q[0], 16, 16), q[1] & ~0xFFFL, (int) Bits.field(q[1], 0, 6), (q[1] & 0x40) != 0);
+            case DEVICE_TLB -> new DeviceTlbInvalidation((int) Bits.field(q[0], 32, 16), (int) Bits.field(q[0], 16, 5),
+                    DeviceTlbInvalidation.pfsid(q[0]), q[1] & ~0xFFFL, (q[1] & 1) != 0);
+            case INTERRUPT_ENTRY_CACHE -> new InterruptEntryCacheInvalidation((q[0] & 0x10) != 0, (int) Bits.field(q[0], 27, 5),
+                    (int) Bits.field(q[0], 32, 16));
             case INVALIDATION_WAIT -> new InvalidationWait((q[0] & 0x10) != 0, (q[0] & 0x20) != 0, (q[0] & 0x40) != 0,
                     (q[0] & 0x80) != 0, (int) (q[0] >>> 32), q[1] & ~3L);
             case PASID_IOTLB -> new PasidIotlbInvalidation((int) Bits.field(q[0], 4, 2), (int) Bits.field(q[0], 16, 16),
@@ -43,7 +52,8 @@ public sealed interface Descriptor {
             case PASID_CACHE -> new PasidCacheInvalidation((int) Bits.field(q[0], 4, 2), (int) Bits.field(q[0], 16, 16),
                     (int) Bits.field(q[0], 32, 20));
             case PASID_DEVICE_TLB -> new PasidDeviceTlbInvalidation((int) Bits.field(q[0], 16, 16), (int) Bits.field(q[0], 32, 20),
-                    (q[1] & 1) != 0, q[1] & ~0xFFFL, (q[1] & 0x800) != 0);
+                    (q[1] & 1) != 0, q[1] & ~0xFFFL, (q[1] & 0x800) != 0, (int) Bits.field(q[0], 4, 5),
+                    DeviceTlbInvalidation.pfsid(q[0]));
             case PAGE_GROUP_RESPONSE -> new PageGroupResponse((int) Bits.field(q[0], 16, 16), (int) Bits.field(q[0], 32, 20),
                     (q[0] & 0x10) != 0, (int) Bits.field(q[0], 12, 4), (int) Bits.field(q[1], 3, 9), (q[1] & 4) != 0);
             default -> throw new IllegalArgumentException(String.format("invalid descriptor type 0x%x", type));
@@ -166,12 +176,26 @@ public sealed interface Descriptor {
      * @param global   G, bit 64: global translations too
      * @param address  ADDR, bits 127:76
      * @param size     S, bit 75: set, the range is given by the lowest clear bit of ADDR (see {@link #length()})
+     * @param maxInvsPending MIP, bits 8:4: how many invalidations the device can have pending (its ATS
+     *                 Invalidate Queue Depth; Linux's QI_DEV_EIOTLB_QDEP writes it); the unit does not
+     *                 limit itself by it (it sends one at a time)
+     * @param pfsid    PFSID, bits 15:12 (its low 4 bits) and 63:52 (its high 12): the physical function's
+     *                 source id, for a virtual function's device TLB; the model has no virtual functions
+     *                 and keeps it only as written
      */
-    record PasidDeviceTlbInvalidation(int sourceId, int pasid, boolean global, long address, boolean size) implements Descriptor {
+    record PasidDeviceTlbInvalidation(int sourceId, int pasid, boolean global, long address, boolean size, int maxInvsPending,
+                                      int pfsid) implements Descriptor {
         public PasidDeviceTlbInvalidation {
             Bits.fits("SID", sourceId, 16);
             Bits.fits("PASID", pasid, 20);
             Bits.aligned("ADDR", address);
+            Bits.fits("MIP", maxInvsPending, 5);
+            Bits.fits("PFSID", pfsid, 16);
+        }
+
+        /** Without MIP and PFSID (both 0), as this model's OS driver writes it. */
+        public PasidDeviceTlbInvalidation(int sourceId, int pasid, boolean global, long address, boolean size) {
+            this(sourceId, pasid, global, address, size, 0, 0);
         }
 
         /** The invalidation of {@code [base, base + length)}, {@code length} a power of two from 4 KiB, {@code base} aligned to it. */
@@ -213,8 +237,109 @@ public sealed interface Descriptor {
 
         @Override
         public long[] encode() {
-            return new long[] {typeBits(PASID_DEVICE_TLB) | (long) sourceId << 16 | (long) pasid << 32,
-                    address | Bits.bit(size, 11) | Bits.bit(global, 0), 0, 0};
+            return new long[] {typeBits(PASID_DEVICE_TLB) | (long) maxInvsPending << 4 | (long) sourceId << 16 | (long) pasid << 32
+                    | DeviceTlbInvalidation.pfsidBits(pfsid), address | Bits.bit(size, 11) | Bits.bit(global, 0), 0, 0};
+        }
+    }
+
+    /**
+     * IOTLB invalidation (the 128-bit descriptor of legacy mode, still valid in scalable mode): Linux
+     * writes it, domain-selective, when it drains the page requests of a device without a PASID.
+     *
+     * @param granularity G, bits 5:4: 1 global, 2 domain-selective, 3 page-selective within the domain
+     * @param drainReads  DR, bit 7
+     * @param drainWrites DW, bit 6
+     * @param domain      DID, bits 31:16
+     * @param address     ADDR, bits 127:76 (page-selective)
+     * @param addressMask AM, bits 69:64
+     * @param hint        IH, bit 70
+     */
+    record IotlbInvalidation(int granularity, boolean drainReads, boolean drainWrites, int domain, long address, int addressMask,
+                             boolean hint) implements Descriptor {
+        public static final int GLOBAL = 1;
+        public static final int DOMAIN = 2;
+        public static final int PAGES = 3;
+
+        public IotlbInvalidation {
+            Bits.fits("G", granularity, 2); // 00b is reserved: the unit refuses it
+            Bits.fits("DID", domain, 16);
+            Bits.aligned("ADDR", address);
+            Bits.fits("AM", addressMask, 6);
+        }
+
+        @Override
+        public int type() {
+            return IOTLB;
+        }
+
+        @Override
+        public long[] encode() {
+            return new long[] {typeBits(IOTLB) | (long) granularity << 4 | Bits.bit(drainWrites, 6) | Bits.bit(drainReads, 7)
+                    | (long) domain << 16, address | addressMask | Bits.bit(hint, 6), 0, 0};
+        }
+    }
+
+    /**
+     * Device-TLB invalidation (the legacy form, for requests without a PASID): Linux writes it with
+     * the IOTLB invalidation when it drains a device's page requests without a PASID.
+     *
+     * @param sourceId       SID, bits 47:32
+     * @param maxInvsPending MIP, bits 20:16 (Linux's QI_DEV_IOTLB_QDEP)
+     * @param pfsid          PFSID, bits 15:12 and 63:52 (see {@link PasidDeviceTlbInvalidation})
+     * @param address        ADDR, bits 127:76
+     * @param size           S, bit 64: the range is given by the lowest clear bit of ADDR
+     */
+    record DeviceTlbInvalidation(int sourceId, int maxInvsPending, int pfsid, long address, boolean size) implements Descriptor {
+        public DeviceTlbInvalidation {
+            Bits.fits("SID", sourceId, 16);
+            Bits.fits("MIP", maxInvsPending, 5);
+            Bits.fits("PFSID", pfsid, 16);
+            Bits.aligned("ADDR", address);
+        }
+
+        /** PFSID of a device-TLB descriptor's first word: bits 15:12 low, 63:52 high. */
+        static int pfsid(long word0) {
+            return (int) (Bits.field(word0, 12, 4) | Bits.field(word0, 52, 12) << 4);
+        }
+
+        static long pfsidBits(int pfsid) {
+            return (long) (pfsid & 0xF) << 12 | (long) (pfsid >>> 4) << 52;
+        }
+
+        @Override
+        public int type() {
+            return DEVICE_TLB;
+        }
+
+        @Override
+        public long[] encode() {
+            return new long[] {typeBits(DEVICE_TLB) | pfsidBits(pfsid) | (long) maxInvsPending << 16 | (long) sourceId << 32,
+                    address | Bits.bit(size, 0), 0, 0};
+        }
+    }
+
+    /**
+     * Interrupt entry cache invalidation. The model remaps no interrupts, so the unit has nothing to drop.
+     *
+     * @param indexSelective G, bit 4: set, the entries {@code interruptIndex} with its low {@code indexMask} bits ignored; clear, all
+     * @param indexMask      IM, bits 31:27
+     * @param interruptIndex IIDX, bits 47:32
+     */
+    record InterruptEntryCacheInvalidation(boolean indexSelective, int indexMask, int interruptIndex) implements Descriptor {
+        public InterruptEntryCacheInvalidation {
+            Bits.fits("IM", indexMask, 5);
+            Bits.fits("IIDX", interruptIndex, 16);
+        }
+
+        @Override
+        public int type() {
+            return INTERRUPT_ENTRY_CACHE;
+        }
+
+        @Override
+        public long[] encode() {
+            return new long[] {typeBits(INTERRUPT_ENTRY_CACHE) | Bits.bit(indexSelective, 4) | (long) indexMask << 27
+                    | (long) interruptIndex << 32, 0, 0, 0};
         }
     }
 

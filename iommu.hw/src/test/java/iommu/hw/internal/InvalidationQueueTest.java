@@ -173,6 +173,59 @@ class InvalidationQueueTest {
         assertNull(registers.queueError());
     }
 
+    /** Raw words into the queue from its tail, then the tail moved past them. */
+    void submitWords(long[]... descriptors) {
+        int at = registers.invalidationQueueTail();
+        for (long[] words : descriptors) {
+            for (int i = 0; i < words.length; i++) {
+                memory.writeLong(registers.invalidationQueue() + 32L * at + 8L * i, words[i]);
+            }
+            at = (at + 1) % registers.queueEntries();
+        }
+        registers.setInvalidationQueueTail(at);
+    }
+
+    /**
+     * The sequence Linux's intel_iommu_drain_pasid_prq writes for a device without a PASID, word for
+     * word as its macros compose it (drivers/iommu/intel/iommu.h): a fenced wait, a domain-selective
+     * IOTLB invalidation (type 0x2), a device-TLB invalidation of the whole space with PFSID and QDEP
+     * (type 0x3, qi_desc_dev_iotlb with MAX_AGAW_PFN_WIDTH), then qi_submit_sync's wait with status
+     * write and page-request drain; and a PASID-based device-TLB invalidation with QDEP and PFSID (type
+     * 0x8, qi_desc_dev_iotlb_pasid) and an interrupt entry cache invalidation (type 0x4). The unit runs
+     * them all, in order, and the IOTLB drops what it held.
+     */
+    @Test
+    void aSequenceWrittenAsLinuxWritesItRunsThroughTheQueueWithoutError() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(5, tables.root);
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        iommu.translate(5, 0x10000, Access.READ);
+        assertEquals(1, iommu.stats().iotlbEntries());
+        long status = tables.frame();
+        int sid = IommuUnit.TEST_DEVICE.value();
+        int pfsid = 0x0ABC; // DIT: the physical function's source id
+        long pfsidBits = (long) (pfsid & 0xF) << 12 | (long) ((pfsid >>> 4) & 0xFFF) << 52; // QI_DEV_IOTLB_PFSID
+        long fence = 1L << 6; // QI_IWD_FENCE
+        long statusWrite = 1L << 5; // QI_IWD_STATUS_WRITE
+        long prqDrain = 1L << 7; // QI_IWD_PRQ_DRAIN
+        long done = 2; // QI_DONE
+        long allOnes = (1L << (12 + 52 - 1)) - 1; // addr |= (1 << (VTD_PAGE_SHIFT + mask - 1)) - 1, mask 52
+        VtdRegisters.QueueStats before = registers.queueStats();
+        int head = registers.invalidationQueueHead();
+        submitWords(
+                new long[] {done << 32 | fence | 0x5, 0, 0, 0},
+                new long[] {1L << 16 | 2L << 4 | 0x2, 0, 0, 0}, // QI_IOTLB_DID(1) | QI_IOTLB_GRAN(DMA_TLB_DSI_FLUSH) | type
+                new long[] {(long) sid << 32 | 4L << 16 | pfsidBits | 0x3, (allOnes & ~0xFFFL) | 1, 0, 0}, // SID, QDEP 4, PFSID; ADDR | S
+                new long[] {5L << 32 | (long) sid << 16 | 4L << 4 | pfsidBits | 0x8, 0x7FFF_FFFF_FFFF_F000L | 1L << 11, 0, 0},
+                new long[] {0x4, 0, 0, 0}, // interrupt entry cache, global
+                new long[] {done << 32 | statusWrite | prqDrain | 0x5, status, 0, 0});
+        assertNull(registers.queueError());
+        assertEquals((head + 6) % registers.queueEntries(), registers.invalidationQueueHead(), "every descriptor ran");
+        assertEquals(done, (int) memory.readLong(status), "the last wait wrote its status");
+        assertEquals(0, iommu.stats().iotlbEntries(), "the domain-selective IOTLB invalidation dropped the entry");
+        assertEquals(before.deviceTlb() + 1, registers.queueStats().deviceTlb(), "the PASID-based device-TLB invalidation went out");
+    }
+
     @Test
     void aBadDescriptorStopsTheQueueThereAndTheDriverSaysSo() {
         VtdDriver driver = tables.driver(iommu);

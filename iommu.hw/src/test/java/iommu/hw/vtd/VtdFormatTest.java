@@ -55,6 +55,9 @@ class VtdFormatTest {
                     v -> new long[] {new PasidDirectoryEntry(false, false, v << 12).encode()}),
             // invalidation descriptors (256 bits): the type codes, split in bits 3:0 and 11:9
             new Row("descriptor type", "context-cache invalidate (0x01)", 3, 0, 1, v -> new Descriptor.ContextCacheInvalidation(0, 0, 0, 0).encode()),
+            new Row("descriptor type", "IOTLB invalidate (0x02)", 3, 0, 2, v -> legacyIotlb(0, false, false, 0, 0, 0, false)),
+            new Row("descriptor type", "device-TLB invalidate (0x03)", 3, 0, 3, v -> legacyDeviceTlb(0, 0, 0, 0, false)),
+            new Row("descriptor type", "interrupt entry cache invalidate (0x04)", 3, 0, 4, v -> iec(false, 0, 0)),
             new Row("descriptor type", "invalidation wait (0x05)", 3, 0, 5, v -> wait(false, false, false, 0, 0)),
             new Row("descriptor type", "PASID-based IOTLB invalidate (0x06)", 3, 0, 6, v -> iotlb(0, 0, 0, 0, 0, false)),
             new Row("descriptor type", "PASID-cache invalidate (0x07)", 3, 0, 7, v -> new Descriptor.PasidCacheInvalidation(0, 0, 0).encode()),
@@ -80,6 +83,25 @@ class VtdFormatTest {
             new Row("PASID-based device-TLB", "G", 64, 64, 1, v -> deviceTlb(0, 0, v != 0, 0, false)),
             new Row("PASID-based device-TLB", "S", 75, 75, 1, v -> deviceTlb(0, 0, false, 0, v != 0)),
             new Row("PASID-based device-TLB", "ADDR", 127, 76, ADDR >>> 12, v -> deviceTlb(0, 0, false, v << 12, false)),
+            new Row("PASID-based device-TLB", "MIP (Linux: QDEP)", 8, 4, 0x1F, v -> deviceTlb(0, 0, (int) v, 0)),
+            new Row("PASID-based device-TLB", "PFSID[3:0]", 15, 12, 0xA, v -> deviceTlb(0, 0, 0, (int) v)),
+            new Row("PASID-based device-TLB", "PFSID[15:4]", 63, 52, 0xABC, v -> deviceTlb(0, 0, 0, (int) v << 4)),
+            new Row("IOTLB", "G (domain-selective = 10b)", 5, 4, 2, v -> legacyIotlb((int) v, false, false, 0, 0, 0, false)),
+            new Row("IOTLB", "DW", 6, 6, 1, v -> legacyIotlb(0, false, v != 0, 0, 0, 0, false)),
+            new Row("IOTLB", "DR", 7, 7, 1, v -> legacyIotlb(0, v != 0, false, 0, 0, 0, false)),
+            new Row("IOTLB", "DID", 31, 16, 0x1234, v -> legacyIotlb(0, false, false, (int) v, 0, 0, false)),
+            new Row("IOTLB", "AM", 69, 64, 9, v -> legacyIotlb(0, false, false, 0, 0, (int) v, false)),
+            new Row("IOTLB", "IH", 70, 70, 1, v -> legacyIotlb(0, false, false, 0, 0, 0, v != 0)),
+            new Row("IOTLB", "ADDR", 127, 76, ADDR >>> 12, v -> legacyIotlb(0, false, false, 0, v << 12, 0, false)),
+            new Row("device-TLB", "PFSID[3:0]", 15, 12, 0x5, v -> legacyDeviceTlb(0, 0, (int) v, 0, false)),
+            new Row("device-TLB", "MIP (Linux: QDEP)", 20, 16, 0x11, v -> legacyDeviceTlb(0, (int) v, 0, 0, false)),
+            new Row("device-TLB", "SID", 47, 32, 0x0210, v -> legacyDeviceTlb((int) v, 0, 0, 0, false)),
+            new Row("device-TLB", "PFSID[15:4]", 63, 52, 0xFED, v -> legacyDeviceTlb(0, 0, (int) v << 4, 0, false)),
+            new Row("device-TLB", "S", 64, 64, 1, v -> legacyDeviceTlb(0, 0, 0, 0, v != 0)),
+            new Row("device-TLB", "ADDR", 127, 76, ADDR >>> 12, v -> legacyDeviceTlb(0, 0, 0, v << 12, false)),
+            new Row("interrupt entry cache", "G (index-selective)", 4, 4, 1, v -> iec(v != 0, 0, 0)),
+            new Row("interrupt entry cache", "IM", 31, 27, 0x1F, v -> iec(false, (int) v, 0)),
+            new Row("interrupt entry cache", "IIDX", 47, 32, 0xBEEF, v -> iec(false, 0, (int) v)),
             new Row("page group response", "PASID present", 4, 4, 1, v -> response(0, 0, v != 0, 0, 0, false)),
             new Row("page group response", "response code (failure = 1111b)", 15, 12, 0xF, v -> response(0, 0, false, (int) v, 0, false)),
             new Row("page group response", "RID", 31, 16, 0x0210, v -> response((int) v, 0, false, 0, 0, false)),
@@ -122,6 +144,22 @@ class VtdFormatTest {
         return new Descriptor.PasidDeviceTlbInvalidation(sid, pasid, g, address, s).encode();
     }
 
+    static long[] deviceTlb(int sid, int pasid, int mip, int pfsid) {
+        return new Descriptor.PasidDeviceTlbInvalidation(sid, pasid, false, 0, false, mip, pfsid).encode();
+    }
+
+    static long[] legacyIotlb(int g, boolean dr, boolean dw, int did, long address, int am, boolean ih) {
+        return new Descriptor.IotlbInvalidation(g, dr, dw, did, address, am, ih).encode();
+    }
+
+    static long[] legacyDeviceTlb(int sid, int mip, int pfsid, long address, boolean s) {
+        return new Descriptor.DeviceTlbInvalidation(sid, mip, pfsid, address, s).encode();
+    }
+
+    static long[] iec(boolean g, int im, int iidx) {
+        return new Descriptor.InterruptEntryCacheInvalidation(g, im, iidx).encode();
+    }
+
     static long[] response(int rid, int pasid, boolean present, int code, int prgi, boolean lpig) {
         return new Descriptor.PageGroupResponse(rid, pasid, present, code, prgi, lpig).encode();
     }
@@ -157,7 +195,10 @@ class VtdFormatTest {
         assertEquals(0x19, Descriptor.typeOf(words[0] | 1L << 9 | 0) & 0x1F, "type bits 11:9 are the high bits of the type");
         for (Descriptor d : List.of(new Descriptor.ContextCacheInvalidation(1, 2, 0x10, 0), new Descriptor.PasidCacheInvalidation(1, 1, 9),
                 new Descriptor.PasidIotlbInvalidation(3, 1, 9, ADDR, 4, true), new Descriptor.PasidDeviceTlbInvalidation(0x10, 9, false, ADDR, true),
-                new Descriptor.PageGroupResponse(0x10, 9, true, 0xF, 3, true), new Descriptor.InvalidationWait(true, true, true, true, -2, 0x8000))) {
+                new Descriptor.PageGroupResponse(0x10, 9, true, 0xF, 3, true), new Descriptor.InvalidationWait(true, true, true, true, -2, 0x8000),
+                new Descriptor.PasidDeviceTlbInvalidation(0x10, 9, false, ADDR, true, 31, 0xABCD),
+                new Descriptor.IotlbInvalidation(3, true, true, 1, ADDR, 4, true), new Descriptor.DeviceTlbInvalidation(0x10, 7, 0x1234, ADDR, true),
+                new Descriptor.InterruptEntryCacheInvalidation(true, 3, 0x40))) {
             assertEquals(d, Descriptor.decode(d.encode()));
         }
         PasidEntry e = PasidEntry.firstLevel(1, ADDR);
