@@ -10,7 +10,7 @@
  * {@link os.memmgr.MemoryException}s carrying a {@link os.memmgr.Status}; a failed call changes
  * nothing.
  */
-@Version("1.5.0")
+@Version("2.0.0")
 @Export
 package os.memmgr;
 

@@ -15,8 +15,8 @@ final class Report {
 
     /** Records the frames the scenario's processes hold now (call while their work is alive). */
     void sample(os.memmgr.FrameCounts now) {
-        long held = (now.privateFrames() + now.shared() + now.pageTables())
-                - (baseline.privateFrames() + baseline.shared() + baseline.pageTables());
+        long held = (now.privateFrames() + now.shared() + now.pageTables() + now.iommuTables())
+                - (baseline.privateFrames() + baseline.shared() + baseline.pageTables() + baseline.iommuTables());
         peakFrames = Math.max(peakFrames, held);
     }
 

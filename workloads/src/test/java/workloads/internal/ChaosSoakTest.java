@@ -174,7 +174,8 @@ class ChaosSoakTest {
                     if (System.currentTimeMillis() > nextCheck) { // isolation is checked by every process on every read
                         FrameCounts c = mm.frames();
                         var paging = mm.paging();
-                        if (c.free() + c.privateFrames() + c.shared() + c.pageTables() + c.reserved() + c.transition() != c.total()
+                        if (c.free() + c.privateFrames() + c.shared() + c.pageTables() + c.iommuTables() + c.reserved() + c.transition()
+                                != c.total()
                                 || paging.commitCharge() > paging.commitLimit() || paging.slotsUsed() > paging.slots()) {
                             failures.add("accounting: " + c + ", " + paging);
                         }

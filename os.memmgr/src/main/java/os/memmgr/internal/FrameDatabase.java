@@ -18,7 +18,7 @@ import os.memmgr.Status;
 final class FrameDatabase {
     /** State.values(), made once: values() copies the array at every call. */
     private static final State[] STATES = State.values();
-    enum State { FREE, PRIVATE, SHARED, PAGE_TABLE, RESERVED, TRANSITION }
+    enum State { FREE, PRIVATE, SHARED, PAGE_TABLE, RESERVED, TRANSITION, IOMMU_TABLE }
 
     private final SystemMemory memory;
     private final byte[] states;
@@ -183,7 +183,7 @@ final class FrameDatabase {
 
     synchronized FrameCounts counts() {
         return new FrameCounts(states.length, counts[State.FREE.ordinal()], counts[State.PRIVATE.ordinal()],
-                counts[State.SHARED.ordinal()], counts[State.PAGE_TABLE.ordinal()], counts[State.RESERVED.ordinal()],
-                pins.size(), counts[State.TRANSITION.ordinal()]);
+                counts[State.SHARED.ordinal()], counts[State.PAGE_TABLE.ordinal()], counts[State.IOMMU_TABLE.ordinal()],
+                counts[State.RESERVED.ordinal()], pins.size(), counts[State.TRANSITION.ordinal()]);
     }
 }

@@ -197,10 +197,11 @@ public final class MmCommands {
         FrameCounts c = mm.frames();
         PagingInfo p = mm.paging();
         return String.format("total       %d%nfree        %d%nprivate     %d%nshared      %d%npage-table  %d%n"
+                        + "iommu-table %d (the IOMMU units' own tables and queues)%n"
                         + "reserved    %d%ntransition  %d%npinned      %d (of private + shared)%n"
                         + "paged out   %d pages%npagefile    %d of %d slots used%ncommit      %d of %d pages (limit = RAM + pagefile)%n"
                         + "host memory %d KiB", c.total(), c.free(), c.privateFrames(), c.shared(), c.pageTables(),
-                c.reserved(), c.transition(), c.pinned(), p.pagedOut(), p.slotsUsed(), p.slots(), p.commitCharge(),
+                c.iommuTables(), c.reserved(), c.transition(), c.pinned(), p.pagedOut(), p.slotsUsed(), p.slots(), p.commitCharge(),
                 p.commitLimit(), hostBytes.getAsLong() >> 10);
     }
 

@@ -101,8 +101,8 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
         this.frames = new FrameDatabase(memory);
         this.units = new IommuUnits((unit, pageRequests) -> new VtdDriver(unit, memory, new VtdDriver.Frames() {
             @Override
-            public long allocate() { // the unit's tables: frames of the OS's, counted as page tables
-                return allocateFrame(FrameDatabase.State.PAGE_TABLE, null) << SystemMemory.FRAME_SHIFT;
+            public long allocate() { // the unit's tables: frames of the OS's, counted apart from the processes' page tables
+                return allocateFrame(FrameDatabase.State.IOMMU_TABLE, null) << SystemMemory.FRAME_SHIFT;
             }
 
             @Override

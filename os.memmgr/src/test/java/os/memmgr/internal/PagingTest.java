@@ -172,7 +172,8 @@ class PagingTest {
     @Test
     void touchingTwiceRamPagesOutByItselfAndEveryByteSurvives() {
         m = Machine.withPagefile(4L << 20, dir, 32);
-        long unitTables = m.mm.frames().pageTables(); // the IOMMU unit's root, context and PASID directory, its queue
+        long unitTables = m.mm.frames().iommuTables(); // the IOMMU unit's root, context and PASID directory, its queues
+        assertEquals(0, m.mm.frames().pageTables(), "no process: no page table");
         int pid = m.mm.spawn("big");
         int pasid = m.mm.bindIommu(pid);
         AddressSpace as = m.mm.addressSpace(pid);
@@ -195,7 +196,8 @@ class PagingTest {
         assertTrue(m.mm.frames().free() > 0);
         m.mm.kill(pid);
         assertEquals(0, m.mm.paging().slotsUsed());
-        assertEquals(unitTables, m.mm.frames().privateFrames() + m.mm.frames().pageTables());
+        assertEquals(0, m.mm.frames().privateFrames() + m.mm.frames().pageTables());
+        assertEquals(unitTables, m.mm.frames().iommuTables(), "its PASID table went with its last PASID");
     }
 
     @Test
