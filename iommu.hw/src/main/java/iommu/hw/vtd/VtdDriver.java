@@ -335,7 +335,8 @@ public final class VtdDriver implements AutoCloseable {
                 PageResponse worst = openGroups.merge(group, r, (a, b) -> a.ordinal() >= b.ordinal() ? a : b);
                 if (d.lastInGroup()) {
                     openGroups.remove(group);
-                    responses.add(new Descriptor.PageGroupResponse(d.requesterId(), d.pasid(), true,
+                    // PASID present as the request had it (as Linux's handle_bad_prq_event and page_response copy it)
+                    responses.add(new Descriptor.PageGroupResponse(d.requesterId(), d.pasid(), d.pasidPresent(),
                             worst == PageResponse.SUCCESS ? Descriptor.PageGroupResponse.SUCCESS
                                     : worst == PageResponse.INVALID ? Descriptor.PageGroupResponse.INVALID_REQUEST
                                     : Descriptor.PageGroupResponse.FAILURE, d.groupIndex(), true));

@@ -325,6 +325,10 @@ class InvalidationQueueTest {
         assertEquals(1, s.pageRequests());
         assertEquals(1, s.groupsSucceeded());
         assertEquals(1, s.groupResponses(), "the answer went through the invalidation queue");
+        long last = registers.invalidationQueue() + 32L * ((registers.invalidationQueueTail() - 1) & (registers.queueEntries() - 1));
+        assertEquals(new Descriptor.PageGroupResponse(d.requesterId(), 9, d.pasidPresent(), Descriptor.PageGroupResponse.SUCCESS,
+                d.groupIndex(), true), Descriptor.decode(new long[] {memory.readLong(last), memory.readLong(last + 8), 0, 0}),
+                "the response names the group and copies PASID present from its request");
         assertEquals(registers.pageRequestQueueTail(), registers.pageRequestQueueHead());
     }
 
