@@ -143,7 +143,11 @@ final class DdiGuard {
         if (c != null && now - c.startTick > ticksPerDelay && c.state.compareAndSet(RUNNING, TIMED_OUT)) {
             c.caller.interrupt(); // in case the driver waits interruptibly
             c.interrupted = true;
-            hang(c.ddi);
+            try {
+                hang(c.ddi);
+            } catch (RuntimeException e) { // a task that throws would end the watchdog's ticks
+                System.getLogger(DdiGuard.class.getName()).log(System.Logger.Level.ERROR, "recovery of " + driver + " failed: " + e);
+            }
         }
     }
 

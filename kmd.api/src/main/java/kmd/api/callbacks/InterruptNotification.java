@@ -9,7 +9,7 @@ public sealed interface InterruptNotification permits InterruptNotification.DmaC
     /** NodeOrdinal: the node of the context whose work raised it. */
     EngineNode node();
 
-    /** EngineOrdinal: the physical GPU of a linked adapter whose engine raised it (0 otherwise). */
+    /** EngineOrdinal: the physical GPU (of a linked adapter; 0 otherwise) of the context whose work raised it. */
     int engineOrdinal();
 
     /**
