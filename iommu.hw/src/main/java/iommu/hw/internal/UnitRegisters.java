@@ -23,6 +23,17 @@ final class UnitRegisters implements VtdRegisters {
         scope.add(testDevice);
     }
 
+    /**
+     * What this unit supports: the invalidation queue, device TLBs, page requests, 20-bit PASIDs (PSS 19),
+     * PFSID in device-TLB invalidations, scalable mode and first-level translation.
+     */
+    static final long EXTENDED_CAPABILITY = new iommu.hw.vtd.ExtendedCapability(true, true, true, 19, true, true, true, true).encode();
+
+    @Override
+    public long extendedCapability() {
+        return EXTENDED_CAPABILITY;
+    }
+
     @Override
     public synchronized List<RequesterId> deviceScope() {
         return List.copyOf(scope);

@@ -74,6 +74,8 @@ public final class VtdDriver implements AutoCloseable {
     /** PRE of every context entry the driver writes: whether its devices may send page requests. */
     private boolean pageRequestsEnabled = true;
     private int tail;
+    /** ECAP, read once at start: what the unit supports. */
+    private final ExtendedCapability capability;
     /** The invalidation queue's entries: one frame of descriptors, as the driver set it (IQA's size 0). */
     private static final int QUEUE_ENTRIES = 4096 / Descriptor.BYTES;
     private int sequence;
@@ -92,6 +94,8 @@ public final class VtdDriver implements AutoCloseable {
         this.pageRequestsEnabled = enablePageRequests;
         this.unit = unit;
         this.registers = unit.registers();
+        this.capability = ExtendedCapability.decode(registers.extendedCapability());
+        requireCapabilities(unit.unit(), capability, enablePageRequests);
         this.memory = memory;
         this.frames = frames;
         this.root = frames.allocate();
@@ -132,8 +136,9 @@ public final class VtdDriver implements AutoCloseable {
         devices.add(rid);
     }
 
+    /** A device's context entry: ATS (DTE) if the unit supports device TLBs (ECAP.DT), PASIDs, page requests as set. */
     private ContextEntry contextEntry() {
-        return new ContextEntry(true, false, true, true, pageRequestsEnabled, DIRECTORY_SIZE, directory, 0);
+        return new ContextEntry(true, false, capability.deviceTlb(), true, pageRequestsEnabled, DIRECTORY_SIZE, directory, 0);
     }
 
     /**
@@ -148,6 +153,9 @@ public final class VtdDriver implements AutoCloseable {
         ensureOpen();
         if (enabled == pageRequestsEnabled) {
             return;
+        }
+        if (enabled && !capability.pageRequests()) {
+            throw new IllegalStateException("IOMMU unit " + unit.unit() + " does not support page requests (ECAP.PRS is 0)");
         }
         pageRequestsEnabled = enabled;
         List<Descriptor> batch = new ArrayList<>();
@@ -282,6 +290,9 @@ public final class VtdDriver implements AutoCloseable {
      * entries enable ATS): the unit passes it to a device that caches translations.
      */
     private void deviceTlbs(List<Descriptor> batch, int pasid, long base, long length) {
+        if (!capability.deviceTlb()) {
+            return; // no device caches a translation: DTE is clear in every context entry
+        }
         for (RequesterId rid : devices) {
             batch.add(length == Long.MAX_VALUE ? Descriptor.PasidDeviceTlbInvalidation.all(rid.value(), pasid)
                     : Descriptor.PasidDeviceTlbInvalidation.of(rid.value(), pasid, base, length));
@@ -431,6 +442,25 @@ public final class VtdDriver implements AutoCloseable {
     /** A descriptor (or entry) into memory, published to the unit by the tail write that follows. */
     private void write(long address, long[] words) {
         memory.writeLongs(address, words);
+    }
+
+    /**
+     * Refuses, naming the missing bit, a unit that lacks what this driver uses: the invalidation queue,
+     * scalable mode, first-level translation, PASIDs up to {@link #MAX_PASID} and, when asked for,
+     * page requests (as Linux checks ECAP before it enables scalable mode and SVA).
+     */
+    private static void requireCapabilities(int unit, ExtendedCapability ecap, boolean pageRequests) {
+        String missing = !ecap.queuedInvalidation() ? "QI (the invalidation queue)"
+                : !ecap.scalableMode() ? "SMTS (scalable mode)"
+                : !ecap.firstLevel() ? "FLTS (first-level translation)"
+                : !ecap.pasid() ? "PASID"
+                : ecap.pasidSize() + 1 < 32 - Integer.numberOfLeadingZeros(MAX_PASID) ? "PSS of at least "
+                        + (31 - Integer.numberOfLeadingZeros(MAX_PASID)) + " (PASIDs up to " + MAX_PASID + "; it has " + ecap.pasidSize() + ")"
+                : pageRequests && !ecap.pageRequests() ? "PRS (page requests)"
+                : null;
+        if (missing != null) {
+            throw new IllegalStateException("IOMMU unit " + unit + " lacks ECAP." + missing + ": this driver cannot use it");
+        }
     }
 
     private static void checkPasid(int pasid) {

@@ -22,6 +22,12 @@ import org.osgi.annotation.versioning.ProviderType;
 @ProviderType
 public interface VtdRegisters {
     /**
+     * ECAP_REG: what the unit supports ({@link ExtendedCapability#decode}); software reads it before it
+     * uses scalable mode, PASIDs, page requests or device TLBs.
+     */
+    long extendedCapability();
+
+    /**
      * The devices behind this unit (the DMAR device scope), in the order they arrived: the unit's own
      * test device first, then each device made with {@code DmaInitiator.device}. Software writes a
      * context entry for each.

@@ -11,7 +11,7 @@
  * software programs in a unit, and {@link iommu.hw.vtd.VtdDriver} is what an operating system's IOMMU
  * driver does with both (the OS memory manager uses it; so do tests and benchmarks).
  */
-@Version("1.0.0")
+@Version("1.1.0")
 @Export
 package iommu.hw.vtd;
 

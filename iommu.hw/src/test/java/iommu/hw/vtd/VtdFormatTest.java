@@ -53,6 +53,15 @@ class VtdFormatTest {
             new Row("PASID directory entry", "FPD", 1, 1, 1, v -> new long[] {new PasidDirectoryEntry(false, v != 0, 0).encode()}),
             new Row("PASID directory entry", "SMPTBLPTR", 63, 12, ADDR >>> 12,
                     v -> new long[] {new PasidDirectoryEntry(false, false, v << 12).encode()}),
+            // extended capability register (64 bits)
+            new Row("ECAP", "QI", 1, 1, 1, v -> ecap(v != 0, false, false, 0, false, false, false, false)),
+            new Row("ECAP", "DT", 2, 2, 1, v -> ecap(false, v != 0, false, 0, false, false, false, false)),
+            new Row("ECAP", "PRS", 29, 29, 1, v -> ecap(false, false, v != 0, 0, false, false, false, false)),
+            new Row("ECAP", "PSS", 39, 35, 19, v -> ecap(false, false, false, (int) v, false, false, false, false)),
+            new Row("ECAP", "PASID", 40, 40, 1, v -> ecap(false, false, false, 0, v != 0, false, false, false)),
+            new Row("ECAP", "DIT", 41, 41, 1, v -> ecap(false, false, false, 0, false, v != 0, false, false)),
+            new Row("ECAP", "SMTS", 43, 43, 1, v -> ecap(false, false, false, 0, false, false, v != 0, false)),
+            new Row("ECAP", "FLTS", 47, 47, 1, v -> ecap(false, false, false, 0, false, false, false, v != 0)),
             // invalidation descriptors (256 bits): the type codes, split in bits 3:0 and 11:9
             new Row("descriptor type", "context-cache invalidate (0x01)", 3, 0, 1, v -> new Descriptor.ContextCacheInvalidation(0, 0, 0, 0).encode()),
             new Row("descriptor type", "IOTLB invalidate (0x02)", 3, 0, 2, v -> legacyIotlb(0, false, false, 0, 0, 0, false)),
@@ -158,6 +167,12 @@ class VtdFormatTest {
 
     static long[] iec(boolean g, int im, int iidx) {
         return new Descriptor.InterruptEntryCacheInvalidation(g, im, iidx).encode();
+    }
+
+    static long[] ecap(boolean qi, boolean dt, boolean prs, int pss, boolean pasid, boolean dit, boolean smts, boolean flts) {
+        ExtendedCapability e = new ExtendedCapability(qi, dt, prs, pss, pasid, dit, smts, flts);
+        assertEquals(e, ExtendedCapability.decode(e.encode()));
+        return new long[] {e.encode()};
     }
 
     static long[] response(int rid, int pasid, boolean present, int code, int prgi, boolean lpig) {
