@@ -15,8 +15,10 @@ import iommu.hw.SystemMemory;
 
 /**
  * What an operating system's IOMMU driver does with one VT-d unit in scalable mode (the OS memory
- * manager uses one per unit; tests and benchmarks too): at start it writes a root table, a context entry
- * for every device in the unit's scope (PASIDs and ATS enabled, page requests as {@link #setPageRequests}
+ * manager uses one per unit; tests and benchmarks too): at start it reads the unit's extended
+ * capabilities ({@link ExtendedCapability}) and refuses a unit without what it uses, then writes a root
+ * table, a context entry for every device in the unit's scope (PASIDs, and ATS if the unit has device
+ * TLBs, enabled; page requests as {@link #setPageRequests}
  * says; and for each device that arrives later, as it arrives) and an empty PASID directory,
  * and programs the root table, the invalidation queue and the page request queue; {@link #bind} writes a PASID entry whose
  * first-level pointer is the process's PML4; {@link #unbind} clears it and invalidates the PASID cache
