@@ -87,19 +87,31 @@ final class UnitRegisters implements VtdRegisters {
         return queue.entries();
     }
 
+    /** Queue registers (IQH, IQT, PQH, PQT) hold byte offsets of 32-byte descriptors: index << 5. */
+    private static final int DESCRIPTOR_SHIFT = 5;
+
+    /** The descriptor index of a queue register's value; refuses reserved bits 4:0 set, naming the register. */
+    private static int index(String register, int value) {
+        if (value < 0 || (value & ((1 << DESCRIPTOR_SHIFT) - 1)) != 0) {
+            throw new IllegalArgumentException(String.format("%s 0x%x: reserved bits 4:0 are set (it holds a byte offset"
+                    + " of 32-byte descriptors)", register, value));
+        }
+        return value >>> DESCRIPTOR_SHIFT;
+    }
+
     @Override
-    public void setInvalidationQueueTail(int tail) {
-        queue.tail(tail);
+    public void setInvalidationQueueTail(int iqt) {
+        queue.tail(index("IQT", iqt));
     }
 
     @Override
     public int invalidationQueueHead() {
-        return queue.head();
+        return queue.head() << DESCRIPTOR_SHIFT;
     }
 
     @Override
     public int invalidationQueueTail() {
-        return queue.tail();
+        return queue.tail() << DESCRIPTOR_SHIFT;
     }
 
     @Override
@@ -119,17 +131,17 @@ final class UnitRegisters implements VtdRegisters {
 
     @Override
     public int pageRequestQueueHead() {
-        return prq.head();
+        return prq.head() << DESCRIPTOR_SHIFT;
     }
 
     @Override
     public int pageRequestQueueTail() {
-        return prq.tail();
+        return prq.tail() << DESCRIPTOR_SHIFT;
     }
 
     @Override
-    public void setPageRequestQueueHead(int head) {
-        prq.head(head);
+    public void setPageRequestQueueHead(int pqh) {
+        prq.head(index("PQH", pqh));
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 
 import iommu.hw.Iommu;
 import iommu.hw.vtd.ContextEntry;
+import iommu.hw.vtd.PageRequestDescriptor;
 import iommu.hw.vtd.RequesterId;
 import iommu.hw.vtd.VtdRegisters;
 
@@ -25,6 +26,8 @@ import iommu.hw.vtd.VtdRegisters;
         "osgi.command.function=context",
         "osgi.command.function=queues"})
 public final class VtdCommands {
+    /** A queue descriptor's bytes (IQH and IQT hold byte offsets; the shell prints indices). */
+    private static final int INVALIDATION_DESCRIPTOR_BYTES = iommu.hw.vtd.Descriptor.BYTES;
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     private volatile List<Iommu> units;
 
@@ -72,8 +75,10 @@ public final class VtdCommands {
         if (r.invalidationQueue() < 0) {
             b.append("unit ").append(iommu.unit()).append(": no invalidation queue is programmed (IQA)");
         } else {
-            b.append(String.format(Locale.ROOT, "unit %d invalidation queue at 0x%x: %d descriptors of 256 bits, head %d, tail %d",
-                    iommu.unit(), r.invalidationQueue(), r.queueEntries(), r.invalidationQueueHead(), r.invalidationQueueTail()));
+            b.append(String.format(Locale.ROOT, "unit %d invalidation queue at 0x%x: %d descriptors of 256 bits, head %d, tail %d"
+                    + " (IQH 0x%x, IQT 0x%x)", iommu.unit(), r.invalidationQueue(), r.queueEntries(),
+                    r.invalidationQueueHead() / INVALIDATION_DESCRIPTOR_BYTES, r.invalidationQueueTail() / INVALIDATION_DESCRIPTOR_BYTES,
+                    r.invalidationQueueHead(), r.invalidationQueueTail()));
         }
         b.append(String.format(Locale.ROOT, "%nprocessed   context-cache %d, PASID-cache %d, PASID-based IOTLB %d,"
                         + " PASID-based device-TLB %d, page group responses %d%nwaits       %d completed%n"
@@ -84,9 +89,10 @@ public final class VtdCommands {
         if (r.pageRequestQueue() < 0) {
             b.append(System.lineSeparator()).append("no page request queue is programmed (PQA)");
         } else {
-            b.append(String.format(Locale.ROOT, "%npage request queue at 0x%x: %d descriptors, head %d, tail %d%n"
+            b.append(String.format(Locale.ROOT, "%npage request queue at 0x%x: %d descriptors, head %d, tail %d (PQH 0x%x, PQT 0x%x)%n"
                             + "page requests %d queued; page groups answered: success %d, invalid request %d, response failure %d;"
                             + " overflows %d (the device retried)", r.pageRequestQueue(), r.pageRequestQueueEntries(),
+                    r.pageRequestQueueHead() / PageRequestDescriptor.BYTES, r.pageRequestQueueTail() / PageRequestDescriptor.BYTES,
                     r.pageRequestQueueHead(), r.pageRequestQueueTail(), s.pageRequests(), s.groupsSucceeded(), s.groupsInvalid(),
                     s.groupsFailed(), s.overflows()));
         }

@@ -336,8 +336,8 @@ public final class VtdDriver implements AutoCloseable {
     private void servicePageRequests() {
         synchronized (draining) {
             int entries = registers.pageRequestQueueEntries();
-            int head = registers.pageRequestQueueHead();
-            int tail = registers.pageRequestQueueTail();
+            int head = registers.pageRequestQueueHead() / PageRequestDescriptor.BYTES; // PQH and PQT hold byte offsets
+            int tail = registers.pageRequestQueueTail() / PageRequestDescriptor.BYTES;
             List<Descriptor> responses = new ArrayList<>();
             for (; head != tail; head = (head + 1) % entries) {
                 long at = pageRequests + (long) PageRequestDescriptor.BYTES * head;
@@ -355,7 +355,7 @@ public final class VtdDriver implements AutoCloseable {
                                     : Descriptor.PageGroupResponse.FAILURE, d.groupIndex(), true));
                 }
             }
-            registers.setPageRequestQueueHead(head);
+            registers.setPageRequestQueueHead(head * PageRequestDescriptor.BYTES);
             if (!responses.isEmpty()) {
                 synchronized (this) {
                     if (!closed) {
@@ -438,7 +438,7 @@ public final class VtdDriver implements AutoCloseable {
             write(queue + (long) Descriptor.BYTES * tail, encoded);
             tail = (tail + run) % entries;
         }
-        registers.setInvalidationQueueTail(tail);
+        registers.setInvalidationQueueTail(tail * Descriptor.BYTES); // IQT holds a byte offset (index << 5)
     }
 
     /** A descriptor (or entry) into memory, published to the unit by the tail write that follows. */

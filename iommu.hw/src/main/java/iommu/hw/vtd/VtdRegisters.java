@@ -66,14 +66,19 @@ public interface VtdRegisters {
     int queueEntries();
 
     /**
-     * Writes the tail (IQT), as a descriptor index: the unit processes the descriptors from its head up
-     * to it. @throws IllegalStateException if no queue is set; IllegalArgumentException for an index
-     * outside the queue
+     * Writes the tail (IQT) as the register holds it: the byte offset of the next free descriptor in the
+     * queue, bits 18:5 for 256-bit descriptors (Linux writes {@code index << qi_shift}, 5 in scalable
+     * mode), bits 4:0 reserved. The unit processes the descriptors from its head up to it.
+     *
+     * @throws IllegalStateException if no queue is set; IllegalArgumentException for reserved bits set or
+     *                               an offset outside the queue
      */
-    void setInvalidationQueueTail(int tail);
+    void setInvalidationQueueTail(int iqt);
 
+    /** IQH: the byte offset of the next descriptor the unit processes (bits 18:5). */
     int invalidationQueueHead();
 
+    /** IQT, as {@link #setInvalidationQueueTail} takes it. */
     int invalidationQueueTail();
 
     /** Why the queue stopped (IQE, with the descriptor's index), or null while it runs. */
@@ -96,14 +101,18 @@ public interface VtdRegisters {
 
     int pageRequestQueueEntries();
 
-    /** PQH: the next descriptor software will read. */
+    /** PQH: the byte offset of the next descriptor software will read (bits 18:5; 4:0 reserved). */
     int pageRequestQueueHead();
 
-    /** PQT: where the unit writes the next page request. */
+    /** PQT: the byte offset where the unit writes the next page request (bits 18:5). */
     int pageRequestQueueTail();
 
-    /** Software read the descriptors before {@code head}. */
-    void setPageRequestQueueHead(int head);
+    /**
+     * Software read the descriptors before byte offset {@code pqh} (PQH).
+     *
+     * @throws IllegalArgumentException for reserved bits set or an offset outside the queue
+     */
+    void setPageRequestQueueHead(int pqh);
 
     /**
      * The page request interrupt: run by the unit after it queued a page request, on the requesting

@@ -42,7 +42,7 @@ class InvalidationQueueTest {
 
     /** Writes {@code descriptors} into the queue from its head and moves the tail past them. */
     void submit(Descriptor... descriptors) {
-        int at = registers.invalidationQueueTail();
+        int at = registers.invalidationQueueTail() / 32;
         for (Descriptor d : descriptors) {
             long[] words = d.encode();
             for (int i = 0; i < 4; i++) {
@@ -50,14 +50,14 @@ class InvalidationQueueTest {
             }
             at = (at + 1) % registers.queueEntries();
         }
-        registers.setInvalidationQueueTail(at);
+        registers.setInvalidationQueueTail(32 * at); // IQT holds a byte offset
     }
 
     @Test
     void withoutTablesInMemoryEveryRequestFaultsForWantOfAContext() {
         Translation.Fault f = (Translation.Fault) iommu.translate(1, 0x10000, Access.READ);
         assertEquals(FaultKind.NO_CONTEXT, f.kind());
-        assertThrows(IllegalStateException.class, () -> registers.setInvalidationQueueTail(1), "no queue is set");
+        assertThrows(IllegalStateException.class, () -> registers.setInvalidationQueueTail(32), "no queue is set");
     }
 
     @Test
@@ -158,12 +158,12 @@ class InvalidationQueueTest {
         assertEquals(2, iommu.stats().iotlbEntries());
         VtdRegisters.QueueStats before = registers.queueStats();
         long status = tables.frame();
-        int head = registers.invalidationQueueHead();
+        int head = registers.invalidationQueueHead() / 32;
         submit(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, 1, 5, 0x10000, 0, false),
                 new Descriptor.InvalidationWait(false, true, false, false, 1, status),
                 new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, 1, 5, 0x11000, 0, false),
                 new Descriptor.InvalidationWait(false, true, false, false, 2, status + 4));
-        assertEquals((head + 4) % registers.queueEntries(), registers.invalidationQueueHead());
+        assertEquals((head + 4) % registers.queueEntries(), registers.invalidationQueueHead() / 32);
         assertEquals(1, (int) memory.readLong(status));
         assertEquals(2, (int) (memory.readLong(status) >>> 32));
         assertEquals(0, iommu.stats().iotlbEntries());
@@ -175,14 +175,14 @@ class InvalidationQueueTest {
 
     /** Raw words into the queue from its tail, then the tail moved past them. */
     void submitWords(long[]... descriptors) {
-        int at = registers.invalidationQueueTail();
+        int at = registers.invalidationQueueTail() / 32;
         for (long[] words : descriptors) {
             for (int i = 0; i < words.length; i++) {
                 memory.writeLong(registers.invalidationQueue() + 32L * at + 8L * i, words[i]);
             }
             at = (at + 1) % registers.queueEntries();
         }
-        registers.setInvalidationQueueTail(at);
+        registers.setInvalidationQueueTail(32 * at); // IQT holds a byte offset
     }
 
     /**
@@ -211,7 +211,7 @@ class InvalidationQueueTest {
         long done = 2; // QI_DONE
         long allOnes = (1L << (12 + 52 - 1)) - 1; // addr |= (1 << (VTD_PAGE_SHIFT + mask - 1)) - 1, mask 52
         VtdRegisters.QueueStats before = registers.queueStats();
-        int head = registers.invalidationQueueHead();
+        int head = registers.invalidationQueueHead() / 32;
         submitWords(
                 new long[] {done << 32 | fence | 0x5, 0, 0, 0},
                 new long[] {1L << 16 | 2L << 4 | 0x2, 0, 0, 0}, // QI_IOTLB_DID(1) | QI_IOTLB_GRAN(DMA_TLB_DSI_FLUSH) | type
@@ -220,10 +220,27 @@ class InvalidationQueueTest {
                 new long[] {0x4, 0, 0, 0}, // interrupt entry cache, global
                 new long[] {done << 32 | statusWrite | prqDrain | 0x5, status, 0, 0});
         assertNull(registers.queueError());
-        assertEquals((head + 6) % registers.queueEntries(), registers.invalidationQueueHead(), "every descriptor ran");
+        assertEquals((head + 6) % registers.queueEntries(), registers.invalidationQueueHead() / 32, "every descriptor ran");
         assertEquals(done, (int) memory.readLong(status), "the last wait wrote its status");
         assertEquals(0, iommu.stats().iotlbEntries(), "the domain-selective IOTLB invalidation dropped the entry");
         assertEquals(before.deviceTlb() + 1, registers.queueStats().deviceTlb(), "the PASID-based device-TLB invalidation went out");
+    }
+
+    @Test
+    void theQueueRegistersHoldByteOffsetsAndRefuseReservedBits() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(5, tables.root);
+        assertEquals(0, registers.invalidationQueueTail() % 32, "IQT: a byte offset of 32-byte descriptors");
+        int tail = registers.invalidationQueueTail();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> registers.setInvalidationQueueTail(tail + 4));
+        assertTrue(e.getMessage().startsWith(String.format("IQT 0x%x: reserved bits 4:0 are set", tail + 4)), e.getMessage());
+        assertEquals(tail, registers.invalidationQueueTail(), "refused: nothing moved");
+        e = assertThrows(IllegalArgumentException.class, () -> registers.setPageRequestQueueHead(1));
+        assertTrue(e.getMessage().startsWith("PQH 0x1: reserved bits 4:0 are set"), e.getMessage());
+        driver.invalidate(5, 0x10000, 4096); // the driver writes IQT as Linux does (index << 5): the wait completes
+        assertEquals(tail + 3 * 32, registers.invalidationQueueTail(), "the IOTLB descriptor, the test device's device-TLB one, a wait");
+        assertEquals(registers.invalidationQueueTail(), registers.invalidationQueueHead(), "all processed");
+        assertNull(registers.queueError());
     }
 
     @Test
@@ -231,7 +248,7 @@ class InvalidationQueueTest {
         VtdDriver driver = tables.driver(iommu);
         driver.bind(5, tables.root);
         long status = tables.frame();
-        int head = registers.invalidationQueueHead();
+        int head = registers.invalidationQueueHead() / 32;
         long base = registers.invalidationQueue();
         memory.writeLong(base + 32L * ((head + 1) % registers.queueEntries()), 0xF); // no such type
         long[] waitWords = new Descriptor.InvalidationWait(false, true, false, false, 9, status).encode();
@@ -242,8 +259,8 @@ class InvalidationQueueTest {
         for (int i = 0; i < 4; i++) {
             memory.writeLong(base + 32L * head + 8L * i, ok[i]);
         }
-        registers.setInvalidationQueueTail((head + 3) % registers.queueEntries());
-        assertEquals((head + 1) % registers.queueEntries(), registers.invalidationQueueHead(), "the head stays on the bad descriptor");
+        registers.setInvalidationQueueTail(32 * ((head + 3) % registers.queueEntries()));
+        assertEquals((head + 1) % registers.queueEntries(), registers.invalidationQueueHead() / 32, "the head stays on the bad descriptor");
         assertTrue(registers.queueError().contains("invalid descriptor type 0xf"), registers.queueError());
         assertEquals(0, memory.readLong(status), "the wait after it never completed");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> driver.invalidate(5, 0x10000, 4096));
@@ -261,7 +278,7 @@ class InvalidationQueueTest {
             return false; // never answers
         });
         long status = tables.frame();
-        int head = r.invalidationQueueHead();
+        int head = r.invalidationQueueHead() / 32;
         int entries = r.queueEntries();
         long base = r.invalidationQueue();
         Descriptor[] batch = {
@@ -274,10 +291,10 @@ class InvalidationQueueTest {
                 memory.writeLong(base + 32L * ((head + d) % entries) + 8L * i, words[i]);
             }
         }
-        r.setInvalidationQueueTail((head + 3) % entries);
+        r.setInvalidationQueueTail(32 * ((head + 3) % entries));
         assertEquals(java.util.List.of("5:10000"), asked);
         assertEquals(IommuUnit.TEST_DEVICE, r.invalidationTimeout(), "ITESID names the device");
-        assertEquals((head + 1) % entries, r.invalidationQueueHead(), "the head is past the descriptor that timed out");
+        assertEquals((head + 1) % entries, r.invalidationQueueHead() / 32, "the head is past the descriptor that timed out");
         assertEquals(0, memory.readLong(status), "nothing after it ran: the wait did not complete");
         assertTrue(port.blocked(), "the device's translated requests are refused");
         assertEquals(false, port.read(0x100000, new byte[8], 0, 8));
@@ -285,7 +302,7 @@ class InvalidationQueueTest {
 
         r.clearInvalidationTimeout();
         assertNull(r.invalidationTimeout());
-        assertEquals((head + 3) % entries, r.invalidationQueueHead());
+        assertEquals((head + 3) % entries, r.invalidationQueueHead() / 32);
         assertEquals(7, (int) memory.readLong(status), "cleared, the queue went on to the wait");
         assertTrue(port.blocked(), "still refused until the device resets");
         port.reset();
@@ -316,7 +333,7 @@ class InvalidationQueueTest {
             return PageResponse.SUCCESS;
         });
         assertEquals(0x700123, ((Translation.Mapping) iommu.translate(9, 0x4123, Access.WRITE)).physicalAddress(0x4123));
-        long at = registers.pageRequestQueue() + 32L * ((registers.pageRequestQueueTail() - 1) & (registers.pageRequestQueueEntries() - 1));
+        long at = registers.pageRequestQueue() + 32L * (((registers.pageRequestQueueTail() / 32) - 1) & (registers.pageRequestQueueEntries() - 1));
         PageRequestDescriptor d = PageRequestDescriptor.decode(
                 new long[] {memory.readLong(at), memory.readLong(at + 8), memory.readLong(at + 16), memory.readLong(at + 24)});
         assertEquals(new PageRequestDescriptor(IommuUnit.TEST_DEVICE.value(), 9, true, false, false, false, true, true,
@@ -325,11 +342,11 @@ class InvalidationQueueTest {
         assertEquals(1, s.pageRequests());
         assertEquals(1, s.groupsSucceeded());
         assertEquals(1, s.groupResponses(), "the answer went through the invalidation queue");
-        long last = registers.invalidationQueue() + 32L * ((registers.invalidationQueueTail() - 1) & (registers.queueEntries() - 1));
+        long last = registers.invalidationQueue() + 32L * (((registers.invalidationQueueTail() / 32) - 1) & (registers.queueEntries() - 1));
         assertEquals(new Descriptor.PageGroupResponse(d.requesterId(), 9, d.pasidPresent(), Descriptor.PageGroupResponse.SUCCESS,
                 d.groupIndex(), true), Descriptor.decode(new long[] {memory.readLong(last), memory.readLong(last + 8), 0, 0}),
                 "the response names the group and copies PASID present from its request");
-        assertEquals(registers.pageRequestQueueTail(), registers.pageRequestQueueHead());
+        assertEquals(registers.pageRequestQueueTail() / 32, registers.pageRequestQueueHead() / 32);
     }
 
     PageRequestDescriptor prqEntry(int index) {
@@ -351,7 +368,7 @@ class InvalidationQueueTest {
             return PageResponse.SUCCESS;
         });
         AtsPort port = iommu.attach((pasid, va, length, timeoutNanos) -> true);
-        int first = registers.pageRequestQueueTail();
+        int first = registers.pageRequestQueueTail() / 32;
         Translation t = port.translate(9, 0x3010, Access.READ, 3);
         assertEquals(0x703010, ((Translation.Mapping) t).physicalAddress(0x3010));
         assertEquals(java.util.List.of(0x3000L, 0x4000L, 0x5000L), asked, "one request a page, in order");
