@@ -105,11 +105,14 @@ public interface KernelThunks {
     VideoMemoryInfo queryVideoMemoryInfo(long device);
 
     /**
-     * D3DKMTCreateContext: a context of the device on {@code node} of physical GPU {@code gpu} (0
-     * unless the adapter is linked), as a D3D12 command queue is bound to one. Each context has its
-     * own fence timeline.
+     * D3DKMTCreateContextVirtual (D3DKMT_CREATECONTEXTVIRTUAL: hDevice, NodeOrdinal, EngineAffinity): a
+     * context of the device on node {@code nodeOrdinal} ({@link EngineNode#nodeOrdinal()}) of the physical
+     * GPU whose bit {@code engineAffinity} sets ({@code 1} unless the adapter is linked), as a D3D12
+     * command queue is bound to one. Each context has its own fence timeline.
+     *
+     * @throws ThunkException INVALID_PARAMETER naming a node the adapter lacks or an EngineAffinity that is not one GPU's bit
      */
-    long createContext(long device, EngineNode node, int gpu);
+    long createContext(long device, int nodeOrdinal, int engineAffinity);
 
     /** D3DKMTDestroyContext: its queued work finishes (or is cut off) first. */
     void destroyContext(long context);

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Set;
 
 import kmd.api.DmaCommand;
-import kmd.api.EngineNode;
 import umd.api.AllocationCreateFlag;
 import umd.api.KernelThunks;
 import umd.api.KmtAllocation;
@@ -186,8 +185,8 @@ final class ProcessThunks implements KernelThunks {
     }
 
     @Override
-    public long createContext(long device, EngineNode node, int gpu) {
-        return all.createContext(own("D3DKMTCreateContext", device), node, gpu);
+    public long createContext(long device, int nodeOrdinal, int engineAffinity) {
+        return all.createContext(own("D3DKMTCreateContextVirtual", device), nodeOrdinal, engineAffinity);
     }
 
     @Override

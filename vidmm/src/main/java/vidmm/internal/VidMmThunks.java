@@ -169,8 +169,14 @@ public final class VidMmThunks implements KernelThunks {
     }
 
     @Override
-    public long createContext(long device, EngineNode node, int gpu) {
-        return thunk("D3DKMTCreateContext", () -> vidmm.createContext(device, node, gpu));
+    public long createContext(long device, int nodeOrdinal, int engineAffinity) {
+        return thunk("D3DKMTCreateContextVirtual", () -> {
+            if (Integer.bitCount(engineAffinity) != 1) {
+                throw new IllegalArgumentException("EngineAffinity 0x" + Integer.toHexString(engineAffinity)
+                        + " must name one physical GPU (one bit set)");
+            }
+            return vidmm.createContext(device, EngineNode.ofNodeOrdinal(nodeOrdinal), Integer.numberOfTrailingZeros(engineAffinity));
+        });
     }
 
     @Override

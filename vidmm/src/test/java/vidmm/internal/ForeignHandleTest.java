@@ -39,6 +39,27 @@ class ForeignHandleTest {
         assertEquals("INVALID_HANDLE", e.status(), what + ": " + e.getMessage());
     }
 
+    /** D3DKMTCreateContextVirtual: NodeOrdinal and EngineAffinity as the WDK has them, a bad one refused by name. */
+    @Test
+    void aContextNamesItsNodeOrdinalAndTheEngineAffinityBitOfItsGpu() {
+        int pid = mm.spawn("app");
+        KernelThunks own = thunks.forProcess(pid);
+        long device = own.createDevice(pid);
+        long copy = own.createContext(device, EngineNode.COPY.nodeOrdinal(), 1);
+        assertEquals(EngineNode.COPY, vidmm.contextInfo(copy).node());
+        ThunkException e = assertThrows(ThunkException.class, () -> own.createContext(device, 2, 1));
+        assertEquals("INVALID_PARAMETER", e.status());
+        assertTrue(e.getMessage().contains("NodeOrdinal 2 is not a node of the adapter"), e.getMessage());
+        for (int affinity : new int[] {0, 3}) {
+            e = assertThrows(ThunkException.class, () -> own.createContext(device, 1, affinity));
+            assertEquals("INVALID_PARAMETER", e.status());
+            assertTrue(e.getMessage().contains("must name one physical GPU"), e.getMessage());
+        }
+        e = assertThrows(ThunkException.class, () -> own.createContext(device, 1, 2));
+        assertTrue(e.getMessage().contains("has physical GPUs 0..0, not 1"), e.getMessage());
+        assertEquals(List.of(copy), vidmm.device(device).contexts(), "the refused calls made no context");
+    }
+
     @Test
     void everyThunkRefusesAnotherProcesssHandlesAndLeavesItsStateAsItWas() {
         int a = mm.spawn("victim");
@@ -50,7 +71,7 @@ class ForeignHandleTest {
         KmtAllocation sharedA = asA.allocate(deviceA, 4096, Set.of(AllocationCreateFlag.CREATE_SHARED));
         KmtAllocation primaryA = asA.allocate(deviceA, 64 * 48 * 4, Set.of(AllocationCreateFlag.PRIMARY));
         List<DmaCommand> fill = List.of(new DmaCommand.Fill(bufferA.va(), 16, 0x11111111));
-        long contextA = asA.createContext(deviceA, EngineNode.RENDER, 0);
+        long contextA = asA.createContext(deviceA, EngineNode.RENDER.nodeOrdinal(), 1);
         long fenceA = asA.submit(contextA, fill);
         assertEquals(WaitResult.COMPLETED, asA.waitForFence(contextA, fenceA, 5000));
         long syncA = asA.createSynchronizationObject(deviceA).handle();
@@ -74,7 +95,7 @@ class ForeignHandleTest {
         refused("RegisterTrimNotification", () -> asB.registerTrimNotification(deviceA, n -> { }));
         refused("UnregisterTrimNotification", () -> asB.unregisterTrimNotification(trimA));
         refused("QueryVideoMemoryInfo", () -> asB.queryVideoMemoryInfo(deviceA));
-        refused("CreateContext", () -> asB.createContext(deviceA, EngineNode.COPY, 0));
+        refused("CreateContextVirtual", () -> asB.createContext(deviceA, EngineNode.COPY.nodeOrdinal(), 1));
         refused("SubmitCommand", () -> asB.submit(contextA, fill));
         refused("SubmitCommand of a command buffer", () -> asB.submitCommandBuffer(contextA, bufferA.va(), 32));
         refused("WaitForSynchronizationObject", () -> asB.waitForFence(contextA, fenceA, 0));

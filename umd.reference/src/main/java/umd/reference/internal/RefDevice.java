@@ -68,7 +68,7 @@ final class RefDevice implements UmdDevice {
         this.device = kmt.createDevice(pid, adapter);
         long context;
         try {
-            context = this.kmt.createContext(device, EngineNode.RENDER, 0);
+            context = this.kmt.createContext(device, EngineNode.RENDER.nodeOrdinal(), 1); // its adapter's first GPU
         } catch (RuntimeException e) {
             this.kmt.destroyDevice(device);
             throw e;
