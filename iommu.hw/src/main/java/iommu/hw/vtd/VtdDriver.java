@@ -418,25 +418,25 @@ public final class VtdDriver implements AutoCloseable {
 
     /** @throws IllegalStateException naming the unit and the error if the invalidation queue stopped (IQE) */
     private void checkQueue() {
-        if (registers.queueError() != null) {
-            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation queue stopped: " + registers.queueError());
+        String error = registers.queueError();
+        if (error != null) {
+            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation queue stopped: " + error);
         }
     }
 
     /** As {@link #post}, without reading the error register after. */
     private void enqueue(List<Descriptor> batch, Descriptor last) {
-        int entries = QUEUE_ENTRIES;
         int count = batch.size() + (last == null ? 0 : 1);
         int words = Descriptor.BYTES / 8;
         int i = 0;
         while (i < count) {
-            int run = Math.min(count - i, entries - tail); // the queue is one frame: a run never crosses one
+            int run = Math.min(count - i, QUEUE_ENTRIES - tail); // the queue is one frame: a run never crosses one
             long[] encoded = new long[run * words];
             for (int k = 0; k < run; k++, i++) {
                 System.arraycopy((i < batch.size() ? batch.get(i) : last).encode(), 0, encoded, k * words, words);
             }
             write(queue + (long) Descriptor.BYTES * tail, encoded);
-            tail = (tail + run) % entries;
+            tail = (tail + run) % QUEUE_ENTRIES;
         }
         registers.setInvalidationQueueTail(tail * Descriptor.BYTES); // IQT holds a byte offset (index << 5)
     }
@@ -452,12 +452,12 @@ public final class VtdDriver implements AutoCloseable {
      * page requests (as Linux checks ECAP before it enables scalable mode and SVA).
      */
     private static void requireCapabilities(int unit, ExtendedCapability ecap, boolean pageRequests) {
+        int pss = 31 - Integer.numberOfLeadingZeros(MAX_PASID); // PSS + 1 bits hold every PASID up to MAX_PASID
         String missing = !ecap.queuedInvalidation() ? "QI (the invalidation queue)"
                 : !ecap.scalableMode() ? "SMTS (scalable mode)"
                 : !ecap.firstLevel() ? "FLTS (first-level translation)"
                 : !ecap.pasid() ? "PASID"
-                : ecap.pasidSize() + 1 < 32 - Integer.numberOfLeadingZeros(MAX_PASID) ? "PSS of at least "
-                        + (31 - Integer.numberOfLeadingZeros(MAX_PASID)) + " (PASIDs up to " + MAX_PASID + "; it has " + ecap.pasidSize() + ")"
+                : ecap.pasidSize() < pss ? "PSS of at least " + pss + " (PASIDs up to " + MAX_PASID + "; it has " + ecap.pasidSize() + ")"
                 : pageRequests && !ecap.pageRequests() ? "PRS (page requests)"
                 : null;
         if (missing != null) {

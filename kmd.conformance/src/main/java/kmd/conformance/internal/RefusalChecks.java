@@ -67,8 +67,9 @@ final class RefusalChecks {
                 "CreateContext with EngineAffinity of physical GPU " + s.gpu.physicalGpus() + " of an adapter of "
                         + s.gpu.physicalGpus());
         CheckFailed.refused(() -> k.createContext(d.handle, render, 0), "CreateContext with EngineAffinity 0");
-        CheckFailed.refused(() -> k.createContext(d.handle, EngineNode.values().length, 1), "CreateContext of NodeOrdinal "
-                + EngineNode.values().length + " (the adapter has " + EngineNode.values().length + " nodes)");
+        int nodes = EngineNode.values().length; // NodeOrdinal past the adapter's last node
+        CheckFailed.refused(() -> k.createContext(d.handle, nodes, 1), "CreateContext of NodeOrdinal " + nodes
+                + " (the adapter has " + nodes + " nodes)");
         CheckFailed.refused(() -> k.openAllocation(UNKNOWN, 0x7000, true), "OpenAllocation of an unknown device");
         CheckFailed.refused(() -> k.submitCommand(UNKNOWN, List.of(new DmaCommand.Fill(0x10000, 4, 1)), 1),
                 "SubmitCommand on an unknown context");

@@ -102,7 +102,7 @@ final class FrameDatabase {
         if (state == State.FREE || state == State.RESERVED) {
             throw new IllegalStateException("frame " + frame + " is " + state + ", cannot be freed");
         }
-        if (!pins.isEmpty() && pins.containsKey(frame)) { // no boxing while nothing is pinned
+        if (isPinned(frame)) {
             freeOnUnpin.put(frame, Boolean.TRUE);
             return;
         }
@@ -146,7 +146,7 @@ final class FrameDatabase {
     }
 
     synchronized boolean isPinned(long frame) {
-        return !pins.isEmpty() && pins.containsKey(frame);
+        return !pins.isEmpty() && pins.containsKey(frame); // no boxing while nothing is pinned
     }
 
     /** A private frame starts leaving its working set (its PTE is TRANSITION). */
