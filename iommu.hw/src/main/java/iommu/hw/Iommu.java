@@ -7,9 +7,9 @@ import org.osgi.annotation.versioning.ProviderType;
 
 /**
  * The IOMMU: translation of (PASID, VA) requests through the tables software wrote in
- * {@link SystemMemory} in VT-d's scalable-mode formats (root table, context entry, PASID directory and
- * PASID entry, read through a context cache and a PASID cache), then the x86-64 page table the PASID
- * entry points at; an IOTLB, an invalidation queue and a page request queue in memory, and a fault log.
+ * {@link SystemMemory} in its architecture's formats (VT-d's root, context and PASID tables, AMD-Vi's
+ * device table and GCR3 tables), then the x86-64 page table they point at; an IOTLB, the
+ * architecture's command and page request queues in memory, and a fault log.
  *
  * <p>All requests are user (non-privileged) requests, as a GPU's PASID-tagged requests are. All
  * methods are thread safe. Bad arguments (a PASID outside 0..2^20-1) throw
@@ -24,24 +24,29 @@ public interface Iommu {
     /** This unit's index; a machine may have several units, each with its own tables, caches, IOTLB and fault log. */
     int unit();
 
-    /**
-     * The unit's registers: its root table, its invalidation queue. Software (the OS, through
-     * {@link iommu.hw.vtd.VtdDriver}) writes the tables and descriptors in memory and programs these;
-     * nothing else binds a PASID or removes a cached translation.
-     */
-    iommu.hw.vtd.VtdRegisters registers();
+    /** The unit's architecture, as its configuration's {@code arch} and {@link iommu.hw.arch.Architecture#ARCH} name it. */
+    String architecture();
 
     /**
-     * The 64 bytes (eight words) of {@code pasid}'s PASID-table entry as memory holds them now, or null
-     * when the unit's test device's context or the PASID directory has no table for it (for the shell).
+     * The unit's registers as {@code type}, its architecture's register interface, or null when the unit
+     * is of another architecture. Software (the OS's driver of that architecture) writes the tables and
+     * commands in memory and programs these; nothing else binds a PASID or removes a cached translation.
      */
-    long[] pasidEntry(int pasid);
+    <T> T registers(Class<T> type);
+
+    /** The unit's device table (VT-d: root and context tables) as memory holds it now, decoded (for the shell). */
+    String describeDevices();
 
     /**
-     * The context entry of the device with PCI requester id {@code requesterId} as memory holds it now,
-     * or null when none is usable (for the shell).
+     * {@code pasid}'s entry for the unit's test device as memory holds it now, raw and decoded (for the
+     * shell).
+     *
+     * @throws IllegalArgumentException for a PASID outside 0..2^20-1
      */
-    iommu.hw.vtd.ContextEntry contextEntry(int requesterId);
+    String describePasid(int pasid);
+
+    /** The unit's queues in memory: their registers and what they processed (for the shell). */
+    String describeQueues();
 
     /** The PASIDs whose entries are present now and their first-level tables (PML4s), read from memory. */
     SortedMap<Integer, Long> boundPasids();

@@ -3,7 +3,7 @@ package iommu.hw;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * How the OS answers page requests: it gives one to its {@link iommu.hw.vtd.VtdDriver}, which reads
+ * How the OS answers page requests: it gives one to its {@link iommu.hw.driver.IommuDriver}, which reads
  * the unit's page request queue and answers each group with this handler's response; with none every
  * page request fails.
  *

@@ -4,10 +4,11 @@
  *
  * <p>This package knows nothing of an operating system. The OS side builds page tables in
  * {@link iommu.hw.SystemMemory} in the format of {@link iommu.hw.Pte}, binds their roots to PASIDs by
- * writing the unit's tables in memory and invalidates through its queue ({@code iommu.hw.vtd}), and
- * answers page requests by registering a {@link iommu.hw.PageRequestHandler} service.
+ * writing the unit's tables in memory and invalidates through its queue (an
+ * {@link iommu.hw.driver.IommuDriver} of the unit's architecture), and answers page requests with a
+ * {@link iommu.hw.PageRequestHandler}.
  */
-@Version("2.1.0")
+@Version("3.0.0")
 @Export
 package iommu.hw;
 

@@ -468,7 +468,7 @@ public final class VideoMemoryManager implements VidMm, ProcessListener, IommuDe
     /** A GPU behind {@code unit} timed out a device-TLB invalidation: its adapter is reset on the adapter's recovery thread. */
     @Override
     public void invalidationTimedOut(int unit, int requesterId) {
-        String device = iommu.hw.vtd.RequesterId.of(requesterId).toString();
+        String device = iommu.hw.RequesterId.of(requesterId).toString();
         for (AdapterVidMm a : sortedAdapters()) {
             for (int g = 0; g < a.gpu.physicalGpus(); g++) {
                 if (a.gpu.iommuUnit(g) == unit && a.gpu.requesterId(g) == requesterId) {

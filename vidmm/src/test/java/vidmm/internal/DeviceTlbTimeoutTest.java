@@ -1,5 +1,7 @@
 package vidmm.internal;
 
+import iommu.hw.internal.IommuFixture;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -70,10 +72,10 @@ class DeviceTlbTimeoutTest {
 
         gpu.deviceTlbUnresponsive(0, true);
         as.release(b); // IOTLB, then device TLB (no answer: ITE), then the wait: returns, then the frames go
-        assertEquals(1, iommu.registers().queueStats().deviceTlbTimeouts());
-        assertNull(iommu.registers().invalidationTimeout(), "the OS cleared the time-out");
-        assertNull(iommu.registers().queueError());
-        assertEquals(iommu.registers().invalidationQueueTail(), iommu.registers().invalidationQueueHead(),
+        assertEquals(1, IommuFixture.registers(iommu).queueStats().deviceTlbTimeouts());
+        assertNull(IommuFixture.registers(iommu).invalidationTimeout(), "the OS cleared the time-out");
+        assertNull(IommuFixture.registers(iommu).queueError());
+        assertEquals(IommuFixture.registers(iommu).invalidationQueueTail(), IommuFixture.registers(iommu).invalidationQueueHead(),
                 "the queue went on to its wait descriptor");
 
         as.reserve(b, BYTES);

@@ -115,7 +115,7 @@ class DeviceTlbTest {
         long t0 = System.nanoTime();
         as.release(b); // the unit waits a second for the GPU, then blocks it; the OS goes on
         assertTrue(System.nanoTime() - t0 >= 900_000_000L, "the unit waited for the device");
-        assertEquals(1, iommu.registers().queueStats().deviceTlbTimeouts());
+        assertEquals(1, IommuFixture.registers(iommu).queueStats().deviceTlbTimeouts());
         assertTrue(gpu.deviceTlb(0).blocked());
         as.reserve(b, BYTES);
         long c = as.allocate(BYTES, PageProtection.READWRITE);
@@ -138,10 +138,10 @@ class DeviceTlbTest {
         start(true);
         long a = as.allocate(BYTES, PageProtection.READWRITE); // demand-zero: no page present yet
         long b = as.allocate(BYTES, PageProtection.READWRITE);
-        var before = iommu.registers().queueStats();
+        var before = IommuFixture.registers(iommu).queueStats();
         assertInstanceOf(Interrupt.DmaCompleted.class, copy(a, b));
         assertArrayEquals(new byte[BYTES], as.read(b, BYTES));
-        var after = iommu.registers().queueStats();
+        var after = IommuFixture.registers(iommu).queueStats();
         assertEquals(32, after.pageRequests() - before.pageRequests(), "every page of both sides, once");
         assertEquals(2, after.groupsSucceeded() - before.groupsSucceeded(), "in two groups of 16: one a side");
     }

@@ -6,15 +6,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import iommu.hw.AtsDevice;
 import iommu.hw.AtsPort;
 import iommu.hw.SystemMemory;
-import iommu.hw.vtd.Descriptor;
-import iommu.hw.vtd.RequesterId;
+import iommu.hw.RequesterId;
 
 /**
- * The devices behind a unit that cache translations (ATS): their ports, and the device-TLB invalidation
- * descriptors the unit passes to them. A device that does not answer in time is blocked (its translated
- * requests refused until it resets) and the descriptor ends in an invalidation time-out (ITE), which
- * stops the queue until software has seen it; so once the wait descriptor after it completes, nothing
- * stale is reachable.
+ * The devices behind a unit that cache translations (ATS): their ports, and the device-TLB invalidations
+ * the unit's architecture passes to them. A device that does not answer in time is blocked (its
+ * translated requests refused until it resets) and named to the architecture, which reports an
+ * invalidation time-out (VT-d: ITE, which stops the queue until software has seen it); so once the
+ * completion wait after it signals, nothing stale is reachable.
  */
 final class AtsDevices {
     private final int unit;
@@ -42,30 +41,28 @@ final class AtsDevices {
     }
 
     /**
-     * A PASID-based device-TLB invalidation: to every attached device with the descriptor's source id
-     * (none: nothing to do).
+     * A device-TLB invalidation of {@code [va, va + length)} for {@code pasid}: to every attached device
+     * with {@code requesterId} (none: nothing to do).
      *
-     * @throws InvalidationQueue.DeviceTimeout if one did not answer in time (it is blocked by then)
+     * @return the requester id of a device that did not answer in time (it is blocked by then), or -1
      */
-    void invalidate(Descriptor.PasidDeviceTlbInvalidation i) {
-        RequesterId late = null;
+    int invalidate(int requesterId, int pasid, long va, long length) {
+        int late = -1;
         for (UnitAtsPort port : ports) {
-            if (port.requesterId() != i.sourceId() || port.blocked()) {
+            if (port.requesterId() != requesterId || port.blocked()) {
                 continue; // another device's; or refused already: nothing it caches can reach memory until it resets
             }
             boolean answered;
             try {
-                answered = port.device.invalidate(i.pasid(), i.base(), i.length(), timeoutNanos);
+                answered = port.device.invalidate(pasid, va, length, timeoutNanos);
             } catch (RuntimeException e) {
                 answered = false;
             }
             if (!answered) {
                 port.block();
-                late = RequesterId.of(port.requesterId());
+                late = port.requesterId();
             }
         }
-        if (late != null) {
-            throw new InvalidationQueue.DeviceTimeout(late);
-        }
+        return late;
     }
 }

@@ -7,7 +7,7 @@ import iommu.hw.DmaResult;
 import iommu.hw.PageSize;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation.Fault;
-import iommu.hw.vtd.RequesterId;
+import iommu.hw.RequesterId;
 
 /**
  * A unit's bus-master DMA port: transfers of one requester translated page by page through a {@link UnitPort}, inside the

@@ -64,17 +64,17 @@ public final class IommuCommands {
                 .orElseThrow(() -> new IllegalArgumentException("UNIT " + index + " has no DMA port"));
     }
 
-    @Descriptor("the IOMMU units: bound PASIDs, IOTLB entries, translations and faults of each")
+    @Descriptor("the IOMMU units: architecture, bound PASIDs, IOTLB entries, translations and faults of each")
     public String units() {
         List<Iommu> sorted = new ArrayList<>(units);
         sorted.sort(Comparator.comparingInt(Iommu::unit));
         if (sorted.isEmpty()) {
             return "no IOMMU unit is configured (factory PID " + IommuConfig.PID + ")";
         }
-        StringBuilder b = new StringBuilder("unit  PASIDs  IOTLB entries  translations  faults");
+        StringBuilder b = new StringBuilder("unit  arch   PASIDs  IOTLB entries  translations  faults");
         for (Iommu u : sorted) {
             IommuStats s = u.stats();
-            b.append(String.format("%n%-5d %-7d %-14d %-13d %d", u.unit(), u.boundPasids().size(), s.iotlbEntries(),
+            b.append(String.format("%n%-5d %-6s %-7d %-14d %-13d %d", u.unit(), u.architecture(), u.boundPasids().size(), s.iotlbEntries(),
                     s.translations(), s.faults()));
         }
         // the unit cannot see a device's own cache: name where its hits are

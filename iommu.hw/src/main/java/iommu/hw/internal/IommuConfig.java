@@ -10,6 +10,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 @ObjectClassDefinition(name = "IOMMU unit", description = "PASID-tagged translation with an IOTLB; one configuration per unit.")
 public @interface IommuConfig {
     String PID = "iommu.hw.Iommu";
+    /** The architecture of a unit whose configuration names none. */
+    String DEFAULT_ARCH = "vtd";
+
+    @AttributeDefinition(name = "Architecture", description = "The unit's architecture, as an architecture bundle registers it"
+            + " (vtd: Intel VT-d in scalable mode; amdvi: AMD-Vi with guest translation). The unit starts when that bundle is there.")
+    String arch() default DEFAULT_ARCH;
 
     @AttributeDefinition(name = "Unit index", min = "0", max = "15",
             description = "The unit's index, as adapters (dma.target) and the shell name it; unique per machine.")

@@ -34,22 +34,23 @@ import iommu.hw.SystemMemory;
 import iommu.hw.Translation;
 import iommu.hw.TranslationPort;
 import iommu.hw.Translation.Fault;
-import iommu.hw.vtd.ContextEntry;
-import iommu.hw.vtd.Descriptor;
-import iommu.hw.vtd.RequesterId;
-import iommu.hw.vtd.VtdRegisters;
+import iommu.hw.RequesterId;
+import iommu.hw.arch.Architecture;
+import iommu.hw.arch.ArchitectureUnit;
+import iommu.hw.arch.UnitHardware;
 
 /**
- * The IOMMU unit: its registers, the tables in memory it reads through its context and PASID caches
- * ({@link TranslationTables}), the invalidation queue ({@link InvalidationQueue}), the IOTLB, the fault
- * log, page requests to the OS and statistics; translation itself is the {@link Translator}'s, per
- * requester through a {@link UnitPort}, and the bus-master DMA port is {@link Dma}.
+ * The IOMMU unit, whatever its architecture: the IOTLB, the fault log, page requests and statistics;
+ * translation itself is the {@link Translator}'s, per requester through a {@link UnitPort}, and the
+ * bus-master DMA port is {@link Dma}. Its architecture's part ({@link ArchitectureUnit}: the tables in
+ * memory that lead to a request's page table, the registers, the queues) comes from the
+ * {@link Architecture} service the configuration's {@code arch} names (see {@link ArchitectureTarget}).
  *
  * <p>Stale translations are excluded by two mechanisms. A walk that started before an invalidation
- * does not fill the IOTLB or the PASID cache (the generation checks of their fills), and a fill that
- * landed before is removed by it. DMA runs inside the {@link InflightGate}, and every invalidation wait
- * descriptor drains the gate before it writes its status, so once software saw the status no
- * transfer still uses a translation the descriptors before it removed.
+ * does not fill the IOTLB or the architecture's caches (the generation checks of their fills), and a
+ * fill that landed before is removed by it. DMA runs inside the {@link InflightGate}, and every
+ * completion wait drains the gate ({@link UnitHardware#drain}) before it signals, so once software saw
+ * the signal no transfer still uses a translation the commands before it removed.
  */
 @Component(service = {Iommu.class, DmaInitiator.class}, configurationPid = IommuConfig.PID, immediate = true,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
@@ -63,13 +64,11 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     public static final RequesterId TEST_DEVICE = new RequesterId(0, 0x1f, 0);
 
     private final int unit;
+    private final String architecture;
     private final SystemMemory memory;
     private final Iotlb iotlb;
-    private final TranslationTables tables;
-    private final InvalidationQueue queue;
-    private final PageRequestQueue prq;
+    private final ArchitectureUnit arch;
     private final AtsDevices ats;
-    private final UnitRegisters registers;
     private final FaultLog faultLog;
     private final InflightGate gate = new InflightGate();
     private final Translator translator;
@@ -96,8 +95,10 @@ public final class IommuUnit implements Iommu, DmaInitiator {
      * replaced by its default, so that a bad configuration never leaves the machine without an IOMMU.
      */
     @Activate
-    public IommuUnit(@Reference SystemMemory memory, IommuConfig config) {
-        this(memory, configured("iommu.unit", config.iommu_unit(), 0, 15, false, 0),
+    public IommuUnit(@Reference SystemMemory memory,
+                     @Reference(name = "architecture", target = "(" + Architecture.ARCH + "=" + IommuConfig.DEFAULT_ARCH + ")")
+                     java.util.Map.Entry<java.util.Map<String, Object>, Architecture> architecture, IommuConfig config) {
+        this(memory, architecture.getValue(), String.valueOf(architecture.getKey().get(Architecture.ARCH)), configured("iommu.unit", config.iommu_unit(), 0, 15, false, 0),
                 configured("iotlbEntries", config.iotlbEntries(), 1, 1 << 20, true, 65536),
                 configured("faultLogSize", config.faultLogSize(), 1, 65536, false, 256),
                 configured("pageRequestAttempts", config.pageRequestAttempts(), 1, 64, false, 4),
@@ -121,31 +122,24 @@ public final class IommuUnit implements Iommu, DmaInitiator {
                 + IommuConfig.PID + " changed; it takes effect at the next start of the iommu.hw bundle");
     }
 
-    /** Unit 0. */
-    IommuUnit(SystemMemory memory, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
-        this(memory, 0, iotlbEntries, faultLogSize, pageRequestAttempts);
-    }
-
-    IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts) {
-        this(memory, unit, iotlbEntries, faultLogSize, pageRequestAttempts, 1000);
-    }
-
-    /** As above; a device that does not answer a device-TLB invalidation within {@code deviceTlbTimeoutMillis} times out (ITE). */
-    IommuUnit(SystemMemory memory, int unit, int iotlbEntries, int faultLogSize, int pageRequestAttempts,
-              int deviceTlbTimeoutMillis) {
+    /**
+     * Unit {@code unit} of {@code architecture} (named {@code name}); a device that does not answer a
+     * device-TLB invalidation within {@code deviceTlbTimeoutMillis} times out.
+     */
+    IommuUnit(SystemMemory memory, Architecture architecture, String name, int unit, int iotlbEntries, int faultLogSize,
+              int pageRequestAttempts, int deviceTlbTimeoutMillis) {
         if (pageRequestAttempts < 1) {
             throw new IllegalArgumentException("page request attempts must be >= 1, not " + pageRequestAttempts);
         }
         this.unit = unit;
+        this.architecture = name;
         this.memory = memory;
         this.iotlb = new Iotlb(iotlbEntries);
         this.faultLog = new FaultLog(faultLogSize);
-        this.tables = new TranslationTables(memory);
-        this.queue = new InvalidationQueue(memory, this::apply);
-        this.prq = new PageRequestQueue(memory);
         this.ats = new AtsDevices(unit, memory, gate, this::translate, deviceTlbTimeoutMillis * 1_000_000L);
-        this.registers = new UnitRegisters(TEST_DEVICE, tables, queue, prq);
-        this.translator = new Translator(memory, iotlb, tables, pageRequestAttempts, new Translator.Outcomes() {
+        this.arch = architecture.create(new Hardware());
+        this.arch.deviceAdded(TEST_DEVICE.value());
+        this.translator = new Translator(memory, iotlb, arch, pageRequestAttempts, new Translator.Outcomes() {
             @Override
             public PageResponse pageRequest(RequesterId requester, int pasid, long va, Access access, int pages) {
                 return IommuUnit.this.pageRequest(requester, pasid, va, access, pages);
@@ -172,7 +166,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     @Override
     public DmaInitiator device(int requesterId) {
         RequesterId rid = requester(requesterId);
-        registers.enter(rid);
+        arch.deviceAdded(rid.value());
         return new DeviceDma(rid);
     }
 
@@ -228,75 +222,71 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         }
     }
 
-    // ---- registers and the tables in memory ----
+    // ---- the architecture's part ----
 
-    @Override
-    public VtdRegisters registers() {
-        return registers;
+    /** What the architecture's commands do to this unit's caches, requests in flight and devices. */
+    private final class Hardware implements UnitHardware {
+        @Override
+        public int unit() {
+            return unit;
+        }
+
+        @Override
+        public SystemMemory memory() {
+            return memory;
+        }
+
+        @Override
+        public void invalidateIotlb(Invalidation scope) {
+            IommuUnit.this.invalidateIotlb(scope);
+        }
+
+        @Override
+        public void drain() {
+            gate.drain();
+        }
+
+        @Override
+        public int invalidateDeviceTlb(int requesterId, int pasid, long va, long length) {
+            return ats.invalidate(requesterId, pasid, va, length);
+        }
     }
 
+    /** The architecture's part of this unit (for tests of the architecture). */
+    ArchitectureUnit architectureUnit() {
+        return arch;
+    }
 
+    @Override
+    public String architecture() {
+        return architecture;
+    }
+
+    @Override
+    public <T> T registers(Class<T> type) {
+        Object registers = arch.registers();
+        return type.isInstance(registers) ? type.cast(registers) : null;
+    }
 
     @Override
     public SortedMap<Integer, Long> boundPasids() {
-        return Collections.unmodifiableSortedMap(tables.entries(TEST_DEVICE));
+        return Collections.unmodifiableSortedMap(arch.boundPasids(TEST_DEVICE.value()));
     }
 
     @Override
-    public long[] pasidEntry(int pasid) {
+    public String describeDevices() {
+        return arch.describeDevices();
+    }
+
+    @Override
+    public String describePasid(int pasid) {
         Translator.checkPasid(pasid);
-        return tables.rawEntry(TEST_DEVICE, pasid);
+        return arch.describePasid(TEST_DEVICE.value(), pasid);
     }
 
     @Override
-    public ContextEntry contextEntry(int requesterId) {
-        return tables.contextEntry(requester(requesterId));
-    }
-
-    /** One descriptor of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
-    private void apply(Descriptor d) {
-        if (d instanceof Descriptor.PasidIotlbInvalidation i) {
-            if (i.granularity() == Descriptor.PasidIotlbInvalidation.PASID) {
-                invalidateIotlb(i.pasid() == 0 ? new Invalidation.All() : new Invalidation.OfPasid(i.pasid()));
-            } else if (i.granularity() == Descriptor.PasidIotlbInvalidation.PAGES && i.pasid() != 0) {
-                invalidateIotlb(new Invalidation.OfRange(i.pasid(), i.address(), i.length()));
-            } else {
-                throw new IllegalArgumentException("PASID-based IOTLB invalidation: granularity " + i.granularity()
-                        + " with PASID " + i.pasid() + " is reserved");
-            }
-        } else if (d instanceof Descriptor.PasidCacheInvalidation p) {
-            if (p.granularity() == Descriptor.PasidCacheInvalidation.PASID) {
-                tables.pasidCache().invalidate(p.pasid());
-            } else {
-                tables.pasidCache().invalidateAll();
-            }
-        } else if (d instanceof Descriptor.ContextCacheInvalidation) {
-            tables.invalidateContexts();
-        } else if (d instanceof Descriptor.InvalidationWait w) {
-            gate.drain(); // every request that could use what the descriptors before removed has completed
-            if (w.statusWrite()) {
-                if (w.statusAddress() + 4 > memory.size()) {
-                    throw new IllegalArgumentException(String.format("invalidation wait: status address 0x%x is outside memory",
-                            w.statusAddress()));
-                }
-                int v = w.statusData();
-                memory.write(w.statusAddress(), new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)}, 0, 4);
-            }
-        } else if (d instanceof Descriptor.PasidDeviceTlbInvalidation i) {
-            ats.invalidate(i);
-        } else if (d instanceof Descriptor.IotlbInvalidation i) {
-            if (i.granularity() == 0) {
-                throw new IllegalArgumentException("IOTLB invalidation: granularity 0 is reserved");
-            }
-            // the model's one domain holds every PASID's first-level mappings: any granularity drops them all,
-            // a superset of what a domain- or page-selective invalidation names, which is always safe
-            invalidateIotlb(new Invalidation.All());
-        } else if (d instanceof Descriptor.DeviceTlbInvalidation || d instanceof Descriptor.InterruptEntryCacheInvalidation) {
-            // nothing cached: the model's devices tag every translation with a PASID (this descriptor is for
-            // requests without one), and the unit remaps no interrupts
-        } else if (d instanceof Descriptor.PageGroupResponse r) {
-            prq.respond(r);
-        }
+    public String describeQueues() {
+        return arch.describeQueues();
     }
 
     @Override
@@ -334,7 +324,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     @Override
     public PageWalk walk(int pasid, long va) {
         Translator.checkPasid(pasid);
-        long root = tables.read(TEST_DEVICE, pasid);
+        long root = arch.read(TEST_DEVICE.value(), pasid);
         java.util.List<PageWalk.Level> levels = new java.util.ArrayList<>();
         Translation outcome = PackedWalk.unpack(root < 0 ? root : PackedWalk.explain(memory, root, va, levels), pasid, va,
                 Access.READ);
@@ -405,7 +395,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private PageResponse group(RequesterId requester, int pasid, long va, Access access, int pages) {
         pageRequests.add(pages);
         for (int attempt = 0; attempt < PAGE_REQUEST_RETRIES; attempt++) {
-            PageResponse response = prq.request(requester, pasid, va, pages, access);
+            PageResponse response = arch.pageRequest(requester.value(), pasid, va, pages, access);
             if (response != null) {
                 return response;
             }
@@ -414,7 +404,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         return PageResponse.FAILURE;
     }
 
-    /** A PASID-based IOTLB invalidation descriptor: the entries go; the wait descriptor after it drains requests in flight. */
+    /** An IOTLB invalidation command: the entries go; the completion wait after it drains requests in flight. */
     private void invalidateIotlb(Invalidation scope) {
         iotlb.invalidate(scope);
         invalidations.increment();

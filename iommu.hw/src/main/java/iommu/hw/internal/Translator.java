@@ -6,13 +6,14 @@ import iommu.hw.PageResponse;
 import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation.Fault;
-import iommu.hw.vtd.RequesterId;
+import iommu.hw.RequesterId;
+import iommu.hw.arch.ArchitectureUnit;
 
 /**
  * A unit's one translation path, which every request takes (a port's, a DMA transfer's, an ATS
  * translation request, the unit's own value form): {@link #hit} probes the IOTLB and applies the
  * permission rule; on a miss {@link #fill} finds the PASID's first-level table through the unit's
- * {@link TranslationTables}, walks the page table (from a cached PDE when the 2 MiB region was walked
+ * architecture ({@link ArchitectureUnit#root}), walks the page table (from a cached PDE when the 2 MiB region was walked
  * before) and fills the IOTLB, and {@link #resolve} adds page requests for a not-present page and
  * records a fault that stays. Results are packed (see {@link PackedWalk}) so that nothing allocates.
  */
@@ -29,11 +30,11 @@ final class Translator {
 
     final Iotlb iotlb;
     private final SystemMemory memory;
-    private final TranslationTables tables;
+    private final ArchitectureUnit tables;
     private final int pageRequestAttempts;
     private final Outcomes outcomes;
 
-    Translator(SystemMemory memory, Iotlb iotlb, TranslationTables tables, int pageRequestAttempts, Outcomes outcomes) {
+    Translator(SystemMemory memory, Iotlb iotlb, ArchitectureUnit tables, int pageRequestAttempts, Outcomes outcomes) {
         this.memory = memory;
         this.iotlb = iotlb;
         this.tables = tables;
@@ -101,7 +102,7 @@ final class Translator {
 
     /** Walks for {@code va} (packed), through the PDE cache; {@code scratch} is an array of one the walk may use. */
     private long walk(RequesterId requester, int pasid, long va, Access access, long[] scratch, long startGeneration) {
-        long root = tables.root(requester, pasid); // through the context and PASID caches
+        long root = tables.root(requester.value(), pasid); // through the architecture's caches
         if (root < 0) {
             return root; // the packed fault: no context, PASID not bound, entry invalid
         }
@@ -133,12 +134,12 @@ final class Translator {
      * A walk failed with {@code kind} on its {@code attempt}-th try: {@code null} when a page request
      * brought the page in (walk again), else the fault, recorded. DMA calls it outside its in-flight
      * gate (the OS's answer may invalidate); {@link #resolve} calls it between walks. The page request
-     * is a group of {@code pages} pages from {@code va}'s, sent only when the requester's context entry
-     * enables page requests (PRE); without it a page not present is a NOT_PRESENT fault at once.
+     * is a group of {@code pages} pages from {@code va}'s, sent only when the requester's entry
+     * enables page requests (VT-d's PRE, AMD-Vi's PPR); without it a page not present is a NOT_PRESENT fault at once.
      */
     Fault settle(FaultKind kind, int attempt, RequesterId requester, int pasid, long va, Access access, int pages) {
         PageResponse response = kind != FaultKind.NOT_PRESENT || attempt > pageRequestAttempts
-                || !tables.pageRequestsEnabled(requester) ? null : outcomes.pageRequest(requester, pasid, va, access, pages);
+                || !tables.pageRequestsEnabled(requester.value()) ? null : outcomes.pageRequest(requester, pasid, va, access, pages);
         if (response == PageResponse.SUCCESS) {
             return null;
         }

@@ -32,7 +32,7 @@ final class UnitPort implements TranslationPort {
     }
 
     private final int unit;
-    private final iommu.hw.vtd.RequesterId requester;
+    private final iommu.hw.RequesterId requester;
     private final Translator translator;
     /** The unit's IOTLB; {@link #CLOSED} once the port is closed (so that the hit path checks nothing else). */
     private Iotlb iotlb;
@@ -45,7 +45,7 @@ final class UnitPort implements TranslationPort {
     private Fault lastFault;
     private boolean closed;
 
-    UnitPort(int unit, iommu.hw.vtd.RequesterId requester, Translator translator, Consumer<UnitPort> retire) {
+    UnitPort(int unit, iommu.hw.RequesterId requester, Translator translator, Consumer<UnitPort> retire) {
         this.unit = unit;
         this.requester = requester;
         this.translator = translator;

@@ -4,18 +4,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BiFunction;
 
 import iommu.hw.Iommu;
 import iommu.hw.PageResponse;
-import iommu.hw.vtd.RequesterId;
-import iommu.hw.vtd.VtdDriver;
+import iommu.hw.RequesterId;
+import iommu.hw.driver.IommuDriver;
+import iommu.hw.driver.IommuDriverFactory;
+import iommu.hw.driver.TableFrames;
 import os.memmgr.MemoryException;
 import os.memmgr.Status;
 
 /**
  * The IOMMU units the memory manager registers address spaces with, each through its own
- * {@link VtdDriver} (the tables the unit reads, written in memory by the OS). Each unit has its own
+ * {@link IommuDriver}, opened by the driver factory of the unit's architecture (the tables the unit
+ * reads, written in memory by the OS); a unit whose architecture has no driver yet waits for one, and
+ * a unit whose driver goes away waits again, its address spaces unbound from it. Each unit has its own
  * PASID space: a process bound to two units may hold different PASIDs on each. A PASID's whole life is
  * here: allocated and its entry written ({@link Unit#bind}), its ranges invalidated, its entry cleared
  * and the unit's caches invalidated before it is free again ({@link Unit#unbind}); each unit's page
@@ -25,14 +28,15 @@ final class IommuUnits {
     /** One unit: its driver, its PASID allocator and which address space each of its PASIDs names. */
     static final class Unit {
         final Iommu iommu;
-        private final VtdDriver driver;
-        private final PasidAllocator pasids = new PasidAllocator(VtdDriver.MAX_PASID);
+        private final IommuDriver driver;
+        private final PasidAllocator pasids;
         private final Map<Integer, ProcessAddressSpace> byPasid = new ConcurrentHashMap<>();
         private final iommu.hw.PageRequestHandler handler;
 
-        Unit(Iommu iommu, VtdDriver driver) {
+        Unit(Iommu iommu, IommuDriver driver) {
             this.iommu = iommu;
             this.driver = driver;
+            this.pasids = new PasidAllocator(driver.maxPasid());
             this.handler = request -> {
                 ProcessAddressSpace space = byPasid.get(request.pasid());
                 return space == null ? PageResponse.FAILURE : space.resolve(request.va(), request.access());
@@ -70,37 +74,91 @@ final class IommuUnits {
         void timedOut(int unit, RequesterId device);
     }
 
+    private static final System.Logger LOG = System.getLogger(IommuUnits.class.getName());
     private final Map<Integer, Unit> units = new ConcurrentHashMap<>();
-    private final BiFunction<Iommu, Boolean, VtdDriver> drivers;
+    /** Units whose architecture has no driver factory (guarded by this object's monitor), by index. */
+    private final Map<Integer, Iommu> waiting = new java.util.HashMap<>();
+    /** The driver factories by architecture (guarded by this object's monitor). */
+    private final Map<String, IommuDriverFactory> factories = new java.util.HashMap<>();
+    private final TableFrames frames;
     private final DeviceTimeouts timeouts;
     /** Whether the units' devices may send page requests (the OS's GPU fault policy); guarded by this object's monitor. */
     private boolean pageRequests = true;
 
     /**
-     * {@code drivers} makes each unit's driver (its tables in the OS's frames, its devices' page requests
-     * enabled or not); {@code timeouts} hears of devices that timed out.
+     * Each unit's driver writes its tables in frames from {@code frames}; {@code timeouts} hears of
+     * devices that timed out.
      */
-    IommuUnits(BiFunction<Iommu, Boolean, VtdDriver> drivers, DeviceTimeouts timeouts) {
-        this.drivers = drivers;
+    IommuUnits(TableFrames frames, DeviceTimeouts timeouts) {
+        this.frames = frames;
         this.timeouts = timeouts;
     }
 
     /**
-     * Adds a unit, writes its tables (page requests as {@link #setPageRequests} last said) and answers
-     * its page requests; false (nothing changes) if its index is taken.
+     * Adds a unit: if its architecture's driver is there, the driver writes its tables (page requests as
+     * {@link #setPageRequests} last said) and the unit's page requests are answered; else it waits for
+     * that driver. False (nothing changes) if its index is taken.
      */
     synchronized boolean add(Iommu iommu) {
-        if (units.containsKey(iommu.unit())) {
+        if (units.containsKey(iommu.unit()) || waiting.containsKey(iommu.unit())) {
             return false;
         }
-        Unit unit = new Unit(iommu, drivers.apply(iommu, pageRequests));
-        if (units.putIfAbsent(iommu.unit(), unit) != null) {
-            unit.driver.close();
-            return false;
+        IommuDriverFactory factory = factories.get(iommu.architecture());
+        if (factory == null) {
+            waiting.put(iommu.unit(), iommu);
+            return true;
         }
-        unit.driver.setPageRequestHandler(unit.handler);
-        unit.driver.setDeviceTimeoutHandler(device -> timeouts.timedOut(iommu.unit(), device));
+        open(iommu, factory);
         return true;
+    }
+
+    /** Opens {@code iommu}'s driver and starts using the unit; a driver that refuses the unit is reported, and the unit waits. */
+    private void open(Iommu iommu, IommuDriverFactory factory) {
+        IommuDriver driver;
+        try {
+            driver = factory.open(iommu, frames, pageRequests);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "IOMMU unit " + iommu.unit() + " (" + iommu.architecture()
+                    + ") is not used: its driver refused it: " + e.getMessage());
+            waiting.put(iommu.unit(), iommu);
+            return;
+        }
+        Unit unit = new Unit(iommu, driver);
+        units.put(iommu.unit(), unit);
+        driver.setPageRequestHandler(unit.handler);
+        driver.setDeviceTimeoutHandler(device -> timeouts.timedOut(iommu.unit(), device));
+    }
+
+    /** The driver factory of architecture {@code arch} arrived: the units waiting for it start being used. */
+    synchronized void addFactory(String arch, IommuDriverFactory factory) {
+        if (factories.putIfAbsent(arch, factory) != null) {
+            LOG.log(System.Logger.Level.ERROR, "two IOMMU driver factories for architecture " + arch + "; the second is not used");
+            return;
+        }
+        for (Iommu iommu : new ArrayList<>(waiting.values())) {
+            if (arch.equals(iommu.architecture())) {
+                waiting.remove(iommu.unit());
+                open(iommu, factory);
+            }
+        }
+    }
+
+    /**
+     * The driver factory of architecture {@code arch} went away: its units' drivers are closed and the
+     * units wait for a driver again. Returns them, so that their address spaces forget the bindings.
+     */
+    synchronized List<Unit> removeFactory(String arch, IommuDriverFactory factory) {
+        List<Unit> gone = new ArrayList<>();
+        if (!factories.remove(arch, factory)) {
+            return gone;
+        }
+        for (Unit unit : new ArrayList<>(units.values())) {
+            if (arch.equals(unit.iommu.architecture()) && close(unit)) {
+                waiting.put(unit.iommu.unit(), unit.iommu);
+                gone.add(unit);
+            }
+        }
+        return gone;
     }
 
     /**
@@ -120,14 +178,20 @@ final class IommuUnits {
     }
 
     /** Removes {@code iommu}'s unit if it is the registered one and gives its tables' frames back; returns it, or null. */
-    Unit remove(Iommu iommu) {
+    synchronized Unit remove(Iommu iommu) {
+        waiting.remove(iommu.unit(), iommu);
         Unit unit = units.get(iommu.unit());
-        if (unit == null || unit.iommu != iommu || !units.remove(iommu.unit(), unit)) {
-            return null;
+        return unit != null && unit.iommu == iommu && close(unit) ? unit : null;
+    }
+
+    /** Stops using {@code unit}: its driver closed, its tables' frames given back. False if it was not in use. */
+    private boolean close(Unit unit) {
+        if (!units.remove(unit.iommu.unit(), unit)) {
+            return false;
         }
         unit.driver.clearPageRequestHandler(unit.handler);
         unit.driver.close();
-        return unit;
+        return true;
     }
 
     /** @throws MemoryException INVALID_PARAMETER naming the unit if there is none with that index */
@@ -145,9 +209,10 @@ final class IommuUnits {
         return list;
     }
 
-    void clear() {
+    synchronized void clear() {
+        waiting.clear();
         for (Unit unit : new ArrayList<>(units.values())) {
-            remove(unit.iommu);
+            close(unit);
         }
     }
 }

@@ -21,8 +21,10 @@ import org.osgi.service.event.EventAdmin;
 import org.osgi.service.metatype.annotations.Designate;
 
 import iommu.hw.Iommu;
+import iommu.hw.arch.Architecture;
 import iommu.hw.SystemMemory;
-import iommu.hw.vtd.VtdDriver;
+import iommu.hw.driver.IommuDriverFactory;
+import iommu.hw.driver.TableFrames;
 import os.memmgr.AddressSpace;
 import os.memmgr.FrameCounts;
 import os.memmgr.GpuFaultPolicy;
@@ -68,38 +70,40 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
      */
     @Activate
     public WindowsMemoryManager(@Reference SystemMemory memory, PagingConfig config) {
-        this(memory, null, openPagefile(config), lowWaterPercent(config.lowWaterPercent()));
+        this(memory, null, null, openPagefile(config), lowWaterPercent(config.lowWaterPercent()));
         setGpuFaultPolicy(GpuFaultPolicy.WINDOWS); // until os.memmgr.GpuFaults says otherwise; tests' instances keep SVA
     }
 
     /**
-     * Without a pagefile, trimming at 1% of memory, with {@code iommu} as its one unit: for tests. This
+     * Without a pagefile, trimming at 1% of memory, with {@code iommu} as its one unit and
+     * {@code drivers} as the driver factory of its architecture: for tests. This
      * and the other constructors below start with {@link GpuFaultPolicy#SVA} (page requests), which the
      * tests of the paging machinery exercise; the component starts with WINDOWS.
      */
-    WindowsMemoryManager(SystemMemory memory, Iommu iommu) {
-        this(memory, iommu, PagingFile.none(), 1);
+    WindowsMemoryManager(SystemMemory memory, Iommu iommu, IommuDriverFactory drivers) {
+        this(memory, iommu, drivers, PagingFile.none(), 1);
     }
 
     /** With a pagefile of {@code pagefileMiB} at {@code pagefile} (for benchmarks and embedding). */
-    WindowsMemoryManager(SystemMemory memory, Iommu iommu, java.nio.file.Path pagefile, long pagefileMiB,
-                         int lowWaterPercent) {
-        this(memory, iommu, PagingFile.open(pagefile, pagefileMiB), lowWaterPercent);
+    WindowsMemoryManager(SystemMemory memory, Iommu iommu, IommuDriverFactory drivers, java.nio.file.Path pagefile,
+                         long pagefileMiB, int lowWaterPercent) {
+        this(memory, iommu, drivers, PagingFile.open(pagefile, pagefileMiB), lowWaterPercent);
     }
 
     /**
      * With a pagefile whose I/O operation {@code n} fails when {@code failIo.test(n)}: for
      * fail-the-Nth-call tests of everything above the pagefile.
      */
-    WindowsMemoryManager(SystemMemory memory, Iommu iommu, java.nio.file.Path pagefile, long pagefileMiB,
-                         int lowWaterPercent, java.util.function.LongPredicate failIo) {
-        this(memory, iommu, PagingFile.open(pagefile, pagefileMiB, failIo), lowWaterPercent);
+    WindowsMemoryManager(SystemMemory memory, Iommu iommu, IommuDriverFactory drivers, java.nio.file.Path pagefile,
+                         long pagefileMiB, int lowWaterPercent, java.util.function.LongPredicate failIo) {
+        this(memory, iommu, drivers, PagingFile.open(pagefile, pagefileMiB, failIo), lowWaterPercent);
     }
 
-    WindowsMemoryManager(SystemMemory memory, Iommu iommu, PagingFile pagefile, int lowWaterPercent) {
+    WindowsMemoryManager(SystemMemory memory, Iommu iommu, IommuDriverFactory drivers, PagingFile pagefile,
+                         int lowWaterPercent) {
         this.memory = memory;
         this.frames = new FrameDatabase(memory);
-        this.units = new IommuUnits((unit, pageRequests) -> new VtdDriver(unit, memory, new VtdDriver.Frames() {
+        this.units = new IommuUnits(new TableFrames() {
             @Override
             public long allocate() { // the unit's tables: frames of the OS's, counted apart from the processes' page tables
                 return allocateFrame(FrameDatabase.State.IOMMU_TABLE, null) << SystemMemory.FRAME_SHIFT;
@@ -109,10 +113,13 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
             public void free(long address) {
                 frames.free(address >>> SystemMemory.FRAME_SHIFT);
             }
-        }, pageRequests), this::deviceTimedOut);
+        }, this::deviceTimedOut);
         this.pagefile = pagefile;
         this.commit = new CommitCharge(memory.frameCount() - 1 + pagefile.slots());
         this.trimmer = new Trimmer(frames, processes::values, memory.frameCount() * lowWaterPercent / 100);
+        if (drivers != null && iommu != null) {
+            units.addFactory(iommu.architecture(), drivers);
+        }
         if (iommu != null) {
             addIommu(iommu);
         }
@@ -145,9 +152,37 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     public void removeIommu(Iommu iommu) {
         IommuUnits.Unit gone = units.remove(iommu);
         if (gone != null) {
+            unitsGone(List.of(gone));
+        }
+    }
+
+    private void unitsGone(List<IommuUnits.Unit> gone) {
+        for (IommuUnits.Unit unit : gone) {
             for (ProcessAddressSpace space : processes.values()) {
-                space.unitGone(gone);
+                space.unitGone(unit);
             }
+        }
+    }
+
+    /**
+     * The OS-side driver of an IOMMU architecture ({@code iommu.arch}) arrived: the units of that
+     * architecture are driven by it from now on.
+     */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    public void addDriverFactory(IommuDriverFactory factory, Map<String, Object> properties) {
+        Object arch = properties.get(Architecture.ARCH);
+        if (arch == null) {
+            LOG.log(System.Logger.Level.ERROR, "an IOMMU driver factory without " + Architecture.ARCH + " is not used: " + factory);
+            return;
+        }
+        units.addFactory(String.valueOf(arch), factory);
+    }
+
+    /** An architecture's driver went away: its units are not used until it is back, and the address spaces bound to them forget it. */
+    public void removeDriverFactory(IommuDriverFactory factory, Map<String, Object> properties) {
+        Object arch = properties.get(Architecture.ARCH);
+        if (arch != null) {
+            unitsGone(units.removeFactory(String.valueOf(arch), factory));
         }
     }
 
@@ -206,7 +241,7 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
     }
 
     /** A unit's driver saw a device time out a device-TLB invalidation: whoever drives the device resets it. */
-    private void deviceTimedOut(int unit, iommu.hw.vtd.RequesterId device) {
+    private void deviceTimedOut(int unit, iommu.hw.RequesterId device) {
         if (deviceListeners.isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, "IOMMU unit " + unit + ": device " + device
                     + " timed out a device-TLB invalidation and nobody resets it; its translated requests stay refused");

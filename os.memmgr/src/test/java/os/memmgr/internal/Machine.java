@@ -17,7 +17,7 @@ final class Machine {
         memory = IommuFixture.memory(memoryBytes);
         iommu = IommuFixture.unit(memory, 0, 4096, 256, 4);
         pagefile = PagingFile.none();
-        mm = new WindowsMemoryManager(memory, iommu);
+        mm = new WindowsMemoryManager(memory, iommu, IommuFixture.drivers(memory));
     }
 
     Machine() {
@@ -34,7 +34,7 @@ final class Machine {
         memory = IommuFixture.memory(memoryBytes);
         iommu = IommuFixture.unit(memory, 0, 4096, 256, pageRequestAttempts);
         this.pagefile = pagefile;
-        mm = new WindowsMemoryManager(memory, iommu, pagefile, lowWaterPercent);
+        mm = new WindowsMemoryManager(memory, iommu, IommuFixture.drivers(memory), pagefile, lowWaterPercent);
     }
 
     static Machine withPagefile(long memoryBytes, Path dir, long pagefileMiB) {

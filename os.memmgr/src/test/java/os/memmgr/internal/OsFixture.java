@@ -1,5 +1,7 @@
 package os.memmgr.internal;
 
+import iommu.hw.internal.IommuFixture;
+
 import java.nio.file.Path;
 import java.util.function.LongPredicate;
 
@@ -18,18 +20,18 @@ public final class OsFixture {
 
     /** Without a pagefile, trimming at 1% of memory, with {@code iommu} as its one unit. */
     public static WindowsMemoryManager memoryManager(SystemMemory memory, Iommu iommu) {
-        return new WindowsMemoryManager(memory, iommu);
+        return new WindowsMemoryManager(memory, iommu, IommuFixture.drivers(memory));
     }
 
     /** With a pagefile of {@code pagefileMiB} at {@code pagefile}. */
     public static WindowsMemoryManager memoryManager(SystemMemory memory, Iommu iommu, Path pagefile, long pagefileMiB,
                                                      int lowWaterPercent) {
-        return new WindowsMemoryManager(memory, iommu, pagefile, pagefileMiB, lowWaterPercent);
+        return new WindowsMemoryManager(memory, iommu, IommuFixture.drivers(memory), pagefile, pagefileMiB, lowWaterPercent);
     }
 
     /** As above; the pagefile's I/O operation {@code n} fails when {@code failIo.test(n)}. */
     public static WindowsMemoryManager memoryManager(SystemMemory memory, Iommu iommu, Path pagefile, long pagefileMiB,
                                                      int lowWaterPercent, LongPredicate failIo) {
-        return new WindowsMemoryManager(memory, iommu, pagefile, pagefileMiB, lowWaterPercent, failIo);
+        return new WindowsMemoryManager(memory, iommu, IommuFixture.drivers(memory), pagefile, pagefileMiB, lowWaterPercent, failIo);
     }
 }

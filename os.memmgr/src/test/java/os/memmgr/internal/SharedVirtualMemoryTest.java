@@ -120,15 +120,15 @@ class SharedVirtualMemoryTest {
     @Test
     void theFaultPolicyIsPreInEachDevicesContextEntryAndReachesUnitsAddedLater() {
         int device = IommuUnit.TEST_DEVICE.value();
-        assertTrue(m.iommu.contextEntry(device).pageRequests(), "tests' instances start with sva");
+        assertTrue(IommuFixture.contextEntry(m.iommu, device).pageRequests(), "tests' instances start with sva");
         m.mm.setGpuFaultPolicy(GpuFaultPolicy.WINDOWS);
-        assertFalse(m.iommu.contextEntry(device).pageRequests());
+        assertFalse(IommuFixture.contextEntry(m.iommu, device).pageRequests());
         IommuUnit second = IommuFixture.unit(m.memory, 1, 64, 16, 4);
         m.mm.addIommu(second);
-        assertFalse(second.contextEntry(device).pageRequests(), "a unit that comes later gets the policy");
+        assertFalse(IommuFixture.contextEntry(second, device).pageRequests(), "a unit that comes later gets the policy");
         m.mm.setGpuFaultPolicy(GpuFaultPolicy.SVA);
-        assertTrue(second.contextEntry(device).pageRequests());
-        assertTrue(m.iommu.contextEntry(device).pageRequests());
+        assertTrue(IommuFixture.contextEntry(second, device).pageRequests());
+        assertTrue(IommuFixture.contextEntry(m.iommu, device).pageRequests());
         assertThrows(IllegalArgumentException.class, () -> GpuFaultPolicy.parse("linux"));
         assertEquals(GpuFaultPolicy.SVA, GpuFaultPolicy.parse(" SVA "));
     }

@@ -1,0 +1,113 @@
+package iommu.hw.vtd.internal;
+
+import java.util.concurrent.atomic.LongAdder;
+
+import iommu.hw.SystemMemory;
+import iommu.hw.vtd.Descriptor;
+import iommu.hw.RequesterId;
+import iommu.hw.vtd.VtdRegisters;
+
+/**
+ * A unit's invalidation queue: the registers (IQA, IQH, IQT, the error record, ITE and ITESID) and the
+ * processing of descriptors in memory, in order, on the thread that writes the tail. What each
+ * descriptor does to the caches is the unit's ({@link Target}); a descriptor that does not decode, or
+ * that the unit refuses, stops the queue with the head on it (IQE). A device-TLB invalidation a device
+ * did not answer in time ({@link DeviceTimeout}) stops it too (ITE), with the head past that descriptor,
+ * until software clears the time-out: nothing after it, a wait descriptor least of all, is processed
+ * before software has seen which device timed out.
+ */
+final class InvalidationQueue extends RingQueue {
+    /** Descriptors per 4 KiB of queue. */
+    static final int PER_FRAME = 4096 / Descriptor.BYTES;
+
+    /** What the unit does with one descriptor; throws IllegalArgumentException to refuse it. */
+    interface Target {
+        void apply(Descriptor descriptor);
+    }
+
+    /** Thrown by a {@link Target} when a device did not answer a device-TLB invalidation in time (ITE). */
+    static final class DeviceTimeout extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final RequesterId device;
+
+        DeviceTimeout(RequesterId device) {
+            super("device " + device + " did not answer a device-TLB invalidation", null, false, false);
+            this.device = device;
+        }
+    }
+
+    private final Target target;
+    private String error;
+    /** ITESID while ITE is set: the device that timed out; null while the queue runs. */
+    private RequesterId timedOut;
+    private final LongAdder timeouts = new LongAdder();
+    private final LongAdder[] byType = new LongAdder[16];
+    private final LongAdder errors = new LongAdder();
+
+    InvalidationQueue(SystemMemory memory, Target target) {
+        super(memory, "invalidation queue", "IQA", PER_FRAME);
+        this.target = target;
+        for (int i = 0; i < byType.length; i++) {
+            byType[i] = new LongAdder();
+        }
+    }
+
+    @Override
+    protected void reset() {
+        error = null;
+        timedOut = null;
+    }
+
+    synchronized String error() {
+        return error;
+    }
+
+    /** The device whose device-TLB invalidation timed out (ITE set), or null. */
+    synchronized RequesterId timedOut() {
+        return timedOut;
+    }
+
+    /** Software cleared ITE: the queue goes on from its head (the descriptor after the one that timed out). */
+    synchronized void clearTimeout() {
+        if (timedOut != null) {
+            timedOut = null;
+            process();
+        }
+    }
+
+    /** IQT: processes from the head up to {@code newTail}, unless the queue stopped on an error or a time-out. */
+    synchronized void tail(int newTail) {
+        tail = checked("tail", newTail);
+        process();
+    }
+
+    private void process() {
+        while (head != tail && error == null && timedOut == null) {
+            long[] words = QueueMemory.words(memory, base + (long) Descriptor.BYTES * head, 4);
+            try {
+                Descriptor d = Descriptor.decode(words);
+                target.apply(d);
+                byType[d.type()].increment();
+            } catch (IllegalArgumentException refused) {
+                error = "descriptor " + head + ": " + refused.getMessage();
+                errors.increment();
+                return;
+            } catch (DeviceTimeout late) {
+                byType[Descriptor.PASID_DEVICE_TLB].increment();
+                timeouts.increment();
+                timedOut = late.device;
+                head = (head + 1) % entries;
+                return;
+            }
+            head = (head + 1) % entries;
+        }
+    }
+
+    /** What the queue processed; {@code prq}: the page requests'. */
+    VtdRegisters.QueueStats stats(PageRequestQueue prq) {
+        return new VtdRegisters.QueueStats(byType[Descriptor.CONTEXT_CACHE].sum(), byType[Descriptor.PASID_CACHE].sum(),
+                byType[Descriptor.PASID_IOTLB].sum(), byType[Descriptor.PASID_DEVICE_TLB].sum(),
+                byType[Descriptor.PAGE_GROUP_RESPONSE].sum(), byType[Descriptor.INVALIDATION_WAIT].sum(), errors.sum(), timeouts.sum(), prq.requests.sum(), prq.answered[0].sum(),
+                prq.answered[1].sum(), prq.answered[2].sum(), prq.overflows.sum());
+    }
+}

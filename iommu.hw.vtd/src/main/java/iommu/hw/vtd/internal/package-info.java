@@ -1,0 +1,2 @@
+/** Implementation of the VT-d architecture bundle; private. */
+package iommu.hw.vtd.internal;
