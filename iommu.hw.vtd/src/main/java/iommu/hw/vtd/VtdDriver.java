@@ -40,8 +40,15 @@ import iommu.hw.driver.TableFrames;
  * Thread safe: calls are serialized, as a driver serializes its queue.
  */
 public final class VtdDriver implements IommuDriver {
-    /** Where the driver's tables come from: 4 KiB frames of system memory, zeroed, by physical address. */
+    /**
+     * Where the driver's tables come from: 4 KiB frames of system memory, zeroed, by physical address,
+     * one at a time (every VT-d table is one frame).
+     */
     public interface Frames extends TableFrames {
+        @Override
+        default long allocateContiguous(int frames) {
+            throw new UnsupportedOperationException("the VT-d driver's tables are one frame each");
+        }
     }
 
     /** The domain id of every PASID entry (first-level translation needs no other). */

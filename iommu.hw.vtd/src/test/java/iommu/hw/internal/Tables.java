@@ -3,22 +3,33 @@ package iommu.hw.internal;
 import iommu.hw.Pte;
 import iommu.hw.SystemMemory;
 
-/** Test helper: builds x86-64 page tables by hand in system memory, with its own frame bump allocator. */
-final class Tables {
+/**
+ * Test helper: builds x86-64 page tables by hand in system memory, with its own frame bump allocator
+ * (part of the test fixture: the contract suite builds its tables with it too).
+ */
+public final class Tables {
     static final long TABLE = Pte.PRESENT | Pte.WRITABLE | Pte.USER;
 
     final SystemMemory memory;
-    final long root;
+    public final long root;
     private long nextFrame;
 
-    Tables(SystemMemory memory, long firstFrame) {
+    public Tables(SystemMemory memory, long firstFrame) {
         this.memory = memory;
         this.nextFrame = firstFrame;
         this.root = frame();
     }
 
-    long frame() {
+    public long frame() {
         return (nextFrame++) << 12;
+    }
+
+    /** {@code count} frames in a row, the first aligned to their size. */
+    public long frames(int count) {
+        nextFrame = (nextFrame + count - 1) / count * count;
+        long first = nextFrame << 12;
+        nextFrame += count;
+        return first;
     }
 
     /** The OS side of {@code unit}: a VT-d driver whose tables come from this helper's frames (never reused). */
@@ -51,7 +62,7 @@ final class Tables {
         return table + 8L * Pte.index(va, level);
     }
 
-    void map4k(long va, long pa, long flags) {
+    public void map4k(long va, long pa, long flags) {
         memory.writeLong(entry(va, 1, TABLE), pa | flags);
     }
 

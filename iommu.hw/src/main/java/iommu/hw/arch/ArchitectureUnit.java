@@ -7,6 +7,7 @@ import org.osgi.annotation.versioning.ConsumerType;
 import iommu.hw.Access;
 import iommu.hw.FaultKind;
 import iommu.hw.PageResponse;
+import iommu.hw.Translation;
 
 /**
  * An architecture's part of one unit: the tables it reads to find a request's page table (through its
@@ -38,6 +39,14 @@ public interface ArchitectureUnit {
      * memory, and software's answer; null when the queue is full (the device retries).
      */
     PageResponse pageRequest(int requesterId, int pasid, long va, int pages, Access access);
+
+    /**
+     * A request of device {@code requesterId} faulted for good (no page request brought the page in): the
+     * architecture logs it where its software reads faults (AMD-Vi: an IO_PAGE_FAULT event). Called on
+     * the requesting thread without the unit's locks; nothing by default.
+     */
+    default void faulted(int requesterId, Translation.Fault fault) {
+    }
 
     /** Device {@code requesterId} is behind the unit (its first request or attachment); software may hear of it. */
     void deviceAdded(int requesterId);

@@ -146,8 +146,8 @@ public final class IommuUnit implements Iommu, DmaInitiator {
             }
 
             @Override
-            public void record(Fault fault) {
-                IommuUnit.this.record(fault);
+            public void record(RequesterId requester, Fault fault) {
+                IommuUnit.this.record(requester, fault);
             }
         });
         this.dma = new Dma(unit, memory, translator, gate, this::retire);
@@ -347,8 +347,10 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         openPorts.remove(port);
     }
 
-    private void record(Fault f) {
+    /** A fault goes to the unit's fault log, to its architecture's own (AMD-Vi's event log) and to Event Admin. */
+    private void record(RequesterId requester, Fault f) {
         faultLog.record(f);
+        arch.faulted(requester.value(), f);
         post(IommuEvents.FAULT, () -> java.util.Map.of(IommuEvents.PASID, f.pasid(), IommuEvents.VA, f.va(),
                 IommuEvents.ACCESS, f.access().name(), IommuEvents.REASON, f.kind().name()));
     }

@@ -23,7 +23,8 @@ final class Translator {
         /** A page request group of {@code requester}'s, {@code pages} pages from {@code va}'s, answered once. */
         PageResponse pageRequest(RequesterId requester, int pasid, long va, Access access, int pages);
 
-        void record(Fault fault);
+        /** A fault of {@code requester}'s request that stays (no page request brought the page in). */
+        void record(RequesterId requester, Fault fault);
     }
 
     static final long MISS = Iotlb.MISS;
@@ -144,7 +145,7 @@ final class Translator {
             return null;
         }
         Fault fault = new Fault(response == PageResponse.FAILURE ? FaultKind.PAGE_REQUEST_FAILED : kind, pasid, va, access);
-        outcomes.record(fault);
+        outcomes.record(requester, fault);
         return fault;
     }
 

@@ -65,12 +65,12 @@ final class FrameDatabase {
 
     /**
      * {@code count} free frames in a row, the first a multiple of {@code count} (a large page: physically
-     * contiguous and aligned), as {@code state}; returns the first, or -1 when no such run is free.
-     * Nothing is trimmed to make one.
+     * contiguous and aligned; or a table an IOMMU reads as one), as {@code state}; returns the first, or
+     * -1 when no such run is free. Nothing is trimmed to make one.
      */
     synchronized long allocateContiguous(int count, State state) {
-        if (state != State.PRIVATE || Integer.bitCount(count) != 1) {
-            throw new IllegalArgumentException("contiguous frames are private, a power of two in number");
+        if ((state != State.PRIVATE && state != State.IOMMU_TABLE) || Integer.bitCount(count) != 1) {
+            throw new IllegalArgumentException("contiguous frames are private or an IOMMU's table, a power of two in number");
         }
         for (long first = count; first + count <= states.length; first += count) {
             boolean free = true;

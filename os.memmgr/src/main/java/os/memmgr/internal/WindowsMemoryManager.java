@@ -110,6 +110,15 @@ public final class WindowsMemoryManager implements MemoryManager, ProcessAddress
             }
 
             @Override
+            public long allocateContiguous(int count) {
+                long first = frames.allocateContiguous(count, FrameDatabase.State.IOMMU_TABLE);
+                if (first < 0) {
+                    throw new MemoryException(Status.NO_MEMORY, "no " + count + " free frames in a row for an IOMMU table");
+                }
+                return first << SystemMemory.FRAME_SHIFT;
+            }
+
+            @Override
             public void free(long address) {
                 frames.free(address >>> SystemMemory.FRAME_SHIFT);
             }
