@@ -27,9 +27,10 @@ import os.memmgr.ProcessInfo;
 class SharedMemoryPathTest {
     @InjectService
     MemoryManager mm;
-    @InjectService
+    /** Unit 0 and its DMA port: the unit the tests bind to. */
+    @InjectService(filter = "(iommu.unit=0)")
     Iommu iommu;
-    @InjectService
+    @InjectService(filter = "(iommu.unit=0)")
     DmaInitiator dma;
 
     @AfterEach

@@ -1,5 +1,6 @@
 package machine.testing;
 
+import iommu.hw.internal.AmdViFixture;
 import iommu.hw.internal.IommuFixture;
 import os.memmgr.internal.OsFixture;
 import gpu.hw.internal.GpuFixture;
@@ -61,12 +62,12 @@ public final class TestMachine implements AutoCloseable {
 
     private TestMachine(Builder b) {
         memory = IommuFixture.memory(b.memoryBytes);
-        iommu = IommuFixture.unit(memory, 0, b.iotlbEntries, b.faultLogSize, 4, b.deviceTlbTimeoutMillis);
+        iommu = unit(b, 0);
         os = b.pagefile == null ? OsFixture.memoryManager(memory, iommu)
                 : OsFixture.memoryManager(memory, iommu, b.pagefile, b.pagefileMiB, b.lowWaterPercent, b.failPagefileIo);
         gpu = GpuFixture.adapter(0, iommu, memory, b.identity, b.aperturePages, b.modes);
         if (b.secondIdentity != null) {
-            iommu1 = IommuFixture.unit(memory, 1, b.iotlbEntries, b.faultLogSize, 4);
+            iommu1 = unit(b, 1);
             os.addIommu(iommu1);
             gpu1 = GpuFixture.adapter(1, iommu1, memory, b.secondIdentity, b.aperturePages, b.secondModes);
         } else {
@@ -314,6 +315,12 @@ public final class TestMachine implements AutoCloseable {
     }
 
     /** The machine's parts and policies; every setting has the default the tests mostly use. */
+    /** IOMMU unit {@code index} of the builder's architecture. */
+    private IommuUnit unit(Builder b, int index) {
+        return b.arch.equals("amdvi") ? AmdViFixture.unit(memory, index, b.iotlbEntries, b.faultLogSize, 4,
+                b.deviceTlbTimeoutMillis) : IommuFixture.unit(memory, index, b.iotlbEntries, b.faultLogSize, 4, b.deviceTlbTimeoutMillis);
+    }
+
     public static final class Builder {
         private long memoryBytes = 256L << 20;
         private int iotlbEntries = 4096;
@@ -339,6 +346,7 @@ public final class TestMachine implements AutoCloseable {
         private EventAdmin events;
         private boolean noDriver;
         private int deviceTlbTimeoutMillis = 1000;
+        private String arch = "vtd";
         private boolean lockProbe = true;
 
         private Builder() {
@@ -361,6 +369,15 @@ public final class TestMachine implements AutoCloseable {
         }
 
         /** System memory (default 256 MiB). */
+        /** The IOMMU units' architecture: {@code vtd} (the default) or {@code amdvi}. */
+        public Builder arch(String name) {
+            if (!name.equals("vtd") && !name.equals("amdvi")) {
+                throw new IllegalArgumentException("arch must be vtd or amdvi, not " + name);
+            }
+            arch = name;
+            return this;
+        }
+
         public Builder memory(long bytes) {
             memoryBytes = bytes;
             return this;

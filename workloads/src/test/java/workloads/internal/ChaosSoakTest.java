@@ -12,7 +12,6 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import gpu.hw.internal.SimulatedGpu;
@@ -77,8 +76,10 @@ class ChaosSoakTest {
     /** A render and a copy context of one device submitting without waiting, the fence invariants checked as they complete. */
     final ContextChaos contexts = new ContextChaos(failures, swallowed::contains);
 
-    @Test
-    void everythingAtOnceKeepsIsolationAndReturnsEveryFrame() throws Exception {
+    /** Once on VT-d units and once on AMD-Vi units, each for {@code chaos.seconds}. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"vtd", "amdvi"})
+    void everythingAtOnceKeepsIsolationAndReturnsEveryFrame(String arch) throws Exception {
         long seconds = Long.getLong("chaos.seconds", 4);
         long seed = Long.getLong("chaos.seed", System.nanoTime());
         org.osgi.service.event.EventAdmin counter = new org.osgi.service.event.EventAdmin() {
@@ -94,7 +95,7 @@ class ChaosSoakTest {
                 postEvent(event);
             }
         };
-        TestMachine wired = TestMachine.builder().memory(48L << 20).iommu(4096, 256)
+        TestMachine wired = TestMachine.builder().arch(arch).memory(48L << 20).iommu(4096, 256)
                 .pagefile(dir.resolve("pagefile.sys"), 256, 2).aperturePages(65536)
                 .reference(TestMachine.IOMMU, 16L << 20).budget(8L << 20).tdr(300, 300).events(counter).build();
         IommuUnit iommu = wired.iommu();
@@ -203,7 +204,7 @@ class ChaosSoakTest {
         checks.incrementAndGet();
         boolean balanced = start.equals(mm.frames()) && iommu.boundPasids().isEmpty() && vidmm.allocations().isEmpty()
                 && mm.paging().slotsUsed() == 0 && mm.paging().commitCharge() == 0;
-        String summary = String.format("chaos (seed %d, %d s): operations %d, submissions %d, faults injected %d"
+        String summary = String.format("chaos (" + arch + ", seed %d, %d s): operations %d, submissions %d, faults injected %d"
                         + " (engine resets among the last 256 logged: %d), submissions never completed %d, DDIs never returned %d,"
                         + " TDR recoveries %d, disrupted calls %d, swaps %d, UMD restarts %d, trims %d, pages out %d,"
                         + " page requests %d, invariant checks %d, context submissions %d (fences checked against their"

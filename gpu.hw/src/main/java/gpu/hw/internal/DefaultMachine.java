@@ -12,9 +12,10 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.framework.InvalidSyntaxException;
 
 /**
- * The default machine's hardware, written to Config Admin when none is configured: IOMMU units 0
- * and 1; adapter 0 (PCI 1234:1111, two display sources) behind unit 0; adapter 1 (PCI 1234:2222,
- * render-only) behind unit 1. Named factory configurations ({@code gpu.hw.Adapter~0}, ...), so the
+ * The default machine's hardware, written to Config Admin when none is configured: IOMMU unit 0, an
+ * Intel VT-d unit, and unit 1, an AMD-Vi unit (one of each, so that both architectures serve the
+ * machine side by side); adapter 0 (PCI 1234:1111, two display sources) behind unit 0; adapter 1 (PCI
+ * 1234:2222, render-only) behind unit 1. Named factory configurations ({@code gpu.hw.Adapter~0}, ...), so the
  * shell can change them with {@code config:set}. A factory that already has a configuration (a user's
  * own machine) is left as it is.
  */
@@ -27,8 +28,8 @@ public final class DefaultMachine {
     public DefaultMachine(@Reference ConfigurationAdmin admin) {
         try {
             if (none(admin, IOMMU_PID)) {
-                create(admin, IOMMU_PID, "0", props("iommu.unit", 0));
-                create(admin, IOMMU_PID, "1", props("iommu.unit", 1));
+                create(admin, IOMMU_PID, "0", unit(0, "vtd"));
+                create(admin, IOMMU_PID, "1", unit(1, "amdvi"));
             }
             if (none(admin, GpuConfig.PID)) {
                 create(admin, GpuConfig.PID, "0", adapter(0, 0x1111, 2, 0));
@@ -54,6 +55,12 @@ public final class DefaultMachine {
     private static Dictionary<String, Object> props(String key, Object value) {
         Dictionary<String, Object> d = new Hashtable<>();
         d.put(key, value);
+        return d;
+    }
+
+    private static Dictionary<String, Object> unit(int index, String arch) {
+        Dictionary<String, Object> d = props("iommu.unit", index);
+        d.put("arch", arch);
         return d;
     }
 

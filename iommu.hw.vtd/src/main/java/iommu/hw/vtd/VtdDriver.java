@@ -32,8 +32,9 @@ import iommu.hw.driver.TableFrames;
  *
  * <p>A device that does not answer a device-TLB invalidation in time stops the queue (ITE): the driver
  * reports it in one line and to its {@linkplain #setDeviceTimeoutHandler device time-out handler} (the
- * device must be reset: until then the unit refuses its translated requests), clears the time-out and
- * lets the queue go on to the wait descriptor, as Linux's intel-iommu driver does.
+ * device must be reset: until then the unit refuses its translated requests) and clears the time-out;
+ * the time-out aborted the batch's wait, so the driver submits the batch again, as Linux's intel-iommu
+ * driver does.
  *
  * <p>The PASID directory is one frame (PDTS 2: 512 entries of 64 PASIDs), so PASIDs are
  * 1..{@link #MAX_PASID}; PASID tables are made on first bind and freed when their last entry goes.
@@ -56,6 +57,8 @@ public final class VtdDriver implements IommuDriver {
     /** PDTS: the PASID directory has 2^(2+7) = 512 entries, one frame. */
     public static final int DIRECTORY_SIZE = 2;
     public static final int MAX_PASID = (1 << (DIRECTORY_SIZE + 7)) * PasidEntry.PER_TABLE - 1;
+    /** Submissions of one batch: the first, and again after each device-TLB time-out that aborted its wait. */
+    private static final int MAX_ATTEMPTS = 4;
     /** Page-selective descriptors per invalidation before one of the whole PASID is cheaper. */
     private static final int MAX_RANGES = 32;
 
@@ -409,26 +412,35 @@ public final class VtdDriver implements IommuDriver {
      * wait's status write. @throws IllegalStateException naming the unit and the queue error if the unit stopped
      */
     private void submit(List<Descriptor> batch) {
-        int value = ++sequence;
-        enqueue(batch, new Descriptor.InvalidationWait(false, true, true, false, value, status));
-        if ((int) memory.readLong(status) == value) {
-            return; // the wait completed, so nothing before it stopped the queue: no register to read
-        }
-        checkQueue();
-        for (RequesterId late = registers.invalidationTimeout(); late != null; late = registers.invalidationTimeout()) {
-            System.getLogger(VtdDriver.class.getName()).log(System.Logger.Level.ERROR, "IOMMU unit " + unit.unit()
-                    + ": device " + late + " did not answer a device-TLB invalidation in time (ITE); the unit refuses its"
-                    + " translated requests until the device is reset");
-            try {
-                timeoutHandler.accept(late);
-            } catch (RuntimeException e) {
-                System.getLogger(VtdDriver.class.getName()).log(System.Logger.Level.WARNING, "device time-out handler: " + e);
+        for (int attempt = 1; ; attempt++) {
+            int value = ++sequence;
+            enqueue(batch, new Descriptor.InvalidationWait(false, true, true, false, value, status));
+            if ((int) memory.readLong(status) == value) {
+                return; // the wait completed, so nothing before it stopped the queue: no register to read
             }
-            registers.clearInvalidationTimeout(); // the queue goes on: the wait after it completes
-        }
-        if ((int) memory.readLong(status) != value) {
-            throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation wait did not complete: "
-                    + registers.queueError());
+            checkQueue();
+            boolean timedOut = false;
+            for (RequesterId late = registers.invalidationTimeout(); late != null; late = registers.invalidationTimeout()) {
+                System.getLogger(VtdDriver.class.getName()).log(System.Logger.Level.ERROR, "IOMMU unit " + unit.unit()
+                        + ": device " + late + " did not answer a device-TLB invalidation in time (ITE); the unit refuses its"
+                        + " translated requests until the device is reset");
+                try {
+                    timeoutHandler.accept(late);
+                } catch (RuntimeException e) {
+                    System.getLogger(VtdDriver.class.getName()).log(System.Logger.Level.WARNING, "device time-out handler: " + e);
+                }
+                registers.clearInvalidationTimeout(); // the queue goes on; the waits pending then were aborted
+                timedOut = true;
+            }
+            if ((int) memory.readLong(status) == value) {
+                return;
+            }
+            if (!timedOut || attempt == MAX_ATTEMPTS) {
+                throw new IllegalStateException("IOMMU unit " + unit.unit() + ": the invalidation wait did not complete: "
+                        + registers.queueError());
+            }
+            // the time-out aborted the wait: the batch again, as Linux's qi_submit_sync does on -EAGAIN (the device
+            // that timed out is refused now and not asked again until it resets)
         }
     }
 

@@ -143,9 +143,11 @@ public interface VtdRegisters {
      * @param groupsInvalid page groups answered invalid request
      * @param groupsFailed  page groups answered response failure
      * @param overflows     page requests the full queue (or no free group index) turned away: the device retried
+     * @param abortedWaits  wait descriptors a device-TLB invalidation time-out aborted (pending between the head
+     *                      and the tail when it came): consumed without their status write
      */
     record QueueStats(long contextCache, long pasidCache, long iotlb, long deviceTlb, long groupResponses, long waits,
                       long errors, long deviceTlbTimeouts, long pageRequests, long groupsSucceeded, long groupsInvalid,
-                      long groupsFailed, long overflows) {
+                      long groupsFailed, long overflows, long abortedWaits) {
     }
 }

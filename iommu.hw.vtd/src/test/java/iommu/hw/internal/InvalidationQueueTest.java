@@ -268,7 +268,7 @@ class InvalidationQueueTest {
     }
 
     @Test
-    void aDeviceThatDoesNotAnswerStopsTheQueueBeforeTheWaitUntilSoftwareClearsTheTimeOut() {
+    void aDeviceThatDoesNotAnswerStopsTheQueueAndAbortsThePendingWaitUntilSoftwareClearsTheTimeOut() {
         IommuUnit unit = IommuFixture.unit(memory, 1, 1024, 8, 4, 20);
         VtdRegisters r = IommuFixture.registers(unit);
         tables.driver(unit).bind(5, tables.root);
@@ -302,23 +302,35 @@ class InvalidationQueueTest {
 
         r.clearInvalidationTimeout();
         assertNull(r.invalidationTimeout());
-        assertEquals((head + 3) % entries, r.invalidationQueueHead() / 32);
-        assertEquals(7, (int) memory.readLong(status), "cleared, the queue went on to the wait");
+        assertEquals((head + 3) % entries, r.invalidationQueueHead() / 32, "cleared, the queue went on past the wait");
+        assertEquals(0, memory.readLong(status), "the wait pending at the time-out was aborted: no status write");
+        assertEquals(1, r.queueStats().abortedWaits());
+        long[] again = new Descriptor.InvalidationWait(false, true, false, false, 8, status).encode();
+        for (int i = 0; i < 4; i++) {
+            memory.writeLong(base + 32L * ((head + 3) % entries) + 8L * i, again[i]);
+        }
+        r.setInvalidationQueueTail(32 * ((head + 4) % entries));
+        assertEquals(8, (int) memory.readLong(status), "a wait written after the time-out completes");
         assertTrue(port.blocked(), "still refused until the device resets");
         port.reset();
         assertEquals(true, port.read(0x100000, new byte[8], 0, 8));
     }
 
     @Test
-    void theDriverReportsADeviceThatTimedOutAndItsInvalidationStillCompletes() {
+    void theDriverReportsADeviceThatTimedOutAndSubmitsTheBatchWhoseWaitWasAbortedAgain() {
         IommuUnit unit = IommuFixture.unit(memory, 1, 1024, 8, 4, 20);
         VtdDriver driver = tables.driver(unit);
         driver.bind(5, tables.root);
+        tables.map4k(0x10000, 0x100000, USER_RW);
+        assertEquals(0x100000, pa(unit.translate(5, 0x10000, Access.READ)));
+        tables.map4k(0x10000, 0x300000, USER_RW);
         java.util.List<RequesterId> told = new java.util.ArrayList<>();
         driver.setDeviceTimeoutHandler(told::add);
         unit.attach((pasid, va, length, timeoutNanos) -> false);
-        driver.invalidate(5, 0x10000, 4096); // returns: the wait completed after the driver cleared the time-out
+        driver.invalidate(5, 0x10000, 4096); // returns: the batch went again after the time-out aborted its wait
         assertEquals(java.util.List.of(IommuUnit.TEST_DEVICE), told);
+        assertEquals(1, IommuFixture.registers(unit).queueStats().abortedWaits());
+        assertEquals(0x300000, pa(unit.translate(5, 0x10000, Access.READ)), "the invalidation took effect");
         assertNull(IommuFixture.registers(unit).invalidationTimeout());
         driver.invalidate(5, 0x10000, 4096); // a blocked device is not asked again until it resets
         assertEquals(1, told.size());

@@ -2,6 +2,7 @@ package iommu.hw.internal;
 
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
 
 /**
  * One IOMMU unit (a factory configuration per unit: {@code iommu.hw.Iommu~0}, {@code ~1}, ...). Its
@@ -13,8 +14,14 @@ public @interface IommuConfig {
     /** The architecture of a unit whose configuration names none. */
     String DEFAULT_ARCH = "vtd";
 
+    /**
+     * The options are the architectures the model ships; the shell refuses any other name. A
+     * configuration written otherwise may name another architecture bundle's: the unit starts when a
+     * bundle registers it.
+     */
     @AttributeDefinition(name = "Architecture", description = "The unit's architecture, as an architecture bundle registers it"
-            + " (vtd: Intel VT-d in scalable mode; amdvi: AMD-Vi with guest translation). The unit starts when that bundle is there.")
+            + " (vtd: Intel VT-d in scalable mode; amdvi: AMD-Vi with guest translation); a change restarts the unit on it.",
+            options = {@Option(label = "Intel VT-d", value = "vtd"), @Option(label = "AMD-Vi", value = "amdvi")})
     String arch() default DEFAULT_ARCH;
 
     @AttributeDefinition(name = "Unit index", min = "0", max = "15",

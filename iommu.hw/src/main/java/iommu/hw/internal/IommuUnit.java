@@ -64,6 +64,8 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     public static final RequesterId TEST_DEVICE = new RequesterId(0, 0x1f, 0);
 
     private final int unit;
+    /** iotlbEntries, faultLogSize, pageRequestAttempts and deviceTlbTimeoutMillis as the unit started with them. */
+    private final int[] geometry;
     private final String architecture;
     private final SystemMemory memory;
     private final Iotlb iotlb;
@@ -115,11 +117,26 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         return value;
     }
 
-    /** The IOMMU's geometry is fixed while the machine runs; a new configuration applies at the next start. */
+    /**
+     * The IOMMU's geometry is fixed while the machine runs: a change of it applies at the next start
+     * (said once, naming what changed). A new {@code arch} never gets here: it changes the architecture
+     * reference's target, so the unit restarts on the other architecture at once.
+     */
     @Modified
     void modified(IommuConfig config) {
-        System.getLogger(IommuUnit.class.getName()).log(System.Logger.Level.WARNING, "configuration "
-                + IommuConfig.PID + " changed; it takes effect at the next start of the iommu.hw bundle");
+        java.util.List<String> changed = new java.util.ArrayList<>();
+        for (String[] a : new String[][] {{"iommu.unit", "" + config.iommu_unit(), "" + unit},
+                {"iotlbEntries", "" + config.iotlbEntries(), "" + geometry[0]}, {"faultLogSize", "" + config.faultLogSize(), "" + geometry[1]},
+                {"pageRequestAttempts", "" + config.pageRequestAttempts(), "" + geometry[2]},
+                {"deviceTlbTimeoutMillis", "" + config.deviceTlbTimeoutMillis(), "" + geometry[3]}}) {
+            if (!a[1].equals(a[2])) {
+                changed.add(a[0]);
+            }
+        }
+        if (!changed.isEmpty()) {
+            System.getLogger(IommuUnit.class.getName()).log(System.Logger.Level.WARNING, "configuration " + IommuConfig.PID
+                    + " of unit " + unit + ": " + String.join(", ", changed) + " take effect at the next start of the iommu.hw bundle");
+        }
     }
 
     /**
@@ -132,6 +149,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
             throw new IllegalArgumentException("page request attempts must be >= 1, not " + pageRequestAttempts);
         }
         this.unit = unit;
+        this.geometry = new int[] {iotlbEntries, faultLogSize, pageRequestAttempts, deviceTlbTimeoutMillis};
         this.architecture = name;
         this.memory = memory;
         this.iotlb = new Iotlb(iotlbEntries);

@@ -13,8 +13,11 @@ import iommu.hw.vtd.VtdRegisters;
  * descriptor does to the caches is the unit's ({@link Target}); a descriptor that does not decode, or
  * that the unit refuses, stops the queue with the head on it (IQE). A device-TLB invalidation a device
  * did not answer in time ({@link DeviceTimeout}) stops it too (ITE), with the head past that descriptor,
- * until software clears the time-out: nothing after it, a wait descriptor least of all, is processed
- * before software has seen which device timed out.
+ * until software clears the time-out: nothing after it is processed before software has seen which
+ * device timed out, and every wait descriptor pending then (between the head and the tail: a unit may
+ * have fetched them all) is aborted, consumed later without its status write. That is what Linux's
+ * qi_check_fault expects ("If ITE happens, all pending wait_desc commands are aborted"): it marks
+ * those waits aborted and submits the batch again.
  */
 final class InvalidationQueue extends RingQueue {
     /** Descriptors per 4 KiB of queue. */
@@ -43,6 +46,9 @@ final class InvalidationQueue extends RingQueue {
     private final LongAdder timeouts = new LongAdder();
     private final LongAdder[] byType = new LongAdder[16];
     private final LongAdder errors = new LongAdder();
+    /** Wait descriptors a time-out aborted, by queue index (under the monitor). */
+    private final java.util.BitSet aborted = new java.util.BitSet();
+    private final LongAdder abortedWaits = new LongAdder();
 
     InvalidationQueue(SystemMemory memory, Target target) {
         super(memory, "invalidation queue", "IQA", PER_FRAME);
@@ -56,6 +62,7 @@ final class InvalidationQueue extends RingQueue {
     protected void reset() {
         error = null;
         timedOut = null;
+        aborted.clear();
     }
 
     synchronized String error() {
@@ -83,6 +90,12 @@ final class InvalidationQueue extends RingQueue {
 
     private void process() {
         while (head != tail && error == null && timedOut == null) {
+            if (aborted.get(head)) {
+                aborted.clear(head); // an aborted wait: consumed, no drain, no status write
+                abortedWaits.increment();
+                head = (head + 1) % entries;
+                continue;
+            }
             long[] words = QueueMemory.words(memory, base + (long) Descriptor.BYTES * head, 4);
             try {
                 Descriptor d = Descriptor.decode(words);
@@ -97,6 +110,11 @@ final class InvalidationQueue extends RingQueue {
                 timeouts.increment();
                 timedOut = late.device;
                 head = (head + 1) % entries;
+                for (int i = head; i != tail; i = (i + 1) % entries) {
+                    if (Descriptor.typeOf(memory.readLong(base + (long) Descriptor.BYTES * i)) == Descriptor.INVALIDATION_WAIT) {
+                        aborted.set(i);
+                    }
+                }
                 return;
             }
             head = (head + 1) % entries;
@@ -108,6 +126,6 @@ final class InvalidationQueue extends RingQueue {
         return new VtdRegisters.QueueStats(byType[Descriptor.CONTEXT_CACHE].sum(), byType[Descriptor.PASID_CACHE].sum(),
                 byType[Descriptor.PASID_IOTLB].sum(), byType[Descriptor.PASID_DEVICE_TLB].sum(),
                 byType[Descriptor.PAGE_GROUP_RESPONSE].sum(), byType[Descriptor.INVALIDATION_WAIT].sum(), errors.sum(), timeouts.sum(), prq.requests.sum(), prq.answered[0].sum(),
-                prq.answered[1].sum(), prq.answered[2].sum(), prq.overflows.sum());
+                prq.answered[1].sum(), prq.answered[2].sum(), prq.overflows.sum(), abortedWaits.sum());
     }
 }

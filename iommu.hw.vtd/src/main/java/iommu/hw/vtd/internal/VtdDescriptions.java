@@ -55,9 +55,9 @@ final class VtdDescriptions {
                     r.invalidationQueueHead(), r.invalidationQueueTail()));
         }
         b.append(String.format(Locale.ROOT, "%nprocessed   context-cache %d, PASID-cache %d, PASID-based IOTLB %d,"
-                        + " PASID-based device-TLB %d, page group responses %d%nwaits       %d completed%n"
+                        + " PASID-based device-TLB %d, page group responses %d%nwaits       %d completed, %d aborted by a time-out%n"
                         + "time-outs   %d device-TLB invalidations not answered in time%nerrors      %d%s",
-                s.contextCache(), s.pasidCache(), s.iotlb(), s.deviceTlb(), s.groupResponses(), s.waits(),
+                s.contextCache(), s.pasidCache(), s.iotlb(), s.deviceTlb(), s.groupResponses(), s.waits(), s.abortedWaits(),
                 s.deviceTlbTimeouts(), s.errors(),
                 r.queueError() == null ? "" : " (stopped: " + r.queueError() + ")"));
         if (r.pageRequestQueue() < 0) {
