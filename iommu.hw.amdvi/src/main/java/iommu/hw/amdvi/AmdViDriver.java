@@ -14,6 +14,7 @@ import iommu.hw.Pasid;
 import iommu.hw.RequesterId;
 import iommu.hw.SystemMemory;
 import iommu.hw.driver.IommuDriver;
+import iommu.hw.driver.OpenPageGroups;
 import iommu.hw.driver.TableFrames;
 
 /**
@@ -68,7 +69,8 @@ public final class AmdViDriver implements IommuDriver {
     private boolean closed;
     /** Held while a log is drained: one drainer at a time, never with this driver's monitor. */
     private final Object draining = new Object();
-    private final Map<Long, PageResponse> openGroups = new HashMap<>();
+    /** Page groups whose last request has not arrived yet (under {@link #draining}). */
+    private final OpenPageGroups openGroups = new OpenPageGroups();
     private volatile PageRequestHandler handler;
     private volatile java.util.function.Consumer<RequesterId> timeoutHandler = device -> { };
 
@@ -304,12 +306,11 @@ public final class AmdViDriver implements IommuDriver {
             for (; head != tail; head = (head + PprLogEntry.BYTES) % size) {
                 PprLogEntry e = PprLogEntry.decode(new long[] {memory.readLong(pprLog + head), memory.readLong(pprLog + head + 8)});
                 Access access = e.write() ? Access.WRITE : e.execute() ? Access.EXECUTE : Access.READ;
-                PageResponse r = e.guest() && e.pasid() != 0 && e.pasid() <= maxPasid ? resolve(e.pasid(), e.address(), access)
+                PageResponse r = e.guest() && e.pasid() != 0 && e.pasid() <= maxPasid
+                        ? OpenPageGroups.resolve(handler, new PageRequest(e.pasid(), e.address(), access))
                         : PageResponse.INVALID; // as Linux's ppr.c refuses a request without GN or with a PASID out of range
-                long group = (long) e.deviceId() << 9 | e.groupIndex();
-                PageResponse worst = openGroups.merge(group, r, (a, b) -> a.ordinal() >= b.ordinal() ? a : b);
-                if (e.last()) {
-                    openGroups.remove(group);
+                PageResponse worst = openGroups.add(e.deviceId(), e.groupIndex(), r, e.last());
+                if (worst != null) {
                     responses.add(new Command.CompletePprRequest(e.deviceId(), e.pasid(), e.guest(), e.groupIndex(),
                             worst == PageResponse.SUCCESS ? Command.CompletePprRequest.SUCCESS
                                     : worst == PageResponse.INVALID ? Command.CompletePprRequest.INVALID : Command.CompletePprRequest.FAILURE));
@@ -326,18 +327,6 @@ public final class AmdViDriver implements IommuDriver {
         }
     }
 
-    private PageResponse resolve(int pasid, long va, Access access) {
-        PageRequestHandler h = handler;
-        if (h == null) {
-            return PageResponse.FAILURE;
-        }
-        try {
-            PageResponse r = h.handle(new PageRequest(pasid, va, access));
-            return r == null ? PageResponse.FAILURE : r;
-        } catch (RuntimeException e) {
-            return PageResponse.FAILURE;
-        }
-    }
 
     /**
      * Writes {@code batch} and a COMPLETION_WAIT storing the next sequence number, moves the tail, and

@@ -14,6 +14,7 @@ import iommu.hw.PageResponse;
 import iommu.hw.Pasid;
 import iommu.hw.SystemMemory;
 import iommu.hw.driver.IommuDriver;
+import iommu.hw.driver.OpenPageGroups;
 import iommu.hw.driver.TableFrames;
 
 /**
@@ -73,8 +74,8 @@ public final class VtdDriver implements IommuDriver {
     private final long pageRequests;
     /** Held while the page request queue is drained: one drainer at a time, never with this driver's monitor. */
     private final Object draining = new Object();
-    /** Page groups whose last request has not arrived yet, by RID and group index: their worst response so far (under {@link #draining}). */
-    private final Map<Long, PageResponse> openGroups = new HashMap<>();
+    /** Page groups whose last request has not arrived yet (under {@link #draining}). */
+    private final OpenPageGroups openGroups = new OpenPageGroups();
     private volatile PageRequestHandler handler;
     private volatile java.util.function.Consumer<RequesterId> timeoutHandler = device -> { };
     /** Context tables by bus * 2 + (upper half of device numbers), and the devices whose context entries are written. */
@@ -371,11 +372,9 @@ public final class VtdDriver implements IommuDriver {
                 long at = pageRequests + (long) PageRequestDescriptor.BYTES * head;
                 PageRequestDescriptor d = PageRequestDescriptor.decode(new long[] {memory.readLong(at), memory.readLong(at + 8), 0, 0});
                 Access access = d.write() ? Access.WRITE : d.execute() ? Access.EXECUTE : Access.READ;
-                PageResponse r = resolve(d.pasid(), d.address(), access);
-                long group = (long) d.requesterId() << 9 | d.groupIndex();
-                PageResponse worst = openGroups.merge(group, r, (a, b) -> a.ordinal() >= b.ordinal() ? a : b);
-                if (d.lastInGroup()) {
-                    openGroups.remove(group);
+                PageResponse r = OpenPageGroups.resolve(handler, new PageRequest(d.pasid(), d.address(), access));
+                PageResponse worst = openGroups.add(d.requesterId(), d.groupIndex(), r, d.lastInGroup());
+                if (worst != null) {
                     // PASID present as the request had it (as Linux's handle_bad_prq_event and page_response copy it)
                     responses.add(new Descriptor.PageGroupResponse(d.requesterId(), d.pasid(), d.pasidPresent(),
                             worst == PageResponse.SUCCESS ? Descriptor.PageGroupResponse.SUCCESS
@@ -391,19 +390,6 @@ public final class VtdDriver implements IommuDriver {
                     }
                 }
             }
-        }
-    }
-
-    private PageResponse resolve(int pasid, long va, Access access) {
-        PageRequestHandler h = handler;
-        if (h == null) {
-            return PageResponse.FAILURE;
-        }
-        try {
-            PageResponse r = h.handle(new PageRequest(pasid, va, access));
-            return r == null ? PageResponse.FAILURE : r;
-        } catch (RuntimeException e) {
-            return PageResponse.FAILURE;
         }
     }
 

@@ -100,7 +100,8 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     public IommuUnit(@Reference SystemMemory memory,
                      @Reference(name = "architecture", target = "(" + Architecture.ARCH + "=" + IommuConfig.DEFAULT_ARCH + ")")
                      java.util.Map.Entry<java.util.Map<String, Object>, Architecture> architecture, IommuConfig config) {
-        this(memory, architecture.getValue(), String.valueOf(architecture.getKey().get(Architecture.ARCH)), configured("iommu.unit", config.iommu_unit(), 0, 15, false, 0),
+        this(memory, architecture.getValue(), String.valueOf(architecture.getKey().get(Architecture.ARCH)),
+                configured("iommu.unit", config.iommu_unit(), 0, 15, false, 0),
                 configured("iotlbEntries", config.iotlbEntries(), 1, 1 << 20, true, 65536),
                 configured("faultLogSize", config.faultLogSize(), 1, 65536, false, 256),
                 configured("pageRequestAttempts", config.pageRequestAttempts(), 1, 64, false, 4),
@@ -124,13 +125,14 @@ public final class IommuUnit implements Iommu, DmaInitiator {
      */
     @Modified
     void modified(IommuConfig config) {
+        int[] now = {config.iommu_unit(), config.iotlbEntries(), config.faultLogSize(), config.pageRequestAttempts(),
+                config.deviceTlbTimeoutMillis()};
+        int[] started = {unit, geometry[0], geometry[1], geometry[2], geometry[3]};
+        String[] names = {"iommu.unit", "iotlbEntries", "faultLogSize", "pageRequestAttempts", "deviceTlbTimeoutMillis"};
         java.util.List<String> changed = new java.util.ArrayList<>();
-        for (String[] a : new String[][] {{"iommu.unit", "" + config.iommu_unit(), "" + unit},
-                {"iotlbEntries", "" + config.iotlbEntries(), "" + geometry[0]}, {"faultLogSize", "" + config.faultLogSize(), "" + geometry[1]},
-                {"pageRequestAttempts", "" + config.pageRequestAttempts(), "" + geometry[2]},
-                {"deviceTlbTimeoutMillis", "" + config.deviceTlbTimeoutMillis(), "" + geometry[3]}}) {
-            if (!a[1].equals(a[2])) {
-                changed.add(a[0]);
+        for (int i = 0; i < names.length; i++) {
+            if (now[i] != started[i]) {
+                changed.add(names[i]);
             }
         }
         if (!changed.isEmpty()) {

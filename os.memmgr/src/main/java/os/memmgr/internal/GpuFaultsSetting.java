@@ -2,7 +2,6 @@ package os.memmgr.internal;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 
@@ -12,7 +11,9 @@ import os.memmgr.MemoryManager;
 /**
  * Applies the configured GPU fault policy ({@link GpuFaultsConfig}) to the memory manager, at its
  * start and at every change. A value that is neither policy is reported in one line and changes
- * nothing.
+ * nothing. A change reactivates the component (no modified method): SCR reports it active with the
+ * new configuration only once its constructor applied it, so {@code config:set}, which waits for
+ * that, returns after the policy changed, never between SCR taking the change and applying it.
  */
 @Component(immediate = true, configurationPid = GpuFaultsConfig.PID)
 @Designate(ocd = GpuFaultsConfig.class)
@@ -27,8 +28,7 @@ public final class GpuFaultsSetting {
         apply(config);
     }
 
-    @Modified
-    void apply(GpuFaultsConfig config) {
+    private void apply(GpuFaultsConfig config) {
         GpuFaultPolicy policy;
         try {
             policy = GpuFaultPolicy.parse(config.policy());

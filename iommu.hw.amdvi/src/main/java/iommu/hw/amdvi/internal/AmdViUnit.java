@@ -17,6 +17,8 @@ import iommu.hw.amdvi.Event;
 import iommu.hw.amdvi.ExtendedFeatures;
 import iommu.hw.amdvi.PprLogEntry;
 import iommu.hw.arch.ArchitectureUnit;
+import iommu.hw.arch.DeviceScope;
+import iommu.hw.arch.PageRequestGroups;
 import iommu.hw.arch.UnitHardware;
 
 /**
@@ -33,7 +35,6 @@ public final class AmdViUnit implements ArchitectureUnit, AmdViRegisters {
      * beyond the first (GLX 1: 2^18 PASIDs) and 16-bit PASIDs (PASmax 15), as Linux's driver uses them.
      */
     static final ExtendedFeatures FEATURES = new ExtendedFeatures(true, false, true, true, 1, 15);
-    private static final int GROUPS = 512;
 
     private final UnitHardware hardware;
     private final SystemMemory memory;
@@ -42,18 +43,14 @@ public final class AmdViUnit implements ArchitectureUnit, AmdViRegisters {
     private final Object logs = new Object();
     private final Ring events;
     private final Ring ppr;
-    private final java.util.Set<RequesterId> scope = new java.util.LinkedHashSet<>();
-    private java.util.function.Consumer<RequesterId> arrival;
+    private final DeviceScope scope = new DeviceScope();
     private volatile Runnable interrupt;
     private volatile long control;
     private long status;
     /** Why the command buffer stopped (an illegal command), or null while it runs. */
     private String stopped;
-    /** Page request groups waiting, by PRG index: the device, the response (null while waiting); under {@link #logs}. */
-    private final boolean[] outstanding = new boolean[GROUPS];
-    private final int[] owners = new int[GROUPS];
-    private final PageResponse[] responses = new PageResponse[GROUPS];
-    private int nextGroup;
+    /** Page request groups waiting for COMPLETE_PPR_REQUEST (under {@link #logs}). */
+    private final PageRequestGroups groups = new PageRequestGroups();
     private final LongAdder[] byOpcode = new LongAdder[16];
     private final LongAdder illegal = new LongAdder();
     private final LongAdder pageFaults = new LongAdder();
@@ -118,27 +115,17 @@ public final class AmdViUnit implements ArchitectureUnit, AmdViRegisters {
 
     @Override
     public void deviceAdded(int requesterId) {
-        RequesterId device = RequesterId.of(requesterId);
-        java.util.function.Consumer<RequesterId> told;
-        synchronized (this) {
-            if (!scope.add(device)) {
-                return;
-            }
-            told = arrival;
-        }
-        if (told != null) {
-            told.accept(device); // outside the monitor: software takes its own locks
-        }
+        scope.enter(RequesterId.of(requesterId));
     }
 
     @Override
-    public synchronized List<RequesterId> deviceScope() {
-        return List.copyOf(scope);
+    public List<RequesterId> deviceScope() {
+        return scope.devices();
     }
 
     @Override
-    public synchronized void setDeviceArrival(java.util.function.Consumer<RequesterId> arrival) {
-        this.arrival = arrival;
+    public void setDeviceArrival(java.util.function.Consumer<RequesterId> arrival) {
+        scope.setArrival(arrival);
     }
 
     // ---- registers ----
@@ -443,16 +430,11 @@ public final class AmdViUnit implements ArchitectureUnit, AmdViRegisters {
                     || interrupt == null) {
                 return PageResponse.FAILURE; // no software services page requests
             }
-            group = freeGroup();
-            if (group < 0 || ppr.free() < pages) {
+            group = ppr.free() < pages ? -1 : groups.open(requesterId);
+            if (group < 0) {
                 status |= PPR_OVERFLOW;
                 pprOverflows.increment();
-                if (group >= 0) {
-                    outstanding[group] = false;
-                }
-                group = -1;
             } else {
-                owners[group] = requesterId;
                 for (int p = 0; p < pages; p++) {
                     ppr.push(new PprLogEntry(requesterId, pasid, group, p == pages - 1, access != Access.WRITE,
                             access == Access.WRITE, access == Access.EXECUTE, true, true, (va & ~0xFFFL) + 4096L * p).encode());
@@ -469,24 +451,8 @@ public final class AmdViUnit implements ArchitectureUnit, AmdViRegisters {
             return null;
         }
         synchronized (logs) {
-            PageResponse r = responses[group];
-            responses[group] = null;
-            outstanding[group] = false;
-            return r == null ? PageResponse.FAILURE : r;
+            return groups.close(group);
         }
-    }
-
-    private int freeGroup() {
-        for (int i = 0; i < GROUPS; i++) {
-            int g = (nextGroup + i) % GROUPS;
-            if (!outstanding[g]) {
-                outstanding[g] = true;
-                responses[g] = null;
-                nextGroup = (g + 1) % GROUPS;
-                return g;
-            }
-        }
-        return -1;
     }
 
     /**
@@ -495,14 +461,12 @@ public final class AmdViUnit implements ArchitectureUnit, AmdViRegisters {
      * passes its own enum, 2 for a failure).
      */
     private void respond(Command.CompletePprRequest r) {
+        PageResponse response = r.status() == Command.CompletePprRequest.SUCCESS ? PageResponse.SUCCESS
+                : r.status() == Command.CompletePprRequest.INVALID ? PageResponse.INVALID : PageResponse.FAILURE;
         synchronized (logs) {
-            if (!outstanding[r.tag()] || owners[r.tag()] != r.deviceId()) {
-                return; // no such group waits (stale or another device's): dropped, as a device drops it
+            if (groups.answer(r.tag(), r.deviceId(), response)) { // else stale or another device's: dropped
+                answered[response.ordinal()].increment();
             }
-            PageResponse response = r.status() == Command.CompletePprRequest.SUCCESS ? PageResponse.SUCCESS
-                    : r.status() == Command.CompletePprRequest.INVALID ? PageResponse.INVALID : PageResponse.FAILURE;
-            responses[r.tag()] = response;
-            answered[response.ordinal()].increment();
         }
     }
 

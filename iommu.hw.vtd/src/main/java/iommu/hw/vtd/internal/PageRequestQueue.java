@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.LongAdder;
 import iommu.hw.Access;
 import iommu.hw.PageResponse;
 import iommu.hw.SystemMemory;
+import iommu.hw.arch.PageRequestGroups;
 import iommu.hw.vtd.Descriptor;
 import iommu.hw.vtd.PageRequestDescriptor;
 import iommu.hw.RequesterId;
@@ -21,13 +22,8 @@ import iommu.hw.RequesterId;
 final class PageRequestQueue extends RingQueue {
     /** Descriptors per 4 KiB of queue. */
     static final int PER_FRAME = 4096 / PageRequestDescriptor.BYTES;
-    private static final int GROUPS = 512;
-
-    /** Each outstanding group's response (null while waiting), and the device it is for, by group index. */
-    private final PageResponse[] responses = new PageResponse[GROUPS];
-    private final boolean[] outstanding = new boolean[GROUPS];
-    private final int[] owners = new int[GROUPS];
-    private int nextGroup;
+    /** The outstanding groups (under this object's monitor). */
+    private final PageRequestGroups groups = new PageRequestGroups();
     private final AtomicReference<Runnable> interrupt = new AtomicReference<>();
     final LongAdder requests = new LongAdder();
     final LongAdder overflows = new LongAdder();
@@ -58,15 +54,10 @@ final class PageRequestQueue extends RingQueue {
             if (base < 0 || handler == null) {
                 return PageResponse.FAILURE; // no software services page requests
             }
-            group = freeGroup();
-            if (group < 0 || (head - tail - 1 + entries) % entries < pages) {
+            group = (head - tail - 1 + entries) % entries < pages ? -1 : groups.open(requester.value());
+            if (group < 0) {
                 overflows.increment();
-                if (group >= 0) {
-                    outstanding[group] = false;
-                }
-                group = -1;
             } else {
-                owners[group] = requester.value();
                 for (int p = 0; p < pages; p++) {
                     long[] words = new PageRequestDescriptor(requester.value(), pasid, true, access == Access.EXECUTE, false,
                             access != Access.WRITE, access == Access.WRITE, p == pages - 1, group,
@@ -87,37 +78,19 @@ final class PageRequestQueue extends RingQueue {
             return null;
         }
         synchronized (this) {
-            PageResponse r = responses[group];
-            responses[group] = null;
-            outstanding[group] = false;
-            return r == null ? PageResponse.FAILURE : r;
+            return groups.close(group);
         }
-    }
-
-    private int freeGroup() {
-        for (int i = 0; i < GROUPS; i++) {
-            int g = (nextGroup + i) % GROUPS;
-            if (!outstanding[g]) {
-                outstanding[g] = true;
-                responses[g] = null;
-                nextGroup = (g + 1) % GROUPS;
-                return g;
-            }
-        }
-        return -1;
     }
 
     /** A page group response from the invalidation queue: the waiting request gets it. */
     synchronized void respond(Descriptor.PageGroupResponse r) {
-        if (!outstanding[r.groupIndex()] || r.requesterId() != owners[r.groupIndex()]) {
-            return; // no such group waits (a stale or foreign response): dropped, as a device drops it
-        }
         PageResponse response = switch (r.responseCode()) {
             case Descriptor.PageGroupResponse.SUCCESS -> PageResponse.SUCCESS;
             case Descriptor.PageGroupResponse.INVALID_REQUEST -> PageResponse.INVALID;
             default -> PageResponse.FAILURE;
         };
-        responses[r.groupIndex()] = response;
-        answered[response.ordinal()].increment();
+        if (groups.answer(r.groupIndex(), r.requesterId(), response)) { // else a stale or foreign response: dropped
+            answered[response.ordinal()].increment();
+        }
     }
 }

@@ -13,8 +13,7 @@ final class UnitRegisters implements VtdRegisters {
     private final TranslationTables tables;
     private final InvalidationQueue queue;
     private final PageRequestQueue prq;
-    private final java.util.Set<RequesterId> scope = new java.util.LinkedHashSet<>();
-    private java.util.function.Consumer<RequesterId> arrival;
+    private final iommu.hw.arch.DeviceScope scope = new iommu.hw.arch.DeviceScope();
 
     UnitRegisters(TranslationTables tables, InvalidationQueue queue, PageRequestQueue prq) {
         this.tables = tables;
@@ -34,31 +33,18 @@ final class UnitRegisters implements VtdRegisters {
     }
 
     @Override
-    public synchronized List<RequesterId> deviceScope() {
-        return List.copyOf(scope);
+    public List<RequesterId> deviceScope() {
+        return scope.devices();
     }
 
     @Override
-    public synchronized void setDeviceArrival(java.util.function.Consumer<RequesterId> arrival) {
-        this.arrival = arrival;
+    public void setDeviceArrival(java.util.function.Consumer<RequesterId> arrival) {
+        scope.setArrival(arrival);
     }
 
-    /**
-     * {@code device} is behind the unit: it enters the scope and, the first time, software hears of it on
-     * this thread (outside this object's monitor: software takes its own locks). Software that sets its
-     * arrival and then reads the scope may find a device both ways, never neither.
-     */
+    /** {@code device} is behind the unit (see {@link iommu.hw.arch.DeviceScope#enter}). */
     void enter(RequesterId device) {
-        java.util.function.Consumer<RequesterId> told;
-        synchronized (this) {
-            if (!scope.add(device)) {
-                return;
-            }
-            told = arrival;
-        }
-        if (told != null) {
-            told.accept(device);
-        }
+        scope.enter(device);
     }
 
     @Override
