@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * What the OS does when a device (a GPU) reaches a page of a process that is not present: the
- * memory manager's setting for every IOMMU unit's devices (PRE, Page Request Enable, of their VT-d
- * context entries).
+ * memory manager's setting for every IOMMU unit's devices: whether their entries in the unit's own
+ * tables allow page requests ({@code iommu.hw.driver.IommuDriver#setPageRequests}).
  */
 public enum GpuFaultPolicy {
     /**

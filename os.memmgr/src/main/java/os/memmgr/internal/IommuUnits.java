@@ -161,15 +161,15 @@ final class IommuUnits {
         return gone;
     }
 
-    /**
-     * Whether the devices of every unit, and of units added later, may send page requests (PRE in their
-     * context entries). Serialized with {@link #add} (this object's monitor, which nothing else takes).
-     */
     /** Whether the units' devices may send page requests (the last {@link #setPageRequests}; on at first). */
     synchronized boolean pageRequests() {
         return pageRequests;
     }
 
+    /**
+     * Whether the devices of every unit, and of units added later, may send page requests (their drivers
+     * write it in each device's entry). Serialized with {@link #add} (this object's monitor).
+     */
     synchronized void setPageRequests(boolean enabled) {
         pageRequests = enabled;
         for (Unit unit : units.values()) {

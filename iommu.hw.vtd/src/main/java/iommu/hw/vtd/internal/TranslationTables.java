@@ -76,7 +76,7 @@ final class TranslationTables {
      * The first-level table of {@code pasid} for a request of {@code requester} (its context, then the
      * PASID entry, each cached or read), or a fault ({@link iommu.hw.arch.ArchitectureUnit#fault}).
      */
-    long root(RequesterId requester, int pasid) {
+    long root(int requester, int pasid) {
         Context c = context(requester);
         if (c == null) {
             return fault(FaultKind.NO_CONTEXT);
@@ -129,12 +129,12 @@ final class TranslationTables {
     }
 
     /** The requester's context (cached, or read and cached), or null when it has none usable. */
-    private Context context(RequesterId requester) {
+    private Context context(int requester) {
         Context c = last;
-        if (c != null && c.requester() == requester.value()) {
+        if (c != null && c.requester() == requester) {
             return c;
         }
-        c = contexts.get(requester.value());
+        c = contexts.get(requester);
         if (c != null) {
             last = c;
             return c;
@@ -145,11 +145,11 @@ final class TranslationTables {
             generation = contextGeneration;
             root = rootTable;
         }
-        c = readContext(requester, root);
+        c = readContext(RequesterId.of(requester), root);
         if (c != null) {
             synchronized (lock) {
                 if (contextGeneration == generation) {
-                    contexts.put(requester.value(), c);
+                    contexts.put(requester, c);
                     last = c;
                 }
             }
@@ -182,7 +182,7 @@ final class TranslationTables {
      * Whether the requester may send page requests: PRE (Page Request Enable) of its scalable-mode
      * context entry, as cached. Without it a page not present is a fault, never a page request.
      */
-    boolean pageRequestsEnabled(RequesterId requester) {
+    boolean pageRequestsEnabled(int requester) {
         Context c = context(requester);
         return c != null && c.entry().pageRequests();
     }

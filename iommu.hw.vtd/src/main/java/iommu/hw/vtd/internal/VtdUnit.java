@@ -35,7 +35,7 @@ public final class VtdUnit implements ArchitectureUnit {
 
     @Override
     public long root(int requesterId, int pasid) {
-        return tables.root(RequesterId.of(requesterId), pasid);
+        return tables.root(requesterId, pasid); // the hit path of the context cache allocates nothing
     }
 
     @Override
@@ -45,7 +45,7 @@ public final class VtdUnit implements ArchitectureUnit {
 
     @Override
     public boolean pageRequestsEnabled(int requesterId) {
-        return tables.pageRequestsEnabled(RequesterId.of(requesterId));
+        return tables.pageRequestsEnabled(requesterId);
     }
 
     @Override
