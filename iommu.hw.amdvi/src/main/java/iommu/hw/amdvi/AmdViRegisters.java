@@ -121,8 +121,10 @@ public interface AmdViRegisters {
     long pprTail();
 
     /**
-     * The unit's interrupt: run after it wrote an event (with EVT_INT_EN) or a page request (with
-     * PPRINT_EN), on the thread that caused it, never while it holds its own locks; {@code null}: none.
+     * The unit's interrupt: run after it wrote a page request group (PPRINT_EN, with PPR_INT set in the
+     * status register), on the requesting device's thread, never while the unit holds its own locks;
+     * {@code null}: none. An event sets EVT_INT (with EVT_INT_EN) but runs nothing: software reads the
+     * event log after its completion waits.
      */
     void setInterrupt(Runnable interrupt);
 

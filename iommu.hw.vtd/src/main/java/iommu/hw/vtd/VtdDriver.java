@@ -1,6 +1,5 @@
 package iommu.hw.vtd;
 
-import iommu.hw.RequesterId;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +11,7 @@ import iommu.hw.PageRequest;
 import iommu.hw.PageRequestHandler;
 import iommu.hw.PageResponse;
 import iommu.hw.Pasid;
+import iommu.hw.RequesterId;
 import iommu.hw.SystemMemory;
 import iommu.hw.driver.IommuDriver;
 import iommu.hw.driver.OpenPageGroups;

@@ -1,9 +1,10 @@
 package iommu.hw.vtd;
 
-import iommu.hw.RequesterId;
 import java.util.List;
 
 import org.osgi.annotation.versioning.ProviderType;
+
+import iommu.hw.RequesterId;
 
 /**
  * The registers software programs in one remapping unit (a subset of VT-d's): the root table address

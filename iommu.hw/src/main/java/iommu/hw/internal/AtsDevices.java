@@ -5,8 +5,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import iommu.hw.AtsDevice;
 import iommu.hw.AtsPort;
-import iommu.hw.SystemMemory;
 import iommu.hw.RequesterId;
+import iommu.hw.SystemMemory;
 
 /**
  * The devices behind a unit that cache translations (ATS): their ports, and the device-TLB invalidations

@@ -82,7 +82,7 @@ public final class PackedWalk {
 
     /** The packed fault of {@code kind}. */
     public static long fault(FaultKind kind) {
-        return FAULT | kind.ordinal();
+        return iommu.hw.arch.ArchitectureUnit.fault(kind); // one encoding, as an architecture returns it too
     }
 
     /** The fault kind of a packed fault. */

@@ -4,9 +4,9 @@ import iommu.hw.Access;
 import iommu.hw.FaultKind;
 import iommu.hw.PageResponse;
 import iommu.hw.Pasid;
+import iommu.hw.RequesterId;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation.Fault;
-import iommu.hw.RequesterId;
 import iommu.hw.arch.ArchitectureUnit;
 
 /**

@@ -5,6 +5,7 @@ import java.util.function.Consumer;
 import iommu.hw.Access;
 import iommu.hw.AtsDevice;
 import iommu.hw.AtsPort;
+import iommu.hw.RequesterId;
 import iommu.hw.SystemMemory;
 import iommu.hw.Translation;
 
@@ -16,12 +17,12 @@ import iommu.hw.Translation;
  */
 final class UnitAtsPort implements AtsPort {
     interface Translate {
-        Translation translate(iommu.hw.RequesterId requester, int pasid, long va, Access access, int pages);
+        Translation translate(RequesterId requester, int pasid, long va, Access access, int pages);
     }
 
     final AtsDevice device;
     private final int unit;
-    private final iommu.hw.RequesterId requester;
+    private final RequesterId requester;
     private final SystemMemory memory;
     private final InflightGate gate;
     private final Translate translate;
@@ -29,7 +30,7 @@ final class UnitAtsPort implements AtsPort {
     private volatile boolean blocked;
     private volatile boolean closed;
 
-    UnitAtsPort(int unit, iommu.hw.RequesterId requester, AtsDevice device, SystemMemory memory, InflightGate gate,
+    UnitAtsPort(int unit, RequesterId requester, AtsDevice device, SystemMemory memory, InflightGate gate,
                 Translate translate, Consumer<UnitAtsPort> detach) {
         this.unit = unit;
         this.requester = requester;

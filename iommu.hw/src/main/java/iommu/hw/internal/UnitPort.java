@@ -5,8 +5,9 @@ import java.lang.invoke.VarHandle;
 import java.util.function.Consumer;
 
 import iommu.hw.Access;
-import iommu.hw.TranslationPort;
+import iommu.hw.RequesterId;
 import iommu.hw.Translation.Fault;
+import iommu.hw.TranslationPort;
 
 /**
  * A {@link TranslationPort}: the unit's one translation path ({@link Translator}) for one requester: a
@@ -32,7 +33,7 @@ final class UnitPort implements TranslationPort {
     }
 
     private final int unit;
-    private final iommu.hw.RequesterId requester;
+    private final RequesterId requester;
     private final Translator translator;
     /** The unit's IOTLB; {@link #CLOSED} once the port is closed (so that the hit path checks nothing else). */
     private Iotlb iotlb;
@@ -45,7 +46,7 @@ final class UnitPort implements TranslationPort {
     private Fault lastFault;
     private boolean closed;
 
-    UnitPort(int unit, iommu.hw.RequesterId requester, Translator translator, Consumer<UnitPort> retire) {
+    UnitPort(int unit, RequesterId requester, Translator translator, Consumer<UnitPort> retire) {
         this.unit = unit;
         this.requester = requester;
         this.translator = translator;

@@ -2,9 +2,9 @@ package iommu.hw.vtd.internal;
 
 import java.util.concurrent.atomic.LongAdder;
 
+import iommu.hw.RequesterId;
 import iommu.hw.SystemMemory;
 import iommu.hw.vtd.Descriptor;
-import iommu.hw.RequesterId;
 import iommu.hw.vtd.VtdRegisters;
 
 /**

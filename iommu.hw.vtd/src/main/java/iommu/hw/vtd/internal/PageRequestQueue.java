@@ -5,11 +5,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 import iommu.hw.Access;
 import iommu.hw.PageResponse;
+import iommu.hw.RequesterId;
 import iommu.hw.SystemMemory;
 import iommu.hw.arch.PageRequestGroups;
 import iommu.hw.vtd.Descriptor;
 import iommu.hw.vtd.PageRequestDescriptor;
-import iommu.hw.RequesterId;
 
 /**
  * A unit's page request queue in memory (PQA, PQH, PQT) and the requests waiting for their page group

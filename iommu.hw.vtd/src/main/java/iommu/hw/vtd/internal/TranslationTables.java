@@ -5,12 +5,12 @@ import java.util.TreeMap;
 
 import iommu.hw.FaultKind;
 import iommu.hw.Pte;
+import iommu.hw.RequesterId;
 import iommu.hw.SystemMemory;
 import iommu.hw.arch.PasidCache;
 import iommu.hw.vtd.ContextEntry;
 import iommu.hw.vtd.PasidDirectoryEntry;
 import iommu.hw.vtd.PasidEntry;
-import iommu.hw.RequesterId;
 import iommu.hw.vtd.RootEntry;
 
 /**
