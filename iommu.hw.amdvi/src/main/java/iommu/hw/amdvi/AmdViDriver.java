@@ -308,7 +308,7 @@ public final class AmdViDriver implements IommuDriver {
                 Access access = e.write() ? Access.WRITE : e.execute() ? Access.EXECUTE : Access.READ;
                 PageResponse r = e.guest() && e.pasid() != 0 && e.pasid() <= maxPasid
                         ? OpenPageGroups.resolve(handler, new PageRequest(e.pasid(), e.address(), access))
-                        : PageResponse.INVALID; // as Linux's ppr.c refuses a request without GN or with a PASID out of range
+                        : PageResponse.FAILURE; // a PASID out of range: as Linux's ppr.c answers it (the unit always sets GN)
                 PageResponse worst = openGroups.add(e.deviceId(), e.groupIndex(), r, e.last());
                 if (worst != null) {
                     responses.add(new Command.CompletePprRequest(e.deviceId(), e.pasid(), e.guest(), e.groupIndex(),
