@@ -193,12 +193,12 @@ public final class VtdDriver implements IommuDriver {
         return pageRequestsEnabled;
     }
 
-    /** The unit this driver programs. */
     @Override
     public int maxPasid() {
         return MAX_PASID;
     }
 
+    /** The unit this driver programs. */
     @Override
     public Iommu unit() {
         return unit;

@@ -400,11 +400,10 @@ public final class AmdViUnit implements ArchitectureUnit, AmdViRegisters {
      */
     private void log(Event event) {
         synchronized (logs) {
-            if ((control & EVT_LOG_EN) == 0 || events.base < 0 || (status & EVT_OVERFLOW) != 0) {
-                eventOverflows.add((status & EVT_OVERFLOW) != 0 ? 1 : 0);
+            if ((control & EVT_LOG_EN) == 0 || events.base < 0) {
                 return;
             }
-            if (events.free() == 0) {
+            if ((status & EVT_OVERFLOW) != 0 || events.free() == 0) {
                 status |= EVT_OVERFLOW;
                 eventOverflows.increment();
                 return;

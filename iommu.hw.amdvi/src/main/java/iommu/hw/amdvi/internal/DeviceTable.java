@@ -140,14 +140,8 @@ final class DeviceTable {
      * guest tables, or a GCR3 table outside memory.
      */
     DeviceTableEntry read(int deviceId) {
-        long table = base;
-        if (table < 0 || deviceId >= entries) {
-            return null;
-        }
-        long at = DeviceTableEntry.address(table, deviceId);
-        DeviceTableEntry e = DeviceTableEntry.decode(new long[] {memory.readLong(at), memory.readLong(at + 8),
-                memory.readLong(at + 16), memory.readLong(at + 24)});
-        if (!e.valid() || !e.translationValid() || !e.guestTranslation() || e.mode() != 0 || e.glx() > maxGlx
+        DeviceTableEntry e = raw(deviceId);
+        if (e == null || !e.valid() || !e.translationValid() || !e.guestTranslation() || e.mode() != 0 || e.glx() > maxGlx
                 || e.guestPagingLevel() != DeviceTableEntry.GUEST_4_LEVEL || e.gcr3Table() + 4096 > memory.size()) {
             return null;
         }
