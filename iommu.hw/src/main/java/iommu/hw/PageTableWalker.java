@@ -38,6 +38,24 @@ public final class PageTableWalker {
     }
 
     /**
+     * {@link #walk} for an access that needs only where it lands (the OS's CPU accesses): the physical
+     * address of {@code va}, or a negative value whose fault kind {@link #faultOf} gives. The same walk,
+     * accessed and dirty bits included; nothing is allocated.
+     */
+    public static long physicalAddress(SystemMemory memory, long root, long va, Access access, boolean userRequest) {
+        long packed = PackedWalk.walk(memory, root, va, access, userRequest, null);
+        return packed < 0 ? packed : PackedWalk.physicalAddress(packed, va);
+    }
+
+    /** The fault kind of a negative {@link #physicalAddress} result. @throws IllegalArgumentException for an address */
+    public static FaultKind faultOf(long result) {
+        if (result >= 0) {
+            throw new IllegalArgumentException(String.format("0x%x is a physical address, not a fault", result));
+        }
+        return PackedWalk.faultKind(result);
+    }
+
+    /**
      * The walk of {@code va} for a read by a user request, level by level, into {@code levels}; returns its
      * outcome. Read only: unlike a walk it sets no accessed or dirty bit (an explanation changes nothing),
      * so a mapping it returns shows the dirty bit as the leaf holds it.

@@ -58,6 +58,18 @@ public interface SystemMemory {
         }
     }
 
+    /**
+     * Reads {@code count} consecutive 8-byte little-endian values from an 8-byte aligned address within
+     * one frame into {@code dst} from {@code offset} on, as a unit fetches a descriptor: each value whole,
+     * in order (a value written before one read here is read too, see {@link #writeLongs}).
+     */
+    default void readLongs(long physicalAddress, long[] dst, int offset, int count) {
+        java.util.Objects.checkFromIndexSize(offset, count, dst.length);
+        for (int i = 0; i < count; i++) {
+            dst[offset + i] = readLong(physicalAddress + 8L * i);
+        }
+    }
+
     /** Atomically replaces the value at an 8-byte aligned address if it equals {@code expected}. */
     boolean compareAndSetLong(long physicalAddress, long expected, long value);
 

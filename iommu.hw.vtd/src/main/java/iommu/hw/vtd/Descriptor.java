@@ -2,12 +2,15 @@ package iommu.hw.vtd;
 
 /**
  * A 256-bit invalidation-queue descriptor, as software writes it into the queue and the unit reads it:
- * the type in bits 3:0 and 11:9 of the first word, the rest by type. {@link #encode()} gives the four
+ * the type in bits 3:0 and 11:9 of the first word, the rest by type. Every type here uses the low 128
+ * bits ({@link #word0()}, {@link #word1()}); bits 255:128 are reserved. {@link #encode()} gives the four
  * 64-bit words in memory order; {@link #decode} reads them back and refuses an unknown type or a set
  * reserved bit (what the unit reports as an invalidation queue error).
  */
 public sealed interface Descriptor {
     int BYTES = 32;
+    /** 64-bit words of a descriptor. */
+    int WORDS = BYTES / 8;
     int CONTEXT_CACHE = 0x1;
     int IOTLB = 0x2;
     int DEVICE_TLB = 0x3;
@@ -21,8 +24,26 @@ public sealed interface Descriptor {
     /** The descriptor type code. */
     int type();
 
+    /** Bits 63:0. */
+    long word0();
+
+    /** Bits 127:64. */
+    long word1();
+
     /** The four 64-bit words in memory order. */
-    long[] encode();
+    default long[] encode() {
+        long[] words = new long[WORDS];
+        encode(words, 0);
+        return words;
+    }
+
+    /** The four 64-bit words into {@code words} from {@code at} on (a queue's run, staged without an array per descriptor). */
+    default void encode(long[] words, int at) {
+        words[at] = word0();
+        words[at + 1] = word1();
+        words[at + 2] = 0;
+        words[at + 3] = 0;
+    }
 
     /** The type code of a descriptor's first word. */
     static int typeOf(long word0) {
@@ -35,37 +56,52 @@ public sealed interface Descriptor {
 
     /** Reads a descriptor. @throws IllegalArgumentException naming the type or the reserved bits set */
     static Descriptor decode(long[] q) {
-        int type = typeOf(q[0]);
+        if (q.length != WORDS) {
+            throw new IllegalArgumentException("a descriptor is " + WORDS + " words, not " + q.length);
+        }
+        return decode(q, 0);
+    }
+
+    /** Reads the descriptor in {@code q[at..at+3]}. @throws IllegalArgumentException as {@link #decode(long[])} */
+    static Descriptor decode(long[] q, int at) {
+        long q0 = q[at];
+        long q1 = q[at + 1];
+        int type = typeOf(q0);
         Descriptor d = switch (type) {
-            case CONTEXT_CACHE -> new ContextCacheInvalidation((int) Bits.field(q[0], 4, 2), (int) Bits.field(q[0], 16, 16),
-                    (int) Bits.field(q[0], 32, 16), (int) Bits.field(q[0], 48, 2));
-            case IOTLB -> new IotlbInvalidation((int) Bits.field(q[0], 4, 2), (q[0] & 0x80) != 0, (q[0] & 0x40) != 0,
-                    (int) Bits.field(q[0], 16, 16), q[1] & ~0xFFFL, (int) Bits.field(q[1], 0, 6), (q[1] & 0x40) != 0);
-            case DEVICE_TLB -> new DeviceTlbInvalidation((int) Bits.field(q[0], 32, 16), (int) Bits.field(q[0], 16, 5),
-                    DeviceTlbInvalidation.pfsid(q[0]), q[1] & ~0xFFFL, (q[1] & 1) != 0);
-            case INTERRUPT_ENTRY_CACHE -> new InterruptEntryCacheInvalidation((q[0] & 0x10) != 0, (int) Bits.field(q[0], 27, 5),
-                    (int) Bits.field(q[0], 32, 16));
-            case INVALIDATION_WAIT -> new InvalidationWait((q[0] & 0x10) != 0, (q[0] & 0x20) != 0, (q[0] & 0x40) != 0,
-                    (q[0] & 0x80) != 0, (int) (q[0] >>> 32), q[1] & ~3L);
-            case PASID_IOTLB -> new PasidIotlbInvalidation((int) Bits.field(q[0], 4, 2), (int) Bits.field(q[0], 16, 16),
-                    (int) Bits.field(q[0], 32, 20), q[1] & ~0xFFFL, (int) Bits.field(q[1], 0, 6), (q[1] & 0x40) != 0);
-            case PASID_CACHE -> new PasidCacheInvalidation((int) Bits.field(q[0], 4, 2), (int) Bits.field(q[0], 16, 16),
-                    (int) Bits.field(q[0], 32, 20));
-            case PASID_DEVICE_TLB -> new PasidDeviceTlbInvalidation((int) Bits.field(q[0], 16, 16), (int) Bits.field(q[0], 32, 20),
-                    (q[1] & 1) != 0, q[1] & ~0xFFFL, (q[1] & 0x800) != 0, (int) Bits.field(q[0], 4, 5),
-                    DeviceTlbInvalidation.pfsid(q[0]));
-            case PAGE_GROUP_RESPONSE -> new PageGroupResponse((int) Bits.field(q[0], 16, 16), (int) Bits.field(q[0], 32, 20),
-                    (q[0] & 0x10) != 0, (int) Bits.field(q[0], 12, 4), (int) Bits.field(q[1], 3, 9), (q[1] & 4) != 0);
+            case CONTEXT_CACHE -> new ContextCacheInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
+                    (int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 48, 2));
+            case IOTLB -> new IotlbInvalidation((int) Bits.field(q0, 4, 2), (q0 & 0x80) != 0, (q0 & 0x40) != 0,
+                    (int) Bits.field(q0, 16, 16), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6), (q1 & 0x40) != 0);
+            case DEVICE_TLB -> new DeviceTlbInvalidation((int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 16, 5),
+                    DeviceTlbInvalidation.pfsid(q0), q1 & ~0xFFFL, (q1 & 1) != 0);
+            case INTERRUPT_ENTRY_CACHE -> new InterruptEntryCacheInvalidation((q0 & 0x10) != 0, (int) Bits.field(q0, 27, 5),
+                    (int) Bits.field(q0, 32, 16));
+            case INVALIDATION_WAIT -> new InvalidationWait((q0 & 0x10) != 0, (q0 & 0x20) != 0, (q0 & 0x40) != 0,
+                    (q0 & 0x80) != 0, (int) (q0 >>> 32), q1 & ~3L);
+            case PASID_IOTLB -> new PasidIotlbInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
+                    (int) Bits.field(q0, 32, 20), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6), (q1 & 0x40) != 0);
+            case PASID_CACHE -> new PasidCacheInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
+                    (int) Bits.field(q0, 32, 20));
+            case PASID_DEVICE_TLB -> new PasidDeviceTlbInvalidation((int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 20),
+                    (q1 & 1) != 0, q1 & ~0xFFFL, (q1 & 0x800) != 0, (int) Bits.field(q0, 4, 5),
+                    DeviceTlbInvalidation.pfsid(q0));
+            case PAGE_GROUP_RESPONSE -> new PageGroupResponse((int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 20),
+                    (q0 & 0x10) != 0, (int) Bits.field(q0, 12, 4), (int) Bits.field(q1, 3, 9), (q1 & 4) != 0);
             default -> throw new IllegalArgumentException(String.format("invalid descriptor type 0x%x", type));
         };
-        long[] canonical = d.encode();
-        for (int i = 0; i < 4; i++) {
-            if (canonical[i] != q[i]) {
-                throw new IllegalArgumentException(String.format("%s descriptor: reserved bits set in word %d (0x%016x)",
-                        d.getClass().getSimpleName(), i, q[i] & ~canonical[i]));
-            }
-        }
+        // a set reserved bit is one the fields do not give back
+        canonical(d, 0, q0, d.word0());
+        canonical(d, 1, q1, d.word1());
+        canonical(d, 2, q[at + 2], 0);
+        canonical(d, 3, q[at + 3], 0);
         return d;
+    }
+
+    private static void canonical(Descriptor d, int index, long word, long canonical) {
+        if (word != canonical) {
+            throw new IllegalArgumentException(String.format("%s descriptor: reserved bits set in word %d (0x%016x)",
+                    d.getClass().getSimpleName(), index, word & ~canonical));
+        }
     }
 
     /**
@@ -93,9 +129,14 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(CONTEXT_CACHE) | (long) granularity << 4 | (long) domain << 16 | (long) sourceId << 32
-                    | (long) functionMask << 48, 0, 0, 0};
+        public long word0() {
+            return typeBits(CONTEXT_CACHE) | (long) granularity << 4 | (long) domain << 16 | (long) sourceId << 32
+                    | (long) functionMask << 48;
+        }
+
+        @Override
+        public long word1() {
+            return 0;
         }
     }
 
@@ -123,8 +164,13 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(PASID_CACHE) | (long) granularity << 4 | (long) domain << 16 | (long) pasid << 32, 0, 0, 0};
+        public long word0() {
+            return typeBits(PASID_CACHE) | (long) granularity << 4 | (long) domain << 16 | (long) pasid << 32;
+        }
+
+        @Override
+        public long word1() {
+            return 0;
         }
     }
 
@@ -162,9 +208,13 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(PASID_IOTLB) | (long) granularity << 4 | (long) domain << 16 | (long) pasid << 32,
-                    address | addressMask | Bits.bit(hint, 6), 0, 0};
+        public long word0() {
+            return typeBits(PASID_IOTLB) | (long) granularity << 4 | (long) domain << 16 | (long) pasid << 32;
+        }
+
+        @Override
+        public long word1() {
+            return address | addressMask | Bits.bit(hint, 6);
         }
     }
 
@@ -236,9 +286,14 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(PASID_DEVICE_TLB) | (long) maxInvsPending << 4 | (long) sourceId << 16 | (long) pasid << 32
-                    | DeviceTlbInvalidation.pfsidBits(pfsid), address | Bits.bit(size, 11) | Bits.bit(global, 0), 0, 0};
+        public long word0() {
+            return typeBits(PASID_DEVICE_TLB) | (long) maxInvsPending << 4 | (long) sourceId << 16
+                    | (long) pasid << 32 | DeviceTlbInvalidation.pfsidBits(pfsid);
+        }
+
+        @Override
+        public long word1() {
+            return address | Bits.bit(size, 11) | Bits.bit(global, 0);
         }
     }
 
@@ -273,9 +328,14 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(IOTLB) | (long) granularity << 4 | Bits.bit(drainWrites, 6) | Bits.bit(drainReads, 7)
-                    | (long) domain << 16, address | addressMask | Bits.bit(hint, 6), 0, 0};
+        public long word0() {
+            return typeBits(IOTLB) | (long) granularity << 4 | Bits.bit(drainWrites, 6) | Bits.bit(drainReads, 7)
+                    | (long) domain << 16;
+        }
+
+        @Override
+        public long word1() {
+            return address | addressMask | Bits.bit(hint, 6);
         }
     }
 
@@ -312,9 +372,13 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(DEVICE_TLB) | pfsidBits(pfsid) | (long) maxInvsPending << 16 | (long) sourceId << 32,
-                    address | Bits.bit(size, 0), 0, 0};
+        public long word0() {
+            return typeBits(DEVICE_TLB) | pfsidBits(pfsid) | (long) maxInvsPending << 16 | (long) sourceId << 32;
+        }
+
+        @Override
+        public long word1() {
+            return address | Bits.bit(size, 0);
         }
     }
 
@@ -337,9 +401,14 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(INTERRUPT_ENTRY_CACHE) | Bits.bit(indexSelective, 4) | (long) indexMask << 27
-                    | (long) interruptIndex << 32, 0, 0, 0};
+        public long word0() {
+            return typeBits(INTERRUPT_ENTRY_CACHE) | Bits.bit(indexSelective, 4) | (long) indexMask << 27
+                    | (long) interruptIndex << 32;
+        }
+
+        @Override
+        public long word1() {
+            return 0;
         }
     }
 
@@ -372,9 +441,14 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(PAGE_GROUP_RESPONSE) | Bits.bit(pasidPresent, 4) | (long) responseCode << 12
-                    | (long) requesterId << 16 | (long) pasid << 32, (long) groupIndex << 3 | Bits.bit(lastInGroup, 2), 0, 0};
+        public long word0() {
+            return typeBits(PAGE_GROUP_RESPONSE) | Bits.bit(pasidPresent, 4) | (long) responseCode << 12
+                    | (long) requesterId << 16 | (long) pasid << 32;
+        }
+
+        @Override
+        public long word1() {
+            return (long) groupIndex << 3 | Bits.bit(lastInGroup, 2);
         }
     }
 
@@ -403,9 +477,14 @@ public sealed interface Descriptor {
         }
 
         @Override
-        public long[] encode() {
-            return new long[] {typeBits(INVALIDATION_WAIT) | Bits.bit(interrupt, 4) | Bits.bit(statusWrite, 5) | Bits.bit(fence, 6)
-                    | Bits.bit(pageRequestDrain, 7) | (statusData & 0xFFFF_FFFFL) << 32, statusAddress, 0, 0};
+        public long word0() {
+            return typeBits(INVALIDATION_WAIT) | Bits.bit(interrupt, 4) | Bits.bit(statusWrite, 5)
+                    | Bits.bit(fence, 6) | Bits.bit(pageRequestDrain, 7) | (statusData & 0xFFFF_FFFFL) << 32;
+        }
+
+        @Override
+        public long word1() {
+            return statusAddress;
         }
     }
 }

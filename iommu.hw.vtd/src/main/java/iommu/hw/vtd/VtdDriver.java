@@ -91,6 +91,10 @@ public final class VtdDriver implements IommuDriver {
     private final ExtendedCapability capability;
     /** The invalidation queue's entries: one frame of descriptors, as the driver set it (IQA's size 0). */
     private static final int QUEUE_ENTRIES = 4096 / Descriptor.BYTES;
+    /** A range's invalidation batch, made again by each {@link #invalidate(int, long, long)} (under the monitor). */
+    private final List<Descriptor> ranges = new ArrayList<>();
+    /** The last run of descriptors staged for the queue (see {@link #staging}). */
+    private long[] staged = new long[0];
     private int sequence;
     private boolean closed;
 
@@ -130,8 +134,10 @@ public final class VtdDriver implements IommuDriver {
         registers.setInvalidationQueue(queue, 0);
         registers.setPageRequestQueue(pageRequests, 0);
         registers.setRootTable(root);
-        submit(List.of(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.GLOBAL, 0, 0, 0),
-                new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0)));
+        synchronized (this) { // the queue's tail and staging are the monitor's, and a device may arrive now
+            submit(List.of(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.GLOBAL, 0, 0, 0),
+                    new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0)));
+        }
     }
 
     /**
@@ -280,23 +286,24 @@ public final class VtdDriver implements IommuDriver {
             throw new IllegalArgumentException("invalidation length must be > 0, not " + length);
         }
         ensureOpen();
-        List<Descriptor> ranges = new ArrayList<>(4);
+        List<Descriptor> batch = ranges;
+        batch.clear();
         long page = va & ~0xFFFL;
         long end = (va + length + 0xFFF) & ~0xFFFL;
-        while (page < end && ranges.size() <= MAX_RANGES) {
+        while (page < end && batch.size() <= MAX_RANGES) {
             int mask = Math.min(Long.numberOfTrailingZeros(page >>> 12), 63 - Long.numberOfLeadingZeros((end - page) >>> 12));
             mask = Math.min(mask, 30);
-            ranges.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page, mask, false));
+            batch.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page, mask, false));
             page += 4096L << mask;
         }
-        List<Descriptor> batch = new ArrayList<>(ranges.size() * (1 + devices.size()) + 2); // and the wait
-        if (ranges.size() > MAX_RANGES) {
+        int count = batch.size();
+        if (count > MAX_RANGES) {
+            batch.clear();
             batch.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
             deviceTlbs(batch, pasid, 0, Long.MAX_VALUE);
         } else {
-            batch.addAll(ranges);
-            for (Descriptor d : ranges) { // each device TLB after the IOTLB: a miss there must not refill from the IOTLB
-                Descriptor.PasidIotlbInvalidation r = (Descriptor.PasidIotlbInvalidation) d;
+            for (int i = 0; i < count; i++) { // each device TLB after the IOTLB: a miss there must not refill from the IOTLB
+                Descriptor.PasidIotlbInvalidation r = (Descriptor.PasidIotlbInvalidation) batch.get(i);
                 deviceTlbs(batch, pasid, r.address(), r.length());
             }
         }
@@ -450,18 +457,25 @@ public final class VtdDriver implements IommuDriver {
     /** As {@link #post}, without reading the error register after. */
     private void enqueue(List<Descriptor> batch, Descriptor last) {
         int count = batch.size() + (last == null ? 0 : 1);
-        int words = Descriptor.BYTES / 8;
         int i = 0;
         while (i < count) {
             int run = Math.min(count - i, QUEUE_ENTRIES - tail); // the queue is one frame: a run never crosses one
-            long[] encoded = new long[run * words];
+            long[] encoded = staging(run * Descriptor.WORDS);
             for (int k = 0; k < run; k++, i++) {
-                System.arraycopy((i < batch.size() ? batch.get(i) : last).encode(), 0, encoded, k * words, words);
+                (i < batch.size() ? batch.get(i) : last).encode(encoded, k * Descriptor.WORDS);
             }
             write(queue + (long) Descriptor.BYTES * tail, encoded);
             tail = (tail + run) % QUEUE_ENTRIES;
         }
         registers.setInvalidationQueueTail(tail * Descriptor.BYTES); // IQT holds a byte offset (index << 5)
+    }
+
+    /** An array of {@code length} words to stage a run in: the last one's again when it fits exactly (under the monitor). */
+    private long[] staging(int length) {
+        if (staged.length != length) {
+            staged = new long[length];
+        }
+        return staged;
     }
 
     /** A descriptor (or entry) into memory, published to the unit by the tail write that follows. */

@@ -86,7 +86,6 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     private final LongAdder retiredPortMisses = new LongAdder();
     private final LongAdder pageRequests = new LongAdder();
     private final LongAdder pageRequestsFailed = new LongAdder();
-    private final LongAdder invalidations = new LongAdder();
 
     /** Faults, page requests and invalidations go to it as events ({@link IommuEvents}) when there is one. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -429,7 +428,9 @@ public final class IommuUnit implements Iommu, DmaInitiator {
     /** An IOTLB invalidation command: the entries go; the completion wait after it drains requests in flight. */
     private void invalidateIotlb(Invalidation scope) {
         iotlb.invalidate(scope);
-        invalidations.increment();
+        if (events == null) {
+            return; // no Event Admin: not even the event's lazy properties are made
+        }
         if (scope instanceof Invalidation.OfRange r) {
             post(IommuEvents.INVALIDATION, () -> java.util.Map.of(IommuEvents.SCOPE, "range", IommuEvents.PASID, r.pasid(),
                     IommuEvents.VA, r.va(), IommuEvents.LENGTH, r.length()));
@@ -450,7 +451,7 @@ public final class IommuUnit implements Iommu, DmaInitiator {
         }
         int entries = iotlb.size();
         return new IommuStats(h + m, h, m, faultLog.total(), pageRequests.sum(), pageRequestsFailed.sum(),
-                invalidations.sum(), entries);
+                iotlb.invalidations(), entries);
     }
 
     @Override

@@ -42,10 +42,12 @@ final class Iotlb {
     private static final PageSize[] SIZES = PageSize.values();
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle GENERATION;
+    private static final VarHandle INVALIDATIONS;
 
     static {
         try {
             GENERATION = MethodHandles.lookup().findVarHandle(Iotlb.class, "generation", long.class);
+            INVALIDATIONS = MethodHandles.lookup().findVarHandle(Iotlb.class, "invalidations", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -60,6 +62,9 @@ final class Iotlb {
     /** Advanced by every invalidation before it removes anything and after (through {@link #GENERATION}). */
     private volatile long generation;
     private final Object invalidating = new Object();
+    /** Invalidations so far: written under {@link #invalidating}, read opaquely (through {@link #INVALIDATIONS}). */
+    private long invalidations;
+    /** Whether an entry of that size was ever stored: until then lookups and range invalidations skip the size. */
     private volatile boolean has2M;
     private volatile boolean has1G;
 
@@ -218,15 +223,17 @@ final class Iotlb {
         PageSize size = PackedWalk.sizeOf(word);
         long pageVa = va & ~size.offsetMask();
         int i = index(pasid, pageVa, size);
-        if (!claim(words, i, startGeneration)) {
-            return;
-        }
-        LONGS.setOpaque(words, 2 * i + 1, word);
+        // before the claim: an invalidation that finds the claim (see the class comment) sees the flag too,
+        // and does not skip the size (the flags only ever go from false to true)
         if (size == PageSize.SIZE_2M && !has2M) {
             has2M = true;
         } else if (size == PageSize.SIZE_1G && !has1G) {
             has1G = true;
         }
+        if (!claim(words, i, startGeneration)) {
+            return;
+        }
+        LONGS.setOpaque(words, 2 * i + 1, word);
         LONGS.setRelease(words, 2 * i, tag(pasid, pageVa, size));
     }
 
@@ -241,14 +248,23 @@ final class Iotlb {
                 remove(scope);
             } finally {
                 GENERATION.getAndAdd(this, 1L);
+                INVALIDATIONS.setOpaque(this, invalidations + 1);
             }
         }
+    }
+
+    /** Invalidations so far (an unlocked read: one in progress may not show yet). */
+    long invalidations() {
+        return (long) INVALIDATIONS.getOpaque(this);
     }
 
     private void remove(Invalidation scope) {
         removePdes(scope);
         if (scope instanceof Invalidation.OfRange r && r.length() / PageSize.SIZE_4K.bytes() <= PROBE_LIMIT) {
             for (PageSize size : SIZES) {
+                if (size == PageSize.SIZE_2M && !has2M || size == PageSize.SIZE_1G && !has1G) {
+                    continue; // no entry of that size was ever stored (or since the last full invalidation)
+                }
                 long first = r.va() & ~size.offsetMask();
                 long last = (r.va() + r.length() - 1) & ~size.offsetMask();
                 for (long page = first; Long.compareUnsigned(page, last) <= 0; page += size.bytes()) {
@@ -259,10 +275,6 @@ final class Iotlb {
         }
         for (int i = 0; i < words.length / 2; i++) {
             removeIf(words, i, scope, false);
-        }
-        if (scope instanceof Invalidation.All) {
-            has2M = false;
-            has1G = false;
         }
     }
 

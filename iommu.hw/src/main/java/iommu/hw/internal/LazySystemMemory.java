@@ -27,7 +27,9 @@ import iommu.hw.SystemMemory;
  * {@link #RELEASING} marker in its slot, checks the bank's written bits again, and only then drops it
  * (or puts it back). A writer sets its frame's written bit before it looks the bank up, and waits
  * out the marker, so no write can land in a bank that is being dropped.
- * {@link #touchedFrames()} counts frames written since they were last zeroed.
+ * {@link #touchedFrames()} counts frames written since they were last zeroed: the written bits,
+ * counted when asked (a statistic; a counter kept on every first write and zeroing cost two atomic
+ * adds a page).
  */
 @Component(service = SystemMemory.class, configurationPid = SystemMemoryConfig.PID, immediate = true)
 @Designate(ocd = SystemMemoryConfig.class)
@@ -50,14 +52,13 @@ public final class LazySystemMemory implements SystemMemory {
     private final long[] written;
     private final long frameCount;
     private final long size;
-    private final LongAdder touched = new LongAdder();
     private final LongAdder bankCount = new LongAdder();
     /** Emptied banks given back only {@link #keptBanks} emptyings later, oldest first. */
     static final int KEPT_BANKS = 16;
     private final int keptBanks;
     /** Emptied banks, oldest first: {index, the bank's fill count when it emptied}. */
     private final java.util.ArrayDeque<long[]> emptied = new java.util.ArrayDeque<>();
-    /** Per bank: how many times one of its frames went from unwritten to written. */
+    /** Per bank: how many times it went from no written frame to one (a write into an emptied bank). */
     private final int[] fills;
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
 
@@ -131,7 +132,11 @@ public final class LazySystemMemory implements SystemMemory {
 
     @Override
     public long touchedFrames() {
-        return touched.sum();
+        long n = 0;
+        for (int i = 0; i < written.length; i++) {
+            n += Long.bitCount((long) WORDS.getOpaque(written, i));
+        }
+        return n;
     }
 
     @Override
@@ -197,12 +202,18 @@ public final class LazySystemMemory implements SystemMemory {
         while ((bits & bit) == 0) {
             long seen = (long) WORDS.compareAndExchange(written, word, bits, bits | bit);
             if (seen == bits) {
-                touched.increment();
-                INTS.getAndAdd(fills, (int) (pa >>> BANK_SHIFT), 1);
+                if ((bits & bankMask(frame)) == 0) { // the bank held nothing: an emptied bank is filled again
+                    INTS.getAndAdd(fills, (int) (pa >>> BANK_SHIFT), 1);
+                }
                 break;
             }
             bits = seen;
         }
+    }
+
+    /** The bits of {@code frame}'s bank in its word of {@link #written}. */
+    private static long bankMask(long frame) {
+        return BANK_BITS << ((frame & ~(FRAMES_PER_BANK - 1)) & 63);
     }
 
     /** The written bits of the frames of {@code bank}. */
@@ -337,6 +348,30 @@ public final class LazySystemMemory implements SystemMemory {
         }
     }
 
+    /** One frame's words with one bank lookup, each an acquire load (the counterpart of {@link #writeLongs}). */
+    @Override
+    public void readLongs(long pa, long[] dst, int offset, int count) {
+        java.util.Objects.checkFromIndexSize(offset, count, dst.length);
+        int length = count * 8;
+        checkLong(pa, "8-byte reads");
+        checkRange(pa, length, "8-byte reads");
+        if (length == 0) {
+            return;
+        }
+        if ((pa >>> FRAME_SHIFT) != ((pa + length - 1) >>> FRAME_SHIFT)) {
+            throw new IllegalArgumentException(String.format("%d 8-byte reads at physical address 0x%x cross a frame", count, pa));
+        }
+        byte[] bank = bankForRead(pa);
+        if (bank == null) {
+            Arrays.fill(dst, offset, offset + count, 0L);
+            return;
+        }
+        int at = offset(pa);
+        for (int i = 0; i < count; i++) {
+            dst[offset + i] = (long) LONGS.getAcquire(bank, at + 8 * i);
+        }
+    }
+
     @Override
     public boolean compareAndSetLong(long pa, long expected, long value) {
         checkLong(pa, "8-byte compare-and-set");
@@ -360,7 +395,6 @@ public final class LazySystemMemory implements SystemMemory {
         while ((bits & bit) != 0) {
             long seen = (long) WORDS.compareAndExchange(written, word, bits, bits & ~bit);
             if (seen == bits) {
-                touched.decrement();
                 long pa = frameNumber << FRAME_SHIFT;
                 byte[] bank = bankForRead(pa);
                 if (bank != null) {

@@ -103,13 +103,13 @@ final class Translator {
 
     /** Walks for {@code va} (packed), through the PDE cache; {@code scratch} is an array of one the walk may use. */
     private long walk(RequesterId requester, int pasid, long va, Access access, long[] scratch, long startGeneration) {
-        long root = tables.root(requester.value(), pasid); // through the architecture's caches
-        if (root < 0) {
-            return root; // the packed fault: no context, PASID not bound, entry invalid
-        }
         long pde = iotlb.lookupPde(pasid, va);
         if (pde != MISS) {
             return PackedWalk.walkFromPde(memory, pde, va, access, true); // one entry read, not four
+        }
+        long root = tables.root(requester.value(), pasid); // through the architecture's caches
+        if (root < 0) {
+            return root; // the packed fault: no context, PASID not bound, entry invalid
         }
         long packed = PackedWalk.walk(memory, root, va, access, true, scratch);
         if (scratch[0] != PackedWalk.NO_PDE) {

@@ -1,5 +1,7 @@
 package os.memmgr.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,9 +15,20 @@ import os.memmgr.Status;
  *
  * <p>Frame 0 is reserved. Freed frames are zeroed (their host memory given back) and reused last in,
  * first out, so that a stale translation would meet another owner's data at once. A frame freed
- * while pinned stays allocated until its last unpin.
+ * while pinned stays allocated until its last unpin. Freed frames are zeroed outside the monitor, so
+ * that an unmap of many pages does not hold up other processes' allocations while it zeroes.
  */
 final class FrameDatabase {
+    private static final VarHandle FREE_FRAMES;
+
+    static {
+        try {
+            FREE_FRAMES = MethodHandles.lookup().findVarHandle(FrameDatabase.class, "freeFrames", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** State.values(), made once: values() copies the array at every call. */
     private static final State[] STATES = State.values();
     enum State { FREE, PRIVATE, SHARED, PAGE_TABLE, RESERVED, TRANSITION, IOMMU_TABLE }
@@ -29,6 +42,8 @@ final class FrameDatabase {
     private long[] freeStack = new long[1024];
     private int freeTop;
     private long neverUsed;
+    /** {@code counts[FREE]}, written under the monitor and read without it ({@link #freeFrames}). */
+    private long freeFrames;
 
     FrameDatabase(SystemMemory memory) {
         this.memory = memory;
@@ -37,6 +52,7 @@ final class FrameDatabase {
         states[0] = (byte) State.RESERVED.ordinal();
         counts[State.RESERVED.ordinal()] = 1;
         counts[State.FREE.ordinal()] = total - 1;
+        freeFrames = total - 1;
         neverUsed = 1;
     }
 
@@ -97,16 +113,51 @@ final class FrameDatabase {
     }
 
     /** Frees a frame its owner no longer maps (after the IOMMU was invalidated for it). */
-    synchronized void free(long frame) {
-        State state = state(frame);
-        if (state == State.FREE || state == State.RESERVED) {
-            throw new IllegalStateException("frame " + frame + " is " + state + ", cannot be freed");
+    void free(long frame) {
+        free(new long[] {frame}, 1);
+    }
+
+    /**
+     * Frees the first {@code count} frames of {@code frames}, which their owner no longer maps (after the
+     * IOMMU was invalidated for them): a pinned one when its last pin goes, the others now. The frames
+     * are checked and the pinned ones set aside under the monitor, zeroed outside it, then made free
+     * under it again; the array's order is not kept.
+     *
+     * @throws IllegalStateException if one of them is already free or reserved (nothing is freed then)
+     */
+    void free(long[] frames, int count) {
+        int unpinned = claim(frames, count);
+        for (int i = 0; i < unpinned; i++) {
+            memory.zeroFrame(frames[i]); // still its owner's state: nothing else takes it meanwhile
         }
-        if (isPinned(frame)) {
-            freeOnUnpin.put(frame, Boolean.TRUE);
-            return;
+        synchronized (this) {
+            for (int i = 0; i < unpinned; i++) {
+                move(frames[i], state(frames[i]), State.FREE);
+                push(frames[i]);
+            }
         }
-        release(frame, state);
+    }
+
+    /**
+     * Checks {@code frames[0..count)} for {@link #free(long[], int)} and sets the pinned ones aside to be
+     * freed on their last unpin; moves the others to the front and returns how many they are.
+     */
+    private synchronized int claim(long[] frames, int count) {
+        for (int i = 0; i < count; i++) {
+            State state = state(frames[i]);
+            if (state == State.FREE || state == State.RESERVED) {
+                throw new IllegalStateException("frame " + frames[i] + " is " + state + ", cannot be freed");
+            }
+        }
+        int unpinned = 0;
+        for (int i = 0; i < count; i++) {
+            if (isPinned(frames[i])) {
+                freeOnUnpin.put(frames[i], Boolean.TRUE);
+            } else {
+                frames[unpinned++] = frames[i];
+            }
+        }
+        return unpinned;
     }
 
     private void release(long frame, State state) {
@@ -167,8 +218,9 @@ final class FrameDatabase {
         move(frame, State.TRANSITION, State.PRIVATE);
     }
 
-    synchronized long freeFrames() {
-        return counts[State.FREE.ordinal()];
+    /** Free frames now, read without the monitor (an allocation's check against the low-water mark). */
+    long freeFrames() {
+        return (long) FREE_FRAMES.getOpaque(this);
     }
 
     synchronized State state(long frame) {
@@ -179,6 +231,9 @@ final class FrameDatabase {
         states[(int) frame] = (byte) to.ordinal();
         counts[from.ordinal()]--;
         counts[to.ordinal()]++;
+        if (from == State.FREE || to == State.FREE) {
+            FREE_FRAMES.setOpaque(this, counts[State.FREE.ordinal()]);
+        }
     }
 
     synchronized FrameCounts counts() {

@@ -29,6 +29,8 @@ final class PageMapper {
     private final Pager pager;
     private final Pager.Owner owner;
     private long residentPages;
+    /** The one word {@link #pte} writes (under the address space's lock, as everything here). */
+    private final long[] oneEntry = new long[1];
 
     PageMapper(SystemMemory memory, FrameDatabase frames, PagingFile pagefile, Pager.Owner owner) {
         this.memory = memory;
@@ -119,8 +121,18 @@ final class PageMapper {
             residentPages++;
             pager.resident(pageVa);
         }
-        memory.writeLong(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, flags));
+        pte(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, flags));
         return (frame << SystemMemory.FRAME_SHIFT) | (va & (PAGE_SIZE - 1));
+    }
+
+    /**
+     * Makes a not-present PTE present: one release store ({@link SystemMemory#writeLongs}), which is all a
+     * new mapping needs (a walker that reads the entry sees the zeroed or paged-in frame behind it; no
+     * translation of it can be cached yet), without the full fence of {@link SystemMemory#writeLong}.
+     */
+    private void pte(long at, long entry) {
+        oneEntry[0] = entry;
+        memory.writeLongs(at, oneEntry);
     }
 
     /**
@@ -129,13 +141,15 @@ final class PageMapper {
      * (frames, pagefile reads) can fail here.
      */
     long cpuTranslate(String op, java.util.function.LongFunction<Vad> vadOf, long va, Access access) {
-        Translation t = PageTableWalker.walk(memory, table.root(), 0, va, access, true);
-        if (t instanceof Translation.Mapping m) {
-            return m.physicalAddress(va);
+        long walked = PageTableWalker.physicalAddress(memory, table.root(), va, access, true); // allocates nothing
+        if (walked >= 0) {
+            return walked;
         }
-        long pa = ((Translation.Fault) t).kind() == FaultKind.NOT_PRESENT ? map(vadOf.apply(va), va, access) : -1;
+        FaultKind kind = PageTableWalker.faultOf(walked);
+        long pa = kind == FaultKind.NOT_PRESENT ? map(vadOf.apply(va), va, access) : -1;
         if (pa < 0) {
-            throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, va, t));
+            throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, va,
+                    new Translation.Fault(kind, 0, va, access)));
         }
         return pa;
     }
@@ -175,9 +189,7 @@ final class PageMapper {
         if (anyPresent) {
             owner.invalidate(vad.base + (long) first * PAGE_SIZE, count * PAGE_SIZE);
         }
-        for (int i = 0; i < freedCount; i++) {
-            frames.free(freed[i]);
-        }
+        frames.free(freed, freedCount);
         return committed;
     }
 

@@ -23,6 +23,13 @@ final class PageTable {
     private final FrameSource frames;
     private final List<Long> tableFrames = new ArrayList<>();
     private final long root;
+    /**
+     * The page table (level 1) found last, by its 2 MiB region ({@code va >>> 21}; -1: none): pages are
+     * mapped and unmapped one after the other, so most PTE lookups skip the three levels above.
+     * Tables are never freed while the process lives; a large page's PDE forgets it.
+     */
+    private long cachedRegion = -1;
+    private long cachedTable;
 
     PageTable(SystemMemory memory, FrameSource frames) {
         this.memory = memory;
@@ -38,7 +45,16 @@ final class PageTable {
 
     /** Physical address of the PTE of {@code va}, making missing tables if {@code create}, else -1. */
     long pteAddress(long va, boolean create) {
-        return entryAddress(va, 1, create);
+        long region = va >>> 21;
+        if (region == cachedRegion) {
+            return cachedTable + 8L * Pte.index(va, 1);
+        }
+        long at = entryAddress(va, 1, create);
+        if (at >= 0) {
+            cachedRegion = region;
+            cachedTable = at - 8L * Pte.index(va, 1);
+        }
+        return at;
     }
 
     /** Physical address of {@code va}'s entry at {@code level}, making missing tables above it if {@code create}, else -1. */
@@ -66,11 +82,13 @@ final class PageTable {
      * making the tables above it. The region must have no page table of its own in use.
      */
     void setLarge(long va, long entry) {
+        cachedRegion = -1;
         memory.writeLong(entryAddress(va, 2, true), entry);
     }
 
     /** Clears the page-directory leaf of the large page holding {@code va}; returns the old entry. */
     long clearLarge(long va) {
+        cachedRegion = -1;
         long at = entryAddress(va, 2, false);
         return at < 0 ? 0 : memory.getAndSetLong(at, 0);
     }
@@ -127,9 +145,12 @@ final class PageTable {
 
     /** Frees every table frame (the process is gone and its PASID unbound). */
     void free(FrameDatabase db) {
-        for (long frame : tableFrames) {
-            db.free(frame);
+        long[] frames = new long[tableFrames.size()];
+        for (int i = 0; i < frames.length; i++) {
+            frames[i] = tableFrames.get(i);
         }
+        db.free(frames, frames.length);
         tableFrames.clear();
+        cachedRegion = -1;
     }
 }

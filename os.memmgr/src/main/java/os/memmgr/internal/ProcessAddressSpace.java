@@ -40,6 +40,8 @@ final class ProcessAddressSpace implements AddressSpace {
     private final ReentrantLock lock = new ReentrantLock();
     private final PageMapper mapper;
     private final VadTree vads = new VadTree();
+    /** The VAD of a page a CPU access faults in, made once (a method reference is an object per use). */
+    private final java.util.function.LongFunction<Vad> vadOf = vads::containing;
     private final Map<Long, PinnedPages> pins = new HashMap<>();
     /** The IOMMU units this space is registered with, by unit index, and its PASID on each. */
     private final java.util.TreeMap<Integer, IommuUnits.Unit> units = new java.util.TreeMap<>();
@@ -193,7 +195,7 @@ final class ProcessAddressSpace implements AddressSpace {
             for (int done = 0; done < length; ) {
                 long at = va + done;
                 int n = (int) Math.min(length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-                memory.read(mapper.cpuTranslate("read", vads::containing, at, Access.READ), out, done, n);
+                memory.read(mapper.cpuTranslate("read", vadOf, at, Access.READ), out, done, n);
                 done += n;
             }
             return out;
@@ -206,17 +208,20 @@ final class ProcessAddressSpace implements AddressSpace {
      */
     @Override
     public void write(long va, byte[] data) {
-        locked(() -> {
+        lock.lock(); // not locked(...): a CPU store is the hottest path, and a capturing lambda is an object per call
+        try {
             ensureLive();
             Ranges.checkAccess("write", va, data.length, MAX_CPU_ACCESS);
             vads.checkPages("write", va, data.length, Access.WRITE);
             for (int done = 0; done < data.length; ) {
                 long at = va + done;
                 int n = (int) Math.min(data.length - done, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-                memory.write(mapper.cpuTranslate("write", vads::containing, at, Access.WRITE), data, done, n);
+                memory.write(mapper.cpuTranslate("write", vadOf, at, Access.WRITE), data, done, n);
                 done += n;
             }
-        });
+        } finally {
+            lock.unlock();
+        }
     }
 
     // ---- VirtualAlloc family ----

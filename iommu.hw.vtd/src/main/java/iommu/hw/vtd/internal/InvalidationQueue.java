@@ -1,6 +1,6 @@
 package iommu.hw.vtd.internal;
 
-import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import iommu.hw.RequesterId;
 import iommu.hw.SystemMemory;
@@ -43,19 +43,28 @@ final class InvalidationQueue extends RingQueue {
     private String error;
     /** ITESID while ITE is set: the device that timed out; null while the queue runs. */
     private RequesterId timedOut;
-    private final LongAdder timeouts = new LongAdder();
-    private final LongAdder[] byType = new LongAdder[16];
-    private final LongAdder errors = new LongAdder();
     /** Wait descriptors a time-out aborted, by queue index (under the monitor). */
     private final java.util.BitSet aborted = new java.util.BitSet();
-    private final LongAdder abortedWaits = new LongAdder();
+    /** The descriptor being processed, as read from memory (under the monitor). */
+    private final long[] words = new long[Descriptor.WORDS];
+    /**
+     * What the queue processed: by descriptor type (0..15), then {@link #TIMEOUTS}, {@link #ERRORS},
+     * {@link #ABORTED_WAITS}. Counted under the monitor (one writer at a time, no atomic add), read
+     * opaquely by {@link #stats} without it, so that reading them never waits for a drain.
+     */
+    private final AtomicLongArray counts = new AtomicLongArray(19);
+    private static final int TIMEOUTS = 16;
+    private static final int ERRORS = 17;
+    private static final int ABORTED_WAITS = 18;
 
     InvalidationQueue(SystemMemory memory, Target target) {
         super(memory, "invalidation queue", "IQA", PER_FRAME);
         this.target = target;
-        for (int i = 0; i < byType.length; i++) {
-            byType[i] = new LongAdder();
-        }
+    }
+
+    /** Counts one in {@link #counts}; under the monitor. */
+    private void count(int index) {
+        counts.setOpaque(index, counts.getPlain(index) + 1);
     }
 
     @Override
@@ -92,22 +101,22 @@ final class InvalidationQueue extends RingQueue {
         while (head != tail && error == null && timedOut == null) {
             if (aborted.get(head)) {
                 aborted.clear(head); // an aborted wait: consumed, no drain, no status write
-                abortedWaits.increment();
+                count(ABORTED_WAITS);
                 head = (head + 1) % entries;
                 continue;
             }
-            long[] words = QueueMemory.words(memory, base + (long) Descriptor.BYTES * head, 4);
+            QueueMemory.read(memory, base + (long) Descriptor.BYTES * head, words);
             try {
-                Descriptor d = Descriptor.decode(words);
+                Descriptor d = Descriptor.decode(words, 0);
                 target.apply(d);
-                byType[d.type()].increment();
+                count(d.type());
             } catch (IllegalArgumentException refused) {
                 error = "descriptor " + head + ": " + refused.getMessage();
-                errors.increment();
+                count(ERRORS);
                 return;
             } catch (DeviceTimeout late) {
-                byType[Descriptor.PASID_DEVICE_TLB].increment();
-                timeouts.increment();
+                count(Descriptor.PASID_DEVICE_TLB);
+                count(TIMEOUTS);
                 timedOut = late.device;
                 head = (head + 1) % entries;
                 for (int i = head; i != tail; i = (i + 1) % entries) {
@@ -123,9 +132,10 @@ final class InvalidationQueue extends RingQueue {
 
     /** What the queue processed; {@code prq}: the page requests'. */
     VtdRegisters.QueueStats stats(PageRequestQueue prq) {
-        return new VtdRegisters.QueueStats(byType[Descriptor.CONTEXT_CACHE].sum(), byType[Descriptor.PASID_CACHE].sum(),
-                byType[Descriptor.PASID_IOTLB].sum(), byType[Descriptor.PASID_DEVICE_TLB].sum(),
-                byType[Descriptor.PAGE_GROUP_RESPONSE].sum(), byType[Descriptor.INVALIDATION_WAIT].sum(), errors.sum(), timeouts.sum(), prq.requests.sum(), prq.answered[0].sum(),
-                prq.answered[1].sum(), prq.answered[2].sum(), prq.overflows.sum(), abortedWaits.sum());
+        return new VtdRegisters.QueueStats(counts.getOpaque(Descriptor.CONTEXT_CACHE), counts.getOpaque(Descriptor.PASID_CACHE),
+                counts.getOpaque(Descriptor.PASID_IOTLB), counts.getOpaque(Descriptor.PASID_DEVICE_TLB),
+                counts.getOpaque(Descriptor.PAGE_GROUP_RESPONSE), counts.getOpaque(Descriptor.INVALIDATION_WAIT),
+                counts.getOpaque(ERRORS), counts.getOpaque(TIMEOUTS), prq.requests.sum(), prq.answered[0].sum(),
+                prq.answered[1].sum(), prq.answered[2].sum(), prq.overflows.sum(), counts.getOpaque(ABORTED_WAITS));
     }
 }

@@ -10,9 +10,12 @@ final class QueueMemory {
     /** The {@code count} 64-bit words at {@code address}, in memory order. */
     static long[] words(SystemMemory memory, long address, int count) {
         long[] words = new long[count];
-        for (int i = 0; i < count; i++) {
-            words[i] = memory.readLong(address + 8L * i);
-        }
+        read(memory, address, words);
         return words;
+    }
+
+    /** The {@code words.length} 64-bit words at {@code address} into {@code words} (a buffer used again). */
+    static void read(SystemMemory memory, long address, long[] words) {
+        memory.readLongs(address, words, 0, words.length); // an entry never crosses a frame
     }
 }

@@ -24,6 +24,8 @@ public final class VtdUnit implements ArchitectureUnit {
     private final TranslationTables tables;
     private final PageRequestQueue prq;
     private final UnitRegisters registers;
+    /** A wait's 4-byte status write, little-endian; used under the invalidation queue's monitor, which applies descriptors. */
+    private final byte[] status = new byte[4];
 
     VtdUnit(UnitHardware hardware) {
         this.hardware = hardware;
@@ -120,7 +122,11 @@ public final class VtdUnit implements ArchitectureUnit {
                             w.statusAddress()));
                 }
                 int v = w.statusData();
-                memory.write(w.statusAddress(), new byte[] {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)}, 0, 4);
+                status[0] = (byte) v;
+                status[1] = (byte) (v >>> 8);
+                status[2] = (byte) (v >>> 16);
+                status[3] = (byte) (v >>> 24);
+                memory.write(w.statusAddress(), status, 0, 4);
             }
         } else if (d instanceof Descriptor.PasidDeviceTlbInvalidation i) {
             int late = hardware.invalidateDeviceTlb(i.sourceId(), i.pasid(), i.base(), i.length());
