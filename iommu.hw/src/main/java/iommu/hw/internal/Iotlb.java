@@ -64,7 +64,6 @@ final class Iotlb {
     private final Object invalidating = new Object();
     /** Invalidations so far: written under {@link #invalidating}, read opaquely (through {@link #INVALIDATIONS}). */
     private long invalidations;
-    /** Whether an entry of that size was ever stored: until then lookups and range invalidations skip the size. */
     private volatile boolean has2M;
     private volatile boolean has1G;
 
@@ -223,17 +222,15 @@ final class Iotlb {
         PageSize size = PackedWalk.sizeOf(word);
         long pageVa = va & ~size.offsetMask();
         int i = index(pasid, pageVa, size);
-        // before the claim: an invalidation that finds the claim (see the class comment) sees the flag too,
-        // and does not skip the size (the flags only ever go from false to true)
+        if (!claim(words, i, startGeneration)) {
+            return;
+        }
+        LONGS.setOpaque(words, 2 * i + 1, word);
         if (size == PageSize.SIZE_2M && !has2M) {
             has2M = true;
         } else if (size == PageSize.SIZE_1G && !has1G) {
             has1G = true;
         }
-        if (!claim(words, i, startGeneration)) {
-            return;
-        }
-        LONGS.setOpaque(words, 2 * i + 1, word);
         LONGS.setRelease(words, 2 * i, tag(pasid, pageVa, size));
     }
 
@@ -262,9 +259,6 @@ final class Iotlb {
         removePdes(scope);
         if (scope instanceof Invalidation.OfRange r && r.length() / PageSize.SIZE_4K.bytes() <= PROBE_LIMIT) {
             for (PageSize size : SIZES) {
-                if (size == PageSize.SIZE_2M && !has2M || size == PageSize.SIZE_1G && !has1G) {
-                    continue; // no entry of that size was ever stored (or since the last full invalidation)
-                }
                 long first = r.va() & ~size.offsetMask();
                 long last = (r.va() + r.length() - 1) & ~size.offsetMask();
                 for (long page = first; Long.compareUnsigned(page, last) <= 0; page += size.bytes()) {
@@ -275,6 +269,10 @@ final class Iotlb {
         }
         for (int i = 0; i < words.length / 2; i++) {
             removeIf(words, i, scope, false);
+        }
+        if (scope instanceof Invalidation.All) {
+            has2M = false;
+            has1G = false;
         }
     }
 
