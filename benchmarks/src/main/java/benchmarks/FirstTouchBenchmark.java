@@ -2,6 +2,7 @@ package benchmarks;
 
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -22,7 +23,9 @@ import os.memmgr.PageProtection;
 /**
  * The cost of a page's first touch: commit (with its commit charge), the CPU's first write (a
  * demand-zero fault: a frame, a PTE, the working set), and the release that gives it back; per page,
- * beside zero-filling a plain 4 KiB array.
+ * beside zero-filling a plain 4 KiB array; and, to read the figure by, what one atomic update that no
+ * other thread contends costs on this host (a page's cycle makes several: its locks, the frame's
+ * written bit set and cleared, the PTE taken back).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -38,6 +41,7 @@ public class FirstTouchBenchmark {
         AddressSpace space;
         byte[] one = {1};
         byte[] page = new byte[4096];
+        AtomicLong word = new AtomicLong();
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -55,6 +59,13 @@ public class FirstTouchBenchmark {
         }
         m.space.release(va);
         return va;
+    }
+
+    @Benchmark
+    public long floorUncontendedCompareAndSet(Machine m) {
+        long v = m.word.get();
+        m.word.compareAndSet(v, v + 1);
+        return v;
     }
 
     @Benchmark
