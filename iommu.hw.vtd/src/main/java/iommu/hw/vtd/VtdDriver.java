@@ -92,7 +92,7 @@ public final class VtdDriver implements IommuDriver {
     /** The invalidation queue's entries: one frame of descriptors, as the driver set it (IQA's size 0). */
     private static final int QUEUE_ENTRIES = 4096 / Descriptor.BYTES;
     /** A range's invalidation batch, made again by each {@link #invalidate(int, long, long)} (under the monitor). */
-    private final List<Descriptor> ranges = new ArrayList<>();
+    private final List<Descriptor> rangeBatch = new ArrayList<>();
     /** The last run of descriptors staged for the queue (see {@link #staging}). */
     private long[] staged = new long[0];
     private int sequence;
@@ -286,7 +286,7 @@ public final class VtdDriver implements IommuDriver {
             throw new IllegalArgumentException("invalidation length must be > 0, not " + length);
         }
         ensureOpen();
-        List<Descriptor> batch = ranges;
+        List<Descriptor> batch = rangeBatch;
         batch.clear();
         long page = va & ~0xFFFL;
         long end = (va + length + 0xFFF) & ~0xFFFL;
