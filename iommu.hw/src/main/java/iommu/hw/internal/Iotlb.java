@@ -219,6 +219,15 @@ final class Iotlb {
      * since {@code startGeneration}, or the slot is busy.
      */
     void store(int pasid, long va, long word, long startGeneration) {
+        if ((word >>> PackedWalk.SIZE_SHIFT & 3) == 0) { // a 4 KiB page: index and tag as probe4k has them
+            long page = va >>> 12;
+            int i = (int) (page + pasid * 0x9E3779B1L) & mask;
+            if (claim(words, i, startGeneration)) {
+                LONGS.setOpaque(words, 2 * i + 1, word);
+                LONGS.setRelease(words, 2 * i, VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1)));
+            }
+            return;
+        }
         PageSize size = PackedWalk.sizeOf(word);
         long pageVa = va & ~size.offsetMask();
         int i = index(pasid, pageVa, size);
