@@ -137,16 +137,30 @@ final class PageMapper {
 
     /**
      * The physical address of {@code va} for a CPU access, faulting its page in; {@code vadOf} finds
-     * the page's VAD, needed only then. The caller checked the page against the VADs: only resources
-     * (frames, pagefile reads) can fail here.
+     * the page's VAD. A PTE not present is a fault without a walk (the walk would stop there having
+     * written nothing); any other goes through the walk, which sets its accessed and dirty bits. The
+     * caller checked the page against the VADs: only resources (frames, pagefile reads) can fail here.
      */
     long cpuTranslate(String op, java.util.function.LongFunction<Vad> vadOf, long va, Access access) {
+        Vad vad = vadOf.apply(va);
+        if (vad != null && !vad.large()) {
+            long at = table.pteAddress(va, false);
+            if (at >= 0 && !Pte.isPresent(memory.readLong(at))) {
+                // the CPU's walk would stop at this PTE with NOT_PRESENT and write nothing: the tables above it
+                // are present, hold no reserved bit and are accessed from the start (PageTable)
+                return faultedIn(op, map(vad, va, access), va, access, FaultKind.NOT_PRESENT);
+            }
+        }
         long walked = PageTableWalker.physicalAddress(memory, table.root(), va, access, true); // allocates nothing
         if (walked >= 0) {
             return walked;
         }
         FaultKind kind = PageTableWalker.faultOf(walked);
-        long pa = kind == FaultKind.NOT_PRESENT ? map(vadOf.apply(va), va, access) : -1;
+        return faultedIn(op, kind == FaultKind.NOT_PRESENT ? map(vad, va, access) : -1, va, access, kind);
+    }
+
+    /** {@code pa}, the page a fault of {@code kind} brought in; or, when none could be (-1), the access violation. */
+    private static long faultedIn(String op, long pa, long va, Access access, FaultKind kind) {
         if (pa < 0) {
             throw new MemoryException(Status.ACCESS_VIOLATION, String.format("%s at VA 0x%x: %s", op, va,
                     new Translation.Fault(kind, 0, va, access)));

@@ -12,7 +12,11 @@ import iommu.hw.SystemMemory;
  * space's lock; the IOMMU and the CPU walk it concurrently, so leaf entries change atomically.
  */
 final class PageTable {
-    private static final long TABLE_FLAGS = Pte.PRESENT | Pte.WRITABLE | Pte.USER;
+    /**
+     * The flags of an entry pointing at a table: every right (the leaf decides), and accessed from the
+     * start, as Linux's _PAGE_TABLE makes them, so that a walk through it never needs to write it.
+     */
+    private static final long TABLE_FLAGS = Pte.PRESENT | Pte.WRITABLE | Pte.USER | Pte.ACCESSED;
 
     /** Allocates a frame of system memory, trimming working sets if none is free. */
     interface FrameSource {
@@ -30,6 +34,8 @@ final class PageTable {
      */
     private long cachedRegion = -1;
     private long cachedTable;
+    /** The one zero word {@link #clear} writes. */
+    private final long[] cleared = new long[1];
 
     PageTable(SystemMemory memory, FrameSource frames) {
         this.memory = memory;
@@ -93,10 +99,24 @@ final class PageTable {
         return at < 0 ? 0 : memory.getAndSetLong(at, 0);
     }
 
-    /** Clears the PTE of {@code va}; returns the old entry (0 if there was no table). */
+    /**
+     * Clears the PTE of {@code va}, whose page goes (decommitted or released); returns the old entry (0 if
+     * there was no table). A read, then a release store: not an exchange, since the only other writer of
+     * a present entry is a walk setting its accessed or dirty bit, and those bits mean nothing for a page
+     * that goes (a walk whose bit is lost this way read the entry before the store, so the invalidation
+     * that follows an unmap removes what it cached, as it would after an exchange).
+     */
     long clear(long va) {
         long at = pteAddress(va, false);
-        return at < 0 ? 0 : memory.getAndSetLong(at, 0);
+        if (at < 0) {
+            return 0;
+        }
+        long old = memory.readLong(at);
+        if (old != 0) {
+            cleared[0] = 0;
+            memory.writeLongs(at, cleared);
+        }
+        return old;
     }
 
     /**
