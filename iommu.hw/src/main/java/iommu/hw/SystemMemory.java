@@ -53,8 +53,14 @@ public interface SystemMemory {
      * full fence after each as {@link #writeLong} has.
      */
     default void writeLongs(long physicalAddress, long[] values) {
-        for (int i = 0; i < values.length; i++) {
-            writeLong(physicalAddress + 8L * i, values[i]);
+        writeLongs(physicalAddress, values, 0, values.length);
+    }
+
+    /** {@link #writeLongs(long, long[])} of {@code values[offset..offset+count)}. */
+    default void writeLongs(long physicalAddress, long[] values, int offset, int count) {
+        java.util.Objects.checkFromIndexSize(offset, count, values.length);
+        for (int i = 0; i < count; i++) {
+            writeLong(physicalAddress + 8L * i, values[offset + i]);
         }
     }
 

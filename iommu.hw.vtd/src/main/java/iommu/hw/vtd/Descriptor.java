@@ -68,30 +68,37 @@ public sealed interface Descriptor {
         long q1 = q[at + 1];
         int type = typeOf(q0);
         Descriptor d = switch (type) {
-            case CONTEXT_CACHE -> new ContextCacheInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
-                    (int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 48, 2));
-            case IOTLB -> new IotlbInvalidation((int) Bits.field(q0, 4, 2), (q0 & 0x80) != 0, (q0 & 0x40) != 0,
-                    (int) Bits.field(q0, 16, 16), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6), (q1 & 0x40) != 0);
-            case DEVICE_TLB -> new DeviceTlbInvalidation((int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 16, 5),
-                    DeviceTlbInvalidation.pfsid(q0), q1 & ~0xFFFL, (q1 & 1) != 0);
-            case INTERRUPT_ENTRY_CACHE -> new InterruptEntryCacheInvalidation((q0 & 0x10) != 0, (int) Bits.field(q0, 27, 5),
-                    (int) Bits.field(q0, 32, 16));
-            case INVALIDATION_WAIT -> new InvalidationWait((q0 & 0x10) != 0, (q0 & 0x20) != 0, (q0 & 0x40) != 0,
-                    (q0 & 0x80) != 0, (int) (q0 >>> 32), q1 & ~3L);
-            case PASID_IOTLB -> new PasidIotlbInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
-                    (int) Bits.field(q0, 32, 20), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6), (q1 & 0x40) != 0);
-            case PASID_CACHE -> new PasidCacheInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
-                    (int) Bits.field(q0, 32, 20));
-            case PASID_DEVICE_TLB -> new PasidDeviceTlbInvalidation((int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 20),
-                    (q1 & 1) != 0, q1 & ~0xFFFL, (q1 & 0x800) != 0, (int) Bits.field(q0, 4, 5),
-                    DeviceTlbInvalidation.pfsid(q0));
-            case PAGE_GROUP_RESPONSE -> new PageGroupResponse((int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 20),
-                    (q0 & 0x10) != 0, (int) Bits.field(q0, 12, 4), (int) Bits.field(q1, 3, 9), (q1 & 4) != 0);
+            case CONTEXT_CACHE -> checked(new ContextCacheInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
+                    (int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 48, 2)), q, at);
+            case IOTLB -> checked(new IotlbInvalidation((int) Bits.field(q0, 4, 2), (q0 & 0x80) != 0, (q0 & 0x40) != 0,
+                    (int) Bits.field(q0, 16, 16), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6), (q1 & 0x40) != 0), q, at);
+            case DEVICE_TLB -> checked(new DeviceTlbInvalidation((int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 16, 5),
+                    DeviceTlbInvalidation.pfsid(q0), q1 & ~0xFFFL, (q1 & 1) != 0), q, at);
+            case INTERRUPT_ENTRY_CACHE -> checked(new InterruptEntryCacheInvalidation((q0 & 0x10) != 0,
+                    (int) Bits.field(q0, 27, 5), (int) Bits.field(q0, 32, 16)), q, at);
+            case INVALIDATION_WAIT -> checked(new InvalidationWait((q0 & 0x10) != 0, (q0 & 0x20) != 0, (q0 & 0x40) != 0,
+                    (q0 & 0x80) != 0, (int) (q0 >>> 32), q1 & ~3L), q, at);
+            case PASID_IOTLB -> checked(new PasidIotlbInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
+                    (int) Bits.field(q0, 32, 20), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6), (q1 & 0x40) != 0), q, at);
+            case PASID_CACHE -> checked(new PasidCacheInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
+                    (int) Bits.field(q0, 32, 20)), q, at);
+            case PASID_DEVICE_TLB -> checked(new PasidDeviceTlbInvalidation((int) Bits.field(q0, 16, 16),
+                    (int) Bits.field(q0, 32, 20), (q1 & 1) != 0, q1 & ~0xFFFL, (q1 & 0x800) != 0, (int) Bits.field(q0, 4, 5),
+                    DeviceTlbInvalidation.pfsid(q0)), q, at);
+            case PAGE_GROUP_RESPONSE -> checked(new PageGroupResponse((int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 20),
+                    (q0 & 0x10) != 0, (int) Bits.field(q0, 12, 4), (int) Bits.field(q1, 3, 9), (q1 & 4) != 0), q, at);
             default -> throw new IllegalArgumentException(String.format("invalid descriptor type 0x%x", type));
         };
-        // a set reserved bit is one the fields do not give back
-        canonical(d, 0, q0, d.word0());
-        canonical(d, 1, q1, d.word1());
+        return d;
+    }
+
+    /**
+     * {@code d} if {@code q[at..at+3]} is its own encoding: a set reserved bit is one its fields do not
+     * give back. Called with each type's new record, so that its words are direct calls.
+     */
+    private static <D extends Descriptor> D checked(D d, long[] q, int at) {
+        canonical(d, 0, q[at], d.word0());
+        canonical(d, 1, q[at + 1], d.word1());
         canonical(d, 2, q[at + 2], 0);
         canonical(d, 3, q[at + 3], 0);
         return d;

@@ -91,10 +91,12 @@ public final class VtdDriver implements IommuDriver {
     private final ExtendedCapability capability;
     /** The invalidation queue's entries: one frame of descriptors, as the driver set it (IQA's size 0). */
     private static final int QUEUE_ENTRIES = 4096 / Descriptor.BYTES;
-    /** A range's invalidation batch, made again by each {@link #invalidate(int, long, long)} (under the monitor). */
-    private final List<Descriptor> rangeBatch = new ArrayList<>();
-    /** The last run of descriptors staged for the queue (see {@link #staging}). */
-    private long[] staged = new long[0];
+    /**
+     * The batch being made, its descriptors encoded as they are made ({@link #stage}); under the monitor.
+     * Each batch starts with {@link #beginBatch} and is written by {@link #submit} or {@link #post}.
+     */
+    private long[] staged = new long[8 * Descriptor.WORDS];
+    private int stagedCount;
     private int sequence;
     private boolean closed;
 
@@ -134,9 +136,11 @@ public final class VtdDriver implements IommuDriver {
         registers.setInvalidationQueue(queue, 0);
         registers.setPageRequestQueue(pageRequests, 0);
         registers.setRootTable(root);
-        synchronized (this) { // the queue's tail and staging are the monitor's, and a device may arrive now
-            submit(List.of(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.GLOBAL, 0, 0, 0),
-                    new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0)));
+        synchronized (this) { // the queue's tail and the batch are the monitor's, and a device may arrive now
+            beginBatch();
+            stage(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.GLOBAL, 0, 0, 0));
+            stage(new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.GLOBAL, 0, 0));
+            submit();
         }
     }
 
@@ -183,14 +187,14 @@ public final class VtdDriver implements IommuDriver {
             throw new IllegalStateException("IOMMU unit " + unit.unit() + " does not support page requests (ECAP.PRS is 0)");
         }
         pageRequestsEnabled = enabled;
-        List<Descriptor> batch = new ArrayList<>();
+        beginBatch();
         for (RequesterId rid : devices) {
             long table = contextTables.get(rid.bus() * 2L + (rid.devfn() >= ContextEntry.PER_TABLE ? 1 : 0));
             write(ContextEntry.address(table, rid.devfn()), contextEntry().encode());
-            batch.add(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.DEVICE, 0, rid.value(), 0));
+            stage(new Descriptor.ContextCacheInvalidation(Descriptor.ContextCacheInvalidation.DEVICE, 0, rid.value(), 0));
         }
-        if (!batch.isEmpty()) {
-            submit(batch);
+        if (stagedCount > 0) {
+            submit();
         }
     }
 
@@ -264,11 +268,11 @@ public final class VtdDriver implements IommuDriver {
         if (emptied) {
             memory.writeLong(PasidDirectoryEntry.address(directory, pasid), 0);
         }
-        List<Descriptor> batch = new ArrayList<>(List.of(
-                new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.PASID, DOMAIN, pasid),
-                new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false)));
-        deviceTlbs(batch, pasid, 0, Long.MAX_VALUE);
-        submit(batch);
+        beginBatch();
+        stage(new Descriptor.PasidCacheInvalidation(Descriptor.PasidCacheInvalidation.PASID, DOMAIN, pasid));
+        stage(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
+        deviceTlbs(pasid, 0, Long.MAX_VALUE);
+        submit();
         if (emptied) { // the unit dropped what it cached from the table: it can go
             used.remove(pasid >>> 6);
             frames.free(pasidTables.remove(pasid >>> 6));
@@ -286,51 +290,60 @@ public final class VtdDriver implements IommuDriver {
             throw new IllegalArgumentException("invalidation length must be > 0, not " + length);
         }
         ensureOpen();
-        List<Descriptor> batch = rangeBatch;
-        batch.clear();
-        long page = va & ~0xFFFL;
+        long first = va & ~0xFFFL;
         long end = (va + length + 0xFFF) & ~0xFFFL;
-        while (page < end && batch.size() <= MAX_RANGES) {
-            int mask = Math.min(Long.numberOfTrailingZeros(page >>> 12), 63 - Long.numberOfLeadingZeros((end - page) >>> 12));
-            mask = Math.min(mask, 30);
-            batch.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page, mask, false));
-            page += 4096L << mask;
+        int ranges = 0;
+        for (long page = first; page < end && ranges <= MAX_RANGES; page += 4096L << rangeMask(page, end)) {
+            ranges++;
         }
-        int count = batch.size();
-        if (count > MAX_RANGES) {
-            batch.clear();
-            batch.add(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
-            deviceTlbs(batch, pasid, 0, Long.MAX_VALUE);
+        beginBatch();
+        if (ranges > MAX_RANGES) {
+            stage(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
+            deviceTlbs(pasid, 0, Long.MAX_VALUE);
         } else {
-            for (int i = 0; i < count; i++) { // each device TLB after the IOTLB: a miss there must not refill from the IOTLB
-                Descriptor.PasidIotlbInvalidation r = (Descriptor.PasidIotlbInvalidation) batch.get(i);
-                deviceTlbs(batch, pasid, r.address(), r.length());
+            for (long page = first; page < end; page += 4096L << rangeMask(page, end)) {
+                stage(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page,
+                        rangeMask(page, end), false));
+            }
+            // each device TLB after the IOTLB: a miss there must not refill from the IOTLB
+            for (long page = first; page < end; page += 4096L << rangeMask(page, end)) {
+                deviceTlbs(pasid, page, 4096L << rangeMask(page, end));
             }
         }
-        submit(batch);
+        submit();
+    }
+
+    /**
+     * AM of the aligned power-of-two range of pages from {@code page} on, below {@code end}: the largest
+     * that fits (at most 2^30 pages).
+     */
+    private static int rangeMask(long page, long end) {
+        int mask = Math.min(Long.numberOfTrailingZeros(page >>> 12), 63 - Long.numberOfLeadingZeros((end - page) >>> 12));
+        return Math.min(mask, 30);
     }
 
     /** Removes every translation of {@code pasid} and waits. */
     public synchronized void invalidate(int pasid) {
         checkPasid(pasid);
         ensureOpen();
-        List<Descriptor> batch = new ArrayList<>(List.of(
-                new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false)));
-        deviceTlbs(batch, pasid, 0, Long.MAX_VALUE);
-        submit(batch);
+        beginBatch();
+        stage(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
+        deviceTlbs(pasid, 0, Long.MAX_VALUE);
+        submit();
     }
 
     /**
      * Adds the device-TLB invalidation of the range for every device in the unit's scope (their context
      * entries enable ATS): the unit passes it to a device that caches translations.
      */
-    private void deviceTlbs(List<Descriptor> batch, int pasid, long base, long length) {
+    private void deviceTlbs(int pasid, long base, long length) {
         if (!capability.deviceTlb()) {
             return; // no device caches a translation: DTE is clear in every context entry
         }
-        for (RequesterId rid : devices) {
-            batch.add(length == Long.MAX_VALUE ? Descriptor.PasidDeviceTlbInvalidation.all(rid.value(), pasid)
-                    : Descriptor.PasidDeviceTlbInvalidation.of(rid.value(), pasid, base, length));
+        for (int i = 0; i < devices.size(); i++) {
+            int rid = devices.get(i).value();
+            stage(length == Long.MAX_VALUE ? Descriptor.PasidDeviceTlbInvalidation.all(rid, pasid)
+                    : Descriptor.PasidDeviceTlbInvalidation.of(rid, pasid, base, length));
         }
     }
 
@@ -393,7 +406,11 @@ public final class VtdDriver implements IommuDriver {
             if (!responses.isEmpty()) {
                 synchronized (this) {
                     if (!closed) {
-                        post(responses, null); // nothing waits on a response's delivery: no wait descriptor
+                        beginBatch();
+                        for (Descriptor response : responses) {
+                            stage(response);
+                        }
+                        post(); // nothing waits on a response's delivery: no wait descriptor
                     }
                 }
             }
@@ -401,13 +418,16 @@ public final class VtdDriver implements IommuDriver {
     }
 
     /**
-     * Writes {@code batch} and an invalidation wait into the queue, moves the tail, and checks the
-     * wait's status write. @throws IllegalStateException naming the unit and the queue error if the unit stopped
+     * Writes the batch and an invalidation wait into the queue, moves the tail, and checks the wait's
+     * status write. @throws IllegalStateException naming the unit and the queue error if the unit stopped
      */
-    private void submit(List<Descriptor> batch) {
+    private void submit() {
+        int batch = stagedCount;
         for (int attempt = 1; ; attempt++) {
             int value = ++sequence;
-            enqueue(batch, new Descriptor.InvalidationWait(false, true, true, false, value, status));
+            stagedCount = batch; // a batch submitted again: without the wait that was aborted
+            stage(new Descriptor.InvalidationWait(false, true, true, false, value, status));
+            enqueue();
             if ((int) memory.readLong(status) == value) {
                 return; // the wait completed, so nothing before it stopped the queue: no register to read
             }
@@ -438,11 +458,11 @@ public final class VtdDriver implements IommuDriver {
     }
 
     /**
-     * Writes {@code batch} (and {@code last}, if not null) into the queue and moves the tail, with one
-     * write per run of entries up to the queue's end. @throws IllegalStateException if the queue stopped
+     * Writes the batch into the queue and moves the tail, with one write per run of entries up to the
+     * queue's end. @throws IllegalStateException if the queue stopped
      */
-    private void post(List<Descriptor> batch, Descriptor last) {
-        enqueue(batch, last);
+    private void post() {
+        enqueue();
         checkQueue();
     }
 
@@ -455,27 +475,33 @@ public final class VtdDriver implements IommuDriver {
     }
 
     /** As {@link #post}, without reading the error register after. */
-    private void enqueue(List<Descriptor> batch, Descriptor last) {
-        int count = batch.size() + (last == null ? 0 : 1);
+    private void enqueue() {
         int i = 0;
-        while (i < count) {
-            int run = Math.min(count - i, QUEUE_ENTRIES - tail); // the queue is one frame: a run never crosses one
-            long[] encoded = staging(run * Descriptor.WORDS);
-            for (int k = 0; k < run; k++, i++) {
-                (i < batch.size() ? batch.get(i) : last).encode(encoded, k * Descriptor.WORDS);
-            }
-            write(queue + (long) Descriptor.BYTES * tail, encoded);
+        while (i < stagedCount) {
+            int run = Math.min(stagedCount - i, QUEUE_ENTRIES - tail); // the queue is one frame: a run never crosses one
+            memory.writeLongs(queue + (long) Descriptor.BYTES * tail, staged, i * Descriptor.WORDS, run * Descriptor.WORDS);
             tail = (tail + run) % QUEUE_ENTRIES;
+            i += run;
         }
         registers.setInvalidationQueueTail(tail * Descriptor.BYTES); // IQT holds a byte offset (index << 5)
     }
 
-    /** An array of {@code length} words to stage a run in: the last one's again when it fits exactly (under the monitor). */
-    private long[] staging(int length) {
-        if (staged.length != length) {
-            staged = new long[length];
+    /** Starts a batch (a batch that failed half made is dropped). */
+    private void beginBatch() {
+        stagedCount = 0;
+    }
+
+    /**
+     * Adds {@code d} to the batch, encoded at once: at each call site its type is known, so its words are
+     * direct calls and the record need not outlive the call.
+     */
+    private void stage(Descriptor d) {
+        int at = stagedCount * Descriptor.WORDS;
+        if (at == staged.length) {
+            staged = java.util.Arrays.copyOf(staged, 2 * staged.length);
         }
-        return staged;
+        d.encode(staged, at);
+        stagedCount++;
     }
 
     /** A descriptor (or entry) into memory, published to the unit by the tail write that follows. */

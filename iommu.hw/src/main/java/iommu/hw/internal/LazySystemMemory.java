@@ -324,14 +324,20 @@ public final class LazySystemMemory implements SystemMemory {
         LONGS.setVolatile(bankForWrite(pa), offset(pa), value);
     }
 
+    @Override
+    public void writeLongs(long pa, long[] values) {
+        writeLongs(pa, values, 0, values.length);
+    }
+
     /**
      * One frame's words with one bank lookup, each a release store: whole, and seen in the order written
      * (a reader that sees a later word, or a later entry, sees the earlier ones), without the full fence
      * of a volatile store after each.
      */
     @Override
-    public void writeLongs(long pa, long[] values) {
-        int length = values.length * 8;
+    public void writeLongs(long pa, long[] values, int offset, int count) {
+        java.util.Objects.checkFromIndexSize(offset, count, values.length);
+        int length = count * 8;
         checkLong(pa, "8-byte writes");
         checkRange(pa, length, "8-byte writes");
         if (length == 0) {
@@ -339,12 +345,12 @@ public final class LazySystemMemory implements SystemMemory {
         }
         if ((pa >>> FRAME_SHIFT) != ((pa + length - 1) >>> FRAME_SHIFT)) {
             throw new IllegalArgumentException(String.format("%d 8-byte writes at physical address 0x%x cross a frame",
-                    values.length, pa));
+                    count, pa));
         }
         byte[] bank = bankForWrite(pa, length);
         int at = offset(pa);
-        for (int i = 0; i < values.length; i++) {
-            LONGS.setRelease(bank, at + 8 * i, values[i]);
+        for (int i = 0; i < count; i++) {
+            LONGS.setRelease(bank, at + 8 * i, values[offset + i]);
         }
     }
 
