@@ -336,18 +336,11 @@ public final class LazySystemMemory implements SystemMemory {
      */
     @Override
     public void writeLongs(long pa, long[] values, int offset, int count) {
-        java.util.Objects.checkFromIndexSize(offset, count, values.length);
-        int length = count * 8;
-        checkLong(pa, "8-byte writes");
-        checkRange(pa, length, "8-byte writes");
-        if (length == 0) {
+        checkWords(pa, values, offset, count, "8-byte writes");
+        if (count == 0) {
             return;
         }
-        if ((pa >>> FRAME_SHIFT) != ((pa + length - 1) >>> FRAME_SHIFT)) {
-            throw new IllegalArgumentException(String.format("%d 8-byte writes at physical address 0x%x cross a frame",
-                    count, pa));
-        }
-        byte[] bank = bankForWrite(pa, length);
+        byte[] bank = bankForWrite(pa, count * 8);
         int at = offset(pa);
         for (int i = 0; i < count; i++) {
             LONGS.setRelease(bank, at + 8 * i, values[offset + i]);
@@ -357,15 +350,9 @@ public final class LazySystemMemory implements SystemMemory {
     /** One frame's words with one bank lookup, each an acquire load (the counterpart of {@link #writeLongs}). */
     @Override
     public void readLongs(long pa, long[] dst, int offset, int count) {
-        java.util.Objects.checkFromIndexSize(offset, count, dst.length);
-        int length = count * 8;
-        checkLong(pa, "8-byte reads");
-        checkRange(pa, length, "8-byte reads");
-        if (length == 0) {
+        checkWords(pa, dst, offset, count, "8-byte reads");
+        if (count == 0) {
             return;
-        }
-        if ((pa >>> FRAME_SHIFT) != ((pa + length - 1) >>> FRAME_SHIFT)) {
-            throw new IllegalArgumentException(String.format("%d 8-byte reads at physical address 0x%x cross a frame", count, pa));
         }
         byte[] bank = bankForRead(pa);
         if (bank == null) {
@@ -375,6 +362,20 @@ public final class LazySystemMemory implements SystemMemory {
         int at = offset(pa);
         for (int i = 0; i < count; i++) {
             dst[offset + i] = (long) LONGS.getAcquire(bank, at + 8 * i);
+        }
+    }
+
+    /**
+     * What {@link #writeLongs} and {@link #readLongs} take ({@code what}, for the message): {@code count}
+     * words of {@code array} from {@code offset}, at an aligned address, within one frame.
+     */
+    private void checkWords(long pa, long[] array, int offset, int count, String what) {
+        java.util.Objects.checkFromIndexSize(offset, count, array.length);
+        int length = count * 8;
+        checkLong(pa, what);
+        checkRange(pa, length, what);
+        if (length != 0 && (pa >>> FRAME_SHIFT) != ((pa + length - 1) >>> FRAME_SHIFT)) {
+            throw new IllegalArgumentException(String.format("%d %s at physical address 0x%x cross a frame", count, what, pa));
         }
     }
 

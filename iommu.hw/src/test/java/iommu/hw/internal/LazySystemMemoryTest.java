@@ -29,6 +29,26 @@ class LazySystemMemoryTest {
     }
 
     @Test
+    void partsOfArraysAreWrittenAndReadAsWordsWithinOneFrame() {
+        long[] words = {7, 0x1122334455667788L, -1L, 9};
+        memory.writeLongs(0x8000 + 4096 - 16, words, 1, 2);
+        long[] back = new long[4];
+        memory.readLongs(0x8000 + 4096 - 16, back, 1, 2);
+        assertArrayEquals(new long[] {0, 0x1122334455667788L, -1L, 0}, back);
+        long[] zeros = {5, 5};
+        memory.readLongs(0x40_0000, zeros, 0, 2);
+        assertArrayEquals(new long[] {0, 0}, zeros, "never-written memory reads as zeros");
+        assertEquals(1, memory.touchedFrames(), "reading touches nothing");
+        IllegalArgumentException across = assertThrows(IllegalArgumentException.class,
+                () -> memory.readLongs(0x8000 + 4096 - 8, back, 0, 2));
+        assertTrue(across.getMessage().contains("2 8-byte reads") && across.getMessage().contains("cross a frame"),
+                across.getMessage());
+        assertThrows(IndexOutOfBoundsException.class, () -> memory.writeLongs(0x9000, words, 3, 2), "beyond the array");
+        assertThrows(IllegalArgumentException.class, () -> memory.readLongs(0x9004, back, 0, 1), "not 8-byte aligned");
+        assertEquals(1, memory.touchedFrames(), "the refused calls touched nothing");
+    }
+
+    @Test
     void framesTakeHostMemoryOnlyWhenWritten() {
         assertEquals(262144, memory.frameCount());
         assertEquals(0, memory.touchedFrames());
