@@ -69,8 +69,8 @@ public final class PackedWalk {
     public static long walkFromPde(SystemMemory memory, long pdeWord, long va, Access access, boolean userRequest) {
         long table = pdeWord & ~0xFFFL;
         long entry = memory.readLong(table + 8L * Pte.index(va, 1));
-        // the common case in a few tests: a present 4 KiB leaf without reserved bits, inside memory, granting
-        // the access, whose A (and on a write D) bit is set already, so that the walk writes nothing
+        // the common case, in a few comparisons: a present 4 KiB leaf without reserved bits, inside memory,
+        // granting the access, whose A (and on a write D) bit is set already, so that the walk writes nothing
         long need = access == Access.WRITE ? Pte.PRESENT | Pte.ACCESSED | Pte.DIRTY | Pte.WRITABLE : Pte.PRESENT | Pte.ACCESSED;
         if (userRequest) {
             need |= Pte.USER;

@@ -12,10 +12,11 @@ import iommu.hw.arch.ArchitectureUnit;
 /**
  * A unit's one translation path, which every request takes (a port's, a DMA transfer's, an ATS
  * translation request, the unit's own value form): {@link #hit} probes the IOTLB and applies the
- * permission rule; on a miss {@link #fill} finds the PASID's first-level table through the unit's
- * architecture ({@link ArchitectureUnit#root}), walks the page table (from a cached PDE when the 2 MiB region was walked
- * before) and fills the IOTLB, and {@link #resolve} adds page requests for a not-present page and
- * records a fault that stays. Results are packed (see {@link PackedWalk}) so that nothing allocates.
+ * permission rule; on a miss {@link #fill} reads the one page-table entry a cached PDE points at when
+ * the 2 MiB region was walked before (the PDE cache is tagged by PASID, as the IOTLB is, so neither
+ * needs the requester's context), else finds the PASID's first-level table through the unit's
+ * architecture ({@link ArchitectureUnit#root}) and walks, then fills the IOTLB; {@link #resolve} adds
+ * page requests for a not-present page and records a fault that stays. Results are packed (see {@link PackedWalk}) so that nothing allocates.
  */
 final class Translator {
     /** What a unit does with the outcome of a failed walk. */
