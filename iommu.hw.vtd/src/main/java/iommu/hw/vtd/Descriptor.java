@@ -64,32 +64,67 @@ public sealed interface Descriptor {
 
     /** Reads the descriptor in {@code q[at..at+3]}. @throws IllegalArgumentException as {@link #decode(long[])} */
     static Descriptor decode(long[] q, int at) {
+        Descriptor[] read = new Descriptor[1];
+        decode(q, at, d -> read[0] = d);
+        return read[0];
+    }
+
+    /**
+     * What a unit does with each descriptor it reads ({@link #decode(long[], int, Handler)}). The types on
+     * every unmap's path have methods of their own: a handler small enough for the JIT to inline where the
+     * record is made lets it keep the record's fields in registers; every other type goes to
+     * {@link #descriptor}, as these do unless overridden.
+     */
+    interface Handler {
+        void descriptor(Descriptor d);
+
+        default void pasidIotlb(PasidIotlbInvalidation d) {
+            descriptor(d);
+        }
+
+        default void pasidDeviceTlb(PasidDeviceTlbInvalidation d) {
+            descriptor(d);
+        }
+
+        default void invalidationWait(InvalidationWait d) {
+            descriptor(d);
+        }
+    }
+
+    /**
+     * Reads the descriptor in {@code q[at..at+3]} and hands it to {@code h}; returns its type.
+     * @throws IllegalArgumentException as {@link #decode(long[])}, before {@code h} sees anything
+     */
+    static int decode(long[] q, int at, Handler h) {
         long q0 = q[at];
         long q1 = q[at + 1];
         int type = typeOf(q0);
-        Descriptor d = switch (type) {
-            case CONTEXT_CACHE -> checked(new ContextCacheInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
-                    (int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 48, 2)), q, at);
-            case IOTLB -> checked(new IotlbInvalidation((int) Bits.field(q0, 4, 2), (q0 & 0x80) != 0, (q0 & 0x40) != 0,
-                    (int) Bits.field(q0, 16, 16), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6), (q1 & 0x40) != 0), q, at);
-            case DEVICE_TLB -> checked(new DeviceTlbInvalidation((int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 16, 5),
-                    DeviceTlbInvalidation.pfsid(q0), q1 & ~0xFFFL, (q1 & 1) != 0), q, at);
-            case INTERRUPT_ENTRY_CACHE -> checked(new InterruptEntryCacheInvalidation((q0 & 0x10) != 0,
-                    (int) Bits.field(q0, 27, 5), (int) Bits.field(q0, 32, 16)), q, at);
-            case INVALIDATION_WAIT -> checked(new InvalidationWait((q0 & 0x10) != 0, (q0 & 0x20) != 0, (q0 & 0x40) != 0,
-                    (q0 & 0x80) != 0, (int) (q0 >>> 32), q1 & ~3L), q, at);
-            case PASID_IOTLB -> checked(new PasidIotlbInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
-                    (int) Bits.field(q0, 32, 20), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6), (q1 & 0x40) != 0), q, at);
-            case PASID_CACHE -> checked(new PasidCacheInvalidation((int) Bits.field(q0, 4, 2), (int) Bits.field(q0, 16, 16),
-                    (int) Bits.field(q0, 32, 20)), q, at);
-            case PASID_DEVICE_TLB -> checked(new PasidDeviceTlbInvalidation((int) Bits.field(q0, 16, 16),
+        switch (type) {
+            case CONTEXT_CACHE -> h.descriptor(checked(new ContextCacheInvalidation((int) Bits.field(q0, 4, 2),
+                    (int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 16), (int) Bits.field(q0, 48, 2)), q, at));
+            case IOTLB -> h.descriptor(checked(new IotlbInvalidation((int) Bits.field(q0, 4, 2), (q0 & 0x80) != 0,
+                    (q0 & 0x40) != 0, (int) Bits.field(q0, 16, 16), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6),
+                    (q1 & 0x40) != 0), q, at));
+            case DEVICE_TLB -> h.descriptor(checked(new DeviceTlbInvalidation((int) Bits.field(q0, 32, 16),
+                    (int) Bits.field(q0, 16, 5), DeviceTlbInvalidation.pfsid(q0), q1 & ~0xFFFL, (q1 & 1) != 0), q, at));
+            case INTERRUPT_ENTRY_CACHE -> h.descriptor(checked(new InterruptEntryCacheInvalidation((q0 & 0x10) != 0,
+                    (int) Bits.field(q0, 27, 5), (int) Bits.field(q0, 32, 16)), q, at));
+            case INVALIDATION_WAIT -> h.invalidationWait(checked(new InvalidationWait((q0 & 0x10) != 0, (q0 & 0x20) != 0,
+                    (q0 & 0x40) != 0, (q0 & 0x80) != 0, (int) (q0 >>> 32), q1 & ~3L), q, at));
+            case PASID_IOTLB -> h.pasidIotlb(checked(new PasidIotlbInvalidation((int) Bits.field(q0, 4, 2),
+                    (int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 20), q1 & ~0xFFFL, (int) Bits.field(q1, 0, 6),
+                    (q1 & 0x40) != 0), q, at));
+            case PASID_CACHE -> h.descriptor(checked(new PasidCacheInvalidation((int) Bits.field(q0, 4, 2),
+                    (int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 20)), q, at));
+            case PASID_DEVICE_TLB -> h.pasidDeviceTlb(checked(new PasidDeviceTlbInvalidation((int) Bits.field(q0, 16, 16),
                     (int) Bits.field(q0, 32, 20), (q1 & 1) != 0, q1 & ~0xFFFL, (q1 & 0x800) != 0, (int) Bits.field(q0, 4, 5),
-                    DeviceTlbInvalidation.pfsid(q0)), q, at);
-            case PAGE_GROUP_RESPONSE -> checked(new PageGroupResponse((int) Bits.field(q0, 16, 16), (int) Bits.field(q0, 32, 20),
-                    (q0 & 0x10) != 0, (int) Bits.field(q0, 12, 4), (int) Bits.field(q1, 3, 9), (q1 & 4) != 0), q, at);
+                    DeviceTlbInvalidation.pfsid(q0)), q, at));
+            case PAGE_GROUP_RESPONSE -> h.descriptor(checked(new PageGroupResponse((int) Bits.field(q0, 16, 16),
+                    (int) Bits.field(q0, 32, 20), (q0 & 0x10) != 0, (int) Bits.field(q0, 12, 4), (int) Bits.field(q1, 3, 9),
+                    (q1 & 4) != 0), q, at));
             default -> throw new IllegalArgumentException(String.format("invalid descriptor type 0x%x", type));
-        };
-        return d;
+        }
+        return type;
     }
 
     /**

@@ -10,7 +10,7 @@ import iommu.hw.vtd.VtdRegisters;
 /**
  * A unit's invalidation queue: the registers (IQA, IQH, IQT, the error record, ITE and ITESID) and the
  * processing of descriptors in memory, in order, on the thread that writes the tail. What each
- * descriptor does to the caches is the unit's ({@link Target}); a descriptor that does not decode, or
+ * descriptor does to the caches is the unit's ({@link Descriptor.Handler}); a descriptor that does not decode, or
  * that the unit refuses, stops the queue with the head on it (IQE). A device-TLB invalidation a device
  * did not answer in time ({@link DeviceTimeout}) stops it too (ITE), with the head past that descriptor,
  * until software clears the time-out: nothing after it is processed before software has seen which
@@ -23,12 +23,7 @@ final class InvalidationQueue extends RingQueue {
     /** Descriptors per 4 KiB of queue. */
     static final int PER_FRAME = 4096 / Descriptor.BYTES;
 
-    /** What the unit does with one descriptor; throws IllegalArgumentException to refuse it. */
-    interface Target {
-        void apply(Descriptor descriptor);
-    }
-
-    /** Thrown by a {@link Target} when a device did not answer a device-TLB invalidation in time (ITE). */
+    /** Thrown by the unit's handler when a device did not answer a device-TLB invalidation in time (ITE). */
     static final class DeviceTimeout extends RuntimeException {
         private static final long serialVersionUID = 1L;
         final RequesterId device;
@@ -39,7 +34,8 @@ final class InvalidationQueue extends RingQueue {
         }
     }
 
-    private final Target target;
+    /** What the unit does with each descriptor; it throws IllegalArgumentException to refuse one. */
+    private final Descriptor.Handler target;
     private String error;
     /** ITESID while ITE is set: the device that timed out; null while the queue runs. */
     private RequesterId timedOut;
@@ -57,7 +53,7 @@ final class InvalidationQueue extends RingQueue {
     private static final int ERRORS = 17;
     private static final int ABORTED_WAITS = 18;
 
-    InvalidationQueue(SystemMemory memory, Target target) {
+    InvalidationQueue(SystemMemory memory, Descriptor.Handler target) {
         super(memory, "invalidation queue", "IQA", PER_FRAME);
         this.target = target;
     }
@@ -107,9 +103,7 @@ final class InvalidationQueue extends RingQueue {
             }
             QueueMemory.read(memory, base + (long) Descriptor.BYTES * head, words);
             try {
-                Descriptor d = Descriptor.decode(words, 0);
-                target.apply(d);
-                count(d.type());
+                count(Descriptor.decode(words, 0, target));
             } catch (IllegalArgumentException refused) {
                 error = "descriptor " + head + ": " + refused.getMessage();
                 count(ERRORS);
