@@ -11,18 +11,23 @@ import iommu.hw.Pte;
  * The IOTLB: a direct-mapped cache of (PASID, page) -> translation, indexed by the low bits of the
  * page number mixed with the PASID, so that consecutive pages of one PASID never collide.
  *
- * <p>Each slot is a tag word and a data word (a packed mapping, see {@link PackedWalk}), side by
- * side in one array so that a lookup reads one cache line. Lookups are lock free ({@link #read}: the
- * tag, the data, the tag again); a store claims the slot by setting its tag to {@link #BUSY} (a
- * compare-and-set), writes, and publishes the tag last.
+ * <p>Each slot is a sequence word, a tag word and a data word (a packed mapping, see {@link
+ * PackedWalk}), side by side in one array so that a lookup reads one cache line. The sequence is even
+ * while the slot is at rest and odd while a store or a removal holds it, and every hold adds two in
+ * all, so it never takes a value twice. Lookups are lock free ({@link #read}: the sequence, the tag,
+ * the data, the sequence again, as a {@link java.util.concurrent.locks.StampedLock}'s optimistic read):
+ * a lookup that saw the same even sequence on both sides read one entry's tag and data, whatever
+ * stores came and went in the slot meanwhile (a tag read twice could be another store's again, the
+ * same tag value with another entry's data between); a store holds the slot with a compare-and-set
+ * of its sequence, writes, and releases it.
  *
  * <p>No fill may leave behind an entry an invalidation should have removed, and no lock orders them:
  * an invalidation first advances {@link #generation} (an atomic add), then removes what its scope
- * covers, waiting out any slot it finds {@link #BUSY}; a fill claims its slot first and only then
- * compares the generation with the one it read before its walk. If it still matches, the claim came
- * before the invalidation's advance, so the invalidation's scan finds the slot busy or filled, and
- * removes the entry if it is in scope; if not, the walk may have read the table before the change
- * the invalidation announces, and the fill leaves the slot empty. A fill is one compare-and-set.
+ * covers, waiting out any slot it finds held; a fill holds its slot first and only then compares the
+ * generation with the one it read before its walk. If it still matches, the hold came before the
+ * invalidation's advance, so the invalidation's scan finds the slot held or filled, and removes the
+ * entry if it is in scope; if not, the walk may have read the table before the change the
+ * invalidation announces, and the fill stores nothing. A fill is one compare-and-set.
  *
  * <p>Beside it, a paging-structure cache of page-directory entries, as VT-d keeps beside its IOTLB:
  * (PASID, 2 MiB region) -> the page table's address and the rights of the levels above, so that a
@@ -32,7 +37,8 @@ import iommu.hw.Pte;
 final class Iotlb {
     static final long MISS = -1;
     private static final long VALID = 1L << 63;
-    private static final long BUSY = 1;
+    /** Words a slot takes: its sequence, tag and data, and one unused so that two slots share a cache line. */
+    private static final int SLOT = 4;
     /** Invalidate a range slot by slot up to this many 4 KiB pages; scan the whole table beyond. */
     private static final long PROBE_LIMIT = 256;
 
@@ -53,7 +59,7 @@ final class Iotlb {
         }
     }
 
-    /** Slot i: tag at [2i], data word at [2i+1]. */
+    /** Slot i: sequence at [SLOT i], tag at [SLOT i + 1], data word at [SLOT i + 2]. */
     private final long[] words;
     /** The PDE cache, laid out as {@link #words}: tag, then page-table address | rights. */
     private final long[] pdes;
@@ -71,10 +77,10 @@ final class Iotlb {
         if (entries < 1 || Integer.bitCount(entries) != 1) {
             throw new IllegalArgumentException("IOTLB entries must be a power of two, not " + entries);
         }
-        words = new long[2 * entries];
+        words = new long[SLOT * entries];
         mask = entries - 1;
         int pdeEntries = Math.max(16, entries / 16);
-        pdes = new long[2 * pdeEntries];
+        pdes = new long[SLOT * pdeEntries];
         pdeMask = pdeEntries - 1;
     }
 
@@ -132,16 +138,18 @@ final class Iotlb {
 
     /**
      * Slot {@code i}'s data word of {@code table} (the IOTLB, or the PDE cache) if its tag is {@code key},
-     * else {@link #MISS}: the tag, the word, the tag again, so that a word is never paired with another
-     * entry's tag (a store publishes its tag last and a removal clears it first).
+     * else {@link #MISS}: the sequence, the tag, the word, the sequence again, so that a word is never
+     * paired with another entry's tag (see the class comment).
      */
     private static long read(long[] table, int i, long key) {
-        if ((long) LONGS.getAcquire(table, 2 * i) != key) {
+        int at = SLOT * i;
+        long sequence = (long) LONGS.getAcquire(table, at);
+        if ((long) LONGS.getOpaque(table, at + 1) != key) {
             return MISS;
         }
-        long word = (long) LONGS.getOpaque(table, 2 * i + 1);
+        long word = (long) LONGS.getOpaque(table, at + 2);
         VarHandle.loadLoadFence();
-        return (long) LONGS.getOpaque(table, 2 * i) == key ? word : MISS;
+        return (sequence & 1) == 0 && (long) LONGS.getOpaque(table, at) == sequence ? word : MISS;
     }
 
     /**
@@ -191,27 +199,37 @@ final class Iotlb {
     /** Caches a PDE word for the region holding {@code va}, unless an invalidation started since {@code startGeneration}. */
     void storePde(int pasid, long va, long word, long startGeneration) {
         int i = pdeIndex(pasid, va);
-        if (claim(pdes, i, startGeneration)) {
-            LONGS.setOpaque(pdes, 2 * i + 1, word);
-            LONGS.setRelease(pdes, 2 * i, pdeTag(pasid, va));
+        long sequence = claim(pdes, i, startGeneration);
+        if (sequence >= 0) {
+            publish(pdes, i, sequence, pdeTag(pasid, va), word);
         }
     }
 
     /**
-     * Claims slot {@code i} of {@code table} for a store: true when its tag is now {@link #BUSY} and no
-     * invalidation began since {@code startGeneration}. A slot another store holds is left alone; a claim
-     * that came after an invalidation's advance leaves the slot empty (see the class comment).
+     * Holds slot {@code i} of {@code table} for a store: the even sequence it held it from, when no
+     * invalidation began since {@code startGeneration}; else -1. A slot another store or a removal holds
+     * is left alone; a hold that came after an invalidation's advance is let go at once, the slot as it
+     * was (see the class comment).
      */
-    private boolean claim(long[] table, int i, long startGeneration) {
-        long old = (long) LONGS.getAcquire(table, 2 * i);
-        if (old == BUSY || !LONGS.compareAndSet(table, 2 * i, old, BUSY)) {
-            return false;
+    private long claim(long[] table, int i, long startGeneration) {
+        int at = SLOT * i;
+        long sequence = (long) LONGS.getAcquire(table, at);
+        if ((sequence & 1) != 0 || !LONGS.compareAndSet(table, at, sequence, sequence + 1)) {
+            return -1;
         }
         if (generation != startGeneration) {
-            LONGS.setRelease(table, 2 * i, 0L);
-            return false;
+            LONGS.setRelease(table, at, sequence + 2);
+            return -1;
         }
-        return true;
+        return sequence;
+    }
+
+    /** Writes slot {@code i}'s entry and lets the slot go (held from {@code sequence} by {@link #claim}). */
+    private static void publish(long[] table, int i, long sequence, long tag, long word) {
+        int at = SLOT * i;
+        LONGS.setOpaque(table, at + 1, tag);
+        LONGS.setOpaque(table, at + 2, word);
+        LONGS.setRelease(table, at, sequence + 2);
     }
 
     /**
@@ -222,25 +240,25 @@ final class Iotlb {
         if ((word >>> PackedWalk.SIZE_SHIFT & 3) == 0) { // a 4 KiB page: index and tag as probe4k has them
             long page = va >>> 12;
             int i = (int) (page + pasid * 0x9E3779B1L) & mask;
-            if (claim(words, i, startGeneration)) {
-                LONGS.setOpaque(words, 2 * i + 1, word);
-                LONGS.setRelease(words, 2 * i, VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1)));
+            long sequence = claim(words, i, startGeneration);
+            if (sequence >= 0) {
+                publish(words, i, sequence, VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1)), word);
             }
             return;
         }
         PageSize size = PackedWalk.sizeOf(word);
         long pageVa = va & ~size.offsetMask();
         int i = index(pasid, pageVa, size);
-        if (!claim(words, i, startGeneration)) {
+        long sequence = claim(words, i, startGeneration);
+        if (sequence < 0) {
             return;
         }
-        LONGS.setOpaque(words, 2 * i + 1, word);
         if (size == PageSize.SIZE_2M && !has2M) {
             has2M = true;
         } else if (size == PageSize.SIZE_1G && !has1G) {
             has1G = true;
         }
-        LONGS.setRelease(words, 2 * i, tag(pasid, pageVa, size));
+        publish(words, i, sequence, tag(pasid, pageVa, size), word);
     }
 
     /**
@@ -276,7 +294,7 @@ final class Iotlb {
             }
             return;
         }
-        for (int i = 0; i < words.length / 2; i++) {
+        for (int i = 0; i < words.length / SLOT; i++) {
             removeIf(words, i, scope, false);
         }
         if (scope instanceof Invalidation.All) {
@@ -294,7 +312,7 @@ final class Iotlb {
             }
             return;
         }
-        for (int i = 0; i < pdes.length / 2; i++) {
+        for (int i = 0; i < pdes.length / SLOT; i++) {
             removeIf(pdes, i, scope, true);
         }
     }
@@ -304,20 +322,26 @@ final class Iotlb {
      * waits out a store in progress there, so that what it publishes is judged too.
      */
     private void removeIf(long[] table, int i, Invalidation scope, boolean pde) {
+        int at = SLOT * i;
         for (int spins = 0; ; spins++) {
             // a volatile read: in the order of volatile accesses it comes after this invalidation's advance,
-            // so it sees the claim of any fill that read the generation before that advance
-            long t = (long) LONGS.getVolatile(table, 2 * i);
-            if (t == BUSY) {
+            // so it sees the hold of any fill that read the generation before that advance
+            long sequence = (long) LONGS.getVolatile(table, at);
+            if ((sequence & 1) != 0) {
                 if (spins < 100) {
                     Thread.onSpinWait();
                 } else {
-                    Thread.yield(); // the storing thread was descheduled between its claim and its publish
+                    Thread.yield(); // the storing thread was descheduled between its hold and its publish
                 }
                 continue;
             }
-            if ((t & VALID) == 0 || !(pde ? pdeMatches(t, scope) : matches(t, scope))
-                    || LONGS.compareAndSet(table, 2 * i, t, 0L)) {
+            long t = (long) LONGS.getOpaque(table, at + 1);
+            if ((t & VALID) == 0 || !(pde ? pdeMatches(t, scope) : matches(t, scope))) {
+                return;
+            }
+            if (LONGS.compareAndSet(table, at, sequence, sequence + 1)) { // held: the tag read is still the slot's
+                LONGS.setOpaque(table, at + 1, 0L);
+                LONGS.setRelease(table, at, sequence + 2);
                 return;
             }
         }
@@ -353,8 +377,8 @@ final class Iotlb {
     /** Valid entries now (a scan; exact when nothing else runs). */
     int size() {
         int n = 0;
-        for (int i = 0; i < words.length; i += 2) {
-            n += (words[i] & VALID) != 0 ? 1 : 0;
+        for (int i = 0; i < words.length; i += SLOT) {
+            n += ((long) LONGS.getOpaque(words, i + 1) & VALID) != 0 ? 1 : 0;
         }
         return n;
     }
