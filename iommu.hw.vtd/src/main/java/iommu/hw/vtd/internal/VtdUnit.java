@@ -18,7 +18,7 @@ import iommu.hw.vtd.VtdRegisters;
  * descriptor does to the unit, the page request queue, and the registers software programs
  * ({@link UnitRegisters}).
  */
-public final class VtdUnit implements ArchitectureUnit, Descriptor.Handler {
+public final class VtdUnit implements ArchitectureUnit {
     private final UnitHardware hardware;
     private final SystemMemory memory;
     private final TranslationTables tables;
@@ -32,7 +32,7 @@ public final class VtdUnit implements ArchitectureUnit, Descriptor.Handler {
         this.memory = hardware.memory();
         this.tables = new TranslationTables(memory);
         this.prq = new PageRequestQueue(memory);
-        this.registers = new UnitRegisters(tables, new InvalidationQueue(memory, this), prq);
+        this.registers = new UnitRegisters(tables, new InvalidationQueue(memory, new QueueDescriptors()), prq);
     }
 
     @Override
@@ -95,75 +95,81 @@ public final class VtdUnit implements ArchitectureUnit, Descriptor.Handler {
         return VtdDescriptions.queues(hardware.unit(), registers);
     }
 
-    /** A PASID-based IOTLB invalidation of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
-    @Override
-    public void pasidIotlb(Descriptor.PasidIotlbInvalidation i) {
-        if (i.granularity() == Descriptor.PasidIotlbInvalidation.PASID) {
-            hardware.invalidateIotlb(i.pasid() == 0 ? new Invalidation.All() : new Invalidation.OfPasid(i.pasid()));
-        } else if (i.granularity() == Descriptor.PasidIotlbInvalidation.PAGES && i.pasid() != 0) {
-            hardware.invalidateIotlb(new Invalidation.OfRange(i.pasid(), i.address(), i.length()));
-        } else {
-            throw new IllegalArgumentException("PASID-based IOTLB invalidation: granularity " + i.granularity()
-                    + " with PASID " + i.pasid() + " is reserved");
-        }
-    }
-
-    /** An invalidation wait of the queue: requests in flight drained, then the status written if asked for. */
-    @Override
-    public void invalidationWait(Descriptor.InvalidationWait w) {
-        hardware.drain(); // every request that could use what the descriptors before removed has completed
-        if (w.statusWrite()) {
-            if (w.statusAddress() + 4 > memory.size()) {
-                throw new IllegalArgumentException(String.format("invalidation wait: status address 0x%x is outside memory",
-                        w.statusAddress()));
-            }
-            int v = w.statusData();
-            status[0] = (byte) v;
-            status[1] = (byte) (v >>> 8);
-            status[2] = (byte) (v >>> 16);
-            status[3] = (byte) (v >>> 24);
-            memory.write(w.statusAddress(), status, 0, 4);
-        }
-    }
-
-    /** A PASID-based device-TLB invalidation of the queue: passed to the device; one that does not answer stops the queue. */
-    @Override
-    public void pasidDeviceTlb(Descriptor.PasidDeviceTlbInvalidation i) {
-        int late = hardware.invalidateDeviceTlb(i.sourceId(), i.pasid(), i.base(), i.length());
-        if (late >= 0) {
-            throw new InvalidationQueue.DeviceTimeout(RequesterId.of(late));
-        }
-    }
-
-    /** Any other descriptor of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
-    @Override
-    public void descriptor(Descriptor d) {
-        if (d instanceof Descriptor.PasidIotlbInvalidation i) {
-            pasidIotlb(i);
-        } else if (d instanceof Descriptor.InvalidationWait w) {
-            invalidationWait(w);
-        } else if (d instanceof Descriptor.PasidDeviceTlbInvalidation i) {
-            pasidDeviceTlb(i);
-        } else if (d instanceof Descriptor.PasidCacheInvalidation p) {
-            if (p.granularity() == Descriptor.PasidCacheInvalidation.PASID) {
-                tables.pasidCache().invalidate(p.pasid());
+    /**
+     * What each descriptor of the invalidation queue does to the unit, in queue order (see
+     * {@link InvalidationQueue}), called by the queue under its monitor: not part of the unit's API.
+     */
+    private final class QueueDescriptors implements Descriptor.Handler {
+        /** A PASID-based IOTLB invalidation of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
+        @Override
+        public void pasidIotlb(Descriptor.PasidIotlbInvalidation i) {
+            if (i.granularity() == Descriptor.PasidIotlbInvalidation.PASID) {
+                hardware.invalidateIotlb(i.pasid() == 0 ? new Invalidation.All() : new Invalidation.OfPasid(i.pasid()));
+            } else if (i.granularity() == Descriptor.PasidIotlbInvalidation.PAGES && i.pasid() != 0) {
+                hardware.invalidateIotlb(new Invalidation.OfRange(i.pasid(), i.address(), i.length()));
             } else {
-                tables.pasidCache().invalidateAll();
+                throw new IllegalArgumentException("PASID-based IOTLB invalidation: granularity " + i.granularity()
+                        + " with PASID " + i.pasid() + " is reserved");
             }
-        } else if (d instanceof Descriptor.ContextCacheInvalidation) {
-            tables.invalidateContexts();
-        } else if (d instanceof Descriptor.IotlbInvalidation i) {
-            if (i.granularity() == 0) {
-                throw new IllegalArgumentException("IOTLB invalidation: granularity 0 is reserved");
+        }
+
+        /** An invalidation wait of the queue: requests in flight drained, then the status written if asked for. */
+        @Override
+        public void invalidationWait(Descriptor.InvalidationWait w) {
+            hardware.drain(); // every request that could use what the descriptors before removed has completed
+            if (w.statusWrite()) {
+                if (w.statusAddress() + 4 > memory.size()) {
+                    throw new IllegalArgumentException(String.format("invalidation wait: status address 0x%x is outside memory",
+                            w.statusAddress()));
+                }
+                int v = w.statusData();
+                status[0] = (byte) v;
+                status[1] = (byte) (v >>> 8);
+                status[2] = (byte) (v >>> 16);
+                status[3] = (byte) (v >>> 24);
+                memory.write(w.statusAddress(), status, 0, 4);
             }
-            // the model's one domain holds every PASID's first-level mappings: any granularity drops them all,
-            // a superset of what a domain- or page-selective invalidation names, which is always safe
-            hardware.invalidateIotlb(new Invalidation.All());
-        } else if (d instanceof Descriptor.DeviceTlbInvalidation || d instanceof Descriptor.InterruptEntryCacheInvalidation) {
-            // nothing cached: the model's devices tag every translation with a PASID (this descriptor is for
-            // requests without one), and the unit remaps no interrupts
-        } else if (d instanceof Descriptor.PageGroupResponse r) {
-            prq.respond(r);
+        }
+
+        /** A PASID-based device-TLB invalidation of the queue: passed to the device; one that does not answer stops the queue. */
+        @Override
+        public void pasidDeviceTlb(Descriptor.PasidDeviceTlbInvalidation i) {
+            int late = hardware.invalidateDeviceTlb(i.sourceId(), i.pasid(), i.base(), i.length());
+            if (late >= 0) {
+                throw new InvalidationQueue.DeviceTimeout(RequesterId.of(late));
+            }
+        }
+
+        /** Any other descriptor of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
+        @Override
+        public void descriptor(Descriptor d) {
+            if (d instanceof Descriptor.PasidIotlbInvalidation i) {
+                pasidIotlb(i);
+            } else if (d instanceof Descriptor.InvalidationWait w) {
+                invalidationWait(w);
+            } else if (d instanceof Descriptor.PasidDeviceTlbInvalidation i) {
+                pasidDeviceTlb(i);
+            } else if (d instanceof Descriptor.PasidCacheInvalidation p) {
+                if (p.granularity() == Descriptor.PasidCacheInvalidation.PASID) {
+                    tables.pasidCache().invalidate(p.pasid());
+                } else {
+                    tables.pasidCache().invalidateAll();
+                }
+            } else if (d instanceof Descriptor.ContextCacheInvalidation) {
+                tables.invalidateContexts();
+            } else if (d instanceof Descriptor.IotlbInvalidation i) {
+                if (i.granularity() == 0) {
+                    throw new IllegalArgumentException("IOTLB invalidation: granularity 0 is reserved");
+                }
+                // the model's one domain holds every PASID's first-level mappings: any granularity drops them all,
+                // a superset of what a domain- or page-selective invalidation names, which is always safe
+                hardware.invalidateIotlb(new Invalidation.All());
+            } else if (d instanceof Descriptor.DeviceTlbInvalidation || d instanceof Descriptor.InterruptEntryCacheInvalidation) {
+                // nothing cached: the model's devices tag every translation with a PASID (this descriptor is for
+                // requests without one), and the unit remaps no interrupts
+            } else if (d instanceof Descriptor.PageGroupResponse r) {
+                prq.respond(r);
+            }
         }
     }
 }
