@@ -34,7 +34,7 @@ final class PageTable {
      */
     private long cachedRegion = -1;
     private long cachedTable;
-    /** The one zero word {@link #clear} writes. */
+    /** The one zero word {@link #clear} writes (never written itself). */
     private final long[] cleared = new long[1];
 
     PageTable(SystemMemory memory, FrameSource frames) {
@@ -113,7 +113,6 @@ final class PageTable {
         }
         long old = memory.readLong(at);
         if (old != 0) {
-            cleared[0] = 0;
             memory.writeLongs(at, cleared);
         }
         return old;

@@ -142,14 +142,8 @@ public final class VtdUnit implements ArchitectureUnit {
 
         /** Any other descriptor of the invalidation queue, in queue order (see {@link InvalidationQueue}). */
         @Override
-        public void descriptor(Descriptor d) {
-            if (d instanceof Descriptor.PasidIotlbInvalidation i) {
-                pasidIotlb(i);
-            } else if (d instanceof Descriptor.InvalidationWait w) {
-                invalidationWait(w);
-            } else if (d instanceof Descriptor.PasidDeviceTlbInvalidation i) {
-                pasidDeviceTlb(i);
-            } else if (d instanceof Descriptor.PasidCacheInvalidation p) {
+        public void descriptor(Descriptor d) { // the three types above come to their own methods
+            if (d instanceof Descriptor.PasidCacheInvalidation p) {
                 if (p.granularity() == Descriptor.PasidCacheInvalidation.PASID) {
                     tables.pasidCache().invalidate(p.pasid());
                 } else {
