@@ -200,6 +200,9 @@ final class PageMapper {
                 pager.forget(va, pte);
             }
         }
+        if (vad.section == null && committed > 0) {
+            pager.forgetResident(vad.base + (long) first * PAGE_SIZE, vad.base + (first + count) * PAGE_SIZE);
+        }
         if (anyPresent) {
             owner.invalidate(vad.base + (long) first * PAGE_SIZE, count * PAGE_SIZE);
         }

@@ -109,18 +109,25 @@ final class Pager {
         return frame;
     }
 
-    /** A page is unmapped for good (decommit, release, exit): its slot and its copy go. */
+    /**
+     * A page is unmapped for good (decommit, release, exit): its slot and its copy go. Its working-set
+     * entry goes with its range's ({@link #forgetResident}).
+     */
     void forget(long va, long oldPte) {
         if (isPaged(oldPte)) {
             pagefile.free(slotOf(oldPte));
             pagedOut--;
             return;
         }
-        workingSet.remove(va);
         Long copy = copies.isEmpty() ? null : copies.remove(va >>> 12);
         if (copy != null) {
             pagefile.free(copy);
         }
+    }
+
+    /** The pages of {@code [from, to)} are unmapped for good: they leave the working set, all at once. */
+    void forgetResident(long from, long to) {
+        workingSet.removeRange(from, to);
     }
 
     private record Victim(long va, long at, long pte) {

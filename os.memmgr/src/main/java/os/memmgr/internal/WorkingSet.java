@@ -64,6 +64,45 @@ final class WorkingSet {
         }
     }
 
+    /**
+     * Removes every page of {@code [from, to)} (page-aligned VAs). A range that may hold a quarter of the
+     * set or more (a region released whole, as Windows' MiDeleteVirtualAddresses removes its working-set
+     * entries) is removed in one pass: the pages outside it kept in their clock order, the hand on the
+     * same page, the table built again at its size; a smaller one page by page.
+     */
+    void removeRange(long from, long to) {
+        long span = (to - from) >>> 12;
+        if (span * 4 < size) {
+            for (long va = from; va < to; va += 4096) {
+                remove(va);
+            }
+            return;
+        }
+        int kept = 0;
+        int keptBeforeHand = 0;
+        for (int i = 0; i < size; i++) {
+            long va = pages[i];
+            if (va < from || va >= to) {
+                if (i < hand) {
+                    keptBeforeHand++;
+                }
+                pages[kept++] = va;
+            }
+        }
+        if (kept == size) {
+            return;
+        }
+        size = kept;
+        hand = keptBeforeHand;
+        Arrays.fill(keys, EMPTY);
+        for (int i = 0; i < size; i++) {
+            long key = pages[i] >>> 12;
+            int at = probe(key);
+            keys[at] = key;
+            slots[at] = i;
+        }
+    }
+
     /** Removes table entry {@code i}, moving later entries of its probe run back (no tombstones). */
     private void delete(int i) {
         int mask = keys.length - 1;
