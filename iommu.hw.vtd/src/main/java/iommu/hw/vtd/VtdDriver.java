@@ -474,16 +474,28 @@ public final class VtdDriver implements IommuDriver {
         }
     }
 
-    /** As {@link #post}, without reading the error register after. */
+    /**
+     * As {@link #post}, without reading the error register after. A batch longer than the queue holds
+     * (its entries less one: a tail that met the head would make the queue look empty) goes in parts, as
+     * Linux's qi_batch flushes a full batch: each part's tail is written, and so the part processed,
+     * before the next is written over its entries. A part the unit did not finish (the queue stopped)
+     * ends the batch there; the wait, written last, then does not complete, and {@link #submit} says why.
+     */
     private void enqueue() {
         int i = 0;
         while (i < stagedCount) {
-            int run = Math.min(stagedCount - i, QUEUE_ENTRIES - tail); // the queue is one frame: a run never crosses one
-            memory.writeLongs(queue + (long) Descriptor.BYTES * tail, staged, i * Descriptor.WORDS, run * Descriptor.WORDS);
-            tail = (tail + run) % QUEUE_ENTRIES;
-            i += run;
+            if (i > 0 && registers.invalidationQueueHead() != tail * Descriptor.BYTES) {
+                return; // the queue stopped before the end of the last part: writing on would overwrite it
+            }
+            int end = i + Math.min(stagedCount - i, QUEUE_ENTRIES - 1);
+            while (i < end) {
+                int run = Math.min(end - i, QUEUE_ENTRIES - tail); // the queue is one frame: a run never crosses one
+                memory.writeLongs(queue + (long) Descriptor.BYTES * tail, staged, i * Descriptor.WORDS, run * Descriptor.WORDS);
+                tail = (tail + run) % QUEUE_ENTRIES;
+                i += run;
+            }
+            registers.setInvalidationQueueTail(tail * Descriptor.BYTES); // IQT holds a byte offset (index << 5)
         }
-        registers.setInvalidationQueueTail(tail * Descriptor.BYTES); // IQT holds a byte offset (index << 5)
     }
 
     /** Starts a batch (a batch that failed half made is dropped). */

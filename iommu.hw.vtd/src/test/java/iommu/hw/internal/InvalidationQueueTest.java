@@ -121,6 +121,82 @@ class InvalidationQueueTest {
         assertEquals(0x100000, ((Translation.Mapping) port0.translate(5, 0x10000, Access.READ)).physicalAddress(0x10000));
     }
 
+    /**
+     * A batch longer than the queue holds goes in parts, each processed before the next is written: an
+     * unaligned run of 65,534 pages is 30 page-selective ranges, each followed by a device-TLB invalidation
+     * for each of five devices, and with the wait 181 descriptors, in a queue of 128. Written at once, the
+     * batch's end overwrote its start (the IOTLB's descriptors) and its wait still completed.
+     */
+    @Test
+    void aBatchLongerThanTheQueueGoesInPartsAndNoDescriptorIsLost() {
+        VtdDriver driver = tables.driver(iommu);
+        driver.bind(5, tables.root);
+        java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+        for (int bus = 2; bus < 6; bus++) {
+            iommu.device(RequesterId.parse(String.format("%02x:00.0", bus)).value())
+                    .attach((pasid, va, length, t) -> told.incrementAndGet() > 0);
+        }
+        assertEquals(5, registers.deviceScope().size());
+        long base = 0x4000_0000L;
+        long first = base + 0x1000;
+        long end = base + (0xFFFFL << 12);
+        long[] pages = {first, base + 0x800_0000L, end - 0x1000};
+        for (int i = 0; i < pages.length; i++) {
+            tables.map4k(pages[i], 0x100000L + 0x1000L * i, USER_RW);
+            assertEquals(0x100000L + 0x1000L * i, pa(iommu.translate(5, pages[i], Access.READ)));
+            tables.map4k(pages[i], 0x200000L + 0x1000L * i, USER_RW); // the OS remaps it: the IOTLB still holds the old frame
+        }
+        long queueEntries = registers.queueEntries();
+        driver.invalidate(5, first, end - first);
+        assertTrue(30 + 30 * 5 + 1 > queueEntries, "the batch is longer than the queue");
+        for (int i = 0; i < pages.length; i++) {
+            assertEquals(0x200000L + 0x1000L * i, pa(iommu.translate(5, pages[i], Access.READ)),
+                    "page " + i + ": the IOTLB's invalidation was processed");
+        }
+        assertEquals(30 * 4, told.get(), "every device with a device TLB was told of every range");
+        assertNull(registers.queueError());
+    }
+
+    /**
+     * A device that does not answer stops the queue in a batch's first part: the driver writes no part
+     * over what the unit has not processed, reports the device, and submits the batch again, which then
+     * completes (the device is not asked again until it resets).
+     */
+    @Test
+    void aDeviceTimingOutInALongBatchStopsItThereAndTheBatchGoesAgain() {
+        IommuUnit unit = IommuFixture.unit(memory, 1, 1024, 8, 4, 20);
+        VtdRegisters regs = IommuFixture.registers(unit);
+        VtdDriver driver = tables.driver(unit);
+        driver.bind(5, tables.root);
+        java.util.List<RequesterId> late = new java.util.ArrayList<>();
+        driver.setDeviceTimeoutHandler(late::add);
+        java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+        for (int bus = 2; bus < 6; bus++) {
+            boolean answers = bus != 3;
+            unit.device(RequesterId.parse(String.format("%02x:00.0", bus)).value())
+                    .attach((pasid, va, length, t) -> answers && told.incrementAndGet() > 0);
+        }
+        long base = 0x4000_0000L;
+        long first = base + 0x1000;
+        long end = base + (0xFFFFL << 12);
+        long[] pages = {first, base + 0x800_0000L, end - 0x1000};
+        for (int i = 0; i < pages.length; i++) {
+            tables.map4k(pages[i], 0x100000L + 0x1000L * i, USER_RW);
+            assertEquals(0x100000L + 0x1000L * i, pa(unit.translate(5, pages[i], Access.READ)));
+            tables.map4k(pages[i], 0x200000L + 0x1000L * i, USER_RW);
+        }
+        driver.invalidate(5, first, end - first);
+        assertEquals(java.util.List.of(RequesterId.parse("03:00.0")), late, "the device that did not answer, once");
+        for (int i = 0; i < pages.length; i++) {
+            assertEquals(0x200000L + 0x1000L * i, pa(unit.translate(5, pages[i], Access.READ)),
+                    "page " + i + ": the IOTLB's invalidation was processed");
+        }
+        assertTrue(told.get() >= 30 * 3, "the three devices that answer were told of every range: " + told.get());
+        assertNull(regs.queueError());
+        assertNull(regs.invalidationTimeout());
+        assertEquals(regs.invalidationQueueTail(), regs.invalidationQueueHead(), "nothing is left in the queue");
+    }
+
     @Test
     void thePasidCacheKeepsAnEntryUntilAPasidCacheInvalidation() {
         VtdDriver driver = tables.driver(iommu);
