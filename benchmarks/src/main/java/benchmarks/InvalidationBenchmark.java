@@ -25,7 +25,9 @@ import iommu.hw.vtd.VtdDriver;
  * queue ({@code invalidateOnePageThroughQueue}: the OS's driver writes a PASID-based IOTLB descriptor,
  * the device-TLB descriptor after it and a wait, moves the tail, and checks the wait's status write)
  * beside the direct call the unit had before its queue ({@code baselineDirectInvalidation}: the range
- * dropped from an IOTLB of the same size, the requests in flight waited out).
+ * dropped from an IOTLB of the same size, the requests in flight waited out); and, to read the figure
+ * by, what one monitor that no other thread wants costs on this host ({@code floorUncontendedMonitor}:
+ * the queue's path takes two that the direct call does not, the driver's and the queue's).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -40,6 +42,8 @@ public class InvalidationBenchmark {
     public static class Machine {
         VtdDriver driver;
         DirectInvalidation direct;
+        final Object monitor = new Object();
+        long entered;
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -69,5 +73,12 @@ public class InvalidationBenchmark {
     @Benchmark
     public void baselineDirectInvalidation(Machine m) {
         m.direct.invalidate(PASID, VA, 4096);
+    }
+
+    @Benchmark
+    public long floorUncontendedMonitor(Machine m) {
+        synchronized (m.monitor) {
+            return ++m.entered;
+        }
     }
 }
