@@ -347,7 +347,11 @@ public final class AmdViDriver implements IommuDriver {
         }
     }
 
-    /** Writes {@code commands} at the tail (waiting for room as Linux's iommu_queue_command does) and moves it. */
+    /**
+     * Writes {@code commands} at the tail (waiting for room as Linux's iommu_queue_command does) and moves it.
+     * A full buffer the unit does not empty has stopped: the rest is not written (it would overwrite the
+     * command the unit stopped on), and the completion wait at its end never stores.
+     */
     private void post(List<Command> commands) {
         long size = (long) registers.commandBufferEntries() * Command.BYTES;
         long tail = registers.commandTail();
@@ -358,6 +362,9 @@ public final class AmdViDriver implements IommuDriver {
             tail = (tail + Command.BYTES) % size;
             if ((tail + Command.BYTES) % size == registers.commandHead()) {
                 registers.setCommandTail(tail); // full: the unit runs what is there first
+                if ((tail + Command.BYTES) % size == registers.commandHead()) {
+                    return; // still full: the unit stopped
+                }
             }
         }
         registers.setCommandTail(tail);

@@ -137,6 +137,34 @@ class AmdViUnitTest {
         assertTrue(e.getMessage().contains("command buffer stopped"), e.getMessage());
     }
 
+    /**
+     * A batch longer than the room a stopped buffer has left (an INVALIDATE_IOTLB_PAGES for each of 300
+     * devices, in 256 entries) is not written over the command the unit stopped on: the driver stops
+     * writing when a full buffer does not empty, and says the buffer stopped.
+     */
+    @Test
+    void aStoppedBufferIsNotWrittenOverByALongBatch() {
+        AmdViDriver driver = driver();
+        driver.bind(5, tables.root);
+        for (int i = 0; i < 300; i++) {
+            unit.device(0x100 + i); // each enters the unit's scope: the driver flushes its IOTLB on every invalidation
+        }
+        events();
+        long tail = registers.commandTail();
+        long at = registers.commandBuffer() + tail;
+        long[] w = new Command.CompletionWait(true, false, tables.frame(), 1).encode();
+        w[0] |= 1L << 55; // reserved bits 59:52
+        memory.writeLong(at, w[0]);
+        memory.writeLong(at + 8, w[1]);
+        registers.setCommandTail((tail + 16) % (registers.commandBufferEntries() * 16L));
+        assertEquals(tail, registers.commandHead(), "the head stays on the illegal command");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> driver.invalidate(5, 0x10000, 4096));
+        assertTrue(e.getMessage().contains("command buffer stopped"), e.getMessage());
+        assertEquals(tail, registers.commandHead());
+        assertEquals(w[0], memory.readLong(at), "the command the unit stopped on is still there");
+        assertEquals(w[1], memory.readLong(at + 8));
+    }
+
     @Test
     void aFaultIsAnIoPageFaultEventNamingTheDevicePasidAndAccess() {
         driver().bind(5, tables.root);
