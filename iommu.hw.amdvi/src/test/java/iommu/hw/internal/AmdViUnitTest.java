@@ -119,10 +119,11 @@ class AmdViUnitTest {
         assertEquals(before + 1, registers.stats().iotlbInvalidations());
     }
 
-    @Test
-    void anIllegalCommandStopsTheBufferOnItAndIsLoggedAtItsAddress() {
-        AmdViDriver driver = driver();
-        events();
+    /**
+     * Writes a COMPLETION_WAIT with a reserved bit set at the tail and moves the tail past it, by hand;
+     * returns its two words (the unit stops on it: the head stays at the old tail).
+     */
+    long[] illegalCommandAtTheTail() {
         long tail = registers.commandTail();
         long at = registers.commandBuffer() + tail;
         long[] w = new Command.CompletionWait(true, false, tables.frame(), 1).encode();
@@ -131,6 +132,15 @@ class AmdViUnitTest {
         memory.writeLong(at + 8, w[1]);
         registers.setCommandTail((tail + 16) % (registers.commandBufferEntries() * 16L));
         assertEquals(tail, registers.commandHead(), "the head stays on the illegal command");
+        return w;
+    }
+
+    @Test
+    void anIllegalCommandStopsTheBufferOnItAndIsLoggedAtItsAddress() {
+        AmdViDriver driver = driver();
+        events();
+        long at = registers.commandBuffer() + registers.commandTail();
+        illegalCommandAtTheTail();
         assertTrue(registers.commandError().contains("reserved"), registers.commandError());
         assertEquals(List.of(new Event.IllegalCommand(at)), events());
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> driver.bind(5, tables.root));
@@ -149,15 +159,9 @@ class AmdViUnitTest {
         for (int i = 0; i < 300; i++) {
             unit.device(0x100 + i); // each enters the unit's scope: the driver flushes its IOTLB on every invalidation
         }
-        events();
         long tail = registers.commandTail();
         long at = registers.commandBuffer() + tail;
-        long[] w = new Command.CompletionWait(true, false, tables.frame(), 1).encode();
-        w[0] |= 1L << 55; // reserved bits 59:52
-        memory.writeLong(at, w[0]);
-        memory.writeLong(at + 8, w[1]);
-        registers.setCommandTail((tail + 16) % (registers.commandBufferEntries() * 16L));
-        assertEquals(tail, registers.commandHead(), "the head stays on the illegal command");
+        long[] w = illegalCommandAtTheTail();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> driver.invalidate(5, 0x10000, 4096));
         assertTrue(e.getMessage().contains("command buffer stopped"), e.getMessage());
         assertEquals(tail, registers.commandHead());

@@ -122,6 +122,28 @@ class InvalidationQueueTest {
     }
 
     /**
+     * Maps three pages of the unaligned run of 65,534 pages from 0x4000_1000 (30 page-selective ranges),
+     * has {@code unit}'s IOTLB cache them, remaps them, invalidates the run through {@code driver}, and
+     * checks that the unit then translates each to its new frame.
+     */
+    void invalidateLongRunOfPagesTheIotlbHolds(IommuUnit unit, VtdDriver driver) {
+        long base = 0x4000_0000L;
+        long first = base + 0x1000;
+        long end = base + (0xFFFFL << 12);
+        long[] pages = {first, base + 0x800_0000L, end - 0x1000};
+        for (int i = 0; i < pages.length; i++) {
+            tables.map4k(pages[i], 0x100000L + 0x1000L * i, USER_RW);
+            assertEquals(0x100000L + 0x1000L * i, pa(unit.translate(5, pages[i], Access.READ)));
+            tables.map4k(pages[i], 0x200000L + 0x1000L * i, USER_RW); // the OS remaps it: the IOTLB still holds the old frame
+        }
+        driver.invalidate(5, first, end - first);
+        for (int i = 0; i < pages.length; i++) {
+            assertEquals(0x200000L + 0x1000L * i, pa(unit.translate(5, pages[i], Access.READ)),
+                    "page " + i + ": the IOTLB's invalidation was processed");
+        }
+    }
+
+    /**
      * A batch longer than the queue holds goes in parts, each processed before the next is written: an
      * unaligned run of 65,534 pages is 30 page-selective ranges, each followed by a device-TLB invalidation
      * for each of five devices, and with the wait 181 descriptors, in a queue of 128. Written at once, the
@@ -137,22 +159,8 @@ class InvalidationQueueTest {
                     .attach((pasid, va, length, t) -> told.incrementAndGet() > 0);
         }
         assertEquals(5, registers.deviceScope().size());
-        long base = 0x4000_0000L;
-        long first = base + 0x1000;
-        long end = base + (0xFFFFL << 12);
-        long[] pages = {first, base + 0x800_0000L, end - 0x1000};
-        for (int i = 0; i < pages.length; i++) {
-            tables.map4k(pages[i], 0x100000L + 0x1000L * i, USER_RW);
-            assertEquals(0x100000L + 0x1000L * i, pa(iommu.translate(5, pages[i], Access.READ)));
-            tables.map4k(pages[i], 0x200000L + 0x1000L * i, USER_RW); // the OS remaps it: the IOTLB still holds the old frame
-        }
-        long queueEntries = registers.queueEntries();
-        driver.invalidate(5, first, end - first);
-        assertTrue(30 + 30 * 5 + 1 > queueEntries, "the batch is longer than the queue");
-        for (int i = 0; i < pages.length; i++) {
-            assertEquals(0x200000L + 0x1000L * i, pa(iommu.translate(5, pages[i], Access.READ)),
-                    "page " + i + ": the IOTLB's invalidation was processed");
-        }
+        assertTrue(30 + 30 * 5 + 1 > registers.queueEntries(), "the batch is longer than the queue");
+        invalidateLongRunOfPagesTheIotlbHolds(iommu, driver);
         assertEquals(30 * 4, told.get(), "every device with a device TLB was told of every range");
         assertNull(registers.queueError());
     }
@@ -176,21 +184,8 @@ class InvalidationQueueTest {
             unit.device(RequesterId.parse(String.format("%02x:00.0", bus)).value())
                     .attach((pasid, va, length, t) -> answers && told.incrementAndGet() > 0);
         }
-        long base = 0x4000_0000L;
-        long first = base + 0x1000;
-        long end = base + (0xFFFFL << 12);
-        long[] pages = {first, base + 0x800_0000L, end - 0x1000};
-        for (int i = 0; i < pages.length; i++) {
-            tables.map4k(pages[i], 0x100000L + 0x1000L * i, USER_RW);
-            assertEquals(0x100000L + 0x1000L * i, pa(unit.translate(5, pages[i], Access.READ)));
-            tables.map4k(pages[i], 0x200000L + 0x1000L * i, USER_RW);
-        }
-        driver.invalidate(5, first, end - first);
+        invalidateLongRunOfPagesTheIotlbHolds(unit, driver);
         assertEquals(java.util.List.of(RequesterId.parse("03:00.0")), late, "the device that did not answer, once");
-        for (int i = 0; i < pages.length; i++) {
-            assertEquals(0x200000L + 0x1000L * i, pa(unit.translate(5, pages[i], Access.READ)),
-                    "page " + i + ": the IOTLB's invalidation was processed");
-        }
         assertTrue(told.get() >= 30 * 3, "the three devices that answer were told of every range: " + told.get());
         assertNull(regs.queueError());
         assertNull(regs.invalidationTimeout());
