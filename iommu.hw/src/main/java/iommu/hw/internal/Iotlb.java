@@ -61,7 +61,7 @@ final class Iotlb {
 
     /** Slot i: sequence at [SLOT i], tag at [SLOT i + 1], data word at [SLOT i + 2]. */
     private final long[] words;
-    /** The PDE cache, laid out as {@link #words}: tag, then page-table address | rights. */
+    /** The PDE cache, laid out as {@link #words}: sequence, tag, then page-table address | rights. */
     private final long[] pdes;
     private final int pdeMask;
     private final int mask;
@@ -128,8 +128,17 @@ final class Iotlb {
      */
     private long probe4k(int pasid, long va) {
         long page = va >>> 12;
-        int i = (int) (page + pasid * 0x9E3779B1L) & mask;
-        return read(words, i, VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1)));
+        return read(words, index4k(pasid, page), tag4k(pasid, page));
+    }
+
+    /** {@link #index} of the 4 KiB page {@code page} (a page number), the size's ordinal 0 written out. */
+    private int index4k(int pasid, long page) {
+        return (int) (page + pasid * 0x9E3779B1L) & mask;
+    }
+
+    /** {@link #tag} of the 4 KiB page {@code page} (a page number), its shift and ordinal written out. */
+    private static long tag4k(int pasid, long page) {
+        return VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1));
     }
 
     private long probeData(int pasid, long va, PageSize size) {
@@ -239,10 +248,10 @@ final class Iotlb {
     void store(int pasid, long va, long word, long startGeneration) {
         if ((word >>> PackedWalk.SIZE_SHIFT & 3) == 0) { // a 4 KiB page: index and tag as probe4k has them
             long page = va >>> 12;
-            int i = (int) (page + pasid * 0x9E3779B1L) & mask;
+            int i = index4k(pasid, page);
             long sequence = claim(words, i, startGeneration);
             if (sequence >= 0) {
-                publish(words, i, sequence, VALID | ((long) pasid << 38) | (page & ((1L << 36) - 1)), word);
+                publish(words, i, sequence, tag4k(pasid, page), word);
             }
             return;
         }

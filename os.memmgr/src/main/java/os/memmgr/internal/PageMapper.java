@@ -29,8 +29,6 @@ final class PageMapper {
     private final Pager pager;
     private final Pager.Owner owner;
     private long residentPages;
-    /** The one word {@link #pte} writes (under the address space's lock, as everything here). */
-    private final long[] oneEntry = new long[1];
 
     PageMapper(SystemMemory memory, FrameDatabase frames, PagingFile pagefile, Pager.Owner owner) {
         this.memory = memory;
@@ -121,18 +119,8 @@ final class PageMapper {
             residentPages++;
             pager.resident(pageVa);
         }
-        pte(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, flags));
+        table.setLeaf(at, Pte.make(frame << SystemMemory.FRAME_SHIFT, flags)); // not present before: one release store
         return (frame << SystemMemory.FRAME_SHIFT) | (va & (PAGE_SIZE - 1));
-    }
-
-    /**
-     * Makes a not-present PTE present: one release store ({@link SystemMemory#writeLongs}), which is all a
-     * new mapping needs (a walker that reads the entry sees the zeroed or paged-in frame behind it; no
-     * translation of it can be cached yet), without the full fence of {@link SystemMemory#writeLong}.
-     */
-    private void pte(long at, long entry) {
-        oneEntry[0] = entry;
-        memory.writeLongs(at, oneEntry);
     }
 
     /**

@@ -34,8 +34,8 @@ final class PageTable {
      */
     private long cachedRegion = -1;
     private long cachedTable;
-    /** The one zero word {@link #clear} writes (never written itself). */
-    private final long[] cleared = new long[1];
+    /** The one word {@link #setLeaf} writes (under the address space's lock, as everything here). */
+    private final long[] leaf = new long[1];
 
     PageTable(SystemMemory memory, FrameSource frames) {
         this.memory = memory;
@@ -113,9 +113,19 @@ final class PageTable {
         }
         long old = memory.readLong(at);
         if (old != 0) {
-            memory.writeLongs(at, cleared);
+            setLeaf(at, 0);
         }
         return old;
+    }
+
+    /**
+     * Writes the PTE at {@code at} with one release store ({@link SystemMemory#writeLongs}), without the
+     * full fence of {@link SystemMemory#writeLong}: for a PTE made present (a walker that reads it sees
+     * the frame behind it as it was written; no translation of it can be cached yet) or cleared ({@link #clear}).
+     */
+    void setLeaf(long at, long entry) {
+        leaf[0] = entry;
+        memory.writeLongs(at, leaf);
     }
 
     /**
