@@ -23,9 +23,10 @@ import os.memmgr.PageProtection;
 /**
  * The cost of a page's first touch: commit (with its commit charge), the CPU's first write (a
  * demand-zero fault: a frame, a PTE, the working set), and the release that gives it back; per page,
- * beside zero-filling a plain 4 KiB array; and, to read the figure by, what one atomic update that no
- * other thread contends costs on this host (a page's cycle makes several: its locks, the frame's
- * written bit set and cleared, the PTE taken back).
+ * beside zero-filling a plain 4 KiB array; and, to read the figure by, two yardsticks: what one atomic
+ * update that no other thread contends costs on this host (a page's cycle makes several: its locks,
+ * the frame's written bit set and cleared, the PTE taken back), and what the cycle's frames cost with
+ * none of the OS's records ({@link #floorFrameTraffic}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -42,6 +43,8 @@ public class FirstTouchBenchmark {
         byte[] one = {1};
         byte[] page = new byte[4096];
         AtomicLong word = new AtomicLong();
+        /** As many frames as the cycle has live, contiguous as the LIFO free list hands them out. */
+        byte[] frames = new byte[PAGES * 4096];
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -66,6 +69,24 @@ public class FirstTouchBenchmark {
         long v = m.word.get();
         m.word.compareAndSet(v, v + 1);
         return v;
+    }
+
+    /**
+     * The memory traffic of the cycle's frames alone, per page: one byte written into each of
+     * {@link #PAGES} frames in turn, then each frame zeroed, as a release zeroes them. The baseline
+     * fills one array that stays in the nearest cache; the cycle's frames span 1 MiB and cannot.
+     */
+    @Benchmark
+    @OperationsPerInvocation(PAGES)
+    public byte[] floorFrameTraffic(Machine m) {
+        byte[] frames = m.frames;
+        for (int i = 0; i < PAGES; i++) {
+            frames[i << 12] = 1;
+        }
+        for (int i = 0; i < PAGES; i++) {
+            Arrays.fill(frames, i << 12, (i + 1) << 12, (byte) 0);
+        }
+        return frames;
     }
 
     @Benchmark
