@@ -5,10 +5,10 @@
  * {@link umd.api.KernelThunks} (D3DKMT-like, implemented by VidMm), and the memory of its own
  * process through {@link umd.api.ProcessMemory}.
  *
- * <p>A driver writes its command buffers into its process's memory, in its kernel-mode driver's packet
- * format, and submits them by address ({@link umd.api.KernelThunks#submitCommandBuffer}), as D3DKMTSubmitCommand
- * does; {@link umd.api.KernelThunks#submit} with kmd.api's {@link kmd.api.DmaCommand} values remains
- * for VidMm's own commands and tests.
+ * <p>A driver writes its command buffers into its process's memory, in its kernel-mode driver's
+ * packet format, and submits them by address ({@link umd.api.KernelThunks#submitCommandBuffer}), as
+ * D3DKMTSubmitCommand does; {@link umd.api.KernelThunks#submit} with kmd.api's
+ * {@link kmd.api.DmaCommand} values remains for VidMm's own commands and tests.
  */
 @Version("2.0.0")
 @Export
