@@ -46,7 +46,7 @@ final class WorkingSet {
         slots[i] = size;
         pages[size++] = va;
         if (size * 2 > keys.length) {
-            rehash(keys.length * 2);
+            index(keys.length * 2);
         }
     }
 
@@ -94,13 +94,7 @@ final class WorkingSet {
         }
         size = kept;
         hand = keptBeforeHand;
-        Arrays.fill(keys, EMPTY);
-        for (int i = 0; i < size; i++) {
-            long key = pages[i] >>> 12;
-            int at = probe(key);
-            keys[at] = key;
-            slots[at] = i;
-        }
+        index(keys.length);
     }
 
     /** Removes table entry {@code i}, moving later entries of its probe run back (no tombstones). */
@@ -117,17 +111,22 @@ final class WorkingSet {
         }
     }
 
-    private void rehash(int capacity) {
-        long[] oldKeys = keys;
-        int[] oldSlots = slots;
-        keys = filled(capacity);
-        slots = new int[capacity];
-        for (int i = 0; i < oldKeys.length; i++) {
-            if (oldKeys[i] != EMPTY) {
-                int to = probe(oldKeys[i]);
-                keys[to] = oldKeys[i];
-                slots[to] = oldSlots[i];
-            }
+    /**
+     * Builds the table again, of {@code capacity} entries (in the arrays it has when that is their size),
+     * from the pages, each at its index in {@link #pages}.
+     */
+    private void index(int capacity) {
+        if (keys.length == capacity) {
+            Arrays.fill(keys, EMPTY); // a slot is read only where its key is set
+        } else {
+            keys = filled(capacity);
+            slots = new int[capacity];
+        }
+        for (int i = 0; i < size; i++) {
+            long key = pages[i] >>> 12;
+            int at = probe(key);
+            keys[at] = key;
+            slots[at] = i;
         }
     }
 
