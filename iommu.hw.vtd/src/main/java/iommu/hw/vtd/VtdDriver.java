@@ -292,19 +292,17 @@ public final class VtdDriver implements IommuDriver {
         ensureOpen();
         long first = va & ~0xFFFL;
         long end = (va + length + 0xFFF) & ~0xFFFL;
-        int ranges = 0;
-        for (long page = first; page < end && ranges <= MAX_RANGES; page += 4096L << rangeMask(page, end)) {
-            ranges++;
-        }
         beginBatch();
-        if (ranges > MAX_RANGES) {
+        int ranges = 0;
+        for (long page = first; page < end && ++ranges <= MAX_RANGES; page += 4096L << rangeMask(page, end)) {
+            stage(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page,
+                    rangeMask(page, end), false));
+        }
+        if (ranges > MAX_RANGES) { // more ranges than descriptors are worth: the whole PASID instead
+            beginBatch();
             stage(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PASID, DOMAIN, pasid, 0, 0, false));
             deviceTlbs(pasid, 0, Long.MAX_VALUE);
         } else {
-            for (long page = first; page < end; page += 4096L << rangeMask(page, end)) {
-                stage(new Descriptor.PasidIotlbInvalidation(Descriptor.PasidIotlbInvalidation.PAGES, DOMAIN, pasid, page,
-                        rangeMask(page, end), false));
-            }
             // each device TLB after the IOTLB: a miss there must not refill from the IOTLB
             for (long page = first; page < end; page += 4096L << rangeMask(page, end)) {
                 deviceTlbs(pasid, page, 4096L << rangeMask(page, end));
